@@ -30,7 +30,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: turns DashgenError into one line on stderr and an exit code."""
     try:
-        cli.main(args=argv, prog_name="dashgen", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="dashgen", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("dashgen: aborted", err=True)
         sys.exit(1)
@@ -42,4 +42,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    sys.exit(0)
+    # Commands return their exit code (an int) or None for success.
+    sys.exit(rv if isinstance(rv, int) else 0)
