@@ -6,8 +6,11 @@ import sys
 
 import click
 
+from pathlib import Path
+
 from . import __version__
-from .errors import DashgenError
+from .cli_common import catalog_option, schema_version_option
+from .errors import DashgenError, InputError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -27,6 +30,125 @@ def cli() -> None:
     """
 
 
+@cli.command("build")
+@catalog_option
+@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Directory that receives dashboards/ and alerts/.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 and list stale, missing and extra files when the output on disk "
+                   "differs from a fresh build (run it in CI).")
+@schema_version_option
+def build_command(catalog_ref, out_dir, check, schema_version):
+    """Render every dashboard and alert rule into DIR/dashboards/ and DIR/alerts/.
+
+    \b
+    The output is deterministic (same catalog, same bytes on every machine) and is
+    written atomically: on any error the previous output stays untouched.
+
+    \b
+    Examples:
+      dashgen build                          # bundled default catalog, into ./
+      dashgen build -c pipecat -o out/       # the Pipecat preset, into out/
+      dashgen build -c my-catalog.yaml --check
+    """
+    from .build import check_output, render_artifacts, write_output
+    from .catalog import load_catalog
+
+    catalog = load_catalog(catalog_ref)
+    result = render_artifacts(catalog, int(schema_version))
+    if check:
+        res = check_output(result.artifacts, out_dir)
+        if res.ok:
+            click.echo(f"dashgen: {len(result.artifacts)} files up to date in {out_dir}")
+            return 0
+        for label, paths in (("stale", res.stale), ("missing", res.missing), ("extra", res.extra)):
+            for path in paths:
+                click.echo(f"{label}: {path}")
+        click.echo(f"dashgen: output in {out_dir} is out of date ({len(res.stale)} stale, {len(res.missing)} "
+                   f"missing, {len(res.extra)} extra); run: dashgen build", err=True)
+        return 1
+    try:
+        write_output(result.artifacts, out_dir)
+    except OSError as exc:
+        raise DashgenError(f"{out_dir}: cannot write the output: {exc.strerror or exc}") from None
+    n_dash = len(result.dashboards)
+    n_alerts = sum(1 for p in result.artifacts if p.startswith("alerts/"))
+    click.echo(f"dashgen: wrote {n_dash} dashboards and {n_alerts} alert files to {out_dir} "
+               f"(catalog {catalog.source})")
+    return 0
+
+
+@cli.command("lint")
+@catalog_option
+@click.option("--from", "from_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Lint the build output in DIR (e.g. the committed one) instead of a fresh build.")
+@click.option("--schemas", "schemas_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None, help="Also validate against Grafana's JSON schemas in DIR "
+                                 "(e.g. shared/grafana-schemas/grafana-12).")
+@schema_version_option
+def lint_command(catalog_ref, from_dir, schemas_dir, schema_version):
+    """Offline checks: uids, panel ids, layout, TraceQL rules and query budget, schemas.
+
+    \b
+    Prints one line per dashboard with its panel and query counts, then every problem.
+    Exit 0 when clean, 1 when a problem was found.
+
+    \b
+    Examples:
+      dashgen lint
+      dashgen lint --from . --schemas ../shared/grafana-schemas/grafana-12
+    """
+    from .build import render_artifacts
+    from .catalog import load_catalog
+    from .lint import MAX_METRICS_QUERIES, lint_artifacts, read_output
+
+    catalog = load_catalog(catalog_ref)
+    artifacts = read_output(from_dir) if from_dir else render_artifacts(catalog, int(schema_version)).artifacts
+    if from_dir and not artifacts:
+        raise InputError(f"{from_dir}: no dashboards/ or alerts/ there (run dashgen build first)")
+    try:
+        report = lint_artifacts(artifacts, catalog, schemas_dir)
+    except FileNotFoundError as exc:
+        raise InputError(str(exc)) from None
+    for s in report.stats:
+        click.echo(f"{s.uid}: {s.panels} panels, {s.traceql_metrics}/{MAX_METRICS_QUERIES} TraceQL metrics queries, "
+                   f"{s.traceql_search} TraceQL searches, {s.promql} PromQL")
+    for problem in report.problems:
+        click.echo(f"problem: {problem}")
+    if report.problems:
+        click.echo(f"dashgen: lint found {len(report.problems)} problem(s)", err=True)
+        return 1
+    click.echo(f"dashgen: lint ok ({len(report.stats)} dashboards{', schemas checked' if schemas_dir else ''})")
+    return 0
+
+
+@cli.group("catalog")
+def catalog_group():
+    """Inspect and validate stage catalogs."""
+
+
+@catalog_group.command("show")
+@click.argument("preset", type=click.Choice(["default", "pipecat", "livekit"]), default="default")
+def catalog_show(preset):
+    """Print a bundled catalog, to start your own from: dashgen catalog show > my.yaml"""
+    from .catalog import preset_path
+
+    click.echo(preset_path(preset).read_text(encoding="utf-8"), nl=False)
+    return 0
+
+
+@catalog_group.command("validate")
+@click.argument("catalog_ref", metavar="FILE|PRESET")
+def catalog_validate(catalog_ref):
+    """Validate a catalog; errors come as FILE:LINE:COL: problem (fix), exit 2."""
+    from .catalog import load_catalog
+
+    c = load_catalog(catalog_ref)
+    n = sum(len(s.measurements) for s in c.stages)
+    click.echo(f"{catalog_ref}: ok ({len(c.stages)} stages, {n} measurements)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: turns DashgenError into one line on stderr and an exit code."""
     try:
@@ -40,6 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     except DashgenError as exc:
         click.echo(f"dashgen: error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("dashgen: interrupted", err=True)
+        sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     # Commands return their exit code (an int) or None for success.

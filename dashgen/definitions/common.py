@@ -1,0 +1,140 @@
+"""What every dashboard definition shares: the catalog, the query builder, variables,
+datasource references, links, uids and threshold steps taken from the catalog."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..catalog import Catalog, Measurement, Stage
+from ..grafanalib_ext import (
+    DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget, TextboxVariable,
+    ThresholdStep, datasource_ref, threshold_steps,
+)
+from ..layout import lay_out
+from ..traceql import Attr, Cond, TraceQL, Var
+
+OWNER_TAG = "dashgen"
+SEVERITY_COLORS = {"ticket": "orange", "page": "red"}
+UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
+
+
+@dataclass(frozen=True)
+class BuiltDashboard:
+    key: str
+    uid: str
+    title: str
+    folder_uid: str
+    dashboard: ModernDashboard  # laid out: ids and gridPos assigned
+
+
+class Ctx:
+    """Per-catalog helpers for the definitions. Pure: no I/O."""
+
+    def __init__(self, catalog: Catalog, schema_version: int):
+        self.catalog = catalog
+        self.schema_version = schema_version
+        self.q = TraceQL(catalog)
+        self.tempo = datasource_ref("tempo", "${" + catalog.tempo.variable + "}")
+        self.prometheus = datasource_ref("prometheus", "${" + catalog.prometheus.variable + "}")
+
+    # identity ---------------------------------------------------------------------------------
+    def uid(self, key: str) -> str:
+        uid = f"{self.catalog.uid_prefix}-{key}".replace("_", "-")
+        if not UID_RE.fullmatch(uid):
+            raise ValueError(f"dashboard uid {uid!r} is not valid (at most 40 of [a-zA-Z0-9_-])")
+        return uid
+
+    @property
+    def group_tag(self) -> str:
+        """The tag all dashboards of this catalog share; dashboard links use it."""
+        return f"{OWNER_TAG}-{self.catalog.name}"
+
+    @property
+    def tags(self) -> list[str]:
+        return sorted({OWNER_TAG, self.group_tag, *self.catalog.tags})
+
+    # variables and filters ---------------------------------------------------------------------
+    def variables(self, *extra) -> list:
+        c = self.catalog
+        out = [
+            DatasourceVariable(c.tempo.variable, "tempo", "Tempo", c.tempo.name, c.tempo.uid),
+            DatasourceVariable(c.prometheus.variable, "prometheus", "Prometheus", c.prometheus.name, c.prometheus.uid),
+        ]
+        if c.service_attribute:
+            out.append(TextboxVariable("service", "Service (regex)", ".*",
+                                       f"Regular expression on {c.service_attribute}; .* keeps every service."))
+        out.extend(extra)
+        return out
+
+    def service_conds(self) -> list[Cond]:
+        svc = self.catalog.service_attribute
+        if not svc:
+            return []
+        return [Cond(self.q.scoped(svc), "=~", Var("service"))]
+
+    def stage_attr(self) -> Attr | None:
+        sa = self.catalog.stage_attribute
+        return self.q.span(sa) if sa else None
+
+    def stage_conds(self, stage: Stage) -> list[Cond]:
+        """Select the spans of one stage: by stage attribute when there is one, else by span name."""
+        sa = self.stage_attr()
+        if sa is not None:
+            return [Cond(sa, "=", stage.id)]
+        return [Cond(self.q.intrinsic("name"), "=", stage.span)]
+
+    def all_stages_conds(self) -> list[Cond]:
+        sa = self.stage_attr()
+        if sa is not None:
+            return [Cond(sa, "!=", "")]
+        names = "|".join(re.escape(s.span) for s in self.catalog.stages)
+        return [Cond(self.q.intrinsic("name"), "=~", names)]
+
+    def by_stage(self) -> Attr:
+        return self.stage_attr() or self.q.intrinsic("name")
+
+    def measured(self, m: Measurement) -> list[Cond]:
+        """Keep only real measurements: drop the 'produced nothing' value (and below)."""
+        attr = self.q.span(m.attribute)
+        if m.nothing_value is not None:
+            return [Cond(attr, ">=", 0)]
+        return []
+
+    # targets, thresholds, links ----------------------------------------------------------------
+    def tempo_metrics(self, query: str, ref: str = "A", instant: bool = False) -> TempoTarget:
+        return TempoTarget(query=query, datasource=self.tempo, refId=ref,
+                           metricsQueryType="instant" if instant else "range")
+
+    def tempo_search(self, query: str, ref: str = "A", limit: int = 20, spss: int = 3) -> TempoTarget:
+        return TempoTarget(query=query, datasource=self.tempo, refId=ref, kind="search", limit=limit, spss=spss)
+
+    def prom(self, expr: str, ref: str = "A", legend: str | None = None) -> PrometheusTarget:
+        return PrometheusTarget(expr=expr, datasource=self.prometheus, refId=ref, legendFormat=legend)
+
+    @staticmethod
+    def steps(*measurements: Measurement) -> list[ThresholdStep]:
+        """Green base step, then one step per catalog threshold (orange ticket, red page)."""
+        limits = {}
+        for m in measurements:
+            for t in m.thresholds:
+                limits[t.value] = SEVERITY_COLORS[t.severity]
+        return threshold_steps(sorted(limits.items()))
+
+    def links(self) -> list[DashLink]:
+        return [DashLink(title="Voice agent dashboards", tags=[self.group_tag], asDropdown=True,
+                         tooltip="The other dashboards generated from this catalog")]
+
+    def dashboard(self, key: str, title: str, description: str, panels: list, variables: list | None = None) -> BuiltDashboard:
+        uid = self.uid(key)
+        dash = ModernDashboard(
+            title=title, uid=uid, description=description, tags=self.tags, panels=panels,
+            variables=variables if variables is not None else self.variables(),
+            links=self.links(), schemaVersion=self.schema_version,
+        )
+        return BuiltDashboard(key=key, uid=uid, title=title, folder_uid=self.catalog.folder_uid, dashboard=lay_out(dash))
+
+
+def quantile_label(q: float) -> str:
+    pct = round(q * 100, 6)
+    return f"p{pct:g}"

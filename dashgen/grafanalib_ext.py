@@ -1,0 +1,412 @@
+"""Small grafanalib extensions that emit Grafana 11/12 JSON.
+
+grafanalib 0.7.1 writes schemaVersion 12 dashboards: legacy panel keys (``span``,
+``height``, ``error``, ``minSpan``...), the pre-9.1 heatmap and no Tempo target. Grafana's
+current schema rejects those keys, so these classes subclass grafanalib's ``Panel`` and
+``Dashboard`` (keeping its attrs-based model and JSON encoder) and emit only the keys of
+the current schema. Nothing here knows about voice agents; that is ``definitions/``.
+
+Every panel carries a stable ``key``; ``layout`` turns keys into panel ids and
+positions. ``NULL`` marks the one place Grafana needs a JSON null (the base threshold
+step, which Grafana writes for -Infinity); ``render`` drops every other None.
+"""
+
+from __future__ import annotations
+
+import attr
+import grafanalib.core as gl
+from attr.validators import instance_of, optional
+
+DEFAULT_SCHEMA_VERSION = 41
+SUPPORTED_SCHEMA_VERSIONS = (41, 42)
+
+
+class _GrafanaNull:
+    """Serialised as JSON null by ``render``; everything else that is None is dropped."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+
+NULL = _GrafanaNull()
+
+
+def datasource_ref(ds_type: str, uid: str) -> dict:
+    return {"type": ds_type, "uid": uid}
+
+
+@attr.s(frozen=True)
+class ThresholdStep:
+    color = attr.ib(validator=instance_of(str))
+    value = attr.ib(default=None)  # None: the base step (-Infinity)
+
+    def to_json_data(self):
+        return {"color": self.color, "value": NULL if self.value is None else self.value}
+
+
+def threshold_steps(limits: list[tuple[float, str]], base: str = "green") -> list[ThresholdStep]:
+    """Base step plus one step per (value, color), sorted by value as Grafana requires."""
+    return [ThresholdStep(base)] + [ThresholdStep(color, value) for value, color in sorted(limits)]
+
+
+# -------------------------------------------------------------------------------------------------
+# Targets
+
+@attr.s(frozen=True)
+class TempoTarget:
+    """A Tempo query target (grafanalib has none). ``kind``: metrics or search."""
+
+    query = attr.ib(validator=instance_of(str))
+    datasource = attr.ib(validator=instance_of(dict))
+    refId = attr.ib(default="A")
+    kind = attr.ib(default="metrics", validator=attr.validators.in_(["metrics", "search"]))
+    metricsQueryType = attr.ib(default="range", validator=attr.validators.in_(["range", "instant"]))
+    tableType = attr.ib(default="spans", validator=attr.validators.in_(["traces", "spans", "raw"]))
+    step = attr.ib(default="1m")
+    limit = attr.ib(default=20)
+    spss = attr.ib(default=3)
+    exemplars = attr.ib(default=0)
+    legendFormat = attr.ib(default=None)
+
+    def to_json_data(self):
+        data = {
+            "refId": self.refId,
+            "datasource": self.datasource,
+            "queryType": "traceql",
+            "query": self.query,
+            "filters": [],
+            "limit": self.limit,
+        }
+        if self.kind == "metrics":
+            data.update(metricsQueryType=self.metricsQueryType, step=self.step, exemplars=self.exemplars)
+        else:
+            data.update(tableType=self.tableType, spss=self.spss)
+        return data
+
+    @property
+    def is_metrics(self) -> bool:
+        return self.kind == "metrics"
+
+
+@attr.s(frozen=True)
+class PrometheusTarget:
+    expr = attr.ib(validator=instance_of(str))
+    datasource = attr.ib(validator=instance_of(dict))
+    refId = attr.ib(default="A")
+    legendFormat = attr.ib(default=None)
+    instant = attr.ib(default=False)
+
+    def to_json_data(self):
+        return {"refId": self.refId, "datasource": self.datasource, "expr": self.expr, "editorMode": "code",
+                "legendFormat": self.legendFormat, "range": not self.instant, "instant": self.instant}
+
+
+# -------------------------------------------------------------------------------------------------
+# Panels
+
+@attr.s(frozen=True)
+class DataLink:
+    """A field data link (``fieldConfig.defaults.links``)."""
+
+    title = attr.ib(validator=instance_of(str))
+    url = attr.ib(validator=instance_of(str))
+    targetBlank = attr.ib(default=False)
+
+    def to_json_data(self):
+        return {"title": self.title, "url": self.url, "targetBlank": self.targetBlank}
+
+
+@attr.s
+class ModernPanel(gl.Panel):
+    """Base of our panels: grafanalib's Panel fields, today's JSON keys only.
+
+    ``key`` is the stable identity of the panel (ids derive from it), ``w``/``h`` its size
+    on the 24-column grid; ``layout`` fills in ``id`` and ``gridPos``.
+    """
+
+    key = attr.ib(default="", validator=instance_of(str))
+    w = attr.ib(default=12, validator=instance_of(int))
+    h = attr.ib(default=8, validator=instance_of(int))
+    unit = attr.ib(default=None)
+    decimals = attr.ib(default=None)
+    minValue = attr.ib(default=None)
+    maxValue = attr.ib(default=None)
+    thresholdSteps = attr.ib(factory=list)
+    fieldLinks = attr.ib(factory=list)
+    overrides = attr.ib(factory=list)
+    mappings = attr.ib(factory=list)
+    noValue = attr.ib(default=None)
+    colorMode = attr.ib(default="palette-classic")
+
+    plugin_type = "?"
+
+    def options_json(self) -> dict:
+        return {}
+
+    def custom_json(self) -> dict | None:
+        return None
+
+    def to_json_data(self):
+        defaults = {
+            "unit": self.unit,
+            "decimals": self.decimals,
+            "min": self.minValue,
+            "max": self.maxValue,
+            "noValue": self.noValue,
+            "color": {"mode": self.colorMode},
+            "thresholds": {"mode": "absolute", "steps": self.thresholdSteps or threshold_steps([])},
+            "mappings": self.mappings,
+            "links": self.fieldLinks or None,
+            "custom": self.custom_json(),
+        }
+        return {
+            "type": self.plugin_type,
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "datasource": self.dataSource,
+            "gridPos": self.gridPos,
+            "targets": self.targets,
+            "links": self.links or None,
+            "transformations": self.transformations or None,
+            "interval": self.interval,
+            "maxDataPoints": None,
+            "fieldConfig": {"defaults": defaults, "overrides": self.overrides},
+            "options": self.options_json(),
+        }
+
+
+def _legend(calcs=(), display="list", placement="bottom", show=True) -> dict:
+    return {"displayMode": display, "placement": placement, "showLegend": show, "calcs": list(calcs)}
+
+
+@attr.s
+class TimeSeriesPanel(ModernPanel):
+    plugin_type = "timeseries"
+    drawStyle = attr.ib(default="line")
+    fillOpacity = attr.ib(default=10)
+    lineWidth = attr.ib(default=1)
+    thresholdsStyle = attr.ib(default="off")  # off | line | dashed | area | line+area
+    stacking = attr.ib(default="none")
+    legendCalcs = attr.ib(factory=list)
+    legendDisplay = attr.ib(default="list")
+    showPoints = attr.ib(default="never")
+    logScale = attr.ib(default=False)
+
+    def custom_json(self):
+        return {
+            "drawStyle": self.drawStyle,
+            "lineWidth": self.lineWidth,
+            "lineInterpolation": "linear",
+            "fillOpacity": self.fillOpacity,
+            "gradientMode": "none",
+            "showPoints": self.showPoints,
+            "pointSize": 4,
+            "spanNulls": False,
+            "axisPlacement": "auto",
+            "axisLabel": "",
+            "scaleDistribution": {"type": "log", "log": 2} if self.logScale else {"type": "linear"},
+            "stacking": {"mode": self.stacking, "group": "A"},
+            "thresholdsStyle": {"mode": self.thresholdsStyle},
+            "hideFrom": {"legend": False, "tooltip": False, "viz": False},
+        }
+
+    def options_json(self):
+        return {
+            "legend": _legend(self.legendCalcs, self.legendDisplay),
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        }
+
+
+@attr.s
+class StatPanel(ModernPanel):
+    plugin_type = "stat"
+    reduceCalc = attr.ib(default="lastNotNull")
+    graphMode = attr.ib(default="area")
+    statColorMode = attr.ib(default="background")
+    textMode = attr.ib(default="value_and_name")
+
+    def options_json(self):
+        return {
+            "reduceOptions": {"calcs": [self.reduceCalc], "fields": "", "values": False},
+            "graphMode": self.graphMode,
+            "colorMode": self.statColorMode,
+            "justifyMode": "auto",
+            "textMode": self.textMode,
+            "wideLayout": True,
+            "showPercentChange": False,
+            "percentChangeColorMode": "standard",
+            "orientation": "auto",
+        }
+
+
+@attr.s
+class HeatmapPanel(ModernPanel):
+    """Grafana 9.1+ heatmap of pre-bucketed data (``histogram_over_time``): no calculation."""
+
+    plugin_type = "heatmap"
+    yUnit = attr.ib(default=None)
+    colorScheme = attr.ib(default="Oranges")
+
+    def custom_json(self):
+        return {"scaleDistribution": {"type": "linear"}, "hideFrom": {"legend": False, "tooltip": False, "viz": False}}
+
+    def options_json(self):
+        return {
+            "calculate": False,
+            "rowsFrame": {"layout": "le"},
+            "color": {"mode": "scheme", "scheme": self.colorScheme, "fill": "dark-orange", "scale": "exponential",
+                      "exponent": 0.5, "steps": 64, "reverse": False},
+            "cellGap": 1,
+            "cellValues": {"unit": "short"},
+            "showValue": "auto",
+            "yAxis": {"axisPlacement": "left", "unit": self.yUnit, "reverse": False},
+            "legend": {"show": True},
+            "tooltip": {"mode": "single", "yHistogram": True, "showColorScale": False},
+            "exemplars": {"color": "rgba(255,0,255,0.7)"},
+            "filterValues": {"le": 1e-9},
+            "selectionMode": "x",
+        }
+
+
+@attr.s
+class TablePanel(ModernPanel):
+    plugin_type = "table"
+    sortBy = attr.ib(factory=list)  # [(displayName, desc)]
+    cellHeight = attr.ib(default="sm")
+
+    def custom_json(self):
+        return {"align": "auto", "inspect": False, "cellOptions": {"type": "auto"}, "filterable": True}
+
+    def options_json(self):
+        return {
+            "frameIndex": 0,
+            "showHeader": True,
+            "cellHeight": self.cellHeight,
+            "sortBy": [{"displayName": name, "desc": desc} for name, desc in self.sortBy],
+            "footer": {"show": False, "reducer": ["sum"], "countRows": False, "fields": ""},
+        }
+
+
+@attr.s
+class TextPanel(ModernPanel):
+    plugin_type = "text"
+    content = attr.ib(default="", validator=instance_of(str))
+    mode = attr.ib(default="markdown")
+
+    def to_json_data(self):
+        data = super().to_json_data()
+        data.pop("fieldConfig")
+        data.pop("targets")
+        data.pop("datasource")
+        return data
+
+    def options_json(self):
+        return {"mode": self.mode, "content": self.content,
+                "code": {"language": "plaintext", "showLineNumbers": False, "showMiniMap": False}}
+
+
+@attr.s
+class Row(ModernPanel):
+    """A row header (``type: row``): panels after it belong to it until the next row."""
+
+    plugin_type = "row"
+    collapsed = attr.ib(default=False)
+    w = attr.ib(default=24)
+    h = attr.ib(default=1)
+
+    def to_json_data(self):
+        return {"type": "row", "id": self.id, "title": self.title, "collapsed": self.collapsed,
+                "gridPos": self.gridPos, "panels": []}
+
+
+# -------------------------------------------------------------------------------------------------
+# Dashboard-level pieces
+
+@attr.s(frozen=True)
+class DatasourceVariable:
+    name = attr.ib()
+    plugin = attr.ib()  # tempo | prometheus
+    label = attr.ib()
+    default_name = attr.ib()
+    default_uid = attr.ib()
+
+    def to_json_data(self):
+        return {"type": "datasource", "name": self.name, "label": self.label, "query": self.plugin,
+                "current": {"text": self.default_name, "value": self.default_uid},
+                "hide": 0, "refresh": 1, "regex": "", "multi": False, "includeAll": False, "options": [],
+                "skipUrlSync": False}
+
+
+@attr.s(frozen=True)
+class TextboxVariable:
+    name = attr.ib()
+    label = attr.ib()
+    default = attr.ib(default="")
+    description = attr.ib(default=None)
+
+    def to_json_data(self):
+        return {"type": "textbox", "name": self.name, "label": self.label, "query": self.default,
+                "current": {"text": self.default, "value": self.default},
+                "options": [{"selected": True, "text": self.default, "value": self.default}],
+                "hide": 0, "description": self.description, "skipUrlSync": False}
+
+
+@attr.s(frozen=True)
+class DashLink:
+    """A dashboard link: to other dashboards by tag, or to one URL."""
+
+    title = attr.ib()
+    tags = attr.ib(factory=list)
+    url = attr.ib(default=None)
+    tooltip = attr.ib(default="")
+    asDropdown = attr.ib(default=False)
+
+    def to_json_data(self):
+        return {"title": self.title, "type": "link" if self.url else "dashboards", "url": self.url,
+                "icon": "external link" if self.url else "dashboard", "tooltip": self.tooltip,
+                "tags": list(self.tags), "asDropdown": self.asDropdown, "targetBlank": False,
+                "includeVars": True, "keepTime": True}
+
+
+@attr.s
+class ModernDashboard(gl.Dashboard):
+    """grafanalib's Dashboard, serialised with only today's keys (no ``id``, ``rows``...)."""
+
+    variables = attr.ib(factory=list)
+    schemaVersion = attr.ib(default=DEFAULT_SCHEMA_VERSION)
+    refresh = attr.ib(default="1m")
+    timeFrom = attr.ib(default="now-6h")
+    graphTooltip = attr.ib(default=1)
+
+    def to_json_data(self):
+        return {
+            "uid": self.uid,
+            "title": self.title,
+            "description": self.description or None,
+            "tags": self.tags,
+            "timezone": "browser",
+            "editable": True,
+            "graphTooltip": self.graphTooltip,
+            "time": {"from": self.timeFrom, "to": "now"},
+            "timepicker": {"refresh_intervals": ["30s", "1m", "5m", "15m", "1h"]},
+            "fiscalYearStartMonth": 0,
+            "liveNow": False,
+            "refresh": self.refresh,
+            "schemaVersion": self.schemaVersion,
+            "panels": self.panels,
+            "templating": {"list": self.variables},
+            "annotations": {"list": [{
+                "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True,
+                "hide": True, "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
+            }]},
+            "links": self.links,
+            "weekStart": "",
+        }

@@ -1,0 +1,147 @@
+"""Validate generated dashboards against Grafana's own JSON schemas (foundation-sdk form).
+
+Given a folder such as ``shared/grafana-schemas/grafana-12/``, check:
+the dashboard (``dashboard.jsonschema.json#/definitions/Dashboard``); each panel against
+``Panel`` or ``RowPanel``; each panel's ``options`` and ``fieldConfig.defaults.custom``
+against its panel type's ``Options`` / ``FieldConfig``; each target against its
+datasource's query definition; every ``unit`` against Grafana's units.
+The schema files are data read at run time; dashgen ships none of them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+QUERY_DEFINITIONS = {
+    "tempo": ("Dataquery", "TempoQuery"),
+    "prometheus": ("Dataquery", "dataquery"),
+}
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    where: str  # e.g. "voice-overview panel 123 (First byte p95 by stage) options"
+    message: str
+    path: str  # JSON path inside the validated object
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.path or '/'}: {self.message}"
+
+
+class SchemaSet:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        if not (self.folder / "dashboard.jsonschema.json").is_file():
+            raise FileNotFoundError(f"{self.folder}: no dashboard.jsonschema.json there (point --schemas at a "
+                                    f"folder like shared/grafana-schemas/grafana-12)")
+
+    @lru_cache(maxsize=None)
+    def _doc(self, name: str) -> dict | None:
+        path = self.folder / f"{name}.jsonschema.json"
+        if not path.is_file():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    @lru_cache(maxsize=None)
+    def validator(self, doc: str, definition: str):
+        import jsonschema
+
+        schema = self._doc(doc)
+        if schema is None or definition not in schema.get("definitions", {}):
+            return None
+        root = {"$schema": schema.get("$schema", "http://json-schema.org/draft-07/schema#"),
+                "$ref": f"#/definitions/{definition}", "definitions": schema["definitions"]}
+        return jsonschema.Draft7Validator(root)
+
+    def query_validator(self, ds_type: str):
+        for name in QUERY_DEFINITIONS.get(ds_type, ()):
+            v = self.validator(ds_type, name)
+            if v is not None:
+                return v
+        return None
+
+    @lru_cache(maxsize=None)
+    def units(self) -> frozenset[str]:
+        doc = self._doc("units") or {}
+        return frozenset(d["const"] for d in doc.get("definitions", {}).values() if "const" in d)
+
+
+def _errors(validator, instance, where: str) -> list[SchemaProblem]:
+    out = []
+    for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        path = "/" + "/".join(str(p) for p in err.absolute_path)
+        out.append(SchemaProblem(where, err.message, path if path != "/" else ""))
+    return out
+
+
+def with_base_steps_as_numbers(dashboard: dict) -> dict:
+    """A copy where each base threshold step's ``value: null`` reads as a number.
+
+    Grafana writes the base step (-Infinity) as null and the 12 schema allows it; the 11.6
+    schema types it as a number only. Validating this copy against 11.6 tolerates exactly
+    that deviation and nothing else.
+    """
+    import copy
+
+    d = copy.deepcopy(dashboard)
+
+    def fix(panel: dict) -> None:
+        steps = panel.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {}).get("steps", [])
+        if steps and steps[0].get("value", 0) is None:
+            steps[0]["value"] = -1e308
+        for child in panel.get("panels", []):
+            fix(child)
+
+    for panel in d.get("panels", []):
+        fix(panel)
+    return d
+
+
+def validate_dashboard(dashboard: dict, schemas: SchemaSet, tolerate_null_threshold: bool = False) -> list[SchemaProblem]:
+    if tolerate_null_threshold:
+        dashboard = with_base_steps_as_numbers(dashboard)
+    uid = dashboard.get("uid", "?")
+    problems = _errors(schemas.validator("dashboard", "Dashboard"), dashboard, uid)
+    units = schemas.units()
+    for panel in dashboard.get("panels", []):
+        where = f"{uid} panel {panel.get('id')} ({panel.get('title', '')})"
+        ptype = panel.get("type")
+        problems += _errors(schemas.validator("dashboard", "RowPanel" if ptype == "row" else "Panel"), panel, where)
+        if ptype == "row":
+            continue
+        opts_v = schemas.validator(ptype, "Options")
+        if opts_v is None:
+            problems.append(SchemaProblem(where, f"no schema for panel type {ptype!r}", "type"))
+        else:
+            problems += _errors(opts_v, panel.get("options", {}), where + " options")
+        custom = panel.get("fieldConfig", {}).get("defaults", {}).get("custom")
+        fc_v = schemas.validator(ptype, "FieldConfig")
+        if custom is not None:
+            if fc_v is None:
+                problems.append(SchemaProblem(where, f"panel type {ptype!r} has no custom field config", "fieldConfig/defaults/custom"))
+            else:
+                problems += _errors(fc_v, custom, where + " fieldConfig.defaults.custom")
+        unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
+        yunit = panel.get("options", {}).get("yAxis", {}).get("unit")
+        for u in (unit, yunit):
+            if u is not None and units and u not in units:
+                problems.append(SchemaProblem(where, f"unit {u!r} is not a Grafana unit", "fieldConfig/defaults/unit"))
+        for i, target in enumerate(panel.get("targets", [])):
+            ds_type = (target.get("datasource") or panel.get("datasource") or {}).get("type")
+            qv = schemas.query_validator(ds_type)
+            if qv is None:
+                problems.append(SchemaProblem(where, f"no query schema for datasource type {ds_type!r}", f"targets/{i}"))
+                continue
+            problems += _errors(qv, target, f"{where} target {target.get('refId', i)}")
+    return problems
+
+
+def validate_paths(paths: list[Path], schemas: SchemaSet, tolerate_null_threshold: bool = False) -> list[SchemaProblem]:
+    problems = []
+    for path in paths:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        problems += validate_dashboard(data, schemas, tolerate_null_threshold)
+    return problems

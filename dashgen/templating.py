@@ -1,0 +1,41 @@
+"""The jinja2 environment for ``templates/`` (TraceQL, PromQL, alert texts, PR summaries).
+
+In a wheel the templates live in ``dashgen/templates`` (the build copies the repository's
+``templates/`` there); in a source checkout they are read from ``templates/`` at the root.
+StrictUndefined: a template that names a value nobody passed is an error, never "".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+
+def templates_dir() -> Path:
+    packaged = resources.files("dashgen") / "templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    source = Path(__file__).resolve().parent.parent / "templates"
+    if source.is_dir():
+        return source
+    raise RuntimeError("dashgen's templates are missing: reinstall dashgen (pip install .)")
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(name: str, **values) -> str:
+    """Render ``templates/<name>`` with ``values``; surrounding whitespace is stripped."""
+    return environment().get_template(name).render(**values).strip()
