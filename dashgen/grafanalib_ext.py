@@ -144,6 +144,9 @@ class ModernPanel(gl.Panel):
     mappings = attr.ib(factory=list)
     noValue = attr.ib(default=None)
     colorMode = attr.ib(default="palette-classic")
+    # What the panel shows, as tags like "tts.first_byte:p95" (not rendered); alert rules
+    # use them to point __dashboardUid__/__panelId__ at the right panel.
+    shows = attr.ib(factory=tuple, converter=tuple)
 
     plugin_type = "?"
 

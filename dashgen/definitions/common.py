@@ -135,6 +135,25 @@ class Ctx:
         return BuiltDashboard(key=key, uid=uid, title=title, folder_uid=self.catalog.folder_uid, dashboard=lay_out(dash))
 
 
+def find_panel(dashboards: list[BuiltDashboard], tag: str) -> tuple[str, int] | None:
+    """``(dashboard uid, panel id)`` of the most specific panel that shows ``tag``.
+
+    Tags name what a panel shows: ``"<stage>.<measurement>:p95"`` (a quantile),
+    ``"<stage>.<measurement>:heatmap"``, ``"<stage>.<measurement>:bad_rate"``,
+    ``"<stage>:errors"``, ``"<stage>:nothing"``, ``"<stage>:rate"``. Among panels showing
+    the tag, the one showing the fewest other things wins (a stage dashboard's own panel
+    over the overview's all-stages panel).
+    """
+    best: tuple[int, str, int] | None = None
+    for d in dashboards:
+        for p in d.dashboard.panels:
+            if tag in getattr(p, "shows", ()):
+                cand = (len(p.shows), d.uid, p.id)
+                if best is None or cand[0] < best[0]:
+                    best = cand
+    return (best[1], best[2]) if best else None
+
+
 def quantile_label(q: float) -> str:
     pct = round(q * 100, 6)
     return f"p{pct:g}"

@@ -28,6 +28,7 @@ def first_byte_p95_by_stage(ctx: Ctx) -> TimeSeriesPanel:
         unit=fb_measurements[0].grafana_unit,
         thresholdSteps=ctx.steps(*fb_measurements),
         thresholdsStyle="dashed",
+        shows=[f"{s.id}.first_byte:p95" for s in c.stages if s.measurement("first_byte")],
         w=24, h=9,
     )
 
