@@ -1,0 +1,802 @@
+"""A strict, in-process emulator of the Grafana HTTP API contract dashgen push talks to.
+
+The contract is /work/shared/docs/grafana-http-api.md (Grafana 10-12 legacy ``/api``
+endpoints plus the alerting provisioning API). This is a REAL HTTP server
+(``ThreadingHTTPServer`` on 127.0.0.1, random port), so the client under test goes
+through sockets, keep-alive, timeouts and dropped connections exactly as in production.
+
+Strictness: auth is checked before anything else, validation happens in the order the
+contract gives, and error bodies have the contract's shapes. It is never looser than
+Grafana: when unsure, it rejects.
+
+Test-side API (Python, on the emulator object):
+  * state: ``datasources``, ``dashboards``, ``folders``, ``rules`` (dicts), ``add_datasource``,
+    ``add_folder``, ``add_dashboard`` (foreign or provisioned dashboards), ``human_edit``.
+  * faults: ``fail_next`` (status / Retry-After / drop / lose for the next N matching requests),
+    ``fail_fraction`` (a seeded fraction of requests), ``latency`` (seconds per request),
+    ``before_save`` (one-shot hook run just before a dashboard save is applied: simulate an
+    edit between dashgen's read and its write), ``echo_auth_in_errors``.
+  * records: ``requests`` (every request: method, path, query, headers, body, status, fault),
+    ``writes()``, ``reads()``, ``mutations`` and ``duplicates()``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import random
+import re
+import secrets
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import yaml
+
+UID_RE = re.compile(r"^[a-zA-Z0-9_-]*$")
+DURATION_RE = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
+NO_DATA_STATES = {"Alerting", "NoData", "OK", "KeepLast"}
+EXEC_ERR_STATES = {"OK", "Alerting", "Error", "KeepLast"}
+WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
+
+
+def make_token() -> str:
+    """A service-account token in Grafana's format: glsa_<32 chars>_<8 hex>."""
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    body = "".join(secrets.choice(alphabet) for _ in range(32))
+    return f"glsa_{body}_{secrets.token_hex(4)}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: str
+    status: int | None = None  # None when the connection was dropped before a response
+    fault: str | None = None  # "status", "drop", "lose"
+    applied: bool = False  # a write that changed state
+
+
+@dataclass
+class Fault:
+    status: int | None = None
+    retry_after: str | None = None
+    drop: bool = False  # close the socket without processing or answering
+    lose: bool = False  # process the request, then close the socket without answering
+    match: Callable[[str, str], bool] | None = None  # (method, path) -> bool
+
+
+@dataclass
+class _Dash:
+    id: int
+    uid: str
+    data: dict
+    folder_uid: str | None
+    version: int
+    created: str
+    updated: str
+    created_by: str
+    updated_by: str
+    provisioned: bool = False
+    versions: list[dict] = field(default_factory=list)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Grafana-emulator"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr
+        pass
+
+    def _any(self) -> None:
+        self.server.emu._serve(self)  # type: ignore[attr-defined]
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _any
+
+
+class GrafanaEmulator:
+    def __init__(self, *, grafana_version: str = "11.6.0", org_id: int = 1):
+        self.grafana_version = grafana_version
+        self.org_id = org_id
+        self.token = make_token()
+        # token -> (org id, service-account login)
+        self.tokens: dict[str, tuple[int, str]] = {self.token: (org_id, "sa-1-dashgen")}
+        self.users: dict[str, tuple[str, int]] = {"admin": ("admin-password", org_id)}
+        self.lock = threading.RLock()
+        self.datasources: dict[str, dict] = {}
+        self.dashboards: dict[str, _Dash] = {}
+        self.folders: dict[str, dict] = {}
+        self.rules: dict[str, dict] = {}
+        self.group_intervals: dict[tuple[str, str], int] = {}
+        self.requests: list[Recorded] = []
+        self.mutations: list[tuple[str, str, str]] = []  # (kind, key, content digest)
+        self.latency = 0.0
+        self.database_ok = True
+        self.echo_auth_in_errors = False
+        self._faults: deque[Fault] = deque()
+        self._fraction: tuple[float, random.Random, list[Fault], Callable | None] | None = None
+        self._before_save: dict[str, Callable[[], None]] = {}
+        self._next_id = 1
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.add_datasource("Prometheus", "prometheus", "PBFA97CFB590B2093")
+        self.add_datasource("Tempo", "tempo", "P214B5B846CF3925F")
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "GrafanaEmulator":
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.request_queue_size = 256
+        server.emu = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "GrafanaEmulator":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # ------------------------------------------------------------------ state helpers
+    def _id(self) -> int:
+        with self.lock:
+            self._next_id += 1
+            return self._next_id
+
+    def add_datasource(self, name: str, type_: str, uid: str) -> dict:
+        ds = {"id": self._id(), "uid": uid, "orgId": self.org_id, "name": name, "type": type_,
+              "access": "proxy", "url": f"http://{type_}:1234", "isDefault": False, "jsonData": {},
+              "version": 1, "readOnly": False, "basicAuth": False}
+        self.datasources[uid] = ds
+        return ds
+
+    def remove_datasource(self, name: str) -> None:
+        for uid, ds in list(self.datasources.items()):
+            if ds["name"] == name:
+                del self.datasources[uid]
+
+    def add_folder(self, uid: str, title: str, parent_uid: str | None = None) -> dict:
+        with self.lock:
+            f = {"id": self._id(), "uid": uid, "orgId": self.org_id, "title": title,
+                 "url": f"/dashboards/f/{uid}/{_slug(title)}", "version": 1,
+                 "created": _now(), "updated": _now(), "createdBy": "admin", "updatedBy": "admin"}
+            if parent_uid:
+                f["parentUid"] = parent_uid
+            self.folders[uid] = f
+            return f
+
+    def add_dashboard(self, dashboard: dict, folder_uid: str | None = None, *, user: str = "bob",
+                      provisioned: bool = False) -> _Dash:
+        """Create a dashboard as another user (or file provisioning) would."""
+        with self.lock:
+            data = copy.deepcopy(dashboard)
+            uid = data["uid"]
+            now = _now()
+            d = _Dash(self._id(), uid, data, folder_uid, 1, now, now, user, user, provisioned)
+            d.versions.append({"version": 1, "created": now, "createdBy": user, "message": ""})
+            self.dashboards[uid] = d
+            return d
+
+    def human_edit(self, uid: str, *, user: str = "alice",
+                   mutate: Callable[[dict], None] | None = None) -> _Dash:
+        """A human saves the dashboard in the UI: content changes, version+1, updatedBy=user."""
+        with self.lock:
+            d = self.dashboards[uid]
+            if mutate is None:
+                def mutate(dash: dict) -> None:
+                    dash.setdefault("panels", []).append(
+                        {"id": 999, "type": "text", "title": "added by hand", "gridPos": {"x": 0, "y": 99, "w": 24, "h": 3}})
+            mutate(d.data)
+            d.version += 1
+            d.updated = _now()
+            d.updated_by = user
+            d.versions.append({"version": d.version, "created": d.updated, "createdBy": user, "message": "edited in the UI"})
+            return d
+
+    def before_save(self, uid: str, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once, just before the next save of ``uid`` is applied."""
+        self._before_save[uid] = fn
+
+    # ------------------------------------------------------------------ faults
+    def fail_next(self, count: int = 1, status: int | None = 503, *, retry_after: str | None = None,
+                  drop: bool = False, lose: bool = False,
+                  match: Callable[[str, str], bool] | None = None) -> None:
+        for _ in range(count):
+            self._faults.append(Fault(None if (drop or lose) else status, retry_after, drop, lose, match))
+
+    def fail_fraction(self, fraction: float, *, seed: int = 0, faults: list[Fault] | None = None,
+                      match: Callable[[str, str], bool] | None = None) -> None:
+        """Inject a fault into ``fraction`` of requests (seeded RNG). Default mix: 429/502/503/504/drop/lose."""
+        if fraction <= 0:
+            self._fraction = None
+            return
+        faults = faults or [Fault(429, retry_after="0"), Fault(502), Fault(503), Fault(504),
+                            Fault(drop=True), Fault(lose=True)]
+        self._fraction = (fraction, random.Random(seed), faults, match)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+        self._fraction = None
+
+    def _pick_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for i, f in enumerate(self._faults):
+                if f.match is None or f.match(method, path):
+                    del self._faults[i]
+                    return f
+            if self._fraction:
+                fraction, rng, faults, match = self._fraction
+                if (match is None or match(method, path)) and rng.random() < fraction:
+                    return rng.choice(faults)
+        return None
+
+    # ------------------------------------------------------------------ records
+    def reset_records(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.mutations.clear()
+
+    def writes(self) -> list[Recorded]:
+        """Requests that changed state (including those whose response was then lost)."""
+        return [r for r in self.requests if r.applied]
+
+    def reads(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method == "GET"]
+
+    def duplicates(self) -> list[tuple[str, str]]:
+        """Writes that applied the same content to the same resource as the previous write did."""
+        last: dict[tuple[str, str], str] = {}
+        dups = []
+        for kind, key, digest in self.mutations:
+            if last.get((kind, key)) == digest:
+                dups.append((kind, key))
+            last[(kind, key)] = digest
+        return dups
+
+    # ------------------------------------------------------------------ HTTP plumbing
+    def _serve(self, h: _Handler) -> None:
+        split = urlsplit(h.path)
+        path = unquote(split.path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        rec = Recorded(h.command, path, query, {k: v for k, v in h.headers.items()}, raw.decode("utf-8", "replace"))
+        with self.lock:
+            self.requests.append(rec)
+        if self.latency:
+            time.sleep(self.latency)
+        fault = self._pick_fault(h.command, path)
+        if fault and fault.drop:
+            rec.fault = "drop"
+            self._drop(h)
+            return
+        if fault and fault.status:
+            rec.fault = "status"
+            rec.status = fault.status
+            body = {"message": {429: "Too Many Requests", 502: "Bad Gateway", 503: "Service Unavailable",
+                                504: "Gateway Timeout"}.get(fault.status, "error")}
+            if self.echo_auth_in_errors:
+                body["request_authorization"] = h.headers.get("Authorization", "")
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            self._send(h, fault.status, body, headers)
+            return
+        try:
+            status, body, headers = self._route(h.command, path, query, raw, h.headers, rec)
+        except Exception as exc:  # an emulator bug must be loud, not a hang
+            status, body, headers = 500, {"message": f"emulator error: {exc!r}"}, {}
+        if status >= 400 and self.echo_auth_in_errors and isinstance(body, dict):
+            body["request_authorization"] = h.headers.get("Authorization", "")
+        rec.status = status
+        if fault and fault.lose:
+            rec.fault = "lose"
+            rec.status = None
+            self._drop(h)
+            return
+        self._send(h, status, body, headers)
+
+    @staticmethod
+    def _drop(h: _Handler) -> None:
+        h.close_connection = True
+        try:
+            h.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    @staticmethod
+    def _send(h: _Handler, status: int, body: Any, headers: dict[str, str]) -> None:
+        if body is None:
+            payload = b""
+        elif isinstance(body, bytes):
+            payload = body
+        else:
+            payload = json.dumps(body).encode()
+        h.send_response(status)
+        if payload:
+            h.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+        for k, v in headers.items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(payload)))
+        h.end_headers()
+        h.wfile.write(payload)
+
+    # ------------------------------------------------------------------ auth
+    def _auth(self, headers: Any) -> tuple[int, dict] | str:
+        auth = headers.get("Authorization")
+        org_header = headers.get("X-Grafana-Org-Id")
+
+        def err(msg: str, mid: str) -> tuple[int, dict]:
+            return 401, {"message": msg, "messageId": mid, "statusCode": 401, "traceID": ""}
+
+        if not auth:
+            return err("Unauthorized", "auth.unauthorized")
+        if auth.startswith("Bearer "):
+            token = auth[len("Bearer "):]
+            if token not in self.tokens:
+                return err("Invalid API key", "api-key.invalid")
+            org, login = self.tokens[token]
+            if org_header and org_header.strip() != str(org):
+                return err("API key does not belong to the requested organization", "api-key.organization-mismatch")
+            return login
+        if auth.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+            except Exception:
+                return err("Invalid Basic Auth Header", "auth.unauthorized")
+            if self.users.get(user, (None,))[0] != password:
+                return err("Invalid username or password", "password-auth.failed")
+            if org_header and org_header.strip() != str(self.users[user][1]):
+                return err("User is not a member of the requested organization", "auth.unauthorized")
+            return user
+        return err("Unauthorized", "auth.unauthorized")
+
+    # ------------------------------------------------------------------ routing
+    def _route(self, method: str, path: str, q: dict, raw: bytes, headers: Any, rec: Recorded
+               ) -> tuple[int, Any, dict[str, str]]:
+        if path == "/api/health" and method == "GET":
+            if not self.database_ok:
+                return 503, {"database": "failing", "version": self.grafana_version, "commit": "abc123"}, {}
+            return 200, {"database": "ok", "version": self.grafana_version, "commit": "abc123"}, {}
+        who = self._auth(headers)
+        if isinstance(who, tuple):
+            return who[0], who[1], {}
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return 400, {"message": "bad request data", "traceID": ""}, {}
+        parts = [p for p in path.split("/") if p]
+        with self.lock:
+            out = self._dispatch(method, parts, q, body, headers, who, rec)
+        status, resp = out[0], out[1]
+        return status, resp, (out[2] if len(out) > 2 else {})
+
+    def _dispatch(self, method: str, p: list[str], q: dict, body: Any, headers: Any, who: str, rec: Recorded):
+        n = len(p)
+        if p[:2] == ["api", "datasources"] and n == 4 and method == "GET" and p[2] in ("uid", "name"):
+            key = p[3]
+            for ds in self.datasources.values():
+                if (p[2] == "uid" and ds["uid"] == key) or (p[2] == "name" and ds["name"] == key):
+                    return 200, ds
+            return 404, {"message": "Data source not found", "traceID": ""}
+        if p == ["api", "dashboards", "db"] and method == "POST":
+            return self._save_dashboard(body, who, rec)
+        if p[:3] == ["api", "dashboards", "uid"] and n >= 4:
+            uid = p[3]
+            if n == 4 and method == "GET":
+                return self._get_dashboard(uid)
+            if n == 4 and method == "DELETE":
+                return self._delete_dashboard(uid, rec)
+            if n == 5 and p[4] == "versions" and method == "GET":
+                d = self.dashboards.get(uid)
+                if not d:
+                    return 404, {"message": "Dashboard not found"}
+                versions = [dict(v, id=i + 1, uid=uid, parentVersion=max(v["version"] - 1, 0))
+                            for i, v in enumerate(reversed(d.versions))]
+                return 200, {"continueToken": "", "versions": versions}
+        if p == ["api", "search"] and method == "GET":
+            return self._search(q)
+        if p[:2] == ["api", "folders"]:
+            return self._folders(method, p[2] if n > 2 else None, q, body, who, rec)
+        if p[:3] == ["api", "v1", "provisioning"]:
+            return self._provisioning(method, p[3:], q, body, headers, rec)
+        return 404, {"message": "Not found"}
+
+    # ------------------------------------------------------------------ dashboards
+    def _meta(self, d: _Dash) -> dict:
+        meta = {"type": "db", "canSave": True, "canEdit": True, "canAdmin": True, "canStar": True,
+                "canDelete": True, "slug": _slug(d.data.get("title", "")),
+                "url": f"/d/{d.uid}/{_slug(d.data.get('title', ''))}", "expires": "0001-01-01T00:00:00Z",
+                "created": d.created, "updated": d.updated, "updatedBy": d.updated_by,
+                "createdBy": d.created_by, "version": d.version, "hasAcl": False, "isFolder": False,
+                "folderId": 0, "folderUid": d.folder_uid or "", "folderTitle": "General", "folderUrl": "",
+                "provisioned": d.provisioned, "provisionedExternalId": "x.json" if d.provisioned else ""}
+        if d.folder_uid and d.folder_uid in self.folders:
+            f = self.folders[d.folder_uid]
+            meta.update(folderId=f["id"], folderTitle=f["title"], folderUrl=f["url"])
+        return meta
+
+    def _stored(self, d: _Dash) -> dict:
+        data = copy.deepcopy(d.data)
+        data["id"] = d.id
+        data["uid"] = d.uid
+        data["version"] = d.version
+        return data
+
+    def _get_dashboard(self, uid: str):
+        d = self.dashboards.get(uid)
+        if not d:
+            return 404, {"message": "Dashboard not found", "traceID": ""}
+        return 200, {"dashboard": self._stored(d), "meta": self._meta(d)}
+
+    def _save_dashboard(self, body: Any, who: str, rec: Recorded):
+        if not isinstance(body, dict) or not isinstance(body.get("dashboard"), dict):
+            return 400, {"message": "bad request data", "traceID": ""}
+        dash = copy.deepcopy(body["dashboard"])
+        title = dash.get("title")
+        if not isinstance(title, str) or not title.strip():
+            return 400, {"status": "empty-name", "message": "Dashboard title cannot be empty"}
+        if len(title) > 5000:
+            return 400, {"status": "title-too-long", "message": "Dashboard title cannot be more than 5000 characters"}
+        message = body.get("message") or ""
+        if len(message) > 500:
+            return 400, {"message": "message too long, max 500 characters"}
+        uid = dash.get("uid") or ""
+        if not isinstance(uid, str) or not UID_RE.match(uid):
+            return 400, {"message": "uid contains illegal characters"}
+        if len(uid) > 40:
+            return 400, {"message": "uid too long, max 40 characters"}
+        dash_id = dash.get("id")
+        if dash_id:
+            if not any(d.id == dash_id for d in self.dashboards.values()):
+                return 404, {"status": "not-found", "message": "Dashboard not found"}
+            if not uid:
+                uid = next(d.uid for d in self.dashboards.values() if d.id == dash_id)
+        folder_uid = body.get("folderUid") or None
+        if folder_uid and folder_uid not in self.folders:
+            msg = "folder not found" if self.grafana_version.startswith("12") else "Folder not found"
+            return 400, {"message": msg}
+        if uid in self._before_save:
+            self._before_save.pop(uid)()
+        existing = self.dashboards.get(uid) if uid else None
+        if existing and existing.provisioned:
+            return 400, {"message": "Cannot save provisioned dashboard"}
+        if existing and dash.get("version") != existing.version and not body.get("overwrite"):
+            return 412, {"status": "version-mismatch", "message": "The dashboard has been changed by someone else"}
+        if not uid:
+            uid = secrets.token_hex(7)
+        now = _now()
+        for key in ("id", "version"):
+            dash.pop(key, None)
+        dash["uid"] = uid
+        if existing:
+            existing.data, existing.folder_uid = dash, folder_uid
+            existing.version += 1
+            existing.updated, existing.updated_by = now, who
+            d = existing
+        else:
+            d = _Dash(self._id(), uid, dash, folder_uid, 1, now, now, who, who)
+            self.dashboards[uid] = d
+        d.versions.append({"version": d.version, "created": now, "createdBy": who, "message": message})
+        rec.applied = True
+        self.mutations.append(("dashboard", uid, _digest([dash, folder_uid])))
+        return 200, {"id": d.id, "uid": uid, "url": f"/d/{uid}/{_slug(title)}", "status": "success",
+                     "version": d.version, "slug": _slug(title), "folderUid": folder_uid or ""}
+
+    def _delete_dashboard(self, uid: str, rec: Recorded):
+        d = self.dashboards.get(uid)
+        if not d:
+            return 404, {"message": "Dashboard not found", "traceID": ""}
+        if d.provisioned:
+            return 400, {"message": "provisioned dashboard cannot be deleted"}
+        del self.dashboards[uid]
+        rec.applied = True
+        self.mutations.append(("dashboard", uid, "deleted"))
+        title = d.data.get("title", "")
+        return 200, {"title": title, "message": f"Dashboard {title} deleted", "uid": uid}
+
+    def _search(self, q: dict):
+        try:
+            limit = int(q.get("limit", ["1000"])[0] or 1000)
+            page = int(q.get("page", ["1"])[0] or 1)
+        except ValueError:
+            return 400, {"message": "bad request data"}
+        if limit > 5000:
+            return 422, {"message": "Limit is above maximum allowed (5000), use page to get more results"}
+        types = q.get("type", [])
+        tags = [t for t in q.get("tag", []) if t]
+        folder_uids = [f for f in q.get("folderUIDs", []) if f]
+        dash_uids = [u for u in q.get("dashboardUIDs", []) if u]
+        query = (q.get("query", [""])[0] or "").lower()
+        hits: list[dict] = []
+        if "dash-db" not in types and not tags and not dash_uids:
+            for f in sorted(self.folders.values(), key=lambda f: f["title"].lower()):
+                if query and query not in f["title"].lower():
+                    continue
+                if folder_uids and (f.get("parentUid") or "general") not in folder_uids:
+                    continue
+                hits.append({"id": f["id"], "uid": f["uid"], "orgId": self.org_id, "title": f["title"],
+                             "uri": f"db/{_slug(f['title'])}", "url": f["url"], "slug": "", "type": "dash-folder",
+                             "tags": [], "isStarred": False})
+        if "dash-folder" not in types or "dash-db" in types:
+            dashes = []
+            for d in self.dashboards.values():
+                dtags = d.data.get("tags") or []
+                if any(t not in dtags for t in tags):
+                    continue
+                if folder_uids and (d.folder_uid or "general") not in folder_uids:
+                    continue
+                if dash_uids and d.uid not in dash_uids:
+                    continue
+                if query and query not in d.data.get("title", "").lower():
+                    continue
+                dashes.append(d)
+            for d in sorted(dashes, key=lambda d: d.data.get("title", "").lower()):
+                hit = {"id": d.id, "uid": d.uid, "orgId": self.org_id, "title": d.data.get("title", ""),
+                       "uri": f"db/{_slug(d.data.get('title', ''))}", "url": f"/d/{d.uid}/{_slug(d.data.get('title', ''))}",
+                       "slug": "", "type": "dash-db", "tags": list(d.data.get("tags") or []), "isStarred": False}
+                if d.folder_uid and d.folder_uid in self.folders:
+                    f = self.folders[d.folder_uid]
+                    hit.update(folderId=f["id"], folderUid=f["uid"], folderTitle=f["title"], folderUrl=f["url"])
+                hits.append(hit)
+        start = (page - 1) * limit
+        return 200, hits[start:start + limit]
+
+    # ------------------------------------------------------------------ folders
+    def _depth(self, uid: str | None) -> int:
+        depth = 0
+        while uid:
+            depth += 1
+            uid = self.folders.get(uid, {}).get("parentUid")
+        return depth
+
+    def _folders(self, method: str, uid: str | None, q: dict, body: Any, who: str, rec: Recorded):
+        not_found = (404, {"status": "not-found", "message": "folder not found"})
+        if uid is None and method == "GET":
+            parent = (q.get("parentUid", [""])[0]) or None
+            return 200, [{"id": f["id"], "uid": f["uid"], "title": f["title"], **({"parentUid": f["parentUid"]} if f.get("parentUid") else {})}
+                         for f in self.folders.values() if f.get("parentUid") == parent]
+        if uid is None and method == "POST":
+            if not isinstance(body, dict):
+                return 400, {"message": "bad request data"}
+            title = (body.get("title") or "").strip()
+            if not title:
+                return 400, {"message": "folder title cannot be empty"}
+            new_uid = body.get("uid") or secrets.token_hex(7)
+            if not UID_RE.match(new_uid):
+                return 400, {"message": "uid contains illegal characters"}
+            if len(new_uid) > 40:
+                return 400, {"message": "uid too long, max 40 characters"}
+            parent = body.get("parentUid") or None
+            if parent and parent not in self.folders:
+                return 404, {"status": "not-found", "message": "folder not found"}
+            if self._depth(parent) >= 4:
+                return 400, {"messageId": "folder.maximum-depth-reached", "message": "Maximum nested folder depth reached", "statusCode": 400}
+            if any(f["title"] == title and f.get("parentUid") == parent for f in self.folders.values()):
+                return 409, {"message": "a folder with the same name already exists in the current location"}
+            if new_uid in self.folders or new_uid in self.dashboards:
+                return 412, {"status": "version-mismatch", "message": "the folder has been changed by someone else"}
+            f = self.add_folder(new_uid, title, parent)
+            f.update(createdBy=who, updatedBy=who)
+            if body.get("description"):
+                f["description"] = body["description"]
+            rec.applied = True
+            self.mutations.append(("folder", new_uid, _digest([title, parent])))
+            return 200, dict(f)
+        if uid is None:
+            return 404, {"message": "Not found"}
+        f = self.folders.get(uid)
+        if method == "GET":
+            return (200, dict(f)) if f else not_found
+        if method == "PUT":
+            if not f:
+                return not_found
+            if not isinstance(body, dict) or not (body.get("title") or "").strip():
+                return 400, {"message": "folder title cannot be empty"}
+            if body.get("version") != f["version"] and not body.get("overwrite"):
+                return 412, {"status": "version-mismatch", "message": "the folder has been changed by someone else"}
+            f.update(title=body["title"].strip(), version=f["version"] + 1, updated=_now(), updatedBy=who)
+            rec.applied = True
+            self.mutations.append(("folder", uid, _digest([f["title"], f.get("parentUid")])))
+            return 200, dict(f)
+        if method == "DELETE":
+            if not f:
+                return not_found
+            force_rules = (q.get("forceDeleteRules", ["false"])[0]).lower() == "true"
+            has_rules = any(r["folderUID"] == uid for r in self.rules.values())
+            if has_rules and not force_rules:
+                return 400, {"message": "folder cannot be deleted: folder contains alert rules"}
+            for d in [d for d in self.dashboards.values() if d.folder_uid == uid]:
+                del self.dashboards[d.uid]
+            for r in [r for r in self.rules.values() if r["folderUID"] == uid]:
+                del self.rules[r["uid"]]
+            del self.folders[uid]
+            rec.applied = True
+            self.mutations.append(("folder", uid, "deleted"))
+            return 200, {"message": "Folder deleted", "id": f["id"], "title": f["title"]}
+        return 404, {"message": "Not found"}
+
+    # ------------------------------------------------------------------ alerting provisioning
+    def _group_body(self, folder: str, group: str) -> dict | None:
+        rules = [copy.deepcopy(r) for r in self.rules.values() if r["folderUID"] == folder and r["ruleGroup"] == group]
+        if not rules:
+            return None
+        rules.sort(key=lambda r: r["_order"])
+        for r in rules:
+            r.pop("_order", None)
+        return {"title": group, "folderUid": folder, "interval": self.group_intervals.get((folder, group), 60),
+                "rules": rules}
+
+    def _validate_rule(self, r: Any, folder: str, group: str) -> str | None:
+        if not isinstance(r, dict):
+            return "invalid alert rule: bad request data"
+        title = r.get("title") or ""
+        if not title.strip():
+            return "invalid alert rule: title is empty"
+        if len(title) > 190:
+            return "invalid alert rule: title is too long (max 190 characters)"
+        uid = r.get("uid") or ""
+        if not UID_RE.match(uid) or len(uid) > 40:
+            return f"invalid alert rule: cannot create rule with UID '{uid}': UID is invalid"
+        if not r.get("condition"):
+            return "invalid alert rule: condition is required"
+        data = r.get("data")
+        if not data:
+            return "invalid alert rule: no queries or expressions are found"
+        refs = set()
+        for q in data:
+            if not isinstance(q, dict) or not q.get("refId") or not q.get("datasourceUid") or not isinstance(q.get("model"), dict):
+                return "invalid alert rule: invalid query: refId, datasourceUid and model are required"
+            refs.add(q["refId"])
+            if q["datasourceUid"] != "__expr__":
+                rtr = q.get("relativeTimeRange") or {}
+                if not (int(rtr.get("from", 0)) > int(rtr.get("to", 0))):
+                    return f"invalid alert rule: invalid relative time range [From: {rtr.get('from', 0)}, To: {rtr.get('to', 0)}]"
+                if q["datasourceUid"] not in self.datasources:
+                    return f"invalid alert rule: failed to build query '{q['refId']}': data source not found"
+        if r["condition"] not in refs:
+            return f"invalid alert rule: condition {r['condition']} does not exist, must be one of {sorted(refs)}"
+        if r.get("noDataState") not in NO_DATA_STATES:
+            return f"invalid alert rule: unknown no data state '{r.get('noDataState')}'"
+        if r.get("execErrState") not in EXEC_ERR_STATES:
+            return f"invalid alert rule: unknown exec error state '{r.get('execErrState')}'"
+        if not isinstance(r.get("for"), str) or not DURATION_RE.match(r["for"]):
+            return f"invalid alert rule: invalid duration for 'for': {r.get('for')!r}"
+        if r.get("folderUID") not in (None, "", folder) or r.get("ruleGroup") not in (None, "", group):
+            return "invalid alert rule: rule folderUID and ruleGroup must match the group"
+        return None
+
+    def _provisioning(self, method: str, p: list[str], q: dict, body: Any, headers: Any, rec: Recorded):
+        provenance = "" if headers.get("X-Disable-Provenance") is not None else "api"
+        mismatch = (409, {"message": "provenance mismatch: the rule was provisioned with another provenance",
+                          "messageId": "alerting.provenanceMismatch", "statusCode": 409, "traceID": ""})
+        if len(p) == 4 and p[0] == "folder" and p[2] == "rule-groups":
+            folder, group = p[1], p[3]
+            if method == "GET":
+                g = self._group_body(folder, group)
+                return (200, g) if g else (404, {"message": "rule group does not exist", "traceID": ""})
+            if method != "PUT":
+                return 404, {"message": "Not found"}
+            if not isinstance(body, dict):
+                return 400, {"message": "bad request data"}
+            if folder not in self.folders:
+                return 400, {"message": "invalid alert rule: folder does not exist"}
+            if not (1 <= len(group) <= 190):
+                return 400, {"message": "invalid alert rule: rule group name must be 1-190 characters"}
+            interval = body.get("interval")
+            if not isinstance(interval, int) or interval <= 0 or interval % 10:
+                return 400, {"message": f"invalid alert rule: interval ({interval}s) should be non-zero and divided exactly by scheduler interval: 10"}
+            rules = body.get("rules") or []
+            seen_titles: set[str] = set()
+            for r in rules:
+                err = self._validate_rule(r, folder, group)
+                if err:
+                    return 400, {"message": err}
+                if r["title"] in seen_titles or any(
+                        o["folderUID"] == folder and o["title"] == r["title"] and o["uid"] != r.get("uid")
+                        and o["ruleGroup"] != group for o in self.rules.values()):
+                    return 400, {"message": f"[alerting.alert-rule.conflict] failed to update rule group: rule title '{r['title']}' already exists in folder"}
+                seen_titles.add(r["title"])
+            existing = [r for r in self.rules.values() if r["folderUID"] == folder and r["ruleGroup"] == group]
+            incoming_uids = {r.get("uid") for r in rules}
+            touched = existing + [self.rules[u] for u in incoming_uids if u in self.rules]
+            if any(r.get("provenance", "") != provenance for r in touched):
+                return mismatch
+            before = self._group_body(folder, group)
+            for r in existing:
+                if r["uid"] not in incoming_uids:
+                    del self.rules[r["uid"]]
+            for i, r in enumerate(rules):
+                stored = copy.deepcopy(r)
+                stored["uid"] = stored.get("uid") or secrets.token_hex(7)
+                old = self.rules.get(stored["uid"])
+                stored.update(folderUID=folder, ruleGroup=group, orgID=self.org_id, provenance=provenance,
+                              id=old["id"] if old else self._id(), updated=_now(), _order=i)
+                for qd in stored["data"]:
+                    qd["model"].setdefault("intervalMs", 1000)
+                    qd["model"].setdefault("maxDataPoints", 43200)
+                self.rules[stored["uid"]] = stored
+            self.group_intervals[(folder, group)] = interval
+            rec.applied = True
+            after = self._group_body(folder, group)
+            for g in (before, after):
+                if g:
+                    for r in g["rules"]:
+                        r.pop("updated", None)
+            self.mutations.append(("rule-group", f"{folder}/{group}", _digest(after)))
+            return 200, body
+        if len(p) == 2 and p[0] == "alert-rules" and p[1] == "export" and method == "GET":
+            folder = q.get("folderUid", [""])[0]
+            group = q.get("group", [""])[0]
+            fmt = q.get("format", ["yaml"])[0]
+            groups: dict[tuple[str, str], list] = {}
+            for r in sorted(self.rules.values(), key=lambda r: r["_order"]):
+                if folder and r["folderUID"] != folder or group and r["ruleGroup"] != group:
+                    continue
+                groups.setdefault((r["folderUID"], r["ruleGroup"]), []).append(
+                    {k: copy.deepcopy(r.get(k)) for k in ("uid", "title", "condition", "data", "noDataState",
+                                                          "execErrState", "for", "annotations", "labels", "isPaused")
+                     if k in r})
+            if not groups:
+                return 404, b""
+            doc = {"apiVersion": 1, "groups": [
+                {"orgId": self.org_id, "name": g, "folder": self.folders.get(f, {}).get("title", f),
+                 "interval": f"{self.group_intervals.get((f, g), 60)}s", "rules": rs}
+                for (f, g), rs in groups.items()]}
+            if fmt == "json":
+                return 200, doc
+            return 200, yaml.safe_dump(doc).encode(), {"Content-Type": "text/yaml"}
+        if len(p) == 2 and p[0] == "alert-rules":
+            uid = p[1]
+            r = self.rules.get(uid)
+            if method == "GET":
+                if not r:
+                    return 404, b""
+                out = copy.deepcopy(r)
+                out.pop("_order", None)
+                return 200, out
+            if method == "DELETE":
+                if r:
+                    if r.get("provenance", "") != provenance:
+                        return mismatch
+                    del self.rules[uid]
+                    rec.applied = True
+                    self.mutations.append(("rule", uid, "deleted"))
+                return 204, None
+        return 404, {"message": "Not found"}
