@@ -149,6 +149,10 @@ def catalog_validate(catalog_ref):
     return 0
 
 
+from .push_cli import plan_command, push_command  # noqa: E402
+cli.add_command(plan_command); cli.add_command(push_command)  # noqa: E702
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: turns DashgenError into one line on stderr and an exit code."""
     try:
