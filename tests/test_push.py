@@ -1,0 +1,432 @@
+"""`dashgen plan` / `dashgen push` against a strict Grafana emulator (a real HTTP server)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from grafana_emulator import Fault, GrafanaEmulator, make_token  # noqa: E402
+from push_fixtures import FOLDER, GROUP, group_json, run_cli, write_build  # noqa: E402
+
+from dashgen.grafana_client import GrafanaClient, GrafanaError  # noqa: E402
+from dashgen.plan import HASH_TAG_PREFIX, dashboard_hash, hash_tag_of  # noqa: E402
+
+FAST = ["--retry-base-delay", "0.001"]
+
+
+@pytest.fixture
+def emu():
+    e = GrafanaEmulator().start()
+    yield e
+    e.stop()
+
+
+@pytest.fixture
+def env(emu):
+    return {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+
+
+@pytest.fixture
+def build(tmp_path):
+    return write_build(tmp_path / "build", 5)
+
+
+def push(build, env, *extra):
+    return run_cli(["push", "--from", str(build), *FAST, *extra], env)
+
+
+def json_out(res):
+    return json.loads(res.out)
+
+
+def outcomes(res):
+    return {(r["kind"], r["key"]): r.get("outcome") for r in json_out(res)["resources"]}
+
+
+# ------------------------------------------------------------------ first push, no-op, plan
+def test_first_push_into_empty_grafana(emu, env, build):
+    res = push(build, env)
+    assert res.code == 0, res.all
+    assert "voice-agent" in emu.folders
+    assert sorted(emu.dashboards) == [f"voice-{i:03d}" for i in range(5)]
+    d = emu.dashboards["voice-002"]
+    assert d.folder_uid == FOLDER and d.version == 1 and d.created_by == "sa-1-dashgen"
+    # datasource variables default to the resolved datasources
+    current = {v["name"]: v["current"] for v in d.data["templating"]["list"]}
+    assert current["tempo"] == {"text": "Tempo", "value": "P214B5B846CF3925F"}
+    assert current["prometheus"] == {"text": "Prometheus", "value": "PBFA97CFB590B2093"}
+    # ownership marker: owner tag + content hash tag that matches the stored content
+    assert "dashgen" in d.data["tags"] and hash_tag_of(d.data) == dashboard_hash(d.data, FOLDER)
+    assert not set(d.data) - {"uid", "title", "tags", "schemaVersion", "editable", "timezone", "time",
+                              "templating", "panels"}, "hash must live in a schema-legal place"
+    # save message: dashgen <version> <sha>, <= 500 chars
+    msg = d.versions[-1]["message"]
+    assert re.fullmatch(r"dashgen \d+\.\d+\.\d+( [0-9a-f]{4,40})?", msg) and len(msg) <= 500
+    # alert rules: placeholders rewritten, provenance api, ownership annotation
+    rules = {r["uid"]: r for r in emu.rules.values()}
+    assert rules["tts-first-byte-p95"]["data"][0]["datasourceUid"] == "PBFA97CFB590B2093"
+    assert rules["slow-turns-tempo"]["data"][0]["datasourceUid"] == "P214B5B846CF3925F"
+    assert all(r["provenance"] == "api" and "dashgen_hash" in r["annotations"] for r in rules.values())
+    # order: folder, then dashboards, then rule groups
+    writes = [(r.method, r.path) for r in emu.writes()]
+    kinds = ["folder" if p == "/api/folders" else "dash" if p == "/api/dashboards/db" else "rules" for _, p in writes]
+    assert kinds == ["folder"] + ["dash"] * 5 + ["rules"]
+    # dashboard saves on create carry overwrite false
+    saves = [json.loads(r.body) for r in emu.writes() if r.path == "/api/dashboards/db"]
+    assert all(s["overwrite"] is False for s in saves)
+    # feedback: plain progress lines off a TTY, summary table on stdout
+    assert re.search(r"^\[\d/7\] create dashboard voice-00\d$", res.err, re.M)
+    assert "Summary: 7 created" in res.out
+
+
+def test_second_push_is_a_noop(emu, env, build):
+    assert push(build, env).code == 0
+    emu.reset_records()
+    res = push(build, env)
+    assert res.code == 0, res.all
+    assert emu.writes() == []
+    assert "Summary: 7 unchanged" in res.out
+    # health + 2 datasources + 1 search + 5 dashboard GETs + 1 rule group GET
+    assert len(emu.requests) == 5 + 5
+    emu.reset_records()
+    res = push(build, env, "--quick")
+    assert res.code == 0 and emu.writes() == [] and len(emu.requests) == 5
+
+
+def test_plan_writes_nothing_and_reports_actions(emu, env, build):
+    res = run_cli(["plan", "--from", str(build), "--output", "json"], env)
+    assert res.code == 0, res.all
+    assert emu.writes() == []
+    doc = json_out(res)
+    assert doc["summary"] == {"create": 7}
+    assert {r["action"] for r in doc["resources"]} == {"create"}
+    assert doc["datasources"]["tempo"]["uid"] == "P214B5B846CF3925F"
+    push(build, env)
+    write_build(build, 5, variant=" v2", only=[0, 1, 2, 3])  # voice-004 no longer built, 4 changed
+    res = run_cli(["plan", "--from", str(build)], env)
+    assert res.code == 0, res.all
+    assert re.search(r"^dashboard\s+voice-000\s+update", res.out, re.M)
+    assert re.search(r"^dashboard\s+voice-004\s+orphan\s+no longer built; `--prune` deletes it", res.out, re.M)
+    assert "Plan: 4 update, 1 orphan, 2 unchanged" in res.out
+    assert emu.writes() == [] or all(w.path != "/api/dashboards/db" for w in emu.writes()[7:])
+
+
+def test_rule_group_compare_ignores_server_defaults(emu, env, build):
+    assert push(build, env).code == 0
+    stored = next(iter(emu.rules.values()))
+    assert stored["data"][0]["model"]["intervalMs"] == 1000  # the emulator, like Grafana, adds these
+    emu.reset_records()
+    assert push(build, env).code == 0
+    assert not [w for w in emu.writes() if "rule-groups" in w.path]
+    # a real change of the group is pushed
+    write_build(build, 5, groups=[group_json(threshold=500)])
+    emu.reset_records()
+    res = push(build, env, "--output", "json")
+    assert res.code == 0
+    assert outcomes(res)[("rule-group", f"{FOLDER}/{GROUP}")] == "updated"
+    assert emu.rules["tts-first-byte-p95"]["data"][2]["model"]["conditions"][0]["evaluator"]["params"] == [500]
+
+
+# ------------------------------------------------------------------ drift, force, 412
+def test_ui_edit_is_refused_with_exit_3(emu, env, build):
+    assert push(build, env).code == 0
+    emu.human_edit("voice-003", user="alice")
+    emu.reset_records()
+    for b in (build, write_build(build, 5, variant=" v2")):  # same build, then a changed build
+        res = push(b, env)
+        assert res.code == 3, res.all
+        assert emu.writes() == []
+        line = next(ln for ln in res.err.splitlines() if "voice-003" in ln)
+        assert "drifted" in line and "live version 2" in line and "alice" in line
+        assert re.search(r"\d{4}-\d\d-\d\dT", line)
+        assert "--force" in res.err and "catalog" in res.err
+        assert res.err.strip().splitlines()[-1].startswith("dashgen: error: refusing to push")
+    assert any(p.get("title") == "added by hand" for p in emu.dashboards["voice-003"].data["panels"])
+    res = run_cli(["plan", "--from", str(build)], env)
+    assert res.code == 3 and re.search(r"^dashboard\s+voice-003\s+drifted", res.out, re.M)
+
+
+def test_force_overwrites_after_backup(emu, env, build, tmp_path):
+    assert push(build, env).code == 0
+    emu.human_edit("voice-001", user="alice")
+    backups = tmp_path / "backups"
+    res = push(build, env, "--force", "--backup-dir", str(backups))
+    assert res.code == 0, res.all
+    files = list(backups.glob("*voice-001*"))
+    assert len(files) == 1 and "-v2" in files[0].name
+    saved = json.loads(files[0].read_text())
+    assert any(p.get("title") == "added by hand" for p in saved["dashboard"]["panels"])
+    assert saved["meta"]["updatedBy"] == "alice"
+    d = emu.dashboards["voice-001"]
+    assert d.version == 3 and not any(p.get("title") == "added by hand" for p in d.data["panels"])
+    assert hash_tag_of(d.data) == dashboard_hash(d.data, FOLDER)
+    assert emu.token not in files[0].read_text()
+
+
+def test_edit_between_read_and_write_is_reported_not_overwritten(emu, env, build):
+    assert push(build, env).code == 0
+    write_build(build, 5, variant=" v2")
+    emu.before_save("voice-002", lambda: emu.human_edit("voice-002", user="carol"))
+    emu.reset_records()
+    res = push(build, env, "--output", "json")
+    assert res.code == 3, res.all
+    doc = json_out(res)
+    r = next(r for r in doc["resources"] if r["key"] == "voice-002")
+    assert r["outcome"] == "conflict" and "412" in r["detail"] and "carol" in r["detail"]
+    assert "now version 2 by carol" in r["detail"]
+    assert sum(1 for x in doc["resources"] if x.get("outcome") == "updated") == 4
+    assert any(p.get("title") == "added by hand" for p in emu.dashboards["voice-002"].data["panels"])
+    saves = [r for r in emu.requests if r.path == "/api/dashboards/db" and "voice-002" in r.body]
+    assert len(saves) == 1 and saves[0].status == 412  # never retried, never forced
+    assert "412" in res.err
+
+
+# ------------------------------------------------------------------ ownership, prune
+def test_foreign_dashboard_at_same_uid_is_a_conflict(emu, env, build, tmp_path):
+    emu.add_folder(FOLDER, "Voice agent")
+    emu.add_dashboard({"uid": "voice-000", "title": "Someone's dashboard", "tags": ["team-x"], "panels": []},
+                      FOLDER, user="bob")
+    res = push(build, env)
+    assert res.code == 3, res.all
+    assert "voice-000" in res.err and "does not own" in res.err and "bob" in res.err
+    assert emu.writes() == [] and emu.dashboards["voice-000"].data["title"] == "Someone's dashboard"
+    res = push(build, env, "--force", "--backup-dir", str(tmp_path / "b"))
+    assert res.code == 0, res.all
+    assert emu.dashboards["voice-000"].data["title"] == "Voice stage 000"
+    assert json.loads(next((tmp_path / "b").glob("*voice-000*")).read_text())["dashboard"]["title"] == "Someone's dashboard"
+
+
+def test_prune_deletes_only_owned_resources(emu, env, build):
+    assert push(build, env).code == 0
+    emu.add_dashboard({"uid": "team-x-board", "title": "Team X", "tags": ["voice"], "panels": []}, FOLDER)
+    emu.add_dashboard({"uid": "other-dashgen", "title": "Elsewhere", "tags": ["dashgen"], "panels": []}, None)
+    write_build(build, only=[0, 1, 2], groups=[group_json(rules=1)])
+    emu.reset_records()
+    res = push(build, env, "--output", "json")  # without --prune nothing is deleted, rules are kept
+    assert res.code == 0, res.all
+    assert [w for w in emu.writes() if w.method == "DELETE"] == []
+    assert "slow-turns-tempo" in emu.rules and "voice-004" in emu.dashboards
+    res = push(build, env, "--prune", "--output", "json")
+    # "other-dashgen" carries the owner tag but no hash tag: someone made it by hand -> drifted, refused
+    assert res.code == 3, res.all
+    emu.dashboards.pop("other-dashgen")
+    res = push(build, env, "--prune", "--output", "json")
+    assert res.code == 0, res.all
+    got = outcomes(res)
+    assert got[("dashboard", "voice-003")] == got[("dashboard", "voice-004")] == "deleted"
+    assert sorted(emu.dashboards) == ["team-x-board", "voice-000", "voice-001", "voice-002"]
+    assert "slow-turns-tempo" not in emu.rules and "tts-first-byte-p95" in emu.rules
+    assert FOLDER in emu.folders  # holds a foreign dashboard
+    # a whole rule group that is no longer built is pruned rule by rule
+    write_build(build, only=[0, 1, 2], groups=[])
+    res = push(build, env, "--prune", "--output", "json")
+    assert res.code == 0, res.all
+    assert outcomes(res)[("rule", "tts-first-byte-p95")] == "deleted" and emu.rules == {}
+
+
+def test_provenance_default_api_and_disable(emu, env, build):
+    res = push(build, env, "--disable-provenance")
+    assert res.code == 0, res.all
+    assert all(r["provenance"] == "" for r in emu.rules.values())
+    assert all(w.headers.get("X-Disable-Provenance") for w in emu.writes() if "rule-groups" in w.path)
+    res = push(build, env)  # provenance 'api' now would clash with the editable rules
+    assert res.code == 3 and "provenance" in res.err
+
+
+# ------------------------------------------------------------------ faults
+def test_twenty_percent_faults_converge_without_duplicates(emu, env, tmp_path):
+    build = write_build(tmp_path / "b", 30)
+    emu.fail_fraction(0.2, seed=7)
+    res = push(build, env, "--retries", "10", "--output", "json")
+    assert res.code == 0, res.all
+    faults = [r for r in emu.requests if r.fault]
+    assert len(faults) > 10 and {r.fault for r in faults} == {"status", "drop", "lose"}
+    assert emu.duplicates() == []
+    assert len(emu.dashboards) == 30 and len(emu.rules) == 2
+    assert all(d.version == 1 for d in emu.dashboards.values())
+    emu.clear_faults()
+    emu.reset_records()
+    assert push(build, env).code == 0 and emu.writes() == []
+
+
+def test_lost_response_is_reread_before_retry(emu, env, build):
+    emu.fail_next(1, lose=True, match=lambda m, p: m == "POST" and p == "/api/dashboards/db")
+    res = push(build, env, "--concurrency", "1")
+    assert res.code == 0, res.all
+    saves = [r for r in emu.requests if r.path == "/api/dashboards/db"]
+    assert len(saves) == 5 and saves[0].fault == "lose" and saves[0].applied
+    lost_uid = json.loads(saves[0].body)["dashboard"]["uid"]
+    i = emu.requests.index(saves[0])
+    assert emu.requests[i + 1].method == "GET" and emu.requests[i + 1].path == f"/api/dashboards/uid/{lost_uid}"
+    assert emu.duplicates() == []
+
+
+def test_all_writes_failing_gives_exit_1_and_per_resource_report(emu, env, build):
+    emu.fail_fraction(1.0, faults=[Fault(503)], match=lambda m, p: m != "GET")
+    res = push(build, env, "--retries", "2", "--output", "json")
+    assert res.code == 1
+    doc = json_out(res)
+    assert doc["exit_code"] == 1
+    got = {(r["kind"], r["key"]): (r["outcome"], r.get("detail", "")) for r in doc["resources"]}
+    assert got[("folder", FOLDER)][0] == "failed" and "503" in got[("folder", FOLDER)][1]
+    assert all(o == "skipped" for (k, _), (o, _) in got.items() if k != "folder")
+    assert len(got) == 7
+    res = push(build, env, "--retries", "1")
+    assert res.code == 1
+    for uid in [f"voice-{i:03d}" for i in range(5)]:
+        assert re.search(rf"^dashboard\s+{uid}\s+create\s+skipped", res.out, re.M)
+    assert "dashgen: error: the push failed" in res.err
+
+
+def test_unreachable_grafana_is_one_line_exit_1(emu, env, build):
+    emu.fail_fraction(1.0, faults=[Fault(502)])
+    res = push(build, env, "--retries", "2")
+    assert res.code == 1 and res.out == ""
+    assert res.err.count("\n") == 1 and res.err.startswith("dashgen: error: ") and "502" in res.err
+    assert len(emu.requests) == 3  # health, retried twice
+
+
+def test_retry_after_is_honoured_and_4xx_not_retried(emu):
+    c = GrafanaClient(emu.url, token=emu.token, retry_base_delay=0.001)
+    emu.fail_next(1, 429, retry_after="1")
+    t = time.monotonic()
+    assert c.health()["database"] == "ok"
+    assert time.monotonic() - t >= 0.95 and len(emu.requests) == 2
+    emu.reset_records()
+    with pytest.raises(GrafanaError) as exc:
+        c.call("POST", "/api/dashboards/db", body={"dashboard": {"title": ""}})
+    assert exc.value.status == 400 and "Dashboard title cannot be empty" in exc.value.message
+    assert len(emu.requests) == 1
+    emu.fail_next(1, 404)
+    with pytest.raises(GrafanaError):
+        c.call("GET", "/api/health")
+    assert len(emu.requests) == 2
+
+
+# ------------------------------------------------------------------ security and preflight
+def test_wrong_token_is_one_clear_line(emu, build):
+    res = push(build, {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": make_token()})
+    assert res.code == 1 and res.out == ""
+    assert res.err.count("\n") == 1, res.err
+    assert res.err.startswith("dashgen: error: Grafana rejected the credentials") and "Invalid API key" in res.err
+
+
+def test_token_never_appears_anywhere(emu, env, build, tmp_path):
+    emu.echo_auth_in_errors = True  # a hostile proxy echoing the Authorization header in error bodies
+    outputs = []
+    emu.fail_next(2, 503)
+    outputs.append(push(build, env, "--output", "json"))
+    emu.human_edit("voice-001")
+    outputs.append(push(build, env))  # refused
+    outputs.append(push(build, env, "--force", "--backup-dir", str(tmp_path / "bk")))
+    emu.fail_fraction(1.0, faults=[Fault(400)], match=lambda m, p: m != "GET")
+    write_build(build, 5, variant=" v2")
+    outputs.append(push(build, env))
+    emu.clear_faults()
+    outputs.append(push(build, {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token + "x"}))
+    assert any(emu.token in (r.body + json.dumps(r.headers)) for r in emu.requests)  # the sentinel was sent
+    assert any("Bearer" in str(r.headers) for r in emu.requests)
+    blob = "".join(r.all for r in outputs)
+    blob += "".join(p.read_text() for p in (tmp_path / "bk").glob("*"))
+    assert outputs[3].code == 1 and "HTTP 400" in outputs[3].out
+    assert emu.token not in blob and emu.token[5:37] not in blob
+    c = GrafanaClient(emu.url, token=emu.token)
+    assert emu.token not in repr(c) and emu.token not in repr(c.__dict__.get("_secrets", "")[:0])
+    with pytest.raises(GrafanaError) as exc:
+        c.call("POST", "/api/dashboards/db", body={})
+    assert emu.token not in str(exc.value) and emu.token not in json.dumps(exc.value.body)
+
+
+def test_plain_http_to_remote_host_is_refused(build):
+    res = push(build, {"GRAFANA_URL": "http://grafana.example.com", "GRAFANA_TOKEN": make_token()})
+    assert res.code == 2 and "refusing to send credentials over plain http" in res.err and "--allow-insecure-http" in res.err
+    c = GrafanaClient("http://grafana.example.com", token="glsa_x", allow_insecure_http=True)
+    assert c.session.verify is True
+    assert GrafanaClient("https://g.example.com", token="t").session.verify is True
+    assert GrafanaClient("https://g.example.com", token="t", insecure_skip_verify=True).session.verify is False
+    assert GrafanaClient("https://g.example.com", token="t", ca_cert="/etc/ca.pem").session.verify == "/etc/ca.pem"
+    assert GrafanaClient("http://[::1]:3000", token="t").base_url == "http://[::1]:3000"
+
+
+def test_basic_auth_and_org_mismatch(emu, build):
+    res = push(build, {"GRAFANA_URL": emu.url, "GRAFANA_USER": "admin", "GRAFANA_PASSWORD": "admin-password"})
+    assert res.code == 0, res.all
+    res = push(build, {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}, "--org-id", "2")
+    assert res.code == 1 and "organization" in res.err and res.err.count("\n") == 1
+
+
+def test_missing_datasource_fails_early(emu, env, build):
+    emu.remove_datasource("Tempo")
+    res = push(build, env)
+    assert res.code == 1 and res.err.count("\n") == 1
+    assert "datasource 'Tempo'" in res.err and "not found" in res.err
+    assert emu.writes() == [] and not any(r.path == "/api/search" for r in emu.requests)
+
+
+# ------------------------------------------------------------------ the emulator itself is strict
+def test_emulator_contract(emu):
+    c = GrafanaClient(emu.url, token=emu.token, retries=0)
+
+    def err(method, path, body=None, **kw):
+        with pytest.raises(GrafanaError) as exc:
+            c.call(method, path, body=body, **kw)
+        return exc.value.status, exc.value.body
+
+    s, b = err("GET", "/api/search", headers={"Authorization": ""})
+    assert (s, b["messageId"]) == (401, "auth.unauthorized")
+    assert err("POST", "/api/dashboards/db", {"dashboard": {"title": " "}})[1]["status"] == "empty-name"
+    assert err("POST", "/api/dashboards/db", {"dashboard": {"title": "t"}, "message": "m" * 501})[1]["message"] == "message too long, max 500 characters"
+    assert err("POST", "/api/dashboards/db", {"dashboard": {"title": "t", "uid": "a/b"}})[1]["message"] == "uid contains illegal characters"
+    assert err("POST", "/api/dashboards/db", {"dashboard": {"title": "t", "uid": "a" * 41}})[1]["message"] == "uid too long, max 40 characters"
+    assert err("POST", "/api/dashboards/db", {"dashboard": {"title": "t"}, "folderUid": "nope"})[1]["message"] == "Folder not found"
+    assert c.call("POST", "/api/dashboards/db", body={"dashboard": {"title": "t", "uid": "x"}})["version"] == 1
+    s, b = err("POST", "/api/dashboards/db", {"dashboard": {"title": "t", "uid": "x"}})
+    assert (s, b["status"]) == (412, "version-mismatch")
+    assert c.call("POST", "/api/dashboards/db", body={"dashboard": {"title": "t", "uid": "x", "version": 1}})["version"] == 2
+    assert c.call("GET", "/api/dashboards/uid/x/versions")["versions"][0]["version"] == 2
+    assert err("GET", "/api/search", params={"limit": 5001})[0] == 422
+    c.call("POST", "/api/folders", body={"uid": "f1", "title": "F"})
+    assert err("POST", "/api/folders", {"uid": "f2", "title": "F"})[0] == 409
+    assert err("POST", "/api/folders", {"uid": "f1", "title": "G"})[0] == 412
+    assert err("POST", "/api/folders", {"title": ""})[1]["message"] == "folder title cannot be empty"
+    g = group_json(folder="f1")
+    for r in g["rules"]:
+        r["data"][0]["datasourceUid"] = "PBFA97CFB590B2093"
+    s, b = err("PUT", "/api/v1/provisioning/folder/f1/rule-groups/voice-latency", dict(g, interval=15))
+    assert s == 400 and "divided exactly by scheduler interval: 10" in b["message"]
+    bad = json.loads(json.dumps(g))
+    bad["rules"][0]["title"] = ""
+    assert err("PUT", "/api/v1/provisioning/folder/f1/rule-groups/voice-latency", bad)[1]["message"] == "invalid alert rule: title is empty"
+    g["rules"] = g["rules"][:1]
+    c.call("PUT", "/api/v1/provisioning/folder/f1/rule-groups/voice-latency", body=g)
+    live = c.call("GET", "/api/v1/provisioning/alert-rules/tts-first-byte-p95")
+    assert live["provenance"] == "api" and live["data"][0]["model"]["maxDataPoints"] == 43200
+    s, b = err("DELETE", "/api/v1/provisioning/alert-rules/tts-first-byte-p95", headers={"X-Disable-Provenance": "1"})
+    assert (s, b["messageId"]) == (409, "alerting.provenanceMismatch")
+    assert c.call("GET", "/api/v1/provisioning/alert-rules/export", params={"folderUid": "f1", "format": "json"})["groups"][0]["name"] == "voice-latency"
+    assert c.call("DELETE", "/api/v1/provisioning/alert-rules/nope", ok=(204,)) is None
+
+
+# ------------------------------------------------------------------ the real build output
+def test_push_real_build_output(emu, env, tmp_path):
+    from dashgen.build import render_artifacts, write_output
+    from dashgen.catalog import load_catalog
+
+    out = tmp_path / "real"
+    write_output(render_artifacts(load_catalog(None)).artifacts, out)
+    res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
+    assert res.code == 0, res.all
+    doc = json_out(res)
+    assert doc["summary"].get("failed", 0) == 0 and doc["summary"]["created"] >= 2
+    assert emu.dashboards and all(HASH_TAG_PREFIX in " ".join(d.data["tags"]) for d in emu.dashboards.values())
+    emu.reset_records()
+    res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
+    assert res.code == 0, res.all
+    assert emu.writes() == []
