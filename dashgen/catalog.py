@@ -20,8 +20,11 @@ from .yamlspec import Bool, Context, Enum, Field, ListOf, Loc, Map, Num, Str, lo
 
 PRESETS = ("default", "pipecat", "livekit")
 
-# A TraceQL attribute name we can write unquoted: dot-separated words.
-ATTRIBUTE_RE = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*"
+# A TraceQL attribute name we can write unquoted: dot-separated words. Grafana's TraceQL
+# grammar (lezer-traceql) reads a first word that merely starts with a scope or keyword
+# (``span.parent_id``, ``span.links``, ``span.with_x``) as that keyword and rejects the query.
+TRACEQL_RESERVED_PREFIXES = ("span", "resource", "event", "instrumentation", "link", "parent", "with")
+ATTRIBUTE_RE = r"(?!(?:" + "|".join(TRACEQL_RESERVED_PREFIXES) + r"))[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*"
 SCOPED_ATTRIBUTE_RE = r"(span|resource)\." + ATTRIBUTE_RE
 ID_RE = r"[a-z][a-z0-9_]{0,30}"
 UID_RE = r"[a-zA-Z0-9_-]{1,40}"
@@ -41,8 +44,11 @@ UNITS: Mapping[str, str] = MappingProxyType(
     }
 )
 SEVERITIES = ("page", "ticket")
+PANEL_KINDS = ("quantiles", "average", "heatmap", "bad_rate")
+DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
 
-ATTR_HINT = "use dot-separated words of letters, digits and _ (e.g. audio.first_byte_ms)"
+ATTR_HINT = ("use dot-separated words of letters, digits and _ (e.g. audio.first_byte_ms), the first word not "
+             "starting with " + ", ".join(TRACEQL_RESERVED_PREFIXES) + " (TraceQL reads those as keywords)")
 
 _THRESHOLD = Map(
     doc="A p-quantile threshold: the value the quantile must stay below.",
@@ -77,6 +83,11 @@ _MEASUREMENT = Map(
                            doc="an event above this value counts as bad (a stutter, a large revision)"),
         "bad_name": Field(Str(example='"stutters"'), default=None,
                           doc="plural name of such bad events, e.g. stutters"),
+        "quantiles": Field(ListOf(item=Num(minimum=0, maximum=1, exclusive=True, example="0.95"), min_items=1),
+                           default=None, doc="quantiles its panel shows (default 0.5, 0.95, 0.99)"),
+        "panels": Field(ListOf(item=Enum(values=PANEL_KINDS), min_items=1), default=None,
+                        doc="which panels the stage dashboard gets for it: " + ", ".join(PANEL_KINDS)
+                            + " (default: quantiles, plus heatmap and bad_rate when bad_above is set)"),
     },
 )
 
@@ -129,6 +140,10 @@ CATALOG_SPEC = Map(
                                              default=None, doc="boolean span attribute set on failure"),
                     "turn_span": Field(Str(pattern=SPAN_NAME_RE, pattern_hint="a span name", example="voice.turn"),
                                        required=True, doc="name of the parent span of one turn"),
+                    "session_on_stage_spans": Field(Bool(), default=True,
+                                                    doc="true when every stage span carries the session attribute; "
+                                                        "false when only an ancestor span does (then session "
+                                                        "lookups select its descendants)"),
                     "service_attribute": Field(Str(pattern=SCOPED_ATTRIBUTE_RE,
                                                    pattern_hint="a scoped attribute, e.g. resource.service.name",
                                                    example="resource.service.name"),
@@ -197,6 +212,8 @@ class Measurement:
     thresholds: tuple[Threshold, ...]
     bad_above: float | None
     bad_name: str | None
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+    panels: tuple[str, ...] = ("quantiles",)
 
     @property
     def grafana_unit(self) -> str:
@@ -257,6 +274,7 @@ class Catalog:
     error_attribute: str | None
     turn_span: str
     service_attribute: str | None
+    session_on_stage_spans: bool
     folder_uid: str
     folder_title: str
     uid_prefix: str
@@ -299,6 +317,9 @@ def _semantic_checks(raw: dict, ctx: Context) -> None:
                                     f"two thresholds for quantile {t['quantile']} on {stage['id']}.{m['id']}",
                                     "keep one threshold per quantile")
                 quantiles[t["quantile"]] = ti
+            if m["panels"] and "bad_rate" in m["panels"] and m["bad_above"] is None:
+                raise ctx.error(ctx.locations[base + ("panels",)], f"{stage['id']}.{m['id']} asks for a bad_rate panel "
+                                f"but sets no bad_above", "add bad_above and bad_name, or drop bad_rate")
             if (m["bad_above"] is None) != (m["bad_name"] is None):
                 key = "bad_name" if m["bad_name"] is None else "bad_above"
                 raise ctx.error(ctx.locations[base], f"{stage['id']}.{m['id']} sets only one of bad_above and bad_name",
@@ -330,6 +351,9 @@ def _build(raw: dict, ctx: Context, source: str) -> Catalog:
                     meaning=m["meaning"], nothing_value=m["nothing_value"],
                     thresholds=tuple(Threshold(float(t["quantile"]), t["value"], t["severity"], t["for"]) for t in m["thresholds"]),
                     bad_above=m["bad_above"], bad_name=m["bad_name"],
+                    quantiles=tuple(float(q) for q in (m["quantiles"] or DEFAULT_QUANTILES)),
+                    panels=tuple(m["panels"] or (("quantiles", "heatmap", "bad_rate") if m["bad_above"] is not None
+                                                 else ("quantiles",))),
                 )
                 for m in s["measurements"]
             ),
@@ -343,6 +367,7 @@ def _build(raw: dict, ctx: Context, source: str) -> Catalog:
         session_attribute=conv["session_attribute"], turn_attribute=conv["turn_attribute"],
         stage_attribute=conv["stage_attribute"], error_attribute=conv["error_attribute"],
         turn_span=conv["turn_span"], service_attribute=conv["service_attribute"],
+        session_on_stage_spans=conv["session_on_stage_spans"],
         folder_uid=g["folder"]["uid"], folder_title=g["folder"]["title"], uid_prefix=g["uid_prefix"],
         tags=tuple(g["tags"]),
         tempo=Datasource("tempo", **ds["tempo"]), prometheus=Datasource("prometheus", **ds["prometheus"]),

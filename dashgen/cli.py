@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .cli_common import catalog_option, schema_version_option
-from .errors import DashgenError, InputError
+from .errors import CatalogError, DashgenError, InputError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -163,12 +164,22 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except CatalogError as exc:
+        # file:line:col: problem (fix) -- bare, so editors and CI annotate the spot.
+        click.echo(exc.message, err=True)
+        sys.exit(exc.exit_code)
     except DashgenError as exc:
         click.echo(f"dashgen: error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("dashgen: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug in dashgen, not in the input: one line, traceback on demand
+        if os.environ.get("DASHGEN_DEBUG"):
+            raise
+        click.echo(f"dashgen: internal error: {type(exc).__name__}: {exc} (set DASHGEN_DEBUG=1 for the traceback "
+                   f"and please report it)", err=True)
+        sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     # Commands return their exit code (an int) or None for success.

@@ -120,7 +120,11 @@ class DataLink:
     targetBlank = attr.ib(default=False)
 
     def to_json_data(self):
-        return {"title": self.title, "url": self.url, "targetBlank": self.targetBlank}
+        # Grafana's published schema types field links like dashboard links, so every
+        # key it requires is written; Grafana reads title, url and targetBlank.
+        return {"title": self.title, "url": self.url, "targetBlank": self.targetBlank, "type": "link",
+                "icon": "external link", "tooltip": self.title, "tags": [], "asDropdown": False,
+                "includeVars": False, "keepTime": False}
 
 
 @attr.s
@@ -235,10 +239,11 @@ class StatPanel(ModernPanel):
     graphMode = attr.ib(default="area")
     statColorMode = attr.ib(default="background")
     textMode = attr.ib(default="value_and_name")
+    reduceFields = attr.ib(default="")  # a field-name regex like "/0\\.95/"; "" = numeric fields
 
     def options_json(self):
         return {
-            "reduceOptions": {"calcs": [self.reduceCalc], "fields": "", "values": False},
+            "reduceOptions": {"calcs": [self.reduceCalc], "fields": self.reduceFields, "values": False},
             "graphMode": self.graphMode,
             "colorMode": self.statColorMode,
             "justifyMode": "auto",
@@ -286,7 +291,8 @@ class TablePanel(ModernPanel):
     cellHeight = attr.ib(default="sm")
 
     def custom_json(self):
-        return {"align": "auto", "inspect": False, "cellOptions": {"type": "auto"}, "filterable": True}
+        # No cellOptions: {"type": "auto"} matches several branches of the schema's oneOf.
+        return {"align": "auto", "inspect": False, "filterable": True}
 
     def options_json(self):
         return {
@@ -294,7 +300,7 @@ class TablePanel(ModernPanel):
             "showHeader": True,
             "cellHeight": self.cellHeight,
             "sortBy": [{"displayName": name, "desc": desc} for name, desc in self.sortBy],
-            "footer": {"show": False, "reducer": ["sum"], "countRows": False, "fields": ""},
+            "footer": {"show": False, "reducer": ["sum"], "countRows": False},
         }
 
 

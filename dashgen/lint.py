@@ -87,6 +87,11 @@ def lint_dashboard(d: dict, catalog: Catalog | None, where: str) -> tuple[list[s
             problems.append(f"{where}: panel {title!r} lies outside the {GRID_COLUMNS}-column grid: {gp}")
         if p.get("type") != "row" and not str(p.get("description", "")).strip():
             problems.append(f"{where}: panel {title!r} has no description")
+    for p in panels:
+        for t in p.get("targets", []):
+            if (t.get("datasource") or {}).get("uid") == "-- Dashboard --" and t.get("panelId") not in ids:
+                problems.append(f"{where}: panel {p.get('title')!r} reuses panel {t.get('panelId')}, which is not on "
+                                f"this dashboard")
     for a, b in overlaps(panels):
         problems.append(f"{where}: panels {ids.get(a, a)!r} and {ids.get(b, b)!r} overlap")
 

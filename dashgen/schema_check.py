@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+# Grafana's built-in "-- Dashboard --" datasource (reusing another panel's result) has no
+# query schema in the set; lint checks that its panelId names a panel of the dashboard.
+BUILTIN_DATASOURCE_TYPES = frozenset({"datasource"})
+
 QUERY_DEFINITIONS = {
     "tempo": ("Dataquery", "TempoQuery"),
     "prometheus": ("Dataquery", "dataquery"),
@@ -131,6 +135,8 @@ def validate_dashboard(dashboard: dict, schemas: SchemaSet, tolerate_null_thresh
                 problems.append(SchemaProblem(where, f"unit {u!r} is not a Grafana unit", "fieldConfig/defaults/unit"))
         for i, target in enumerate(panel.get("targets", [])):
             ds_type = (target.get("datasource") or panel.get("datasource") or {}).get("type")
+            if ds_type in BUILTIN_DATASOURCE_TYPES:
+                continue
             qv = schemas.query_validator(ds_type)
             if qv is None:
                 problems.append(SchemaProblem(where, f"no query schema for datasource type {ds_type!r}", f"targets/{i}"))

@@ -1,22 +1,23 @@
 """Dashboard definitions: pure functions from a Catalog to laid-out dashboards.
 
-Each module defines one dashboard; ``DASHBOARDS`` lists them in output order.
+Output order: the overview, one dashboard per stage (barge-in gets its milestone
+breakdown when the catalog has the milestones), then the session drilldown.
 """
 
 from __future__ import annotations
 
 from ..catalog import Catalog
-from . import overview
+from . import barge_in, overview, session, stage
 from .common import BuiltDashboard, Ctx
-
-DASHBOARDS = (overview,)
 
 
 def build_dashboards(catalog: Catalog, schema_version: int) -> list[BuiltDashboard]:
     ctx = Ctx(catalog, schema_version)
-    out = []
-    for module in DASHBOARDS:
-        built = module.build(ctx)
-        if built is not None:
-            out.append(built)
+    out = [overview.build(ctx)]
+    for s in catalog.stages:
+        if s.id == "barge_in" and barge_in.applies(s):
+            out.append(barge_in.build(ctx, s))
+        else:
+            out.append(stage.build(ctx, s))
+    out.append(session.build(ctx))
     return out
