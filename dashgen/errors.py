@@ -47,7 +47,8 @@ class CatalogError(InputError):
         text = f"{path}:{line}:{col}: {problem}"
         if fix:
             text += f" ({fix})"
-        super().__init__(text)
+        # Always one line, whatever a value quoted in the message holds.
+        super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 class ConflictError(DashgenError):

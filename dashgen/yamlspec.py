@@ -91,11 +91,20 @@ class Spec:
         )
 
 
+_BAD = object()  # what _scalar returns for a scalar its tag cannot construct
+
+
 def _scalar(node: yaml.Node) -> Any:
-    """Resolve a scalar node to its Python value with the safe constructor."""
+    """Resolve a scalar node to its Python value with the safe constructor (``_BAD`` if it cannot).
+
+    Explicit tags make pyyaml's constructors fail in many ways: ``!!bool maybe`` (KeyError),
+    ``!!int abc`` (ValueError), ``!custom`` (ConstructorError), a 5000-digit int (ValueError).
+    """
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, KeyError, OverflowError, yaml.YAMLError):
+        return _BAD
     finally:
         loader.dispose()
 
@@ -129,8 +138,9 @@ class Enum(Spec):
 
     def load(self, node, path, ctx):
         loc = self._record(node, path, ctx)
-        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
-        if value not in self.values:
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else _BAD
+        # Compare types too: ``true == 1`` and ``1.0 == 1`` must not pass for ``1``.
+        if not any(type(value) is type(v) and value == v for v in self.values):
             shown = node.value if isinstance(node, yaml.ScalarNode) else _kind(node)
             close = difflib.get_close_matches(str(shown), [str(v) for v in self.values], n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
@@ -161,12 +171,13 @@ class Num(Spec):
         ok_tags = ("tag:yaml.org,2002:int",) if self.integer else ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
         if not isinstance(node, yaml.ScalarNode) or node.tag not in ok_tags:
             raise self._type_error(node, path, ctx, f"{path[-1]}: {self.example}")
-        try:
-            value = _scalar(node)
-        except (ValueError, yaml.YAMLError):
-            raise self._type_error(node, path, ctx, f"{path[-1]}: {self.example}") from None
+        value = _scalar(node)
+        if value is _BAD or isinstance(value, bool):
+            raise self._type_error(node, path, ctx, f"{path[-1]}: {self.example}")
         if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
             raise ctx.error(loc, f"{_dotted(path)} must be a finite number", f"write e.g. {self.example}")
+        if abs(value) > MAX_NUMBER:
+            raise ctx.error(loc, f"{_dotted(path)} is too large", f"use a number between -{MAX_NUMBER} and {MAX_NUMBER}")
         if self.positive and value <= 0:
             raise ctx.error(loc, f"{_dotted(path)} must be positive, got {node.value}", f"use a value above 0, e.g. {self.example}")
         if self.minimum is not None and (value <= self.minimum if self.exclusive else value < self.minimum):
@@ -183,9 +194,10 @@ class Bool(Spec):
 
     def load(self, node, path, ctx):
         self._record(node, path, ctx)
-        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:bool":
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool" else _BAD
+        if not isinstance(value, bool):
             raise self._type_error(node, path, ctx, f"{path[-1]}: true")
-        return _scalar(node)
+        return value
 
 
 @dataclass
@@ -271,6 +283,17 @@ class Map(Spec):
         return out
 
 
+MAX_NUMBER = 2**53  # larger numbers do not survive JSON (doubles) exactly; no catalog needs them
+
+
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of ``text[position]``, counting line breaks as pyyaml does."""
+    head = text[:position].replace("\r\n", "\n")
+    for brk in ("\r", "\x85", "\u2028", "\u2029"):
+        head = head.replace(brk, "\n")
+    return head.count("\n") + 1, len(head) - (head.rfind("\n") + 1) + 1
+
+
 def load_document(text: str, spec: Spec, path: str) -> tuple[Any, Context]:
     """Parse ``text`` as one YAML document and load it with ``spec``.
 
@@ -279,6 +302,14 @@ def load_document(text: str, spec: Spec, path: str) -> tuple[Any, Context]:
     ctx = Context(path)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:  # a control character, found before parsing starts
+        line, col = _line_col(text, exc.position)
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise CatalogError(path, line, col, f"invalid YAML: the control character U+{char:04X} is not allowed",
+                           "remove it; a catalog is plain UTF-8 text") from None
+    except RecursionError:
+        raise CatalogError(path, 1, 1, "invalid YAML: the document is nested too deeply",
+                           "a catalog needs only a few levels of nesting") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
