@@ -161,7 +161,7 @@ class GrafanaClient:
         landed: stop) or ``None`` (it did not: retry).
         """
         url = self.base_url + path
-        data = json.dumps(body) if body is not None else None
+        data = json.dumps(body).encode("utf-8") if body is not None else None  # bytes: one send()
         hdrs = {"Content-Type": "application/json"} if data is not None else {}
         if headers:
             hdrs.update(headers)

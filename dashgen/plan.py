@@ -171,20 +171,19 @@ def load_build(root: str | Path) -> Build:
 
 
 # ---------------------------------------------------------------------------- preflight + render
-def preflight(client: GrafanaClient, build: Build) -> dict[str, dict]:
-    """Health check, then resolve each manifest datasource by name. Returns {key: live datasource}."""
+def check_health(client: GrafanaClient) -> None:
     try:
         health = client.health()
     except GrafanaError as exc:
         raise DashgenError(f"Grafana at {client.base_url} is not reachable or not healthy: {exc.message}") from None
     if isinstance(health, dict) and health.get("database") not in (None, "ok"):
         raise DashgenError(f"Grafana at {client.base_url} reports database {health.get('database')!r}")
-    resolved: dict[str, dict] = {}
-    with ThreadPoolExecutor(max_workers=max(1, len(build.datasources))) as pool:
-        futures = {key: pool.submit(_resolve_ds, client, ds) for key, ds in build.datasources.items()}
-        for key, fut in futures.items():
-            resolved[key] = fut.result()
-    return resolved
+
+
+def preflight(client: GrafanaClient, build: Build) -> dict[str, dict]:
+    """Health check, then resolve each manifest datasource by name. Returns {key: live datasource}."""
+    check_health(client)
+    return {key: _resolve_ds(client, ds) for key, ds in build.datasources.items()}
 
 
 def _resolve_ds(client: GrafanaClient, ds: dict) -> dict:
@@ -330,55 +329,67 @@ def _pmap(fn: Callable, args: list, concurrency: int) -> list:
         return list(pool.map(fn, args))
 
 
+def _pmap_settled(fn: Callable, args: list, concurrency: int) -> list:
+    """Like _pmap, but returns exceptions in place of results."""
+    def safe(a: Any) -> Any:
+        try:
+            return fn(a)
+        except Exception as exc:  # noqa: BLE001 - re-raised by the caller
+            return exc
+    return _pmap(safe, args, concurrency)
+
+
+def _first_reads(client: GrafanaClient, build: Build, prune: bool) -> list[tuple[str, Any, Callable[[], Any]]]:
+    """Reads that depend only on the build: dashboards at the built uids (owned or not), rule groups;
+    with ``prune`` also every owned dashboard (tag search) and the rules of each folder (export)."""
+    uids = [d.uid for d in build.dashboards]
+    jobs: list[tuple[str, Any, Callable[[], Any]]] = [
+        ("u", i, lambda c=uids[i:i + 200]: client.search(type="dash-db", dashboardUIDs=c, limit=5000))
+        for i in range(0, len(uids), 200)]
+    for g in build.groups:
+        jobs.append(("g", f"{g.folder_uid}/{g.name}", lambda g=g: client.get_rule_group(g.folder_uid, g.name)))
+    if prune:
+        jobs.append(("s", None, lambda: client.search(type="dash-db", tag=build.owner_tag, limit=5000)))
+        for f in build.folders:
+            jobs.append(("e", f["uid"], lambda f=f: client.export_rules(f["uid"])))
+    return jobs
+
+
 def read_live(client: GrafanaClient, build: Build, desired: Desired, *, prune: bool, concurrency: int = 8,
-              quick: bool = False) -> Live:
-    built_uids = [b.uid for b, _, _ in desired.dashboards]
-    owned_hits = {h["uid"]: h for h in client.search(type="dash-db", tag=build.owner_tag, limit=5000)}
-    unknown = [u for u in built_uids if u not in owned_hits]
+              quick: bool = False, first: dict[tuple[str, Any], Any] | None = None) -> Live:
+    if first is None:
+        jobs = _first_reads(client, build, prune)
+        first = dict(zip([(k, a) for k, a, _ in jobs], _pmap(lambda j: j[2](), jobs, concurrency)))
+    owned_hits: dict[str, dict] = {}
     other_hits: dict[str, dict] = {}
-    for i in range(0, len(unknown), 200):
-        chunk = unknown[i:i + 200]
-        for h in client.search(type="dash-db", dashboardUIDs=chunk, limit=5000):
-            other_hits[h["uid"]] = h
+    for (kind, _), hits in first.items():
+        if kind in ("u", "s"):
+            for h in hits or []:
+                (owned_hits if build.owner_tag in (h.get("tags") or []) else other_hits)[h["uid"]] = h
+    groups = {a: v for (k, a), v in first.items() if k == "g"}
+    exports = {a: v for (k, a), v in first.items() if k == "e"}
     known_folders = {h.get("folderUid") for h in list(owned_hits.values()) + list(other_hits.values())}
     desired_hash = {b.uid: (b.folder_uid, h) for b, _, h in desired.dashboards}
-    to_get: list[str] = []
-    for uid in built_uids:
-        hit = owned_hits.get(uid) or other_hits.get(uid)
-        if hit is None:
-            continue  # absent: no GET needed, it will be created
-        if quick and uid in owned_hits and (hit.get("folderUid") or "", hash_tag_of(hit)) == desired_hash[uid]:
+    to_get: list[str] = list(other_hits)  # foreign dashboards at built uids: read them for the report
+    for uid in owned_hits:
+        if uid not in desired_hash:
+            if prune:
+                to_get.append(uid)
+            continue
+        hit = owned_hits[uid]
+        if quick and (hit.get("folderUid") or "", hash_tag_of(hit)) == desired_hash[uid]:
             continue  # --quick: trust the hash tag shown by search
         to_get.append(uid)
-    if prune:
-        to_get += [u for u in owned_hits if u not in desired_hash]
     folder_reads = [f["uid"] for f in build.folders if f["uid"] not in known_folders]
-    group_keys = [(g.folder_uid, g.name) for g, _ in desired.groups]
-    export_folders = [f["uid"] for f in build.folders] if prune else []
-    jobs: list[tuple[str, Any]] = ([("d", u) for u in to_get] + [("f", f) for f in folder_reads]
-                                   + [("g", k) for k in group_keys] + [("e", f) for f in export_folders])
+    jobs2 = [("d", u) for u in to_get] + [("f", f) for f in folder_reads]
 
     def run(job: tuple[str, Any]) -> Any:
         kind, arg = job
-        if kind == "d":
-            return client.get_dashboard(arg)
-        if kind == "f":
-            return client.get_folder(arg)
-        if kind == "g":
-            return client.get_rule_group(*arg)
-        return client.export_rules(arg)
+        return client.get_dashboard(arg) if kind == "d" else client.get_folder(arg)
 
-    results = _pmap(run, jobs, concurrency)
-    live = Live(owned_hits, other_hits, {}, {}, {}, {})
-    for (kind, arg), res in zip(jobs, results):
-        if kind == "d":
-            live.dashboards[arg] = res
-        elif kind == "f":
-            live.folders[arg] = res
-        elif kind == "g":
-            live.groups[f"{arg[0]}/{arg[1]}"] = res
-        else:
-            live.exports[arg] = res
+    live = Live(owned_hits, other_hits, {}, {}, groups, exports)
+    for (kind, arg), res in zip(jobs2, _pmap(run, jobs2, concurrency)):
+        (live.dashboards if kind == "d" else live.folders)[arg] = res
     for f in build.folders:
         if f["uid"] in known_folders:
             live.folders[f["uid"]] = {"uid": f["uid"], "title": f["title"], "inferred": True}
@@ -562,9 +573,23 @@ def group_equal(desired_body: dict, live_group: dict) -> bool:
 
 def make_plan(client: GrafanaClient, build: Build, *, prune: bool = False, force: bool = False,
               disable_provenance: bool = False, concurrency: int = 8, quick: bool = False) -> tuple[Plan, Desired]:
-    resolved = preflight(client, build)
+    # preflight (health, datasources by name) and the reads that do not depend on it, in one
+    # concurrent batch; nothing is written before all of it succeeded
+    jobs: list[tuple[str, Any, Callable[[], Any]]] = [("health", None, lambda: check_health(client))]
+    jobs += [("ds", key, lambda ds=ds: _resolve_ds(client, ds)) for key, ds in build.datasources.items()]
+    jobs += _first_reads(client, build, prune)
+    results = _pmap_settled(lambda j: j[2](), jobs, concurrency)
+    for want in ("health", "ds"):  # preflight problems first: they explain the rest
+        for (kind, _, _), res in zip(jobs, results):
+            if kind == want and isinstance(res, BaseException):
+                raise res
+    for res in results:
+        if isinstance(res, BaseException):
+            raise res
+    resolved = {key: res for (kind, key, _), res in zip(jobs, results) if kind == "ds"}
+    first = {(kind, key): res for (kind, key, _), res in zip(jobs, results) if kind not in ("ds", "health")}
     desired = render(build, resolved)
-    live = read_live(client, build, desired, prune=prune, concurrency=concurrency, quick=quick)
+    live = read_live(client, build, desired, prune=prune, concurrency=concurrency, quick=quick, first=first)
     plan = diff(build, desired, live, prune=prune, force=force, disable_provenance=disable_provenance,
                 resolved=resolved)
     plan.grafana_url = client.base_url

@@ -183,9 +183,9 @@ def plan_command(**kw) -> int:
     """Show what a push would do; write nothing.
 
     For every folder, dashboard and alert rule group: create, update, unchanged,
-    drifted (changed in Grafana since dashgen pushed it), conflict (not dashgen's),
-    prune (with --prune) or orphan (dashgen's, no longer built). Exits 3 when a push
-    would refuse (drift or conflict), 0 otherwise.
+    drifted (changed in Grafana since dashgen pushed it), conflict (not dashgen's, or
+    pushed with another provenance), or prune (with --prune: dashgen's, no longer built).
+    Exits 3 when a push would refuse (drift or conflict), 0 otherwise.
 
     \b
     Examples:

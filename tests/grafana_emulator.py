@@ -107,6 +107,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Grafana-emulator"
 
+    def setup(self) -> None:
+        super().setup()
+        # Like Go's net/http (Grafana): no Nagle delay on small responses.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr
         pass
 
@@ -352,8 +357,8 @@ class GrafanaEmulator:
         for k, v in headers.items():
             h.send_header(k, v)
         h.send_header("Content-Length", str(len(payload)))
-        h.end_headers()
-        h.wfile.write(payload)
+        h._headers_buffer.append(b"\r\n" + payload)  # headers and body in one send
+        h.flush_headers()
 
     # ------------------------------------------------------------------ auth
     def _auth(self, headers: Any) -> tuple[int, dict] | str:

@@ -1,0 +1,119 @@
+"""Benchmark `dashgen push`: 200 generated dashboards against the Grafana emulator, 50 ms per request.
+
+    python bench/push.py [--dashboards 200] [--latency 0.05] [--concurrency 8]
+
+Prints the initial push wall time, the ideal bound (requests x latency / concurrency) and
+their ratio (target <= 1.3 at concurrency 8), the same push at concurrency 1, and for a
+no-op push the number of requests (target <= N+2) and writes (target 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent))
+
+from push_fixtures import run_cli, write_build  # noqa: E402
+
+
+class RemoteEmulator:
+    """The emulator in its own process, as a real Grafana would be: dashgen's threads and the
+    server's then do not share one interpreter lock, so the timings measure dashgen."""
+
+    def __init__(self, latency: float):
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, latency), daemon=True)
+        self.proc.start()
+        self.url, self.token = self.conn.recv()
+
+    def ask(self, cmd: str) -> object:
+        self.conn.send(cmd)
+        return self.conn.recv()
+
+    def __enter__(self) -> "RemoteEmulator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ask("stop")
+        self.proc.join(5)
+
+
+def _serve(conn, latency: float) -> None:
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from grafana_emulator import GrafanaEmulator
+
+    emu = GrafanaEmulator().start()
+    emu.latency = latency
+    conn.send((emu.url, emu.token))
+    while True:
+        cmd = conn.recv()
+        if cmd == "reset":
+            emu.reset_records()
+            conn.send(None)
+        elif cmd == "counts":
+            conn.send((len(emu.requests), len(emu.writes()), len(emu.duplicates())))
+        else:
+            emu.stop()
+            conn.send(None)
+            return
+
+
+def timed_push(emu: RemoteEmulator, build: Path, concurrency: int, *extra: str) -> tuple[float, int, int]:
+    emu.ask("reset")
+    env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+    t = time.perf_counter()
+    res = run_cli(["push", "--from", str(build), "--concurrency", str(concurrency), *extra], env)
+    wall = time.perf_counter() - t
+    if res.code != 0:
+        raise SystemExit(f"push failed (exit {res.code}):\n{res.err[-2000:]}")
+    reqs, writes, dups = emu.ask("counts")
+    assert dups == 0
+    return wall, reqs, writes
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dashboards", type=int, default=200)
+    ap.add_argument("--latency", type=float, default=0.05)
+    ap.add_argument("--concurrency", type=int, default=8)
+    args = ap.parse_args()
+    n, lat, conc = args.dashboards, args.latency, args.concurrency
+
+    t = time.perf_counter()
+    import dashgen.apply  # noqa: F401  - warm the imports: the CLI's start-up is not network time
+    import dashgen.cli  # noqa: F401
+    import dashgen.plan  # noqa: F401
+    print(f"(dashgen import time, excluded from the timings below: {time.perf_counter() - t:.2f} s)")
+    with tempfile.TemporaryDirectory() as tmp:
+        build = write_build(Path(tmp) / "build", n)
+        print(f"dashgen push benchmark: {n} dashboards + 1 folder + 1 rule group, {lat * 1000:.0f} ms per request")
+
+        with RemoteEmulator(lat) as emu:
+            wall, reqs, writes = timed_push(emu, build, conc)
+            ideal = reqs * lat / conc
+            print(f"initial push, concurrency {conc}: {wall:.2f} s, {reqs} requests, {writes} writes; "
+                  f"ideal {reqs} x {lat * 1000:.0f} ms / {conc} = {ideal:.2f} s; ratio {wall / ideal:.2f} (target <= 1.3)")
+
+            wall, reqs, writes = timed_push(emu, build, conc)
+            print(f"no-op push: {reqs} requests (N+2 = {n + 2}; health + 2 datasources + 1 search + {n} dashboard "
+                  f"GETs + 1 rule group GET), {writes} writes (target 0), {wall:.2f} s")
+            wall, reqs, writes = timed_push(emu, build, conc, "--quick")
+            print(f"no-op push --quick (trusts dashgen-hash tags in /api/search): {reqs} requests, {writes} writes, "
+                  f"{wall:.2f} s")
+
+        with RemoteEmulator(lat) as emu:
+            wall1, reqs, writes = timed_push(emu, build, 1)
+            print(f"initial push, concurrency 1: {wall1:.2f} s, {reqs} requests "
+                  f"(ideal {reqs * lat:.2f} s; ratio {wall1 / (reqs * lat):.2f})")
+
+
+if __name__ == "__main__":
+    main()
