@@ -17,6 +17,8 @@ from typing import Mapping
 
 from .errors import CatalogError, InputError
 from .yamlspec import Bool, Context, Enum, Field, ListOf, Loc, Map, Num, Str, load_document
+from . import catalog_alerting
+from .catalog_alerting import ALERTING_SPEC, METRIC_SPEC, SLO_SPEC, Alerting, Metric, Slo
 
 PRESETS = ("default", "pipecat", "livekit")
 
@@ -83,6 +85,8 @@ _MEASUREMENT = Map(
                            doc="an event above this value counts as bad (a stutter, a large revision)"),
         "bad_name": Field(Str(example='"stutters"'), default=None,
                           doc="plural name of such bad events, e.g. stutters"),
+        "metric": Field(METRIC_SPEC, default=None,
+                        doc="the Prometheus histogram of this measurement, for alert rules (name, label, buckets)"),
         "quantiles": Field(ListOf(item=Num(minimum=0, maximum=1, exclusive=True, example="0.95"), min_items=1),
                            default=None, doc="quantiles its panel shows (default 0.5, 0.95, 0.99)"),
         "panels": Field(ListOf(item=Enum(values=PANEL_KINDS), min_items=1), default=None,
@@ -104,6 +108,8 @@ _STAGE = Map(
         "description": Field(Str(example='"..."'), default="", doc="optional longer text for the stage dashboard"),
         "measurements": Field(ListOf(item=_MEASUREMENT, min_items=1, unique_by="id"), required=True,
                               doc="the stage's numeric attributes, in display order"),
+        "slo": Field(SLO_SPEC, default=None,
+                     doc="optional latency SLO; dashgen adds burn-rate alerts and their recording rules"),
     },
 )
 
@@ -182,6 +188,8 @@ CATALOG_SPEC = Map(
         ),
         "stages": Field(ListOf(item=_STAGE, min_items=1, unique_by="id"), required=True,
                         doc="the pipeline stages, in pipeline order"),
+        "alerting": Field(ALERTING_SPEC, default=None,
+                          doc="alert rule settings: team, receiver, runbooks, interval, rate thresholds, TraceQL switch"),
     },
 )
 
@@ -214,6 +222,7 @@ class Measurement:
     bad_name: str | None
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     panels: tuple[str, ...] = ("quantiles",)
+    metric: Metric | None = None
 
     @property
     def grafana_unit(self) -> str:
@@ -239,6 +248,7 @@ class Stage:
     first_byte: str
     description: str
     measurements: tuple[Measurement, ...]
+    slo: Slo | None = None
 
     def measurement(self, mid: str) -> Measurement | None:
         for m in self.measurements:
@@ -283,6 +293,7 @@ class Catalog:
     prometheus: Datasource
     stages: tuple[Stage, ...]
     locations: Mapping[tuple, Loc]
+    alerting: Alerting | None = None
 
     def stage(self, sid: str) -> Stage:
         for s in self.stages:
@@ -379,7 +390,8 @@ def parse_catalog(text: str, display_path: str, source: str | None = None) -> Ca
     """Validate catalog text; ``display_path`` is what error messages name."""
     raw, ctx = load_document(text, CATALOG_SPEC, display_path)
     _semantic_checks(raw, ctx)
-    return _build(raw, ctx, source or display_path)
+    catalog_alerting.alerting_checks(raw, ctx)
+    return catalog_alerting.attach(_build(raw, ctx, source or display_path), raw)
 
 
 def preset_path(name: str):
