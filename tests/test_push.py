@@ -435,3 +435,28 @@ def test_push_real_build_output(emu, env, tmp_path):
     res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
     assert res.code == 0, res.all
     assert emu.writes() == []
+
+
+def test_dry_run_and_provisioned_dashboard(emu, env, build):
+    res = push(build, env, "--dry-run")
+    assert res.code == 0 and "Plan: 7 create" in res.out and emu.writes() == []
+    emu.add_folder(FOLDER, "Voice agent")
+    emu.add_dashboard({"uid": "voice-001", "title": "From files", "tags": ["dashgen"]}, FOLDER, provisioned=True)
+    res = push(build, env, "--force")  # even --force cannot save a provisioned dashboard: refused up front
+    assert res.code == 3 and "provisioned" in res.err and emu.writes() == []
+
+
+def test_progress_bar_on_a_terminal_and_lines_otherwise():
+    import io
+
+    from dashgen.apply import Progress
+
+    tty = io.StringIO()
+    p = Progress(2, tty, tty=True)
+    p.step("create dashboard a")
+    p.step("create dashboard b")
+    assert tty.getvalue().startswith("\r[") and "2/2" in tty.getvalue() and tty.getvalue().endswith("\n")
+    plain = io.StringIO()
+    p = Progress(2, plain, tty=False)
+    p.step("update dashboard voice-tts")
+    assert plain.getvalue() == "[1/2] update dashboard voice-tts\n"
