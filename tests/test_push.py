@@ -429,8 +429,13 @@ def test_push_real_build_output(emu, env, tmp_path):
     res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
     assert res.code == 0, res.all
     doc = json_out(res)
-    assert doc["summary"].get("failed", 0) == 0 and doc["summary"]["created"] >= 2
-    assert emu.dashboards and all(HASH_TAG_PREFIX in " ".join(d.data["tags"]) for d in emu.dashboards.values())
+    n_dash = len(list((out / "dashboards").glob("*/*.json")))
+    n_groups = len(list((out / "alerts" / "grafana").glob("*/*.json")))
+    assert n_dash >= 1
+    assert doc["summary"] == {"created": 1 + n_dash + n_groups}  # folder + dashboards + Grafana rule groups
+    assert len(emu.dashboards) == n_dash
+    assert all(hash_tag_of(d.data) == dashboard_hash(d.data, d.folder_uid) for d in emu.dashboards.values())
+    assert all(r["provenance"] == "api" for r in emu.rules.values())
     emu.reset_records()
     res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
     assert res.code == 0, res.all
