@@ -21,7 +21,7 @@ from typing import Any, Callable, TextIO
 
 from . import __version__
 from .grafana_client import GrafanaClient, GrafanaError
-from .plan import (CONFLICT, CREATE, PRUNE, UNCHANGED, UPDATE, Item, Plan, dashboard_hash, group_equal)
+from .plan import (CREATE, PRUNE, UNCHANGED, UPDATE, Item, Plan, dashboard_hash, group_equal)
 
 
 def save_message(cwd: str | None = None) -> str:

@@ -16,7 +16,7 @@ from grafana_emulator import Fault, GrafanaEmulator, make_token  # noqa: E402
 from push_fixtures import FOLDER, GROUP, group_json, run_cli, write_build  # noqa: E402
 
 from dashgen.grafana_client import GrafanaClient, GrafanaError  # noqa: E402
-from dashgen.plan import HASH_TAG_PREFIX, dashboard_hash, hash_tag_of  # noqa: E402
+from dashgen.plan import dashboard_hash, hash_tag_of  # noqa: E402
 
 FAST = ["--retry-base-delay", "0.001"]
 
