@@ -26,8 +26,13 @@ METRIC_NAME_RE = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL_NAME_RE = r"(?!__)(?!le$)[a-zA-Z_][a-zA-Z0-9_]*"
 SEVERITIES = ("page", "ticket")
 
-# OpenTelemetry SDK default explicit bucket boundaries (the histogram's default view).
+# OpenTelemetry SDK default explicit bucket boundaries (the histogram's default view, made
+# for milliseconds), and the semantic conventions' advice for durations in seconds.
 OTEL_DEFAULT_BUCKETS = (0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000)
+OTEL_SECONDS_BUCKETS = (0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
+DEFAULT_BUCKETS = {"s": OTEL_SECONDS_BUCKETS,
+                   "us": tuple(b * 1000 for b in OTEL_DEFAULT_BUCKETS),
+                   "ns": tuple(b * 1000000 for b in OTEL_DEFAULT_BUCKETS)}
 
 # catalog unit -> (attribute suffixes that name the unit, Prometheus unit suffix) per the
 # OpenTelemetry -> Prometheus compatibility spec (ms -> milliseconds, % -> percent, By -> bytes).
@@ -66,7 +71,8 @@ METRIC_SPEC = Map(
                        doc="label holding the stage id (default: alerting.stage_label); never a session id"),
         "buckets": Field(ListOf(item=Num(example="350"), min_items=1), default=None,
                          doc="histogram bucket boundaries, increasing (default: OpenTelemetry's 0, 5, 10, 25, 50, 75, "
-                             "100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000); every threshold must be one"),
+                             "100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000; for unit s its 0.005 ... 10 seconds "
+                             "advice); an SLO threshold must be one, a quantile threshold should be (else interpolated)"),
     },
 )
 
@@ -246,7 +252,7 @@ def _metric(raw: dict, m: dict) -> Metric:
     return Metric(
         name=block.get("name") or prometheus_name(m["attribute"], m["unit"]),
         label=block.get("label") or _default_stage_label(raw),
-        buckets=tuple(float(b) for b in (block.get("buckets") or OTEL_DEFAULT_BUCKETS)),
+        buckets=tuple(float(b) for b in (block.get("buckets") or DEFAULT_BUCKETS.get(m["unit"], OTEL_DEFAULT_BUCKETS))),
     )
 
 
@@ -290,7 +296,9 @@ def alerting_checks(raw: dict, ctx: Context) -> None:
             else:
                 shared[metric.name] = (loc_path, metric, where)
             for ti, t in enumerate(m["thresholds"]):
-                _check_boundary(ctx, base + ("thresholds", ti, "value"), t["value"], metric,
+                # histogram_quantile interpolates inside a bucket, so a quantile threshold between two
+                # boundaries still works (approximately); above the last boundary it never fires.
+                _check_in_range(ctx, base + ("thresholds", ti, "value"), t["value"], metric,
                                 f"{base_dotted(base)}.thresholds[{ti}].value", where)
         slo = stage.get("slo")
         if slo:
@@ -338,10 +346,16 @@ def _check_boundary(ctx: Context, path: tuple, value: float, metric: Metric, wha
                         f"add {value:g} to metric.buckets of every measurement recorded as {metric.name} "
                         f"(and to the SDK view or signaltometrics buckets), or use a boundary such as "
                         f"{' or '.join(f'{b:g}' for b in near)}")
-    if float(value) == bks[-1]:
+    _check_in_range(ctx, path, value, metric, what, where)
+
+
+def _check_in_range(ctx: Context, path: tuple, value: float, metric: Metric, what: str, where: str) -> None:
+    bks = metric.buckets
+    if float(value) >= bks[-1]:
         raise ctx.error(ctx.locations[path],
-                        f"{what} {value:g} is the largest bucket boundary of {metric.name} ({where}): above it "
-                        f"lies only +Inf, where histogram_quantile never reports more than {value:g}",
+                        f"{what} {value:g} is not below the largest bucket boundary of {metric.name} ({where}, "
+                        f"{bks[-1]:g}): above it lies only +Inf, where histogram_quantile never reports more than "
+                        f"{bks[-1]:g}, so the alert could never fire",
                         f"add a larger boundary to metric.buckets, e.g. {value * 2:g}")
 
 
