@@ -58,14 +58,32 @@ class Var:
             raise QueryError(f"bad variable name {self.name!r}")
 
 
+@dataclass(frozen=True)
+class Keyword:
+    """An unquoted TraceQL enum value: ``status = error``, ``kind = server``."""
+
+    word: str
+
+    def __post_init__(self):
+        if self.word not in KEYWORDS:
+            raise QueryError(f"unknown TraceQL keyword {self.word!r}")
+
+
+KEYWORDS = frozenset({"error", "ok", "unset", "server", "client", "producer", "consumer", "internal", "unspecified"})
+
+
 def escape_string(value: str) -> str:
     """A TraceQL double-quoted string literal holding exactly ``value``."""
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        # Grafana's TraceQL grammar has no escapes for control characters (\n is a syntax error).
+        raise QueryError(f"control character in TraceQL string value {value!r}")
     out = value.replace("\\", "\\\\").replace('"', '\\"')
-    out = out.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     return f'"{out}"'
 
 
 def literal(value) -> str:
+    if isinstance(value, Keyword):
+        return value.word
     if isinstance(value, Var):
         return '"${' + value.name + '}"' if ":" in value.name else f'"${value.name}"'
     if isinstance(value, bool):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..grafanalib_ext import Row, TextPanel, TimeSeriesPanel
-from ..traceql import Cond
+from ..traceql import Cond, Keyword
 from .common import BuiltDashboard, Ctx
 from .panels import quantiles_panel, stat_from_panel
 
@@ -66,7 +66,7 @@ def error_rate(ctx: Ctx) -> TimeSeriesPanel | None:
         conds = ctx.all_stages_conds() + [Cond(ctx.q.span(c.error_attribute), "=", True)] + ctx.service_conds()
         what = f"{c.error_attribute} = true"
     else:
-        conds = ctx.all_stages_conds() + [Cond(ctx.q.intrinsic("status"), "=", _Raw("error"))] + ctx.service_conds()
+        conds = ctx.all_stages_conds() + [Cond(ctx.q.intrinsic("status"), "=", Keyword("error"))] + ctx.service_conds()
         what = "span status error"
     query = ctx.q.rate(conds, (ctx.by_stage(),))
     return TimeSeriesPanel(
@@ -75,10 +75,6 @@ def error_rate(ctx: Ctx) -> TimeSeriesPanel | None:
                      f"Next: find an errored span in the session drilldown and open its trace."),
         targets=[ctx.tempo_metrics(query)], unit="reqps", drawStyle="bars", fillOpacity=60, stacking="normal",
         shows=[f"{s.id}:errors" for s in c.stages], w=8, h=8)
-
-
-class _Raw(str):
-    """An unquoted TraceQL keyword value (status = error)."""
 
 
 def turns_per_second(ctx: Ctx) -> TimeSeriesPanel:

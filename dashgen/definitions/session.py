@@ -87,7 +87,10 @@ def build(ctx: Ctx) -> BuiltDashboard:
     per_turn = first_byte_per_turn(ctx)
     if per_turn is not None:
         panels.append(per_turn)
-    panels += [Row(key="row-turn", title="One turn"), turn_table(ctx)]
+    if ctx.catalog.session_on_stage_spans:
+        # With the session id on an ancestor only, session and turn sit on different spans
+        # and one spanset cannot hold both; the spans table above shows the turn column.
+        panels += [Row(key="row-turn", title="One turn"), turn_table(ctx)]
     return ctx.dashboard("session", "Session drilldown",
                          "Every span of one voice session, for going from an aggregate to a single bad call.",
                          panels, variables)

@@ -1,0 +1,233 @@
+"""The voice-agent dashboards (issue 3): every panel the practice needs, found by panel type
+and query content (not by title alone), for the default catalog and the presets."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from dashgen.build import render_artifacts
+from dashgen.catalog import PRESETS, load_catalog
+from dashgen.lint import MAX_METRICS_QUERIES, is_metrics_query, lint_artifacts
+from traceql_grammar import assert_traceql_parses
+
+
+def build(preset: str = "default") -> dict[str, dict]:
+    res = render_artifacts(load_catalog(preset))
+    return {json.loads(c)["uid"]: json.loads(c) for p, c in res.artifacts.items()
+            if p.startswith("dashboards/") and p.endswith(".json")}
+
+
+@pytest.fixture(scope="module")
+def dashboards():
+    return build()
+
+
+def tempo_queries(panel):
+    return [t["query"] for t in panel.get("targets", []) if (t.get("datasource") or {}).get("type") == "tempo"]
+
+
+def find(dash, ptype, *patterns):
+    """Panels of type ``ptype`` having a query that matches every regex in ``patterns``."""
+    out = []
+    for p in dash["panels"]:
+        if p["type"] != ptype:
+            continue
+        for q in tempo_queries(p):
+            if all(re.search(pat, q) for pat in patterns):
+                out.append(p)
+                break
+    return out
+
+
+def one(dash, ptype, *patterns):
+    found = find(dash, ptype, *patterns)
+    assert found, f"{dash['uid']}: no {ptype} panel with a query matching {patterns}"
+    return found[0]
+
+
+def steps(panel):
+    return [s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+
+
+def test_seven_dashboards_in_the_catalog_folder():
+    res = render_artifacts(load_catalog())
+    paths = sorted(p for p in res.artifacts if p.endswith(".json") and p.startswith("dashboards/"))
+    assert len(paths) == 7
+    assert all(p.startswith("dashboards/voice-agent/") for p in paths)
+
+
+def test_every_dashboard_has_variables_range_refresh_and_links(dashboards):
+    for d in dashboards.values():
+        names = {v["name"]: v for v in d["templating"]["list"]}
+        assert names["tempo"]["type"] == "datasource" and names["tempo"]["query"] == "tempo"
+        assert names["prometheus"]["type"] == "datasource" and names["prometheus"]["query"] == "prometheus"
+        assert names["service"]["type"] == "textbox"
+        assert d["time"] == {"from": "now-6h", "to": "now"} and d["refresh"] == "1m"
+        assert any(link["type"] == "dashboards" and "dashgen-audio" in link["tags"] for link in d["links"])
+        assert "dashgen-audio" in d["tags"]
+
+
+def test_every_panel_has_a_description_unit_and_catalog_thresholds(dashboards):
+    catalog = load_catalog()
+    limits = {t.value for s in catalog.stages for m in s.measurements for t in m.thresholds}
+    for d in dashboards.values():
+        for p in d["panels"]:
+            if p["type"] == "row":
+                continue
+            assert len(p.get("description", "")) > 40, (d["uid"], p["title"])
+            if p["type"] in ("timeseries", "heatmap", "stat") and tempo_queries(p):
+                unit = p["fieldConfig"]["defaults"].get("unit") or p["options"].get("yAxis", {}).get("unit")
+                assert unit, (d["uid"], p["title"])
+            for v in steps(p)[1:] if "fieldConfig" in p else []:
+                assert v in limits, (d["uid"], p["title"], v)
+
+
+def test_overview(dashboards):
+    d = dashboards["voice-overview"]
+    p = one(d, "timeseries", r"^\{ span\.audio\.stage != \"\" && span\.audio\.first_byte_ms >= 0",
+            r"\| quantile_over_time\(span\.audio\.first_byte_ms, 0\.95\) by \(span\.audio\.stage\)$")
+    catalog = load_catalog()
+    expected = sorted({t.value for s in catalog.stages if s.measurement("first_byte")
+                       for t in s.measurement("first_byte").thresholds})
+    assert expected == [150, 350, 600]
+    assert p["fieldConfig"]["defaults"]["unit"] == "ms" and steps(p)[1:] == expected
+    assert "select" not in tempo_queries(p)[0]
+    # p50/p95/p99 of first byte for each stage
+    for stage in ("asr", "llm", "tts", "client", "barge_in"):
+        one(d, "timeseries", rf'span\.audio\.stage = "{stage}"', r"quantile_over_time\(span\.audio\.first_byte_ms, 0\.5, 0\.95, 0\.99\)")
+    # one stat per stage with a threshold: current p95, reusing that stage's panel
+    stats = [p for p in d["panels"] if p["type"] == "stat"]
+    ids = {p["id"] for p in d["panels"]}
+    assert len(stats) == 5
+    for s in stats:
+        assert s["targets"][0]["datasource"]["uid"] == "-- Dashboard --" and s["targets"][0]["panelId"] in ids
+        assert s["options"]["reduceOptions"]["fields"] == "/0\\.95/"
+    tts_stat = next(s for s in stats if s["title"].startswith("tts"))
+    assert steps(tts_stat) == [None, 350] and tts_stat["fieldConfig"]["defaults"]["thresholds"]["steps"][1]["color"] == "red"
+    one(d, "timeseries", r"span\.audio\.first_byte_ms = -1", r"rate\(\) by \(span\.audio\.stage\)")
+    one(d, "timeseries", r"span\.audio\.error = true", r"rate\(\) by \(span\.audio\.stage\)")
+    one(d, "timeseries", r'name = "voice\.turn"', r"\| rate\(\)$")
+    text = next(p for p in d["panels"] if p["type"] == "text")
+    for uid in ("voice-asr", "voice-llm", "voice-tts", "voice-client", "voice-barge-in", "voice-session"):
+        assert f"/d/{uid}" in text["options"]["content"]
+
+
+def test_barge_in(dashboards):
+    d = dashboards["voice-barge-in"]
+    bd = [p for p in d["panels"] if p["type"] == "timeseries" and len(tempo_queries(p)) == 3]
+    assert len(bd) == 1
+    qs = tempo_queries(bd[0])
+    order = [re.search(r"quantile_over_time\(span\.audio\.(\w+), 0\.5, 0\.95\)", q).group(1) for q in qs]
+    assert order == ["vad_detect_ms", "cancel_ms", "silence_ms"]
+    assert steps(bd[0]) == [None, 200] and bd[0]["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] == "dashed"
+    hm = one(d, "heatmap", r"\| histogram_over_time\(span\.audio\.silence_ms\)$")
+    assert hm["options"]["calculate"] is False and hm["options"]["rowsFrame"]["layout"] == "le"
+    assert hm["options"]["yAxis"]["unit"] == "ms"
+    one(d, "timeseries", r'span\.audio\.stage = "barge_in"', r"\| rate\(\)$")
+    one(d, "timeseries", r"span\.audio\.silence_ms > 200", r"\| rate\(\)$")
+    table = one(d, "table", r"span\.audio\.silence_ms > 200",
+                r"select\(span\.audio\.session_id, span\.audio\.turn_id, span\.audio\.vad_detect_ms, "
+                r"span\.audio\.cancel_ms, span\.audio\.silence_ms")
+    assert table["targets"][0]["tableType"] == "spans"
+    link = table["fieldConfig"]["defaults"]["links"][0]["url"]
+    assert link.startswith("/d/voice-session/") and 'var-session=${__data.fields["audio.session_id"]}' in link
+
+
+def test_tts(dashboards):
+    d = dashboards["voice-tts"]
+    p = one(d, "timeseries", r"quantile_over_time\(span\.audio\.first_byte_ms, 0\.5, 0\.95, 0\.99\)")
+    assert 350 in steps(p)
+    one(d, "heatmap", r"\| histogram_over_time\(span\.audio\.tts_max_gap_ms\)$")
+    one(d, "timeseries", r"span\.audio\.tts_max_gap_ms > 120", r"\| rate\(\)$")
+    one(d, "table", r"span\.audio\.first_byte_ms > 350", r"select\(span\.audio\.session_id")
+
+
+def test_asr(dashboards):
+    d = dashboards["voice-asr"]
+    p = one(d, "timeseries", r"quantile_over_time\(span\.audio\.first_byte_ms, [0-9., ]*0\.95")
+    assert 150 in steps(p)
+    one(d, "timeseries", r"quantile_over_time\(span\.audio\.time_to_final_ms, [0-9., ]*0\.95")
+    one(d, "heatmap", r"histogram_over_time\(span\.audio\.revision_pct\)$")
+    one(d, "timeseries", r"span\.audio\.revision_pct > 30", r"rate\(\)")
+    one(d, "table", r"select\(span\.audio\.session_id")
+
+
+def test_llm(dashboards):
+    d = dashboards["voice-llm"]
+    p = one(d, "timeseries", r"quantile_over_time\(span\.audio\.first_byte_ms, 0\.5, 0\.95, 0\.99\)")
+    assert 600 in steps(p)
+    one(d, "timeseries", r"quantile_over_time\(span\.audio\.total_ms")
+    one(d, "table", r"span\.audio\.first_byte_ms > 600")
+
+
+def test_client(dashboards):
+    d = dashboards["voice-client"]
+    one(d, "timeseries", r"quantile_over_time\(span\.audio\.jitter_ms, 0\.5, 0\.95\)$")
+    one(d, "timeseries", r"avg_over_time\(span\.audio\.buffer_ms\)")
+    one(d, "timeseries", r"quantile_over_time\(span\.audio\.buffer_ms, 0\.95\)")
+    about = " ".join(p.get("options", {}).get("content", "") + p.get("description", "") for p in d["panels"]) + d["description"]
+    assert "approximate" in about and "trust" in about
+    one(d, "table", r"span\.audio\.jitter_ms > 60", r"select\(span\.audio\.session_id")
+
+
+def test_session_drilldown(dashboards):
+    d = dashboards["voice-session"]
+    variables = {v["name"]: v for v in d["templating"]["list"]}
+    assert variables["session"]["type"] == "textbox" and variables["turn"]["type"] == "textbox"
+    spans = one(d, "table", r'^\{ span\.audio\.session_id = "\$session"')
+    q = tempo_queries(spans)[0]
+    for attr in ("audio.stage", "audio.turn_id", "audio.first_byte_ms", "audio.total_ms", "audio.error",
+                 "audio.tts_max_gap_ms", "audio.jitter_ms", "audio.silence_ms"):
+        assert f"span.{attr}" in q
+    assert spans["targets"][0]["tableType"] == "spans"
+    assert "/explore?" in spans["fieldConfig"]["defaults"]["links"][0]["url"]
+    assert "${__data.fields.traceIdHidden}" in spans["fieldConfig"]["defaults"]["links"][0]["url"]
+    per_turn = [p for p in d["panels"] if p.get("transformations")]
+    assert per_turn and per_turn[0]["transformations"][0]["id"] == "groupingToMatrix"
+    # every "slowest" table elsewhere links into this dashboard
+    for uid, other in build().items():
+        for p in other["panels"]:
+            if p["type"] == "table" and uid != "voice-session":
+                assert any("/d/voice-session/" in link["url"] for link in p["fieldConfig"]["defaults"]["links"])
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_query_parses_and_obeys_the_budget(preset):
+    dashboards = build(preset)
+    queries = []
+    for d in dashboards.values():
+        n_metrics = 0
+        for p in d["panels"]:
+            for q in tempo_queries(p):
+                queries.append(q)
+                if is_metrics_query(q):
+                    n_metrics += 1
+                    assert "select(" not in q
+                    assert not re.search(r"[^0-9]\.\d", q.split("|", 1)[1])
+                if "histogram_over_time" in q:
+                    assert " by (" not in q
+        assert n_metrics <= MAX_METRICS_QUERIES, (d["uid"], n_metrics)
+    assert_traceql_parses(queries)
+    report = lint_artifacts(render_artifacts(load_catalog(preset)).artifacts, load_catalog(preset))
+    assert report.ok, report.problems
+
+
+@pytest.mark.parametrize("preset", ["pipecat", "livekit"])
+def test_float_presets_use_what_works_and_say_so(preset):
+    dashboards = build(preset)
+    all_queries = [q for d in dashboards.values() for p in d["panels"] for q in tempo_queries(p)]
+    catalog = load_catalog(preset)
+    floats = {m.attribute for s in catalog.stages for m in s.measurements if not m.integer}
+    for q in all_queries:
+        for attr in floats:
+            assert f"quantile_over_time(span.{attr}" not in q and f"histogram_over_time(span.{attr}" not in q
+    assert any("quantile_over_time(duration" in q for q in all_queries)
+    assert any("avg_over_time(span." in q for q in all_queries)
+    descriptions = " ".join(p.get("description", "") for d in dashboards.values() for p in d["panels"])
+    assert "drop" in descriptions and "float" in descriptions
+    # measurements the framework does not record are left out, not rendered empty
+    assert not any(a in q for q in all_queries for a in ("jitter", "max_gap", "revision"))
+    assert not any(p["type"] == "heatmap" for d in dashboards.values() for p in d["panels"])
