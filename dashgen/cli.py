@@ -153,6 +153,9 @@ def catalog_validate(catalog_ref):
 from .push_cli import plan_command, push_command  # noqa: E402
 cli.add_command(plan_command); cli.add_command(push_command)  # noqa: E702
 
+from .review_cli import diff_command, preview_command  # noqa: E402
+cli.add_command(diff_command); cli.add_command(preview_command)  # noqa: E702
+
 from .sim_cli import simulate_command, verify_traces_command  # noqa: E402
 cli.add_command(simulate_command); cli.add_command(verify_traces_command)  # noqa: E702
 
