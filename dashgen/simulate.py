@@ -7,7 +7,7 @@ times lie on a realistic timeline over the last ``window`` minutes.
 
 Baseline (ms; lognormal medians, p95 roughly 1.7x): ASR first partial 80 (+ late audio when
 client jitter is above 20), utterance 1.8 s, endpointing 250; LLM first token 280, 12-25 ms per
-token, 1% errors; TTS first audio 170, chunks every ~45 ms, a stall of 150-400 ms in ~6% of turns; client
+token; errors: ASR 0.5%, LLM 1%, TTS 0.5% of turns; TTS first audio 170, chunks every ~45 ms, a stall of 150-400 ms in ~6% of turns; client
 jitter 12 (buffer 60-200 following it), network 25; barge-in on 15% of turns: VAD 70, cancel
 0.2-2 ms after VAD, outbound silent after the in-flight part of the client buffer; 2% of turns
 the ASR hears nothing; 25% of final transcripts revise the last partial a little, 2% a lot.
@@ -76,6 +76,8 @@ class TurnPlan:
     n: int
     utterance: float
     asr_nothing: bool
+    asr_error: bool
+    tts_error: bool
     asr_first_partial: float
     partials: list[tuple[float, str]]
     final_at: float
@@ -111,6 +113,8 @@ def plan_turn(rng: random.Random, n: int, incidents: frozenset[str]) -> TurnPlan
         buffer = rng.uniform(380, 520)
     client_skew = rng.uniform(-40, 40)
     asr_nothing = rng.random() < 0.02
+    asr_error = not asr_nothing and rng.random() < 0.005
+    tts_error = rng.random() < 0.005
     final_text = rng.choice(PHRASES)
     words = final_text.split()
     r = rng.random()
@@ -150,22 +154,26 @@ def plan_turn(rng: random.Random, n: int, incidents: frozenset[str]) -> TurnPlan
     play_start = tts_start + ttfb + network + buffer
     play_end = play_start + audio_ms
     barge = None
-    if not asr_nothing and not llm_error and rng.random() < 0.15:
+    if not asr_nothing and not asr_error and not llm_error and rng.random() < 0.15:
         start = play_start + rng.uniform(0.3, 0.8) * audio_ms
         vad = _ln(rng, 70, 0.25)
         cancel = rng.uniform(0.2, 2.0)
         inflight = buffer * rng.uniform(0.3, 0.7) + network
         barge = {"start": start, "vad": vad, "cancel": cancel, "silence": vad + cancel + inflight}
         play_end = min(play_end, start + barge["silence"])
+    asr_nothing = asr_nothing or asr_error  # nothing downstream of a failed ASR
+    tts_error = tts_error and not asr_nothing and not llm_error
+    if tts_error:
+        barge = None
     if asr_nothing:
         end = utterance + 600
-    elif llm_error:
+    elif llm_error or tts_error:
         end = llm_start + 2000
     else:
         end = max(play_end, tts_start + chunks[-1]) + 20
         if barge:
             end = max(end, barge["start"] + barge["silence"] + 5)
-    return TurnPlan(n=n, utterance=utterance, asr_nothing=asr_nothing, asr_first_partial=first_partial,
+    return TurnPlan(n=n, utterance=utterance, asr_nothing=asr_nothing, asr_error=asr_error, tts_error=tts_error, asr_first_partial=first_partial,
                     partials=partials, final_at=final_at, final_text=final_text, llm_start=llm_start,
                     llm_error=llm_error, llm_ttft=ttft, llm_tokens=tokens, tts_start=tts_start, tts_chunks=chunks,
                     jitter=jitter, buffer=buffer, network=network, client_skew=client_skew, play_start=play_start,
@@ -259,6 +267,9 @@ class Simulator:
     def _asr(self, st, sid, tid, p: TurnPlan, epoch) -> bool:
         cm, clock = self._open(st, sid, tid, epoch, 0.0)
         with cm as rec:
+            if p.asr_error:
+                clock.advance(800)
+                raise SimulatedFailure("ASR stream closed by the provider")
             if p.asr_nothing:
                 clock.advance(p.utterance + 600)
                 return True
@@ -288,6 +299,9 @@ class Simulator:
             return False
         cm, clock = self._open(st, sid, tid, epoch, p.tts_start)
         with cm as rec:
+            if p.tts_error:
+                clock.advance(1500)
+                raise SimulatedFailure("TTS synthesis failed: 503 from the voice provider")
             for ch in p.tts_chunks:
                 clock.set(p.tts_start + ch)
                 rec.chunk()
@@ -295,7 +309,7 @@ class Simulator:
         return True
 
     def _client(self, st, sid, tid, p: TurnPlan, epoch) -> bool:
-        if p.asr_nothing or p.llm_error:
+        if p.asr_nothing or p.llm_error or p.tts_error:
             return False
         # the client's span starts when it hears the user stop, by its own (skewed) clock
         cm, clock = self._open(st, sid, tid, epoch, p.utterance, skew=p.client_skew)
@@ -348,13 +362,13 @@ class Simulator:
         st = turn.stage
         for m in st.measurements:
             if m.id == "e2e":
-                if not (p.asr_nothing or p.llm_error):
+                if not (p.asr_nothing or p.llm_error or p.tts_error):
                     turn.set("e2e", p.play_start - p.utterance, unit="ms")
             elif m.id in ("interruption_delay", "vad_detect"):
                 if p.barge:
                     turn.set(m.id, p.barge["vad"], unit="ms")
             elif m.id == "first_byte":
-                if not (p.asr_nothing or p.llm_error):
+                if not (p.asr_nothing or p.llm_error or p.tts_error):
                     turn.set("first_byte", p.play_start - p.utterance, unit="ms")
             elif m.id != "total":
                 turn.set(m.id, *self._draw(m.unit, p.generic["u"]))
