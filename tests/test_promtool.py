@@ -1,0 +1,146 @@
+"""The Prometheus rule files, proven with the real promtool.
+
+``promtool check rules`` on every generated rule file, and ``promtool test rules`` on the unit
+tests ``dashgen.alert_tests`` generates from the catalog: every paging alert fires when the
+series sits above its threshold for longer than ``for`` and stays silent below it; a fast SLO
+burn pages within its window, a slow one only opens a ticket. A wrong expectation must make
+promtool fail, or the passing runs would prove nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dashgen.alert_rules import rules
+from dashgen.alert_tests import count_assertions, promtool_tests
+from dashgen.build import render_artifacts
+from dashgen.catalog import load_catalog, parse_catalog, preset_path
+
+PROMTOOL = shutil.which("promtool")
+
+
+def variant_catalog():
+    """The default catalog with a stricter, shorter SLO and a 30 s interval: burn rates 13.44/5.6/2.8/0.93."""
+    text = preset_path("default").read_text(encoding="utf-8")
+    text = text.replace("objective: 0.95, threshold: 350, window: 30d", "objective: 0.999, threshold: 350, window: 28d")
+    text = text.replace("  interval: 1m\n", "  interval: 30s\n", 1)
+    text = text.replace("error_rate: {above: 0.05, for: 5m, severity: page}", "error_rate: {above: 0.2, for: 3m}")
+    assert "0.999" in text and "interval: 30s" in text and "above: 0.2" in text
+    return parse_catalog(text, "variant.yaml")
+
+
+CATALOGS = {"default": load_catalog, "variant": variant_catalog}
+
+
+def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    assert PROMTOOL, "promtool not on PATH: run ./scripts/test (installs Debian's prometheus package)"
+    return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module", params=sorted(CATALOGS))
+def rule_dir(request, tmp_path_factory) -> Path:
+    catalog = CATALOGS[request.param]()
+    built = render_artifacts(catalog)
+    out = tmp_path_factory.mktemp(f"rules-{request.param}")
+    for rel, content in built.artifacts.items():
+        if rel.startswith("alerts/prometheus/"):
+            (out / Path(rel).name).write_text(content, encoding="utf-8")
+    rs = rules(catalog, built.dashboards)
+    for name, content in promtool_tests(rs).items():
+        (out / name).write_text(content, encoding="utf-8")
+    return out
+
+
+def rule_files(d: Path) -> list[Path]:
+    return sorted(p for p in d.glob("*.yaml") if not p.name.endswith(".test.yaml"))
+
+
+def test_promtool_check_rules_accepts_every_rule_file(rule_dir):
+    files = rule_files(rule_dir)
+    assert len(files) == 4, [f.name for f in files]
+    for f in files:
+        proc = promtool("check", "rules", f.name, cwd=rule_dir)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        n_rules = sum(len(g["rules"]) for g in yaml.safe_load(f.read_text())["groups"])
+        assert f"SUCCESS: {n_rules} rules found" in proc.stdout + proc.stderr
+
+
+def test_promtool_unit_tests_pass(rule_dir):
+    tests = sorted(rule_dir.glob("*.test.yaml"))
+    assert [t.name.split("-", 1)[1] for t in tests] == ["errors.test.yaml", "latency.test.yaml", "slo-burn.test.yaml"]
+    for t in tests:
+        proc = promtool("test", "rules", t.name, cwd=rule_dir)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out
+        assert re.search(rf"Unit Testing:\s+{re.escape(t.name)}\s+SUCCESS", out), out
+        assert "FAILED" not in out
+
+
+def test_every_alert_is_shown_firing_and_silent(rule_dir):
+    """Each Prometheus alert appears in a firing expectation and in a silent one."""
+    alerts = {r["alert"] for f in rule_files(rule_dir) for g in yaml.safe_load(f.read_text())["groups"]
+              for r in g["rules"] if "alert" in r}
+    firing, silent = set(), set()
+    for t in rule_dir.glob("*.test.yaml"):
+        for case in yaml.safe_load(t.read_text())["tests"]:
+            for a in case["alert_rule_test"]:
+                (firing if a["exp_alerts"] else silent).add(a["alertname"])
+    assert alerts and firing == alerts and silent == alerts
+
+
+def test_burn_tests_page_fast_and_ticket_slow(rule_dir):
+    doc = yaml.safe_load(next(rule_dir.glob("*slo-burn.test.yaml")).read_text())
+    names = [c["name"] for c in doc["tests"]]
+    assert any("fast burn" in n and "SloBurnPage" in n for n in names)
+    assert any("slow burn" in n and "SloBurnTicket" in n for n in names)
+    for case in doc["tests"]:
+        if "slow burn" in case["name"]:
+            pages = [a for a in case["alert_rule_test"] if a["alertname"].endswith("Page")]
+            tickets = [a for a in case["alert_rule_test"] if a["alertname"].endswith("Ticket")]
+            assert pages and all(a["exp_alerts"] == [] for a in pages)
+            assert tickets and all(a["exp_alerts"] for a in tickets)
+
+
+def test_a_wrong_expectation_makes_promtool_fail(rule_dir, tmp_path):
+    """Expect the TTS p95 alert to fire where its generated test says it must stay silent."""
+    for f in rule_files(rule_dir):
+        shutil.copy(f, tmp_path / f.name)
+    src = next(rule_dir.glob("*latency.test.yaml"))
+    doc = yaml.safe_load(src.read_text())
+    firing = next(c for c in doc["tests"] if "Tts" in c["name"] and "fires" in c["name"])
+    silent = next(c for c in doc["tests"] if "Tts" in c["name"] and "silent" in c["name"])
+    expected = next(a["exp_alerts"] for a in firing["alert_rule_test"] if a["exp_alerts"])
+    silent["alert_rule_test"][0]["exp_alerts"] = expected
+    (tmp_path / src.name).write_text(yaml.safe_dump(doc), encoding="utf-8")
+    proc = promtool("test", "rules", src.name, cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "FAILED" in out and silent["name"] in out
+
+
+def test_a_moved_threshold_makes_promtool_fail(rule_dir, tmp_path):
+    """The quantile tests sit 10% either side of the limit: a rule at 355 ms instead of 350 fails them."""
+    for f in rule_files(rule_dir):
+        text = f.read_text()
+        if "latency" in f.name:
+            assert text.count("> 350\n") == 1
+            text = text.replace("> 350\n", "> 355\n")
+        (tmp_path / f.name).write_text(text, encoding="utf-8")
+    src = next(rule_dir.glob("*latency.test.yaml"))
+    shutil.copy(src, tmp_path / src.name)
+    proc = promtool("test", "rules", src.name, cwd=tmp_path)
+    assert proc.returncode != 0 and "FAILED" in proc.stdout + proc.stderr
+
+
+def test_count_of_generated_promtool_tests():
+    rs = rules(load_catalog())
+    totals = [count_assertions(yaml.safe_load(c)) for c in promtool_tests(rs).values()]
+    cases, assertions = sum(t[0] for t in totals), sum(t[1] for t in totals)
+    # 4 quantile + 10 ratio alerts x 2 cases x 2 checks; 2 SLOs x (fast: 3 checks, slow: 4)
+    assert (cases, assertions) == (32, 70)
