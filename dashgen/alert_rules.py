@@ -187,7 +187,7 @@ def _quantile_rules(c: Catalog, dashboards, missing) -> list[Rule]:
                     queries=(Query("A", "prometheus", expr),), condition=("threshold", "gt", float(t.value)),
                     for_=t.for_, name=camel(c.uid_prefix, s.id, m.id, ql, "high"),
                     prom_expr=promql.compare(expr, ">", t.value), panel=panel, receiver=a.receiver,
-                    test={"metric": m.metric, "quantile": t.quantile, "threshold": float(t.value),
+                    test={"metric": m.metric, "quantile": t.quantile, "threshold": float(t.value), "measurement": m.id,
                           "series_labels": {m.metric.label: s.id}},
                 ))
                 if a.tempo_rules and m.quantiles_work:

@@ -1,0 +1,424 @@
+"""Alert rules: Grafana's schemas (12 and 11.6), panel links, uids, determinism, catalog checks,
+the PromQL builder, the opt-in TraceQL rules and the offline lint."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import jsonschema
+import pytest
+import yaml
+
+from dashgen import promql
+from dashgen.alert_rules import GROUPS, alert_artifacts, lint_alert_artifacts, rules
+from dashgen.build import render_artifacts
+from dashgen.catalog import load_catalog, parse_catalog, preset_path
+from dashgen.catalog_alerting import prometheus_name
+from dashgen.errors import CatalogError
+
+SCHEMA_VERSIONS = ("grafana-12", "grafana-11.6")
+QUERY_DEFS = {"grafana-12": {"prometheus": "Dataquery", "tempo": "Dataquery"},
+              "grafana-11.6": {"prometheus": "dataquery", "tempo": "TempoQuery"}}
+
+
+def default_text() -> str:
+    return preset_path("default").read_text(encoding="utf-8")
+
+
+def catalog_with(*edits: tuple[str, str]):
+    text = default_text()
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return parse_catalog(text, "edited.yaml")
+
+
+def tempo_catalog():
+    return catalog_with(("  tempo_rules: false\n", "  tempo_rules: true\n  receiver: voice-oncall\n"))
+
+
+@pytest.fixture(scope="module")
+def built():
+    return render_artifacts(load_catalog())
+
+
+@pytest.fixture(scope="module")
+def built_tempo():
+    return render_artifacts(tempo_catalog())
+
+
+def validator(folder, doc: str, definition: str):
+    schema = json.loads((folder / f"{doc}.jsonschema.json").read_text())
+    assert definition in schema["definitions"], f"{doc}: no {definition}"
+    return jsonschema.Draft7Validator({"$ref": f"#/definitions/{definition}", "definitions": schema["definitions"]})
+
+
+def errors(v, instance) -> list[str]:
+    return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in v.iter_errors(instance)]
+
+
+def grafana_groups(artifacts: dict[str, str]) -> dict[str, dict]:
+    return {rel: json.loads(c) for rel, c in artifacts.items() if rel.startswith("alerts/grafana/")}
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", SCHEMA_VERSIONS)
+@pytest.mark.parametrize("which", ["default", "tempo"])
+def test_grafana_rule_groups_validate_against_grafana_schemas(version, which, built, built_tempo, grafana_schemas):
+    folder = grafana_schemas / version
+    group_v = validator(folder, "alerting", "RuleGroup")
+    expr_v = jsonschema.Draft7Validator(json.loads((folder / "expr.jsonschema.json").read_text()))
+    query_v = {ds: validator(folder, ds, name) for ds, name in QUERY_DEFS[version].items()}
+    groups = grafana_groups((built if which == "default" else built_tempo).artifacts)
+    assert groups
+    n_expr = n_query = 0
+    for rel, group in groups.items():
+        assert errors(group_v, group) == [], rel
+        # Rule's required fields are checked through RuleGroup.rules; make sure rules are there
+        assert group["rules"] and all("orgID" in r and "for" in r for r in group["rules"])
+        for rule in group["rules"]:
+            for q in rule["data"]:
+                where = f"{rel} {rule['uid']} {q['refId']}"
+                if q["datasourceUid"] == "__expr__":
+                    assert errors(expr_v, q["model"]) == [], where
+                    n_expr += 1
+                else:
+                    ds = q["model"]["datasource"]["type"]
+                    assert errors(query_v[ds], q["model"]) == [], where
+                    n_query += 1
+    assert n_expr > 0 and n_query > 0
+
+
+def test_schema_check_catches_a_broken_rule(built, grafana_schemas):
+    """The validators above are not vacuous: a rule without a title or a reduce without reducer fails."""
+    group = json.loads(next(c for rel, c in built.artifacts.items() if rel.endswith("voice-latency.json")))
+    folder = grafana_schemas / "grafana-12"
+    del group["rules"][0]["title"]
+    assert any("title" in e for e in errors(validator(folder, "alerting", "RuleGroup"), group))
+    expr_v = jsonschema.Draft7Validator(json.loads((folder / "expr.jsonschema.json").read_text()))
+    reduce = dict(next(q for q in group["rules"][0]["data"] if q["model"].get("type") == "reduce")["model"])
+    del reduce["reducer"]
+    assert errors(expr_v, reduce)
+
+
+# --- structure -----------------------------------------------------------------------------------
+
+def test_rule_counts_per_form(built, built_tempo):
+    def count(artifacts, prefix):
+        n = 0
+        for rel, content in artifacts.items():
+            if not rel.startswith(prefix):
+                continue
+            doc = json.loads(content) if rel.endswith(".json") else yaml.safe_load(content)
+            n += sum(len(g["rules"]) for g in doc.get("groups", [doc]))
+        return n
+
+    # 4 p95 + 5 error + 5 nothing + 2 SLOs x (7 recording + 2 burn) = 32
+    assert count(built.artifacts, "alerts/grafana/") == 32
+    assert count(built.artifacts, "alerts/provisioning/") == 32
+    assert count(built.artifacts, "alerts/prometheus/") == 32
+    # TraceQL opt-in: +4 Grafana-managed rules (every thresholded measurement is an integer), none for Prometheus
+    assert count(built_tempo.artifacts, "alerts/grafana/") == 36
+    assert count(built_tempo.artifacts, "alerts/provisioning/") == 36
+    assert count(built_tempo.artifacts, "alerts/prometheus/") == 32
+
+
+def test_group_files_are_put_bodies(built):
+    c = load_catalog()
+    for rel, group in grafana_groups(built.artifacts).items():
+        assert rel == f"alerts/grafana/{c.folder_uid}/{group['title']}.json"
+        assert group["folderUid"] == c.folder_uid
+        assert group["interval"] > 0 and group["interval"] % 10 == 0
+        for r in group["rules"]:
+            assert r["ruleGroup"] == group["title"] and r["folderUID"] == c.folder_uid
+            assert r["condition"] in [q["refId"] for q in r["data"]]
+            if "record" not in r:
+                assert set(r["labels"]) >= {"severity", "stage", "team"}
+                assert set(r["annotations"]) >= {"summary", "description", "runbook_url"}
+                assert r["annotations"]["runbook_url"].startswith("https://runbooks.example.com/voice-agent#")
+
+
+def test_p95_rule_is_query_reduce_threshold(built):
+    group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-latency.json"])
+    tts = next(r for r in group["rules"] if r["uid"] == "voice-tts-first-byte-p95")
+    a, b, c = tts["data"]
+    assert a["model"]["expr"] == ('histogram_quantile(0.95, sum by (le, audio_stage) '
+                                  '(rate(audio_first_byte_milliseconds_bucket{audio_stage="tts"}[5m])))')
+    assert a["relativeTimeRange"]["from"] > a["relativeTimeRange"]["to"]
+    assert b["model"]["type"] == "reduce" and b["model"]["expression"] == "A"
+    assert c["model"]["type"] == "threshold" and c["model"]["expression"] == "B"
+    assert c["model"]["conditions"][0]["evaluator"] == {"type": "gt", "params": [350]}
+    assert tts["for"] == "5m" and tts["labels"] == {"severity": "page", "stage": "tts", "team": "voice"}
+    assert "notification_settings" not in tts  # the default catalog names no receiver
+
+
+def test_receiver_when_the_catalog_names_one(built_tempo):
+    for group in grafana_groups(built_tempo.artifacts).values():
+        for r in group["rules"]:
+            if "record" in r:
+                assert "notification_settings" not in r
+            else:
+                assert r["notification_settings"] == {"receiver": "voice-oncall"}
+
+
+def test_metric_label_is_the_stage_never_a_session(built):
+    c = load_catalog()
+    for rel, content in built.artifacts.items():
+        if rel.startswith("alerts/prometheus/"):
+            assert c.session_attribute.replace(".", "_") not in content
+            assert "session" not in content
+    assert 'audio_stage="tts"' in built.artifacts["alerts/prometheus/voice-latency.yaml"]
+
+
+def test_burn_rate_windows_and_factors(built):
+    prom = yaml.safe_load(built.artifacts["alerts/prometheus/voice-slo-burn.yaml"])["groups"][0]["rules"]
+    page = next(r for r in prom if r["alert"] == "VoiceTtsFirstByteSloBurnPage")
+    ticket = next(r for r in prom if r["alert"] == "VoiceTtsFirstByteSloBurnTicket")
+    # budget 5%: 14.4x -> 0.72, 6x -> 0.3, 3x -> 0.15, 1x -> 0.05
+    for w, limit in (("1h", "0.72"), ("5m", "0.72"), ("6h", "0.3"), ("30m", "0.3")):
+        assert f'slo:bad_event_ratio:rate{w}{{slo="voice-tts-first-byte"}} > {limit}' in page["expr"]
+    for w, limit in (("1d", "0.15"), ("2h", "0.15"), ("3d", "0.05"), ("6h", "0.05")):
+        assert f'slo:bad_event_ratio:rate{w}{{slo="voice-tts-first-byte"}} > {limit}' in ticket["expr"]
+    rec = yaml.safe_load(built.artifacts["alerts/prometheus/voice-slo-recording.yaml"])["groups"][0]["rules"]
+    assert sorted(r["record"] for r in rec if r["labels"]["slo"] == "voice-tts-first-byte") == sorted(
+        f"slo:bad_event_ratio:rate{w}" for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d"))
+    r1h = next(r for r in rec if r["record"].endswith("rate1h") and r["labels"]["slo"] == "voice-tts-first-byte")
+    assert 'le=~"350|350\\\\.0"' in r1h["expr"] and "audio_first_byte_milliseconds_count" in r1h["expr"]
+    # Grafana-managed: 4 inline ratio queries, 4 reduces, one math condition with the same limits
+    group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-slo-burn.json"])
+    g = next(r for r in group["rules"] if r["uid"] == "voice-tts-first-byte-slo-page")
+    math = next(q for q in g["data"] if q["refId"] == g["condition"])["model"]
+    assert math["type"] == "math"
+    assert math["expression"] == "($E > 0.72 && $F > 0.72) || ($G > 0.3 && $H > 0.3)"
+
+
+def test_grafana_recording_rules(built):
+    group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-slo-recording.json"])
+    assert len(group["rules"]) == 14
+    for r in group["rules"]:
+        assert r["record"]["from"] == r["condition"] == "A"
+        assert r["record"]["metric"].startswith("slo:bad_event_ratio:rate")
+
+
+def test_provisioning_form(built):
+    c = load_catalog()
+    doc = yaml.safe_load(built.artifacts["alerts/provisioning/voice-latency.yaml"])
+    assert doc["apiVersion"] == 1
+    (g,) = doc["groups"]
+    assert g["orgId"] == 1 and g["folder"] == c.folder_title and g["interval"] == "1m"
+    grafana = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-latency.json"])
+    for p, r in zip(g["rules"], grafana["rules"]):
+        assert p["uid"] == r["uid"] and p["data"] == r["data"]
+        assert p["dashboardUid"] == r["annotations"]["__dashboardUid__"]
+        assert str(p["panelId"]) == r["annotations"]["__panelId__"]
+        assert not any(k.startswith("__") for k in p["annotations"])
+
+
+# --- panels, uids, determinism -------------------------------------------------------------------
+
+def test_every_dashboard_panel_pair_resolves(built, built_tempo):
+    for b in (built, built_tempo):
+        panels = {d.uid: {p.id for p in d.dashboard.panels} for d in b.dashboards}
+        n = 0
+        for group in grafana_groups(b.artifacts).values():
+            for r in group["rules"]:
+                ann = r.get("annotations", {})
+                if "record" in r:
+                    continue
+                assert "__dashboardUid__" in ann and "__panelId__" in ann, r["uid"]
+                assert int(ann["__panelId__"]) in panels[ann["__dashboardUid__"]], r["uid"]
+                n += 1
+        assert n >= 18
+
+
+def test_panel_shows_the_same_measurement(built):
+    """Where a panel with the exact tag exists, the rule points at it."""
+    from dashgen.definitions.common import find_panel
+
+    rs = rules(load_catalog(), built.dashboards)
+    checked = 0
+    for r in rs.rules:
+        if r.kind == "quantile":
+            tag = f"{r.stage}.{r.test['measurement']}:p95"
+            found = find_panel(built.dashboards, tag)
+            assert found and r.panel == found, (r.uid, tag)
+            checked += 1
+        if r.kind == "ratio":
+            tag = f"{r.stage}:{'nothing' if 'nothing' in r.uid else 'errors'}"
+            assert r.panel == find_panel(built.dashboards, tag), (r.uid, tag)
+            checked += 1
+    assert checked == 14
+
+
+def test_uids_are_stable_valid_and_unique(built, built_tempo):
+    for b in (built, built_tempo):
+        uids = [r["uid"] for g in grafana_groups(b.artifacts).values() for r in g["rules"]]
+        assert len(uids) == len(set(uids))
+        assert all(re.fullmatch(r"[a-zA-Z0-9_-]{1,40}", u) for u in uids)
+    assert "voice-tts-first-byte-p95" in uids and "voice-barge-in-silence-slo-page" in uids
+
+
+def test_long_uids_are_shortened_stably():
+    from dashgen.alert_rules import rule_uid
+
+    c = load_catalog()
+    u1 = rule_uid(c, "a_very_long_stage_name_here", "and_a_long_measurement", "p99.9")
+    assert len(u1) <= 40 and u1 == rule_uid(c, "a_very_long_stage_name_here", "and_a_long_measurement", "p99.9")
+    assert re.fullmatch(r"[a-zA-Z0-9_-]{1,40}", u1)
+    assert u1 != rule_uid(c, "a_very_long_stage_name_here", "and_a_long_measurement", "p99.5")
+
+
+def test_output_is_deterministic():
+    a = alert_artifacts(load_catalog(), render_artifacts(load_catalog()).dashboards)
+    b = alert_artifacts(load_catalog(), render_artifacts(load_catalog()).dashboards)
+    assert a == b and len(a) == 12
+    for rel, content in a.items():
+        assert content.endswith("\n")
+        if rel.endswith(".json"):
+            assert content == json.dumps(json.loads(content), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_groups_in_order(built):
+    names = sorted(rel.rsplit("/", 1)[1] for rel in built.artifacts if rel.startswith("alerts/grafana/"))
+    assert names == sorted(f"voice-{g}.json" for g in GROUPS if g != "traces")
+
+
+# --- catalog checks ------------------------------------------------------------------------------
+
+def test_slo_threshold_not_a_bucket_boundary_is_rejected_with_the_fix():
+    text = default_text().replace("objective: 0.95, threshold: 350, window: 30d", "objective: 0.95, threshold: 340, window: 30d")
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "threshold: 340" in l)
+    col = text.splitlines()[line - 1].index("340") + 1
+    with pytest.raises(CatalogError) as exc:
+        parse_catalog(text, "my.yaml")
+    msg = str(exc.value)
+    assert msg.startswith(f"my.yaml:{line}:{col}: stages[2].slo.threshold 340 is not a bucket boundary of "
+                          f"audio_first_byte_milliseconds"), msg
+    assert "add 340 to metric.buckets" in msg and "300 or 350" in msg
+
+
+def test_quantile_threshold_above_the_last_bucket_is_rejected():
+    with pytest.raises(CatalogError, match=r"edited.yaml:\d+:\d+: .*thresholds\[0\]\.value 20000 is not below the "
+                                           r"largest bucket boundary"):
+        catalog_with(("{quantile: 0.95, value: 350, severity: page, for: 5m}",
+                      "{quantile: 0.95, value: 20000, severity: page, for: 5m}"))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("  interval: 1m\n", "  interval: 45s\n"), r"alerting.interval 45s is not a multiple of 10 seconds"),
+    (("slo: {measurement: silence,", "slo: {measurement: silense,"), r"did you mean 'silence'"),
+    (("objective: 0.95, threshold: 350, window: 30d", "objective: 0.9, threshold: 350, window: 30d"),
+     r"could never fire"),
+    (("objective: 0.95, threshold: 350, window: 30d", "objective: 0.95, threshold: 350, window: 1d"),
+     r"shorter than the 3d burn-rate window"),
+    (("        metric: *first_byte_metric\n", "        metric: {buckets: [0, 100, 350, 1000]}\n"),
+     r"both record audio_first_byte_milliseconds but with different buckets"),
+    (("    buckets: [0, 25, 50, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 2000, 5000]",
+      "    buckets: [0, 25, 50, 100, 150, 250, 200, 300, 400, 500, 750, 1000, 2000, 5000]"),
+     r"metric.buckets must increase: 200 follows 250"),
+])
+def test_catalog_alerting_errors(edit, message):
+    text = default_text()
+    old, new = edit
+    assert old in text, old
+    with pytest.raises(CatalogError, match=r"^x.yaml:\d+:\d+: .*" + message):
+        parse_catalog(text.replace(old, new, 1), "x.yaml")
+
+
+@pytest.mark.parametrize("attribute, unit, name", [
+    ("audio.first_byte_ms", "ms", "audio_first_byte_milliseconds"),
+    ("audio.silence_ms", "ms", "audio_silence_milliseconds"),
+    ("audio.revision_pct", "percent", "audio_revision_percent"),
+    ("metrics.ttfb", "s", "metrics_ttfb_seconds"),
+    ("lk.response.ttfb_seconds", "s", "lk_response_ttfb_seconds"),
+    ("audio.buffer_bytes", "bytes", "audio_buffer_bytes"),
+    ("audio.turns", "count", "audio_turns"),
+])
+def test_metric_names_follow_otel_prometheus_naming(attribute, unit, name):
+    assert prometheus_name(attribute, unit) == name
+
+
+def test_metric_block_overrides():
+    c = catalog_with(("        metric:\n          buckets: [0, 25, 50, 100, 150, 200,",
+                      "        metric:\n          name: voice_bargein_silence_ms\n          label: stage\n"
+                      "          buckets: [0, 25, 50, 100, 150, 200,"))
+    m = c.stage("barge_in").measurement("silence").metric
+    assert (m.name, m.label) == ("voice_bargein_silence_ms", "stage")
+    rs = rules(c)
+    r = next(r for r in rs.rules if r.uid == "voice-barge-in-silence-p95")
+    assert 'voice_bargein_silence_ms_bucket{stage="barge_in"}' in r.prom_expr
+
+
+# --- PromQL builder ------------------------------------------------------------------------------
+
+def test_promql_label_values_are_escaped():
+    sel = promql.selector("m", promql.matcher("audio_stage", "=", 'a"b\\c'))
+    assert sel == 'm{audio_stage="a\\"b\\\\c"}'
+    with pytest.raises(promql.PromQLError):
+        promql.selector("bad-name")
+    with pytest.raises(promql.PromQLError):
+        promql.matcher("__name__", "=", "x")
+    with pytest.raises(promql.PromQLError):
+        promql.rate("m", "5 minutes")
+
+
+def test_le_matcher_accepts_every_exporter_spelling():
+    rx = re.compile(promql.le_regex(350))
+    assert all(rx.fullmatch(s) for s in ("350", "350.0")) and not rx.fullmatch("3500")
+    assert re.compile(promql.le_regex(1e6)).fullmatch("1e+06")
+    assert re.compile(promql.le_regex(0.25)).fullmatch("0.25")
+
+
+# --- TraceQL opt-in ------------------------------------------------------------------------------
+
+def test_tempo_rules_are_off_by_default(built):
+    assert not any("traces" in rel for rel in built.artifacts)
+    assert '"tempo"' not in "".join(c for rel, c in built.artifacts.items() if rel.startswith("alerts/"))
+
+
+def test_tempo_rules_on_the_switch(built_tempo):
+    from traceql_grammar import assert_traceql_parses
+
+    group = json.loads(built_tempo.artifacts["alerts/grafana/voice-agent/voice-traces.json"])
+    queries = []
+    for r in group["rules"]:
+        a, b, c = r["data"]
+        assert a["datasourceUid"] == "tempo" and a["model"]["metricsQueryType"] == "range"
+        q = a["model"]["query"]
+        assert "quantile_over_time(" in q and ">" not in q.split("|", 1)[1], q  # threshold never in TraceQL
+        assert "select(" not in q
+        assert b["model"]["type"] == "reduce" and c["model"]["type"] == "threshold"
+        assert c["model"]["conditions"][0]["evaluator"]["params"][0] in (150, 350, 600, 200)
+        queries.append(q)
+    assert '{ span.audio.stage = "tts" && span.audio.first_byte_ms >= 0 } | quantile_over_time(span.audio.first_byte_ms, 0.95)' in queries
+    assert_traceql_parses(queries)
+    assert "alerts/prometheus/voice-traces.yaml" not in built_tempo.artifacts
+
+
+# --- lint ----------------------------------------------------------------------------------------
+
+def _dashboards(artifacts):
+    return {rel: json.loads(c) for rel, c in artifacts.items() if rel.startswith("dashboards/") and rel.endswith(".json")}
+
+
+def test_lint_passes_on_the_build(built, built_tempo):
+    for b in (built, built_tempo):
+        assert lint_alert_artifacts(b.artifacts, _dashboards(b.artifacts)) == []
+
+
+def test_lint_catches_broken_rules(built):
+    arts = dict(built.artifacts)
+    rel = "alerts/grafana/voice-agent/voice-latency.json"
+    group = json.loads(arts[rel])
+    group["interval"] = 45
+    group["rules"][0]["annotations"]["__panelId__"] = "999999"
+    group["rules"][1]["uid"] = "x" * 41
+    group["rules"][2]["condition"] = "Z"
+    arts[rel] = json.dumps(group)
+    arts["alerts/prometheus/voice-latency.yaml"] = "groups:\n- name: g\n  rules:\n  - alert: A\n    record: b\n    expr: x\n"
+    problems = "\n".join(lint_alert_artifacts(arts, _dashboards(arts)))
+    for expected in ("interval 45", "__panelId__ '999999'", "uid is not 1-40", "condition 'Z'",
+                     "exactly one of alert and record"):
+        assert expected in problems, problems
