@@ -416,8 +416,11 @@ def resolve_catalog_source(ref: str | None) -> tuple[str, str, str]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise CatalogError(ref, line, 1, "the file is not UTF-8 text", "save the catalog as UTF-8") from None
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data[:line_start].count(b"\n") + 1
+        col = len(data[line_start:exc.start].decode("utf-8")) + 1  # in characters, as YAML errors count
+        raise CatalogError(ref, line, col, f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                           "save the catalog as UTF-8") from None
     return text, ref, ref
 
 
