@@ -2,9 +2,9 @@
 
 For every Prometheus alert the tests feed synthetic series and assert:
 
-- quantile alerts (p95 per layer): with 5.5% of measurements just above the threshold (the
-  p95 a little above it) the alert is silent at ``for`` and firing two evaluations later;
-  with 4.5% (the p95 a little below it) it stays silent;
+- quantile alerts (p95 per layer): with 10% more slow measurements than it takes to lift the
+  p95 over the threshold (5.5% for a threshold on a bucket boundary) the alert is silent at
+  ``for`` and firing two evaluations later; with 10% fewer it stays silent (``quantile_mix``);
 - ratio alerts (errors, produced nothing): 1.1 times the limit fires after ``for``; 0.9
   times the limit stays silent;
 - SLO burn-rate alerts: after two good hours, a fast burn (every measurement bad) pages
@@ -60,19 +60,46 @@ def _expected(rule: Rule, series_labels: dict) -> list[dict]:
     return [{"exp_labels": {**series_labels, **p["labels"]}, "exp_annotations": p["annotations"]}]
 
 
-def _histogram_series(metric, label_value: dict, thr: float, fast: int, slow: int, minutes: int) -> list[dict]:
-    """Cumulative bucket counters: ``fast`` per minute in the bucket ending at ``thr``,
-    ``slow`` per minute in the bucket just above it."""
-    bks = list(metric.buckets)
-    nxt = min(b for b in bks if b > thr)
+def _histogram_series(metric, label_value: dict, fast: tuple[float, int], slow: tuple[float, int],
+                      minutes: int) -> list[dict]:
+    """Cumulative bucket counters: ``(upper bound, per minute)`` events in the bucket ending at
+    ``fast[0]`` and in the bucket ending at ``slow[0]``."""
     series = []
-    for b in bks + [math.inf]:
-        per = (fast if b >= thr else 0) + (slow if b >= nxt else 0)
+    for b in list(metric.buckets) + [math.inf]:
+        per = (fast[1] if b >= fast[0] else 0) + (slow[1] if b >= slow[0] else 0)
         le = "+Inf" if b == math.inf else le_spellings(b)[0]
         series.append({"series": _fmt_labels(metric.bucket, {**label_value, "le": le}),
                        "values": _linear(per, minutes)})
-    series.append({"series": _fmt_labels(metric.count, label_value), "values": _linear(fast + slow, minutes)})
+    series.append({"series": _fmt_labels(metric.count, label_value), "values": _linear(fast[1] + slow[1], minutes)})
     return series
+
+
+def quantile_mix(buckets, q: float, thr: float) -> tuple[float, float, int, int]:
+    """``(fast bucket, slow bucket, slow per minute above, slow per minute below)``.
+
+    Fast events fill the bucket ending at ``lo``, the last boundary at or below the threshold
+    (or the first boundary); slow events the next bucket ``(lo, hi]``, which holds the threshold.
+    ``histogram_quantile`` then reads ``lo + (hi - lo) * (1 - (1 - q) * N / slow)``: it crosses
+    the threshold at ``slow* = (1 - q) * N / (1 - f)``, ``f = (thr - lo) / (hi - lo)``. 1.1 and 0.9
+    times ``slow*`` put the quantile just above and just below the threshold. When the threshold
+    sits so high in its bucket that even all events there stay below it, slow events move one
+    bucket up (the quantile is then above it by more).
+    """
+    bks = list(buckets)
+    below_or_at = [b for b in bks if b <= thr]
+    lo = below_or_at[-1] if below_or_at else bks[0]
+    hi = min(b for b in bks if b > thr)
+    if lo > thr:  # threshold below the first boundary: nothing can be "just below"
+        raise ValueError(f"threshold {thr:g} lies below the first bucket boundary {lo:g}")
+    f = (thr - lo) / (hi - lo)
+    critical = (1 - q) * PER_MIN / (1 - f)
+    above = math.ceil(critical * 1.1)
+    if above >= PER_MIN:  # move the slow events fully above the threshold
+        hi2 = min((b for b in bks if b > hi), default=None)
+        if hi2 is None:
+            raise ValueError(f"no bucket above {hi:g} to put slow events in")
+        return lo, hi2, math.ceil((1 - q) * 1.1 * PER_MIN), math.floor((1 - q) * 0.9 * PER_MIN)
+    return lo, hi, above, math.floor(critical * 0.9)
 
 
 def _quantile_tests(rule: Rule) -> list[dict]:
@@ -80,21 +107,18 @@ def _quantile_tests(rule: Rule) -> list[dict]:
     q, thr = t["quantile"], t["threshold"]
     f = _minutes(rule.for_)
     horizon = f + 10
-    # 10% more than the tail above thr puts the quantile just above it, 10% less just below: a
-    # rule with another threshold (or quantile) fails one of the two cases.
-    above = min(PER_MIN, math.ceil((1 - q) * 1.1 * PER_MIN))
-    below = math.floor((1 - q) * 0.9 * PER_MIN)
+    lo, hi, above, below = quantile_mix(t["metric"].buckets, q, thr)
     return [
-        {"name": f"{rule.name}: {above / PER_MIN:.0%} above {thr:g} fires after {rule.for_}",
+        {"name": f"{rule.name}: {above / PER_MIN:.2%} above {thr:g} fires after {rule.for_}",
          "interval": STEP,
-         "input_series": _histogram_series(t["metric"], t["series_labels"], thr, PER_MIN - above, above, horizon),
+         "input_series": _histogram_series(t["metric"], t["series_labels"], (lo, PER_MIN - above), (hi, above), horizon),
          "alert_rule_test": [
              {"eval_time": f"{f}m", "alertname": rule.name, "exp_alerts": []},
              {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": _expected(rule, t["series_labels"])},
          ]},
-        {"name": f"{rule.name}: {below / PER_MIN:.0%} above {thr:g} stays silent",
+        {"name": f"{rule.name}: {below / PER_MIN:.2%} above {thr:g} stays silent",
          "interval": STEP,
-         "input_series": _histogram_series(t["metric"], t["series_labels"], thr, PER_MIN - below, below, horizon),
+         "input_series": _histogram_series(t["metric"], t["series_labels"], (lo, PER_MIN - below), (hi, below), horizon),
          "alert_rule_test": [
              {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": []},
              {"eval_time": f"{horizon}m", "alertname": rule.name, "exp_alerts": []},
