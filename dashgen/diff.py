@@ -747,6 +747,22 @@ def _rule_queries(rule: dict) -> dict[str, tuple[str, str]]:
     return out
 
 
+def annotation_changes(subject: str, ab: dict, aa: dict, skip: set[str] = frozenset()) -> list[Change]:
+    """Short annotations inline (before -> after); long or multi-line ones as a before/after block."""
+    out = []
+    for k in sorted((set(ab) | set(aa)) - set(skip)):
+        vb, va = ab.get(k), aa.get(k)
+        if vb == va:
+            continue
+        if vb is None or va is None or len(str(vb)) > MAX_VALUE_CHARS or len(str(va)) > MAX_VALUE_CHARS or "\n" in str(vb) + str(va):
+            word = "added" if vb is None else "removed" if va is None else "changed"
+            out.append(Change("alert", "alert-annotation", subject, f"annotation {k} {word}",
+                              None if vb is None else str(vb), None if va is None else str(va), "text"))
+        else:
+            out.append(Change("alert", "alert-annotation", subject, f"annotation {k} {short(vb)} {ARROW} {short(va)}"))
+    return out
+
+
 def rule_changes(subject: str, b: dict, a: dict, unit: str | None) -> list[Change]:
     out: list[Change] = []
     if b.get("title") != a.get("title"):
@@ -784,16 +800,7 @@ def rule_changes(subject: str, b: dict, a: dict, unit: str | None) -> list[Chang
         out.append(Change("alert", "alert-panel", subject,
                           f"linked panel {short(ab.get('__dashboardUid__'))}/{short(ab.get('__panelId__'))} {ARROW} "
                           f"{short(aa.get('__dashboardUid__'))}/{short(aa.get('__panelId__'))}"))
-    for k in sorted((set(ab) | set(aa)) - {"__dashboardUid__", "__panelId__"}):
-        vb, va = ab.get(k), aa.get(k)
-        if vb == va:
-            continue
-        if vb is None or va is None or len(str(vb)) > MAX_VALUE_CHARS or len(str(va)) > MAX_VALUE_CHARS or "\n" in str(vb) + str(va):
-            word = "added" if vb is None else "removed" if va is None else "changed"
-            out.append(Change("alert", "alert-annotation", subject, f"annotation {k} {word}",
-                              None if vb is None else str(vb), None if va is None else str(va), "text"))
-        else:
-            out.append(Change("alert", "alert-annotation", subject, f"annotation {k} {short(vb)} {ARROW} {short(va)}"))
+    out += annotation_changes(subject, ab, aa, skip={"__dashboardUid__", "__panelId__"})
 
     def rest(rule: dict, thr_ref: str | None) -> dict:
         r = _without(rule, "title", "for", "labels", "annotations", "data", "uid", "ruleGroup", "folderUID")
@@ -899,8 +906,13 @@ def prometheus_rule_changes(subject: str, b: dict, a: dict) -> list[Change]:
     if lb.get("severity") != la.get("severity"):
         out.append(Change("alert", "alert-severity", subject,
                           f"severity {short(lb.get('severity'))} {ARROW} {short(la.get('severity'))}"))
-    rest_b = _without(b, "expr", "for", "labels.severity", "__group", "alert", "record")
-    rest_a = _without(a, "expr", "for", "labels.severity", "__group", "alert", "record")
+    for k in sorted((set(lb) | set(la)) - {"severity"}):
+        if lb.get(k) != la.get(k):
+            out.append(Change("alert", "alert-label", subject,
+                              f"label {k} {short(lb.get(k, _MISSING))} {ARROW} {short(la.get(k, _MISSING))}"))
+    out += annotation_changes(subject, b.get("annotations") or {}, a.get("annotations") or {})
+    rest_b = _without(b, "expr", "for", "labels", "annotations", "__group", "alert", "record")
+    rest_a = _without(a, "expr", "for", "labels", "annotations", "__group", "alert", "record")
     out += leaf_changes(rest_b, rest_a, "alert", "alert-setting", subject)
     return out
 

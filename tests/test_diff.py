@@ -203,6 +203,14 @@ def test_catalog_threshold_350_to_300_is_worded_per_panel(base, tmp_path):
     q = next(c for c in tts.changes if c.kind == "query-changed")
     assert "350" in q.before and "300" in q.after
     assert re.match(r"\d+ dashboards changed; .*\d+ thresholds changed", diff.summary()), diff.summary()
+    # The alert rules generated from the same catalog line: Grafana-managed and Prometheus forms.
+    texts = lines(diff)
+    for line in ("alert voice-tts-first-byte-p95: threshold 350 -> 300 ms",
+                 "alert voice-tts-first-byte-p95: for 5m -> 10m",
+                 "alert VoiceTtsFirstByteP95High: threshold 350 -> 300",
+                 "alert VoiceTtsFirstByteP95High: for 5m -> 10m"):
+        assert line in texts, line
+    assert "2 alert rules changed" in diff.summary()
 
 
 def test_threshold_added_removed_and_recoloured(base):
