@@ -286,11 +286,13 @@ class StageRecorder:
         self._record_ms("vad_detect", self.elapsed_ms())
 
     def cancelled(self) -> None:
-        """LLM and TTS generation cancelled: cancel is timed from the span's start, first byte from VAD."""
+        """LLM and TTS generation cancelled: cancel and first byte are timed from the span's start (as
+        the seed does); the VAD-to-cancel step in the catalog's unit (microseconds: it is often < 1 ms)."""
         self._record_ms("cancel", self.elapsed_ms())
+        self._record_ms("cancel_delay", self.elapsed_ms(self._vad_at))
         if not self._produced:
             self._produced = True
-            self._record_ms("first_byte", self.elapsed_ms(self._vad_at))
+            self._record_ms("first_byte", self.elapsed_ms())
 
     def silent(self) -> None:
         """The agent's outbound audio went quiet downstream."""

@@ -93,10 +93,11 @@ def test_helpers_emit_exactly_the_catalog_attributes_as_integers():
     assert dict(spans["audio.client"].attributes) == {**ids, "audio.stage": "client", "audio.first_byte_ms": 840,
                                                        "audio.total_ms": 2040, "audio.jitter_ms": 15,
                                                        "audio.buffer_ms": 80}
-    # the cancel came 0.4 ms after VAD: below Tempo's smallest counted integer, so emitted as 2
+    # the cancel came 0.4 ms after VAD: in ms that would vanish from Tempo's quantiles, so the catalog
+    # declares the VAD-to-cancel step in microseconds; first byte is the cancel, from the span's start
     assert dict(spans["audio.barge_in"].attributes) == {**ids, "audio.stage": "barge_in", "audio.vad_detect_ms": 72,
-                                                         "audio.cancel_ms": 72, "audio.first_byte_ms": 2,
-                                                         "audio.silence_ms": 168}
+                                                         "audio.cancel_ms": 72, "audio.cancel_delay_us": 400,
+                                                         "audio.first_byte_ms": 72, "audio.silence_ms": 168}
     turn = spans["voice.turn"]
     for name, s in spans.items():
         if name != "voice.turn":
@@ -115,8 +116,9 @@ def test_histograms_carry_only_the_stage_and_unrounded_values():
     h = rig.histograms()
     st = lambda s: (("audio_stage", s),)  # noqa: E731
     assert h[("audio_first_byte_milliseconds", st("llm"))] == ("ms", 1, pytest.approx(281.6))
-    # the sub-2 ms barge-in cancel keeps its real value in the histogram
-    assert h[("audio_first_byte_milliseconds", st("barge_in"))] == ("ms", 1, pytest.approx(0.4))
+    # the sub-ms VAD-to-cancel step keeps its real value, in the catalog's unit (us)
+    assert h[("audio_first_byte_milliseconds", st("barge_in"))] == ("ms", 1, pytest.approx(72.4))
+    assert h[("audio_cancel_delay_microseconds", st("barge_in"))][2] == pytest.approx(400)
     assert h[("audio_revision_percent", st("asr"))] == ("%", 1, 50)
     assert {attrs for (_, attrs) in h} == {st(s) for s in ("asr", "llm", "tts", "client", "barge_in")}
     cat = load_catalog()
@@ -127,7 +129,7 @@ def test_histograms_carry_only_the_stage_and_unrounded_values():
     assert expected == {"audio_first_byte_milliseconds", "audio_total_milliseconds", "audio_time_to_final_milliseconds",
                         "audio_revision_percent", "audio_tts_max_gap_milliseconds", "audio_jitter_milliseconds",
                         "audio_buffer_milliseconds", "audio_vad_detect_milliseconds", "audio_cancel_milliseconds",
-                        "audio_silence_milliseconds"}
+                        "audio_silence_milliseconds", "audio_cancel_delay_microseconds"}
     assert h[("audio_stage_runs", st("tts"))][2] == 1
     assert not counters & {name for (name, _) in h} - {"audio_stage_runs"}  # no failure, nothing empty
     m = cat.stage("tts").measurement("first_byte")
@@ -177,20 +179,19 @@ def test_nothing_produced_is_minus_one_and_an_exception_is_recorded():
 
 
 def test_a_finer_unit_in_the_catalog_keeps_sub_millisecond_resolution():
-    cat = variant({"attribute: audio.cancel_ms\n        title: Generation cancelled\n        unit: ms":
-                   "attribute: audio.cancel_us\n        title: Generation cancelled\n        unit: us",
-                   "title: Time to cancel\n        unit: ms": "title: Time to cancel\n        unit: us"})
-    rig = Rig(cat)
-    with rig.inst.stage_span("barge_in", "s", 1) as b:
-        rig.clock.advance(72); b.vad_fired(); rig.clock.advance(0.4); b.cancelled(); rig.clock.advance(96); b.silent()
-    a = dict(rig.by_name()["audio.barge_in"].attributes)
-    assert a["audio.cancel_us"] == 72400 and a["audio.first_byte_ms"] == 400 and a["audio.silence_ms"] == 168
-    h = rig.histograms()
-    fb = histogram_name(cat.stage("barge_in").measurement("first_byte"))
-    assert fb != "audio_first_byte_milliseconds"  # another unit, another histogram
-    assert h[(fb, (("audio_stage", "barge_in"),))] == ("us", 1, pytest.approx(400))
-    assert h[("audio_cancel_microseconds", (("audio_stage", "barge_in"),))] == ("us", 1, pytest.approx(72400))
+    """VAD-to-cancel is often under 1 ms: the default catalog declares it in us (0.4 ms -> 400);
+    declared in ms it could only say "at most 2" (Tempo drops values below 2)."""
+    def run(cat):
+        rig = Rig(cat)
+        with rig.inst.stage_span("barge_in", "s", 1) as b:
+            rig.clock.advance(72); b.vad_fired(); rig.clock.advance(0.4); b.cancelled(); rig.clock.advance(96); b.silent()
+        return dict(rig.by_name()["audio.barge_in"].attributes)
 
+    a = run(load_catalog())
+    assert a["audio.cancel_delay_us"] == 400 and a["audio.cancel_ms"] == 72 and a["audio.silence_ms"] == 168
+    coarse = variant({"attribute: audio.cancel_delay_us\n        title: VAD to cancel\n        unit: us":
+                      "attribute: audio.cancel_delay_ms\n        title: VAD to cancel\n        unit: ms"})
+    assert run(coarse)["audio.cancel_delay_ms"] == 2
 
 def test_switching_the_convention_switches_what_is_emitted():
     cat = variant({"session_attribute: audio.session_id": "session_attribute: conversation.id",

@@ -6,13 +6,21 @@ from ..catalog import Stage
 from ..grafanalib_ext import Row, TextPanel, TimeSeriesPanel
 from .common import BuiltDashboard, Ctx, quantile_label
 from .panels import bad_rate_panel, heatmap_panel, rate_panel, slowest_table, stage_filter
-from .stage import left_out_note
+from .stage import left_out_note, measurement_panels
 
 BREAKDOWN_QUANTILES = (0.5, 0.95)
 
 
 def milestones(stage: Stage):
-    return [m for m in stage.measurements if m.id not in ("first_byte", "total")]
+    """The cumulative milestones: every measurement but first byte and total that shares the unit
+    of the last one (a finer-grained step like VAD-to-cancel in us gets its own panel)."""
+    candidates = [m for m in stage.measurements if m.id not in ("first_byte", "total")]
+    with_limit = [m for m in candidates if m.thresholds]
+    if not with_limit:
+        return candidates
+    unit = with_limit[-1].unit
+    ms = [m for m in candidates if m.unit == unit]
+    return ms[: ms.index(with_limit[-1]) + 1]
 
 
 def applies(stage: Stage) -> bool:
@@ -64,6 +72,8 @@ def build(ctx: Ctx, stage: Stage) -> BuiltDashboard:
         heatmap_panel(ctx, stage, last),
         rate_panel(ctx, stage, last, w=12),
         bad_rate_panel(ctx, stage, last, above=t.value, name=f"barge-ins above {t.value:g} {last.unit}", w=12),
+        *[p for m in stage.measurements if m not in ms and m.id not in ("first_byte", "total")
+          for p in measurement_panels(ctx, stage, m)],
         Row(key="row-slowest", title="Slowest recent barge-ins"),
         slowest_table(ctx, stage, last, t.value, columns=tuple(ms),
                       title=f"Slowest recent barge-ins ({last.title.lower()} above {t.value:g} {last.unit})"),
