@@ -14,7 +14,34 @@ from .cli_common import catalog_option, schema_version_option
 from .errors import CatalogError, DashgenError, InputError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose commands from other modules are imported only when used (or listed by --help).
+
+    ``dashgen build`` must not pay for what it does not run: ``push`` imports requests, which
+    alone costs a third of the grafanalib start-up floor (see bench/build.py).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, str] = {}
+
+    def add_lazy_command(self, name: str, target: str) -> None:
+        """Register ``name`` as ``"module:attribute"``, imported on first use."""
+        self.lazy[name] = target
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in self.lazy:
+            import importlib
+
+            module, _, attr_name = self.lazy[name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attr_name), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="dashgen")
 def cli() -> None:
     """dashgen turns a voice agent's stage catalog into Grafana dashboards and alert rules.
@@ -150,14 +177,13 @@ def catalog_validate(catalog_ref):
     return 0
 
 
-from .push_cli import plan_command, push_command  # noqa: E402
-cli.add_command(plan_command); cli.add_command(push_command)  # noqa: E702
-
-from .review_cli import diff_command, preview_command  # noqa: E402
-cli.add_command(diff_command); cli.add_command(preview_command)  # noqa: E702
-
-from .sim_cli import simulate_command, verify_traces_command  # noqa: E402
-cli.add_command(simulate_command); cli.add_command(verify_traces_command)  # noqa: E702
+# Commands of other modules, imported only when run (keeps requests & co. off the build path).
+cli.add_lazy_command("plan", "dashgen.push_cli:plan_command")
+cli.add_lazy_command("push", "dashgen.push_cli:push_command")
+cli.add_lazy_command("diff", "dashgen.review_cli:diff_command")
+cli.add_lazy_command("preview", "dashgen.review_cli:preview_command")
+cli.add_lazy_command("simulate", "dashgen.sim_cli:simulate_command")
+cli.add_lazy_command("verify-traces", "dashgen.sim_cli:verify_traces_command")
 
 
 def main(argv: list[str] | None = None) -> None:

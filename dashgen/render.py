@@ -41,5 +41,11 @@ def canonical_json(data: Any) -> str:
     return json.dumps(to_plain(data), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def canonical_yaml(data: Any) -> str:
-    return yaml.safe_dump(to_plain(data), sort_keys=True, default_flow_style=False, allow_unicode=True, width=100)
+# libyaml's emitter when pyyaml has it (10x faster; a test checks it writes the same bytes
+# as the pure-Python one for every generated file, so output does not depend on the machine).
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def canonical_yaml(data: Any, dumper: type = _DUMPER) -> str:
+    return yaml.dump(to_plain(data), Dumper=dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
+                     width=100)
