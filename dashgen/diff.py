@@ -1048,14 +1048,19 @@ def format_diff(diff: Diff, fmt: str = "markdown") -> str:
     template = env.get_template(f"diff/{fmt}.j2")
     ctx = {"diff": diff, "summary": diff.summary(), "sections": diff.sections,
            "fence": _fence, "blocks": True}
-    text = template.render(**ctx).strip() + "\n"
+    text = _tidy(template.render(**ctx))
     if fmt == "markdown" and len(text) > MAX_MARKDOWN_CHARS:
         ctx["blocks"] = False  # too long for a PR comment: drop the before/after blocks first
-        text = template.render(**ctx).strip() + "\n"
+        text = _tidy(template.render(**ctx))
         if len(text) > MAX_MARKDOWN_CHARS:
             cut = text.rfind("\n", 0, MAX_MARKDOWN_CHARS - 200)
             text = text[:cut] + "\n\n… (cut: too long for one comment; run dashgen diff locally for all of it)\n"
     return text
+
+
+def _tidy(text: str) -> str:
+    """One blank line at most between blocks (every line of a before/after block is prefixed)."""
+    return re.sub(r"\n(?:[ \t]*\n){2,}", "\n\n", text).strip() + "\n"
 
 
 def _fence(*texts: str | None) -> str:
