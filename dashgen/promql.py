@@ -151,3 +151,11 @@ def bad_ratio(metric: str, label: str, stage: str, threshold: float, window: str
     good = sum_by((label,), rate(selector(metric + "_bucket", stage_m, matcher("le", "=~", le_regex(threshold))), window))
     total = sum_by((label,), rate(selector(metric + "_count", stage_m), window))
     return render("promql/bad_ratio.j2", good=good, total=total)
+
+
+def burn_rate(metric: str, label: str, stage: str, threshold: float, window: str, objective: float) -> str:
+    """Error-budget burn rate over ``window``: 1 means the budget lasts exactly the SLO window."""
+    if not 0 < objective < 1:
+        raise PromQLError(f"objective {objective} is not between 0 and 1")
+    return render("promql/burn_rate.j2", bad_ratio=bad_ratio(metric, label, stage, threshold, window),
+                  budget=number(round(1 - objective, 12)))

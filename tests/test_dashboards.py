@@ -73,6 +73,7 @@ def test_every_dashboard_has_variables_range_refresh_and_links(dashboards):
 def test_every_panel_has_a_description_unit_and_catalog_thresholds(dashboards):
     catalog = load_catalog()
     limits = {t.value for s in catalog.stages for m in s.measurements for t in m.thresholds}
+    limits |= {rate for s in catalog.stages if s.slo for _, _, _, rate in s.slo.burn_rates()}
     for d in dashboards.values():
         for p in d["panels"]:
             if p["type"] == "row":
@@ -173,6 +174,21 @@ def test_client(dashboards):
     one(d, "table", r"span\.audio\.jitter_ms > 60", r"select\(span\.audio\.session_id")
 
 
+def test_slo_burn_panels_use_the_alerts_histograms_and_burn_rates(dashboards):
+    catalog = load_catalog()
+    for stage in (s for s in catalog.stages if s.slo):
+        m = stage.measurement(stage.slo.measurement)
+        uid = "voice-" + stage.id.replace("_", "-")
+        panels = [p for p in dashboards[uid]["panels"]
+                  if any(m.metric.name + "_bucket" in t.get("expr", "") for t in p.get("targets", []))]
+        assert len(panels) == 1, uid
+        p = panels[0]
+        assert all(t["datasource"] == {"type": "prometheus", "uid": "${prometheus}"} for t in p["targets"])
+        assert [t["legendFormat"] for t in p["targets"]] == ["burn rate over 1h", "burn rate over 6h"]
+        assert f'audio_stage="{stage.id}"' in p["targets"][0]["expr"] and "[1h]" in p["targets"][0]["expr"]
+        assert sorted(steps(p)[1:]) == sorted({r for *_, r in stage.slo.burn_rates()})
+
+
 def test_session_drilldown(dashboards):
     d = dashboards["voice-session"]
     variables = {v["name"]: v for v in d["templating"]["list"]}
@@ -231,3 +247,26 @@ def test_float_presets_use_what_works_and_say_so(preset):
     # measurements the framework does not record are left out, not rendered empty
     assert not any(a in q for q in all_queries for a in ("jitter", "max_gap", "revision"))
     assert not any(p["type"] == "heatmap" for d in dashboards.values() for p in d["panels"])
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_promql_panel_query_passes_promtool(preset, tmp_path):
+    """PromQL on dashboards is checked by the real Prometheus parser (as recording rules)."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    exprs = [t["expr"] for d in build(preset).values() for p in d["panels"] for t in p.get("targets", [])
+             if (t.get("datasource") or {}).get("type") == "prometheus"]
+    if preset == "default":
+        assert len(exprs) == 4
+    rules = {"groups": [{"name": "dashboard-queries",
+                         "rules": [{"record": f"dashgen:panel_query_{i}", "expr": e} for i, e in enumerate(exprs)]}]}
+    path = tmp_path / "queries.yaml"
+    path.write_text(yaml.safe_dump(rules))
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool missing: run ./scripts/test"
+    res = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"SUCCESS: {len(exprs)} rules found" in res.stdout + res.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..catalog import Stage
 from ..grafanalib_ext import Row, TextPanel, TimeSeriesPanel
 from .common import BuiltDashboard, Ctx, quantile_label
-from .panels import bad_rate_panel, heatmap_panel, rate_panel, slowest_table, stage_filter
+from .panels import bad_rate_panel, heatmap_panel, rate_panel, slo_burn_panel, slowest_table, stage_filter
 from .stage import left_out_note, measurement_panels
 
 BREAKDOWN_QUANTILES = (0.5, 0.95)
@@ -74,6 +74,7 @@ def build(ctx: Ctx, stage: Stage) -> BuiltDashboard:
         bad_rate_panel(ctx, stage, last, above=t.value, name=f"barge-ins above {t.value:g} {last.unit}", w=12),
         *[p for m in stage.measurements if m not in ms and m.id not in ("first_byte", "total")
           for p in measurement_panels(ctx, stage, m)],
+        *([Row(key="row-slo", title="SLO"), slo_burn_panel(ctx, stage)] if slo_burn_panel(ctx, stage) else []),
         Row(key="row-slowest", title="Slowest recent barge-ins"),
         slowest_table(ctx, stage, last, t.value, columns=tuple(ms),
                       title=f"Slowest recent barge-ins ({last.title.lower()} above {t.value:g} {last.unit})"),

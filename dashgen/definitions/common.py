@@ -142,13 +142,13 @@ def find_panel(dashboards: list[BuiltDashboard], tag: str) -> tuple[str, int] | 
     ``"<stage>.<measurement>:heatmap"``, ``"<stage>.<measurement>:bad_rate"``,
     ``"<stage>:errors"``, ``"<stage>:nothing"``, ``"<stage>:rate"``. Among panels showing
     the tag, the one showing the fewest other things wins (a stage dashboard's own panel
-    over the overview's all-stages panel).
+    over the overview's all-stages panel); on a tie, a stage dashboard's panel over the overview's.
     """
-    best: tuple[int, str, int] | None = None
+    best: tuple[tuple[int, bool], str, int] | None = None
     for d in dashboards:
         for p in d.dashboard.panels:
             if tag in getattr(p, "shows", ()):
-                cand = (len(p.shows), d.uid, p.id)
+                cand = ((len(p.shows), d.key == "overview"), d.uid, p.id)
                 if best is None or cand[0] < best[0]:
                     best = cand
     return (best[1], best[2]) if best else None

@@ -12,9 +12,9 @@ import json
 from urllib.parse import quote
 
 from ..catalog import Measurement, Stage
-from ..grafanalib_ext import DataLink, HeatmapPanel, StatPanel, TablePanel, TimeSeriesPanel
+from ..grafanalib_ext import DataLink, HeatmapPanel, StatPanel, TablePanel, TimeSeriesPanel, threshold_steps
 from ..traceql import Cond
-from .common import Ctx, quantile_label
+from .common import SEVERITY_COLORS, Ctx, quantile_label
 
 QUANTILES = (0.5, 0.95, 0.99)
 FLOAT_NOTE = ("This attribute is recorded as a float, and Tempo's quantile functions drop floats: the panel shows "
@@ -177,3 +177,30 @@ def stat_from_panel(ctx: Ctx, stage: Stage, m: Measurement, source_key: str, das
                   "panelId": panel_id(dashboard_uid, source_key), "withTransforms": True}],
         unit=m.grafana_unit, thresholdSteps=ctx.steps(m), reduceFields=f"/{q_text}/",
         links=[], shows=[f"{stage.id}.{m.id}:{quantile_label(quantile)}:now"], w=w, h=h)
+
+
+def slo_burn_panel(ctx: Ctx, stage: Stage, w: int = 24, h: int = 8) -> TimeSeriesPanel | None:
+    """Error-budget burn rate of the stage's SLO over the page windows, from the Prometheus histogram."""
+    from .. import promql
+
+    slo = getattr(stage, "slo", None)
+    m = stage.measurement(slo.measurement) if slo else None
+    if m is None or m.metric is None:
+        return None
+    targets = [ctx.prom(promql.burn_rate(m.metric.name, m.metric.label, stage.id, slo.threshold, window, slo.objective),
+                        ref, legend=f"burn rate over {window}")
+               for ref, window in (("A", "1h"), ("B", "6h"))]
+    objective = f"{slo.objective * 100:g}%"
+    rates = slo.burn_rates()  # the same burn rates the multi-window alerts fire at
+    lines = {rate: SEVERITY_COLORS[sev] for sev, _, _, rate in sorted(rates, key=lambda r: r[0] == "page")}
+    said = ", ".join(f"{sev} at {rate:g} ({long} and {short})" for sev, long, short, rate in rates)
+    return TimeSeriesPanel(
+        key=f"{stage.id}-slo-burn".replace("_", "-"),
+        title=f"SLO burn rate: {objective} of {m.title.lower()} under {slo.threshold:g} {m.unit}",
+        description=(f"How fast the {slo.window} error budget of the SLO '{objective} of {m.title.lower()} under "
+                     f"{slo.threshold:g} {m.unit}' burns, from the Prometheus histogram {m.metric.name} (the same "
+                     f"numbers the alerts use). 1 = the budget lasts exactly {slo.window}; the alerts fire: {said}. "
+                     f"Next: the slowest table."),
+        targets=targets, unit="none", decimals=1,
+        thresholdSteps=threshold_steps(sorted(lines.items())), thresholdsStyle="dashed",
+        shows=[f"{stage.id}.{m.id}:slo"], w=w, h=h)

@@ -12,8 +12,8 @@ from ..catalog import Measurement, Stage
 from ..grafanalib_ext import Row, TextPanel, TimeSeriesPanel
 from .common import BuiltDashboard, Ctx, quantile_label
 from .panels import (
-    bad_rate_panel, duration_quantiles_panel, heatmap_panel, quantiles_panel, rate_panel, slowest_table,
-    stage_filter,
+    bad_rate_panel, duration_quantiles_panel, heatmap_panel, quantiles_panel, rate_panel, slo_burn_panel,
+    slowest_table, stage_filter,
 )
 
 
@@ -84,6 +84,9 @@ def build(ctx: Ctx, stage: Stage) -> BuiltDashboard:
         panels.append(duration_quantiles_panel(ctx, stage))
     if rate_needed(stage):
         panels.append(rate_panel(ctx, stage, stage.measurements[0]))
+    slo = slo_burn_panel(ctx, stage)
+    if slo is not None:
+        panels += [Row(key="row-slo", title="SLO"), slo]
     head = headline(stage)
     if head is not None:
         m, limit = head
