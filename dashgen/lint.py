@@ -147,13 +147,17 @@ def lint_artifacts(artifacts: dict[str, str], catalog: Catalog | None, schemas_d
     if lint_alert_artifacts is not None:
         report.problems += lint_alert_artifacts(artifacts, dashboards)
     if schemas_dir is not None:
-        from .schema_check import SchemaSet, validate_dashboard
+        from .schema_check import SchemaSet, validate_dashboard, validate_rule_group
 
         schemas = SchemaSet(schemas_dir)
         tolerate = tolerate_null_threshold if tolerate_null_threshold is not None else "11." in Path(schemas_dir).name
         for rel, d in dashboards.items():
             for problem in validate_dashboard(d, schemas, tolerate):
                 report.problems.append(f"{rel}: schema: {problem}")
+        for rel, content in sorted(artifacts.items()):
+            if rel.startswith("alerts/grafana/") and rel.endswith(".json"):
+                for problem in validate_rule_group(json.loads(content), schemas, rel):
+                    report.problems.append(f"{rel}: schema: {problem}")
     return report
 
 

@@ -68,6 +68,14 @@ class SchemaSet:
         return None
 
     @lru_cache(maxsize=None)
+    def root_validator(self, doc: str):
+        """A validator for a schema file whose root is the schema (``expr.jsonschema.json``)."""
+        import jsonschema
+
+        schema = self._doc(doc)
+        return None if schema is None else jsonschema.Draft7Validator(schema)
+
+    @lru_cache(maxsize=None)
     def units(self) -> frozenset[str]:
         doc = self._doc("units") or {}
         return frozenset(d["const"] for d in doc.get("definitions", {}).values() if "const" in d)
@@ -150,4 +158,28 @@ def validate_paths(paths: list[Path], schemas: SchemaSet, tolerate_null_threshol
     for path in paths:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         problems += validate_dashboard(data, schemas, tolerate_null_threshold)
+    return problems
+
+
+def validate_rule_group(group: dict, schemas: SchemaSet, where: str) -> list[SchemaProblem]:
+    """A Grafana-managed rule group (the provisioning API body): ``RuleGroup`` (rules included),
+    every ``__expr__`` model against ``expr``, every query model against its datasource's schema."""
+    group_v = schemas.validator("alerting", "RuleGroup")
+    if group_v is None:
+        return [SchemaProblem(where, "no alerting.jsonschema.json RuleGroup in the schema folder", "")]
+    problems = _errors(group_v, group, where)
+    expr_v = schemas.root_validator("expr")
+    for rule in group.get("rules", []):
+        for q in rule.get("data", []):
+            at = f"{where} rule {rule.get('uid')} query {q.get('refId')}"
+            if q.get("datasourceUid") == "__expr__":
+                if expr_v is not None:
+                    problems += _errors(expr_v, q.get("model", {}), at)
+                continue
+            ds_type = ((q.get("model") or {}).get("datasource") or {}).get("type")
+            qv = schemas.query_validator(ds_type)
+            if qv is None:
+                problems.append(SchemaProblem(at, f"no query schema for datasource type {ds_type!r}", "model"))
+            else:
+                problems += _errors(qv, q.get("model", {}), at)
     return problems
