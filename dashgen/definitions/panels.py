@@ -21,6 +21,11 @@ FLOAT_NOTE = ("This attribute is recorded as a float, and Tempo's quantile funct
               "avg and max over time instead (and span duration quantiles where they help).")
 
 
+def panel_key(stage: Stage, *parts: str) -> str:
+    """A stable panel key like ``barge-in-silence-heatmap`` (panel ids are hashes of these)."""
+    return "-".join((stage.id, *parts)).replace("_", "-")
+
+
 def session_url(ctx: Ctx, value: str = "${__value.raw}") -> str:
     """Link into the session drilldown with the given session id."""
     return f"/d/{ctx.uid('session')}/?var-session={value}&${{__url_time_range}}"
@@ -57,7 +62,7 @@ def quantiles_panel(ctx: Ctx, stage: Stage, m: Measurement, quantiles=QUANTILES,
                     extra: str = "") -> TimeSeriesPanel:
     """p50/p95/p99 over time of one measurement, with the catalog's threshold as a dashed line."""
     attr = ctx.q.span(m.attribute)
-    key = f"{stage.id}-{m.id}-quantiles".replace("_", "-")
+    key = panel_key(stage, m.id, "quantiles")
     labels = "/".join(quantile_label(q) for q in quantiles)
     limits = "; ".join(f"{t.quantile_label} limit {t.value:g} {m.unit} ({t.severity})" for t in m.thresholds)
     if m.quantiles_work:
@@ -86,7 +91,7 @@ def duration_quantiles_panel(ctx: Ctx, stage: Stage, w: int = 12, h: int = 8) ->
     """Span duration quantiles: what works for percentiles when the attributes are floats."""
     query = ctx.q.quantile(stage_filter(ctx, stage), ctx.q.intrinsic("duration"), QUANTILES)
     return TimeSeriesPanel(
-        key=f"{stage.id}-duration-quantiles".replace("_", "-"),
+        key=panel_key(stage, "duration", "quantiles"),
         title=f"{stage.title} span duration p50/p95/p99",
         description=(f"Quantiles of the {stage.span} span's duration. The first-byte attribute of this convention is a "
                      f"float in seconds, which Tempo's quantiles drop; span duration is an intrinsic Tempo can always "
@@ -99,7 +104,7 @@ def heatmap_panel(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 
     query = ctx.q.histogram(stage_filter(ctx, stage) + ctx.measured(m), attr)
     bad = f" Above {m.bad_above:g} {m.unit} counts as one of the {m.bad_name}." if m.bad_above is not None else ""
     return HeatmapPanel(
-        key=f"{stage.id}-{m.id}-heatmap".replace("_", "-"),
+        key=panel_key(stage, m.id, "heatmap"),
         title=f"{m.title} distribution",
         description=(f"Distribution of {m.title.lower()} over time ({m.meaning}), in Tempo's power-of-two buckets "
                      f"(histogram_over_time, no by(): a heatmap must not split series).{bad} A band of hot cells high "
@@ -111,7 +116,7 @@ def rate_panel(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 8) 
     """Spans of the stage per second (the load the bad-event rate is read against)."""
     query = ctx.q.rate(stage_filter(ctx, stage) + ctx.measured(m))
     return TimeSeriesPanel(
-        key=f"{stage.id}-rate".replace("_", "-"), title=f"{stage.title}: spans per second",
+        key=panel_key(stage, "rate"), title=f"{stage.title}: spans per second",
         description=(f"{stage.span} spans per second: the load on this stage. Read the bad-event rate beside it "
                      f"against it: bad events rising while this is flat is a regression, not load."),
         targets=[ctx.tempo_metrics(query)], unit="reqps", shows=[f"{stage.id}:rate"], w=w, h=h)
@@ -125,7 +130,7 @@ def bad_rate_panel(ctx: Ctx, stage: Stage, m: Measurement, above: float | None =
     name = m.bad_name if name is None else name
     query = ctx.q.rate(stage_filter(ctx, stage) + [Cond(attr, ">", above)])
     return TimeSeriesPanel(
-        key=f"{stage.id}-{m.id}-bad-rate".replace("_", "-"),
+        key=panel_key(stage, m.id, "bad", "rate"),
         title=f"{name[:1].upper()}{name[1:]} per second",
         description=(f"{name[:1].upper()}{name[1:]} per second: {stage.span} spans whose {m.title.lower()} is above "
                      f"{above:g} {m.unit} (catalog). Compare with the spans-per-second panel: a rise here with flat "
@@ -150,7 +155,7 @@ def slowest_table(ctx: Ctx, stage: Stage, m: Measurement, above: float, w: int =
             unique.append(a)
     query = ctx.q.search(stage_filter(ctx, stage) + [Cond(attr, ">", above)], tuple(unique))
     return TablePanel(
-        key=f"{stage.id}-{m.id}-slowest".replace("_", "-"),
+        key=panel_key(stage, m.id, "slowest"),
         title=title or f"Slowest recent {stage.id.replace('_', '-')} spans ({m.title.lower()} above {above:g} {m.unit})",
         description=(f"Recent {stage.span} spans whose {m.title.lower()} was above {above:g} {m.unit}, slowest first. "
                      f"Click a row to open every span of that session in time order in the session drilldown."),
@@ -167,7 +172,7 @@ def stat_from_panel(ctx: Ctx, stage: Stage, m: Measurement, source_key: str, das
     q_text = f"{quantile:g}".replace(".", "\\.")
     limit = f"{t.value:g} {m.unit} ({t.severity})" if t else "none in the catalog"
     return StatPanel(
-        key=f"{stage.id}-{m.id}-{quantile_label(quantile)}-stat".replace("_", "-"),
+        key=panel_key(stage, m.id, quantile_label(quantile), "stat"),
         title=f"{stage.id.replace('_', '-')} {quantile_label(quantile)} now",
         description=(f"The latest {quantile_label(quantile)} of {m.title.lower()} for {stage.title}: green below the "
                      f"catalog limit ({limit}), red above. It reuses the result of the {m.title} panel (Dashboard "
@@ -195,7 +200,7 @@ def slo_burn_panel(ctx: Ctx, stage: Stage, w: int = 24, h: int = 8) -> TimeSerie
     lines = {rate: SEVERITY_COLORS[sev] for sev, _, _, rate in sorted(rates, key=lambda r: r[0] == "page")}
     said = ", ".join(f"{sev} at {rate:g} ({long} and {short})" for sev, long, short, rate in rates)
     return TimeSeriesPanel(
-        key=f"{stage.id}-slo-burn".replace("_", "-"),
+        key=panel_key(stage, "slo", "burn"),
         title=f"SLO burn rate: {objective} of {m.title.lower()} under {slo.threshold:g} {m.unit}",
         description=(f"How fast the {slo.window} error budget of the SLO '{objective} of {m.title.lower()} under "
                      f"{slo.threshold:g} {m.unit}' burns, from the Prometheus histogram {m.metric.name} (the same "
