@@ -1,0 +1,106 @@
+"""Automatic layout on Grafana's 24-column grid.
+
+Acceptance (issue 2): "Automatic gridPos layout on Grafana's 24-column grid with rows; no
+overlaps (test on every generated dashboard of every bundled preset, and on random
+panel-size sequences with hypothesis)."
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import REPO
+from dashgen.build import render_artifacts
+from dashgen.catalog import load_catalog
+from dashgen.grafanalib_ext import Row, TextPanel
+from dashgen.layout import GRID_COLUMNS, assign_ids, flow, overlaps
+
+PRESET_FILES = sorted((REPO / "dashgen" / "catalogs").glob("*.yaml"))
+
+
+def cells(panels: list[dict]) -> dict[tuple[int, int], object]:
+    """Occupied grid cells, computed independently of layout.overlaps."""
+    taken: dict[tuple[int, int], object] = {}
+    for p in panels:
+        g = p["gridPos"]
+        for x in range(g["x"], g["x"] + g["w"]):
+            for y in range(g["y"], g["y"] + g["h"]):
+                assert (x, y) not in taken, f"{p.get('title')!r} overlaps {taken[(x, y)]!r} at {(x, y)}"
+                taken[(x, y)] = p.get("title")
+    return taken
+
+
+def check_grid(panels: list[dict]) -> None:
+    for p in panels:
+        g = p["gridPos"]
+        assert set(g) == {"x", "y", "w", "h"} and all(isinstance(v, int) for v in g.values()), g
+        assert g["x"] >= 0 and g["y"] >= 0 and g["w"] >= 1 and g["h"] >= 1, g
+        assert g["x"] + g["w"] <= GRID_COLUMNS, g
+        if p.get("type") == "row":
+            assert (g["x"], g["w"], g["h"]) == (0, GRID_COLUMNS, 1), g
+    cells(panels)
+    assert overlaps(panels) == []
+    # reading order: panels appear top-to-bottom, left-to-right
+    order = [(p["gridPos"]["y"], p["gridPos"]["x"]) for p in panels]
+    assert order == sorted(order)
+    # a row is alone on its line and everything after it is below it
+    for i, p in enumerate(panels):
+        if p.get("type") == "row":
+            y = p["gridPos"]["y"]
+            assert all(q["gridPos"]["y"] + q["gridPos"]["h"] <= y for q in panels[:i])
+            assert all(q["gridPos"]["y"] > y for q in panels[i + 1:])
+
+
+@pytest.mark.parametrize("path", PRESET_FILES, ids=[p.stem for p in PRESET_FILES])
+def test_every_generated_dashboard_is_laid_out_without_overlaps(path):
+    arts = render_artifacts(load_catalog(str(path))).artifacts
+    dashboards = [json.loads(c) for rel, c in arts.items() if rel.startswith("dashboards/") and rel.endswith(".json")]
+    assert dashboards
+    for d in dashboards:
+        assert d["panels"], d["uid"]
+        check_grid(d["panels"])
+
+
+SIZES = st.lists(
+    st.one_of(st.just("row"), st.tuples(st.integers(-3, 40), st.integers(1, 20))),
+    min_size=1, max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SIZES)
+def test_random_panel_sequences_never_overlap(sizes):
+    panels = []
+    for i, s in enumerate(sizes):
+        if s == "row":
+            panels.append(Row(key=f"row-{i}", title=f"Row {i}"))
+        else:
+            w, h = s
+            panels.append(TextPanel(key=f"p-{i}", title=f"P{i}", description="d", content="c", w=w, h=h))
+    placed = flow(assign_ids("uid", panels))
+    plain = [{"title": p.title, "type": "row" if isinstance(p, Row) else "text", "gridPos": p.gridPos, "id": p.id}
+             for p in placed]
+    check_grid(plain)
+    # widths are kept when they fit the grid, clamped into 1..24 otherwise
+    for s, p in zip(sizes, plain):
+        if s != "row":
+            assert p["gridPos"]["w"] == max(1, min(s[0], GRID_COLUMNS)) and p["gridPos"]["h"] == s[1]
+    # no gratuitous gaps: a panel wraps only when it would not fit on the current line
+    for prev, cur, s in zip(plain, plain[1:], sizes[1:]):
+        if "row" in (prev["type"], cur["type"]):
+            continue
+        if cur["gridPos"]["y"] == prev["gridPos"]["y"]:
+            assert cur["gridPos"]["x"] == prev["gridPos"]["x"] + prev["gridPos"]["w"]
+        else:
+            assert prev["gridPos"]["x"] + prev["gridPos"]["w"] + cur["gridPos"]["w"] > GRID_COLUMNS
+
+
+def test_overlap_detector_detects():
+    a = {"id": 1, "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}}
+    b = {"id": 2, "gridPos": {"x": 11, "y": 7, "w": 4, "h": 4}}
+    c = {"id": 3, "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8}}
+    assert overlaps([a, b, c]) == [(1, 2), (2, 3)]
