@@ -1,0 +1,103 @@
+"""``dashgen lint``: offline checks, and Grafana's schemas with ``--schemas DIR``.
+
+Acceptance (issue 2): "dashgen lint runs the offline checks and with --schemas DIR the
+schema validation too (CLI test: clean exit 0; a hand-broken output dir exit 1 with the
+problem named)."
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_dashgen
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("lint") / "out"
+    proc = run_dashgen("build", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    for p in src.rglob("*"):
+        if p.is_file():
+            (dst / p.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+            (dst / p.relative_to(src)).write_bytes(p.read_bytes())
+    return dst
+
+
+def overview(out: Path) -> Path:
+    (path,) = [p for p in out.rglob("*.json") if json.loads(p.read_text()).get("title") == "Voice pipeline overview"]
+    return path
+
+
+@pytest.mark.parametrize("version", ["grafana-12", "grafana-11.6"])
+def test_lint_clean_output_with_schemas_exit_0(built, grafana_schemas, version):
+    proc = run_dashgen("lint", "--from", str(built), "--schemas", str(grafana_schemas / version))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "lint ok" in proc.stdout and "schemas checked" in proc.stdout
+    assert "problem:" not in proc.stdout
+
+
+def test_lint_fresh_build_exit_0():
+    proc = run_dashgen("lint")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "voice-overview:" in proc.stdout and "TraceQL metrics queries" in proc.stdout
+
+
+def _break(out: Path, mutate) -> Path:
+    path = overview(out)
+    d = json.loads(path.read_text())
+    mutate(d)
+    path.write_text(json.dumps(d, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def _ts(d: dict) -> dict:
+    return next(p for p in d["panels"] if p.get("type") == "timeseries")
+
+
+def test_lint_hand_broken_output_exit_1_names_the_problems(built, grafana_schemas, tmp_path):
+    out = copy_tree(built, tmp_path / "broken")
+
+    def mutate(d):
+        d["id"] = 7                                                    # offline: dashboard id
+        panels = d["panels"]
+        panels[-1]["gridPos"] = dict(panels[-2]["gridPos"])            # offline: overlap
+        panels[-1]["id"] = panels[-2]["id"] if panels[-2]["type"] != "row" else panels[-1]["id"]
+        _ts(d)["options"]["bogusOption"] = True                        # schema only
+        _ts(d)["targets"][0]["query"] += " | select(span.audio.turn_id)"  # TraceQL rule
+
+    path = _break(out, mutate)
+    rel = path.relative_to(out).as_posix()
+    proc = run_dashgen("lint", "--from", str(out), "--schemas", str(grafana_schemas / "grafana-12"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    problems = [line for line in proc.stdout.splitlines() if line.startswith("problem: ")]
+    text = "\n".join(problems)
+    assert f"{rel}: has a dashboard 'id'" in text
+    assert "overlap" in text
+    assert "select() in a metrics query" in text
+    assert f"{rel}: schema:" in text and "bogusOption" in text
+    assert "Traceback" not in proc.stderr and "lint found" in proc.stderr
+
+    # without --schemas the schema-only problem is not reported, the offline ones are
+    offline = run_dashgen("lint", "--from", str(out))
+    assert offline.returncode == 1 and "bogusOption" not in offline.stdout and "overlap" in offline.stdout
+
+
+def test_lint_schema_only_problem(built, grafana_schemas, tmp_path):
+    out = copy_tree(built, tmp_path / "schema-only")
+    _break(out, lambda d: _ts(d)["fieldConfig"]["defaults"]["custom"].update(lineWidth="thick"))
+    assert run_dashgen("lint", "--from", str(out)).returncode == 0
+    proc = run_dashgen("lint", "--from", str(out), "--schemas", str(grafana_schemas / "grafana-12"))
+    assert proc.returncode == 1 and "lineWidth" in proc.stdout
+
+
+def test_lint_bad_schema_dir_is_usage_error(built, tmp_path):
+    proc = run_dashgen("lint", "--from", str(built), "--schemas", str(tmp_path))
+    assert proc.returncode == 2 and "dashboard.jsonschema.json" in proc.stderr and "Traceback" not in proc.stderr
