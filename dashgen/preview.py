@@ -275,6 +275,11 @@ def _series_specs(panel: dict, hints: Hints) -> list[tuple[str, float, float]]:
     limits = _limits(panel)
     specs: list[tuple[str, float, float]] = []
     targets = [t for t in panel.get("targets") or [] if isinstance(t, dict)]
+    attrs = set()
+    for t in targets:  # which attributes the queries read: name series by attribute only when they differ
+        query = str(t.get("query") or t.get("expr") or "")
+        m = _QUANTILES_RE.search(query) or _FUNC_RE.search(query)
+        attrs.add(m.group(1) if m and m.re is _QUANTILES_RE else (m.group(2) if m else None))
     for t in targets:
         query = str(t.get("query") or t.get("expr") or "")
         stage = _stage_of(query, hints)
@@ -291,9 +296,11 @@ def _series_specs(panel: dict, hints: Hints) -> list[tuple[str, float, float]]:
             if level is None:
                 level = limits[0][0] if limits else _default_level(unit or hints.units.get(_attr_key(attr or "")), attr)
             for q in qs:
-                label = f"p{q * 100:g}" if q else (t.get("legendFormat") or (func.group(1) if func else "value"))
-                name = label if g is None else (g if len(qs) == 1 else f"{g} {label}")
-                if len(targets) > 1 and g is None and attr:
+                func_name = func.group(1).replace("_over_time", "") if func else "value"
+                label = f"p{q * 100:g}" if q else (t.get("legendFormat") or func_name)
+                several = len(qs) > 1 or len(targets) > 1
+                name = label if g is None else (f"{g} {label}" if several else g)
+                if len(targets) > 1 and g is None and attr and len(attrs) > 1:
                     name = f"{_attr_key(attr).split('.')[-1]} {label}"
                 specs.append((name, level, q))
     if not specs:
