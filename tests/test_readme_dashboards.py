@@ -1,0 +1,23 @@
+"""The README's table of dashboards states panel and query counts: keep them true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dashgen.build import render_artifacts
+from dashgen.catalog import load_catalog
+from dashgen.lint import lint_artifacts
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_dashboard_counts_match_the_build():
+    catalog = load_catalog()
+    stats = {s.title: s for s in lint_artifacts(render_artifacts(catalog).artifacts, catalog).stats}
+    section = README.read_text(encoding="utf-8").split("## The dashboards", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| ([^|]+?) \| (\d+) \| (\d+) / (\d+) \|", section, re.M)
+    assert {title for title, *_ in rows} == set(stats)
+    for title, panels, metrics, searches in rows:
+        s = stats[title]
+        assert (int(panels), int(metrics), int(searches)) == (s.panels, s.traceql_metrics, s.traceql_search), title
