@@ -144,14 +144,30 @@ def find_panel(dashboards: list[BuiltDashboard], tag: str) -> tuple[str, int] | 
     the tag, the one showing the fewest other things wins (a stage dashboard's own panel
     over the overview's all-stages panel); on a tie, a stage dashboard's panel over the overview's.
     """
-    best: tuple[tuple[int, bool], str, int] | None = None
+    best = _panel_index(dashboards).get(tag)
+    return (best[1], best[2]) if best else None
+
+
+_PANEL_INDEXES: list[tuple[tuple, tuple[int, ...], dict]] = []
+
+
+def _panel_index(dashboards: list[BuiltDashboard]) -> dict[str, tuple[tuple[int, bool], str, int]]:
+    """tag -> best (rank, uid, panel id), built once per dashboard list: alert rules look up a
+    panel per rule, and scanning every panel each time made builds quadratic in the stages.
+    The cache keeps the dashboards alive, so their ids cannot be reused while cached."""
+    key = tuple(map(id, dashboards))
+    for _kept, k, index in _PANEL_INDEXES:
+        if k == key:
+            return index
+    index: dict[str, tuple[tuple[int, bool], str, int]] = {}
     for d in dashboards:
         for p in d.dashboard.panels:
-            if tag in getattr(p, "shows", ()):
+            for tag in getattr(p, "shows", ()):
                 cand = ((len(p.shows), d.key == "overview"), d.uid, p.id)
-                if best is None or cand[0] < best[0]:
-                    best = cand
-    return (best[1], best[2]) if best else None
+                if tag not in index or cand[0] < index[tag][0]:
+                    index[tag] = cand
+    _PANEL_INDEXES[:] = [(tuple(dashboards), key, index)] + _PANEL_INDEXES[:3]
+    return index
 
 
 def quantile_label(q: float) -> str:
