@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..grafanalib_ext import Row, TextPanel, TimeSeriesPanel
 from ..traceql import Cond, Keyword
 from .common import BuiltDashboard, Ctx
-from .panels import quantiles_panel, stat_from_panel
+from .panels import panel_key, spread_panels, stat_from_panel
 
 OVERVIEW_UID_KEY = "overview"
 
@@ -14,34 +14,39 @@ def _first_bytes(ctx: Ctx):
     return [(s, s.measurement("first_byte")) for s in ctx.catalog.stages if s.measurement("first_byte")]
 
 
-def first_byte_p95_by_stage(ctx: Ctx) -> TimeSeriesPanel:
-    """The seed's saved query, without select: p95 of first byte, one series per stage."""
+def first_byte_p95_by_stage(ctx: Ctx) -> list[TimeSeriesPanel]:
+    """The seed's saved query, without select: p95 of first byte, one series per stage.
+
+    For float conventions (no quantiles in Tempo): avg and max by stage, one panel each.
+    """
     c = ctx.catalog
     pairs = _first_bytes(ctx)
     m0 = pairs[0][1]
     attr = ctx.q.span(m0.attribute)
     conds = ctx.all_stages_conds() + ctx.measured(m0) + ctx.service_conds()
     limits = ", ".join(f"{s.id} {t.value:g} {m.unit}" for s, m in pairs for t in m.thresholds if t.quantile == 0.95)
+    variants = []
     if m0.quantiles_work:
-        targets = [ctx.tempo_metrics(ctx.q.quantile(conds, attr, (0.95,), (ctx.by_stage(),)))]
-        title = "First byte p95 by stage"
-        how = (f"p95 of {attr} per stage: time until each stage produced its first useful output "
-               f"(ASR first partial, LLM first token, TTS first audio). Spans that produced nothing (-1) are excluded. "
-               f"Tempo buckets values in powers of two, so the p95 is coarse.")
-        shows = [f"{s.id}.first_byte:p95" for s, _ in pairs]
+        variants.append(("first-byte-p95-by-stage", "First byte p95 by stage",
+                         ctx.q.quantile(conds, attr, (0.95,), (ctx.by_stage(),)),
+                         f"p95 of {attr} per stage: time until each stage produced its first useful output (ASR first "
+                         f"partial, LLM first token, TTS first audio). Spans that produced nothing (-1) are excluded. "
+                         f"Tempo buckets values in powers of two, so the p95 is coarse.", "p95"))
     else:
-        targets = [ctx.tempo_metrics(ctx.q.avg(conds, attr, (ctx.by_stage(),)), "A"),
-                   ctx.tempo_metrics(ctx.q.max(conds, attr, (ctx.by_stage(),)), "B")]
-        title = "First byte by stage (avg, max)"
-        how = (f"Average and maximum of {attr} per stage. This convention records it as float seconds, which Tempo's "
-               f"quantile functions drop, so there is no p95 here: the stage dashboards show span duration quantiles.")
-        shows = [f"{s.id}.first_byte:avg" for s, _ in pairs]
-    return TimeSeriesPanel(
-        key="first-byte-p95-by-stage", title=title,
+        for how, word in (("avg", "Average"), ("max", "Maximum")):
+            query = (ctx.q.avg if how == "avg" else ctx.q.max)(conds, attr, (ctx.by_stage(),))
+            variants.append((f"first-byte-{how}-by-stage", f"First byte {how} by stage", query,
+                             f"{word} of {attr} per stage. This convention records it as float seconds, which Tempo's "
+                             f"quantile functions drop, so there is no p95 here: the stage dashboards show span "
+                             f"duration quantiles.", how))
+    w = 24 if len(variants) == 1 else 12
+    return [TimeSeriesPanel(
+        key=key, title=title,
         description=(f"{how} Limits from the catalog: {limits or 'none'}. "
                      f"Next: open the slow stage's dashboard (links at the top), then its slowest-turns table."),
-        targets=targets, unit=m0.grafana_unit, thresholdSteps=ctx.steps(*(m for _, m in pairs)),
-        thresholdsStyle="dashed", shows=shows, w=24, h=9)
+        targets=[ctx.tempo_metrics(query)], unit=m0.grafana_unit, thresholdSteps=ctx.steps(*(m for _, m in pairs)),
+        thresholdsStyle="dashed", shows=[f"{s.id}.first_byte:{tag}" for s, _ in pairs], w=w, h=9)
+        for key, title, query, how, tag in variants]
 
 
 def nothing_rate(ctx: Ctx) -> TimeSeriesPanel | None:
@@ -100,12 +105,13 @@ def build(ctx: Ctx) -> BuiltDashboard:
     c = ctx.catalog
     uid = ctx.uid(OVERVIEW_UID_KEY)
     pairs = _first_bytes(ctx)
-    per_stage = [quantiles_panel(ctx, s, m, m.quantiles, w=12 if len(pairs) > 1 else 24) for s, m in pairs]
+    per_stage = [p for s, m in pairs for p in spread_panels(ctx, s, m, w=12 if len(pairs) > 1 else 24)]
     stats = []
-    for (s, m), panel in zip(pairs, per_stage):
+    for s, m in pairs:
         if m.quantiles_work and 0.95 in m.quantiles:
-            stats.append(stat_from_panel(ctx, s, m, panel.key, uid, 0.95, w=max(4, 24 // max(1, len(pairs)))))
-    panels = [Row(key="row-latency", title="First byte by stage"), first_byte_p95_by_stage(ctx)]
+            source = panel_key(s, m.id, "quantiles")
+            stats.append(stat_from_panel(ctx, s, m, source, uid, 0.95, w=max(4, 24 // max(1, len(pairs)))))
+    panels = [Row(key="row-latency", title="First byte by stage"), *first_byte_p95_by_stage(ctx)]
     if stats:
         panels += [Row(key="row-now", title="Each stage now, against its limit")] + stats
     panels += [Row(key="row-stages", title="First byte per stage")] + per_stage

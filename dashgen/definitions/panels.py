@@ -60,31 +60,49 @@ def stage_filter(ctx: Ctx, stage: Stage) -> list[Cond]:
 
 def quantiles_panel(ctx: Ctx, stage: Stage, m: Measurement, quantiles=QUANTILES, w: int = 12, h: int = 8,
                     extra: str = "") -> TimeSeriesPanel:
-    """p50/p95/p99 over time of one measurement, with the catalog's threshold as a dashed line."""
+    """p50/p95/p99 over time of one (integer) measurement, with the catalog's threshold as a dashed line."""
+    if not m.quantiles_work:
+        raise ValueError(f"{stage.id}.{m.id} is a float: Tempo cannot take its quantiles (use spread_panels)")
     attr = ctx.q.span(m.attribute)
-    key = panel_key(stage, m.id, "quantiles")
     labels = "/".join(quantile_label(q) for q in quantiles)
     limits = "; ".join(f"{t.quantile_label} limit {t.value:g} {m.unit} ({t.severity})" for t in m.thresholds)
+    query = ctx.q.quantile(stage_filter(ctx, stage) + ctx.measured(m), attr, quantiles)
+    desc = (f"{labels} of {m.title.lower()}: {m.meaning}. "
+            + ("Spans that produced nothing (-1) are left out. " if m.nothing_value is not None else "")
+            + (f"Catalog: {limits}. " if limits else "")
+            + "Tempo buckets values in powers of two, so quantiles are coarse. "
+            + (extra or "Next: the slowest-turns table below, then a session in the drilldown."))
+    return TimeSeriesPanel(key=panel_key(stage, m.id, "quantiles"), title=f"{m.title} {labels}", description=desc,
+                           targets=[ctx.tempo_metrics(query)], unit=m.grafana_unit, thresholdSteps=ctx.steps(m),
+                           thresholdsStyle="dashed" if m.thresholds else "off",
+                           shows=[f"{stage.id}.{m.id}:{quantile_label(q)}" for q in quantiles], w=w, h=h)
+
+
+def over_time_panel(ctx: Ctx, stage: Stage, m: Measurement, how: str, w: int = 12, h: int = 8) -> TimeSeriesPanel:
+    """``avg`` or ``max`` of a measurement over time: what works when its quantiles do not (floats).
+
+    One query per panel: Tempo names an unlabelled series by its (empty) label set, so two such
+    queries on one panel could not be told apart without overrides.
+    """
+    attr = ctx.q.span(m.attribute)
+    conds = stage_filter(ctx, stage) + ctx.measured(m)
+    query = ctx.q.avg(conds, attr) if how == "avg" else ctx.q.max(conds, attr)
+    word = {"avg": "Average", "max": "Maximum"}[how]
+    limits = "; ".join(f"{t.quantile_label} limit {t.value:g} {m.unit} ({t.severity})" for t in m.thresholds)
+    note = FLOAT_NOTE if not m.quantiles_work else "The average hides tails: read it next to the quantiles."
+    return TimeSeriesPanel(
+        key=panel_key(stage, m.id, "average" if how == "avg" else "max"), title=f"{m.title} {word.lower()}",
+        description=(f"{word} of {m.title.lower()} over time: {m.meaning}. {note} "
+                     + (f"Catalog: {limits} (drawn for reference: an {how} above it means the quantile is too)." if limits and how == "max" else "")).strip(),
+        targets=[ctx.tempo_metrics(query)], unit=m.grafana_unit, thresholdSteps=ctx.steps(m),
+        thresholdsStyle="dashed" if m.thresholds else "off", shows=[f"{stage.id}.{m.id}:{how}"], w=w, h=h)
+
+
+def spread_panels(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 8) -> list[TimeSeriesPanel]:
+    """How a measurement is spread: its quantiles, or (floats) its avg and max over time."""
     if m.quantiles_work:
-        query = ctx.q.quantile(stage_filter(ctx, stage) + ctx.measured(m), attr, quantiles)
-        desc = (f"{labels} of {m.title.lower()}: {m.meaning}. "
-                + ("Spans that produced nothing (-1) are left out. " if m.nothing_value is not None else "")
-                + (f"Catalog: {limits}. " if limits else "")
-                + "Tempo buckets values in powers of two, so quantiles are coarse. "
-                + (extra or "Next: the slowest-turns table below, then a session in the drilldown."))
-        targets = [ctx.tempo_metrics(query)]
-        shows = [f"{stage.id}.{m.id}:{quantile_label(q)}" for q in quantiles]
-        title = f"{m.title} {labels}"
-    else:
-        conds = stage_filter(ctx, stage)
-        targets = [ctx.tempo_metrics(ctx.q.avg(conds, attr), "A"), ctx.tempo_metrics(ctx.q.max(conds, attr), "B")]
-        desc = (f"Average and maximum of {m.title.lower()}: {m.meaning}. {FLOAT_NOTE} "
-                + (f"Catalog: {limits}. " if limits else "") + (extra or ""))
-        shows = [f"{stage.id}.{m.id}:avg", f"{stage.id}.{m.id}:max"]
-        title = f"{m.title} (avg, max)"
-    return TimeSeriesPanel(key=key, title=title, description=desc.strip(), targets=targets, unit=m.grafana_unit,
-                           thresholdSteps=ctx.steps(m), thresholdsStyle="dashed" if m.thresholds else "off",
-                           shows=shows, w=w, h=h)
+        return [quantiles_panel(ctx, stage, m, m.quantiles, w=w, h=h)]
+    return [over_time_panel(ctx, stage, m, "avg", w=w, h=h), over_time_panel(ctx, stage, m, "max", w=w, h=h)]
 
 
 def duration_quantiles_panel(ctx: Ctx, stage: Stage, w: int = 12, h: int = 8) -> TimeSeriesPanel:

@@ -12,8 +12,8 @@ from ..catalog import Measurement, Stage
 from ..grafanalib_ext import Row, TextPanel, TimeSeriesPanel
 from .common import BuiltDashboard, Ctx, quantile_label
 from .panels import (
-    bad_rate_panel, duration_quantiles_panel, heatmap_panel, quantiles_panel, rate_panel, slo_burn_panel,
-    slowest_table, stage_filter,
+    bad_rate_panel, duration_quantiles_panel, heatmap_panel, over_time_panel, rate_panel, slo_burn_panel,
+    slowest_table, spread_panels,
 )
 
 
@@ -29,25 +29,13 @@ def headline(stage: Stage) -> tuple[Measurement, float] | None:
     return None
 
 
-def average_panel(ctx: Ctx, stage: Stage, m: Measurement) -> TimeSeriesPanel:
-    attr = ctx.q.span(m.attribute)
-    query = ctx.q.avg(stage_filter(ctx, stage) + ctx.measured(m), attr)
-    return TimeSeriesPanel(
-        key=f"{stage.id}-{m.id}-average".replace("_", "-"),
-        title=f"{m.title} average",
-        description=(f"Average {m.title.lower()} ({m.meaning}). The average hides tails: read it next to the "
-                     f"{'/'.join(quantile_label(q) for q in m.quantiles)} panel beside it."),
-        targets=[ctx.tempo_metrics(query)], unit=m.grafana_unit, thresholdSteps=ctx.steps(m),
-        shows=[f"{stage.id}.{m.id}:avg"], w=12, h=8)
-
-
 def measurement_panels(ctx: Ctx, stage: Stage, m: Measurement) -> list:
     panels = []
     for kind in m.panels:
         if kind == "quantiles":
-            panels.append(quantiles_panel(ctx, stage, m, m.quantiles))
+            panels.extend(spread_panels(ctx, stage, m))
         elif kind == "average" and m.quantiles_work:
-            panels.append(average_panel(ctx, stage, m))
+            panels.append(over_time_panel(ctx, stage, m, "avg"))
         elif kind == "heatmap" and m.quantiles_work:
             panels.append(heatmap_panel(ctx, stage, m))
         elif kind == "bad_rate":
