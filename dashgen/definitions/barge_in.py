@@ -43,7 +43,8 @@ def breakdown_panel(ctx: Ctx, stage: Stage) -> TimeSeriesPanel:
         key="barge-in-breakdown", title="Barge-in breakdown p50/p95 by milestone",
         description=(f"p50 and p95 of each barge-in milestone, in order ({order}): queries "
                      + ", ".join(f"{refs[i]} = {m.title}" for i, m in enumerate(ms))
-                     + f", each measured from the moment the "
+                     + ". Tempo names each series by its quantile only (0.5, 0.95), so the legend lists them in "
+                       "query order, A's pair first. Each milestone is measured from the moment the "
                      f"barge-in started. The dashed line is the {t.severity} limit: {quantile_label(t.quantile)} "
                      f"{last.title.lower()} under {t.value:g} {last.unit}. The gap between two lines is the time that "
                      f"step took: a big gap before 'silent' is audio already buffered toward the client (see the "
