@@ -150,6 +150,10 @@ CATALOG_SPEC = Map(
                                                     doc="true when every stage span carries the session attribute; "
                                                         "false when only an ancestor span does (then session "
                                                         "lookups select its descendants)"),
+                    "session_span": Field(Str(pattern=SPAN_NAME_RE, pattern_hint="a span name", example="conversation"),
+                                          default=None,
+                                          doc="name of the span that carries the session id when stage spans do "
+                                              "not (needed with session_on_stage_spans: false)"),
                     "service_attribute": Field(Str(pattern=SCOPED_ATTRIBUTE_RE,
                                                    pattern_hint="a scoped attribute, e.g. resource.service.name",
                                                    example="resource.service.name"),
@@ -285,6 +289,7 @@ class Catalog:
     turn_span: str
     service_attribute: str | None
     session_on_stage_spans: bool
+    session_span: str | None
     folder_uid: str
     folder_title: str
     uid_prefix: str
@@ -340,6 +345,10 @@ def _semantic_checks(raw: dict, ctx: Context) -> None:
                                 f"nothing_value must be negative (it marks 'produced nothing'), got {m['nothing_value']}",
                                 "use -1")
     conv = raw["convention"]
+    if not conv["session_on_stage_spans"] and not conv["session_span"]:
+        raise ctx.error(ctx.locations[("convention", "session_on_stage_spans")],
+                        "session_on_stage_spans is false but no convention.session_span names the span that "
+                        "carries the session id", "add session_span: <span name>, e.g. conversation")
     if conv["stage_attribute"] is None:
         spans = [s["span"] for s in raw["stages"]]
         for si, s in enumerate(raw["stages"]):
@@ -378,7 +387,7 @@ def _build(raw: dict, ctx: Context, source: str) -> Catalog:
         session_attribute=conv["session_attribute"], turn_attribute=conv["turn_attribute"],
         stage_attribute=conv["stage_attribute"], error_attribute=conv["error_attribute"],
         turn_span=conv["turn_span"], service_attribute=conv["service_attribute"],
-        session_on_stage_spans=conv["session_on_stage_spans"],
+        session_on_stage_spans=conv["session_on_stage_spans"], session_span=conv["session_span"],
         folder_uid=g["folder"]["uid"], folder_title=g["folder"]["title"], uid_prefix=g["uid_prefix"],
         tags=tuple(g["tags"]),
         tempo=Datasource("tempo", **ds["tempo"]), prometheus=Datasource("prometheus", **ds["prometheus"]),

@@ -57,7 +57,6 @@ UCUM = {"ns": "ns", "us": "us", "ms": "ms", "s": "s", "percent": "%", "count": "
 PROMETHEUS_SUFFIX = {"ns": "nanoseconds", "us": "microseconds", "ms": "milliseconds", "s": "seconds",
                      "percent": "percent", "count": "", "bytes": "bytes"}
 # The session span of conventions whose stage spans do not carry the session id.
-SESSION_SPANS = {"pipecat": "conversation", "livekit": "agent_session"}
 _NAME_UNIT_SUFFIXES = ("_ms", "_us", "_ns", "_s", "_seconds", "_pct", "_percent", "_bytes")
 
 # Smallest integer Tempo's quantile_over_time / histogram_over_time counts.
@@ -391,7 +390,7 @@ class Instrumentation:
     @property
     def session_span_name(self) -> str:
         """The span that carries the session id when stage spans do not (``session_on_stage_spans: false``)."""
-        return SESSION_SPANS.get(self.catalog.name, "voice.session")
+        return self.catalog.session_span or "voice.session"
 
     def _fail(self, span, exc: BaseException) -> None:
         span.record_exception(exc)

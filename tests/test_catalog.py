@@ -227,3 +227,16 @@ def test_every_accepted_attribute_name_parses_in_grafanas_grammar(names):
     rejected = [n for n in names if n not in accepted and re.fullmatch(r"[A-Za-z_]\w*(\.\w+)*", n)]
     if rejected:
         assert all(not r["ok"] for r in parse_traceql([f"{{ span.{n} >= 0 }}" for n in rejected])), rejected
+
+
+def test_session_on_an_ancestor_needs_its_span_name(tmp_path):
+    """session_on_stage_spans: false without session_span is a located error, not a guess later."""
+    from dashgen.catalog import parse_catalog, preset_path
+    from dashgen.errors import CatalogError
+
+    text = preset_path("pipecat").read_text(encoding="utf-8").replace("  session_span: conversation\n", "")
+    with pytest.raises(CatalogError) as err:
+        parse_catalog(text, "pipecat-copy.yaml")
+    assert re.match(r"^pipecat-copy\.yaml:\d+:\d+: session_on_stage_spans is false but no convention\.session_span",
+                    str(err.value))
+    assert "add session_span" in str(err.value)

@@ -28,6 +28,7 @@ def _session_conds(ctx: Ctx, extra=()):
     conds = [Cond(ctx.q.span(c.session_attribute), "=", Var("session")), *extra]
     if c.session_on_stage_spans:
         return conds, None
+    conds.insert(0, Cond(ctx.q.intrinsic("name"), "=", c.session_span))
     # Only an ancestor span carries the session id: select its descendants.
     return conds, (">>", tuple(ctx.service_conds()))
 
