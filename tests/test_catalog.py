@@ -110,8 +110,11 @@ def assert_one_catalog_error(proc, name: str, line: int, col: int, words: list[s
 @pytest.fixture(scope="module")
 def bad_builds(tmp_path_factory):
     """Run ``dashgen build -c bad.yaml -o outdir`` for every case, concurrently (CLI start-up dominates)."""
+    base = tmp_path_factory.mktemp("bad")  # mktemp itself is not thread-safe
+
     def run(case):
-        work = tmp_path_factory.mktemp(case[0])
+        work = base / case[0]
+        work.mkdir()
         (work / "bad.yaml").write_text(case[1], encoding="utf-8")
         return case[0], (work, run_dashgen("build", "-c", "bad.yaml", "-o", "outdir", cwd=work))
 
@@ -215,7 +218,7 @@ def test_every_accepted_attribute_name_parses_in_grafanas_grammar(names):
     accepted = []
     for name in names:
         try:
-            parse_catalog(edit("attribute: audio.jitter_ms", f"attribute: {name}"), "x.yaml")
+            parse_catalog(edit("attribute: audio.jitter_ms", f'attribute: "{name}"'), "x.yaml")  # "on" is a bool
         except CatalogError as exc:
             assert "attribute" in str(exc) and "is not valid" in str(exc), str(exc)
         else:
