@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -404,7 +403,7 @@ def parse_catalog(text: str, display_path: str, source: str | None = None) -> Ca
 
 
 def preset_path(name: str):
-    return resources.files("dashgen") / "catalogs" / f"{name}.yaml"
+    return Path(__file__).resolve().parent / "catalogs" / f"{name}.yaml"
 
 
 def resolve_catalog_source(ref: str | None) -> tuple[str, str, str]:

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import attr
 import grafanalib.core as gl
+
+# eq=False, repr=False on every class below: nothing compares or prints these models, and
+# attrs generating those methods for each class is a measurable share of start-up.
 from attr.validators import instance_of, optional
 
 DEFAULT_SCHEMA_VERSION = 41
@@ -42,7 +45,7 @@ def datasource_ref(ds_type: str, uid: str) -> dict:
     return {"type": ds_type, "uid": uid}
 
 
-@attr.s(frozen=True)
+@attr.s(frozen=True, eq=False, repr=False)
 class ThresholdStep:
     color = attr.ib(validator=instance_of(str))
     value = attr.ib(default=None)  # None: the base step (-Infinity)
@@ -59,7 +62,7 @@ def threshold_steps(limits: list[tuple[float, str]], base: str = "green") -> lis
 # -------------------------------------------------------------------------------------------------
 # Targets
 
-@attr.s(frozen=True)
+@attr.s(frozen=True, eq=False, repr=False)
 class TempoTarget:
     """A Tempo query target (grafanalib has none). ``kind``: metrics or search."""
 
@@ -95,7 +98,7 @@ class TempoTarget:
         return self.kind == "metrics"
 
 
-@attr.s(frozen=True)
+@attr.s(frozen=True, eq=False, repr=False)
 class PrometheusTarget:
     expr = attr.ib(validator=instance_of(str))
     datasource = attr.ib(validator=instance_of(dict))
@@ -111,7 +114,7 @@ class PrometheusTarget:
 # -------------------------------------------------------------------------------------------------
 # Panels
 
-@attr.s(frozen=True)
+@attr.s(frozen=True, eq=False, repr=False)
 class DataLink:
     """A field data link (``fieldConfig.defaults.links``)."""
 
@@ -127,7 +130,7 @@ class DataLink:
                 "includeVars": False, "keepTime": False}
 
 
-@attr.s
+@attr.s(eq=False, repr=False)
 class ModernPanel(gl.Panel):
     """Base of our panels: grafanalib's Panel fields, today's JSON keys only.
 
@@ -194,7 +197,7 @@ def _legend(calcs=(), display="list", placement="bottom", show=True) -> dict:
     return {"displayMode": display, "placement": placement, "showLegend": show, "calcs": list(calcs)}
 
 
-@attr.s
+@attr.s(eq=False, repr=False)
 class TimeSeriesPanel(ModernPanel):
     plugin_type = "timeseries"
     drawStyle = attr.ib(default="line")
@@ -232,7 +235,7 @@ class TimeSeriesPanel(ModernPanel):
         }
 
 
-@attr.s
+@attr.s(eq=False, repr=False)
 class StatPanel(ModernPanel):
     plugin_type = "stat"
     reduceCalc = attr.ib(default="lastNotNull")
@@ -255,7 +258,7 @@ class StatPanel(ModernPanel):
         }
 
 
-@attr.s
+@attr.s(eq=False, repr=False)
 class HeatmapPanel(ModernPanel):
     """Grafana 9.1+ heatmap of pre-bucketed data (``histogram_over_time``): no calculation."""
 
@@ -284,7 +287,7 @@ class HeatmapPanel(ModernPanel):
         }
 
 
-@attr.s
+@attr.s(eq=False, repr=False)
 class TablePanel(ModernPanel):
     plugin_type = "table"
     sortBy = attr.ib(factory=list)  # [(displayName, desc)]
@@ -304,7 +307,7 @@ class TablePanel(ModernPanel):
         }
 
 
-@attr.s
+@attr.s(eq=False, repr=False)
 class TextPanel(ModernPanel):
     plugin_type = "text"
     content = attr.ib(default="", validator=instance_of(str))
@@ -322,7 +325,7 @@ class TextPanel(ModernPanel):
                 "code": {"language": "plaintext", "showLineNumbers": False, "showMiniMap": False}}
 
 
-@attr.s
+@attr.s(eq=False, repr=False)
 class Row(ModernPanel):
     """A row header (``type: row``): panels after it belong to it until the next row."""
 
@@ -339,7 +342,7 @@ class Row(ModernPanel):
 # -------------------------------------------------------------------------------------------------
 # Dashboard-level pieces
 
-@attr.s(frozen=True)
+@attr.s(frozen=True, eq=False, repr=False)
 class DatasourceVariable:
     name = attr.ib()
     plugin = attr.ib()  # tempo | prometheus
@@ -354,7 +357,7 @@ class DatasourceVariable:
                 "skipUrlSync": False}
 
 
-@attr.s(frozen=True)
+@attr.s(frozen=True, eq=False, repr=False)
 class TextboxVariable:
     name = attr.ib()
     label = attr.ib()
@@ -368,7 +371,7 @@ class TextboxVariable:
                 "hide": 0, "description": self.description, "skipUrlSync": False}
 
 
-@attr.s(frozen=True)
+@attr.s(frozen=True, eq=False, repr=False)
 class DashLink:
     """A dashboard link: to other dashboards by tag, or to one URL."""
 
@@ -385,7 +388,7 @@ class DashLink:
                 "includeVars": True, "keepTime": True}
 
 
-@attr.s
+@attr.s(eq=False, repr=False)
 class ModernDashboard(gl.Dashboard):
     """grafanalib's Dashboard, serialised with only today's keys (no ``id``, ``rows``...)."""
 

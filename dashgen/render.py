@@ -43,7 +43,25 @@ def canonical_json(data: Any) -> str:
 
 # libyaml's emitter when pyyaml has it (10x faster; a test checks it writes the same bytes
 # as the pure-Python one for every generated file, so output does not depend on the machine).
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BASE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_RESOLVED: dict[tuple, str] = {}
+
+
+class _Dumper(_BASE_DUMPER):  # type: ignore[misc, valid-type]
+    """Remembers implicit-tag resolution: the same keys and values recur thousands of times, and
+    resolving each one (a regex per implicit type) is most of what dumping costs."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, tuple(implicit) if implicit is not None else None)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = _RESOLVED[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+_DUMPER = _Dumper
 
 
 def canonical_yaml(data: Any, dumper: type = _DUMPER) -> str:

@@ -8,16 +8,15 @@ StrictUndefined: a template that names a value nobody passed is an error, never 
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import jinja2
 
 
 def templates_dir() -> Path:
-    packaged = resources.files("dashgen") / "templates"
+    packaged = Path(__file__).resolve().parent / "templates"  # in a wheel (not zip-safe: plain files)
     if packaged.is_dir():
-        return Path(str(packaged))
+        return packaged
     source = Path(__file__).resolve().parent.parent / "templates"
     if source.is_dir():
         return source
@@ -37,6 +36,31 @@ def environment() -> jinja2.Environment:
     )
 
 
+def _freeze(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    hash(value)  # TypeError for anything else unhashable: not cached
+    return value
+
+
+_RENDERED: dict[tuple, str] = {}
+
+
 def render(name: str, **values) -> str:
-    """Render ``templates/<name>`` with ``values``; surrounding whitespace is stripped."""
-    return environment().get_template(name).render(**values).strip()
+    """Render ``templates/<name>`` with ``values``; surrounding whitespace is stripped.
+
+    Templates are pure functions of their values, so a result is remembered for the run (the
+    same condition or selector is rendered many times in a build).
+    """
+    try:
+        key = (name, _freeze(values))
+    except TypeError:
+        key = None
+    if key is not None and key in _RENDERED:
+        return _RENDERED[key]
+    text = environment().get_template(name).render(**values).strip()
+    if key is not None:
+        _RENDERED[key] = text
+    return text

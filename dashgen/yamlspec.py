@@ -100,13 +100,10 @@ def _scalar(node: yaml.Node) -> Any:
     Explicit tags make pyyaml's constructors fail in many ways: ``!!bool maybe`` (KeyError),
     ``!!int abc`` (ValueError), ``!custom`` (ConstructorError), a 5000-digit int (ValueError).
     """
-    loader = yaml.SafeLoader("")
     try:
-        return loader.construct_object(node, deep=True)
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
     except (ValueError, TypeError, KeyError, OverflowError, yaml.YAMLError):
         return _BAD
-    finally:
-        loader.dispose()
 
 
 @dataclass
@@ -294,6 +291,21 @@ def _line_col(text: str, position: int) -> tuple[int, int]:
     return head.count("\n") + 1, len(head) - (head.rfind("\n") + 1) + 1
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree of ``text``: libyaml's parser when it is there and the text is plain (fast);
+    pyyaml's own for control characters and for every error, so messages and marks do not depend
+    on the machine (the same nodes and marks either way; a test compares them)."""
+    if _FAST_LOADER is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass  # report it as the pure-Python parser words it
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def load_document(text: str, spec: Spec, path: str) -> tuple[Any, Context]:
     """Parse ``text`` as one YAML document and load it with ``spec``.
 
@@ -301,7 +313,7 @@ def load_document(text: str, spec: Spec, path: str) -> tuple[Any, Context]:
     """
     ctx = Context(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.reader.ReaderError as exc:  # a control character, found before parsing starts
         line, col = _line_col(text, exc.position)
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
