@@ -343,6 +343,17 @@ def _semantic_checks(raw: dict, ctx: Context) -> None:
                 raise ctx.error(ctx.locations[base + ("nothing_value",)],
                                 f"nothing_value must be negative (it marks 'produced nothing'), got {m['nothing_value']}",
                                 "use -1")
+    short_titles: dict[str, int] = {}
+    for si, stage in enumerate(raw["stages"]):
+        short = stage["title"].partition(" (")[0].strip().lower()
+        if short in short_titles:
+            first = raw["stages"][short_titles[short]]
+            raise ctx.error(ctx.locations[("stages", si, "title")],
+                            f"stage title {stage['title']!r} reads like {first['title']!r} (line "
+                            f"{ctx.locations[('stages', short_titles[short], 'title')].line}): alert and panel titles "
+                            f"use the part before ' (', so two stages would share them",
+                            "give the stages titles that differ before any parenthesis")
+        short_titles[short] = si
     conv = raw["convention"]
     if not conv["session_on_stage_spans"] and not conv["session_span"]:
         raise ctx.error(ctx.locations[("convention", "session_on_stage_spans")],

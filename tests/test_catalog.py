@@ -243,3 +243,15 @@ def test_session_on_an_ancestor_needs_its_span_name(tmp_path):
     assert re.match(r"^pipecat-copy\.yaml:\d+:\d+: session_on_stage_spans is false but no convention\.session_span",
                     str(err.value))
     assert "add session_span" in str(err.value)
+
+
+def test_stage_titles_must_differ_before_any_parenthesis():
+    """Alert and panel titles use the short title ('TTS'): two stages sharing it are refused up front."""
+    from dashgen.catalog import parse_catalog, preset_path
+    from dashgen.errors import CatalogError
+
+    text = preset_path("default").read_text(encoding="utf-8").replace("title: LLM (reply generation)", "title: TTS (other)")
+    with pytest.raises(CatalogError) as err:
+        parse_catalog(text, "dup.yaml")
+    line = text.splitlines().index("    title: TTS (text to speech)") + 1
+    assert str(err.value).startswith(f"dup.yaml:{line}:12: stage title 'TTS (text to speech)' reads like 'TTS (other)'")

@@ -270,3 +270,18 @@ def test_every_promql_panel_query_passes_promtool(preset, tmp_path):
     res = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"SUCCESS: {len(exprs)} rules found" in res.stdout + res.stderr
+
+
+def test_long_stage_ids_give_valid_stable_uids():
+    """A valid catalog never produces a uid Grafana rejects: past 40 characters it is shortened with a hash."""
+    from dashgen.catalog import parse_catalog, preset_path
+
+    text = (preset_path("default").read_text(encoding="utf-8")
+            .replace("  - id: tts\n", "  - id: tts_with_a_really_long_name_xy\n")
+            .replace("uid_prefix: voice", "uid_prefix: abcdefghijklmnop"))
+    builds = [render_artifacts(parse_catalog(text, "long.yaml")).artifacts for _ in range(2)]
+    assert builds[0] == builds[1]
+    uids = [json.loads(c)["uid"] for p, c in builds[0].items() if p.startswith("dashboards/") and p.endswith(".json")]
+    assert all(re.fullmatch(r"[a-zA-Z0-9_-]{1,40}", u) for u in uids), uids
+    assert any(u.startswith("abcdefghijklmnop-tts-with-a-rea-") and len(u) == 40 for u in uids)
+    assert lint_artifacts(builds[0], parse_catalog(text, "long.yaml")).ok

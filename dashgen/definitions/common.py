@@ -3,6 +3,7 @@ datasource references, links, uids and threshold steps taken from the catalog.""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -40,7 +41,10 @@ class Ctx:
 
     # identity ---------------------------------------------------------------------------------
     def uid(self, key: str) -> str:
+        """``<uid_prefix>-<key>``; past Grafana's 40 characters, shortened with a stable hash."""
         uid = f"{self.catalog.uid_prefix}-{key}".replace("_", "-")
+        if len(uid) > 40:
+            uid = f"{uid[:31]}-{hashlib.sha256(uid.encode()).hexdigest()[:8]}"
         if not UID_RE.fullmatch(uid):
             raise ValueError(f"dashboard uid {uid!r} is not valid (at most 40 of [a-zA-Z0-9_-])")
         return uid
