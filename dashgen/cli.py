@@ -206,13 +206,13 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("dashgen: interrupted", err=True)
         sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
     except Exception as exc:  # a bug in dashgen, not in the input: one line, traceback on demand
         if os.environ.get("DASHGEN_DEBUG"):
             raise
         click.echo(f"dashgen: internal error: {type(exc).__name__}: {exc} (set DASHGEN_DEBUG=1 for the traceback "
                    f"and please report it)", err=True)
         sys.exit(1)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
     # Commands return their exit code (an int) or None for success.
     sys.exit(rv if isinstance(rv, int) else 0)
