@@ -763,6 +763,22 @@ def annotation_changes(subject: str, ab: dict, aa: dict, skip: set[str] = frozen
     return out
 
 
+def _for_and_label_changes(subject: str, b: dict, a: dict) -> list[Change]:
+    """``for``, severity and other label changes of one alert rule (Grafana or Prometheus form)."""
+    out = []
+    if b.get("for") != a.get("for"):
+        out.append(Change("alert", "alert-for", subject, f"for {short(b.get('for'))} {ARROW} {short(a.get('for'))}"))
+    lb, la = b.get("labels") or {}, a.get("labels") or {}
+    if lb.get("severity") != la.get("severity"):
+        out.append(Change("alert", "alert-severity", subject,
+                          f"severity {short(lb.get('severity'))} {ARROW} {short(la.get('severity'))}"))
+    for k in sorted((set(lb) | set(la)) - {"severity"}):
+        if lb.get(k) != la.get(k):
+            out.append(Change("alert", "alert-label", subject,
+                              f"label {k} {short(lb.get(k, _MISSING))} {ARROW} {short(la.get(k, _MISSING))}"))
+    return out
+
+
 def rule_changes(subject: str, b: dict, a: dict, unit: str | None) -> list[Change]:
     out: list[Change] = []
     if b.get("title") != a.get("title"):
@@ -778,16 +794,7 @@ def rule_changes(subject: str, b: dict, a: dict, unit: str | None) -> list[Chang
             out.append(Change("alert", "alert-threshold", subject,
                               f"condition {_EVALUATORS.get(tb, tb)} {_params(pb, unit)} {ARROW} "
                               f"{_EVALUATORS.get(ta, ta)} {_params(pa, unit)}"))
-    if b.get("for") != a.get("for"):
-        out.append(Change("alert", "alert-for", subject, f"for {short(b.get('for'))} {ARROW} {short(a.get('for'))}"))
-    lb, la = b.get("labels") or {}, a.get("labels") or {}
-    if lb.get("severity") != la.get("severity"):
-        out.append(Change("alert", "alert-severity", subject,
-                          f"severity {short(lb.get('severity'))} {ARROW} {short(la.get('severity'))}"))
-    for k in sorted((set(lb) | set(la)) - {"severity"}):
-        if lb.get(k) != la.get(k):
-            out.append(Change("alert", "alert-label", subject,
-                              f"label {k} {short(lb.get(k, _MISSING))} {ARROW} {short(la.get(k, _MISSING))}"))
+    out += _for_and_label_changes(subject, b, a)
     qb, qa = _rule_queries(b), _rule_queries(a)
     for ref in sorted(set(qb) | set(qa)):
         if qb.get(ref, (None,))[0] != qa.get(ref, (None,))[0]:
@@ -900,16 +907,7 @@ def prometheus_rule_changes(subject: str, b: dict, a: dict) -> list[Change]:
             out.append(Change("alert", "alert-query", subject, "expr changed", eb, ea, "promql"))
     if b.get("__group") != a.get("__group"):
         out.append(Change("alert", "alert-moved", subject, f"moved from group {b.get('__group')} {ARROW} {a.get('__group')}"))
-    if b.get("for") != a.get("for"):
-        out.append(Change("alert", "alert-for", subject, f"for {short(b.get('for'))} {ARROW} {short(a.get('for'))}"))
-    lb, la = b.get("labels") or {}, a.get("labels") or {}
-    if lb.get("severity") != la.get("severity"):
-        out.append(Change("alert", "alert-severity", subject,
-                          f"severity {short(lb.get('severity'))} {ARROW} {short(la.get('severity'))}"))
-    for k in sorted((set(lb) | set(la)) - {"severity"}):
-        if lb.get(k) != la.get(k):
-            out.append(Change("alert", "alert-label", subject,
-                              f"label {k} {short(lb.get(k, _MISSING))} {ARROW} {short(la.get(k, _MISSING))}"))
+    out += _for_and_label_changes(subject, b, a)
     out += annotation_changes(subject, b.get("annotations") or {}, a.get("annotations") or {})
     rest_b = _without(b, "expr", "for", "labels", "annotations", "__group", "alert", "record")
     rest_a = _without(a, "expr", "for", "labels", "annotations", "__group", "alert", "record")
