@@ -61,10 +61,9 @@ def build(ctx: Ctx, stage: Stage) -> BuiltDashboard:
     intro = TextPanel(
         key="barge-in-about", title="About barge-in",
         description="How barge-in is measured and why it matters.",
-        content=(f"**Barge-in** — span `{stage.span}`: the user talks over the agent. Measured from the moment "
-                 f"voice-activity detection fires to the moment the agent's outbound audio goes quiet, in "
-                 f"{len(ms)} milestones: " + ", ".join(f"`{m.attribute}`" for m in ms) + ". "
-                 f"{stage.description}{left_out_note(stage)}"),
+        content=(f"**{stage.title}** — span `{stage.span}`: the user talks over the agent. {stage.description} "
+                 f"Milestones, each from the start of the barge-in: " + ", ".join(f"`{m.attribute}`" for m in ms) + "."
+                 f"{left_out_note(stage)}"),
         w=24, h=4)
     panels = [
         intro,
