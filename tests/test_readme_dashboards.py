@@ -21,3 +21,16 @@ def test_readme_dashboard_counts_match_the_build():
     for title, panels, metrics, searches in rows:
         s = stats[title]
         assert (int(panels), int(metrics), int(searches)) == (s.panels, s.traceql_metrics, s.traceql_search), title
+
+
+def test_readme_preset_counts_match_the_build():
+    section = README.read_text(encoding="utf-8").split("### Convention presets", 1)[1].split("\n## ", 1)[0]
+    for preset in ("pipecat", "livekit"):
+        row = re.search(rf"^\| {preset} \| (.+) \|$", section, re.M).group(1)
+        stated = [tuple(map(int, m)) for m in re.findall(r"\((\d+), (\d+)/(\d+)\)", row)]
+        catalog = load_catalog(preset)
+        stats = lint_artifacts(render_artifacts(catalog).artifacts, catalog).stats
+        order = {s.uid: s for s in stats}
+        built = [order[f"{preset}-overview"]] + [order[f"{preset}-{s.id.replace('_', '-')}"] for s in catalog.stages] \
+            + [order[f"{preset}-session"]]
+        assert stated == [(s.panels, s.traceql_metrics, s.traceql_search) for s in built], preset
