@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -448,6 +447,3 @@ def load_catalog(ref: str | None = None) -> Catalog:
     text, display, source = resolve_catalog_source(ref)
     return parse_catalog(text, display, source)
 
-
-def catalog_uid_ok(uid: str) -> bool:
-    return bool(re.fullmatch(UID_RE, uid))

@@ -18,7 +18,7 @@ import grafanalib.core as gl
 
 # eq=False, repr=False on every class below: nothing compares or prints these models, and
 # attrs generating those methods for each class is a measurable share of start-up.
-from attr.validators import instance_of, optional
+from attr.validators import instance_of
 
 DEFAULT_SCHEMA_VERSION = 41
 SUPPORTED_SCHEMA_VERSIONS = (41, 42)

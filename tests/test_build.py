@@ -18,7 +18,7 @@ from dashgen import build as build_mod
 from dashgen.build import check_output, render_artifacts, write_output
 from dashgen.catalog import load_catalog, parse_catalog
 from dashgen.definitions.common import Ctx
-from dashgen.grafanalib_ext import Row, TextPanel, TimeSeriesPanel
+from dashgen.grafanalib_ext import Row, TextPanel
 from dashgen.render import LEGACY_PANEL_KEYS, canonical_yaml
 from traceql_grammar import assert_traceql_parses
 

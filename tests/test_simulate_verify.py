@@ -238,7 +238,7 @@ def test_negative_and_sub_two_values_fail(default_export, tmp_path, capsys):
     assert code == 1
     assert "FAIL  range: values of at least 2, or the nothing value: 2 violation(s)" in out
     assert f"asr (audio.asr): audio.total_ms has a negative value (it has no nothing value) (e.g. span {asr['spanId']})" in out
-    assert f"tts (audio.tts): audio.tts_max_gap_ms is 1: Tempo's quantiles drop values below 2" in out
+    assert "tts (audio.tts): audio.tts_max_gap_ms is 1: Tempo's quantiles drop values below 2" in out
 
 
 def test_orphan_stage_span_and_missing_measurement_fail(default_export, tmp_path, capsys):

@@ -19,7 +19,6 @@ def first_byte_p95_by_stage(ctx: Ctx) -> list[TimeSeriesPanel]:
 
     For float conventions (no quantiles in Tempo): avg and max by stage, one panel each.
     """
-    c = ctx.catalog
     pairs = _first_bytes(ctx)
     m0 = pairs[0][1]
     attr = ctx.q.span(m0.attribute)

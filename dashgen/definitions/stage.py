@@ -9,8 +9,8 @@ else the first with a bad limit), whose session ids open the session drilldown.
 from __future__ import annotations
 
 from ..catalog import Measurement, Stage
-from ..grafanalib_ext import Row, TextPanel, TimeSeriesPanel
-from .common import BuiltDashboard, Ctx, quantile_label
+from ..grafanalib_ext import Row, TextPanel
+from .common import BuiltDashboard, Ctx
 from .panels import (
     bad_rate_panel, duration_quantiles_panel, heatmap_panel, over_time_panel, rate_panel, slo_burn_panel,
     slowest_table, spread_panels,
