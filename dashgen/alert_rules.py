@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .catalog import Catalog, Measurement, Stage
+from .catalog import Catalog, Measurement, Stage, quantile_label
 from .catalog_alerting import Alerting, seconds
 from . import promql
 from .render import canonical_json, canonical_yaml
@@ -117,10 +117,6 @@ def camel(*parts: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words if w)
 
 
-def quantile_label(q: float) -> str:
-    return "p" + f"{round(q * 100, 6):g}"
-
-
 def _num(v: float) -> str:
     return f"{float(v):g}"
 
@@ -132,10 +128,8 @@ def _percent(v: float) -> str:
 # --- panels -------------------------------------------------------------------------------------
 
 def _find_panel(dashboards, tag: str):
-    try:
-        from .definitions.common import find_panel
-    except ImportError:  # pragma: no cover
-        return None
+    from .definitions.common import find_panel
+
     return find_panel(list(dashboards or []), tag)
 
 

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .alert_rules import alert_artifacts
 from .catalog import Catalog
 from .definitions import build_dashboards
 from .errors import InputError
@@ -29,15 +30,6 @@ MANIFEST = "dashboards/manifest.yaml"
 class BuildResult:
     artifacts: dict[str, str]  # posix relative path -> content
     dashboards: list  # BuiltDashboard, for callers that want the models (lint, alerts)
-
-
-def _alert_artifacts(catalog: Catalog, dashboards) -> dict[str, str]:
-    """Alert rule files; ``alert_rules`` owns their content."""
-    try:
-        from .alert_rules import alert_artifacts
-    except ImportError:  # pragma: no cover - during bootstrapping only
-        return {}
-    return alert_artifacts(catalog, dashboards)
 
 
 def render_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSION) -> BuildResult:
@@ -68,7 +60,7 @@ def _render_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
             raise InputError(f"two dashboards would be written to {path}")
         artifacts[path] = canonical_json(d.dashboard)
     artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards))
-    artifacts.update(_alert_artifacts(catalog, dashboards))
+    artifacts.update(alert_artifacts(catalog, dashboards))
     return BuildResult(dict(sorted(artifacts.items())), dashboards)
 
 

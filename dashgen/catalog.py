@@ -196,6 +196,11 @@ CATALOG_SPEC = Map(
 )
 
 
+def quantile_label(q: float) -> str:
+    """``0.95`` -> ``p95``; ``0.999`` -> ``p99.9``."""
+    return f"p{round(q * 100, 6):g}"
+
+
 @dataclass(frozen=True)
 class Threshold:
     quantile: float
@@ -205,9 +210,7 @@ class Threshold:
 
     @property
     def quantile_label(self) -> str:
-        """``0.95`` -> ``p95``; ``0.999`` -> ``p99.9``."""
-        pct = round(self.quantile * 100, 6)
-        return "p" + (f"{pct:g}")
+        return quantile_label(self.quantile)
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,6 @@ class TempoTarget:
     limit = attr.ib(default=20)
     spss = attr.ib(default=3)
     exemplars = attr.ib(default=0)
-    legendFormat = attr.ib(default=None)
 
     def to_json_data(self):
         data = {
@@ -92,10 +91,6 @@ class TempoTarget:
         else:
             data.update(tableType=self.tableType, spss=self.spss)
         return data
-
-    @property
-    def is_metrics(self) -> bool:
-        return self.kind == "metrics"
 
 
 @attr.s(frozen=True, eq=False, repr=False)

@@ -140,12 +140,9 @@ def lint_artifacts(artifacts: dict[str, str], catalog: Catalog | None, schemas_d
         problems, stats = lint_dashboard(d, catalog, rel)
         report.problems += problems
         report.stats.append(stats)
-    try:
-        from .alert_rules import lint_alert_artifacts
-    except ImportError:  # pragma: no cover
-        lint_alert_artifacts = None
-    if lint_alert_artifacts is not None:
-        report.problems += lint_alert_artifacts(artifacts, dashboards)
+    from .alert_rules import lint_alert_artifacts
+
+    report.problems += lint_alert_artifacts(artifacts, dashboards)
     if schemas_dir is not None:
         from .schema_check import SchemaSet, validate_dashboard, validate_rule_group
 

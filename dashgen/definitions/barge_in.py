@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..catalog import Stage
+from ..catalog import Stage, quantile_label
 from ..grafanalib_ext import Row, TextPanel, TimeSeriesPanel
-from .common import BuiltDashboard, Ctx, quantile_label
+from .common import BuiltDashboard, Ctx
 from .panels import bad_rate_panel, heatmap_panel, rate_panel, slo_burn_panel, slowest_table, stage_filter
 from .stage import left_out_note, measurement_panels
 

@@ -98,6 +98,10 @@ class Ctx:
     def by_stage(self) -> Attr:
         return self.stage_attr() or self.q.intrinsic("name")
 
+    def select(self, *names: str | None) -> tuple[Attr, ...]:
+        """Span attributes for a ``select()``: in order, without repeats, skipping ``None``."""
+        return tuple(self.q.span(n) for n in dict.fromkeys(n for n in names if n))
+
     def measured(self, m: Measurement) -> list[Cond]:
         """Keep only real measurements: drop the 'produced nothing' value (and below)."""
         attr = self.q.span(m.attribute)
@@ -172,8 +176,3 @@ def _panel_index(dashboards: list[BuiltDashboard]) -> dict[str, tuple[tuple[int,
                     index[tag] = cand
     _PANEL_INDEXES[:] = [(tuple(dashboards), key, index)] + _PANEL_INDEXES[:3]
     return index
-
-
-def quantile_label(q: float) -> str:
-    pct = round(q * 100, 6)
-    return f"p{pct:g}"

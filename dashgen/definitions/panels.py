@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from ..catalog import Measurement, Stage
+from ..catalog import Measurement, Stage, quantile_label
 from ..grafanalib_ext import DataLink, HeatmapPanel, StatPanel, TablePanel, TimeSeriesPanel, threshold_steps
 from ..traceql import Cond
-from .common import SEVERITY_COLORS, Ctx, quantile_label
+from .common import SEVERITY_COLORS, Ctx
 
 QUANTILES = (0.5, 0.95, 0.99)
 FLOAT_NOTE = ("This attribute is recorded as a float, and Tempo's quantile functions drop floats: the panel shows "
@@ -163,15 +163,8 @@ def slowest_table(ctx: Ctx, stage: Stage, m: Measurement, above: float, w: int =
     c = ctx.catalog
     attr = ctx.q.span(m.attribute)
     cols = columns if columns is not None else stage.measurements
-    select = [ctx.q.span(c.session_attribute), ctx.q.span(c.turn_attribute)] + [ctx.q.span(x.attribute) for x in cols]
-    if c.error_attribute:
-        select.append(ctx.q.span(c.error_attribute))
-    seen, unique = set(), []
-    for a in select:
-        if str(a) not in seen:
-            seen.add(str(a))
-            unique.append(a)
-    query = ctx.q.search(stage_filter(ctx, stage) + [Cond(attr, ">", above)], tuple(unique))
+    select = ctx.select(c.session_attribute, c.turn_attribute, *(x.attribute for x in cols), c.error_attribute)
+    query = ctx.q.search(stage_filter(ctx, stage) + [Cond(attr, ">", above)], select)
     return TablePanel(
         key=panel_key(stage, m.id, "slowest"),
         title=title or f"Slowest recent {stage.id.replace('_', '-')} spans ({m.title.lower()} above {above:g} {m.unit})",

@@ -15,12 +15,7 @@ def _select(ctx: Ctx):
     total = [m.attribute for s in c.stages for m in s.measurements if m.id == "total"]
     names += fb[:1] + total[:1] + [c.error_attribute]
     names += [m.attribute for s in c.stages for m in s.measurements]
-    out, seen = [], set()
-    for n in names:
-        if n and n not in seen:
-            seen.add(n)
-            out.append(ctx.q.span(n))
-    return tuple(out)
+    return ctx.select(*names)
 
 
 def _session_conds(ctx: Ctx, extra=()):
