@@ -339,13 +339,27 @@ def _pmap_settled(fn: Callable, args: list, concurrency: int) -> list:
     return _pmap(safe, args, concurrency)
 
 
-def _first_reads(client: GrafanaClient, build: Build, prune: bool) -> list[tuple[str, Any, Callable[[], Any]]]:
-    """Reads that depend only on the build: dashboards at the built uids (owned or not), rule groups;
-    with ``prune`` also every owned dashboard (tag search) and the rules of each folder (export)."""
+def _first_reads(client: GrafanaClient, build: Build, prune: bool,
+                 quick: bool = False) -> list[tuple[str, Any, Callable[[], Any]]]:
+    """Reads that depend only on the build, run alongside the preflight.
+
+    Rule groups, and how to learn which built dashboards exist:
+
+    - the default: one probe, a GET of the first built dashboard. If it exists, dashgen most
+      likely pushed here before and :func:`read_live` GETs every other built uid (their content is
+      needed anyway: search results carry no version, so only the content shows an edit made in
+      Grafana); a no-op push then costs health + datasources + N dashboard GETs + the rule groups,
+      with no search. If the probe is absent (a first push), one search by uid tells which of the
+      others exist, so a first push does not pay N GETs of dashboards that are not there;
+    - with ``prune``: every owned dashboard (tag search) and the rules of each folder (export);
+    - with ``quick``: a search by uid, whose hash tags are trusted.
+    """
     uids = [d.uid for d in build.dashboards]
-    jobs: list[tuple[str, Any, Callable[[], Any]]] = [
-        ("u", i, lambda c=uids[i:i + 200]: client.search(type="dash-db", dashboardUIDs=c, limit=5000))
-        for i in range(0, len(uids), 200)]
+    jobs: list[tuple[str, Any, Callable[[], Any]]]
+    if prune or quick or not uids:
+        jobs = _search_jobs(client, uids)
+    else:
+        jobs = [("p", uids[0], lambda: client.get_dashboard(uids[0]))]
     for g in build.groups:
         jobs.append(("g", f"{g.folder_uid}/{g.name}", lambda g=g: client.get_rule_group(g.folder_uid, g.name)))
     if prune:
@@ -355,45 +369,87 @@ def _first_reads(client: GrafanaClient, build: Build, prune: bool) -> list[tuple
     return jobs
 
 
+def _search_jobs(client: GrafanaClient, uids: list[str]) -> list[tuple[str, Any, Callable[[], Any]]]:
+    return [("u", i, lambda c=uids[i:i + 200]: client.search(type="dash-db", dashboardUIDs=c, limit=5000))
+            for i in range(0, len(uids), 200)]
+
+
+def _hit_of(body: dict) -> dict:
+    """What a search hit says about a dashboard, from its GET body."""
+    d, meta = body.get("dashboard") or {}, body.get("meta") or {}
+    return {"uid": d.get("uid"), "title": d.get("title"), "tags": list(d.get("tags") or []),
+            "folderUid": meta.get("folderUid") or "", "folderTitle": meta.get("folderTitle")}
+
+
 def read_live(client: GrafanaClient, build: Build, desired: Desired, *, prune: bool, concurrency: int = 8,
               quick: bool = False, first: dict[tuple[str, Any], Any] | None = None) -> Live:
     if first is None:
-        jobs = _first_reads(client, build, prune)
+        jobs = _first_reads(client, build, prune, quick)
         first = dict(zip([(k, a) for k, a, _ in jobs], _pmap(lambda j: j[2](), jobs, concurrency)))
-    owned_hits: dict[str, dict] = {}
-    other_hits: dict[str, dict] = {}
+    first = dict(first)
+    groups = {a: v for (k, a), v in first.items() if k == "g"}
+    exports = {a: v for (k, a), v in first.items() if k == "e"}
+    live = Live({}, {}, {}, {}, groups, exports)
+    probe = next(((a, v) for (k, a), v in first.items() if k == "p"), None)
+    if probe is not None and probe[1] is not None:
+        # dashgen has pushed here: read every built dashboard by uid (no search needed)
+        rest = [d.uid for d in build.dashboards if d.uid != probe[0]]
+        _read_all(client, build, live, rest, {_hit_of(probe[1])["folderUid"]}, concurrency)
+        for uid, body in [(probe[0], probe[1]), *live.dashboards.items()]:
+            if body is None:
+                live.dashboards.pop(uid, None)
+                continue
+            live.dashboards[uid] = body
+            hit = _hit_of(body)
+            (live.owned_hits if build.owner_tag in hit["tags"] else live.other_hits)[uid] = hit
+        return live
+    folders_read: set = set()
+    if probe is not None:  # the first built dashboard is absent: most likely a first push, so the
+        # folders are read alongside the search (one round trip fewer before the writes start)
+        jobs = _search_jobs(client, [d.uid for d in build.dashboards])
+        jobs += [("f", f["uid"], lambda f=f: client.get_folder(f["uid"])) for f in build.folders]
+        for (kind, arg, _), res in zip(jobs, _pmap(lambda j: j[2](), jobs, concurrency)):
+            if kind == "f":
+                live.folders[arg] = res
+                folders_read.add(arg)
+            else:
+                first[(kind, arg)] = res
     for (kind, _), hits in first.items():
         if kind in ("u", "s"):
             for h in hits or []:
-                (owned_hits if build.owner_tag in (h.get("tags") or []) else other_hits)[h["uid"]] = h
-    groups = {a: v for (k, a), v in first.items() if k == "g"}
-    exports = {a: v for (k, a), v in first.items() if k == "e"}
-    known_folders = {h.get("folderUid") for h in list(owned_hits.values()) + list(other_hits.values())}
+                (live.owned_hits if build.owner_tag in (h.get("tags") or []) else live.other_hits)[h["uid"]] = h
     desired_hash = {b.uid: (b.folder_uid, h) for b, _, h in desired.dashboards}
-    to_get: list[str] = list(other_hits)  # foreign dashboards at built uids: read them for the report
-    for uid in owned_hits:
+    to_get: list[str] = list(live.other_hits)  # foreign dashboards at built uids: read them for the report
+    for uid, hit in live.owned_hits.items():
         if uid not in desired_hash:
             if prune:
                 to_get.append(uid)
             continue
-        hit = owned_hits[uid]
         if quick and (hit.get("folderUid") or "", hash_tag_of(hit)) == desired_hash[uid]:
             continue  # --quick: trust the hash tag shown by search
         to_get.append(uid)
-    folder_reads = [f["uid"] for f in build.folders if f["uid"] not in known_folders]
-    jobs2 = [("d", u) for u in to_get] + [("f", f) for f in folder_reads]
+    known = {h.get("folderUid") for h in [*live.owned_hits.values(), *live.other_hits.values()]}
+    _read_all(client, build, live, to_get, known | folders_read, concurrency)
+    return live
 
-    def run(job: tuple[str, Any]) -> Any:
+
+def _read_all(client: GrafanaClient, build: Build, live: Live, dashboards: list[str], known_folders: set,
+              concurrency: int) -> None:
+    """GET ``dashboards`` and every built folder neither read yet nor in ``known_folders``, in one
+    worker pool. A folder that holds a dashboard already seen exists, so it is not read (nor is its
+    title compared: dashgen creates folders but leaves a live title as it is)."""
+    reads = [f["uid"] for f in build.folders if f["uid"] not in known_folders and f["uid"] not in live.folders]
+    jobs = [("d", u) for u in dashboards] + [("f", u) for u in reads]
+
+    def run(job: tuple[str, str]) -> Any:
         kind, arg = job
         return client.get_dashboard(arg) if kind == "d" else client.get_folder(arg)
 
-    live = Live(owned_hits, other_hits, {}, {}, groups, exports)
-    for (kind, arg), res in zip(jobs2, _pmap(run, jobs2, concurrency)):
+    for (kind, arg), res in zip(jobs, _pmap(run, jobs, concurrency)):
         (live.dashboards if kind == "d" else live.folders)[arg] = res
     for f in build.folders:
-        if f["uid"] in known_folders:
+        if f["uid"] not in live.folders:
             live.folders[f["uid"]] = {"uid": f["uid"], "title": f["title"], "inferred": True}
-    return live
 
 
 # ---------------------------------------------------------------------------- diff (pure)
@@ -577,7 +633,7 @@ def make_plan(client: GrafanaClient, build: Build, *, prune: bool = False, force
     # concurrent batch; nothing is written before all of it succeeded
     jobs: list[tuple[str, Any, Callable[[], Any]]] = [("health", None, lambda: check_health(client))]
     jobs += [("ds", key, lambda ds=ds: _resolve_ds(client, ds)) for key, ds in build.datasources.items()]
-    jobs += _first_reads(client, build, prune)
+    jobs += _first_reads(client, build, prune, quick)
     results = _pmap_settled(lambda j: j[2](), jobs, concurrency)
     for want in ("health", "ds"):  # preflight problems first: they explain the rest
         for (kind, _, _), res in zip(jobs, results):

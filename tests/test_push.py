@@ -93,11 +93,55 @@ def test_second_push_is_a_noop(emu, env, build):
     assert res.code == 0, res.all
     assert emu.writes() == []
     assert "Summary: 7 unchanged" in res.out
-    # health + 2 datasources + 1 search + 5 dashboard GETs + 1 rule group GET
-    assert len(emu.requests) == 5 + 5
+    # health + 2 datasources + 5 dashboard GETs + 1 rule group GET: no search, no folder read
+    paths = sorted(r.path for r in emu.requests)
+    assert paths == sorted(["/api/health", "/api/datasources/name/Tempo", "/api/datasources/name/Prometheus",
+                            *[f"/api/dashboards/uid/voice-{i:03d}" for i in range(5)],
+                            f"/api/v1/provisioning/folder/{FOLDER}/rule-groups/{GROUP}"])
     emu.reset_records()
     res = push(build, env, "--quick")
     assert res.code == 0 and emu.writes() == [] and len(emu.requests) == 5
+
+
+def test_first_push_probes_one_dashboard_then_searches(emu, env, build):
+    """A first push does not GET dashboards that are not there: one probe, one search by uid."""
+    assert push(build, env).code == 0
+    gets = [r.path for r in emu.requests if r.method == "GET" and r.path.startswith("/api/dashboards/uid/")]
+    assert gets == ["/api/dashboards/uid/voice-000"]
+    searches = [r.query for r in emu.requests if r.path == "/api/search"]
+    assert len(searches) == 1 and sorted(searches[0]["dashboardUIDs"]) == [f"voice-{i:03d}" for i in range(5)]
+
+
+def test_probe_absent_but_others_live_falls_back_to_search(emu, env, build):
+    """The probed dashboard was deleted in Grafana, the others were not: the search finds them,
+    they are read and compared (unchanged), and only the deleted one is created again."""
+    assert push(build, env).code == 0
+    del emu.dashboards["voice-000"]
+    emu.reset_records()
+    res = push(build, env, "--output", "json")
+    assert res.code == 0, res.all
+    assert outcomes(res)[("dashboard", "voice-000")] == "created"
+    assert json_out(res)["summary"] == {"created": 1, "unchanged": 6}
+    assert [r.path for r in emu.writes()] == ["/api/dashboards/db"]
+    assert len([r for r in emu.requests if r.path == "/api/search"]) == 1
+
+
+def test_probe_found_reads_every_uid_and_creates_the_missing(emu, env, build):
+    """After a push, voice-003 is deleted in Grafana and a foreign dashboard sits at voice-004:
+    without a search, the reads by uid still see both (create one, refuse the other)."""
+    assert push(build, env).code == 0
+    del emu.dashboards["voice-003"]
+    foreign = emu.dashboards["voice-004"]
+    foreign.data["tags"] = ["team-made"]
+    emu.reset_records()
+    res = push(build, env, "--output", "json")
+    assert res.code == 3, res.all
+    assert not [r for r in emu.requests if r.path in ("/api/search", f"/api/folders/{FOLDER}")]
+    res = run_cli(["plan", "--from", str(build), "--output", "json"], env)
+    actions = {(r["kind"], r["key"]): r["action"] for r in json_out(res)["resources"]}
+    assert actions[("dashboard", "voice-003")] == "create"
+    assert actions[("dashboard", "voice-004")] == "conflict"
+    assert actions[("folder", FOLDER)] == "unchanged"
 
 
 def test_plan_writes_nothing_and_reports_actions(emu, env, build):
