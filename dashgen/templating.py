@@ -57,6 +57,9 @@ def cache_dir() -> Path | None:
             Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dashgen")
         directory = base / "jinja2"
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # compiled code is executed when loaded: never trust a cache someone else owns
+        if hasattr(os, "getuid") and directory.stat().st_uid != os.getuid():
+            return None
     except (OSError, RuntimeError):  # RuntimeError: no home directory
         return None
     return directory

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jinja2
+import pytest
 
-from dashgen.templating import _CompiledTemplateCache
+from dashgen.templating import _CompiledTemplateCache, cache_dir
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -65,3 +67,13 @@ def test_edited_template_is_a_miss_not_a_stale_hit(tmp_path):
     assert render() == "v1 1"
     (templates / "t.j2").write_text("v2 {{ x }}")
     assert render() == "v2 1"
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="ownership is a POSIX notion")
+def test_cache_owned_by_someone_else_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("DASHGEN_CACHE_DIR", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c" / "jinja2"
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(tmp_path).st_uid + 1)  # as seen by another user
+    assert cache_dir() is None
+    monkeypatch.setenv("DASHGEN_CACHE_DIR", "")
+    assert cache_dir() is None
