@@ -393,17 +393,14 @@ def read_live(client: GrafanaClient, build: Build, desired: Desired, *, prune: b
     probe = next(((a, v) for (k, a), v in first.items() if k == "p"), None)
     if probe is not None and probe[1] is not None:
         # dashgen has pushed here: read every built dashboard by uid (no search needed)
+        live.dashboards[probe[0]] = probe[1]
         rest = [d.uid for d in build.dashboards if d.uid != probe[0]]
         _read_all(client, build, live, rest, {_hit_of(probe[1])["folderUid"]}, concurrency)
-        for uid, body in [(probe[0], probe[1]), *live.dashboards.items()]:
-            if body is None:
-                live.dashboards.pop(uid, None)
-                continue
-            live.dashboards[uid] = body
-            hit = _hit_of(body)
-            (live.owned_hits if build.owner_tag in hit["tags"] else live.other_hits)[uid] = hit
+        for uid, body in live.dashboards.items():
+            if body is not None:  # None: absent, so diff plans a create
+                hit = _hit_of(body)
+                (live.owned_hits if build.owner_tag in hit["tags"] else live.other_hits)[uid] = hit
         return live
-    folders_read: set = set()
     if probe is not None:  # the first built dashboard is absent: most likely a first push, so the
         # folders are read alongside the search (one round trip fewer before the writes start)
         jobs = _search_jobs(client, [d.uid for d in build.dashboards])
@@ -411,7 +408,6 @@ def read_live(client: GrafanaClient, build: Build, desired: Desired, *, prune: b
         for (kind, arg, _), res in zip(jobs, _pmap(lambda j: j[2](), jobs, concurrency)):
             if kind == "f":
                 live.folders[arg] = res
-                folders_read.add(arg)
             else:
                 first[(kind, arg)] = res
     for (kind, _), hits in first.items():
@@ -429,7 +425,7 @@ def read_live(client: GrafanaClient, build: Build, desired: Desired, *, prune: b
             continue  # --quick: trust the hash tag shown by search
         to_get.append(uid)
     known = {h.get("folderUid") for h in [*live.owned_hits.values(), *live.other_hits.values()]}
-    _read_all(client, build, live, to_get, known | folders_read, concurrency)
+    _read_all(client, build, live, to_get, known, concurrency)
     return live
 
 
