@@ -21,6 +21,7 @@ from dashgen.catalog import load_catalog
 from dashgen.diff import Diff, diff_outputs, format_diff
 
 from conftest import DEFAULT_CATALOG, run_dashgen
+from push_fixtures import rule as push_rule  # the Grafana A/B/C rule shape
 
 TTS_THRESHOLD_LINE = "{quantile: 0.95, value: 350, severity: page, for: 5m}"
 
@@ -331,23 +332,11 @@ def grafana_group(threshold=350, for_="5m", severity="page", expr=None, extra_ru
     """A Grafana provisioning rule-group body as alerts/grafana/<folder>/<group>.json holds it."""
     expr = expr or ('histogram_quantile(0.95, sum by (le) (rate(audio_first_byte_milliseconds_bucket'
                     '{stage="tts"}[5m])))')
-    rule = {
-        "uid": "tts-first-byte-p95", "title": "TTS first byte p95 above limit", "condition": "C", "for": for_,
-        "folderUID": "voice-agent", "ruleGroup": "test-latency", "orgID": 1,
-        "noDataState": "NoData", "execErrState": "Error", "isPaused": False,
-        "labels": {"severity": severity, "team": "voice"},
-        "annotations": {"summary": "TTS first byte p95 is high", "__dashboardUid__": "voice-tts",
-                        "__panelId__": "940153613"},
-        "data": [
-            {"refId": "A", "relativeTimeRange": {"from": 600, "to": 0}, "datasourceUid": "prometheus",
-             "model": {"refId": "A", "expr": expr}},
-            {"refId": "B", "datasourceUid": "__expr__",
-             "model": {"refId": "B", "type": "reduce", "expression": "A", "reducer": "last"}},
-            {"refId": "C", "datasourceUid": "__expr__",
-             "model": {"refId": "C", "type": "threshold", "expression": "B",
-                       "conditions": [{"evaluator": {"type": "gt", "params": [threshold]}}]}},
-        ],
-    }
+    rule = push_rule("tts-first-byte-p95", "TTS first byte p95 above limit", "prometheus", expr, threshold)
+    rule.update({"for": for_, "folderUID": "voice-agent", "ruleGroup": "test-latency", "orgID": 1,
+                 "labels": {"severity": severity, "team": "voice"},
+                 "annotations": {"summary": "TTS first byte p95 is high", "__dashboardUid__": "voice-tts",
+                                 "__panelId__": "940153613"}})
     rules = [rule]
     if extra_rule:
         rules.append(dict(copy.deepcopy(rule), uid="asr-first-byte-p95", title="ASR first byte p95 above limit",
