@@ -31,7 +31,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT = REPO / "dashgen" / "catalogs" / "default.yaml"
+DEFAULT = REPO / "dashgen" / "catalog" / "presets" / "default.yaml"
 TARGET_RATIO = 1.5
 # The console script is `from dashgen.cli import main; main()`; running it through the same
 # interpreter avoids measuring a PATH lookup or a pyenv shim.

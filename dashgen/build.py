@@ -15,12 +15,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .alert_rules import alert_artifacts
-from .catalog import Catalog
-from .definitions import build_dashboards
+from .alerts.rules import alert_artifacts
+from .catalog.model import Catalog
+from .dashboards import build_dashboards
 from .errors import InputError
-from .grafanalib_ext import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
-from .render import canonical_json, canonical_yaml
+from .dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
+from .artifacts import canonical_json, canonical_yaml
 
 OUTPUT_DIRS = ("dashboards", "alerts")
 MANIFEST = "dashboards/manifest.yaml"
@@ -66,7 +66,7 @@ def _render_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
 
 def manifest(catalog: Catalog, dashboards) -> dict:
     """What push needs besides the files: folders, datasources to resolve, the owner tag."""
-    from .definitions.common import OWNER_TAG
+    from .dashboards.kit import OWNER_TAG
 
     return {
         "catalog": catalog.name,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CATALOG = REPO / "dashgen" / "catalogs" / "default.yaml"
+DEFAULT_CATALOG = REPO / "dashgen" / "catalog" / "presets" / "default.yaml"
 
 
 @pytest.fixture(scope="session", autouse=True)

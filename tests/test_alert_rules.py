@@ -10,11 +10,11 @@ import jsonschema
 import pytest
 import yaml
 
-from dashgen import promql
-from dashgen.alert_rules import GROUPS, alert_artifacts, lint_alert_artifacts, rules
+from dashgen.queries import promql
+from dashgen.alerts.rules import GROUPS, alert_artifacts, lint_alert_artifacts, rules
 from dashgen.build import render_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
-from dashgen.catalog_alerting import prometheus_name
+from dashgen.catalog.alerting import prometheus_name
 from dashgen.errors import CatalogError
 
 SCHEMA_VERSIONS = ("grafana-12", "grafana-11.6")
@@ -235,7 +235,7 @@ def test_every_dashboard_panel_pair_resolves(built, built_tempo):
 
 def test_panel_shows_the_same_measurement(built):
     """Where a panel with the exact tag exists, the rule points at it."""
-    from dashgen.definitions.common import find_panel
+    from dashgen.dashboards.kit import find_panel
 
     rs = rules(load_catalog(), built.dashboards)
     checked = 0
@@ -261,7 +261,7 @@ def test_uids_are_stable_valid_and_unique(built, built_tempo):
 
 
 def test_long_uids_are_shortened_stably():
-    from dashgen.alert_rules import rule_uid
+    from dashgen.alerts.rules import rule_uid
 
     c = load_catalog()
     u1 = rule_uid(c, "a_very_long_stage_name_here", "and_a_long_measurement", "p99.9")

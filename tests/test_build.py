@@ -17,15 +17,15 @@ from conftest import REPO, run_dashgen
 from dashgen import build as build_mod
 from dashgen.build import check_output, render_artifacts, write_output
 from dashgen.catalog import load_catalog, parse_catalog
-from dashgen.definitions.common import Ctx
-from dashgen.grafanalib_ext import Row, TextPanel
-from dashgen.render import LEGACY_PANEL_KEYS, canonical_yaml
+from dashgen.dashboards.kit import Ctx
+from dashgen.dashboards.model import Row, TextPanel
+from dashgen.artifacts import LEGACY_PANEL_KEYS, canonical_yaml
 from traceql_grammar import assert_traceql_parses
 
-PRESET_FILES = sorted((REPO / "dashgen" / "catalogs").glob("*.yaml"))
+PRESET_FILES = sorted((REPO / "dashgen" / "catalog" / "presets").glob("*.yaml"))
 PRESETS = [p.stem for p in PRESET_FILES]
 UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
-BASE = (REPO / "dashgen" / "catalogs" / "default.yaml").read_text(encoding="utf-8")
+BASE = (REPO / "dashgen" / "catalog" / "presets" / "default.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,7 @@ def test_dashboard_and_rule_uids_are_short_and_safe(builds, preset):
 
 
 def load_catalog_text(preset: str) -> str:
-    return (REPO / "dashgen" / "catalogs" / f"{preset}.yaml").read_text(encoding="utf-8")
+    return (REPO / "dashgen" / "catalog" / "presets" / f"{preset}.yaml").read_text(encoding="utf-8")
 
 
 # 5. Panel ids from stable keys --------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from dashgen.build import render_artifacts
 from dashgen.catalog import PRESETS, load_catalog
-from dashgen.lint import MAX_METRICS_QUERIES, is_metrics_query, lint_artifacts
+from dashgen.lint.dashboards import MAX_METRICS_QUERIES, is_metrics_query, lint_artifacts
 from traceql_grammar import assert_traceql_parses
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from dashgen.build import render_artifacts, write_output
 from dashgen.catalog import load_catalog
-from dashgen.diff import Diff, diff_outputs, format_diff
+from dashgen.review.diff import Diff, diff_outputs, format_diff
 
 from conftest import DEFAULT_CATALOG, run_dashgen
 from push_fixtures import rule as push_rule  # the Grafana A/B/C rule shape

@@ -1,4 +1,4 @@
-"""dashgen.instrument against the OpenTelemetry SDK's in-memory exporter and metric reader."""
+"""dashgen.telemetry.instrument against the OpenTelemetry SDK's in-memory exporter and metric reader."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
-from dashgen.instrument import (
+from dashgen.telemetry.instrument import (
     Instrumentation, VirtualClock, histogram_name, prometheus_histogram, revision_percent,
 )
 
@@ -221,7 +221,7 @@ def test_switching_the_convention_switches_what_is_emitted():
 
 
 def test_real_monotonic_clock_gives_integer_milliseconds():
-    from dashgen.instrument import SystemClock
+    from dashgen.telemetry.instrument import SystemClock
     rig = Rig(clock=SystemClock())
     with rig.inst.stage_span("llm", "s", "t1") as fb:
         time.sleep(0.03)

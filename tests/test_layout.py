@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from conftest import REPO
 from dashgen.build import render_artifacts
 from dashgen.catalog import load_catalog
-from dashgen.grafanalib_ext import Row, TextPanel
-from dashgen.layout import GRID_COLUMNS, assign_ids, flow, overlaps
+from dashgen.dashboards.model import Row, TextPanel
+from dashgen.dashboards.layout import GRID_COLUMNS, assign_ids, flow, overlaps
 
-PRESET_FILES = sorted((REPO / "dashgen" / "catalogs").glob("*.yaml"))
+PRESET_FILES = sorted((REPO / "dashgen" / "catalog" / "presets").glob("*.yaml"))
 
 
 def cells(panels: list[dict]) -> dict[tuple[int, int], object]:

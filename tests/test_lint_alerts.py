@@ -8,7 +8,7 @@ import pytest
 
 from dashgen.build import render_artifacts
 from dashgen.catalog import load_catalog
-from dashgen.lint import lint_artifacts
+from dashgen.lint.dashboards import lint_artifacts
 
 
 @pytest.mark.parametrize("version", ["grafana-12", "grafana-11.6"])

@@ -13,7 +13,7 @@ import pytest
 
 from dashgen.build import render_artifacts
 from dashgen.catalog import load_catalog
-from dashgen.preview import (
+from dashgen.review.preview import (
     BOTTOM_PX, HEADER_PX, ROW_PX, WIDTH_PX, Hints, _table_columns, layout_model, render_previews, step_color,
     synthetic_series, color_of,
 )

@@ -1,7 +1,7 @@
 """The Prometheus rule files, proven with the real promtool.
 
 ``promtool check rules`` on every generated rule file, and ``promtool test rules`` on the unit
-tests ``dashgen.alert_tests`` generates from the catalog: every paging alert fires when the
+tests ``dashgen.alerts.promtool`` generates from the catalog: every paging alert fires when the
 series sits above its threshold for longer than ``for`` and stays silent below it; a fast SLO
 burn pages within its window, a slow one only opens a ticket. A wrong expectation must make
 promtool fail, or the passing runs would prove nothing.
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashgen.alert_rules import rules
-from dashgen.alert_tests import count_assertions, promtool_tests
+from dashgen.alerts.rules import rules
+from dashgen.alerts.promtool import count_assertions, promtool_tests
 from dashgen.build import render_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
 

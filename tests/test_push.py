@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from grafana_emulator import Fault, GrafanaEmulator, make_token  # noqa: E402
 from push_fixtures import FOLDER, GROUP, group_json, run_cli, write_build  # noqa: E402
 
-from dashgen.grafana_client import GrafanaClient, GrafanaError  # noqa: E402
-from dashgen.plan import dashboard_hash, hash_tag_of  # noqa: E402
+from dashgen.grafana.client import GrafanaClient, GrafanaError  # noqa: E402
+from dashgen.grafana.plan import dashboard_hash, hash_tag_of  # noqa: E402
 
 FAST = ["--retry-base-delay", "0.001"]
 
@@ -498,7 +498,7 @@ def test_dry_run_and_provisioned_dashboard(emu, env, build):
 def test_progress_bar_on_a_terminal_and_lines_otherwise():
     import io
 
-    from dashgen.apply import Progress
+    from dashgen.grafana.apply import Progress
 
     tty = io.StringIO()
     p = Progress(2, tty, tty=True)

@@ -3,7 +3,7 @@
 Acceptance (issue 2): "README: generate the catalog reference table between the
 <!-- catalog-reference:start --> / <!-- catalog-reference:end --> markers from the spec docs
 ... a test asserting the README's table equals the generated one (so a new catalog key
-without docs fails the test)". Regenerate with: python -m dashgen.docs --write
+without docs fails the test)". Regenerate with: python -m dashgen.catalog.docs --write
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import pytest
 
 from conftest import REPO
 from dashgen.catalog import CATALOG_SPEC
-from dashgen.docs import MissingDocs, readme_table, reference_table, replace_table
-from dashgen.yamlspec import Field, Map, Str, iter_fields
+from dashgen.catalog.docs import MissingDocs, readme_table, reference_table, replace_table
+from dashgen.catalog.yamlspec import Field, Map, Str, iter_fields
 
 
 def test_readme_catalog_reference_is_up_to_date():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert readme_table(readme) == reference_table(), "README is stale: run python -m dashgen.docs --write"
+    assert readme_table(readme) == reference_table(), "README is stale: run python -m dashgen.catalog.docs --write"
 
 
 def test_every_catalog_key_has_a_row():

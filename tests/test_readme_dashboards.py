@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dashgen.build import render_artifacts
 from dashgen.catalog import load_catalog
-from dashgen.lint import lint_artifacts
+from dashgen.lint.dashboards import lint_artifacts
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -15,9 +15,9 @@ import pytest
 from conftest import REPO
 from dashgen.build import render_artifacts
 from dashgen.catalog import load_catalog
-from dashgen.schema_check import SchemaSet, validate_dashboard
+from dashgen.lint.schemas import SchemaSet, validate_dashboard
 
-PRESET_FILES = sorted((REPO / "dashgen" / "catalogs").glob("*.yaml"))
+PRESET_FILES = sorted((REPO / "dashgen" / "catalog" / "presets").glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")

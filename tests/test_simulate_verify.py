@@ -20,10 +20,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from dashgen.build import render_artifacts
 from dashgen.catalog import PRESETS, load_catalog
 from dashgen.cli import main
-from dashgen.instrument import Instrumentation
-from dashgen.otlp_json import encode_spans, read_spans
-from dashgen.simulate import INCIDENTS, Simulator
-from dashgen.verify_traces import verify
+from dashgen.telemetry.instrument import Instrumentation
+from dashgen.telemetry.otlp_json import encode_spans, read_spans
+from dashgen.telemetry.simulate import INCIDENTS, Simulator
+from dashgen.telemetry.verify import verify
 
 NOW = 1_760_000_000_000_000_000
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from dashgen.catalog import load_catalog
-from dashgen.traceql import Cond, QueryError, TraceQL, Var, check_query, escape_string, format_quantile
+from dashgen.queries.traceql import Cond, QueryError, TraceQL, Var, check_query, escape_string, format_quantile
 from traceql_grammar import parse_traceql
 
 

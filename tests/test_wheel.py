@@ -25,7 +25,7 @@ def test_wheel_install_builds_the_same_bytes_outside_the_repo(tmp_path):
                     "-w", str(dist)], check=True, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     (wheel,) = dist.glob("dashgen-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "dashgen/catalogs/default.yaml" in names
+    assert "dashgen/catalog/presets/default.yaml" in names
     templates = sorted(REPO.joinpath("templates").rglob("*.j2"))
     assert templates
     for t in templates:

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from dashgen.catalog import PRESETS, preset_path
-from dashgen.yamlspec import _compose
+from dashgen.catalog.yamlspec import _compose
 
 
 def flatten(node, out):

@@ -1,0 +1,1 @@
+"""Alert rules from the catalog: the rule model, rule families, output forms, promtool tests."""

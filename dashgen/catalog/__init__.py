@@ -1,0 +1,15 @@
+"""The stage catalog: YAML in, a validated, frozen :class:`Catalog` out.
+
+``spec`` declares every key (and generates the README's reference), ``model`` holds the
+frozen dataclasses, ``load`` finds and parses a catalog with located errors, ``conventions``
+is the one home of units, names, buckets, uids, durations and number formats, and
+``presets/`` holds the bundled catalogs.
+"""
+
+from __future__ import annotations
+
+from .model import (CATALOG_SPEC, PRESETS, TRACEQL_RESERVED_PREFIXES, Catalog, Datasource, Measurement, Stage,
+                    Threshold, load_catalog, parse_catalog, preset_path, quantile_label, resolve_catalog_source)
+
+__all__ = ["CATALOG_SPEC", "PRESETS", "TRACEQL_RESERVED_PREFIXES", "Catalog", "Datasource", "Measurement", "Stage",
+           "Threshold", "load_catalog", "parse_catalog", "preset_path", "quantile_label", "resolve_catalog_source"]

@@ -1,0 +1,345 @@
+"""A small declarative schema for YAML documents that reports errors at ``file:line:col``.
+
+pyyaml's ``safe_load`` forgets where a value came from and silently keeps the last of two
+duplicate keys. The catalog needs both: every error must name the line, and a duplicate
+key is a mistake. So we ``compose`` the document into nodes (which carry their marks) and
+walk them with the specs below, producing plain Python values.
+
+Each spec has a ``doc`` string; the README's catalog reference lists every field, and a
+test checks that none is missing there.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import yaml
+
+from ..errors import CatalogError
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where a value sits in the source: 1-based line and column."""
+
+    line: int
+    col: int
+
+
+def node_loc(node: yaml.Node) -> Loc:
+    mark = node.start_mark
+    return Loc(mark.line + 1, mark.column + 1)
+
+
+class Context:
+    """Carries the file name for error messages and records every value's location."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.locations: dict[tuple, Loc] = {}
+
+    def error(self, loc: Loc, problem: str, fix: str = "") -> CatalogError:
+        return CatalogError(self.path, loc.line, loc.col, problem, fix)
+
+
+def _dotted(path: tuple) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "the document"
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag.endswith(":null"):
+        return "null"
+    if node.tag.endswith(":bool"):
+        return "a boolean"
+    if node.tag.endswith(":int"):
+        return "an integer"
+    if node.tag.endswith(":float"):
+        return "a number"
+    return "a string"
+
+
+class Spec:
+    doc: str = ""
+    type_name: str = "value"
+
+    def load(self, node: yaml.Node, path: tuple, ctx: Context) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def _record(self, node: yaml.Node, path: tuple, ctx: Context) -> Loc:
+        loc = node_loc(node)
+        ctx.locations[path] = loc
+        return loc
+
+    def _type_error(self, node: yaml.Node, path: tuple, ctx: Context, example: str) -> CatalogError:
+        return ctx.error(
+            node_loc(node),
+            f"{_dotted(path)} must be {self.type_name}, got {_kind(node)}",
+            f"write it like: {example}",
+        )
+
+
+_BAD = object()  # what _scalar returns for a scalar its tag cannot construct
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """Resolve a scalar node to its Python value with the safe constructor (``_BAD`` if it cannot).
+
+    Explicit tags make pyyaml's constructors fail in many ways: ``!!bool maybe`` (KeyError),
+    ``!!int abc`` (ValueError), ``!custom`` (ConstructorError), a 5000-digit int (ValueError).
+    """
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    except (ValueError, TypeError, KeyError, OverflowError, yaml.YAMLError):
+        return _BAD
+
+
+@dataclass
+class Str(Spec):
+    doc: str = ""
+    pattern: str | None = None
+    pattern_hint: str = ""
+    example: str = '"text"'
+    allow_empty: bool = False
+    type_name: str = "a string"
+
+    def load(self, node, path, ctx):
+        loc = self._record(node, path, ctx)
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+            raise self._type_error(node, path, ctx, f"{path[-1]}: {self.example}")
+        value = node.value
+        if not value.strip() and not self.allow_empty:
+            raise ctx.error(loc, f"{_dotted(path)} is empty", f"give it a value, e.g. {self.example}")
+        if self.pattern and value and not re.fullmatch(self.pattern, value):
+            raise ctx.error(loc, f"{_dotted(path)} {value!r} is not valid", self.pattern_hint)
+        return value
+
+
+@dataclass
+class Enum(Spec):
+    values: tuple = ()
+    doc: str = ""
+    type_name: str = "one of the listed words"
+
+    def load(self, node, path, ctx):
+        loc = self._record(node, path, ctx)
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else _BAD
+        # Compare types too: ``true == 1`` and ``1.0 == 1`` must not pass for ``1``.
+        if not any(type(value) is type(v) and value == v for v in self.values):
+            shown = node.value if isinstance(node, yaml.ScalarNode) else _kind(node)
+            close = difflib.get_close_matches(str(shown), [str(v) for v in self.values], n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ctx.error(
+                loc,
+                f"{_dotted(path)} {shown!r} is not one of {', '.join(map(str, self.values))}",
+                f"{hint}use one of: {', '.join(map(str, self.values))}",
+            )
+        return value
+
+
+@dataclass
+class Num(Spec):
+    doc: str = ""
+    integer: bool = False
+    positive: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive: bool = False
+    example: str = "350"
+
+    @property
+    def type_name(self) -> str:
+        return "an integer" if self.integer else "a number"
+
+    def load(self, node, path, ctx):
+        loc = self._record(node, path, ctx)
+        ok_tags = ("tag:yaml.org,2002:int",) if self.integer else ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in ok_tags:
+            raise self._type_error(node, path, ctx, f"{path[-1]}: {self.example}")
+        value = _scalar(node)
+        if value is _BAD or isinstance(value, bool):
+            raise self._type_error(node, path, ctx, f"{path[-1]}: {self.example}")
+        if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+            raise ctx.error(loc, f"{_dotted(path)} must be a finite number", f"write e.g. {self.example}")
+        if abs(value) > MAX_NUMBER:
+            raise ctx.error(loc, f"{_dotted(path)} is too large", f"use a number between -{MAX_NUMBER} and {MAX_NUMBER}")
+        if self.positive and value <= 0:
+            raise ctx.error(loc, f"{_dotted(path)} must be positive, got {node.value}", f"use a value above 0, e.g. {self.example}")
+        if self.minimum is not None and (value <= self.minimum if self.exclusive else value < self.minimum):
+            raise ctx.error(loc, f"{_dotted(path)} {node.value} is out of range", f"use a value {'above' if self.exclusive else 'of at least'} {self.minimum}")
+        if self.maximum is not None and (value >= self.maximum if self.exclusive else value > self.maximum):
+            raise ctx.error(loc, f"{_dotted(path)} {node.value} is out of range", f"use a value {'below' if self.exclusive else 'of at most'} {self.maximum}")
+        return value
+
+
+@dataclass
+class Bool(Spec):
+    doc: str = ""
+    type_name: str = "true or false"
+
+    def load(self, node, path, ctx):
+        self._record(node, path, ctx)
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool" else _BAD
+        if not isinstance(value, bool):
+            raise self._type_error(node, path, ctx, f"{path[-1]}: true")
+        return value
+
+
+@dataclass
+class ListOf(Spec):
+    item: Spec = None  # type: ignore[assignment]
+    doc: str = ""
+    min_items: int = 0
+    unique_by: str | None = None  # key of mapping items that must be unique
+    type_name: str = "a list"
+
+    def load(self, node, path, ctx):
+        loc = self._record(node, path, ctx)
+        if not isinstance(node, yaml.SequenceNode):
+            raise self._type_error(node, path, ctx, f"{path[-1]}: [ ... ]")
+        if len(node.value) < self.min_items:
+            raise ctx.error(loc, f"{_dotted(path)} needs at least {self.min_items} item(s)", "add one")
+        out = [self.item.load(child, path + (i,), ctx) for i, child in enumerate(node.value)]
+        if self.unique_by:
+            seen: dict[Any, int] = {}
+            for i, value in enumerate(out):
+                key = value[self.unique_by]
+                if key in seen:
+                    where = ctx.locations[path + (i, self.unique_by)]
+                    first = ctx.locations[path + (seen[key], self.unique_by)]
+                    raise ctx.error(
+                        where,
+                        f"duplicate {self.unique_by} {key!r} in {_dotted(path)} (first defined on line {first.line})",
+                        f"give each item of {_dotted(path)} a different {self.unique_by}",
+                    )
+                seen[key] = i
+        return out
+
+
+@dataclass
+class Field:
+    spec: Spec
+    required: bool = False
+    default: Any = None
+    doc: str = ""
+
+
+@dataclass
+class Map(Spec):
+    fields: dict[str, Field] = field(default_factory=dict)
+    doc: str = ""
+    type_name: str = "a mapping"
+    check: Callable[[dict, tuple, Context], None] | None = None
+
+    def load(self, node, path, ctx):
+        loc = self._record(node, path, ctx)
+        if not isinstance(node, yaml.MappingNode):
+            raise self._type_error(node, path, ctx, f"{path[-1] if path else 'key'}: {{...}}")
+        out: dict[str, Any] = {}
+        seen: dict[str, Loc] = {}
+        for key_node, value_node in node.value:
+            key_loc = node_loc(key_node)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                raise ctx.error(key_loc, f"keys in {_dotted(path)} must be plain words", "quote nothing, nest nothing in keys")
+            key = key_node.value
+            if key in seen:
+                raise ctx.error(
+                    key_loc,
+                    f"duplicate key {key!r} in {_dotted(path)} (first on line {seen[key].line})",
+                    "keep one of the two",
+                )
+            seen[key] = key_loc
+            if key not in self.fields:
+                close = difflib.get_close_matches(key, list(self.fields), n=1)
+                fix = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(self.fields))}"
+                raise ctx.error(key_loc, f"unknown key {key!r} in {_dotted(path)}", fix)
+            out[key] = self.fields[key].spec.load(value_node, path + (key,), ctx)
+        for name, f in self.fields.items():
+            if name not in out:
+                if f.required:
+                    raise ctx.error(
+                        loc,
+                        f"{_dotted(path)} is missing the required key {name!r}",
+                        f"add {name}: ({f.doc or f.spec.doc or f.spec.type_name})",
+                    )
+                out[name] = f.default
+        if self.check:
+            self.check(out, path, ctx)
+        return out
+
+
+MAX_NUMBER = 2**53  # larger numbers do not survive JSON (doubles) exactly; no catalog needs them
+
+
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of ``text[position]``, counting line breaks as pyyaml does."""
+    head = text[:position].replace("\r\n", "\n")
+    for brk in ("\r", "\x85", "\u2028", "\u2029"):
+        head = head.replace(brk, "\n")
+    return head.count("\n") + 1, len(head) - (head.rfind("\n") + 1) + 1
+
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree of ``text``: libyaml's parser when it is there and the text is plain (fast);
+    pyyaml's own for control characters and for every error, so messages and marks do not depend
+    on the machine (the same nodes and marks either way; a test compares them)."""
+    if _FAST_LOADER is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass  # report it as the pure-Python parser words it
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def load_document(text: str, spec: Spec, path: str) -> tuple[Any, Context]:
+    """Parse ``text`` as one YAML document and load it with ``spec``.
+
+    Raises CatalogError (with file, line and column) for every problem, YAML syntax included.
+    """
+    ctx = Context(path)
+    try:
+        node = _compose(text)
+    except yaml.reader.ReaderError as exc:  # a control character, found before parsing starts
+        line, col = _line_col(text, exc.position)
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise CatalogError(path, line, col, f"invalid YAML: the control character U+{char:04X} is not allowed",
+                           "remove it; a catalog is plain UTF-8 text") from None
+    except RecursionError:
+        raise CatalogError(path, 1, 1, "invalid YAML: the document is nested too deeply",
+                           "a catalog needs only a few levels of nesting") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise CatalogError(path, line, col, f"invalid YAML: {problem}", "fix the YAML syntax at that spot") from None
+    except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
+        raise CatalogError(path, 1, 1, f"invalid YAML: {exc}", "fix the YAML syntax") from None
+    if node is None:
+        raise CatalogError(path, 1, 1, "the catalog is empty", "start from the bundled default: dashgen catalog show default")
+    return spec.load(node, (), ctx), ctx
+
+
+def iter_fields(spec: Spec, prefix: str = ""):
+    """Yield ``(dotted key, Field)`` for every field reachable from ``spec`` (for docs and tests)."""
+    if isinstance(spec, Map):
+        for name, f in spec.fields.items():
+            key = f"{prefix}.{name}" if prefix else name
+            yield key, f
+            yield from iter_fields(f.spec, key)
+    elif isinstance(spec, ListOf):
+        yield from iter_fields(spec.item, prefix + "[]")

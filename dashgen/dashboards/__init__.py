@@ -1,0 +1,23 @@
+"""Dashboard definitions: pure functions from a Catalog to laid-out dashboards.
+
+Output order: the overview, one dashboard per stage (barge-in gets its milestone
+breakdown when the catalog has the milestones), then the session drilldown.
+"""
+
+from __future__ import annotations
+
+from ..catalog.model import Catalog
+from . import barge_in, overview, session, stage
+from .kit import BuiltDashboard, Ctx
+
+
+def build_dashboards(catalog: Catalog, schema_version: int) -> list[BuiltDashboard]:
+    ctx = Ctx(catalog, schema_version)
+    out = [overview.build(ctx)]
+    for s in catalog.stages:
+        if s.id == "barge_in" and barge_in.applies(s):
+            out.append(barge_in.build(ctx, s))
+        else:
+            out.append(stage.build(ctx, s))
+    out.append(session.build(ctx))
+    return out

@@ -1,0 +1,178 @@
+"""What every dashboard definition shares: the catalog, the query builder, variables,
+datasource references, links, uids and threshold steps taken from the catalog."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from ..catalog.model import Catalog, Measurement, Stage
+from .model import (
+    DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget, TextboxVariable,
+    ThresholdStep, datasource_ref, threshold_steps,
+)
+from .layout import lay_out
+from ..queries.traceql import Attr, Cond, TraceQL, Var
+
+OWNER_TAG = "dashgen"
+SEVERITY_COLORS = {"ticket": "orange", "page": "red"}
+UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
+
+
+@dataclass(frozen=True)
+class BuiltDashboard:
+    key: str
+    uid: str
+    title: str
+    folder_uid: str
+    dashboard: ModernDashboard  # laid out: ids and gridPos assigned
+
+
+class Ctx:
+    """Per-catalog helpers for the definitions. Pure: no I/O."""
+
+    def __init__(self, catalog: Catalog, schema_version: int):
+        self.catalog = catalog
+        self.schema_version = schema_version
+        self.q = TraceQL(catalog)
+        self.tempo = datasource_ref("tempo", "${" + catalog.tempo.variable + "}")
+        self.prometheus = datasource_ref("prometheus", "${" + catalog.prometheus.variable + "}")
+
+    # identity ---------------------------------------------------------------------------------
+    def uid(self, key: str) -> str:
+        """``<uid_prefix>-<key>``; past Grafana's 40 characters, shortened with a stable hash."""
+        uid = f"{self.catalog.uid_prefix}-{key}".replace("_", "-")
+        if len(uid) > 40:
+            uid = f"{uid[:31]}-{hashlib.sha256(uid.encode()).hexdigest()[:8]}"
+        if not UID_RE.fullmatch(uid):
+            raise ValueError(f"dashboard uid {uid!r} is not valid (at most 40 of [a-zA-Z0-9_-])")
+        return uid
+
+    @property
+    def group_tag(self) -> str:
+        """The tag all dashboards of this catalog share; dashboard links use it."""
+        return f"{OWNER_TAG}-{self.catalog.name}"
+
+    @property
+    def tags(self) -> list[str]:
+        return sorted({OWNER_TAG, self.group_tag, *self.catalog.tags})
+
+    # variables and filters ---------------------------------------------------------------------
+    def variables(self, *extra) -> list:
+        c = self.catalog
+        out = [
+            DatasourceVariable(c.tempo.variable, "tempo", "Tempo", c.tempo.name, c.tempo.uid),
+            DatasourceVariable(c.prometheus.variable, "prometheus", "Prometheus", c.prometheus.name, c.prometheus.uid),
+        ]
+        if c.service_attribute:
+            out.append(TextboxVariable("service", "Service (regex)", ".*",
+                                       f"Regular expression on {c.service_attribute}; .* keeps every service."))
+        out.extend(extra)
+        return out
+
+    def service_conds(self) -> list[Cond]:
+        svc = self.catalog.service_attribute
+        if not svc:
+            return []
+        return [Cond(self.q.scoped(svc), "=~", Var("service"))]
+
+    def stage_attr(self) -> Attr | None:
+        sa = self.catalog.stage_attribute
+        return self.q.span(sa) if sa else None
+
+    def stage_conds(self, stage: Stage) -> list[Cond]:
+        """Select the spans of one stage: by stage attribute when there is one, else by span name."""
+        sa = self.stage_attr()
+        if sa is not None:
+            return [Cond(sa, "=", stage.id)]
+        return [Cond(self.q.intrinsic("name"), "=", stage.span)]
+
+    def all_stages_conds(self) -> list[Cond]:
+        sa = self.stage_attr()
+        if sa is not None:
+            return [Cond(sa, "!=", "")]
+        names = "|".join(re.escape(s.span) for s in self.catalog.stages)
+        return [Cond(self.q.intrinsic("name"), "=~", names)]
+
+    def by_stage(self) -> Attr:
+        return self.stage_attr() or self.q.intrinsic("name")
+
+    def select(self, *names: str | None) -> tuple[Attr, ...]:
+        """Span attributes for a ``select()``: in order, without repeats, skipping ``None``."""
+        return tuple(self.q.span(n) for n in dict.fromkeys(n for n in names if n))
+
+    def measured(self, m: Measurement) -> list[Cond]:
+        """Keep only real measurements: drop the 'produced nothing' value (and below)."""
+        attr = self.q.span(m.attribute)
+        if m.nothing_value is not None:
+            return [Cond(attr, ">=", 0)]
+        return []
+
+    # targets, thresholds, links ----------------------------------------------------------------
+    def tempo_metrics(self, query: str, ref: str = "A", instant: bool = False) -> TempoTarget:
+        return TempoTarget(query=query, datasource=self.tempo, refId=ref,
+                           metricsQueryType="instant" if instant else "range")
+
+    def tempo_search(self, query: str, ref: str = "A", limit: int = 20, spss: int = 3) -> TempoTarget:
+        return TempoTarget(query=query, datasource=self.tempo, refId=ref, kind="search", limit=limit, spss=spss)
+
+    def prom(self, expr: str, ref: str = "A", legend: str | None = None) -> PrometheusTarget:
+        return PrometheusTarget(expr=expr, datasource=self.prometheus, refId=ref, legendFormat=legend)
+
+    @staticmethod
+    def steps(*measurements: Measurement) -> list[ThresholdStep]:
+        """Green base step, then one step per catalog threshold (orange ticket, red page)."""
+        limits = {}
+        for m in measurements:
+            for t in m.thresholds:
+                limits[t.value] = SEVERITY_COLORS[t.severity]
+        return threshold_steps(sorted(limits.items()))
+
+    def links(self) -> list[DashLink]:
+        return [DashLink(title="Voice agent dashboards", tags=[self.group_tag], asDropdown=True,
+                         tooltip="The other dashboards generated from this catalog")]
+
+    def dashboard(self, key: str, title: str, description: str, panels: list, variables: list | None = None) -> BuiltDashboard:
+        uid = self.uid(key)
+        dash = ModernDashboard(
+            title=title, uid=uid, description=description, tags=self.tags, panels=panels,
+            variables=variables if variables is not None else self.variables(),
+            links=self.links(), schemaVersion=self.schema_version,
+        )
+        return BuiltDashboard(key=key, uid=uid, title=title, folder_uid=self.catalog.folder_uid, dashboard=lay_out(dash))
+
+
+def find_panel(dashboards: list[BuiltDashboard], tag: str) -> tuple[str, int] | None:
+    """``(dashboard uid, panel id)`` of the most specific panel that shows ``tag``.
+
+    Tags name what a panel shows: ``"<stage>.<measurement>:p95"`` (a quantile),
+    ``"<stage>.<measurement>:heatmap"``, ``"<stage>.<measurement>:bad_rate"``,
+    ``"<stage>:errors"``, ``"<stage>:nothing"``, ``"<stage>:rate"``. Among panels showing
+    the tag, the one showing the fewest other things wins (a stage dashboard's own panel
+    over the overview's all-stages panel); on a tie, a stage dashboard's panel over the overview's.
+    """
+    best = _panel_index(dashboards).get(tag)
+    return (best[1], best[2]) if best else None
+
+
+_PANEL_INDEXES: list[tuple[tuple, tuple[int, ...], dict]] = []
+
+
+def _panel_index(dashboards: list[BuiltDashboard]) -> dict[str, tuple[tuple[int, bool], str, int]]:
+    """tag -> best (rank, uid, panel id), built once per dashboard list: alert rules look up a
+    panel per rule, and scanning every panel each time made builds quadratic in the stages.
+    The cache keeps the dashboards alive, so their ids cannot be reused while cached."""
+    key = tuple(map(id, dashboards))
+    for _kept, k, index in _PANEL_INDEXES:
+        if k == key:
+            return index
+    index: dict[str, tuple[tuple[int, bool], str, int]] = {}
+    for d in dashboards:
+        for p in d.dashboard.panels:
+            for tag in getattr(p, "shows", ()):
+                cand = ((len(p.shows), d.key == "overview"), d.uid, p.id)
+                if tag not in index or cand[0] < index[tag][0]:
+                    index[tag] = cand
+    _PANEL_INDEXES[:] = [(tuple(dashboards), key, index)] + _PANEL_INDEXES[:3]
+    return index

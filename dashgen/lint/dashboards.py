@@ -1,0 +1,169 @@
+"""``dashgen lint``: offline checks of built output, with no Grafana and no network.
+
+Works on plain JSON (what is on disk, or a fresh build), so it also catches hand edits:
+uids, panel ids, layout, legacy keys, the TraceQL rules and the per-dashboard TraceQL
+metrics query budget; with a schema folder, Grafana's JSON schemas too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..catalog.model import Catalog
+from ..dashboards.layout import GRID_COLUMNS, overlaps
+from ..artifacts import LEGACY_PANEL_KEYS
+from ..queries.traceql import METRICS_FUNCTIONS, check_query
+
+UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
+MAX_METRICS_QUERIES = 12
+_METRICS_RE = re.compile(r"\|\s*(" + "|".join(sorted(METRICS_FUNCTIONS)) + r")\s*\(")
+
+
+@dataclass
+class DashboardStats:
+    uid: str
+    title: str
+    panels: int
+    traceql_metrics: int
+    traceql_search: int
+    promql: int
+
+
+@dataclass
+class LintReport:
+    problems: list[str] = field(default_factory=list)
+    stats: list[DashboardStats] = field(default_factory=list)
+    extra: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def tempo_queries(dashboard: dict) -> list[tuple[dict, dict]]:
+    """(panel, target) for every Tempo target of a dashboard."""
+    out = []
+    for panel in dashboard.get("panels", []):
+        for target in panel.get("targets", []):
+            if (target.get("datasource") or {}).get("type") == "tempo":
+                out.append((panel, target))
+    return out
+
+
+def is_metrics_query(query: str) -> bool:
+    return bool(_METRICS_RE.search(query))
+
+
+def lint_dashboard(d: dict, catalog: Catalog | None, where: str) -> tuple[list[str], DashboardStats]:
+    problems: list[str] = []
+    uid = d.get("uid", "")
+    if not UID_RE.fullmatch(uid or ""):
+        problems.append(f"{where}: uid {uid!r} is not 1-40 characters of [a-zA-Z0-9_-]")
+    if "id" in d:
+        problems.append(f"{where}: has a dashboard 'id' (leave it out: Grafana matches by uid)")
+    if not str(d.get("title", "")).strip():
+        problems.append(f"{where}: empty title")
+    panels = d.get("panels", [])
+    ids: dict[int, str] = {}
+    for p in panels:
+        title = p.get("title", "")
+        pid = p.get("id")
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+            problems.append(f"{where}: panel {title!r} has no positive integer id")
+        elif pid in ids:
+            problems.append(f"{where}: panels {ids[pid]!r} and {title!r} share id {pid}")
+        else:
+            ids[pid] = title
+        legacy = sorted(LEGACY_PANEL_KEYS & set(p))
+        if legacy:
+            problems.append(f"{where}: panel {title!r} has legacy keys {legacy}")
+        gp = p.get("gridPos")
+        if not gp:
+            problems.append(f"{where}: panel {title!r} has no gridPos")
+        elif gp["x"] < 0 or gp["w"] <= 0 or gp["h"] <= 0 or gp["x"] + gp["w"] > GRID_COLUMNS:
+            problems.append(f"{where}: panel {title!r} lies outside the {GRID_COLUMNS}-column grid: {gp}")
+        if p.get("type") != "row" and not str(p.get("description", "")).strip():
+            problems.append(f"{where}: panel {title!r} has no description")
+    for p in panels:
+        for t in p.get("targets", []):
+            if (t.get("datasource") or {}).get("uid") == "-- Dashboard --" and t.get("panelId") not in ids:
+                problems.append(f"{where}: panel {p.get('title')!r} reuses panel {t.get('panelId')}, which is not on "
+                                f"this dashboard")
+    for a, b in overlaps(panels):
+        problems.append(f"{where}: panels {ids.get(a, a)!r} and {ids.get(b, b)!r} overlap")
+
+    n_metrics = n_search = n_prom = 0
+    known = catalog.span_attributes() if catalog else None
+    svc = catalog.service_attribute if catalog else None
+    for panel, target in tempo_queries(d):
+        query = target.get("query", "")
+        if is_metrics_query(query):
+            n_metrics += 1
+        else:
+            n_search += 1
+        for problem in check_query(query, known, svc):
+            problems.append(f"{where}: panel {panel.get('title')!r}: {problem}: {query}")
+    for panel in panels:
+        n_prom += sum(1 for t in panel.get("targets", []) if (t.get("datasource") or {}).get("type") == "prometheus")
+    if n_metrics > MAX_METRICS_QUERIES:
+        problems.append(f"{where}: {n_metrics} TraceQL metrics queries (at most {MAX_METRICS_QUERIES}: each one "
+                        f"costs the Tempo cluster on every refresh)")
+    stats = DashboardStats(uid, d.get("title", ""), sum(1 for p in panels if p.get("type") != "row"),
+                           n_metrics, n_search, n_prom)
+    return problems, stats
+
+
+def lint_artifacts(artifacts: dict[str, str], catalog: Catalog | None, schemas_dir: Path | None = None,
+                   tolerate_null_threshold: bool | None = None) -> LintReport:
+    """Lint built files given as ``{relative path: content}``."""
+    report = LintReport()
+    uids: dict[str, str] = {}
+    dashboards: dict[str, dict] = {}
+    for rel, content in sorted(artifacts.items()):
+        if not (rel.startswith("dashboards/") and rel.endswith(".json")):
+            continue
+        try:
+            d = json.loads(content)
+        except json.JSONDecodeError as exc:
+            report.problems.append(f"{rel}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
+            continue
+        dashboards[rel] = d
+        uid = d.get("uid", "")
+        if uid in uids:
+            report.problems.append(f"{rel}: uid {uid!r} also used by {uids[uid]}")
+        uids[uid] = rel
+        if Path(rel).stem != uid:
+            report.problems.append(f"{rel}: file name does not match the uid {uid!r}")
+        problems, stats = lint_dashboard(d, catalog, rel)
+        report.problems += problems
+        report.stats.append(stats)
+    from ..alerts.rules import lint_alert_artifacts
+
+    report.problems += lint_alert_artifacts(artifacts, dashboards)
+    if schemas_dir is not None:
+        from .schemas import SchemaSet, validate_dashboard, validate_rule_group
+
+        schemas = SchemaSet(schemas_dir)
+        tolerate = tolerate_null_threshold if tolerate_null_threshold is not None else "11." in Path(schemas_dir).name
+        for rel, d in dashboards.items():
+            for problem in validate_dashboard(d, schemas, tolerate):
+                report.problems.append(f"{rel}: schema: {problem}")
+        for rel, content in sorted(artifacts.items()):
+            if rel.startswith("alerts/grafana/") and rel.endswith(".json"):
+                for problem in validate_rule_group(json.loads(content), schemas, rel):
+                    report.problems.append(f"{rel}: schema: {problem}")
+    return report
+
+
+def read_output(out_dir: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for top in ("dashboards", "alerts"):
+        root = Path(out_dir) / top
+        if root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    out[path.relative_to(out_dir).as_posix()] = path.read_text(encoding="utf-8")
+    return out

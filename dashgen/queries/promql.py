@@ -1,0 +1,161 @@
+"""The one PromQL builder: alert rules never concatenate query strings themselves.
+
+Every piece is rendered from ``templates/promql/*.j2``. Metric and label names are checked
+against Prometheus' name rules; label values are written as escaped PromQL string literals,
+so a value holding ``"`` or ``\\`` cannot break out of its string.
+
+A bad event is counted from histogram buckets: ``_bucket{le="<threshold>"}`` holds the
+measurements at or below the threshold. The ``le`` value is matched by a regular expression
+that accepts every spelling an exporter may write (``350``, ``350.0`` -- Prometheus 3
+normalises to the latter -- or Go's ``1e+06``).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from ..templating import render
+from .traceql import format_number
+
+METRIC_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+DURATION_RE = re.compile(r"[1-9][0-9]*(ms|s|m|h|d|w|y)")
+MATCH_OPS = ("=", "!=", "=~", "!~")
+COMPARE_OPS = (">", ">=", "<", "<=", "==", "!=")
+
+
+class PromQLError(ValueError):
+    """A query the builder refuses to write."""
+
+
+def string(value: str) -> str:
+    """A PromQL double-quoted string literal holding exactly ``value``."""
+    out = value.replace("\\", "\\\\").replace('"', '\\"')
+    out = out.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return f'"{out}"'
+
+
+def number(value: float) -> str:
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise PromQLError("non-finite number in a query")
+    return format_number(value)
+
+
+def _metric(name: str) -> str:
+    if not METRIC_NAME_RE.fullmatch(name):
+        raise PromQLError(f"{name!r} is not a Prometheus metric name")
+    return name
+
+
+def _label(name: str) -> str:
+    if not LABEL_NAME_RE.fullmatch(name) or name.startswith("__"):
+        raise PromQLError(f"{name!r} is not a Prometheus label name")
+    return name
+
+
+def _window(window: str) -> str:
+    if not DURATION_RE.fullmatch(window):
+        raise PromQLError(f"{window!r} is not a PromQL duration")
+    return window
+
+
+def go_float(value: float) -> str:
+    """How Go's ``strconv.FormatFloat(v, 'g', -1, 64)`` writes a float (client_golang's ``le``)."""
+    d = Decimal(repr(float(value))).normalize()
+    if d == 0:
+        return "0"
+    sign, digits, exp = d.as_tuple()
+    digs = "".join(map(str, digits))
+    point = len(digs) + exp  # position of the decimal point
+    x = point - 1
+    if x < -4 or x >= 6:  # shortest formatting decides with precision 6
+        mant = digs[0] + ("." + digs[1:] if len(digs) > 1 else "")
+        return ("-" if sign else "") + f"{mant}e{'+' if x >= 0 else '-'}{abs(x):02d}"
+    return ("-" if sign else "") + format(d, "f")
+
+
+def le_spellings(value: float) -> list[str]:
+    """Every way an exporter may spell the ``le`` label of a bucket boundary."""
+    value = float(value)
+    out = {number(value), go_float(value)}
+    if value.is_integer():
+        out.add(f"{int(value)}.0")
+    return sorted(out)
+
+
+def le_regex(value: float) -> str:
+    return "|".join(re.escape(s) for s in le_spellings(value))
+
+
+def matcher(label: str, op: str, value: str) -> str:
+    if op not in MATCH_OPS:
+        raise PromQLError(f"unknown matcher {op!r}")
+    if op in ("=~", "!~"):
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise PromQLError(f"bad regular expression {value!r}: {exc}") from None
+    return render("promql/matcher.j2", label=_label(label), op=op, value=string(value))
+
+
+def selector(metric: str, *matchers: str) -> str:
+    return render("promql/selector.j2", metric=_metric(metric), matchers=list(matchers))
+
+
+def rate(sel: str, window: str) -> str:
+    return render("promql/rate.j2", selector=sel, window=_window(window))
+
+
+def sum_by(labels: tuple[str, ...] | list[str], expr: str) -> str:
+    return render("promql/sum_by.j2", labels=[_label(x) if x != "le" else x for x in labels], expr=expr)
+
+
+def histogram_quantile(q: float, expr: str) -> str:
+    if not 0 < float(q) < 1:
+        raise PromQLError(f"quantile {q} is not between 0 and 1")
+    return render("promql/histogram_quantile.j2", quantile=number(q), expr=expr)
+
+
+def compare(expr: str, op: str, value: float) -> str:
+    if op not in COMPARE_OPS:
+        raise PromQLError(f"unknown comparison {op!r}")
+    return render("promql/compare.j2", expr=expr, op=op, value=number(value))
+
+
+def logical(op: str, left: str, right: str) -> str:
+    if op not in ("and", "or", "unless"):
+        raise PromQLError(f"unknown set operator {op!r}")
+    return render("promql/logical.j2", op=op, left=left, right=right)
+
+
+# --- composites the alert rules use ---------------------------------------------------------------
+
+def quantile(metric: str, label: str, stage: str, q: float, window: str) -> str:
+    """``histogram_quantile(q, sum by (le, label) (rate(metric_bucket{label="stage"}[w])))``."""
+    buckets = rate(selector(metric + "_bucket", matcher(label, "=", stage)), window)
+    return histogram_quantile(q, sum_by(("le", label), buckets))
+
+
+def counter_ratio(numerator: str, denominator: str, label: str, stage: str, window: str) -> str:
+    """Share of one counter in another, per stage (errors / runs)."""
+    num = sum_by((label,), rate(selector(numerator, matcher(label, "=", stage)), window))
+    den = sum_by((label,), rate(selector(denominator, matcher(label, "=", stage)), window))
+    return render("promql/ratio.j2", numerator=num, denominator=den)
+
+
+def bad_ratio(metric: str, label: str, stage: str, threshold: float, window: str) -> str:
+    """Share of measurements above ``threshold`` (a bucket boundary), per stage."""
+    stage_m = matcher(label, "=", stage)
+    good = sum_by((label,), rate(selector(metric + "_bucket", stage_m, matcher("le", "=~", le_regex(threshold))), window))
+    total = sum_by((label,), rate(selector(metric + "_count", stage_m), window))
+    return render("promql/bad_ratio.j2", good=good, total=total)
+
+
+def burn_rate(metric: str, label: str, stage: str, threshold: float, window: str, objective: float) -> str:
+    """Error-budget burn rate over ``window``: 1 means the budget lasts exactly the SLO window."""
+    if not 0 < objective < 1:
+        raise PromQLError(f"objective {objective} is not between 0 and 1")
+    return render("promql/burn_rate.j2", bad_ratio=bad_ratio(metric, label, stage, threshold, window),
+                  budget=number(round(1 - objective, 12)))

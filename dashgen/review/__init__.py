@@ -1,0 +1,1 @@
+"""Review of a change: the semantic diff, offline previews, builds of git refs."""

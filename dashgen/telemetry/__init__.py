@@ -1,0 +1,1 @@
+"""The telemetry side: instrumentation, the session simulator, trace verification, OTLP JSON."""

@@ -1,0 +1,227 @@
+"""``dashgen verify-traces``: check exported spans against the catalog the dashboards are built from.
+
+Rules (each reported with a count and one example span id):
+
+- ``stage-spans``: the file has stage spans at all (a wrong catalog finds none);
+- ``stage-attribute``: with a stage attribute in the convention, every stage span carries it, with a stage id;
+- ``session-id`` / ``turn-id``: every stage span carries them (or, with ``session_on_stage_spans: false``,
+  the span or one of its ancestors does);
+- ``under-turn``: every stage span has the turn span among its ancestors (the stage that *is* the turn span
+  is exempt);
+- ``required``: a measurement with a ``nothing_value`` (first byte) is on every span of its stage; any other
+  measurement must be on the stage's spans that produced something, and is a violation when none of them
+  carries it (the application never emits it). Spans that lack it while others have it are counted as a note;
+- ``integer``: integer measurements are integers (``intValue``): a float (``doubleValue``) or string is dropped
+  by Tempo's quantiles;
+- ``range``: integer measurements are at least 2 (0 and 1 are dropped by Tempo's quantiles) or the nothing
+  value; no measurement is negative except the nothing value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..catalog.model import Catalog, Stage
+from .otlp_json import SpanRecord, Value
+
+RULES = (
+    ("stage-spans", "stage spans found"),
+    ("stage-attribute", "stage attribute on every stage span"),
+    ("session-id", "session id on every stage span"),
+    ("turn-id", "turn id on every stage span"),
+    ("under-turn", "every stage span under a turn span"),
+    ("required", "required attributes per stage"),
+    ("integer", "integer types where Tempo's quantiles need them"),
+    ("range", "values of at least 2, or the nothing value"),
+)
+
+
+@dataclass
+class Finding:
+    message: str
+    count: int = 0
+    example: str = ""
+
+
+@dataclass
+class Report:
+    spans: int = 0
+    turn_spans: int = 0
+    stage_spans: dict[str, int] = field(default_factory=dict)
+    checked: dict[str, int] = field(default_factory=dict)  # rule -> spans checked
+    violations: dict[str, dict[str, Finding]] = field(default_factory=dict)  # rule -> message -> finding
+    notes: dict[str, Finding] = field(default_factory=dict)
+
+    def add(self, rule: str, message: str, span_id: str) -> None:
+        f = self.violations.setdefault(rule, {}).setdefault(message, Finding(message))
+        f.count += 1
+        f.example = f.example or span_id
+
+    def note(self, message: str, span_id: str) -> None:
+        f = self.notes.setdefault(message, Finding(message))
+        f.count += 1
+        f.example = f.example or span_id
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def count(self, rule: str) -> int:
+        return sum(f.count for f in self.violations.get(rule, {}).values())
+
+    def lines(self) -> list[str]:
+        out = [f"{self.spans} spans: {self.turn_spans} turn spans, "
+               + (", ".join(f"{n} {s}" for s, n in self.stage_spans.items()) or "no stage spans")]
+        for rule, title in RULES:
+            n = self.count(rule)
+            if not n:
+                out.append(f"ok    {rule}: {title} ({self.checked.get(rule, 0)} checked)")
+                continue
+            out.append(f"FAIL  {rule}: {title}: {n} violation(s)")
+            for f in self.violations[rule].values():
+                out.append(f"        {f.count} x {f.message} (e.g. span {f.example})")
+        for f in self.notes.values():
+            out.append(f"note  {f.count} x {f.message} (e.g. span {f.example})")
+        return out
+
+
+def _type_name(v: Value) -> str:
+    return {"double": "a float (doubleValue)", "string": "a string", "bool": "a boolean"}.get(v.kind, v.kind)
+
+
+def _shown(v: Value) -> str:
+    return repr(v.value) if v.kind == "string" else f"{v.value}"
+
+
+def _stage_of(span: SpanRecord, catalog: Catalog, by_span: dict[str, list[Stage]]) -> tuple[Stage | None, str | None]:
+    """The stage a span belongs to, and a problem with its stage attribute (if any)."""
+    sa = catalog.stage_attribute
+    candidates = by_span.get(span.name, [])
+    if sa:
+        v = span.attributes.get(sa)
+        if v is not None and v.kind == "string":
+            try:
+                return catalog.stage(v.value), None
+            except KeyError:
+                if candidates:
+                    return (candidates[0] if len(candidates) == 1 else None,
+                            f"{span.name}: {sa} = {v.value!r} is not a stage of the catalog")
+                return None, None  # some other span that happens to carry the attribute
+        if candidates:
+            what = f"{sa} missing" if v is None else f"{sa} is {_type_name(v)}, not a string"
+            return (candidates[0] if len(candidates) == 1 else None), f"{span.name}: {what}"
+        return None, None
+    if len(candidates) == 1:
+        return candidates[0], None
+    return None, None
+
+
+def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
+    rep = Report(spans=len(spans))
+    for rule, _ in RULES:
+        rep.checked[rule] = 0
+    by_id = {s.span_id: s for s in spans}
+    by_span: dict[str, list[Stage]] = {}
+    for st in catalog.stages:
+        by_span.setdefault(st.span, []).append(st)
+
+    def ancestors(s: SpanRecord):
+        seen = set()
+        cur = by_id.get(s.parent_span_id)
+        while cur is not None and cur.span_id not in seen:
+            seen.add(cur.span_id)
+            yield cur
+            cur = by_id.get(cur.parent_span_id)
+
+    def has_id(s: SpanRecord, attr: str, inherit: bool) -> bool:
+        for x in ([s, *ancestors(s)] if inherit else [s]):
+            v = x.attributes.get(attr)
+            if v is not None and v.kind in ("string", "int") and str(v.value) != "":
+                return True
+        return False
+
+    rep.turn_spans = sum(1 for s in spans if s.name == catalog.turn_span)
+    present: dict[tuple[str, str], int] = {}  # (stage, measurement) -> producing spans carrying it
+    missing: dict[tuple[str, str], list[str]] = {}
+    producing: dict[str, int] = {}
+    inherit = not catalog.session_on_stage_spans
+    for s in spans:
+        st, problem = _stage_of(s, catalog, by_span)
+        if problem:
+            rep.checked["stage-attribute"] += 1
+            rep.add("stage-attribute", problem, s.span_id)
+        if st is None:
+            continue
+        if not problem:
+            rep.checked["stage-attribute"] += 1
+        rep.stage_spans[st.id] = rep.stage_spans.get(st.id, 0) + 1
+        where = f"{st.id} ({s.name})"
+        for rule, attr in (("session-id", catalog.session_attribute), ("turn-id", catalog.turn_attribute)):
+            rep.checked[rule] += 1
+            if not has_id(s, attr, inherit):
+                rep.add(rule, f"{where}: {'missing session id' if rule == 'session-id' else 'missing turn id'} "
+                              f"({attr}{' on the span or an ancestor' if inherit else ''})", s.span_id)
+        if st.span != catalog.turn_span:
+            rep.checked["under-turn"] += 1
+            if not any(a.name == catalog.turn_span for a in ancestors(s)):
+                parent = by_id.get(s.parent_span_id)
+                why = ("no parent" if not s.parent_span_id else
+                       f"parent {s.parent_span_id} not in the file" if parent is None else f"parent is {parent.name!r}")
+                rep.add("under-turn", f"{where}: not under a {catalog.turn_span!r} span ({why})", s.span_id)
+
+        failed = s.status_code == 2 or (catalog.error_attribute is not None and
+                                       (s.attributes.get(catalog.error_attribute) or Value("empty", None)).value is True)
+        fb = st.measurement("first_byte")
+        fbv = s.attributes.get(fb.attribute) if fb is not None else None
+        nothing = (fb is not None and fb.nothing_value is not None and fbv is not None and fbv.kind == "int"
+                   and fbv.value == fb.nothing_value)
+        produced = not failed and not nothing
+        if produced:
+            producing[st.id] = producing.get(st.id, 0) + 1
+        for m in st.measurements:
+            v = s.attributes.get(m.attribute)
+            rep.checked["required"] += 1
+            if v is None:
+                if m.nothing_value is not None:
+                    rep.add("required", f"{where}: {m.attribute} missing (it is {m.nothing_value} when the stage "
+                                        f"produced nothing, never absent)", s.span_id)
+                elif produced:
+                    missing.setdefault((st.id, m.attribute), []).append(s.span_id)
+                continue
+            if produced:
+                present[(st.id, m.attribute)] = present.get((st.id, m.attribute), 0) + 1
+            if m.integer:
+                rep.checked["integer"] += 1
+                if v.kind != "int":
+                    rep.add("integer", f"{where}: {m.attribute} is {_type_name(v)} ({_shown(v)}), the catalog says "
+                                       f"integer: Tempo's quantiles drop it", s.span_id)
+                    continue
+            if v.kind not in ("int", "double"):
+                rep.add("integer", f"{where}: {m.attribute} is {_type_name(v)} ({_shown(v)}), not a number",
+                        s.span_id)
+                continue
+            rep.checked["range"] += 1
+            val = v.value
+            if m.nothing_value is not None and val == m.nothing_value:
+                continue
+            if val < 0:
+                allowed = f"only {m.nothing_value} (nothing) may be negative" if m.nothing_value is not None \
+                    else "it has no nothing value"
+                rep.add("range", f"{where}: {m.attribute} has a negative value ({allowed})", s.span_id)
+            elif m.integer and val < 2:
+                rep.add("range", f"{where}: {m.attribute} is {val}: Tempo's quantiles drop values below 2 "
+                                 f"(emit 2, or declare a finer unit)", s.span_id)
+    for (sid, attr), ids in missing.items():
+        if present.get((sid, attr)):
+            for i in ids:
+                rep.note(f"{sid}: {attr} missing on a span where other {sid} spans have it", i)
+        else:
+            for i in ids:
+                rep.add("required", f"{sid}: {attr} never emitted ({producing.get(sid, 0)} spans that produced "
+                                    f"something lack it)", i)
+    rep.checked["stage-spans"] = len(spans)
+    if not rep.stage_spans:
+        names = ", ".join(sorted({s.span for s in catalog.stages}))
+        rep.add("stage-spans", f"no span of the catalog's stages ({names}) in the file: is it the right catalog?",
+                spans[0].span_id if spans else "-")
+    return rep
