@@ -1,6 +1,8 @@
-"""``dashgen build``: render every definition to files, atomically; ``--check`` for CI.
+"""``dashgen build``: the pipeline from a catalog to files, atomically; ``--check`` for CI.
 
-``render_artifacts`` is pure: catalog in, ``{relative path: file content}`` out.
+``build_artifacts`` is pure and runs one way: catalog -> dashboards -> panel index (what each
+panel shows, built once) -> alert rules (linking to those panels) -> ``{relative path: file
+content}``. No stage reaches back into an earlier one.
 ``write_output`` is the only writer: it renders into a temporary directory beside the
 output and swaps ``dashboards/`` and ``alerts/`` in, so an error never leaves a
 half-written output and the previous one stays as it was.
@@ -15,9 +17,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .alerts.rules import alert_artifacts
+from .alerts.generate import alert_artifacts, rule_set
+from .alerts.model import RuleSet
 from .catalog.model import Catalog
 from .dashboards import build_dashboards
+from .dashboards.kit import OWNER_TAG, panel_index
 from .errors import InputError
 from .dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
 from .artifacts import canonical_json, canonical_yaml
@@ -29,10 +33,11 @@ MANIFEST = "dashboards/manifest.yaml"
 @dataclass(frozen=True)
 class BuildResult:
     artifacts: dict[str, str]  # posix relative path -> content
-    dashboards: list  # BuiltDashboard, for callers that want the models (lint, alerts)
+    dashboards: list  # BuiltDashboard, for callers that want the models
+    rules: RuleSet  # the alert rule model (promtool tests are generated from it)
 
 
-def render_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSION) -> BuildResult:
+def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSION) -> BuildResult:
     """Every output file of ``catalog``; pure.
 
     The cyclic garbage collector is paused meanwhile: a build makes many short-lived, acyclic
@@ -42,13 +47,13 @@ def render_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERS
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _render_artifacts(catalog, schema_version)
+        return _build_artifacts(catalog, schema_version)
     finally:
         if enabled:
             gc.enable()
 
 
-def _render_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
+def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
     if schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         raise InputError(f"--schema-version {schema_version} is not supported (use one of "
                          f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})")
@@ -60,14 +65,13 @@ def _render_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
             raise InputError(f"two dashboards would be written to {path}")
         artifacts[path] = canonical_json(d.dashboard)
     artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards))
-    artifacts.update(alert_artifacts(catalog, dashboards))
-    return BuildResult(dict(sorted(artifacts.items())), dashboards)
+    rules = rule_set(catalog, panel_index(dashboards))
+    artifacts.update(alert_artifacts(rules))
+    return BuildResult(dict(sorted(artifacts.items())), dashboards, rules)
 
 
 def manifest(catalog: Catalog, dashboards) -> dict:
     """What push needs besides the files: folders, datasources to resolve, the owner tag."""
-    from .dashboards.kit import OWNER_TAG
-
     return {
         "catalog": catalog.name,
         "owner_tag": OWNER_TAG,

@@ -11,8 +11,11 @@ import pytest
 import yaml
 
 from dashgen.queries import promql
-from dashgen.alerts.rules import GROUPS, alert_artifacts, lint_alert_artifacts, rules
-from dashgen.build import render_artifacts
+from dashgen.alerts.generate import alert_artifacts, rule_set
+from dashgen.alerts.model import GROUPS, HistogramQuantile, rule_uid
+from dashgen.alerts.prometheus import expression
+from dashgen.lint.alerts import lint_alert_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
 from dashgen.catalog.alerting import prometheus_name
 from dashgen.errors import CatalogError
@@ -40,12 +43,12 @@ def tempo_catalog():
 
 @pytest.fixture(scope="module")
 def built():
-    return render_artifacts(load_catalog())
+    return build_artifacts(load_catalog())
 
 
 @pytest.fixture(scope="module")
 def built_tempo():
-    return render_artifacts(tempo_catalog())
+    return build_artifacts(tempo_catalog())
 
 
 def validator(folder, doc: str, definition: str):
@@ -235,20 +238,24 @@ def test_every_dashboard_panel_pair_resolves(built, built_tempo):
 
 def test_panel_shows_the_same_measurement(built):
     """Where a panel with the exact tag exists, the rule points at it."""
-    from dashgen.dashboards.kit import find_panel
+    from dashgen.dashboards.kit import panel_index
 
-    rs = rules(load_catalog(), built.dashboards)
+    c = load_catalog()
+    panels = panel_index(built.dashboards)
+    by_uid = {r.uid: r for r in built.rules.rules}
     checked = 0
-    for r in rs.rules:
-        if r.kind == "quantile":
-            tag = f"{r.stage}.{r.test['measurement']}:p95"
-            found = find_panel(built.dashboards, tag)
-            assert found and r.panel == found, (r.uid, tag)
-            checked += 1
-        if r.kind == "ratio":
-            tag = f"{r.stage}:{'nothing' if 'nothing' in r.uid else 'errors'}"
-            assert r.panel == find_panel(built.dashboards, tag), (r.uid, tag)
-            checked += 1
+    for s in c.stages:
+        for m in s.measurements:
+            for t in m.thresholds:
+                r = by_uid[rule_uid(c, s.id, m.id, t.quantile_label)]
+                tag = f"{s.id}.{m.id}:{t.quantile_label}"
+                assert tag in panels and r.panel == panels[tag], (r.uid, tag)
+                checked += 1
+        for word, tag in (("error", f"{s.id}:errors"), ("nothing", f"{s.id}:nothing")):
+            r = by_uid.get(rule_uid(c, s.id, word, "rate"))
+            if r is not None:
+                assert r.panel == panels.get(tag), (r.uid, tag)
+                checked += 1
     assert checked == 14
 
 
@@ -261,8 +268,6 @@ def test_uids_are_stable_valid_and_unique(built, built_tempo):
 
 
 def test_long_uids_are_shortened_stably():
-    from dashgen.alerts.rules import rule_uid
-
     c = load_catalog()
     u1 = rule_uid(c, "a_very_long_stage_name_here", "and_a_long_measurement", "p99.9")
     assert len(u1) <= 40 and u1 == rule_uid(c, "a_very_long_stage_name_here", "and_a_long_measurement", "p99.9")
@@ -271,8 +276,8 @@ def test_long_uids_are_shortened_stably():
 
 
 def test_output_is_deterministic():
-    a = alert_artifacts(load_catalog(), render_artifacts(load_catalog()).dashboards)
-    b = alert_artifacts(load_catalog(), render_artifacts(load_catalog()).dashboards)
+    a = alert_artifacts(build_artifacts(load_catalog()).rules)
+    b = alert_artifacts(build_artifacts(load_catalog()).rules)
     assert a == b and len(a) == 12
     for rel, content in a.items():
         assert content.endswith("\n")
@@ -346,9 +351,11 @@ def test_metric_block_overrides():
                       "          buckets: [0, 25, 50, 100, 150, 200,"))
     m = c.stage("barge_in").measurement("silence").metric
     assert (m.name, m.label) == ("voice_bargein_silence_ms", "stage")
-    rs = rules(c)
+    rs = rule_set(c)
     r = next(r for r in rs.rules if r.uid == "voice-barge-in-silence-p95")
-    assert 'voice_bargein_silence_ms_bucket{stage="barge_in"}' in r.prom_expr
+    (cond,), = r.when
+    assert isinstance(cond.signal, HistogramQuantile) and (cond.op, cond.value, cond.unit) == (">", 200, "ms")
+    assert 'voice_bargein_silence_ms_bucket{stage="barge_in"}' in expression(r)
 
 
 # --- PromQL builder ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import yaml
 
 from conftest import REPO, run_dashgen
 from dashgen import build as build_mod
-from dashgen.build import check_output, render_artifacts, write_output
+from dashgen.build import check_output, build_artifacts, write_output
 from dashgen.catalog import load_catalog, parse_catalog
 from dashgen.dashboards.kit import Ctx
 from dashgen.dashboards.model import Row, TextPanel
@@ -31,7 +31,7 @@ BASE = (REPO / "dashgen" / "catalog" / "presets" / "default.yaml").read_text(enc
 @pytest.fixture(scope="module")
 def builds() -> dict[str, dict[str, str]]:
     """preset -> {relative path: content}, built in-process once per preset."""
-    return {name: render_artifacts(load_catalog(str(path))).artifacts for name, path in zip(PRESETS, PRESET_FILES)}
+    return {name: build_artifacts(load_catalog(str(path))).artifacts for name, path in zip(PRESETS, PRESET_FILES)}
 
 
 def dashboards_of(artifacts: dict[str, str]) -> dict[str, dict]:
@@ -129,7 +129,7 @@ def test_byte_identical_across_runs_directories_and_hash_seeds(tmp_path):
     t1, t2 = tree(tmp_path / "a" / "out"), tree(tmp_path / "b" / "deeper" / "out2")
     assert len(t1) >= 2 and t1 == t2
     # and equal to the in-process build
-    assert t1 == {k: v.encode() for k, v in render_artifacts(load_catalog("default")).artifacts.items()}
+    assert t1 == {k: v.encode() for k, v in build_artifacts(load_catalog("default")).artifacts.items()}
     for rel, data in t1.items():
         text = data.decode("utf-8")
         for needle in (str(tmp_path), "/work", "/tmp/", "/root", str(Path.home()), "my-catalog"):
@@ -155,7 +155,7 @@ def test_dashboard_and_rule_uids_are_short_and_safe(builds, preset):
         assert isinstance(uid, str) and UID_RE.fullmatch(uid), uid
     assert len(set(uids)) == len(uids)
     # stable: a rebuild from a renamed copy of the catalog gives the same uids
-    again = render_artifacts(parse_catalog(load_catalog_text(preset), "elsewhere/renamed.yaml")).artifacts
+    again = build_artifacts(parse_catalog(load_catalog_text(preset), "elsewhere/renamed.yaml")).artifacts
     assert sorted(again) == sorted(arts)
 
 
@@ -206,13 +206,13 @@ def test_duplicate_panel_keys_are_refused():
 @pytest.mark.parametrize("preset", PRESETS)
 def test_real_dashboards_keep_their_panel_ids_when_a_stage_is_removed(preset):
     """Removing the last stage from a catalog keeps every remaining panel's id (same key, same id)."""
-    full = render_artifacts(load_catalog(preset)).artifacts
+    full = build_artifacts(load_catalog(preset)).artifacts
     doc = yaml.safe_load(load_catalog_text(preset))
     if len(doc["stages"]) < 2:
         pytest.fail(f"{preset} has one stage")
     doc["stages"] = doc["stages"][:-1]
     try:
-        smaller = render_artifacts(parse_catalog(yaml.safe_dump(doc, sort_keys=False), "x.yaml")).artifacts
+        smaller = build_artifacts(parse_catalog(yaml.safe_dump(doc, sort_keys=False), "x.yaml")).artifacts
     except Exception as exc:  # the last stage may be one others depend on (e.g. barge-in by id)
         pytest.fail(f"{preset} without its last stage does not build: {exc}")
     before = {(rel, p["title"]): p["id"] for rel, d in dashboards_of(full).items() for p in d["panels"]}
@@ -233,11 +233,11 @@ def test_failed_build_leaves_previous_output_untouched(tmp_path, monkeypatch, fa
     """"Atomic: build writes into a temporary directory and swaps it in; on any error the previous
     output is untouched"."""
     out = tmp_path / "out"
-    write_output(render_artifacts(load_catalog("default")).artifacts, out)
+    write_output(build_artifacts(load_catalog("default")).artifacts, out)
     (out / "unrelated.txt").write_text("keep me")
     before = tree(out)
     # the new build differs (another threshold), so a half-written swap would show
-    changed = render_artifacts(parse_catalog(BASE.replace("value: 350", "value: 360"), "x.yaml")).artifacts
+    changed = build_artifacts(parse_catalog(BASE.replace("value: 350", "value: 360"), "x.yaml")).artifacts
     assert any(changed[k].encode() != before.get(k) for k in changed)
 
     real_open, real_replace = open, os.replace
@@ -314,7 +314,7 @@ def test_check_reports_stale_missing_and_extra(tmp_path):
 
 
 def test_check_result_in_process(tmp_path):
-    arts = render_artifacts(load_catalog("default")).artifacts
+    arts = build_artifacts(load_catalog("default")).artifacts
     assert check_output(arts, tmp_path).missing == sorted(arts)
     write_output(arts, tmp_path)
     assert check_output(arts, tmp_path).ok
@@ -371,7 +371,7 @@ def test_first_byte_query_takes_attribute_names_from_the_catalog():
     voice.stage/voice.fb_ms, yields those names in the query)"."""
     text = BASE.replace("audio.first_byte_ms", "voice.fb_ms").replace("stage_attribute: audio.stage",
                                                                       "stage_attribute: voice.stage")
-    arts = render_artifacts(parse_catalog(text, "renamed.yaml")).artifacts
+    arts = build_artifacts(parse_catalog(text, "renamed.yaml")).artifacts
     q = _first_byte_panel(arts)["targets"][0]["query"]
     assert q.startswith('{ span.voice.stage != "" && span.voice.fb_ms >= 0'), q
     assert q.endswith("| quantile_over_time(span.voice.fb_ms, 0.95) by (span.voice.stage)"), q
@@ -382,7 +382,7 @@ def test_first_byte_query_takes_attribute_names_from_the_catalog():
 def test_first_byte_threshold_steps_follow_the_catalog():
     """"change a threshold in a copy → the step changes"."""
     assert "value: 350" in BASE
-    arts = render_artifacts(parse_catalog(BASE.replace("value: 350", "value: 420"), "t.yaml")).artifacts
+    arts = build_artifacts(parse_catalog(BASE.replace("value: 350", "value: 420"), "t.yaml")).artifacts
     values = [s["value"] for s in _first_byte_panel(arts)["fieldConfig"]["defaults"]["thresholds"]["steps"]]
     assert 420 in values and 350 not in values
 

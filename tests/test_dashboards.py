@@ -8,14 +8,15 @@ import re
 
 import pytest
 
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import PRESETS, load_catalog
-from dashgen.lint.dashboards import MAX_METRICS_QUERIES, is_metrics_query, lint_artifacts
+from dashgen.lint import lint_artifacts
+from dashgen.lint.dashboards import MAX_METRICS_QUERIES, is_metrics_query
 from traceql_grammar import assert_traceql_parses
 
 
 def build(preset: str = "default") -> dict[str, dict]:
-    res = render_artifacts(load_catalog(preset))
+    res = build_artifacts(load_catalog(preset))
     return {json.loads(c)["uid"]: json.loads(c) for p, c in res.artifacts.items()
             if p.startswith("dashboards/") and p.endswith(".json")}
 
@@ -53,7 +54,7 @@ def steps(panel):
 
 
 def test_seven_dashboards_in_the_catalog_folder():
-    res = render_artifacts(load_catalog())
+    res = build_artifacts(load_catalog())
     paths = sorted(p for p in res.artifacts if p.endswith(".json") and p.startswith("dashboards/"))
     assert len(paths) == 7
     assert all(p.startswith("dashboards/voice-agent/") for p in paths)
@@ -227,7 +228,7 @@ def test_every_query_parses_and_obeys_the_budget(preset):
                     assert " by (" not in q
         assert n_metrics <= MAX_METRICS_QUERIES, (d["uid"], n_metrics)
     assert_traceql_parses(queries)
-    report = lint_artifacts(render_artifacts(load_catalog(preset)).artifacts, load_catalog(preset))
+    report = lint_artifacts(build_artifacts(load_catalog(preset)).artifacts, load_catalog(preset))
     assert report.ok, report.problems
 
 
@@ -279,7 +280,7 @@ def test_long_stage_ids_give_valid_stable_uids():
     text = (preset_path("default").read_text(encoding="utf-8")
             .replace("  - id: tts\n", "  - id: tts_with_a_really_long_name_xy\n")
             .replace("uid_prefix: voice", "uid_prefix: abcdefghijklmnop"))
-    builds = [render_artifacts(parse_catalog(text, "long.yaml")).artifacts for _ in range(2)]
+    builds = [build_artifacts(parse_catalog(text, "long.yaml")).artifacts for _ in range(2)]
     assert builds[0] == builds[1]
     uids = [json.loads(c)["uid"] for p, c in builds[0].items() if p.startswith("dashboards/") and p.endswith(".json")]
     assert all(re.fullmatch(r"[a-zA-Z0-9_-]{1,40}", u) for u in uids), uids

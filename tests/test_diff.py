@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dashgen.build import render_artifacts, write_output
+from dashgen.build import build_artifacts, write_output
 from dashgen.catalog import load_catalog
 from dashgen.review.diff import Diff, diff_outputs, format_diff
 
@@ -28,7 +28,7 @@ TTS_THRESHOLD_LINE = "{quantile: 0.95, value: 350, severity: page, for: 5m}"
 
 @pytest.fixture(scope="module")
 def base() -> dict[str, str]:
-    return render_artifacts(load_catalog(None)).artifacts
+    return build_artifacts(load_catalog(None)).artifacts
 
 
 def dash_path(files: dict[str, str], uid: str) -> str:
@@ -201,7 +201,7 @@ def test_catalog_threshold_350_to_300_is_worded_per_panel(base, tmp_path):
     assert TTS_THRESHOLD_LINE in text
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(text.replace(TTS_THRESHOLD_LINE, "{quantile: 0.95, value: 300, severity: page, for: 10m}"))
-    head = render_artifacts(load_catalog(str(catalog))).artifacts
+    head = build_artifacts(load_catalog(str(catalog))).artifacts
     diff = diff_outputs(base, head)
     tts = section(diff, "voice-tts")
     assert f"{TTS_FB}: threshold 350 -> 300 ms" in [c.text for c in tts.changes]

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.dashboards.model import Row, TextPanel
 from dashgen.dashboards.layout import GRID_COLUMNS, assign_ids, flow, overlaps
@@ -57,7 +57,7 @@ def check_grid(panels: list[dict]) -> None:
 
 @pytest.mark.parametrize("path", PRESET_FILES, ids=[p.stem for p in PRESET_FILES])
 def test_every_generated_dashboard_is_laid_out_without_overlaps(path):
-    arts = render_artifacts(load_catalog(str(path))).artifacts
+    arts = build_artifacts(load_catalog(str(path))).artifacts
     dashboards = [json.loads(c) for rel, c in arts.items() if rel.startswith("dashboards/") and rel.endswith(".json")]
     assert dashboards
     for d in dashboards:

@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
-from dashgen.lint.dashboards import lint_artifacts
+from dashgen.lint import lint_artifacts
 
 
 @pytest.mark.parametrize("version", ["grafana-12", "grafana-11.6"])
 def test_built_rule_groups_pass_and_a_broken_one_is_named(grafana_schemas, version):
     catalog = load_catalog()
-    artifacts = dict(render_artifacts(catalog).artifacts)
+    artifacts = dict(build_artifacts(catalog).artifacts)
     groups = [rel for rel in artifacts if rel.startswith("alerts/grafana/")]
     assert groups
     assert lint_artifacts(artifacts, catalog, grafana_schemas / version).ok

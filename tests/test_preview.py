@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.review.preview import (
     BOTTOM_PX, HEADER_PX, ROW_PX, WIDTH_PX, Hints, _table_columns, layout_model, render_previews, step_color,
@@ -28,7 +28,7 @@ def catalog():
 
 @pytest.fixture(scope="module")
 def dashboards(catalog) -> dict[str, dict]:
-    files = render_artifacts(catalog).artifacts
+    files = build_artifacts(catalog).artifacts
     out = {}
     for path, content in files.items():
         if path.startswith("dashboards/") and path.endswith(".json"):

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashgen.alerts.rules import rules
+from dashgen.alerts.generate import rule_set
 from dashgen.alerts.promtool import count_assertions, promtool_tests
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
 
 PROMTOOL = shutil.which("promtool")
@@ -47,12 +47,11 @@ def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def write_rule_dir(name: str, out: Path) -> Path:
     catalog = CATALOGS[name]()
-    built = render_artifacts(catalog)
+    built = build_artifacts(catalog)
     for rel, content in built.artifacts.items():
         if rel.startswith("alerts/prometheus/"):
             (out / Path(rel).name).write_text(content, encoding="utf-8")
-    rs = rules(catalog, built.dashboards)
-    for test_name, content in promtool_tests(rs).items():
+    for test_name, content in promtool_tests(built.rules).items():
         (out / test_name).write_text(content, encoding="utf-8")
     return out
 
@@ -157,7 +156,7 @@ def test_a_moved_threshold_makes_promtool_fail(default_rule_dir, tmp_path):
 
 
 def test_count_of_generated_promtool_tests():
-    rs = rules(load_catalog())
+    rs = rule_set(load_catalog())
     totals = [count_assertions(yaml.safe_load(c)) for c in promtool_tests(rs).values()]
     cases, assertions = sum(t[0] for t in totals), sum(t[1] for t in totals)
     # 4 quantile + 10 ratio alerts x 2 cases x 2 checks; 2 SLOs x (fast: 3 checks, slow: 4)

@@ -465,11 +465,11 @@ def test_emulator_contract(emu):
 
 # ------------------------------------------------------------------ the real build output
 def test_push_real_build_output(emu, env, tmp_path):
-    from dashgen.build import render_artifacts, write_output
+    from dashgen.build import build_artifacts, write_output
     from dashgen.catalog import load_catalog
 
     out = tmp_path / "real"
-    write_output(render_artifacts(load_catalog(None)).artifacts, out)
+    write_output(build_artifacts(load_catalog(None)).artifacts, out)
     res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
     assert res.code == 0, res.all
     doc = json_out(res)

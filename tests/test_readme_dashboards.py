@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
-from dashgen.lint.dashboards import lint_artifacts
+from dashgen.lint import lint_artifacts
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_readme_dashboard_counts_match_the_build():
     catalog = load_catalog()
-    stats = {s.title: s for s in lint_artifacts(render_artifacts(catalog).artifacts, catalog).stats}
+    stats = {s.title: s for s in lint_artifacts(build_artifacts(catalog).artifacts, catalog).stats}
     section = README.read_text(encoding="utf-8").split("## The dashboards", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| ([^|]+?) \| (\d+) \| (\d+) / (\d+) \|", section, re.M)
     assert {title for title, *_ in rows} == set(stats)
@@ -29,7 +29,7 @@ def test_readme_preset_counts_match_the_build():
         row = re.search(rf"^\| {preset} \| (.+) \|$", section, re.M).group(1)
         stated = [tuple(map(int, m)) for m in re.findall(r"\((\d+), (\d+)/(\d+)\)", row)]
         catalog = load_catalog(preset)
-        stats = lint_artifacts(render_artifacts(catalog).artifacts, catalog).stats
+        stats = lint_artifacts(build_artifacts(catalog).artifacts, catalog).stats
         order = {s.uid: s for s in stats}
         built = [order[f"{preset}-overview"]] + [order[f"{preset}-{s.id.replace('_', '-')}"] for s in catalog.stages] \
             + [order[f"{preset}-session"]]

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from conftest import REPO
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.lint.schemas import SchemaSet, validate_dashboard
 
@@ -25,7 +25,7 @@ def dashboards() -> list[tuple[str, dict]]:
     out = []
     for path in PRESET_FILES:
         for version in (41, 42):
-            arts = render_artifacts(load_catalog(str(path)), version).artifacts
+            arts = build_artifacts(load_catalog(str(path)), version).artifacts
             out += [(f"{path.stem}/v{version}/{rel}", json.loads(c)) for rel, c in arts.items()
                     if rel.startswith("dashboards/") and rel.endswith(".json")]
     assert out

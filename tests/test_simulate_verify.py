@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import PRESETS, load_catalog
 from dashgen.cli import main
 from dashgen.telemetry.instrument import Instrumentation
@@ -118,7 +118,7 @@ SPAN_NAME = re.compile(r'\bname\s*=\s*"((?:[^"\\]|\\.)*)"')
 @pytest.mark.parametrize("preset", PRESETS)
 def test_simulator_emits_every_attribute_the_dashboards_query(preset):
     catalog = load_catalog(preset)
-    artifacts = render_artifacts(catalog).artifacts
+    artifacts = build_artifacts(catalog).artifacts
     queries = [q for path, text in artifacts.items() if path.startswith("dashboards/") and path.endswith(".json")
                for q in _tempo_queries(json.loads(text))]
     assert len(queries) >= 5, f"{preset}: only {len(queries)} Tempo queries found in the dashboards"

@@ -12,17 +12,20 @@ For every Prometheus alert the tests feed synthetic series and assert:
   6 h while never paging.
 
 ``promtool_tests(ruleset)`` returns ``{test file name: YAML}``; the rule files it names are
-the ``alerts/prometheus/*.yaml`` of the same build, expected in the same directory.
+the ``alerts/prometheus/*.yaml`` of the same build, expected in the same directory. The
+synthetic series follow from each rule's typed conditions: the signal names the series to feed
+(histogram buckets, counters) and the condition the threshold to straddle.
 """
 
 from __future__ import annotations
 
 import math
 
-from .rules import Rule, RuleSet, prometheus_rule
+from ..artifacts import canonical_yaml
 from ..catalog.alerting import seconds
 from ..queries.promql import le_spellings
-from ..artifacts import canonical_yaml
+from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet
+from .prometheus import prometheus_rule
 
 STEP = "1m"
 PER_MIN = 10000  # measurements (or runs) per minute in the synthetic series
@@ -102,23 +105,29 @@ def quantile_mix(buckets, q: float, thr: float) -> tuple[float, float, int, int]
     return lo, hi, above, math.floor(critical * 0.9)
 
 
+def _only_condition(rule: Rule) -> Condition:
+    (cond,), = rule.when
+    return cond
+
+
 def _quantile_tests(rule: Rule) -> list[dict]:
-    t = rule.test
-    q, thr = t["quantile"], t["threshold"]
+    cond = _only_condition(rule)
+    sig: HistogramQuantile = cond.signal
+    q, thr, labels = sig.q, cond.value, sig.series_labels
     f = _minutes(rule.for_)
     horizon = f + 10
-    lo, hi, above, below = quantile_mix(t["metric"].buckets, q, thr)
+    lo, hi, above, below = quantile_mix(sig.metric.buckets, q, thr)
     return [
         {"name": f"{rule.name}: {above / PER_MIN:.2%} above {thr:g} fires after {rule.for_}",
          "interval": STEP,
-         "input_series": _histogram_series(t["metric"], t["series_labels"], (lo, PER_MIN - above), (hi, above), horizon),
+         "input_series": _histogram_series(sig.metric, labels, (lo, PER_MIN - above), (hi, above), horizon),
          "alert_rule_test": [
              {"eval_time": f"{f}m", "alertname": rule.name, "exp_alerts": []},
-             {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": _expected(rule, t["series_labels"])},
+             {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": _expected(rule, labels)},
          ]},
         {"name": f"{rule.name}: {below / PER_MIN:.2%} above {thr:g} stays silent",
          "interval": STEP,
-         "input_series": _histogram_series(t["metric"], t["series_labels"], (lo, PER_MIN - below), (hi, below), horizon),
+         "input_series": _histogram_series(sig.metric, labels, (lo, PER_MIN - below), (hi, below), horizon),
          "alert_rule_test": [
              {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": []},
              {"eval_time": f"{horizon}m", "alertname": rule.name, "exp_alerts": []},
@@ -127,22 +136,24 @@ def _quantile_tests(rule: Rule) -> list[dict]:
 
 
 def _ratio_tests(rule: Rule) -> list[dict]:
-    t = rule.test
+    cond = _only_condition(rule)
+    sig: CounterRatio = cond.signal
+    labels = sig.series_labels
     f = _minutes(rule.for_)
     horizon = f + 10
-    high = min(PER_MIN, math.ceil(t["above"] * 1.1 * PER_MIN))  # just above the limit
-    low = math.floor(t["above"] * 0.9 * PER_MIN)  # just below it
+    high = min(PER_MIN, math.ceil(cond.value * 1.1 * PER_MIN))  # just above the limit
+    low = math.floor(cond.value * 0.9 * PER_MIN)  # just below it
 
     def series(n: int) -> list[dict]:
-        return [{"series": _fmt_labels(t["denominator"], t["series_labels"]), "values": _linear(PER_MIN, horizon)},
-                {"series": _fmt_labels(t["numerator"], t["series_labels"]), "values": _linear(n, horizon)}]
+        return [{"series": _fmt_labels(sig.denominator, labels), "values": _linear(PER_MIN, horizon)},
+                {"series": _fmt_labels(sig.numerator, labels), "values": _linear(n, horizon)}]
 
     return [
         {"name": f"{rule.name}: {high / PER_MIN:.1%} fires after {rule.for_}", "interval": STEP,
          "input_series": series(high),
          "alert_rule_test": [
              {"eval_time": f"{f}m", "alertname": rule.name, "exp_alerts": []},
-             {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": _expected(rule, t["series_labels"])},
+             {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": _expected(rule, labels)},
          ]},
         {"name": f"{rule.name}: {low / PER_MIN:.1%} stays silent", "interval": STEP,
          "input_series": series(low),
@@ -153,10 +164,10 @@ def _ratio_tests(rule: Rule) -> list[dict]:
     ]
 
 
-def _burn_series(t: dict, bad_per_min: int, minutes: int, le_style: int) -> list[dict]:
+def _burn_series(sig: BadEventRatio, bad_per_min: int, minutes: int, le_style: int) -> list[dict]:
     """Only the two series a bad-event ratio reads: the threshold bucket and the count."""
-    metric, labels = t["metric"], {k: v for k, v in t["series_labels"].items() if k != "slo"}
-    spellings = le_spellings(t["threshold"])
+    metric, labels = sig.metric, {k: v for k, v in sig.series_labels.items() if k != "slo"}
+    spellings = le_spellings(sig.threshold)
     le = spellings[le_style % len(spellings)]
     good = _piecewise([(PER_MIN, HISTORY_MIN), (PER_MIN - bad_per_min, minutes)])
     return [{"series": _fmt_labels(metric.bucket, {**labels, "le": le}), "values": good},
@@ -174,34 +185,36 @@ def slow_burn_rate(pairs) -> float:
 
 
 def _burn_tests(page: Rule, ticket: Rule) -> list[dict]:
-    t = page.test
-    budget = t["budget"]
-    pairs = t["all_pairs"]
-    slow_rate = slow_burn_rate(pairs)
+    sig: BadEventRatio = page.when[0][0].signal  # every window reads the same buckets
+    budget = page.slo.budget
+    slow_rate = slow_burn_rate(page.slo.burn_rates())
     slow_bad = round(slow_rate * budget * PER_MIN)
     page_for, ticket_for = _minutes(page.for_), _minutes(ticket.for_)
     fast_min, slow_min = 60 + page_for + 5, 6 * 60 + ticket_for + 5
     start = HISTORY_MIN
     return [
         {"name": f"{page.name}: a fast burn (every measurement bad) pages within 1h", "interval": STEP,
-         "input_series": _burn_series(t, PER_MIN, fast_min, 0),
+         "input_series": _burn_series(sig, PER_MIN, fast_min, 0),
          "alert_rule_test": [
              {"eval_time": f"{start - 1}m", "alertname": page.name, "exp_alerts": []},
              {"eval_time": f"{start - 1}m", "alertname": ticket.name, "exp_alerts": []},
              {"eval_time": f"{start + 60 + page_for}m", "alertname": page.name,
-              "exp_alerts": _expected(page, t["series_labels"])},
+              "exp_alerts": _expected(page, sig.series_labels)},
          ]},
         {"name": f"{ticket.name}: a slow burn ({slow_rate:g}x) opens a ticket within 6h and never pages",
          "interval": STEP,
-         "input_series": _burn_series(t, slow_bad, slow_min, 1),
+         "input_series": _burn_series(sig, slow_bad, slow_min, 1),
          "alert_rule_test": [
              {"eval_time": f"{start + 60}m", "alertname": page.name, "exp_alerts": []},
              {"eval_time": f"{start + 3 * 60}m", "alertname": page.name, "exp_alerts": []},
              {"eval_time": f"{start + 6 * 60 + ticket_for}m", "alertname": page.name, "exp_alerts": []},
              {"eval_time": f"{start + 6 * 60 + ticket_for}m", "alertname": ticket.name,
-              "exp_alerts": _expected(ticket, ticket.test["series_labels"])},
+              "exp_alerts": _expected(ticket, sig.series_labels)},
          ]},
     ]
+
+
+_SINGLE_CONDITION_TESTS = {HistogramQuantile: _quantile_tests, CounterRatio: _ratio_tests}
 
 
 def promtool_tests(rs: RuleSet) -> dict[str, str]:
@@ -209,21 +222,21 @@ def promtool_tests(rs: RuleSet) -> dict[str, str]:
     out = {}
     interval = rs.catalog.alerting.interval
     for key, group_rules in rs.groups():
-        alerts = [r for r in group_rules if r.is_alert and r.prom_expr is not None]
+        alerts = [r for r in group_rules if r.is_alert and r.prometheus]
         if not alerts:
             continue
         tests: list[dict] = []
         rule_files = [f"{rs.group_name(key)}.yaml"]
-        if key == "slo-burn":
+        if any(s.recorded for r in alerts for s in r.signals):
             rule_files.insert(0, f"{rs.group_name('slo-recording')}.yaml")
-            by_slo: dict[str, dict[str, Rule]] = {}
-            for r in alerts:
+        by_slo: dict[str, dict[str, Rule]] = {}
+        for r in alerts:
+            if r.slo is not None:  # burn-rate alerts are tested in page/ticket pairs
                 by_slo.setdefault(r.labels["slo"], {})[r.labels["severity"]] = r
-            for pair in by_slo.values():
-                tests += _burn_tests(pair["page"], pair["ticket"])
-        else:
-            for r in alerts:
-                tests += _quantile_tests(r) if r.kind == "quantile" else _ratio_tests(r)
+            else:
+                tests += _SINGLE_CONDITION_TESTS[type(_only_condition(r).signal)](r)
+        for pair in by_slo.values():
+            tests += _burn_tests(pair["page"], pair["ticket"])
         out[f"{rs.group_name(key)}.test.yaml"] = canonical_yaml(
             {"rule_files": rule_files, "evaluation_interval": interval, "tests": tests})
     return out

@@ -19,6 +19,7 @@ import difflib
 import re
 from dataclasses import dataclass, replace
 
+from ..alerts.windows import burn_windows
 from .yamlspec import Bool, Context, Enum, Field, ListOf, Map, Num, Str
 
 DURATION_RE = r"[1-9][0-9]*(s|m|h|d)"
@@ -45,17 +46,6 @@ UNIT_NAMING = {
     "bytes": (("_bytes", "_by"), "bytes"),
     "count": (("_count", "_total"), ""),
 }
-
-# Google SRE workbook, "Alerting on SLOs", multiwindow multi-burn-rate: share of the error
-# budget a burn may consume within the long window before it alerts. With a 30-day SLO
-# window these are the workbook's burn rates 14.4, 6, 3 and 1.
-BURN_WINDOWS = (
-    # severity, long window, short window, budget share
-    ("page", "1h", "5m", 0.02),
-    ("page", "6h", "30m", 0.05),
-    ("ticket", "1d", "2h", 0.10),
-    ("ticket", "3d", "6h", 0.10),
-)
 
 _DUR = Str(pattern=DURATION_RE, pattern_hint="write a duration like 5m, 30s, 1h, 30d", example="5m")
 
@@ -170,12 +160,13 @@ class Slo:
         return round(1 - self.objective, 12)
 
     def burn_rates(self) -> list[tuple[str, str, str, float]]:
-        """``(severity, long window, short window, burn rate)`` per workbook window pair."""
+        """``(severity, long window, short window, burn rate)`` per window pair of
+        ``dashgen/alerts/windows/``."""
         days = seconds(self.window) / 86400
         out = []
-        for severity, long, short, share in BURN_WINDOWS:
-            rate = share * days * 86400 / seconds(long)
-            out.append((severity, long, short, round(rate, 4)))
+        for w in burn_windows():
+            rate = w.budget_share * days * 86400 / seconds(w.long)
+            out.append((w.severity, w.long, w.short, round(rate, 4)))
         return out
 
 

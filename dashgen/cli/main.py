@@ -79,11 +79,11 @@ def build_command(catalog_ref, out_dir, check, schema_version):
       dashgen build -c pipecat -o out/       # the Pipecat preset, into out/
       dashgen build -c my-catalog.yaml --check
     """
-    from ..build import check_output, render_artifacts, write_output
+    from ..build import check_output, build_artifacts, write_output
     from ..catalog.model import load_catalog
 
     catalog = load_catalog(catalog_ref)
-    result = render_artifacts(catalog, int(schema_version))
+    result = build_artifacts(catalog, int(schema_version))
     if check:
         res = check_output(result.artifacts, out_dir)
         if res.ok:
@@ -126,12 +126,13 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version):
       dashgen lint
       dashgen lint --from . --schemas ../shared/grafana-schemas/grafana-12
     """
-    from ..build import render_artifacts
+    from ..build import build_artifacts
     from ..catalog.model import load_catalog
-    from ..lint.dashboards import MAX_METRICS_QUERIES, lint_artifacts, read_output
+    from ..lint import lint_artifacts
+    from ..lint.dashboards import MAX_METRICS_QUERIES, read_output
 
     catalog = load_catalog(catalog_ref)
-    artifacts = read_output(from_dir) if from_dir else render_artifacts(catalog, int(schema_version)).artifacts
+    artifacts = read_output(from_dir) if from_dir else build_artifacts(catalog, int(schema_version)).artifacts
     if from_dir and not artifacts:
         raise InputError(f"{from_dir}: no dashboards/ or alerts/ there (run dashgen build first)")
     try:

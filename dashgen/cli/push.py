@@ -86,7 +86,7 @@ def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: s
         if hasattr(build_mod, "render_to_directory"):
             build_mod.render_to_directory(catalog, tmp)
         else:
-            result = build_mod.render_artifacts(catalog, int(schema_version))
+            result = build_mod.build_artifacts(catalog, int(schema_version))
             build_mod.write_output(result.artifacts, Path(tmp))
         yield Path(tmp)
 

@@ -11,10 +11,10 @@ from ..errors import DashgenError, InputError
 
 
 def _current_build(catalog_ref, schema_version) -> dict[str, str]:
-    from ..build import render_artifacts
+    from ..build import build_artifacts
     from ..catalog.model import load_catalog
 
-    return render_artifacts(load_catalog(catalog_ref), int(schema_version)).artifacts
+    return build_artifacts(load_catalog(catalog_ref), int(schema_version)).artifacts
 
 
 def _read_dir(path: Path, option: str) -> dict[str, str]:
@@ -126,7 +126,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
     import json
     import time
 
-    from ..build import render_artifacts
+    from ..build import build_artifacts
     from ..catalog.model import load_catalog
     from ..review.preview import render_previews
 
@@ -134,7 +134,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
     if from_dir is not None:
         files = _read_dir(from_dir, "--from")
     else:
-        files = render_artifacts(catalog, int(schema_version)).artifacts
+        files = build_artifacts(catalog, int(schema_version)).artifacts
     dashboards = [json.loads(c) for p, c in sorted(files.items()) if p.startswith("dashboards/") and p.endswith(".json")]
     if only:
         unknown = sorted(set(only) - {d.get("uid") for d in dashboards})

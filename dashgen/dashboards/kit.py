@@ -143,36 +143,21 @@ class Ctx:
         return BuiltDashboard(key=key, uid=uid, title=title, folder_uid=self.catalog.folder_uid, dashboard=lay_out(dash))
 
 
-def find_panel(dashboards: list[BuiltDashboard], tag: str) -> tuple[str, int] | None:
-    """``(dashboard uid, panel id)`` of the most specific panel that shows ``tag``.
+def panel_index(dashboards: list[BuiltDashboard]) -> dict[str, tuple[str, int]]:
+    """What each panel shows -> ``(dashboard uid, panel id)`` of the most specific panel showing it.
 
     Tags name what a panel shows: ``"<stage>.<measurement>:p95"`` (a quantile),
     ``"<stage>.<measurement>:heatmap"``, ``"<stage>.<measurement>:bad_rate"``,
     ``"<stage>:errors"``, ``"<stage>:nothing"``, ``"<stage>:rate"``. Among panels showing
     the tag, the one showing the fewest other things wins (a stage dashboard's own panel
     over the overview's all-stages panel); on a tie, a stage dashboard's panel over the overview's.
+    ``dashgen.build`` builds it once and hands it to the alert rules, which link to these panels.
     """
-    best = _panel_index(dashboards).get(tag)
-    return (best[1], best[2]) if best else None
-
-
-_PANEL_INDEXES: list[tuple[tuple, tuple[int, ...], dict]] = []
-
-
-def _panel_index(dashboards: list[BuiltDashboard]) -> dict[str, tuple[tuple[int, bool], str, int]]:
-    """tag -> best (rank, uid, panel id), built once per dashboard list: alert rules look up a
-    panel per rule, and scanning every panel each time made builds quadratic in the stages.
-    The cache keeps the dashboards alive, so their ids cannot be reused while cached."""
-    key = tuple(map(id, dashboards))
-    for _kept, k, index in _PANEL_INDEXES:
-        if k == key:
-            return index
-    index: dict[str, tuple[tuple[int, bool], str, int]] = {}
+    best: dict[str, tuple[tuple[int, bool], str, int]] = {}
     for d in dashboards:
         for p in d.dashboard.panels:
             for tag in getattr(p, "shows", ()):
                 cand = ((len(p.shows), d.key == "overview"), d.uid, p.id)
-                if tag not in index or cand[0] < index[tag][0]:
-                    index[tag] = cand
-    _PANEL_INDEXES[:] = [(tuple(dashboards), key, index)] + _PANEL_INDEXES[:3]
-    return index
+                if tag not in best or cand[0] < best[tag][0]:
+                    best[tag] = cand
+    return {tag: (uid, pid) for tag, (_rank, uid, pid) in best.items()}

@@ -1,21 +1,18 @@
-"""``dashgen lint``: offline checks of built output, with no Grafana and no network.
-
-Works on plain JSON (what is on disk, or a fresh build), so it also catches hand edits:
-uids, panel ids, layout, legacy keys, the TraceQL rules and the per-dashboard TraceQL
-metrics query budget; with a schema folder, Grafana's JSON schemas too.
-"""
+"""Dashboard checks of ``dashgen lint``: uids, panel ids, layout, legacy keys, the TraceQL
+rules and the per-dashboard TraceQL metrics query budget, on plain JSON."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog.model import Catalog
 from ..dashboards.layout import GRID_COLUMNS, overlaps
 from ..artifacts import LEGACY_PANEL_KEYS
 from ..queries.traceql import METRICS_FUNCTIONS, check_query
+from .report import LintInput, LintReport
 
 UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
 MAX_METRICS_QUERIES = 12
@@ -30,17 +27,6 @@ class DashboardStats:
     traceql_metrics: int
     traceql_search: int
     promql: int
-
-
-@dataclass
-class LintReport:
-    problems: list[str] = field(default_factory=list)
-    stats: list[DashboardStats] = field(default_factory=list)
-    extra: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 def tempo_queries(dashboard: dict) -> list[tuple[dict, dict]]:
@@ -116,46 +102,19 @@ def lint_dashboard(d: dict, catalog: Catalog | None, where: str) -> tuple[list[s
     return problems, stats
 
 
-def lint_artifacts(artifacts: dict[str, str], catalog: Catalog | None, schemas_dir: Path | None = None,
-                   tolerate_null_threshold: bool | None = None) -> LintReport:
-    """Lint built files given as ``{relative path: content}``."""
-    report = LintReport()
+def check(inp: LintInput, report: LintReport) -> None:
+    """Every dashboard: unique uid matching its file name, then ``lint_dashboard``."""
     uids: dict[str, str] = {}
-    dashboards: dict[str, dict] = {}
-    for rel, content in sorted(artifacts.items()):
-        if not (rel.startswith("dashboards/") and rel.endswith(".json")):
-            continue
-        try:
-            d = json.loads(content)
-        except json.JSONDecodeError as exc:
-            report.problems.append(f"{rel}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
-            continue
-        dashboards[rel] = d
+    for rel, d in inp.dashboards.items():
         uid = d.get("uid", "")
         if uid in uids:
             report.problems.append(f"{rel}: uid {uid!r} also used by {uids[uid]}")
         uids[uid] = rel
         if Path(rel).stem != uid:
             report.problems.append(f"{rel}: file name does not match the uid {uid!r}")
-        problems, stats = lint_dashboard(d, catalog, rel)
+        problems, stats = lint_dashboard(d, inp.catalog, rel)
         report.problems += problems
         report.stats.append(stats)
-    from ..alerts.rules import lint_alert_artifacts
-
-    report.problems += lint_alert_artifacts(artifacts, dashboards)
-    if schemas_dir is not None:
-        from .schemas import SchemaSet, validate_dashboard, validate_rule_group
-
-        schemas = SchemaSet(schemas_dir)
-        tolerate = tolerate_null_threshold if tolerate_null_threshold is not None else "11." in Path(schemas_dir).name
-        for rel, d in dashboards.items():
-            for problem in validate_dashboard(d, schemas, tolerate):
-                report.problems.append(f"{rel}: schema: {problem}")
-        for rel, content in sorted(artifacts.items()):
-            if rel.startswith("alerts/grafana/") and rel.endswith(".json"):
-                for problem in validate_rule_group(json.loads(content), schemas, rel):
-                    report.problems.append(f"{rel}: schema: {problem}")
-    return report
 
 
 def read_output(out_dir: Path) -> dict[str, str]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .report import LintInput, LintReport
+
 # Grafana's built-in "-- Dashboard --" datasource (reusing another panel's result) has no
 # query schema in the set; lint checks that its panelId names a panel of the dashboard.
 BUILTIN_DATASOURCE_TYPES = frozenset({"datasource"})
@@ -153,14 +155,6 @@ def validate_dashboard(dashboard: dict, schemas: SchemaSet, tolerate_null_thresh
     return problems
 
 
-def validate_paths(paths: list[Path], schemas: SchemaSet, tolerate_null_threshold: bool = False) -> list[SchemaProblem]:
-    problems = []
-    for path in paths:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        problems += validate_dashboard(data, schemas, tolerate_null_threshold)
-    return problems
-
-
 def validate_rule_group(group: dict, schemas: SchemaSet, where: str) -> list[SchemaProblem]:
     """A Grafana-managed rule group (the provisioning API body): ``RuleGroup`` (rules included),
     every ``__expr__`` model against ``expr``, every query model against its datasource's schema."""
@@ -183,3 +177,21 @@ def validate_rule_group(group: dict, schemas: SchemaSet, where: str) -> list[Sch
             else:
                 problems += _errors(qv, q.get("model", {}), at)
     return problems
+
+
+def check(inp: LintInput, report: LintReport) -> None:
+    """With a schema folder: every dashboard and every Grafana-managed rule group."""
+    if inp.schemas_dir is None:
+        return
+    schemas = SchemaSet(inp.schemas_dir)
+    for rel, d in inp.dashboards.items():
+        for problem in validate_dashboard(d, schemas, inp.tolerate_null_threshold):
+            report.problems.append(f"{rel}: schema: {problem}")
+    for rel, content in sorted(inp.artifacts.items()):
+        if rel.startswith("alerts/grafana/") and rel.endswith(".json"):
+            try:
+                group = json.loads(content)
+            except json.JSONDecodeError:
+                continue  # the alerts checker reports it
+            for problem in validate_rule_group(group, schemas, rel):
+                report.problems.append(f"{rel}: schema: {problem}")

@@ -1,6 +1,6 @@
 """``dashgen diff``: what changes between two builds, at the level a reviewer thinks in.
 
-Pure: two ``{relative path: file content}`` maps (a build output, e.g. ``render_artifacts``
+Pure: two ``{relative path: file content}`` maps (a build output, e.g. ``build_artifacts``
 or ``lint.read_output``) in, a structured :class:`Diff` out. Nothing here reads files or
 runs git (``gitref`` does); the wording lives here, the layout in ``templates/diff/``.
 

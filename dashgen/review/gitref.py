@@ -97,13 +97,15 @@ def committed_output(commit: str, cwd: Path) -> dict[str, str]:
 
 def _build_script() -> str:
     return ("import json, sys\n"
-            "from dashgen.build import render_artifacts\n"
+            "import dashgen.build\n"
             "from dashgen.catalog import load_catalog\n"
+            "# build_artifacts was called render_artifacts before the pipeline refactor\n"
+            "build = getattr(dashgen.build, 'build_artifacts', None) or dashgen.build.render_artifacts\n"
             "catalog = load_catalog(sys.argv[1] or None)\n"
             "try:\n"
-            "    result = render_artifacts(catalog, int(sys.argv[2]))\n"
+            "    result = build(catalog, int(sys.argv[2]))\n"
             "except TypeError:  # a dashgen from before --schema-version\n"
-            "    result = render_artifacts(catalog)\n"
+            "    result = build(catalog)\n"
             "sys.stdout.write(json.dumps(result.artifacts))\n")
 
 
@@ -141,10 +143,10 @@ def build_at(commit: str, label: str, cwd: Path, catalog_ref: str | None, schema
                 lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
                 raise InputError(f"--base {label}: building that ref failed: {lines[-1] if lines else proc.returncode}")
             return dict(sorted(json.loads(proc.stdout).items()))
-        from ..build import render_artifacts
+        from ..build import build_artifacts
         from ..catalog.model import load_catalog
 
-        return render_artifacts(load_catalog(ref), schema_version).artifacts
+        return build_artifacts(load_catalog(ref), schema_version).artifacts
     finally:
         try:
             _git(["worktree", "remove", "--force", str(tree)], root)

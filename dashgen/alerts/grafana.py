@@ -1,0 +1,100 @@
+"""Grafana-managed form: each rule group as the body of
+``PUT /api/v1/provisioning/folder/:folderUid/rule-groups/:group``.
+
+A Grafana rule is a pipeline of queries and server-side expressions ending in the condition
+ref: each signal is a query (A, B, ...), reduced to one number per series; a single
+comparison becomes a ``threshold`` expression, several (a burn-rate alert's window pairs) one
+``math`` expression. Recording rules record their query (``record.from``).
+"""
+
+from __future__ import annotations
+
+from string import ascii_uppercase
+
+from ..artifacts import canonical_json
+from ..catalog.model import Catalog
+from ..queries import promql
+from .model import Rule, RuleSet, Signal
+
+ORG_ID = 1
+EXPR_UID = "__expr__"
+NO_DATA_STATE = "NoData"
+EXEC_ERR_STATE = "Error"
+# Grafana's threshold expression evaluators (classic comparisons; "gt"/"lt" take one param)
+EVALUATORS = {">": "gt", "<": "lt"}
+
+
+def _query(ref: str, signal: Signal, catalog: Catalog) -> dict:
+    if signal.datasource == "prometheus":
+        uid = catalog.prometheus.uid
+        model = {"refId": ref, "datasource": {"type": "prometheus", "uid": uid}, "editorMode": "code",
+                 "expr": signal.expr, "instant": True, "range": False}
+    else:
+        uid = catalog.tempo.uid
+        model = {"refId": ref, "datasource": {"type": "tempo", "uid": uid}, "queryType": "traceql",
+                 "query": signal.expr, "metricsQueryType": "range", "step": "1m", "filters": []}
+    return {"refId": ref, "datasourceUid": uid, "queryType": "",
+            "relativeTimeRange": {"from": max(600, 2 * catalog.alerting.interval_seconds), "to": 0}, "model": model}
+
+
+def _expression(ref: str, **model) -> dict:
+    return {"refId": ref, "datasourceUid": EXPR_UID, "queryType": "", "relativeTimeRange": {"from": 0, "to": 0},
+            "model": {"refId": ref, "datasource": {"type": EXPR_UID, "uid": EXPR_UID}, **model}}
+
+
+def grafana_data(rule: Rule, catalog: Catalog) -> tuple[list[dict], str]:
+    """``(data, condition ref)`` of a Grafana-managed rule."""
+    refs = iter(ascii_uppercase)
+    query_ref = {signal: next(refs) for signal in rule.signals}
+    data = [_query(ref, signal, catalog) for signal, ref in query_ref.items()]
+    if rule.records is not None:
+        return data, query_ref[rule.records.signal]
+    reduced = {}
+    for signal, ref in query_ref.items():
+        reduced[signal] = next(refs)
+        # Tempo returns one point per step: average the range; a Prometheus instant query: its value.
+        reducer = "mean" if signal.datasource == "tempo" else "last"
+        data.append(_expression(reduced[signal], type="reduce", expression=ref, reducer=reducer,
+                                settings={"mode": "dropNN"}))
+    cond = next(refs)
+    if len(rule.when) == 1 and len(rule.when[0]) == 1:
+        (c,), = rule.when
+        data.append(_expression(cond, type="threshold", expression=reduced[c.signal],
+                                conditions=[{"evaluator": {"type": EVALUATORS[c.op], "params": [c.value]}}]))
+    else:
+        rows = [" && ".join(f"${reduced[c.signal]} {c.op} {promql.number(c.value)}" for c in row) for row in rule.when]
+        data.append(_expression(cond, type="math", expression=" || ".join(f"({row})" for row in rows)))
+    return data, cond
+
+
+def grafana_rule(rule: Rule, rs: RuleSet) -> dict:
+    c = rs.catalog
+    data, condition = grafana_data(rule, c)
+    annotations = dict(rule.annotations)
+    if rule.panel:
+        annotations["__dashboardUid__"] = rule.panel[0]
+        annotations["__panelId__"] = str(rule.panel[1])
+    out = {
+        "uid": rule.uid, "orgID": ORG_ID, "folderUID": c.folder_uid, "ruleGroup": rs.group_name(rule.group),
+        "title": rule.title, "condition": condition, "data": data, "for": rule.for_,
+        "noDataState": NO_DATA_STATE, "execErrState": EXEC_ERR_STATE, "isPaused": False,
+        "labels": dict(rule.labels), "annotations": annotations,
+    }
+    if rule.records is not None:
+        out["record"] = {"from": condition, "metric": rule.records.metric}
+        del out["annotations"]
+    elif rule.receiver:
+        out["notification_settings"] = {"receiver": rule.receiver}
+    return out
+
+
+def grafana_group(key: str, group_rules: list[Rule], rs: RuleSet) -> dict:
+    c = rs.catalog
+    return {"title": rs.group_name(key), "folderUid": c.folder_uid, "interval": c.alerting.interval_seconds,
+            "rules": [grafana_rule(r, rs) for r in group_rules]}
+
+
+def files(rs: RuleSet) -> dict[str, str]:
+    """``alerts/grafana/<folder uid>/<group>.json`` per group."""
+    return {f"alerts/grafana/{rs.catalog.folder_uid}/{rs.group_name(key)}.json": canonical_json(grafana_group(key, rules, rs))
+            for key, rules in rs.groups()}

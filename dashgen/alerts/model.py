@@ -1,0 +1,211 @@
+"""The rule model: what each alert or recording rule evaluates, independent of its output form.
+
+A rule's condition is data, not a tuple to decode later: a ``Condition`` compares a typed
+``Signal`` (what the expression measures: a histogram quantile, a counter ratio, a bad-event
+ratio, a TraceQL quantile) with a threshold in a unit. An alert fires while any row of its
+``when`` holds entirely (a disjunction of conjunctions): one row of one condition for a
+threshold alert, one row per window pair for a multiwindow burn-rate alert. The output forms
+(``grafana``, ``provisioning``, ``prometheus``) and the generated promtool tests read the same
+conditions; each signal renders its own query through the checked builders in ``queries``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..catalog.alerting import Metric, Slo
+from ..catalog.model import Catalog
+from ..queries import promql
+
+UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
+
+# group key -> what it holds; output order
+GROUPS = ("latency", "errors", "slo-recording", "slo-burn", "traces")
+
+# A panel index, built once from the dashboards: what a panel shows (a tag such as
+# "tts.first_byte:p95") -> (dashboard uid, panel id) of the panel that shows it best.
+PanelIndex = dict[str, tuple[str, int]]
+
+
+class Signal:
+    """What a query measures. Subclasses are frozen dataclasses with an ``expr`` property."""
+
+    datasource = "prometheus"  # "prometheus" | "tempo"
+    recorded: str | None = None  # a recorded series holding the same value, when there is one
+
+
+@dataclass(frozen=True)
+class HistogramQuantile(Signal):
+    """``histogram_quantile(q, ...)`` over one stage's histogram."""
+
+    metric: Metric
+    stage: str
+    q: float
+    window: str
+
+    @cached_property
+    def expr(self) -> str:
+        return promql.quantile(self.metric.name, self.metric.label, self.stage, self.q, self.window)
+
+    @property
+    def series_labels(self) -> dict[str, str]:
+        return {self.metric.label: self.stage}
+
+
+@dataclass(frozen=True)
+class CounterRatio(Signal):
+    """Share of one counter in another for one stage (errors / runs)."""
+
+    numerator: str
+    denominator: str
+    label: str
+    stage: str
+    window: str
+
+    @cached_property
+    def expr(self) -> str:
+        return promql.counter_ratio(self.numerator, self.denominator, self.label, self.stage, self.window)
+
+    @property
+    def series_labels(self) -> dict[str, str]:
+        return {self.label: self.stage}
+
+
+@dataclass(frozen=True)
+class BadEventRatio(Signal):
+    """Share of one stage's measurements above an SLO threshold (a bucket boundary).
+
+    ``record`` names the recording rule that keeps this ratio as a series labelled
+    ``slo=<slo>``; the Prometheus form alerts on that series (the workbook's form).
+    """
+
+    metric: Metric
+    stage: str
+    threshold: float
+    window: str
+    slo: str
+    record: str
+
+    @cached_property
+    def expr(self) -> str:
+        return promql.bad_ratio(self.metric.name, self.metric.label, self.stage, self.threshold, self.window)
+
+    @cached_property
+    def recorded(self) -> str:
+        return promql.selector(self.record, promql.matcher("slo", "=", self.slo))
+
+    @property
+    def series_labels(self) -> dict[str, str]:
+        return {self.metric.label: self.stage, "slo": self.slo}
+
+
+@dataclass(frozen=True)
+class TraceQuantile(Signal):
+    """A TraceQL metrics quantile on Tempo (Grafana-managed rules only)."""
+
+    query: str
+    datasource = "tempo"
+
+    @property
+    def expr(self) -> str:
+        return self.query
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``signal op value``: the value in ``unit`` (a measurement's unit, or "ratio")."""
+
+    signal: Signal
+    op: str  # one of promql.COMPARE_OPS
+    value: float
+    unit: str
+
+    def __post_init__(self):
+        if self.op not in promql.COMPARE_OPS:
+            raise ValueError(f"unknown comparison {self.op!r}")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording rule: keep ``signal`` as the series ``metric``."""
+
+    metric: str
+    signal: Signal
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One alert (``when``) or recording rule (``records``), independent of its output form."""
+
+    uid: str
+    title: str  # Grafana title
+    group: str  # key in GROUPS
+    stage: str
+    labels: dict
+    annotations: dict  # summary, description, runbook_url (none for recording rules)
+    when: tuple[tuple[Condition, ...], ...] = ()
+    records: Recording | None = None
+    for_: str = "0s"
+    name: str = ""  # Prometheus alert name (CamelCase); empty for recording rules
+    panel: tuple[str, int] | None = None  # (dashboard uid, panel id) the alert links to
+    receiver: str | None = None
+    slo: Slo | None = None  # burn-rate alerts: the SLO whose budget they guard
+
+    def __post_init__(self):
+        if (self.records is None) == (not self.when):
+            raise ValueError(f"rule {self.uid}: needs exactly one of when and records")
+
+    @property
+    def is_alert(self) -> bool:
+        return self.records is None
+
+    @property
+    def signals(self) -> tuple[Signal, ...]:
+        """The distinct signals the rule reads, in order (one query each)."""
+        if self.records is not None:
+            return (self.records.signal,)
+        return tuple(dict.fromkeys(c.signal for row in self.when for c in row))
+
+    @property
+    def prometheus(self) -> bool:
+        """Whether Prometheus can evaluate it (no Tempo query)."""
+        return all(s.datasource == "prometheus" for s in self.signals)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    catalog: Catalog
+    rules: tuple[Rule, ...]
+
+    def group_name(self, key: str) -> str:
+        return f"{self.catalog.uid_prefix}-{key}"
+
+    def groups(self) -> list[tuple[str, list[Rule]]]:
+        out = []
+        for key in GROUPS:
+            rs = [r for r in self.rules if r.group == key]
+            if rs:
+                out.append((key, rs))
+        return out
+
+
+# --- naming -----------------------------------------------------------------------------------
+
+def rule_uid(catalog: Catalog, *parts: str) -> str:
+    """Stable uid: ``<prefix>-<parts>``; longer than 40 characters -> shortened with a hash."""
+    uid = "-".join(p.replace("_", "-").replace(".", "-") for p in (catalog.uid_prefix, *parts) if p).lower()
+    uid = re.sub(r"[^a-zA-Z0-9_-]", "-", uid)
+    if len(uid) > 40:
+        digest = hashlib.sha1(uid.encode()).hexdigest()[:8]
+        uid = uid[:31].rstrip("-") + "-" + digest
+    assert UID_RE.fullmatch(uid), uid
+    return uid
+
+
+def camel(*parts: str) -> str:
+    """A Prometheus alert name from words: ``voice tts first_byte`` -> ``VoiceTtsFirstByte``."""
+    words = re.split(r"[^A-Za-z0-9]+", " ".join(parts))
+    return "".join(w[:1].upper() + w[1:] for w in words if w)

@@ -1,0 +1,32 @@
+"""Ratio family: per stage, the share of runs that failed, and of runs that produced nothing.
+
+Each is a ratio of two counters labelled by stage (``alerting.counters``); the produced-nothing
+alert exists only for stages with a measurement that has a ``nothing_value``.
+"""
+
+from __future__ import annotations
+
+from .family import FamilyContext, percent
+from .model import Condition, CounterRatio, Rule
+
+
+def rules(ctx: FamilyContext) -> list[Rule]:
+    a = ctx.alerting
+    out = []
+    for s in ctx.catalog.stages:
+        kinds = [("errors", "error", "error rate", a.errors_metric, a.error_rate)]
+        if any(m.nothing_value is not None for m in s.measurements):
+            kinds.append(("nothing", "nothing", "produced-nothing rate", a.nothing_metric, a.nothing_rate))
+        for tag, word, what, metric, limit in kinds:
+            uid = ctx.uid(s.id, word, "rate")
+            values = dict(ctx.stage_values(s), what=what, percent=percent(limit.above), for_=limit.for_,
+                          window=a.rate_window, numerator=metric, denominator=a.runs_metric)
+            signal = CounterRatio(metric, a.runs_metric, a.stage_label, s.id, a.rate_window)
+            out.append(Rule(
+                uid=uid, title=ctx.title(kind="ratio", **values), group="errors", stage=s.id,
+                labels=ctx.labels(s.id, limit.severity), annotations=ctx.texts(uid, kind="ratio", **values),
+                when=((Condition(signal, ">", limit.above, "ratio"),),), for_=limit.for_,
+                name=ctx.alert_name(s.id, word, "rate", "high"),
+                panel=ctx.panel([f"{s.id}:{tag}"], f"{s.id}.first_byte:p95"), receiver=a.receiver,
+            ))
+    return out

@@ -1,0 +1,107 @@
+"""Alert checks of ``dashgen lint``: the three rule forms, offline.
+
+Grafana-managed groups: valid JSON, an interval Grafana's scheduler can keep (multiples of
+10 s), unique 1-40 character uids, the condition among the rule's refs, query time ranges,
+TraceQL that parses, and panel links that name a generated dashboard's panel. Prometheus
+files: one of ``alert``/``record`` and an ``expr`` per rule. Provisioning files: their shape.
+"""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from ..alerts.grafana import EXPR_UID
+from ..queries.traceql import check_query
+from .dashboards import UID_RE
+from .report import LintInput, LintReport
+
+
+def check(inp: LintInput, report: LintReport) -> None:
+    report.problems += lint_alert_artifacts(inp.artifacts, inp.dashboards)
+
+
+def lint_alert_artifacts(artifacts: dict[str, str], dashboards: dict[str, dict]) -> list[str]:
+    """Offline checks of built alert files; ``dashboards`` maps relpath -> dashboard JSON."""
+    problems: list[str] = []
+    panels: dict[str, set] = {}
+    for d in dashboards.values():
+        panels[d.get("uid", "")] = {p.get("id") for p in d.get("panels", [])} | {
+            c.get("id") for p in d.get("panels", []) for c in p.get("panels", [])}
+    uids: dict[str, str] = {}
+    for rel, content in sorted(artifacts.items()):
+        if rel.startswith("alerts/grafana/") and rel.endswith(".json"):
+            problems += _lint_grafana(rel, content, panels, uids)
+        elif rel.startswith("alerts/prometheus/"):
+            problems += _lint_prometheus(rel, content)
+        elif rel.startswith("alerts/provisioning/"):
+            try:
+                doc = yaml.safe_load(content)
+            except yaml.YAMLError as exc:
+                problems.append(f"{rel}: not valid YAML: {exc}")
+                continue
+            if not isinstance(doc, dict) or doc.get("apiVersion") != 1 or not doc.get("groups"):
+                problems.append(f"{rel}: not a Grafana alerting provisioning file (apiVersion: 1, groups: [...])")
+    return problems
+
+
+def _lint_grafana(rel: str, content: str, panels: dict, uids: dict) -> list[str]:
+    problems = []
+    try:
+        group = json.loads(content)
+    except json.JSONDecodeError as exc:
+        return [f"{rel}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"]
+    interval = group.get("interval")
+    if not isinstance(interval, int) or interval <= 0 or interval % 10:
+        problems.append(f"{rel}: interval {interval!r} is not a positive multiple of 10 seconds")
+    for r in group.get("rules", []):
+        uid, title = r.get("uid", ""), r.get("title", "")
+        where = f"{rel}: rule {uid or title!r}"
+        if not UID_RE.fullmatch(uid):
+            problems.append(f"{where}: uid is not 1-40 characters of [a-zA-Z0-9_-]")
+        elif uid in uids:
+            problems.append(f"{where}: uid also used in {uids[uid]}")
+        uids[uid] = rel
+        if r.get("ruleGroup") != group.get("title") or r.get("folderUID") != group.get("folderUid"):
+            problems.append(f"{where}: ruleGroup/folderUID differ from the group's title/folderUid")
+        refs = [q.get("refId") for q in r.get("data", [])]
+        if r.get("condition") not in refs:
+            problems.append(f"{where}: condition {r.get('condition')!r} is not one of its queries {refs}")
+        for q in r.get("data", []):
+            if q.get("datasourceUid") != EXPR_UID:
+                rtr = q.get("relativeTimeRange", {})
+                if not rtr.get("from", 0) > rtr.get("to", 0):
+                    problems.append(f"{where}: query {q.get('refId')}: relativeTimeRange.from must exceed to")
+                if (q.get("model", {}).get("datasource") or {}).get("type") == "tempo":
+                    for p in check_query(q["model"].get("query", "")):
+                        problems.append(f"{where}: query {q.get('refId')}: {p}")
+        ann = r.get("annotations", {})
+        duid, pid = ann.get("__dashboardUid__"), ann.get("__panelId__")
+        if (duid is None) != (pid is None):
+            problems.append(f"{where}: __dashboardUid__ and __panelId__ must come together")
+        elif duid is not None:
+            if duid not in panels:
+                problems.append(f"{where}: __dashboardUid__ {duid!r} is not a generated dashboard")
+            elif not str(pid).isdigit() or int(pid) not in panels[duid]:
+                problems.append(f"{where}: __panelId__ {pid!r} is not a panel of dashboard {duid!r}")
+        if r.get("record") is None and not str(ann.get("runbook_url", "")).startswith("http"):
+            problems.append(f"{where}: no runbook_url annotation")
+    return problems
+
+
+def _lint_prometheus(rel: str, content: str) -> list[str]:
+    problems = []
+    try:
+        doc = yaml.safe_load(content)
+    except yaml.YAMLError as exc:
+        return [f"{rel}: not valid YAML: {exc}"]
+    if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
+        return [f"{rel}: not a Prometheus rule file (groups: [...])"]
+    for g in doc["groups"]:
+        for r in g.get("rules", []):
+            if bool(r.get("alert")) == bool(r.get("record")):
+                problems.append(f"{rel}: group {g.get('name')!r}: a rule must have exactly one of alert and record")
+            if not str(r.get("expr", "")).strip():
+                problems.append(f"{rel}: group {g.get('name')!r}: rule {r.get('alert') or r.get('record')!r} has no expr")
+    return problems
