@@ -3,7 +3,6 @@ rules and the per-dashboard TraceQL metrics query budget, on plain JSON."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
