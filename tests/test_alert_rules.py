@@ -14,7 +14,7 @@ from dashgen.queries import promql
 from dashgen.alerts.rules import GROUPS, alert_artifacts, lint_alert_artifacts, rules
 from dashgen.build import render_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
-from dashgen.catalog.alerting import prometheus_name
+from dashgen.catalog.conventions import prometheus_name
 from dashgen.errors import CatalogError
 
 SCHEMA_VERSIONS = ("grafana-12", "grafana-11.6")

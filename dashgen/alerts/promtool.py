@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from .rules import Rule, RuleSet, prometheus_rule
-from ..catalog.alerting import seconds
+from ..catalog.conventions import seconds
 from ..queries.promql import le_spellings
 from ..artifacts import canonical_yaml
 

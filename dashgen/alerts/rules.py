@@ -16,21 +16,19 @@ Queries come from ``promql`` and ``traceql`` builders, texts from ``templates/al
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 
 import yaml
 
-from ..catalog.model import Catalog, Measurement, Stage, quantile_label
-from ..catalog.alerting import Alerting, seconds
+from ..catalog.conventions import UID_RE, format_number, format_percent, make_uid, quantile_label, seconds
+from ..catalog.model import Alerting, Catalog, Measurement, Stage
 from ..queries import promql
 from ..artifacts import canonical_json, canonical_yaml
 from ..templating import render
 from ..queries.traceql import Cond, TraceQL, check_query
 
-UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
 ORG_ID = 1
 EXPR_UID = "__expr__"
 NO_DATA_STATE = "NoData"
@@ -97,32 +95,14 @@ class RuleSet:
 
 # --- naming -----------------------------------------------------------------------------------
 
-def _slug(*parts: str) -> str:
-    return "-".join(p.replace("_", "-").replace(".", "-") for p in parts if p).lower()
-
-
 def rule_uid(catalog: Catalog, *parts: str) -> str:
     """Stable uid: ``<prefix>-<parts>``; longer than 40 characters -> shortened with a hash."""
-    uid = _slug(catalog.uid_prefix, *parts)
-    uid = re.sub(r"[^a-zA-Z0-9_-]", "-", uid)
-    if len(uid) > 40:
-        digest = hashlib.sha1(uid.encode()).hexdigest()[:8]
-        uid = uid[:31].rstrip("-") + "-" + digest
-    assert UID_RE.fullmatch(uid), uid
-    return uid
+    return make_uid(catalog.uid_prefix, *parts)
 
 
 def camel(*parts: str) -> str:
     words = re.split(r"[^A-Za-z0-9]+", " ".join(parts))
     return "".join(w[:1].upper() + w[1:] for w in words if w)
-
-
-def _num(v: float) -> str:
-    return f"{float(v):g}"
-
-
-def _percent(v: float) -> str:
-    return f"{round(float(v) * 100, 6):g}%"
 
 
 # --- panels -------------------------------------------------------------------------------------
@@ -169,7 +149,7 @@ def _quantile_rules(c: Catalog, dashboards, missing) -> list[Rule]:
             for t in m.thresholds:
                 ql = quantile_label(t.quantile)
                 values = dict(stage=s.id, stage_title=s.title.split(" (")[0], measurement_title=m.title,
-                              meaning=m.meaning, quantile_label=ql, threshold=_num(t.value), unit=m.unit,
+                              meaning=m.meaning, quantile_label=ql, threshold=format_number(t.value), unit=m.unit,
                               for_=t.for_, window=a.rate_window, metric=m.metric.name, attribute=m.attribute)
                 uid = rule_uid(c, s.id, m.id, ql)
                 panel = _panel(dashboards, [f"{s.id}.{m.id}:{ql}"], f"{s.id}.first_byte:{ql}", uid, missing)
@@ -214,7 +194,7 @@ def _ratio_rules(c: Catalog, dashboards, missing) -> list[Rule]:
             kinds.append(("nothing", "produced-nothing rate", a.nothing_metric, a.nothing_rate))
         for key, what, metric, ra in kinds:
             uid = rule_uid(c, s.id, key if key == "nothing" else "error", "rate")
-            values = dict(stage=s.id, stage_title=s.title.split(" (")[0], what=what, percent=_percent(ra.above),
+            values = dict(stage=s.id, stage_title=s.title.split(" (")[0], what=what, percent=format_percent(ra.above),
                           for_=ra.for_, window=a.rate_window, numerator=metric, denominator=a.runs_metric)
             panel = _panel(dashboards, [f"{s.id}:{key}"], f"{s.id}.first_byte:p95", uid, missing)
             expr = promql.counter_ratio(metric, a.runs_metric, a.stage_label, s.id, a.rate_window)
@@ -241,7 +221,7 @@ def _slo_rules(c: Catalog, dashboards, missing) -> list[Rule]:
         slo_id = rule_uid(c, s.id, m.id)
         budget = slo.budget
         base = dict(stage=s.id, stage_title=s.title.split(" (")[0], measurement_title=m.title, unit=m.unit,
-                    threshold=_num(slo.threshold), metric=m.metric.name, objective=_percent(slo.objective),
+                    threshold=format_number(slo.threshold), metric=m.metric.name, objective=format_percent(slo.objective),
                     slo_window=slo.window)
         pairs = slo.burn_rates()
         windows = sorted({w for _, long, short, _ in pairs for w in (long, short)}, key=seconds)
@@ -287,8 +267,8 @@ def _slo_rules(c: Catalog, dashboards, missing) -> list[Rule]:
                 limit = promql.number(round(rate * budget, 10))
                 terms.append(pair + [limit])
             values = dict(base, kind="burn", severity=severity,
-                          rates=" / ".join(_num(r) for _, _, r in sev_pairs),
-                          windows=", or ".join(f"more than {_num(r)}x the sustainable rate over both {lg} and {sh}"
+                          rates=" / ".join(format_number(r) for _, _, r in sev_pairs),
+                          windows=", or ".join(f"more than {format_number(r)}x the sustainable rate over both {lg} and {sh}"
                                                for lg, sh, r in sev_pairs))
             panel = _panel(dashboards, panel_tags, f"{s.id}.first_byte:p95", uid, missing)
             out.append(Rule(
@@ -306,8 +286,6 @@ def _slo_rules(c: Catalog, dashboards, missing) -> list[Rule]:
 
 def rules(catalog: Catalog, dashboards=None) -> RuleSet:
     missing: list[tuple[str, str]] = []
-    if catalog.alerting is None:
-        raise ValueError("catalog has no alerting settings (load it with catalog.load_catalog)")
     out = _quantile_rules(catalog, dashboards, missing) + _ratio_rules(catalog, dashboards, missing) \
         + _slo_rules(catalog, dashboards, missing)
     uids = [r.uid for r in out]
