@@ -36,11 +36,16 @@ ATTR_HINT = ("use dot-separated words of letters, digits and _ (e.g. audio.first
 
 _DUR = Str(pattern=DURATION_PATTERN, pattern_hint="write a duration like 5m, 30s, 1h, 30d", example="5m")
 
+
+def _metric_name(example: str) -> Str:
+    return Str(pattern=METRIC_NAME_PATTERN, pattern_hint="a Prometheus metric name: letters, digits, _ and :",
+               example=example)
+
+
 METRIC_SPEC = Map(
     doc="The Prometheus histogram that records the same measurement (for alert rules).",
     fields={
-        "name": Field(Str(pattern=METRIC_NAME_PATTERN, pattern_hint="a Prometheus metric name: letters, digits, _ and :",
-                          example="audio_first_byte_milliseconds"), default=None,
+        "name": Field(_metric_name("audio_first_byte_milliseconds"), default=None,
                       doc="histogram name without _bucket/_count (default: the attribute per OpenTelemetry's "
                           "Prometheus naming, e.g. audio.first_byte_ms -> audio_first_byte_milliseconds)"),
         "label": Field(Str(pattern=LABEL_NAME_RE, pattern_hint="a Prometheus label name: letters, digits, _",
@@ -94,15 +99,12 @@ ALERTING_SPEC = Map(
                                                "dots as _, e.g. audio_stage; stage without one)"),
         "counters": Field(
             Map(fields={
-                "runs": Field(Str(pattern=METRIC_NAME_PATTERN, pattern_hint="a Prometheus metric name",
-                                  example="audio_stage_runs_total"), default=None,
+                "runs": Field(_metric_name("audio_stage_runs_total"), default=None,
                               doc="counter of stage runs (default <ns>_stage_runs_total, ns = the stage attribute's "
                                   "first word)"),
-                "errors": Field(Str(pattern=METRIC_NAME_PATTERN, pattern_hint="a Prometheus metric name",
-                                    example="audio_stage_errors_total"), default=None,
+                "errors": Field(_metric_name("audio_stage_errors_total"), default=None,
                                 doc="counter of failed stage runs (default <ns>_stage_errors_total)"),
-                "nothing": Field(Str(pattern=METRIC_NAME_PATTERN, pattern_hint="a Prometheus metric name",
-                                     example="audio_stage_nothing_total"), default=None,
+                "nothing": Field(_metric_name("audio_stage_nothing_total"), default=None,
                                  doc="counter of stage runs that produced nothing (default <ns>_stage_nothing_total)"),
             }, doc="Counters, labelled by stage, behind the error and produced-nothing rates."),
             default=None, doc="counter metric names (defaults follow the stage attribute)"),
