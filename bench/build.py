@@ -7,7 +7,6 @@ directory, with the interpreter running these benchmarks:
 
 - floor: ``python -c "import grafanalib.core"``, the start-up every grafanalib tool pays;
 - stack: the floor plus ``import click, jinja2, yaml``, the rest of the prescribed stack;
-- build with the template cache off (``DASHGEN_CACHE_DIR=""``), what a first run pays;
 - build: ``dashgen build`` on the bundled default catalog; target: median <= 1.5 x floor;
 - build on synthetic catalogs with 10x and 100x the stages (copies of the default's stages
   with distinct ids, ``tts_007``...): the time above the floor per stage must stay flat
@@ -64,22 +63,19 @@ def bench_env(tmp: Path) -> dict[str, str]:
 
     With PYTHONDONTWRITEBYTECODE set (common in containers) an editable checkout would
     recompile every dashgen module on every run while grafanalib loads its .pyc: unfair.
-    The caches go to a temporary PYTHONPYCACHEPREFIX, for the floor and dashgen alike, and
-    dashgen's compiled templates to a temporary DASHGEN_CACHE_DIR (filled by the warm-up, as
-    by any earlier run on a machine); one series runs with that cache off, to show what it saves.
+    The caches go to a temporary PYTHONPYCACHEPREFIX, for the floor and dashgen alike.
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-    env["DASHGEN_CACHE_DIR"] = str(tmp / "dashgen-cache")
     return env
 
 
 ENV: dict[str, str] = {}
 
 
-def timed(cmd: list[str], cwd: Path, **env: str) -> float:
+def timed(cmd: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**ENV, **env} if ENV else None)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=ENV or None)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[3:]) or cmd}: exit {proc.returncode}\n{proc.stderr}")
@@ -113,12 +109,10 @@ def main(argv: list[str] | None = None) -> int:
 
         floor: list[float] = []
         stack: list[float] = []
-        cold: list[float] = []
         build: dict[int, list[float]] = {f: [] for f in catalogs}
         for r in range(runs):
             floor.append(timed(FLOOR, tmp))
             stack.append(timed(STACK, tmp))
-            cold.append(timed(DASHGEN + ["build", "-o", str(tmp / f"cold-{r}")], tmp, DASHGEN_CACHE_DIR=""))
             for f, cat in catalogs.items():
                 build[f].append(timed(DASHGEN + ["build", *cat, "-o", str(tmp / f"out-{f}-{r}")], tmp))
         files = {f: sum(1 for p in (tmp / f"out-{f}-0").rglob("*") if p.is_file()) for f in catalogs}
@@ -127,11 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     med = {f: statistics.median(v) for f, v in build.items()}
     print(f"python {sys.version.split()[0]}, {runs} interleaved runs each, medians")
     print(f"floor  python -c 'import grafanalib.core'   {med_floor * 1000:8.1f} ms")
-    med_stack, med_cold = statistics.median(stack), statistics.median(cold)
+    med_stack = statistics.median(stack)
     print(f"stack  + import click, jinja2, yaml          {med_stack * 1000:8.1f} ms   "
           f"= {med_stack / med_floor:.2f} x floor before dashgen runs a line")
-    print(f"build  x1 with the template cache off        {med_cold * 1000:8.1f} ms   "
-          f"= {med_cold / med_floor:.2f} x floor (a first run on a machine)")
     for f in catalogs:
         stages = n_base * f
         above = med[f] - med_floor

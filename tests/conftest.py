@@ -13,18 +13,6 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = REPO / "dashgen" / "catalog" / "presets" / "default.yaml"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _template_cache_in_tmp(tmp_path_factory):
-    """Compiled templates go to a temporary cache, not the user's ~/.cache (subprocesses inherit it)."""
-    saved = os.environ.get("DASHGEN_CACHE_DIR")
-    os.environ["DASHGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("dashgen-cache"))
-    yield
-    if saved is None:
-        os.environ.pop("DASHGEN_CACHE_DIR", None)
-    else:
-        os.environ["DASHGEN_CACHE_DIR"] = saved
-
-
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO

@@ -17,7 +17,7 @@ from dashgen.alerts.prometheus import expression
 from dashgen.lint.alerts import lint_alert_artifacts
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
-from dashgen.catalog.alerting import prometheus_name
+from dashgen.catalog.conventions import prometheus_name
 from dashgen.errors import CatalogError
 
 SCHEMA_VERSIONS = ("grafana-12", "grafana-11.6")

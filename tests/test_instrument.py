@@ -13,9 +13,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
-from dashgen.telemetry.instrument import (
-    Instrumentation, VirtualClock, histogram_name, prometheus_histogram, revision_percent,
-)
+from dashgen.catalog.conventions import prometheus_name
+from dashgen.telemetry.instrument import Instrumentation, VirtualClock, revision_percent
 
 EPOCH = 1_700_000_000_000_000_000
 
@@ -123,7 +122,7 @@ def test_histograms_carry_only_the_stage_and_unrounded_values():
     assert {attrs for (_, attrs) in h} == {st(s) for s in ("asr", "llm", "tts", "client", "barge_in")}
     cat = load_catalog()
     # exactly the histograms the alert rules query: every measurement's metric name
-    expected = {histogram_name(m) for s in cat.stages for m in s.measurements}
+    expected = {m.metric.name for s in cat.stages for m in s.measurements}
     counters = {"audio_stage_runs", "audio_stage_errors", "audio_stage_nothing"}
     assert {name for (name, _) in h} == expected | {"audio_stage_runs"}
     assert expected == {"audio_first_byte_milliseconds", "audio_total_milliseconds", "audio_time_to_final_milliseconds",
@@ -133,7 +132,7 @@ def test_histograms_carry_only_the_stage_and_unrounded_values():
     assert h[("audio_stage_runs", st("tts"))][2] == 1
     assert not counters & {name for (name, _) in h} - {"audio_stage_runs"}  # no failure, nothing empty
     m = cat.stage("tts").measurement("first_byte")
-    assert prometheus_histogram(m) == m.metric.name == "audio_first_byte_milliseconds"
+    assert prometheus_name(m.attribute, m.unit) == m.metric.name == "audio_first_byte_milliseconds"
 
 
 def test_histogram_buckets_are_the_catalog_buckets():

@@ -7,25 +7,16 @@ processors (``internal/app/generate``). Texts come from ``templates/alerts/*.j2`
 
 from __future__ import annotations
 
+from ..catalog.conventions import format_number as num, format_percent as percent
 from ..catalog.model import Catalog, Stage
 from ..templating import render
 from .model import PanelIndex, camel, rule_uid
-
-
-def num(v: float) -> str:
-    return f"{float(v):g}"
-
-
-def percent(v: float) -> str:
-    return f"{round(float(v) * 100, 6):g}%"
 
 
 class FamilyContext:
     """Per-catalog helpers for the rule families. Pure: no I/O."""
 
     def __init__(self, catalog: Catalog, panels: PanelIndex):
-        if catalog.alerting is None:
-            raise ValueError("catalog has no alerting settings (load it with catalog.load_catalog)")
         self.catalog = catalog
         self.alerting = catalog.alerting
         self.panels = panels

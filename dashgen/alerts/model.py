@@ -11,16 +11,14 @@ conditions; each signal renders its own query through the checked builders in ``
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..catalog.alerting import Metric, Slo
-from ..catalog.model import Catalog
+from ..catalog.conventions import make_uid
+from ..catalog.model import Catalog, Metric, Slo
 from ..queries import promql
 
-UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
 
 # group key -> what it holds; output order
 GROUPS = ("latency", "errors", "slo-recording", "slo-burn", "traces")
@@ -196,13 +194,7 @@ class RuleSet:
 
 def rule_uid(catalog: Catalog, *parts: str) -> str:
     """Stable uid: ``<prefix>-<parts>``; longer than 40 characters -> shortened with a hash."""
-    uid = "-".join(p.replace("_", "-").replace(".", "-") for p in (catalog.uid_prefix, *parts) if p).lower()
-    uid = re.sub(r"[^a-zA-Z0-9_-]", "-", uid)
-    if len(uid) > 40:
-        digest = hashlib.sha1(uid.encode()).hexdigest()[:8]
-        uid = uid[:31].rstrip("-") + "-" + digest
-    assert UID_RE.fullmatch(uid), uid
-    return uid
+    return make_uid(catalog.uid_prefix, *parts)
 
 
 def camel(*parts: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import reduce
 
 from ..artifacts import canonical_yaml
-from ..catalog.alerting import seconds
+from ..catalog.conventions import seconds
 from ..queries import promql
 from .model import Rule, RuleSet
 

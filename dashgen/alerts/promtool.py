@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 from ..artifacts import canonical_yaml
-from ..catalog.alerting import seconds
+from ..catalog.conventions import seconds
 from ..queries.promql import le_spellings
 from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet
 from .prometheus import prometheus_rule

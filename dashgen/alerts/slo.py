@@ -9,8 +9,8 @@ the recorded ratios; the Grafana-managed form computes them inline (``BadEventRa
 
 from __future__ import annotations
 
-from ..catalog.alerting import seconds
-from ..catalog.model import quantile_label
+from ..catalog.conventions import seconds
+from ..catalog.conventions import quantile_label
 from .family import FamilyContext, num, percent
 from .model import BadEventRatio, Condition, Recording, Rule
 

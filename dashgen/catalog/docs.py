@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .model import CATALOG_SPEC
+from .spec import CATALOG_SPEC
 from .yamlspec import Field, ListOf, Map, iter_fields
 
 START = "<!-- catalog-reference:start -->"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -45,7 +45,8 @@ class Context:
         return CatalogError(self.path, loc.line, loc.col, problem, fix)
 
 
-def _dotted(path: tuple) -> str:
+def dotted(path: tuple) -> str:
+    """``('stages', 0, 'id')`` -> ``stages[0].id``: how messages name a key."""
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -86,7 +87,7 @@ class Spec:
     def _type_error(self, node: yaml.Node, path: tuple, ctx: Context, example: str) -> CatalogError:
         return ctx.error(
             node_loc(node),
-            f"{_dotted(path)} must be {self.type_name}, got {_kind(node)}",
+            f"{dotted(path)} must be {self.type_name}, got {_kind(node)}",
             f"write it like: {example}",
         )
 
@@ -121,9 +122,9 @@ class Str(Spec):
             raise self._type_error(node, path, ctx, f"{path[-1]}: {self.example}")
         value = node.value
         if not value.strip() and not self.allow_empty:
-            raise ctx.error(loc, f"{_dotted(path)} is empty", f"give it a value, e.g. {self.example}")
+            raise ctx.error(loc, f"{dotted(path)} is empty", f"give it a value, e.g. {self.example}")
         if self.pattern and value and not re.fullmatch(self.pattern, value):
-            raise ctx.error(loc, f"{_dotted(path)} {value!r} is not valid", self.pattern_hint)
+            raise ctx.error(loc, f"{dotted(path)} {value!r} is not valid", self.pattern_hint)
         return value
 
 
@@ -143,7 +144,7 @@ class Enum(Spec):
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise ctx.error(
                 loc,
-                f"{_dotted(path)} {shown!r} is not one of {', '.join(map(str, self.values))}",
+                f"{dotted(path)} {shown!r} is not one of {', '.join(map(str, self.values))}",
                 f"{hint}use one of: {', '.join(map(str, self.values))}",
             )
         return value
@@ -172,15 +173,15 @@ class Num(Spec):
         if value is _BAD or isinstance(value, bool):
             raise self._type_error(node, path, ctx, f"{path[-1]}: {self.example}")
         if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
-            raise ctx.error(loc, f"{_dotted(path)} must be a finite number", f"write e.g. {self.example}")
+            raise ctx.error(loc, f"{dotted(path)} must be a finite number", f"write e.g. {self.example}")
         if abs(value) > MAX_NUMBER:
-            raise ctx.error(loc, f"{_dotted(path)} is too large", f"use a number between -{MAX_NUMBER} and {MAX_NUMBER}")
+            raise ctx.error(loc, f"{dotted(path)} is too large", f"use a number between -{MAX_NUMBER} and {MAX_NUMBER}")
         if self.positive and value <= 0:
-            raise ctx.error(loc, f"{_dotted(path)} must be positive, got {node.value}", f"use a value above 0, e.g. {self.example}")
+            raise ctx.error(loc, f"{dotted(path)} must be positive, got {node.value}", f"use a value above 0, e.g. {self.example}")
         if self.minimum is not None and (value <= self.minimum if self.exclusive else value < self.minimum):
-            raise ctx.error(loc, f"{_dotted(path)} {node.value} is out of range", f"use a value {'above' if self.exclusive else 'of at least'} {self.minimum}")
+            raise ctx.error(loc, f"{dotted(path)} {node.value} is out of range", f"use a value {'above' if self.exclusive else 'of at least'} {self.minimum}")
         if self.maximum is not None and (value >= self.maximum if self.exclusive else value > self.maximum):
-            raise ctx.error(loc, f"{_dotted(path)} {node.value} is out of range", f"use a value {'below' if self.exclusive else 'of at most'} {self.maximum}")
+            raise ctx.error(loc, f"{dotted(path)} {node.value} is out of range", f"use a value {'below' if self.exclusive else 'of at most'} {self.maximum}")
         return value
 
 
@@ -210,7 +211,7 @@ class ListOf(Spec):
         if not isinstance(node, yaml.SequenceNode):
             raise self._type_error(node, path, ctx, f"{path[-1]}: [ ... ]")
         if len(node.value) < self.min_items:
-            raise ctx.error(loc, f"{_dotted(path)} needs at least {self.min_items} item(s)", "add one")
+            raise ctx.error(loc, f"{dotted(path)} needs at least {self.min_items} item(s)", "add one")
         out = [self.item.load(child, path + (i,), ctx) for i, child in enumerate(node.value)]
         if self.unique_by:
             seen: dict[Any, int] = {}
@@ -221,8 +222,8 @@ class ListOf(Spec):
                     first = ctx.locations[path + (seen[key], self.unique_by)]
                     raise ctx.error(
                         where,
-                        f"duplicate {self.unique_by} {key!r} in {_dotted(path)} (first defined on line {first.line})",
-                        f"give each item of {_dotted(path)} a different {self.unique_by}",
+                        f"duplicate {self.unique_by} {key!r} in {dotted(path)} (first defined on line {first.line})",
+                        f"give each item of {dotted(path)} a different {self.unique_by}",
                     )
                 seen[key] = i
         return out
@@ -241,7 +242,10 @@ class Map(Spec):
     fields: dict[str, Field] = field(default_factory=dict)
     doc: str = ""
     type_name: str = "a mapping"
-    check: Callable[[dict, tuple, Context], None] | None = None
+
+    def defaults(self) -> dict[str, Any]:
+        """What ``load`` returns for this mapping when every key is left out."""
+        return {name: f.default for name, f in self.fields.items()}
 
     def load(self, node, path, ctx):
         loc = self._record(node, path, ctx)
@@ -252,31 +256,29 @@ class Map(Spec):
         for key_node, value_node in node.value:
             key_loc = node_loc(key_node)
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                raise ctx.error(key_loc, f"keys in {_dotted(path)} must be plain words", "quote nothing, nest nothing in keys")
+                raise ctx.error(key_loc, f"keys in {dotted(path)} must be plain words", "quote nothing, nest nothing in keys")
             key = key_node.value
             if key in seen:
                 raise ctx.error(
                     key_loc,
-                    f"duplicate key {key!r} in {_dotted(path)} (first on line {seen[key].line})",
+                    f"duplicate key {key!r} in {dotted(path)} (first on line {seen[key].line})",
                     "keep one of the two",
                 )
             seen[key] = key_loc
             if key not in self.fields:
                 close = difflib.get_close_matches(key, list(self.fields), n=1)
                 fix = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(self.fields))}"
-                raise ctx.error(key_loc, f"unknown key {key!r} in {_dotted(path)}", fix)
+                raise ctx.error(key_loc, f"unknown key {key!r} in {dotted(path)}", fix)
             out[key] = self.fields[key].spec.load(value_node, path + (key,), ctx)
         for name, f in self.fields.items():
             if name not in out:
                 if f.required:
                     raise ctx.error(
                         loc,
-                        f"{_dotted(path)} is missing the required key {name!r}",
+                        f"{dotted(path)} is missing the required key {name!r}",
                         f"add {name}: ({f.doc or f.spec.doc or f.spec.type_name})",
                     )
                 out[name] = f.default
-        if self.check:
-            self.check(out, path, ctx)
         return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..catalog.model import PRESETS
+from ..catalog import PRESETS
 from ..dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
 
 catalog_option = click.option(

@@ -80,7 +80,7 @@ def build_command(catalog_ref, out_dir, check, schema_version):
       dashgen build -c my-catalog.yaml --check
     """
     from ..build import check_output, build_artifacts, write_output
-    from ..catalog.model import load_catalog
+    from ..catalog import load_catalog
 
     catalog = load_catalog(catalog_ref)
     result = build_artifacts(catalog, int(schema_version))
@@ -127,7 +127,7 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version):
       dashgen lint --from . --schemas ../shared/grafana-schemas/grafana-12
     """
     from ..build import build_artifacts
-    from ..catalog.model import load_catalog
+    from ..catalog import load_catalog
     from ..lint import lint_artifacts
     from ..lint.dashboards import MAX_METRICS_QUERIES, read_output
 
@@ -160,7 +160,7 @@ def catalog_group():
 @click.argument("preset", type=click.Choice(["default", "pipecat", "livekit"]), default="default")
 def catalog_show(preset):
     """Print a bundled catalog, to start your own from: dashgen catalog show > my.yaml"""
-    from ..catalog.model import preset_path
+    from ..catalog import preset_path
 
     click.echo(preset_path(preset).read_text(encoding="utf-8"), nl=False)
     return 0
@@ -170,7 +170,7 @@ def catalog_show(preset):
 @click.argument("catalog_ref", metavar="FILE|PRESET")
 def catalog_validate(catalog_ref):
     """Validate a catalog; errors come as FILE:LINE:COL: problem (fix), exit 2."""
-    from ..catalog.model import load_catalog
+    from ..catalog import load_catalog
 
     c = load_catalog(catalog_ref)
     n = sum(len(s.measurements) for s in c.stages)

@@ -79,7 +79,7 @@ def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: s
         yield from_dir
         return
     from .. import build as build_mod
-    from ..catalog.model import load_catalog
+    from ..catalog import load_catalog
 
     catalog = load_catalog(catalog_ref)
     with tempfile.TemporaryDirectory(prefix="dashgen-push-") as tmp:

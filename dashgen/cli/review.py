@@ -12,7 +12,7 @@ from ..errors import DashgenError, InputError
 
 def _current_build(catalog_ref, schema_version) -> dict[str, str]:
     from ..build import build_artifacts
-    from ..catalog.model import load_catalog
+    from ..catalog import load_catalog
 
     return build_artifacts(load_catalog(catalog_ref), int(schema_version)).artifacts
 
@@ -127,7 +127,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
     import time
 
     from ..build import build_artifacts
-    from ..catalog.model import load_catalog
+    from ..catalog import load_catalog
     from ..review.preview import render_previews
 
     catalog = load_catalog(catalog_ref) if from_dir is None or catalog_ref else None

@@ -62,7 +62,7 @@ def simulate_command(catalog_ref, sessions, seed, incidents, window_minutes, ser
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     except ImportError:
         raise DashgenError(OTEL_MISSING, exit_code=2) from None
-    from ..catalog.model import load_catalog
+    from ..catalog import load_catalog
     from ..telemetry.instrument import Instrumentation
     from ..telemetry.simulate import INCIDENTS, Simulator
 
@@ -126,7 +126,7 @@ def verify_traces_command(catalog_ref, trace_file):
       dashgen simulate --out traces.json && dashgen verify-traces traces.json
       curl -s http://tempo:3200/api/traces/$TRACE_ID > t.json && dashgen verify-traces -c pipecat t.json
     """
-    from ..catalog.model import load_catalog
+    from ..catalog import load_catalog
     from ..telemetry.otlp_json import read_spans
     from ..telemetry.verify import verify
 

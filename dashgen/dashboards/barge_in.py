@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..catalog.model import Stage, quantile_label
+from ..catalog.conventions import quantile_label
+from ..catalog.model import Stage
 from .model import Row, TextPanel, TimeSeriesPanel
 from .kit import BuiltDashboard, Ctx
 from .panels import bad_rate_panel, heatmap_panel, rate_panel, slo_burn_panel, slowest_table, stage_filter

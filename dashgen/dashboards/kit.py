@@ -3,10 +3,10 @@ datasource references, links, uids and threshold steps taken from the catalog.""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
+from ..catalog.conventions import make_uid
 from ..catalog.model import Catalog, Measurement, Stage
 from .model import (
     DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget, TextboxVariable,
@@ -17,7 +17,6 @@ from ..queries.traceql import Attr, Cond, TraceQL, Var
 
 OWNER_TAG = "dashgen"
 SEVERITY_COLORS = {"ticket": "orange", "page": "red"}
-UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,7 @@ class Ctx:
     # identity ---------------------------------------------------------------------------------
     def uid(self, key: str) -> str:
         """``<uid_prefix>-<key>``; past Grafana's 40 characters, shortened with a stable hash."""
-        uid = f"{self.catalog.uid_prefix}-{key}".replace("_", "-")
-        if len(uid) > 40:
-            uid = f"{uid[:31]}-{hashlib.sha256(uid.encode()).hexdigest()[:8]}"
-        if not UID_RE.fullmatch(uid):
-            raise ValueError(f"dashboard uid {uid!r} is not valid (at most 40 of [a-zA-Z0-9_-])")
-        return uid
+        return make_uid(self.catalog.uid_prefix, key)
 
     @property
     def group_tag(self) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from ..catalog.model import Measurement, Stage, quantile_label
+from ..catalog.conventions import quantile_label
+from ..catalog.model import Measurement, Stage
 from .model import DataLink, HeatmapPanel, StatPanel, TablePanel, TimeSeriesPanel, threshold_steps
 from ..queries.traceql import Cond
 from .kit import SEVERITY_COLORS, Ctx

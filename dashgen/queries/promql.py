@@ -1,6 +1,6 @@
 """The one PromQL builder: alert rules never concatenate query strings themselves.
 
-Every piece is rendered from ``templates/promql/*.j2``. Metric and label names are checked
+Each piece is written in plain Python by the function that checks it. Metric and label names are checked
 against Prometheus' name rules; label values are written as escaped PromQL string literals,
 so a value holding ``"`` or ``\\`` cannot break out of its string.
 
@@ -15,12 +15,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ..templating import render
-from .traceql import format_number
+from ..catalog.conventions import DURATION_RE, LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, format_number
 
-METRIC_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-DURATION_RE = re.compile(r"[1-9][0-9]*(ms|s|m|h|d|w|y)")
+METRIC_NAME_RE = re.compile(METRIC_NAME_PATTERN)
+LABEL_NAME_RE = re.compile(LABEL_NAME_PATTERN)
 MATCH_OPS = ("=", "!=", "=~", "!~")
 COMPARE_OPS = (">", ">=", "<", "<=", "==", "!=")
 
@@ -97,37 +95,39 @@ def matcher(label: str, op: str, value: str) -> str:
             re.compile(value)
         except re.error as exc:
             raise PromQLError(f"bad regular expression {value!r}: {exc}") from None
-    return render("promql/matcher.j2", label=_label(label), op=op, value=string(value))
+    return f"{_label(label)}{op}{string(value)}"
 
 
 def selector(metric: str, *matchers: str) -> str:
-    return render("promql/selector.j2", metric=_metric(metric), matchers=list(matchers))
+    """``metric{label op "value", ...}``; the matchers come from ``matcher``."""
+    return _metric(metric) + ("{" + ", ".join(matchers) + "}" if matchers else "")
 
 
 def rate(sel: str, window: str) -> str:
-    return render("promql/rate.j2", selector=sel, window=_window(window))
+    return f"rate({sel}[{_window(window)}])"
 
 
 def sum_by(labels: tuple[str, ...] | list[str], expr: str) -> str:
-    return render("promql/sum_by.j2", labels=[_label(x) if x != "le" else x for x in labels], expr=expr)
+    """Sum keeping only ``labels``: the stage label (and ``le`` for quantiles), never a session id."""
+    return f"sum by ({', '.join(_label(x) if x != 'le' else x for x in labels)}) ({expr})"
 
 
 def histogram_quantile(q: float, expr: str) -> str:
     if not 0 < float(q) < 1:
         raise PromQLError(f"quantile {q} is not between 0 and 1")
-    return render("promql/histogram_quantile.j2", quantile=number(q), expr=expr)
+    return f"histogram_quantile({number(q)}, {expr})"
 
 
 def compare(expr: str, op: str, value: float) -> str:
     if op not in COMPARE_OPS:
         raise PromQLError(f"unknown comparison {op!r}")
-    return render("promql/compare.j2", expr=expr, op=op, value=number(value))
+    return f"{expr} {op} {number(value)}"  # comparison binds looser than arithmetic: no parentheses
 
 
 def logical(op: str, left: str, right: str) -> str:
     if op not in ("and", "or", "unless"):
         raise PromQLError(f"unknown set operator {op!r}")
-    return render("promql/logical.j2", op=op, left=left, right=right)
+    return f"({left}) {op} ({right})"  # both sides parenthesised, so precedence never surprises
 
 
 # --- composites the alert rules use ---------------------------------------------------------------
@@ -142,7 +142,7 @@ def counter_ratio(numerator: str, denominator: str, label: str, stage: str, wind
     """Share of one counter in another, per stage (errors / runs)."""
     num = sum_by((label,), rate(selector(numerator, matcher(label, "=", stage)), window))
     den = sum_by((label,), rate(selector(denominator, matcher(label, "=", stage)), window))
-    return render("promql/ratio.j2", numerator=num, denominator=den)
+    return f"{num} / {den}"  # both sums keep the same stage label, so series match one to one
 
 
 def bad_ratio(metric: str, label: str, stage: str, threshold: float, window: str) -> str:
@@ -150,12 +150,11 @@ def bad_ratio(metric: str, label: str, stage: str, threshold: float, window: str
     stage_m = matcher(label, "=", stage)
     good = sum_by((label,), rate(selector(metric + "_bucket", stage_m, matcher("le", "=~", le_regex(threshold))), window))
     total = sum_by((label,), rate(selector(metric + "_count", stage_m), window))
-    return render("promql/bad_ratio.j2", good=good, total=total)
+    return f"1 - ({good} / {total})"  # one minus the share at or below the threshold bucket
 
 
 def burn_rate(metric: str, label: str, stage: str, threshold: float, window: str, objective: float) -> str:
     """Error-budget burn rate over ``window``: 1 means the budget lasts exactly the SLO window."""
     if not 0 < objective < 1:
         raise PromQLError(f"objective {objective} is not between 0 and 1")
-    return render("promql/burn_rate.j2", bad_ratio=bad_ratio(metric, label, stage, threshold, window),
-                  budget=number(round(1 - objective, 12)))
+    return f"({bad_ratio(metric, label, stage, threshold, window)}) / {number(round(1 - objective, 12))}"

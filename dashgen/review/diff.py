@@ -30,15 +30,12 @@ from typing import Any
 
 import yaml
 
+from ..catalog.conventions import GRAFANA_UNIT_SUFFIX, format_number
+
 ARROW = "->"
 MAX_LEAF_LINES = 4
 MAX_VALUE_CHARS = 60
 
-UNIT_SUFFIX = {
-    "ms": " ms", "s": " s", "ns": " ns", "µs": " µs", "us": " µs", "m": " min", "h": " h", "d": " d",
-    "percent": "%", "percentunit": " (0-1)", "bytes": " B", "decbytes": " B", "short": "", "none": "",
-    "reqps": " req/s", "ops": " ops/s", "hertz": " Hz", "dtdurationms": " ms", "dtdurations": " s",
-}
 
 
 # -------------------------------------------------------------------------------------------------
@@ -208,14 +205,14 @@ def short(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
 def num(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return short(value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return format_number(value) if isinstance(value, float) else str(value)
 
 
 def with_unit(value: Any, unit: str | None) -> str:
     text = num(value)
     if unit is None:
         return text
-    return text + UNIT_SUFFIX.get(unit, f" {unit}")
+    return text + GRAFANA_UNIT_SUFFIX.get(unit, f" {unit}")
 
 
 def leaf_diff(a: Any, b: Any, path: str = "") -> list[tuple[str, Any, Any]]:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..catalog.conventions import GRAFANA_UNIT_SUFFIX
+
 GRID_COLUMNS = 24
 ROW_PX = 30  # one grid row, as Grafana's GRID_CELL_HEIGHT
 WIDTH_PX = 1600
@@ -53,8 +55,8 @@ NAMED_COLORS = {
 }
 PALETTE = ["#7EB26D", "#EAB839", "#6ED0E0", "#EF843C", "#E24D42", "#1F78C1", "#BA43A9", "#705DA0", "#508642",
            "#CCA300"]
-UNIT_SUFFIX = {"ms": " ms", "s": " s", "ns": " ns", "µs": " µs", "percent": "%", "percentunit": "",
-               "reqps": " req/s", "ops": " ops/s", "bytes": " B", "short": "", "none": ""}
+# Axis ticks of a 0-1 share read as plain numbers: the range note of review text would crowd them.
+UNIT_SUFFIX = {**GRAFANA_UNIT_SUFFIX, "percentunit": ""}
 
 
 # -------------------------------------------------------------------------------------------------

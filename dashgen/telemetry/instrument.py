@@ -47,25 +47,13 @@ from typing import Iterator, Protocol
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Status, StatusCode
 
-from ..catalog.model import Catalog, Measurement, Stage, load_catalog
+from ..catalog import Catalog, Measurement, Stage, load_catalog
+from ..catalog.conventions import TIME_UNITS_PER_MS, UNITS, convert
 
 INSTRUMENTATION_NAME = "dashgen.voice"
-METRIC_STAGE_LABEL = "stage"
-
-TIME_UNITS_PER_MS = {"ns": 1e6, "us": 1e3, "ms": 1.0, "s": 1e-3}
-UCUM = {"ns": "ns", "us": "us", "ms": "ms", "s": "s", "percent": "%", "count": "1", "bytes": "By"}
-PROMETHEUS_SUFFIX = {"ns": "nanoseconds", "us": "microseconds", "ms": "milliseconds", "s": "seconds",
-                     "percent": "percent", "count": "", "bytes": "bytes"}
-# The session span of conventions whose stage spans do not carry the session id.
-_NAME_UNIT_SUFFIXES = ("_ms", "_us", "_ns", "_s", "_seconds", "_pct", "_percent", "_bytes")
 
 # Smallest integer Tempo's quantile_over_time / histogram_over_time counts.
 TEMPO_MIN_INT = 2
-
-# Bucket boundaries (in ms) of the alert histograms; the catalog's thresholds are added.
-_MS_BUCKETS = (1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 200, 250, 300, 350, 400, 500, 600, 800,
-               1000, 1500, 2000, 3000, 5000, 10000)
-_PERCENT_BUCKETS = (1, 2, 5, 10, 20, 30, 40, 50, 75, 100)
 
 
 class Clock(Protocol):
@@ -108,67 +96,6 @@ class VirtualClock:
 
     def time_ns(self) -> int:
         return self.epoch_ns + self.monotonic_ns()
-
-
-def _strip_unit_suffix(attribute: str) -> str:
-    for suffix in _NAME_UNIT_SUFFIXES:
-        if attribute.endswith(suffix) and len(attribute) > len(suffix):
-            return attribute[: -len(suffix)]
-    return attribute
-
-
-def histogram_name(measurement: Measurement) -> str:
-    """The histogram a measurement is recorded in, by its Prometheus name: the catalog's
-    ``metric.name`` (the alert rules query it), else OpenTelemetry's Prometheus naming of the
-    attribute (``audio.first_byte_ms`` in ms -> ``audio_first_byte_milliseconds``). The
-    instrument carries that name, so the OTel -> Prometheus translation keeps it as it is."""
-    metric = getattr(measurement, "metric", None)
-    if metric is not None:
-        return metric.name
-    base = "".join(ch if ch.isalnum() else "_" for ch in _strip_unit_suffix(measurement.attribute))
-    suffix = PROMETHEUS_SUFFIX[measurement.unit]
-    return f"{base}_{suffix}" if suffix and not base.endswith("_" + suffix) else base
-
-
-prometheus_histogram = histogram_name
-
-
-def stage_label(catalog: Catalog, measurement: Measurement | None = None) -> str:
-    """The one metric attribute: the catalog's stage label (``audio_stage``), else ``stage``."""
-    metric = getattr(measurement, "metric", None)
-    if metric is not None:
-        return metric.label
-    alerting = getattr(catalog, "alerting", None)
-    return alerting.stage_label if alerting is not None else METRIC_STAGE_LABEL
-
-
-def bucket_boundaries(measurements: list[Measurement]) -> list[float] | None:
-    """Histogram boundaries: the catalog's ``metric.buckets``; without them, a default for the unit
-    with every threshold and bad_above added, so an alert's p95 is exact at its limit."""
-    metric = getattr(measurements[0], "metric", None)
-    if metric is not None:
-        return [float(b) for b in metric.buckets]
-    unit = measurements[0].unit
-    if unit in TIME_UNITS_PER_MS:
-        base = [b * TIME_UNITS_PER_MS[unit] for b in _MS_BUCKETS]
-    elif unit == "percent":
-        base = list(_PERCENT_BUCKETS)
-    else:
-        return None
-    for m in measurements:
-        base.extend(t.value for t in m.thresholds)
-        if m.bad_above is not None:
-            base.append(m.bad_above)
-    return sorted({float(b) for b in base})
-
-
-def convert(value: float, from_unit: str | None, to_unit: str) -> float:
-    """``value`` in ``from_unit`` (None: already in ``to_unit``) expressed in ``to_unit``."""
-    if from_unit is None or from_unit == to_unit:
-        return float(value)
-    if from_unit in TIME_UNITS_PER_MS and to_unit in TIME_UNITS_PER_MS:
-        return float(value) / TIME_UNITS_PER_MS[from_unit] * TIME_UNITS_PER_MS[to_unit]
-    raise ValueError(f"cannot convert {from_unit} to {to_unit}")
 
 
 def encode_value(measurement: Measurement, value: float) -> int | float:
@@ -346,23 +273,21 @@ class Instrumentation:
         self._instruments: dict[str, object] = {}
 
     def _histogram(self, m: Measurement):
-        name = histogram_name(m)
+        name = m.metric.name
         h = self._instruments.get(name)
         if h is None:
-            same = [x for st in self.catalog.stages for x in st.measurements if histogram_name(x) == name]
+            same = [x for st in self.catalog.stages for x in st.measurements if x.metric.name == name]
             if any(x.unit != m.unit for x in same):
                 raise ValueError(f"measurements recorded as {name!r} have different units in the catalog "
                                  f"({', '.join(sorted({x.unit for x in same}))}); give them different metric names")
-            h = self.meter.create_histogram(name, unit=UCUM[m.unit], description=m.meaning,
-                                            explicit_bucket_boundaries_advisory=bucket_boundaries(same))
+            h = self.meter.create_histogram(name, unit=UNITS[m.unit].ucum, description=m.meaning,
+                                            explicit_bucket_boundaries_advisory=list(m.metric.buckets))
             self._instruments[name] = h
         return h
 
     def _counter(self, kind: str):
         """The stage runs / errors / nothing counters the rate alerts divide (``*_total`` in Prometheus)."""
-        alerting = getattr(self.catalog, "alerting", None)
-        ns = (self.catalog.stage_attribute or self.catalog.name).split(".")[0]
-        name = getattr(alerting, f"{kind}_metric", None) or f"{ns}_stage_{kind}_total"
+        name = getattr(self.catalog.alerting, f"{kind}_metric")
         otel_name = name[: -len("_total")] if name.endswith("_total") else name
         c = self._instruments.get(otel_name)
         if c is None:
@@ -371,7 +296,7 @@ class Instrumentation:
         return c
 
     def _record_stage(self, stage: Stage, values: dict[str, float], failed: bool, nothing: bool) -> None:
-        label = {stage_label(self.catalog): stage.id}
+        label = {self.catalog.alerting.stage_label: stage.id}
         self._counter("runs").add(1, label)
         if failed:
             self._counter("errors").add(1, label)
@@ -381,7 +306,7 @@ class Instrumentation:
             v = values.get(m.id)
             if v is None or (m.nothing_value is not None and v == m.nothing_value):
                 continue
-            self._histogram(m).record(v, {stage_label(self.catalog, m): stage.id})
+            self._histogram(m).record(v, {m.metric.label: stage.id})
 
     def turn_stage(self) -> Stage | None:
         """The stage whose span is the turn span itself (LiveKit's agent_turn), if the catalog has one."""

@@ -28,7 +28,8 @@ import time
 from dataclasses import dataclass, field
 
 from ..catalog.model import Catalog, Stage
-from .instrument import TIME_UNITS_PER_MS, Instrumentation, VirtualClock
+from ..catalog.conventions import TIME_UNITS_PER_MS
+from .instrument import Instrumentation, VirtualClock
 
 INCIDENTS = {
     "slow-tts": "TTS first audio median 480 ms and frequent stalls (TTS first-byte page)",

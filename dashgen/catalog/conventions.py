@@ -1,0 +1,178 @@
+"""The one home of dashgen's conventions: units, metric names, buckets, uids, durations, numbers.
+
+Every table and rule here used to exist in two to seven copies across the catalog, the
+dashboards, the alerts, review and telemetry, and the copies had drifted apart (two
+OTel -> Prometheus suffix rules, two uid hashes, three duration grammars). Anything that
+names, converts or prints one of these things imports it from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+# --- units ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What one catalog unit is called by each system dashgen writes for."""
+
+    grafana: str  # Grafana's unit id (all of them are in Grafana's units schema)
+    ucum: str  # the OpenTelemetry instrument unit (UCUM), e.g. "ms", "%", "By"
+    prometheus: str  # the word OpenTelemetry's Prometheus naming appends ("" for plain counts)
+    suffixes: tuple[str, ...]  # attribute-name endings that already spell the unit (dropped from metric names)
+    per_ms: float | None = None  # time units only: how many of them make one millisecond
+
+
+# The Prometheus words and attribute suffixes follow the OpenTelemetry -> Prometheus
+# compatibility spec (ms -> milliseconds, % -> percent, By -> bytes; a "1" unit adds nothing).
+UNITS: Mapping[str, Unit] = MappingProxyType({
+    "ns": Unit("ns", "ns", "nanoseconds", ("_ns", "_nanoseconds"), 1e6),
+    "us": Unit("µs", "us", "microseconds", ("_us", "_microseconds"), 1e3),
+    "ms": Unit("ms", "ms", "milliseconds", ("_ms", "_milliseconds"), 1.0),
+    "s": Unit("s", "s", "seconds", ("_s", "_seconds"), 1e-3),
+    "percent": Unit("percent", "%", "percent", ("_pct", "_percent")),
+    "count": Unit("short", "1", "", ("_count", "_total")),
+    "bytes": Unit("bytes", "By", "bytes", ("_bytes", "_by")),
+})
+TIME_UNITS_PER_MS: Mapping[str, float] = MappingProxyType(
+    {name: u.per_ms for name, u in UNITS.items() if u.per_ms is not None})
+
+# How a value in a Grafana unit reads in review text (diff lines, preview axes); a unit not
+# listed is written after the value as it is.
+GRAFANA_UNIT_SUFFIX: Mapping[str, str] = MappingProxyType({
+    "ms": " ms", "s": " s", "ns": " ns", "µs": " µs", "us": " µs", "m": " min", "h": " h", "d": " d",
+    "percent": "%", "percentunit": " (0-1)", "bytes": " B", "decbytes": " B", "short": "", "none": "",
+    "reqps": " req/s", "ops": " ops/s", "hertz": " Hz", "dtdurationms": " ms", "dtdurations": " s",
+})
+
+
+def convert(value: float, from_unit: str | None, to_unit: str) -> float:
+    """``value`` in ``from_unit`` (None: already in ``to_unit``) expressed in ``to_unit``."""
+    if from_unit is None or from_unit == to_unit:
+        return float(value)
+    if from_unit in TIME_UNITS_PER_MS and to_unit in TIME_UNITS_PER_MS:
+        return float(value) / TIME_UNITS_PER_MS[from_unit] * TIME_UNITS_PER_MS[to_unit]
+    raise ValueError(f"cannot convert {from_unit} to {to_unit}")
+
+
+# --- metric names, labels, buckets ------------------------------------------------------------
+
+METRIC_NAME_PATTERN = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL_NAME_PATTERN = r"[a-zA-Z_][a-zA-Z0-9_]*"  # names starting with __ are reserved to Prometheus
+DEFAULT_STAGE_LABEL = "stage"  # the stage label of a convention without a stage attribute
+
+# OpenTelemetry SDK default explicit bucket boundaries (the histogram's default view, made
+# for milliseconds), and the semantic conventions' advice for durations in seconds.
+OTEL_DEFAULT_BUCKETS = (0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000)
+OTEL_SECONDS_BUCKETS = (0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
+_UNIT_BUCKETS = {"s": OTEL_SECONDS_BUCKETS,
+                 "us": tuple(b * 1000 for b in OTEL_DEFAULT_BUCKETS),
+                 "ns": tuple(b * 1000000 for b in OTEL_DEFAULT_BUCKETS)}
+
+
+def default_buckets(unit: str) -> tuple[float, ...]:
+    """The histogram boundaries a measurement in ``unit`` gets when the catalog names none."""
+    return tuple(float(b) for b in _UNIT_BUCKETS.get(unit, OTEL_DEFAULT_BUCKETS))
+
+
+def label_name(attribute: str) -> str:
+    """A span attribute as a Prometheus label name: ``audio.stage`` -> ``audio_stage``."""
+    return re.sub(r"[^a-zA-Z0-9_]", "_", attribute)
+
+
+def prometheus_name(attribute: str, unit: str) -> str:
+    """OpenTelemetry -> Prometheus histogram name of a measurement attribute in ``unit``:
+    the unit suffix of the attribute dropped, dots as ``_``, the unit spelled out
+    (``audio.first_byte_ms`` in ms -> ``audio_first_byte_milliseconds``)."""
+    u = UNITS[unit]
+    base = attribute
+    for suffix in u.suffixes:
+        if base.lower().endswith(suffix) and len(base) > len(suffix):
+            base = base[: -len(suffix)]
+            break
+    name = re.sub(r"[^a-zA-Z0-9_:]", "_", base)
+    name = re.sub(r"__+", "_", name).strip("_")
+    if not re.match(r"[a-zA-Z_:]", name):
+        name = "_" + name
+    if u.prometheus and not name.endswith("_" + u.prometheus):
+        name += "_" + u.prometheus
+    return name
+
+
+def stage_label(stage_attribute: str | None) -> str:
+    """The metric label holding the stage id: the stage attribute as a label name, else ``stage``."""
+    return label_name(stage_attribute) if stage_attribute else DEFAULT_STAGE_LABEL
+
+
+def counter_name(stage_attribute: str | None, catalog_name: str, kind: str) -> str:
+    """``<ns>_stage_<kind>_total`` (kind: runs, errors, nothing); ns is the stage attribute's
+    first word (``audio``), else the catalog's name."""
+    ns = label_name(stage_attribute.split(".")[0]) if stage_attribute else catalog_name
+    return f"{ns}_stage_{kind}_total"
+
+
+# --- uids -------------------------------------------------------------------------------------
+
+UID_PATTERN = r"[a-zA-Z0-9_-]{1,40}"  # Grafana: at most 40 characters of these
+UID_RE = re.compile(UID_PATTERN)
+UID_HINT = "use [a-zA-Z0-9_-], at most 40 characters"
+
+
+def make_uid(*parts: str) -> str:
+    """``prefix-part-part``: lower-case, ``_`` and ``.`` as ``-``; past Grafana's 40 characters,
+    31 of them plus a stable hash of the whole.
+
+    The hash is sha1 (an identifier, not a secret), cut to 8 hex digits: the rule uids, which
+    grow past 40 characters first (stage + measurement + quantile + ``traces``), always used it,
+    so their uids (and the runbook anchors built on them) stay as they were. No bundled catalog
+    has a dashboard uid that long."""
+    uid = "-".join(p.replace("_", "-").replace(".", "-") for p in parts if p).lower()
+    uid = re.sub(r"[^a-zA-Z0-9_-]", "-", uid)
+    if len(uid) > 40:
+        uid = uid[:31].rstrip("-") + "-" + hashlib.sha1(uid.encode()).hexdigest()[:8]
+    if not UID_RE.fullmatch(uid):
+        raise ValueError(f"uid {uid!r} is not valid ({UID_HINT})")
+    return uid
+
+
+# --- durations --------------------------------------------------------------------------------
+
+DURATION_PATTERN = r"[1-9][0-9]*(s|m|h|d)"  # what a catalog (and so every generated query) uses
+DURATION_RE = re.compile(DURATION_PATTERN)
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds(duration: str) -> int:
+    """``5m`` -> 300. Also ``0s`` (a rule's "fire at once" ``for``)."""
+    count, unit = duration[:-1], duration[-1:]
+    if unit not in _SECONDS or not (count.isascii() and count.isdigit()):
+        raise ValueError(f"not a duration: {duration!r}")
+    return int(count) * _SECONDS[unit]
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+def format_number(value: float) -> str:
+    """The shortest text that reads back as ``value``, never in exponent form: ``350``, ``0.95``,
+    ``0.0001``. Queries need it exact; texts say the same number as their queries."""
+    text = repr(float(value))
+    if text.endswith(".0"):
+        text = text[:-2]
+    if "e" in text:
+        text = f"{value:.12f}".rstrip("0").rstrip(".")
+    return text
+
+
+def format_percent(share: float) -> str:
+    """``0.05`` -> ``5%``, ``0.995`` -> ``99.5%`` (rounded to 6 decimals: 0.07 * 100 is not 7)."""
+    return format_number(round(float(share) * 100, 6)) + "%"
+
+
+def quantile_label(q: float) -> str:
+    """``0.95`` -> ``p95``; ``0.999`` -> ``p99.9``."""
+    return f"p{round(q * 100, 6):g}"

@@ -1,0 +1,283 @@
+"""Find, parse, check and build a catalog: ``load_catalog(path_or_preset)`` -> frozen ``Catalog``.
+
+The order is one way: ``yamlspec`` loads the document against ``spec`` (types, patterns,
+defaults, every value's location), the checks below that need one stage at a time run on
+that document, ``_build`` turns it into the model in one pass (each measurement with its
+Prometheus metric, the catalog with its alerting settings), and the checks across stages
+and histograms run on the built model. Every problem is a ``CatalogError`` whose text is
+``path/to/catalog.yaml:LINE:COL: what is wrong (how to fix it)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from types import MappingProxyType
+
+from ..errors import CatalogError, InputError
+from .conventions import counter_name, default_buckets, prometheus_name, seconds, stage_label
+from .model import Alerting, Catalog, Datasource, Measurement, Metric, RateAlert, Slo, Stage, Threshold
+from .spec import ALERTING_SPEC, CATALOG_SPEC, DEFAULT_QUANTILES
+from .yamlspec import Context, dotted, load_document
+
+PRESETS = ("default", "pipecat", "livekit")
+
+# Rate alerts the catalog leaves out: (above, for, severity). A produced-nothing stage is
+# rarely an outage, so its default waits longer and opens a ticket.
+_RATE_DEFAULTS = {"error_rate": (0.05, "5m", "page"), "nothing_rate": (0.05, "10m", "ticket")}
+
+
+def preset_path(name: str) -> Path:
+    return Path(__file__).resolve().parent / "presets" / f"{name}.yaml"
+
+
+def resolve_catalog_source(ref: str | None) -> tuple[str, str, str]:
+    """Return ``(text, display_path, source)`` for a path or a preset name (None = default)."""
+    if ref is None or ref in PRESETS:
+        name = ref or "default"
+        text = preset_path(name).read_text(encoding="utf-8")
+        return text, f"<preset {name}>/{name}.yaml", f"preset:{name}"
+    path = Path(ref)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{ref}: no such catalog file (give a path, or one of the presets: {', '.join(PRESETS)})") from None
+    except IsADirectoryError:
+        raise InputError(f"{ref}: is a directory, not a catalog file (give the path of a .yaml file)") from None
+    except OSError as exc:
+        raise InputError(f"{ref}: cannot read the catalog: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data[:line_start].count(b"\n") + 1
+        col = len(data[line_start:exc.start].decode("utf-8")) + 1  # in characters, as YAML errors count
+        raise CatalogError(ref, line, col, f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                           "save the catalog as UTF-8") from None
+    return text, ref, ref
+
+
+def load_catalog(ref: str | None = None) -> Catalog:
+    """Load and validate a catalog from a path or preset name (None: the bundled default)."""
+    text, display, source = resolve_catalog_source(ref)
+    return parse_catalog(text, display, source)
+
+
+def parse_catalog(text: str, display_path: str, source: str | None = None) -> Catalog:
+    """Validate catalog text; ``display_path`` is what error messages name."""
+    raw, ctx = load_document(text, CATALOG_SPEC, display_path)
+    _document_checks(raw, ctx)
+    catalog = _build(raw, ctx, source or display_path)
+    _metric_checks(catalog, ctx)
+    return catalog
+
+
+# --- checks on the document --------------------------------------------------------------------
+
+def _document_checks(raw: dict, ctx: Context) -> None:
+    """Checks that need more than one field at a time."""
+    for si, stage in enumerate(raw["stages"]):
+        for mi, m in enumerate(stage["measurements"]):
+            base = ("stages", si, "measurements", mi)
+            quantiles: dict[float, int] = {}
+            for ti, t in enumerate(m["thresholds"]):
+                if t["quantile"] in quantiles:
+                    raise ctx.error(ctx.locations[base + ("thresholds", ti, "quantile")],
+                                    f"two thresholds for quantile {t['quantile']} on {stage['id']}.{m['id']}",
+                                    "keep one threshold per quantile")
+                quantiles[t["quantile"]] = ti
+            if m["panels"] and "bad_rate" in m["panels"] and m["bad_above"] is None:
+                raise ctx.error(ctx.locations[base + ("panels",)], f"{stage['id']}.{m['id']} asks for a bad_rate panel "
+                                f"but sets no bad_above", "add bad_above and bad_name, or drop bad_rate")
+            if (m["bad_above"] is None) != (m["bad_name"] is None):
+                key = "bad_name" if m["bad_name"] is None else "bad_above"
+                raise ctx.error(ctx.locations[base], f"{stage['id']}.{m['id']} sets only one of bad_above and bad_name",
+                                f"add {key} too, or remove both")
+            if m["nothing_value"] is not None and m["nothing_value"] >= 0:
+                raise ctx.error(ctx.locations[base + ("nothing_value",)],
+                                f"nothing_value must be negative (it marks 'produced nothing'), got {m['nothing_value']}",
+                                "use -1")
+    short_titles: dict[str, int] = {}
+    for si, stage in enumerate(raw["stages"]):
+        short = stage["title"].partition(" (")[0].strip().lower()
+        if short in short_titles:
+            first = raw["stages"][short_titles[short]]
+            raise ctx.error(ctx.locations[("stages", si, "title")],
+                            f"stage title {stage['title']!r} reads like {first['title']!r} (line "
+                            f"{ctx.locations[('stages', short_titles[short], 'title')].line}): alert and panel titles "
+                            f"use the part before ' (', so two stages would share them",
+                            "give the stages titles that differ before any parenthesis")
+        short_titles[short] = si
+    conv = raw["convention"]
+    if not conv["session_on_stage_spans"] and not conv["session_span"]:
+        raise ctx.error(ctx.locations[("convention", "session_on_stage_spans")],
+                        "session_on_stage_spans is false but no convention.session_span names the span that "
+                        "carries the session id", "add session_span: <span name>, e.g. conversation")
+    if conv["stage_attribute"] is None:
+        spans = [s["span"] for s in raw["stages"]]
+        for si, s in enumerate(raw["stages"]):
+            if spans.count(s["span"]) > 1:
+                raise ctx.error(ctx.locations[("stages", si, "span")],
+                                f"span {s['span']!r} is used by two stages, and no stage_attribute tells them apart",
+                                "give each stage its own span name, or set convention.stage_attribute")
+    if raw["grafana"]["datasources"]["tempo"]["variable"] == raw["grafana"]["datasources"]["prometheus"]["variable"]:
+        raise ctx.error(ctx.locations[("grafana", "datasources", "prometheus", "variable")],
+                        "the tempo and prometheus datasource variables have the same name", "give them different names")
+    interval = (raw["alerting"] or {}).get("interval")
+    if interval and seconds(interval) % 10:
+        raise ctx.error(ctx.locations[("alerting", "interval")],
+                        f"alerting.interval {interval} is not a multiple of 10 seconds (Grafana's "
+                        f"scheduler ticks every 10 s)", "use e.g. 30s, 1m or 2m")
+
+
+# --- the model, in one pass ----------------------------------------------------------------------
+
+def _build(raw: dict, ctx: Context, source: str) -> Catalog:
+    conv, g = raw["convention"], raw["grafana"]
+    alerting = _alerting(raw["alerting"] or ALERTING_SPEC.defaults(), conv["stage_attribute"], raw["name"])
+
+    def measurement(m: dict) -> Measurement:
+        block = m["metric"] or {}
+        metric = Metric(name=block.get("name") or prometheus_name(m["attribute"], m["unit"]),
+                        label=block.get("label") or alerting.stage_label,
+                        buckets=tuple(float(b) for b in block.get("buckets") or default_buckets(m["unit"])))
+        return Measurement(
+            id=m["id"], attribute=m["attribute"], title=m["title"], unit=m["unit"], integer=m["integer"],
+            meaning=m["meaning"], nothing_value=m["nothing_value"],
+            thresholds=tuple(Threshold(float(t["quantile"]), t["value"], t["severity"], t["for"]) for t in m["thresholds"]),
+            bad_above=m["bad_above"], bad_name=m["bad_name"], metric=metric,
+            quantiles=tuple(float(q) for q in (m["quantiles"] or DEFAULT_QUANTILES)),
+            panels=tuple(m["panels"] or (("quantiles", "heatmap", "bad_rate") if m["bad_above"] is not None
+                                         else ("quantiles",))),
+        )
+
+    def slo(s: dict | None) -> Slo | None:
+        return Slo(s["measurement"], float(s["objective"]), s["threshold"], s["window"]) if s else None
+
+    stages = tuple(
+        Stage(id=s["id"], span=s["span"], title=s["title"], first_byte=s["first_byte"], description=s["description"],
+              measurements=tuple(measurement(m) for m in s["measurements"]), slo=slo(s["slo"]))
+        for s in raw["stages"]
+    )
+    ds = g["datasources"]
+    return Catalog(
+        source=source, name=raw["name"], title=raw["title"], notes=raw["notes"],
+        session_attribute=conv["session_attribute"], turn_attribute=conv["turn_attribute"],
+        stage_attribute=conv["stage_attribute"], error_attribute=conv["error_attribute"],
+        turn_span=conv["turn_span"], service_attribute=conv["service_attribute"],
+        session_on_stage_spans=conv["session_on_stage_spans"], session_span=conv["session_span"],
+        folder_uid=g["folder"]["uid"], folder_title=g["folder"]["title"], uid_prefix=g["uid_prefix"],
+        tags=tuple(g["tags"]),
+        tempo=Datasource("tempo", **ds["tempo"]), prometheus=Datasource("prometheus", **ds["prometheus"]),
+        stages=stages, alerting=alerting, locations=MappingProxyType(dict(ctx.locations)),
+    )
+
+
+def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerting:
+    counters = a["counters"] or {}
+
+    def rate_alert(key: str) -> RateAlert:
+        block, (above, for_, severity) = a[key] or {}, _RATE_DEFAULTS[key]
+        return RateAlert(above=float(block.get("above", above)), for_=block.get("for") or for_,
+                         severity=block.get("severity") or severity)
+
+    return Alerting(
+        team=a["team"], receiver=a["receiver"], runbook_url=a["runbook_url"].rstrip("/"),
+        interval=a["interval"], rate_window=a["rate_window"],
+        stage_label=a["stage_label"] or stage_label(stage_attribute),
+        runs_metric=counters.get("runs") or counter_name(stage_attribute, catalog_name, "runs"),
+        errors_metric=counters.get("errors") or counter_name(stage_attribute, catalog_name, "errors"),
+        nothing_metric=counters.get("nothing") or counter_name(stage_attribute, catalog_name, "nothing"),
+        error_rate=rate_alert("error_rate"), nothing_rate=rate_alert("nothing_rate"),
+        tempo_rules=a["tempo_rules"],
+    )
+
+
+# --- checks on the built model: histograms and SLOs ------------------------------------------------
+
+def _metric_checks(catalog: Catalog, ctx: Context) -> None:
+    """Buckets increase, measurements sharing a histogram agree on it, thresholds lie inside it
+    and an SLO threshold is one of its boundaries; an SLO can fire and outlasts its windows."""
+    shared: dict[str, tuple[tuple, Metric, str]] = {}
+    for si, stage in enumerate(catalog.stages):
+        for mi, m in enumerate(stage.measurements):
+            base = ("stages", si, "measurements", mi)
+            metric, where = m.metric, f"{stage.id}.{m.id}"
+            if base + ("metric", "name") in ctx.locations and re.search(r"_(bucket|count|sum)$", metric.name):
+                raise ctx.error(ctx.locations[base + ("metric", "name")],
+                                f"{dotted(base)}.metric.name {metric.name!r} names a series, not the histogram",
+                                f"drop the suffix: {re.sub(r'_(bucket|count|sum)$', '', metric.name)}")
+            bks = metric.buckets
+            for bi in range(1, len(bks)):
+                if bks[bi] <= bks[bi - 1]:
+                    raise ctx.error(ctx.locations[base + ("metric", "buckets", bi)],
+                                    f"{dotted(base)}.metric.buckets must increase: {bks[bi]:g} follows "
+                                    f"{bks[bi - 1]:g}", "list the boundaries in increasing order, without repeats")
+            loc_path = base + ("metric",) if base + ("metric",) in ctx.locations else base
+            if metric.name in shared:
+                first_path, first, first_where = shared[metric.name]
+                if first.buckets != metric.buckets or first.label != metric.label:
+                    what = "buckets" if first.buckets != metric.buckets else "label"
+                    raise ctx.error(ctx.locations[loc_path],
+                                    f"{where} and {first_where} both record {metric.name} but with different "
+                                    f"{what} (one histogram has one bucket layout and one stage label)",
+                                    f"give {where} the same metric.{what} as {first_where} (line "
+                                    f"{ctx.locations[first_path].line}), or another metric.name")
+            else:
+                shared[metric.name] = (loc_path, metric, where)
+            for ti, t in enumerate(m.thresholds):
+                # histogram_quantile interpolates inside a bucket, so a quantile threshold between two
+                # boundaries still works (approximately); above the last boundary it never fires.
+                _check_in_range(ctx, base + ("thresholds", ti, "value"), t.value, metric,
+                                f"{dotted(base)}.thresholds[{ti}].value", where)
+        slo = stage.slo
+        if slo:
+            spath = ("stages", si, "slo")
+            m = stage.measurement(slo.measurement)
+            if m is None:
+                ids = [x.id for x in stage.measurements]
+                close = difflib.get_close_matches(slo.measurement, ids, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise ctx.error(ctx.locations[spath + ("measurement",)],
+                                f"stages[{si}].slo.measurement {slo.measurement!r} is not a measurement of "
+                                f"stage {stage.id}", f"{hint}use one of: {', '.join(ids)}")
+            _check_boundary(ctx, spath + ("threshold",), slo.threshold, m.metric,
+                            f"stages[{si}].slo.threshold", f"{stage.id}.{m.id}")
+            budget = 1 - slo.objective
+            fastest = max(rate for _, _, _, rate in slo.burn_rates())
+            if fastest * budget >= 1:
+                raise ctx.error(ctx.locations[spath + ("objective",)],
+                                f"stages[{si}].slo.objective {slo.objective:g} leaves an error budget of "
+                                f"{budget:g}: the {fastest:g}x burn-rate page would need more than 100% bad events "
+                                f"and could never fire",
+                                f"use an objective above {1 - 1 / fastest:.4f}, or a shorter window")
+            if seconds(slo.window) < seconds("3d"):
+                raise ctx.error(ctx.locations.get(spath + ("window",), ctx.locations[spath]),
+                                f"stages[{si}].slo.window {slo.window} is shorter than the 3d burn-rate window",
+                                "use a window of at least 3d, e.g. 30d")
+
+
+def _check_boundary(ctx: Context, path: tuple, value: float, metric: Metric, what: str, where: str) -> None:
+    bks = metric.buckets
+    if float(value) not in bks:
+        near = [b for b in (max((b for b in bks if b < value), default=None),
+                            min((b for b in bks if b > value), default=None)) if b is not None]
+        raise ctx.error(ctx.locations[path],
+                        f"{what} {value:g} is not a bucket boundary of {metric.name} ({where}), so the histogram "
+                        f"cannot tell measurements above it from those below (buckets: "
+                        f"{', '.join(f'{b:g}' for b in bks)})",
+                        f"add {value:g} to metric.buckets of every measurement recorded as {metric.name} "
+                        f"(and to the SDK view or signaltometrics buckets), or use a boundary such as "
+                        f"{' or '.join(f'{b:g}' for b in near)}")
+    _check_in_range(ctx, path, value, metric, what, where)
+
+
+def _check_in_range(ctx: Context, path: tuple, value: float, metric: Metric, what: str, where: str) -> None:
+    bks = metric.buckets
+    if float(value) >= bks[-1]:
+        raise ctx.error(ctx.locations[path],
+                        f"{what} {value:g} is not below the largest bucket boundary of {metric.name} ({where}, "
+                        f"{bks[-1]:g}): above it lies only +Inf, where histogram_quantile never reports more than "
+                        f"{bks[-1]:g}, so the alert could never fire",
+                        f"add a larger boundary to metric.buckets, e.g. {value * 2:g}")

@@ -1,0 +1,267 @@
+"""The catalog's keys, declared once: types, defaults, patterns and the docs of every key.
+
+``load`` walks a document with these specs (``yamlspec`` reports every problem at its line
+and column), and ``docs`` generates the README's catalog reference from the same ``doc``
+strings, so the reference cannot miss a key. Checks that need several keys at once live in
+``load``; names, units and patterns shared with the rest of dashgen come from ``conventions``.
+
+Alerts run on Prometheus histograms of the same measurements the traces carry (recorded by
+the application's OpenTelemetry SDK, or derived from spans by the Collector's
+``signaltometrics`` connector). Each measurement names its histogram in a ``metric`` block;
+left out, it follows OpenTelemetry's Prometheus naming (``conventions.prometheus_name``). The
+one label is the stage (``audio.stage`` -> ``audio_stage``): a session id is never a metric label.
+"""
+
+from __future__ import annotations
+
+from .conventions import DURATION_PATTERN, LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, UID_HINT, UID_PATTERN, UNITS
+from .yamlspec import Bool, Enum, Field, ListOf, Map, Num, Str
+
+# A TraceQL attribute name we can write unquoted: dot-separated words. Grafana's TraceQL
+# grammar (lezer-traceql) reads a first word that merely starts with a scope or keyword
+# (``span.parent_id``, ``span.links``, ``span.with_x``) as that keyword and rejects the query.
+TRACEQL_RESERVED_PREFIXES = ("span", "resource", "event", "instrumentation", "link", "parent", "with")
+ATTRIBUTE_RE = r"(?!(?:" + "|".join(TRACEQL_RESERVED_PREFIXES) + r"))[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*"
+SCOPED_ATTRIBUTE_RE = r"(span|resource)\." + ATTRIBUTE_RE
+ID_RE = r"[a-z][a-z0-9_]{0,30}"
+SPAN_NAME_RE = r"[A-Za-z0-9_.:/ -]{1,100}"
+LABEL_NAME_RE = r"(?!__)(?!le$)" + LABEL_NAME_PATTERN  # le is the bucket label of every histogram
+
+SEVERITIES = ("page", "ticket")
+PANEL_KINDS = ("quantiles", "average", "heatmap", "bad_rate")
+DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
+
+ATTR_HINT = ("use dot-separated words of letters, digits and _ (e.g. audio.first_byte_ms), the first word not "
+             "starting with " + ", ".join(TRACEQL_RESERVED_PREFIXES) + " (TraceQL reads those as keywords)")
+
+_DUR = Str(pattern=DURATION_PATTERN, pattern_hint="write a duration like 5m, 30s, 1h, 30d", example="5m")
+
+
+def _metric_name(example: str) -> Str:
+    return Str(pattern=METRIC_NAME_PATTERN, pattern_hint="a Prometheus metric name: letters, digits, _ and :",
+               example=example)
+
+
+METRIC_SPEC = Map(
+    doc="The Prometheus histogram that records the same measurement (for alert rules).",
+    fields={
+        "name": Field(_metric_name("audio_first_byte_milliseconds"), default=None,
+                      doc="histogram name without _bucket/_count (default: the attribute per OpenTelemetry's "
+                          "Prometheus naming, e.g. audio.first_byte_ms -> audio_first_byte_milliseconds)"),
+        "label": Field(Str(pattern=LABEL_NAME_RE, pattern_hint="a Prometheus label name: letters, digits, _",
+                           example="audio_stage"), default=None,
+                       doc="label holding the stage id (default: alerting.stage_label); never a session id"),
+        "buckets": Field(ListOf(item=Num(example="350"), min_items=1), default=None,
+                         doc="histogram bucket boundaries, increasing (default: OpenTelemetry's 0, 5, 10, 25, 50, 75, "
+                             "100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000; for unit s its 0.005 ... 10 seconds "
+                             "advice); an SLO threshold must be one, a quantile threshold should be (else interpolated)"),
+    },
+)
+
+SLO_SPEC = Map(
+    doc="A latency SLO of the stage: objective share of measurements at or below threshold.",
+    fields={
+        "measurement": Field(Str(pattern=ID_RE, pattern_hint="a measurement id of this stage",
+                                 example="first_byte"), required=True, doc="id of the measurement the SLO is about"),
+        "objective": Field(Num(minimum=0, maximum=1, exclusive=True, example="0.95"), required=True,
+                           doc="share of good measurements, e.g. 0.95"),
+        "threshold": Field(Num(positive=True, example="350"), required=True,
+                           doc="a measurement above this is a bad event; must be a bucket boundary of its metric"),
+        "window": Field(_DUR, default="30d", doc="SLO window (default 30d); burn rates scale with it"),
+    },
+)
+
+_RATE_ALERT = Map(
+    doc="A ratio alert per stage.",
+    fields={
+        "above": Field(Num(minimum=0, maximum=1, exclusive=True, example="0.05"), required=True,
+                       doc="alert when the ratio goes above this (0-1)"),
+        "for": Field(_DUR, default="5m", doc="how long the ratio must stay above"),
+        "severity": Field(Enum(values=SEVERITIES), default="page", doc="page or ticket"),
+    },
+)
+
+ALERTING_SPEC = Map(
+    doc="How alert rules are generated.",
+    fields={
+        "team": Field(Str(pattern=r"[A-Za-z0-9_.-]{1,60}", pattern_hint="letters, digits, _ . -", example="voice"),
+                      default="voice", doc="value of the team label on every rule (default voice)"),
+        "receiver": Field(Str(example="voice-oncall"), default=None,
+                          doc="Grafana contact point for notification_settings.receiver (default: use the "
+                              "notification policy tree)"),
+        "runbook_url": Field(Str(pattern=r"https?://\S+", pattern_hint="an http(s) URL", example="https://runbooks.example.com/voice"),
+                             default="https://runbooks.example.com/voice-agent",
+                             doc="base URL of the runbooks; each rule links <base>#<rule uid>"),
+        "interval": Field(_DUR, default="1m", doc="evaluation interval of every rule group (multiple of 10s)"),
+        "rate_window": Field(_DUR, default="5m", doc="rate() window of the latency and ratio alerts"),
+        "stage_label": Field(Str(pattern=LABEL_NAME_RE, pattern_hint="a Prometheus label name", example="audio_stage"),
+                             default=None, doc="metric label holding the stage id (default: the stage attribute with "
+                                               "dots as _, e.g. audio_stage; stage without one)"),
+        "counters": Field(
+            Map(fields={
+                "runs": Field(_metric_name("audio_stage_runs_total"), default=None,
+                              doc="counter of stage runs (default <ns>_stage_runs_total, ns = the stage attribute's "
+                                  "first word)"),
+                "errors": Field(_metric_name("audio_stage_errors_total"), default=None,
+                                doc="counter of failed stage runs (default <ns>_stage_errors_total)"),
+                "nothing": Field(_metric_name("audio_stage_nothing_total"), default=None,
+                                 doc="counter of stage runs that produced nothing (default <ns>_stage_nothing_total)"),
+            }, doc="Counters, labelled by stage, behind the error and produced-nothing rates."),
+            default=None, doc="counter metric names (defaults follow the stage attribute)"),
+        "error_rate": Field(_RATE_ALERT, default=None,
+                            doc="error-rate alert per stage (default above 0.05 for 5m, page)"),
+        "nothing_rate": Field(_RATE_ALERT, default=None,
+                              doc="produced-nothing-rate alert per stage with a nothing_value (default above 0.05 "
+                                  "for 10m, ticket)"),
+        "tempo_rules": Field(Bool(), default=False,
+                             doc="also emit Grafana-managed TraceQL rules on Tempo (needs Grafana 12.1+ with the "
+                                 "tempoAlerting feature; default false)"),
+    },
+)
+
+ATTR_HINT = ("use dot-separated words of letters, digits and _ (e.g. audio.first_byte_ms), the first word not "
+             "starting with " + ", ".join(TRACEQL_RESERVED_PREFIXES) + " (TraceQL reads those as keywords)")
+
+_THRESHOLD = Map(
+    doc="A p-quantile threshold: the value the quantile must stay below.",
+    fields={
+        "quantile": Field(Num(minimum=0, maximum=1, exclusive=True, example="0.95"), default=0.95,
+                          doc="which quantile is watched, between 0 and 1 (default 0.95)"),
+        "value": Field(Num(positive=True, example="350"), required=True,
+                       doc="the limit, in the measurement's unit; must be positive"),
+        "severity": Field(Enum(values=SEVERITIES), default="page", doc="page or ticket"),
+        "for": Field(_DUR, default="5m", doc="how long the quantile must stay above before the alert fires"),
+    },
+)
+
+_MEASUREMENT = Map(
+    doc="One numeric span attribute of a stage.",
+    fields={
+        "id": Field(Str(pattern=ID_RE, pattern_hint="use lower-case letters, digits and _ (max 31), e.g. first_byte",
+                        example="first_byte"), required=True, doc="stable key, used in panel keys and uids"),
+        "attribute": Field(Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT, example="audio.first_byte_ms"),
+                           required=True, doc="span attribute name (without the span. scope)"),
+        "title": Field(Str(example='"First byte"'), required=True, doc="human name, used in panel titles"),
+        "unit": Field(Enum(values=tuple(UNITS)), required=True, doc="one of " + ", ".join(UNITS)),
+        "integer": Field(Bool(), default=True,
+                         doc="true when emitted as an integer; Tempo quantiles drop float attributes"),
+        "meaning": Field(Str(example='"time to the first partial transcript"'), required=True,
+                         doc="what the number means; goes into panel descriptions"),
+        "nothing_value": Field(Num(integer=True, example="-1"), default=None,
+                               doc="the value that means the stage produced nothing (e.g. -1); excluded from quantiles"),
+        "thresholds": Field(ListOf(item=_THRESHOLD), default=[], doc="quantile thresholds (p95 paging lines)"),
+        "bad_above": Field(Num(positive=True, example="150"), default=None,
+                           doc="an event above this value counts as bad (a stutter, a large revision)"),
+        "bad_name": Field(Str(example='"stutters"'), default=None,
+                          doc="plural name of such bad events, e.g. stutters"),
+        "metric": Field(METRIC_SPEC, default=None,
+                        doc="the Prometheus histogram of this measurement, for alert rules (name, label, buckets)"),
+        "quantiles": Field(ListOf(item=Num(minimum=0, maximum=1, exclusive=True, example="0.95"), min_items=1),
+                           default=None, doc="quantiles its panel shows (default 0.5, 0.95, 0.99)"),
+        "panels": Field(ListOf(item=Enum(values=PANEL_KINDS), min_items=1), default=None,
+                        doc="which panels the stage dashboard gets for it: " + ", ".join(PANEL_KINDS)
+                            + " (default: quantiles, plus heatmap and bad_rate when bad_above is set)"),
+    },
+)
+
+_STAGE = Map(
+    doc="One stage of the voice pipeline, traced as its own span.",
+    fields={
+        "id": Field(Str(pattern=ID_RE, pattern_hint="use lower-case letters, digits and _, e.g. tts", example="tts"),
+                    required=True, doc="stage id, also the value of the stage attribute"),
+        "span": Field(Str(pattern=SPAN_NAME_RE, pattern_hint="letters, digits and . _ : / - only", example="audio.tts"),
+                      required=True, doc="span name of the stage (audio.<stage>)"),
+        "title": Field(Str(example='"TTS (text to speech)"'), required=True, doc="human title of the stage"),
+        "first_byte": Field(Str(example='"first playable audio chunk"'), required=True,
+                            doc='what "first byte" means for this stage'),
+        "description": Field(Str(example='"..."'), default="", doc="optional longer text for the stage dashboard"),
+        "measurements": Field(ListOf(item=_MEASUREMENT, min_items=1, unique_by="id"), required=True,
+                              doc="the stage's numeric attributes, in display order"),
+        "slo": Field(SLO_SPEC, default=None,
+                     doc="optional latency SLO; dashgen adds burn-rate alerts and their recording rules"),
+    },
+)
+
+_DATASOURCE = Map(
+    doc="A datasource the dashboards use through a datasource variable.",
+    fields={
+        "name": Field(Str(example="Tempo"), required=True, doc="datasource name in Grafana; push resolves it"),
+        "uid": Field(Str(pattern=UID_PATTERN, pattern_hint=UID_HINT, example="tempo"),
+                     required=True, doc="default uid written into the output; push replaces it with the live one"),
+        "variable": Field(Str(pattern=r"[a-z][a-z0-9_]*", pattern_hint="lower-case letters, digits, _", example="tempo"),
+                          required=True, doc="name of the dashboard datasource variable"),
+    },
+)
+
+CATALOG_SPEC = Map(
+    doc="The stage catalog.",
+    fields={
+        "catalog": Field(Enum(values=(1,)), required=True, doc="format version; always 1"),
+        "name": Field(Str(pattern=ID_RE, pattern_hint="lower-case letters, digits, _", example="audio"), required=True,
+                      doc="short name of the convention"),
+        "title": Field(Str(example='"Voice agent"'), required=True, doc="human title, shown in dashboard descriptions"),
+        "notes": Field(Str(example='"..."'), default="", doc="free text about the convention, shown on the overview"),
+        "convention": Field(
+            Map(
+                fields={
+                    "session_attribute": Field(Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT, example="audio.session_id"),
+                                               required=True, doc="span attribute with the session id"),
+                    "turn_attribute": Field(Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT, example="audio.turn_id"),
+                                            required=True, doc="span attribute with the turn id"),
+                    "stage_attribute": Field(Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT, example="audio.stage"),
+                                             default=None,
+                                             doc="span attribute holding the stage id; leave out to tell stages by span name"),
+                    "error_attribute": Field(Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT, example="audio.error"),
+                                             default=None, doc="boolean span attribute set on failure"),
+                    "turn_span": Field(Str(pattern=SPAN_NAME_RE, pattern_hint="a span name", example="voice.turn"),
+                                       required=True, doc="name of the parent span of one turn"),
+                    "session_on_stage_spans": Field(Bool(), default=True,
+                                                    doc="true when every stage span carries the session attribute; "
+                                                        "false when only an ancestor span does (then session "
+                                                        "lookups select its descendants)"),
+                    "session_span": Field(Str(pattern=SPAN_NAME_RE, pattern_hint="a span name", example="conversation"),
+                                          default=None,
+                                          doc="name of the span that carries the session id when stage spans do "
+                                              "not (needed with session_on_stage_spans: false)"),
+                    "service_attribute": Field(Str(pattern=SCOPED_ATTRIBUTE_RE,
+                                                   pattern_hint="a scoped attribute, e.g. resource.service.name",
+                                                   example="resource.service.name"),
+                                               default=None, doc="optional service filter attribute (scoped)"),
+                },
+                doc="Attribute and span names shared by all stages.",
+            ),
+            required=True,
+        ),
+        "grafana": Field(
+            Map(
+                fields={
+                    "folder": Field(
+                        Map(fields={
+                            "uid": Field(Str(pattern=UID_PATTERN, pattern_hint=UID_HINT,
+                                             example="voice-agent"), required=True, doc="folder uid"),
+                            "title": Field(Str(example='"Voice agent"'), required=True, doc="folder title"),
+                        }),
+                        required=True,
+                        doc="the Grafana folder that holds the dashboards and rules",
+                    ),
+                    "uid_prefix": Field(Str(pattern=r"[a-z][a-z0-9-]{0,15}", pattern_hint="lower-case, digits, -, at most 16",
+                                            example="voice"), required=True, doc="prefix of every dashboard and rule uid"),
+                    "tags": Field(ListOf(item=Str(pattern=r"[A-Za-z0-9_.:-]{1,50}", pattern_hint="a short tag", example="voice")),
+                                  default=[], doc="tags on every dashboard (dashgen adds its own)"),
+                    "datasources": Field(
+                        Map(fields={"tempo": Field(_DATASOURCE, required=True, doc="the Tempo datasource"),
+                                    "prometheus": Field(_DATASOURCE, required=True, doc="the Prometheus datasource")}),
+                        required=True,
+                        doc="datasources, by role",
+                    ),
+                },
+                doc="Where and how the output lands in Grafana.",
+            ),
+            required=True,
+        ),
+        "stages": Field(ListOf(item=_STAGE, min_items=1, unique_by="id"), required=True,
+                        doc="the pipeline stages, in pipeline order"),
+        "alerting": Field(ALERTING_SPEC, default=None,
+                          doc="alert rule settings: team, receiver, runbooks, interval, rate thresholds, TraceQL switch"),
+    },
+)
