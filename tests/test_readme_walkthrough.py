@@ -99,7 +99,7 @@ def run_walkthrough(readme: str, env: dict[str, str], workdir: Path) -> list[tup
             proc = subprocess.run(
                 ["bash", "-c", f'set -eo pipefail; . "{state}/env"; cd "$(cat "{state}/cwd")"\n{script}\n'
                                f'pwd > "{state}/cwd"; export -p > "{state}/env"'],
-                env=env, capture_output=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                 timeout=300)
             output = PROGRESS.sub("", proc.stdout).replace(emu.url, SHOWN_URL)
             assert proc.returncode == 0, f"README block failed (exit {proc.returncode}):\n{block.body}\n{output}"
