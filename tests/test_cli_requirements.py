@@ -82,3 +82,22 @@ def test_simulate_out_must_end_in_json(tmp_path):
                         "--sessions", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["t5.JSON"]
+
+
+def test_install_line_from_a_source_tree_without_metadata(monkeypatch):
+    """Run from a checkout on PYTHONPATH (no dashgen metadata): name the checkout's extra."""
+    import importlib.metadata
+
+    from dashgen.cli.common import require
+    from dashgen.errors import InputError
+
+    def absent(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "requires", absent)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(InputError) as err:
+        require("preview", "matplotlib", extra="preview")
+    assert err.value.exit_code == 2
+    assert err.value.message == ("dashgen preview needs matplotlib (the 'preview' extra), which is not installed: "
+                                 "pip install -e '.[preview]' (in the dashgen checkout)")

@@ -24,12 +24,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import REPO  # noqa: E402
-from grafana_emulator import GrafanaEmulator  # noqa: E402
-from installed import installed_dashgen  # noqa: E402
+from conftest import REPO
+from grafana_emulator import GrafanaEmulator
+from installed import installed_dashgen
 
 README = REPO / "README.md"
 START, END = "<!-- walkthrough:start -->", "<!-- walkthrough:end -->"
