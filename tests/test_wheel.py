@@ -1,55 +1,61 @@
-"""A real, non-editable install works from any directory.
+"""A real, non-editable install works from any directory, with only its declared dependencies.
 
 Acceptance (issue 2): "`pip install .` (a real, non-editable install) works from any
-directory: the wheel ships `templates/` and the default catalog."
+directory: the wheel ships `templates/` and the default catalog." Issue 12: the install brings
+everything the base commands need (``lint --schemas`` included), and the test itself runs from
+inside a venv (see tests/installed.py).
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO, run_dashgen
+from installed import installed_dashgen
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    return installed_dashgen(tmp_path_factory)
 
 
 def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_wheel_install_builds_the_same_bytes_outside_the_repo(tmp_path):
-    dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q",
-                    "-w", str(dist)], check=True, capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    (wheel,) = dist.glob("dashgen-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
+def test_the_wheel_ships_templates_and_presets(installed):
+    names = zipfile.ZipFile(installed.wheel).namelist()
     assert "dashgen/catalog/presets/default.yaml" in names
     templates = sorted(REPO.joinpath("templates").rglob("*.j2"))
     assert templates
     for t in templates:
         assert f"dashgen/templates/{t.relative_to(REPO / 'templates').as_posix()}" in names, t
 
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
-    py = str(venv / "bin" / "python")
-    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--force-reinstall", str(wheel)],
-                   check=True, capture_output=True, text=True, timeout=300)
 
+def test_wheel_install_builds_the_same_bytes_outside_the_repo(installed, tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    where = subprocess.run([py, "-c", "import dashgen, sys; print(dashgen.__file__)"], cwd=outside, env=env,
-                           capture_output=True, text=True, check=True).stdout.strip()
-    assert Path(where).resolve().is_relative_to(venv.resolve()), where
+    where = subprocess.run(["python", "-c", "import dashgen; print(dashgen.__file__)"], cwd=outside,
+                           env=installed.env(), capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(where).resolve().is_relative_to(installed.venv.resolve()), where
     # the console script of the wheel, from a directory outside the repository
-    proc = subprocess.run([str(venv / "bin" / "dashgen"), "build", "-o", "out"], cwd=outside, env=env,
+    proc = subprocess.run(["dashgen", "build", "-o", "out"], cwd=outside, env=installed.env(),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    installed = tree(outside / "out")
+    installed_tree = tree(outside / "out")
 
     ref = run_dashgen("build", "-o", str(tmp_path / "in-repo"), cwd=REPO)
     assert ref.returncode == 0, ref.stderr
-    assert installed == tree(tmp_path / "in-repo")
-    assert any(k.startswith("dashboards/") for k in installed)
+    assert installed_tree == tree(tmp_path / "in-repo")
+    assert any(k.startswith("dashboards/") for k in installed_tree)
+
+
+def test_lint_schemas_works_after_a_plain_install(installed, grafana_schemas, tmp_path):
+    proc = subprocess.run(["dashgen", "lint", "--schemas", str(grafana_schemas / "grafana-12")], cwd=tmp_path,
+                          env=installed.env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1] == "dashgen: lint ok (7 dashboards, schemas checked)"

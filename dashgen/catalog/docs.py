@@ -1,10 +1,11 @@
-"""The README's catalog reference, generated from the catalog spec's docs.
+"""The catalog reference in docs/catalog.md, generated from the catalog spec's docs.
 
     python -m dashgen.catalog.docs            # print the table
-    python -m dashgen.catalog.docs --write    # replace it in README.md between the markers
+    python -m dashgen.catalog.docs --write    # replace it in docs/catalog.md between the markers
 
-A test compares the README's table with ``reference_table()``, so a catalog key without
-docs (or a README not regenerated) fails the suite.
+A test compares the document's table with ``reference_table()``, so a catalog key without
+docs (or a document not regenerated) fails the suite. The spec is the one home of what each
+key means; the table is a view of it, kept in a document of its own so the README stays short.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from .yamlspec import Field, ListOf, Map, iter_fields
 
 START = "<!-- catalog-reference:start -->"
 END = "<!-- catalog-reference:end -->"
+# In the checkout only (docs/ is not part of the wheel): --write is a maintainer's command.
+DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "catalog.md"
 
 
 class MissingDocs(ValueError):
@@ -53,22 +56,22 @@ def reference_table(spec=CATALOG_SPEC) -> str:
     return "\n".join(rows) + "\n"
 
 
-def readme_table(readme: str) -> str:
-    """The text between the README's markers."""
-    start, end = readme.index(START) + len(START), readme.index(END)
-    return readme[start:end].lstrip("\n")
+def table_in(document: str) -> str:
+    """The text between the document's markers."""
+    start, end = document.index(START) + len(START), document.index(END)
+    return document[start:end].lstrip("\n")
 
 
-def replace_table(readme: str, table: str) -> str:
-    start, end = readme.index(START) + len(START), readme.index(END)
-    return readme[:start] + "\n" + table + readme[end:]
+def replace_table(document: str, table: str) -> str:
+    start, end = document.index(START) + len(START), document.index(END)
+    return document[:start] + "\n" + table + document[end:]
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     table = reference_table()
     if argv == ["--write"]:
-        path = Path(__file__).resolve().parents[2] / "README.md"
+        path = DOCUMENT
         path.write_text(replace_table(path.read_text(encoding="utf-8"), table), encoding="utf-8")
         print(f"wrote the catalog reference into {path}")
     else:

@@ -1,4 +1,5 @@
-"""Options shared by several commands (build, lint, plan, push, diff, preview)."""
+"""What several commands share: the catalog and schema-version options, and the check for a
+missing optional dependency (one exit code and one wording in every command)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import click
 
 from ..catalog import PRESETS
 from ..dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
+from ..errors import InputError
 
 catalog_option = click.option(
     "--catalog", "-c", "catalog_ref", metavar="FILE|PRESET", default=None, envvar="DASHGEN_CATALOG",
@@ -18,3 +20,47 @@ schema_version_option = click.option(
     default=str(DEFAULT_SCHEMA_VERSION), show_default=True,
     help="Dashboard schemaVersion to write: 41 (Grafana 11.x) or 42 (Grafana 12.x).",
 )
+
+
+def require(command: str, module: str, *, extra: str | None = None, package: str | None = None) -> None:
+    """Exit 2 with one install line when ``module``, which ``dashgen <command>`` needs, is missing.
+
+    Every command that depends on an optional package (preview: matplotlib; simulate:
+    OpenTelemetry) or on a base requirement a ``--no-deps`` install may lack (lint --schemas:
+    jsonschema) goes through here, so the exit code and the wording are the same everywhere.
+    The install line names the exact requirements from dashgen's own metadata (pyproject.toml
+    is their one home) rather than ``pip install 'dashgen[extra]'``: dashgen is installed from
+    a checkout, and that name on a package index may be another project.
+    """
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        what = f"{module.partition('.')[0]} (the '{extra}' extra)" if extra else module.partition(".")[0]
+        raise InputError(f"dashgen {command} needs {what}, which is not installed: "
+                         f"pip install {_install_args(extra, package or module)}") from None
+
+
+def _install_args(extra: str | None, package: str) -> str:
+    """The pip arguments that install ``extra`` (or the base requirement ``package``) of dashgen."""
+    import importlib.metadata as md
+    import re
+
+    try:
+        declared = md.requires("dashgen") or []
+    except md.PackageNotFoundError:  # run from a source tree (PYTHONPATH): install its extra
+        declared = []
+    wanted = []
+    for req in declared:
+        spec, _, marker = (part.strip() for part in req.partition(";"))
+        if extra:
+            in_extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", marker)
+            keep = in_extra is not None and in_extra.group(1) == extra
+        else:
+            keep = not marker and re.match(rf"{re.escape(package)}\b", spec) is not None
+        if keep:
+            wanted.append(f"'{spec}'")
+    if wanted:
+        return " ".join(wanted)
+    return f"-e '.[{extra}]' (in the dashgen checkout)" if extra else package

@@ -10,7 +10,7 @@ import click
 from pathlib import Path
 
 from .. import __version__
-from .common import catalog_option, schema_version_option
+from .common import catalog_option, require, schema_version_option
 from ..errors import CatalogError, DashgenError, InputError
 
 
@@ -111,8 +111,9 @@ def build_command(catalog_ref, out_dir, check, schema_version):
 @click.option("--from", "from_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="Lint the build output in DIR (e.g. the committed one) instead of a fresh build.")
 @click.option("--schemas", "schemas_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=None, help="Also validate against Grafana's JSON schemas in DIR "
-                                 "(e.g. shared/grafana-schemas/grafana-12).")
+              default=None, help="Also validate against Grafana's JSON schemas in DIR: the jsonschema/ folder "
+                                 "of a grafana/grafana-foundation-sdk checkout (docs/dashboards.md says "
+                                 "which branch matches your Grafana).")
 @schema_version_option
 def lint_command(catalog_ref, from_dir, schemas_dir, schema_version):
     """Offline checks: uids, panel ids, layout, TraceQL rules and query budget, schemas.
@@ -124,13 +125,15 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version):
     \b
     Examples:
       dashgen lint
-      dashgen lint --from . --schemas ../shared/grafana-schemas/grafana-12
+      dashgen lint --from . --schemas grafana-foundation-sdk/jsonschema
     """
     from ..build import build_artifacts
     from ..catalog import load_catalog
     from ..lint import lint_artifacts
     from ..lint.dashboards import MAX_METRICS_QUERIES, read_output
 
+    if schemas_dir:
+        require("lint --schemas", "jsonschema")
     catalog = load_catalog(catalog_ref)
     artifacts = read_output(from_dir) if from_dir else build_artifacts(catalog, int(schema_version)).artifacts
     if from_dir and not artifacts:

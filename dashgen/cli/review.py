@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from .common import catalog_option, schema_version_option
-from ..errors import DashgenError, InputError
+from .common import catalog_option, require, schema_version_option
+from ..errors import InputError
 
 
 def _current_build(catalog_ref, schema_version) -> dict[str, str]:
@@ -92,9 +92,6 @@ def diff_command(base_ref, against_dir, head_dir, root_dir, fmt, output, exit_co
     return (1 if diff.changed else 0) if exit_code else 0
 
 
-PREVIEW_INSTALL_HINT = "dashgen preview needs matplotlib: pip install 'dashgen[preview]' (or pip install matplotlib)"
-
-
 @click.command("preview")
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path(".dashgen/preview"), show_default=True,
@@ -119,10 +116,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
       dashgen preview                      # into .dashgen/preview/
       dashgen preview -o previews/ --only voice-overview --format png
     """
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise DashgenError(PREVIEW_INSTALL_HINT) from None
+    require("preview", "matplotlib", extra="preview")
     import json
     import time
 

@@ -8,11 +8,8 @@ from pathlib import Path
 
 import click
 
-from .common import catalog_option
+from .common import catalog_option, require
 from ..errors import DashgenError, InputError
-
-OTEL_MISSING = ("dashgen simulate needs OpenTelemetry: pip install 'dashgen[otel]' "
-                "(opentelemetry-sdk and opentelemetry-exporter-otlp-proto-http)")
 
 
 def _traces_url(endpoint: str) -> str:
@@ -36,7 +33,8 @@ def _traces_url(endpoint: str) -> str:
               help="Send the spans with OTLP/HTTP (protobuf) to a collector or Tempo, e.g. http://localhost:4318 "
                    "(/v1/traces is added).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the spans to FILE.json as OTLP JSON instead (dashgen verify-traces reads it).")
+              help="Write the spans to FILE.json (the name must end in .json) as OTLP JSON instead "
+                   "(dashgen verify-traces reads it).")
 def simulate_command(catalog_ref, sessions, seed, incidents, window_minutes, service, otlp_endpoint, out_file):
     """Synthetic voice sessions, through the real instrumentation, to Tempo or a file.
 
@@ -54,14 +52,16 @@ def simulate_command(catalog_ref, sessions, seed, incidents, window_minutes, ser
     """
     if (otlp_endpoint is None) == (out_file is None):
         raise InputError("give one of --otlp-endpoint URL (send to a collector or Tempo) or --out FILE.json")
-    try:
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
-        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-    except ImportError:
-        raise DashgenError(OTEL_MISSING, exit_code=2) from None
+    if out_file is not None and out_file.suffix.lower() != ".json":
+        # Refused rather than renamed: a script that runs `simulate --out X && verify-traces X`
+        # must find the file under the name it gave.
+        raise InputError(f"--out {out_file}: the file name must end in .json (OTLP JSON; e.g. {out_file}.json)")
+    require("simulate", "opentelemetry.sdk.trace", extra="otel")
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from ..catalog import load_catalog
     from ..telemetry.instrument import Instrumentation
     from ..telemetry.simulate import INCIDENTS, Simulator
@@ -85,10 +85,8 @@ def simulate_command(catalog_ref, sessions, seed, incidents, window_minutes, ser
             raise InputError(f"{out_file}: cannot write: {exc.strerror or exc}") from None
         where = str(out_file)
     else:
-        try:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        except ImportError:
-            raise DashgenError(OTEL_MISSING, exit_code=2) from None
+        require("simulate", "opentelemetry.exporter.otlp.proto.http.trace_exporter", extra="otel")
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         exporter = OTLPSpanExporter(endpoint=url, timeout=10)
         try:
             for i in range(0, len(spans), 512):
