@@ -79,7 +79,8 @@ def build_command(catalog_ref, out_dir, check, schema_version):
       dashgen build -c pipecat -o out/       # the Pipecat preset, into out/
       dashgen build -c my-catalog.yaml --check
     """
-    from ..build import check_output, render_artifacts, write_output
+    from ..artifacts import check_output, write_output
+    from ..build import render_artifacts
     from ..catalog.model import load_catalog
 
     catalog = load_catalog(catalog_ref)
@@ -128,7 +129,8 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version):
     """
     from ..build import render_artifacts
     from ..catalog.model import load_catalog
-    from ..lint.dashboards import MAX_METRICS_QUERIES, lint_artifacts, read_output
+    from ..artifacts import read_output
+    from ..lint.dashboards import MAX_METRICS_QUERIES, lint_artifacts
 
     catalog = load_catalog(catalog_ref)
     artifacts = read_output(from_dir) if from_dir else render_artifacts(catalog, int(schema_version)).artifacts

@@ -18,7 +18,7 @@ def _current_build(catalog_ref, schema_version) -> dict[str, str]:
 
 
 def _read_dir(path: Path, option: str) -> dict[str, str]:
-    from ..lint.dashboards import read_output
+    from ..artifacts import read_output
 
     files = read_output(path)
     if not files:
@@ -126,6 +126,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
     import json
     import time
 
+    from ..artifacts import DASHBOARD, of_kind
     from ..build import render_artifacts
     from ..catalog.model import load_catalog
     from ..review.preview import render_previews
@@ -135,7 +136,12 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
         files = _read_dir(from_dir, "--from")
     else:
         files = render_artifacts(catalog, int(schema_version)).artifacts
-    dashboards = [json.loads(c) for p, c in sorted(files.items()) if p.startswith("dashboards/") and p.endswith(".json")]
+    dashboards = []
+    for rel, text in of_kind(files, DASHBOARD):
+        try:
+            dashboards.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{from_dir}/{rel}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     if only:
         unknown = sorted(set(only) - {d.get("uid") for d in dashboards})
         if unknown:
