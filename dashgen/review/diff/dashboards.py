@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ...artifacts import DASHBOARD, kind_of
-from .leaves import ARROW, MISSING, get_path, leaf_changes, num, short, with_unit, without
+from .leaves import ARROW, MISSING, get_path, leaf_changes, num, short, was, with_unit, without
 from .model import Change, Section
 
 
@@ -175,7 +175,7 @@ def _panel_changes(pb: _PanelInfo, pa: _PanelInfo) -> list[Change]:
     out += threshold_changes(subject, _thresholds(b), _thresholds(a), unit)
     ub = get_path(b, "fieldConfig.defaults.unit", MISSING)
     if ub != get_path(a, "fieldConfig.defaults.unit", MISSING):
-        out.append(Change("unit", "unit-changed", subject, f"unit {short(ub)} {ARROW} {short(get_path(a, 'fieldConfig.defaults.unit', MISSING))}"))
+        out.append(Change("unit", "unit-changed", subject, f"unit {was(ub, get_path(a, 'fieldConfig.defaults.unit', MISSING))}"))
     if b.get("description") != a.get("description"):
         out.append(Change("panel", "panel-description", subject, "description changed",
                           b.get("description") or "", a.get("description") or "", "text"))
@@ -242,7 +242,7 @@ def _variable_changes(before: list, after: list) -> list[Change]:
         handled = ["current", "options"] if va.get("type") == "textbox" else ["current"]
         if get_path(vb, "current.value") != get_path(va, "current.value"):
             out.append(Change("variable", "variable-changed", subject,
-                              f"default {short(get_path(vb, 'current.value'))} {ARROW} {short(get_path(va, 'current.value'))}"))
+                              f"default {was(get_path(vb, 'current.value'), get_path(va, 'current.value'))}"))
         elif vb.get("current") != va.get("current"):
             handled.remove("current")
         out += leaf_changes(without(vb, *handled), without(va, *handled), "variable", "variable-changed", subject)

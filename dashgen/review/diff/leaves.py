@@ -42,6 +42,11 @@ def short(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def was(before: Any, after: Any) -> str:
+    """``before -> after``, each as :func:`short` writes it: the shape of every inline change."""
+    return f"{short(before)} {ARROW} {short(after)}"
+
+
 def num(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return short(value)
@@ -77,7 +82,7 @@ def leaf_changes(a: Any, b: Any, category: str, kind: str, subject: str, what: s
         return []
     prefix = f"{what} " if what else ""
     if len(leaves) <= MAX_LEAF_LINES:
-        return [Change(category, kind, subject, f"{prefix}{path or 'value'} {short(x)} {ARROW} {short(y)}")
+        return [Change(category, kind, subject, f"{prefix}{path or 'value'} {was(x, y)}")
                 for path, x, y in leaves]
     paths = [p for p, _, _ in leaves]
     shown = ", ".join(paths[:MAX_LEAF_LINES])

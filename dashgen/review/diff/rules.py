@@ -16,7 +16,7 @@ import yaml
 
 from ...artifacts import GRAFANA_RULES, PROMETHEUS_RULES, PROVISIONING, folder_of, kind_of, parse
 from .dashboards import panels_of
-from .leaves import ARROW, MAX_VALUE_CHARS, MISSING, get_path, leaf_changes, num, short, with_unit, without
+from .leaves import ARROW, MAX_VALUE_CHARS, MISSING, get_path, leaf_changes, num, short, was, with_unit, without
 from .model import Change, Section
 
 
@@ -147,7 +147,7 @@ def annotation_changes(subject: str, ab: dict, aa: dict, skip: set[str] = frozen
             out.append(Change("alert", "alert-annotation", subject, f"annotation {k} {word}",
                               None if vb is None else str(vb), None if va is None else str(va), "text"))
         else:
-            out.append(Change("alert", "alert-annotation", subject, f"annotation {k} {short(vb)} {ARROW} {short(va)}"))
+            out.append(Change("alert", "alert-annotation", subject, f"annotation {k} {was(vb, va)}"))
     return out
 
 
@@ -155,15 +155,15 @@ def _for_and_label_changes(subject: str, b: dict, a: dict) -> list[Change]:
     """``for``, severity and other label changes of one alert rule (Grafana or Prometheus form)."""
     out = []
     if b.get("for") != a.get("for"):
-        out.append(Change("alert", "alert-for", subject, f"for {short(b.get('for'))} {ARROW} {short(a.get('for'))}"))
+        out.append(Change("alert", "alert-for", subject, f"for {was(b.get('for'), a.get('for'))}"))
     lb, la = b.get("labels") or {}, a.get("labels") or {}
     if lb.get("severity") != la.get("severity"):
         out.append(Change("alert", "alert-severity", subject,
-                          f"severity {short(lb.get('severity'))} {ARROW} {short(la.get('severity'))}"))
+                          f"severity {was(lb.get('severity'), la.get('severity'))}"))
     for k in sorted((set(lb) | set(la)) - {"severity"}):
         if lb.get(k) != la.get(k):
             out.append(Change("alert", "alert-label", subject,
-                              f"label {k} {short(lb.get(k, MISSING))} {ARROW} {short(la.get(k, MISSING))}"))
+                              f"label {k} {was(lb.get(k, MISSING), la.get(k, MISSING))}"))
     return out
 
 
@@ -234,8 +234,7 @@ def grafana_rule_sections(base: dict[str, str], head: dict[str, str], dash_a: di
             section(key, gb, "removed")
         elif gb[key].get("interval") != ga[key].get("interval"):
             section(key, ga).changes.append(Change("alert", "group-interval", f"group {key}",
-                                                   f"evaluation interval {short(gb[key].get('interval'))} {ARROW} "
-                                                   f"{short(ga[key].get('interval'))}"))
+                                                   f"evaluation interval {was(gb[key].get('interval'), ga[key].get('interval'))}"))
     for uid in sorted(set(rb) | set(ra)):
         subject = f"alert {uid}"
         if uid not in rb:
