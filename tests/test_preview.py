@@ -14,9 +14,10 @@ import pytest
 from dashgen.build import render_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.review.preview import (
-    BOTTOM_PX, HEADER_PX, ROW_PX, WIDTH_PX, Hints, _table_columns, layout_model, render_previews, step_color,
-    synthetic_series, color_of,
+    BOTTOM_PX, HEADER_PX, ROW_PX, WIDTH_PX, Hints, color_of, layout_model, step_color, synthetic_series,
+    write_previews,
 )
+from dashgen.review.preview.data import table_columns
 
 from conftest import run_dashgen
 
@@ -41,7 +42,7 @@ def dashboards(catalog) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def previews(dashboards, catalog, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("previews")
-    written = render_previews(list(dashboards.values()), out, catalog=catalog)
+    written = write_previews(list(dashboards.values()), out, catalog=catalog)
     assert sorted(p.name for p in written) == sorted(f"{uid}.{ext}" for uid in dashboards for ext in ("png", "svg"))
     return out
 
@@ -124,12 +125,12 @@ def test_height_follows_the_grid_and_width_stays(dashboards, catalog, tmp_path):
     d = copy.deepcopy(dashboards["voice-llm"])
     last = max(d["panels"], key=lambda p: p["gridPos"]["y"] + p["gridPos"]["h"])
     last["gridPos"]["h"] += 10
-    (path,) = render_previews([d], tmp_path, catalog=catalog, formats=("png",))
+    (path,) = write_previews([d], tmp_path, catalog=catalog, formats=("png",))
     assert png_size(path) == (WIDTH_PX, HEADER_PX + grid_rows(dashboards["voice-llm"]) * ROW_PX + BOTTOM_PX + 300)
 
 
 def test_previews_are_deterministic(dashboards, catalog, previews, tmp_path):
-    (path,) = render_previews([dashboards["voice-overview"]], tmp_path, catalog=catalog, formats=("png",), jobs=1)
+    (path,) = write_previews([dashboards["voice-overview"]], tmp_path, catalog=catalog, formats=("png",), jobs=1)
     assert path.read_bytes() == (previews / "voice-overview.png").read_bytes()
 
 
@@ -162,7 +163,7 @@ def test_series_per_stage_use_each_stage_limit(dashboards, catalog):
 
 def test_table_columns_come_from_select(dashboards):
     p = next(p for p in dashboards["voice-tts"]["panels"] if p["type"] == "table")
-    assert _table_columns(p) == ["Trace ID", "Start time", "audio.session_id", "audio.turn_id", "audio.first_byte_ms",
+    assert table_columns(p) == ["Trace ID", "Start time", "audio.session_id", "audio.turn_id", "audio.first_byte_ms",
                                  "audio.total_ms", "audio.tts_max_gap_ms", "audio.error", "Duration"]
 
 

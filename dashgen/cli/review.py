@@ -129,7 +129,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
     from ..artifacts import DASHBOARD, of_kind
     from ..build import render_artifacts
     from ..catalog.model import load_catalog
-    from ..review.preview import render_previews
+    from ..review.preview import write_previews
 
     catalog = load_catalog(catalog_ref) if from_dir is None or catalog_ref else None
     if from_dir is not None:
@@ -150,7 +150,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
         dashboards = [d for d in dashboards if d.get("uid") in only]
     started = time.monotonic()
     try:
-        written = render_previews(dashboards, out_dir, catalog=catalog, formats=tuple(formats) or ("png", "svg"))
+        written = write_previews(dashboards, out_dir, catalog=catalog, formats=tuple(formats) or ("png", "svg"))
     except OSError as exc:
         raise InputError(f"{out_dir}: cannot write the previews: {exc.strerror or exc}") from None
     for path in written:
