@@ -7,10 +7,12 @@ import copy
 import json
 import re
 import struct
+import warnings
 from pathlib import Path
 
 import pytest
 
+from dashgen.artifacts import write_output
 from dashgen.build import render_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.review.preview import (
@@ -18,6 +20,7 @@ from dashgen.review.preview import (
     write_previews,
 )
 from dashgen.review.preview.data import table_columns
+from dashgen.review.preview.fonts import BASE_FONT, STAND_IN, fallbacks
 
 from conftest import run_dashgen
 
@@ -132,6 +135,58 @@ def test_height_follows_the_grid_and_width_stays(dashboards, catalog, tmp_path):
 def test_previews_are_deterministic(dashboards, catalog, previews, tmp_path):
     (path,) = write_previews([dashboards["voice-overview"]], tmp_path, catalog=catalog, formats=("png",), jobs=1)
     assert path.read_bytes() == (previews / "voice-overview.png").read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# Titles in any script: a fallback font when one is installed, else a stand-in and one line
+
+
+def _retitled(dashboards, title: str) -> dict:
+    d = copy.deepcopy(dashboards["voice-overview"])
+    d["title"] = title
+    d["panels"][1]["title"] = title
+    return d
+
+
+def test_a_glyph_the_base_font_lacks_is_drawn_with_an_installed_font(dashboards, tmp_path):
+    # Ⓐ: not in DejaVu Sans, in the STIX fonts matplotlib ships (regular and bold), so on every machine.
+    family, missing = fallbacks({"Ⓐ"})
+    assert missing == set() and family and all(f != BASE_FONT for f in family)
+    lines = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns once per glyph it cannot draw
+        (svg,) = write_previews([_retitled(dashboards, "Ⓐ latency")], tmp_path, formats=("svg",), jobs=1,
+                                warn=lines.append)
+    assert lines == []
+    text = svg.read_text(encoding="utf-8")
+    assert "Ⓐ latency" in text and family[0] in text and STAND_IN not in text
+
+
+def test_a_glyph_no_font_has_is_a_stand_in_and_one_line(dashboards, tmp_path):
+    nowhere = "\U000F0001"  # a private-use code point no font maps (Last Resort is not a fallback)
+    lines = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        written = write_previews([_retitled(dashboards, f"TTS {nowhere}"), dashboards["voice-llm"]], tmp_path,
+                                 formats=("svg",), jobs=1, warn=lines.append)
+    assert lines == [f"no installed font draws {nowhere} (in voice-overview): drawn as {STAND_IN}; install a font "
+                     "that has them (e.g. Noto Sans CJK, Noto Emoji) for the real glyphs"]
+    text = written[0].read_text(encoding="utf-8")
+    assert f"TTS {STAND_IN}" in text and nowhere not in text
+
+
+def test_cli_preview_of_cjk_titles_prints_no_matplotlib_warnings(dashboards, tmp_path):
+    out = tmp_path / "build"
+    files = {f"dashboards/voice-agent/{uid}.json": json.dumps(d) for uid, d in dashboards.items()}
+    files["dashboards/voice-agent/voice-overview.json"] = json.dumps(_retitled(dashboards, "音声エージェント 🙂"))
+    write_output(files, out)
+    r = run_dashgen("preview", "--from", str(out), "-o", str(tmp_path / "png"), "--only", "voice-overview",
+                    "--format", "png")
+    assert r.returncode == 0, r.stderr
+    # Either a font with the glyphs is installed (nothing to say) or one line names what is drawn as a stand-in.
+    assert "UserWarning" not in r.stderr and "Glyph" not in r.stderr
+    assert r.stderr == "" or (r.stderr.count("\n") == 1 and r.stderr.startswith("dashgen: warning: no installed font "
+                                                                                  "draws "))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -150,7 +150,8 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
         dashboards = [d for d in dashboards if d.get("uid") in only]
     started = time.monotonic()
     try:
-        written = write_previews(dashboards, out_dir, catalog=catalog, formats=tuple(formats) or ("png", "svg"))
+        written = write_previews(dashboards, out_dir, catalog=catalog, formats=tuple(formats) or ("png", "svg"),
+                                 warn=lambda line: click.echo(f"dashgen: warning: {line}", err=True))
     except OSError as exc:
         raise InputError(f"{out_dir}: cannot write the previews: {exc.strerror or exc}") from None
     for path in written:
