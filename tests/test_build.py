@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from conftest import REPO, run_dashgen
-from dashgen import build as build_mod
-from dashgen.build import check_output, build_artifacts, write_output
+from dashgen.artifacts import check_output, write_output
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog
 from dashgen.dashboards.kit import Ctx
 from dashgen.dashboards.model import Row, TextPanel
@@ -257,7 +257,7 @@ def test_failed_build_leaves_previous_output_untouched(tmp_path, monkeypatch, fa
         return real_replace(src, dst)
 
     monkeypatch.setattr("builtins.open", failing_open)
-    monkeypatch.setattr(build_mod.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError):
         write_output(changed, out)
     monkeypatch.undo()

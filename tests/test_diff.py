@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from dashgen.build import build_artifacts, write_output
+from dashgen.artifacts import write_output
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.review.diff import Diff, diff_outputs, format_diff
 
