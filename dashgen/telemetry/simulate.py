@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from ..catalog.model import Catalog, Stage
 from .instrument import TIME_UNITS_PER_MS, Instrumentation, VirtualClock
+from .roles import role_of
 
 INCIDENTS = {
     "slow-tts": "TTS first audio median 480 ms and frequent stalls (TTS first-byte page)",
@@ -36,11 +37,6 @@ INCIDENTS = {
     "asr-late-revisions": "30% of final transcripts rewrite the last partial",
     "llm-tail": "12% of LLM requests take 1.2-3 s to the first token",
 }
-
-ROLE_BY_ID = {"asr": "asr", "stt": "asr", "llm": "llm", "tts": "tts", "client": "client", "playback": "client",
-              "barge_in": "barge_in", "interruption": "barge_in", "bargein": "barge_in"}
-ROLE_BY_MEASUREMENT = {"time_to_final": "asr", "revision": "asr", "max_chunk_gap": "tts", "jitter": "client",
-                       "buffer_depth": "client", "vad_detect": "barge_in", "cancel": "barge_in", "silence": "barge_in"}
 
 PHRASES = [
     "i want to cancel my order",
@@ -56,17 +52,6 @@ PHRASES = [
 
 class SimulatedFailure(RuntimeError):
     """A stage failure the simulator injects (recorded on the span like any exception)."""
-
-
-def role_of(stage: Stage, catalog: Catalog) -> str:
-    if stage.span == catalog.turn_span:
-        return "turn"
-    if stage.id in ROLE_BY_ID:
-        return ROLE_BY_ID[stage.id]
-    for m in stage.measurements:
-        if m.id in ROLE_BY_MEASUREMENT:
-            return ROLE_BY_MEASUREMENT[m.id]
-    return "generic"
 
 
 @dataclass
