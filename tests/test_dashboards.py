@@ -67,7 +67,8 @@ def test_every_dashboard_has_variables_range_refresh_and_links(dashboards):
         names = {v["name"]: v for v in d["templating"]["list"]}
         assert names["tempo"]["type"] == "datasource" and names["tempo"]["query"] == "tempo"
         assert names["prometheus"]["type"] == "datasource" and names["prometheus"]["query"] == "prometheus"
-        assert names["service"]["type"] == "textbox"
+        # services from Tempo's tag values; All = every value joined by "|", never the regex ".*"
+        assert names["service"]["type"] == "query" and names["service"]["includeAll"] and "allValue" not in names["service"]
         assert d["time"] == {"from": "now-6h", "to": "now"}
         # the drilldown looks at past calls: no auto-refresh re-running its searches
         assert d["refresh"] == ("" if d["uid"] == "voice-session" else "1m")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..catalog.model import Catalog, Measurement, Stage
 from .model import (
-    DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget, TextboxVariable,
+    DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget, TempoValuesVariable,
     ThresholdStep, datasource_ref, threshold_steps,
 )
 from .layout import lay_out
@@ -68,8 +68,8 @@ class Ctx:
             DatasourceVariable(c.prometheus.variable, "prometheus", "Prometheus", c.prometheus.name, c.prometheus.uid),
         ]
         if c.service_attribute:
-            out.append(TextboxVariable("service", "Service (regex)", ".*",
-                                       f"Regular expression on {c.service_attribute}; .* keeps every service."))
+            out.append(TempoValuesVariable("service", "Service", c.service_attribute, self.tempo,
+                                           f"Services by {c.service_attribute}; All lists every one Tempo knows."))
         out.extend(extra)
         return out
 

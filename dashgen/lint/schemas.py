@@ -121,10 +121,15 @@ def with_override_scalars_as_objects(dashboard: dict) -> dict:
     """A copy where a field override's non-object matcher ``options`` and property ``value`` read as
     objects. Both published schemas type them as objects; Grafana's own CUE kind declares both any
     value (``MatcherConfig.options?: _``, ``DynamicConfigValue.value?: _``) and writes strings there
-    (``byName``/``byRegexp`` options, a ``displayName``): the one way to rename a Tempo series."""
+    (``byName``/``byRegexp`` options, a ``displayName``): the one way to rename a Tempo series.
+    Likewise a variable's object ``query`` (CUE ``string | {...}``, an open struct; the schemas
+    want each of its values to be an object, which a Tempo variable query's ``type: 1`` is not)."""
     import copy
 
     d = copy.deepcopy(dashboard)
+    for var in (d.get("templating") or {}).get("list", []):
+        if isinstance(var.get("query"), dict):
+            var["query"] = {k: (v if isinstance(v, dict) else {}) for k, v in var["query"].items()}
     for panel in d.get("panels", []):
         for rule in panel.get("fieldConfig", {}).get("overrides", []):
             matcher = rule.get("matcher", {})
