@@ -16,6 +16,7 @@ from ..catalog.model import Catalog
 from ..dashboards.layout import GRID_COLUMNS, overlaps
 from ..artifacts import LEGACY_PANEL_KEYS
 from ..queries.traceql import METRICS_FUNCTIONS, check_query
+from . import semantics
 
 UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
 MAX_METRICS_QUERIES = 12
@@ -143,6 +144,7 @@ def lint_artifacts(artifacts: dict[str, str], catalog: Catalog | None, schemas_d
     from ..alerts.rules import lint_alert_artifacts
 
     report.problems += lint_alert_artifacts(artifacts, dashboards)
+    report.problems += semantics.check(dashboards)
     if schemas_dir is not None:
         from .schemas import SchemaSet, validate_dashboard, validate_rule_group
 
