@@ -49,7 +49,7 @@ def series_pattern(labels: dict) -> str:
     carry ``__name__`` (``{__name__=quantile_over_time, p=0.95}``), which the braces form accepts.
     """
     looks = "".join(f"(?=.*[{{ ]{re.escape(k)}={re.escape(_value(v))}[,}}])" for k, v in sorted(labels.items()))
-    braces = r"\{" + looks + r"[^{}]*\}"
+    braces = looks + r"\{[^{}]*\}"  # the lookaheads first: each label follows "{" or " "
     if len(labels) == 1:
         v = next(iter(labels.values()))
         bare = re.escape(v if isinstance(v, str) else f"{v:g}")
