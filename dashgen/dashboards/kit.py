@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from ..catalog.model import Catalog, Measurement, Stage
 from .model import (
-    DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget, TempoValuesVariable,
+    DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget,
     ThresholdStep, datasource_ref, threshold_steps,
 )
 from .layout import lay_out
+from .model_views import TempoValuesVariable
 from ..queries.traceql import Attr, Cond, TraceQL, Var
 
 OWNER_TAG = "dashgen"

@@ -374,28 +374,6 @@ class TextboxVariable:
 
 
 @attr.s(frozen=True, eq=False, repr=False)
-class TempoValuesVariable:
-    """A multi-value variable listing one attribute's values from Tempo (its tag-values API, not a
-    search). "All" has no ``allValue``: Grafana joins every value with ``|`` (the Tempo datasource
-    interpolates with the pipe format), a set of literals Tempo matches without a regex scan, never
-    the match-everything ``.*``."""
-
-    name = attr.ib()
-    label = attr.ib()
-    attribute = attr.ib()  # scoped, e.g. resource.service.name
-    datasource = attr.ib()
-    description = attr.ib(default=None)
-
-    def to_json_data(self):
-        return {"type": "query", "name": self.name, "label": self.label, "description": self.description,
-                "datasource": self.datasource,
-                "query": {"type": 1, "label": self.attribute, "refId": "TempoDatasourceVariableQueryEditor-VariableQuery"},
-                "current": {"text": ["All"], "value": ["$__all"]}, "options": [],
-                "hide": 0, "refresh": 2, "regex": "", "sort": 1, "multi": True, "includeAll": True,
-                "skipUrlSync": False}
-
-
-@attr.s(frozen=True, eq=False, repr=False)
 class DashLink:
     """A dashboard link: to other dashboards by tag, or to one URL."""
 
