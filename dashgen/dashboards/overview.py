@@ -202,7 +202,7 @@ def build(ctx: Ctx) -> BuiltDashboard:
         panels.append(felt)
     if stats:
         panels += [Row(key="row-now", title="Each stage now, against its limit")] + stats
-    panels += [Row(key="row-stages", title="Each stage's headline measurement")] + per_stage
+    panels += [Row(key="row-stages", title="Headline measurement per stage")] + per_stage
     health = [p for p in (nothing_rate(ctx), error_rate(ctx), turns_per_second(ctx)) if p is not None]
     panels += [Row(key="row-health", title="Stage health")] + ratio_panels(ctx) + health
     panels += [Row(key="row-next", title="Where to look next"), *where_next(ctx)]
