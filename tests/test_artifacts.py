@@ -9,7 +9,7 @@ from dashgen.artifacts import (
     DASHBOARD, GRAFANA_RULES, MANIFEST, PROMETHEUS_RULES, PROVISIONING, check_output, from_blobs, kind_of,
     of_kind, read_output, write_output,
 )
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.errors import InputError
 
@@ -18,7 +18,7 @@ from conftest import run_dashgen
 
 @pytest.fixture(scope="module")
 def built() -> dict[str, str]:
-    return render_artifacts(load_catalog(None)).artifacts
+    return build_artifacts(load_catalog(None)).artifacts
 
 
 def test_every_built_path_has_its_kind(built):

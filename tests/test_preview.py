@@ -223,7 +223,7 @@ def test_table_columns_come_from_select(dashboards):
 
 
 def test_stat_colour_follows_threshold_steps(dashboards):
-    p = panel(dashboards["voice-overview"], "tts p95 now")
+    p = panel(dashboards["voice-overview"], "TTS time to first audio p95 now")
     assert step_color(p, 200) == color_of("green")
     assert step_color(p, 351) == color_of("red")
     assert color_of("rgba(255, 0, 255, 0.7)") == "#ff00ff"

@@ -1,6 +1,6 @@
 """``dashgen diff``: what changes between two builds, at the level a reviewer thinks in.
 
-Pure: two ``{relative path: file content}`` maps (a build output: ``render_artifacts`` or
+Pure: two ``{relative path: file content}`` maps (a build output: ``build_artifacts`` or
 ``artifacts.read_output``) in, a structured :class:`Diff` out. Nothing here reads files or
 runs git (``gitref`` does); the wording lives here, the layout in ``templates/diff/``.
 
