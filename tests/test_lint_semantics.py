@@ -8,14 +8,14 @@ import json
 
 import pytest
 
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import PRESETS, load_catalog
 from dashgen.lint import semantics
-from dashgen.lint.dashboards import lint_artifacts
+from dashgen.lint import lint_artifacts
 
 
 def dashboards(preset: str = "default") -> dict[str, dict]:
-    arts = render_artifacts(load_catalog(preset)).artifacts
+    arts = build_artifacts(load_catalog(preset)).artifacts
     return {p: json.loads(c) for p, c in arts.items() if p.startswith("dashboards/") and p.endswith(".json")}
 
 
@@ -122,7 +122,7 @@ def test_match_everything_regex_is_caught(built):
 
 
 def test_lint_runs_the_semantic_checks(built):
-    arts = render_artifacts(load_catalog()).artifacts
+    arts = build_artifacts(load_catalog()).artifacts
     path = next(p for p in arts if p.endswith("voice-overview.json"))
     d = json.loads(arts[path])
     next(p for p in d["panels"] if p["type"] == "stat")["fieldConfig"]["defaults"]["color"] = {"mode": "palette-classic"}
