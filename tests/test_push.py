@@ -16,7 +16,7 @@ from grafana_emulator import Fault, GrafanaEmulator, make_token  # noqa: E402
 from push_fixtures import FOLDER, GROUP, group_json, run_cli, write_build  # noqa: E402
 
 from dashgen.grafana.client import GrafanaClient, GrafanaError  # noqa: E402
-from dashgen.grafana.plan import dashboard_hash, hash_tag_of  # noqa: E402
+from dashgen.grafana.dashboards import dashboard_hash, hash_tag_of  # noqa: E402
 
 FAST = ["--retry-base-delay", "0.001"]
 
@@ -346,7 +346,7 @@ def test_retry_after_is_honoured_and_4xx_not_retried(emu):
     c = GrafanaClient(emu.url, token=emu.token, retry_base_delay=0.001)
     emu.fail_next(1, 429, retry_after="1")
     t = time.monotonic()
-    assert c.health()["database"] == "ok"
+    assert c.call("GET", "/api/health")["database"] == "ok"
     assert time.monotonic() - t >= 0.95 and len(emu.requests) == 2
     emu.reset_records()
     with pytest.raises(GrafanaError) as exc:
@@ -498,7 +498,7 @@ def test_dry_run_and_provisioned_dashboard(emu, env, build):
 def test_progress_bar_on_a_terminal_and_lines_otherwise():
     import io
 
-    from dashgen.grafana.apply import Progress
+    from dashgen.grafana.report import Progress
 
     tty = io.StringIO()
     p = Progress(2, tty, tty=True)

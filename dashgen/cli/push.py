@@ -119,8 +119,10 @@ def _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecu
 def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, token_file, org_id, ca_cert,
          insecure_skip_verify, allow_insecure_http, concurrency, retries, retry_base_delay, timeout, prune,
          disable_provenance, quick, output, verbose, force=False, backup_dir=".dashgen/backups") -> int:
-    from ..grafana.apply import Applier, Progress, exit_code, format_table, plan_json, refusal_report
-    from ..grafana.plan import load_build, make_plan
+    from ..grafana.apply import Applier, exit_code
+    from ..grafana.plan import Options, load_build
+    from ..grafana.report import Progress, format_table, plan_json, refusal_report
+    from ..grafana.workflow import make_plan
 
     client = _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecure_http, retries,
                      retry_base_delay, timeout, concurrency)
@@ -128,8 +130,9 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, tok
     with _build_dir(from_dir, catalog_ref, schema_version) as root:
         build = load_build(root)
         try:
-            plan, _ = make_plan(client, build, prune=prune, force=force, disable_provenance=disable_provenance,
-                                concurrency=concurrency, quick=quick)
+            plan, handlers = make_plan(client, build, Options(prune=prune, force=force, quick=quick,
+                                                              disable_provenance=disable_provenance),
+                                       concurrency=concurrency)
         except GrafanaError as exc:
             if exc.status in (401, 403):
                 raise DashgenError(f"Grafana rejected the request: {exc.message}") from None
@@ -156,7 +159,7 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, tok
             click.echo(format_table(plan, applied=False, verbose=verbose))
         return 0
     progress = Progress(len(plan.writes))
-    Applier(client, plan, concurrency=concurrency, disable_provenance=disable_provenance, backup_dir=backup_dir,
+    Applier(handlers, plan, concurrency=concurrency, disable_provenance=disable_provenance, backup_dir=backup_dir,
             progress=progress).run()
     code = exit_code(plan)
     if as_json:

@@ -212,29 +212,3 @@ class GrafanaClient:
             raise GrafanaError(f"{method} {path}: HTTP {resp.status_code}: {self._error_message(resp)}",
                                resp.status_code, err_body, method, path)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    # ------------------------------------------------------------------ endpoints
-    def health(self) -> dict:
-        return self.call("GET", "/api/health")
-
-    def datasource_by_name(self, name: str) -> dict | None:
-        from urllib.parse import quote
-        return self.call("GET", f"/api/datasources/name/{quote(name, safe='')}", allow_404=True)
-
-    def get_dashboard(self, uid: str) -> dict | None:
-        return self.call("GET", f"/api/dashboards/uid/{uid}", allow_404=True)
-
-    def search(self, **params: Any) -> list[dict]:
-        return self.call("GET", "/api/search", params=params) or []
-
-    def get_folder(self, uid: str) -> dict | None:
-        return self.call("GET", f"/api/folders/{uid}", allow_404=True)
-
-    def get_rule_group(self, folder_uid: str, group: str) -> dict | None:
-        from urllib.parse import quote
-        return self.call("GET", f"/api/v1/provisioning/folder/{folder_uid}/rule-groups/{quote(group, safe='')}",
-                         allow_404=True)
-
-    def export_rules(self, folder_uid: str) -> dict | None:
-        return self.call("GET", "/api/v1/provisioning/alert-rules/export",
-                         params={"folderUid": folder_uid, "format": "json"}, allow_404=True)
