@@ -1,7 +1,10 @@
 """A strict, in-process emulator of the Grafana HTTP API contract dashgen push talks to.
 
 The contract is /work/shared/docs/grafana-http-api.md (Grafana 10-12 legacy ``/api``
-endpoints plus the alerting provisioning API). This is a REAL HTTP server
+endpoints plus the alerting provisioning API) and grafana-apis.md (Grafana 12/13: discovery,
+feature toggles, App Platform). ``grafana_version`` ("11.6.0", "12.2.0", "13.0.0", ...) and
+``feature_toggles`` pick the instance: stock (every experimental toggle off) unless told
+otherwise. This is a REAL HTTP server
 (``ThreadingHTTPServer`` on 127.0.0.1, random port), so the client under test goes
 through sockets, keep-alive, timeouts and dropped connections exactly as in production.
 
@@ -42,6 +45,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import yaml
 
 UID_RE = re.compile(r"^[a-zA-Z0-9_-]*$")
+METRIC_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+RECORDING_IGNORED = {"condition": "", "noDataState": "", "execErrState": "", "for": "0s"}
 DURATION_RE = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 NO_DATA_STATES = {"Alerting", "NoData", "OK", "KeepLast"}
 EXEC_ERR_STATES = {"OK", "Alerting", "Error", "KeepLast"}
@@ -61,6 +66,12 @@ def _now() -> str:
 
 def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def version_tuple(version: str) -> tuple[int, int]:
+    """"12.1.3-pre" -> (12, 1)."""
+    m = re.match(r"(\d+)\.(\d+)", version)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
 def _digest(obj: Any) -> str:
@@ -122,8 +133,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class GrafanaEmulator:
-    def __init__(self, *, grafana_version: str = "11.6.0", org_id: int = 1):
+    def __init__(self, *, grafana_version: str = "11.6.0", org_id: int = 1,
+                 feature_toggles: dict[str, bool] | None = None):
         self.grafana_version = grafana_version
+        self.version = version_tuple(grafana_version)
+        self.feature_toggles: dict[str, bool] = dict(feature_toggles or {})
         self.org_id = org_id
         self.token = make_token()
         # token -> (org id, service-account login)
@@ -420,6 +434,10 @@ class GrafanaEmulator:
                 if (p[2] == "uid" and ds["uid"] == key) or (p[2] == "name" and ds["name"] == key):
                     return 200, ds
             return 404, {"message": "Data source not found", "traceID": ""}
+        if p == ["api", "frontend", "settings"] and method == "GET":
+            return 200, self._frontend_settings()
+        if p == ["apis"] and method == "GET":
+            return self._api_groups()
         if p == ["api", "dashboards", "db"] and method == "POST":
             return self._save_dashboard(body, who, rec)
         if p[:3] == ["api", "dashboards", "uid"] and n >= 4:
@@ -442,6 +460,46 @@ class GrafanaEmulator:
         if p[:3] == ["api", "v1", "provisioning"]:
             return self._provisioning(method, p[3:], q, body, headers, rec)
         return 404, {"message": "Not found"}
+
+    # ------------------------------------------------------------------ discovery
+    def toggle(self, name: str) -> bool:
+        return self.feature_toggles.get(name) is True
+
+    def _frontend_settings(self) -> dict:
+        """The parts of ``GET /api/frontend/settings`` a client reads (grafana-apis.md, section 1): the
+        toggles that are on, and every datasource by name with its plugin's capabilities."""
+        tempo_alerting = self.version >= (12, 1) and self.toggle("tempoAlerting")
+        datasources = {}
+        for ds in self.datasources.values():
+            alerting = ds["type"] != "tempo" or tempo_alerting
+            datasources[ds["name"]] = {"id": ds["id"], "uid": ds["uid"], "type": ds["type"], "name": ds["name"],
+                                       "isDefault": ds["isDefault"], "access": ds["access"], "url": ds["url"],
+                                       "meta": {"id": ds["type"], "type": "datasource", "alerting": alerting,
+                                                "backend": True, "metrics": True}}
+        return {"buildInfo": {"version": self.grafana_version, "commit": "abc123", "edition": "Open Source",
+                              "env": "production"},
+                "featureToggles": {k: True for k, v in sorted(self.feature_toggles.items()) if v is True},
+                "datasources": datasources, "appSubUrl": "", "unifiedAlertingEnabled": True}
+
+    def served_groups(self) -> dict[str, tuple[list[str], str]]:
+        """API group -> (served versions, preferred version), per the table in grafana-apis.md section 1."""
+        if self.version < (12, 0):
+            return {}
+        if self.version < (13, 0):
+            v2 = "v2alpha1" if self.version < (12, 1) else "v2beta1"
+            return {"dashboard.grafana.app": (["v1beta1", "v0alpha1", v2], "v1beta1"),
+                    "folder.grafana.app": (["v1beta1"], "v1beta1")}
+        return {"dashboard.grafana.app": (["v1", "v1beta1", "v0alpha1", "v2", "v2beta1"], "v1"),
+                "folder.grafana.app": (["v1", "v1beta1"], "v1")}
+
+    def _api_groups(self):
+        groups = self.served_groups()
+        if not groups:  # 11.x: the App Platform is not for general use
+            return 404, {"message": "Not found"}
+        return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+            {"name": name, "versions": [{"groupVersion": f"{name}/{v}", "version": v} for v in versions],
+             "preferredVersion": {"groupVersion": f"{name}/{pref}", "version": pref}}
+            for name, (versions, pref) in groups.items()]}
 
     # ------------------------------------------------------------------ dashboards
     def _meta(self, d: _Dash) -> dict:
@@ -495,7 +553,7 @@ class GrafanaEmulator:
                 uid = next(d.uid for d in self.dashboards.values() if d.id == dash_id)
         folder_uid = body.get("folderUid") or None
         if folder_uid and folder_uid not in self.folders:
-            msg = "folder not found" if self.grafana_version.startswith("12") else "Folder not found"
+            msg = "folder not found" if self.version >= (12, 0) else "Folder not found"
             return 400, {"message": msg}
         if uid in self._before_save:
             self._before_save.pop(uid)()
@@ -679,7 +737,12 @@ class GrafanaEmulator:
         uid = r.get("uid") or ""
         if not UID_RE.match(uid) or len(uid) > 40:
             return f"invalid alert rule: cannot create rule with UID '{uid}': UID is invalid"
-        if not r.get("condition"):
+        # recording rules (grafana-apis.md section 7): refused unless the toggle is on; then the metric
+        # must be a Prometheus name and `from` a query, and the alerting-only fields are ignored
+        record = r.get("record")
+        if record is not None and not self.toggle("grafanaManagedRecordingRules"):
+            return "invalid alert rule: recording rules cannot be created on this instance"
+        if record is None and not r.get("condition"):
             return "invalid alert rule: condition is required"
         data = r.get("data")
         if not data:
@@ -695,14 +758,20 @@ class GrafanaEmulator:
                     return f"invalid alert rule: invalid relative time range [From: {rtr.get('from', 0)}, To: {rtr.get('to', 0)}]"
                 if q["datasourceUid"] not in self.datasources:
                     return f"invalid alert rule: failed to build query '{q['refId']}': data source not found"
-        if r["condition"] not in refs:
-            return f"invalid alert rule: condition {r['condition']} does not exist, must be one of {sorted(refs)}"
-        if r.get("noDataState") not in NO_DATA_STATES:
-            return f"invalid alert rule: unknown no data state '{r.get('noDataState')}'"
-        if r.get("execErrState") not in EXEC_ERR_STATES:
-            return f"invalid alert rule: unknown exec error state '{r.get('execErrState')}'"
-        if not isinstance(r.get("for"), str) or not DURATION_RE.match(r["for"]):
-            return f"invalid alert rule: invalid duration for 'for': {r.get('for')!r}"
+        if record is not None:
+            if not isinstance(record, dict) or not METRIC_RE.match(str(record.get("metric") or "")):
+                return "invalid alert rule: metric name for recording rule must be a valid Prometheus metric name"
+            if record.get("from") not in refs:
+                return f"invalid alert rule: recording rule 'from' {record.get('from')!r} does not name a query"
+        else:
+            if r["condition"] not in refs:
+                return f"invalid alert rule: condition {r['condition']} does not exist, must be one of {sorted(refs)}"
+            if r.get("noDataState") not in NO_DATA_STATES:
+                return f"invalid alert rule: unknown no data state '{r.get('noDataState')}'"
+            if r.get("execErrState") not in EXEC_ERR_STATES:
+                return f"invalid alert rule: unknown exec error state '{r.get('execErrState')}'"
+            if not isinstance(r.get("for"), str) or not DURATION_RE.match(r["for"]):
+                return f"invalid alert rule: invalid duration for 'for': {r.get('for')!r}"
         if r.get("folderUID") not in (None, "", folder) or r.get("ruleGroup") not in (None, "", group):
             return "invalid alert rule: rule folderUID and ruleGroup must match the group"
         return None
@@ -753,6 +822,9 @@ class GrafanaEmulator:
                 old = self.rules.get(stored["uid"])
                 stored.update(folderUID=folder, ruleGroup=group, orgID=self.org_id, provenance=provenance,
                               id=old["id"] if old else self._id(), updated=_now(), _order=i)
+                if stored.get("record") is not None:
+                    stored.update(RECORDING_IGNORED)
+                    stored.pop("notification_settings", None)
                 for qd in stored["data"]:
                     qd["model"].setdefault("intervalMs", 1000)
                     qd["model"].setdefault("maxDataPoints", 43200)

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from grafana_emulator import Fault, GrafanaEmulator, make_token  # noqa: E402
-from push_fixtures import FOLDER, GROUP, group_json, run_cli, write_build  # noqa: E402
+from push_fixtures import FOLDER, GROUP, group_json, recording_group_json, run_cli, write_build  # noqa: E402
 
 from dashgen.grafana.client import GrafanaClient, GrafanaError  # noqa: E402
 from dashgen.grafana.dashboards import dashboard_hash, hash_tag_of  # noqa: E402
@@ -72,7 +72,7 @@ def test_first_push_into_empty_grafana(emu, env, build):
     # alert rules: placeholders rewritten, provenance api, ownership annotation
     rules = {r["uid"]: r for r in emu.rules.values()}
     assert rules["tts-first-byte-p95"]["data"][0]["datasourceUid"] == "PBFA97CFB590B2093"
-    assert rules["slow-turns-tempo"]["data"][0]["datasourceUid"] == "P214B5B846CF3925F"
+    assert rules["llm-error-rate"]["data"][0]["datasourceUid"] == "PBFA97CFB590B2093"
     assert all(r["provenance"] == "api" and "dashgen_hash" in r["annotations"] for r in rules.values())
     # order: folder, then dashboards, then rule groups
     writes = [(r.method, r.path) for r in emu.writes()]
@@ -93,9 +93,10 @@ def test_second_push_is_a_noop(emu, env, build):
     assert res.code == 0, res.all
     assert emu.writes() == []
     assert "Summary: 7 unchanged" in res.out
-    # health + 2 datasources + 5 dashboard GETs + 1 rule group GET: no search, no folder read
+    # preflight (health, frontend settings with the datasources, API discovery) + 5 dashboard GETs
+    # + 1 rule group GET: no search, no folder read
     paths = sorted(r.path for r in emu.requests)
-    assert paths == sorted(["/api/health", "/api/datasources/name/Tempo", "/api/datasources/name/Prometheus",
+    assert paths == sorted(["/api/health", "/api/frontend/settings", "/apis",
                             *[f"/api/dashboards/uid/voice-{i:03d}" for i in range(5)],
                             f"/api/v1/provisioning/folder/{FOLDER}/rule-groups/{GROUP}"])
     emu.reset_records()
@@ -260,7 +261,7 @@ def test_prune_deletes_only_owned_resources(emu, env, build):
     res = push(build, env, "--output", "json")  # without --prune nothing is deleted, rules are kept
     assert res.code == 0, res.all
     assert [w for w in emu.writes() if w.method == "DELETE"] == []
-    assert "slow-turns-tempo" in emu.rules and "voice-004" in emu.dashboards
+    assert "llm-error-rate" in emu.rules and "voice-004" in emu.dashboards
     res = push(build, env, "--prune", "--output", "json")
     # "other-dashgen" carries the owner tag but no hash tag: someone made it by hand -> drifted, refused
     assert res.code == 3, res.all
@@ -270,7 +271,7 @@ def test_prune_deletes_only_owned_resources(emu, env, build):
     got = outcomes(res)
     assert got[("dashboard", "voice-003")] == got[("dashboard", "voice-004")] == "deleted"
     assert sorted(emu.dashboards) == ["team-x-board", "voice-000", "voice-001", "voice-002"]
-    assert "slow-turns-tempo" not in emu.rules and "tts-first-byte-p95" in emu.rules
+    assert "llm-error-rate" not in emu.rules and "tts-first-byte-p95" in emu.rules
     assert FOLDER in emu.folders  # holds a foreign dashboard
     # a whole rule group that is no longer built is pruned rule by rule
     write_build(build, only=[0, 1, 2], groups=[])
@@ -461,29 +462,121 @@ def test_emulator_contract(emu):
     assert (s, b["messageId"]) == (409, "alerting.provenanceMismatch")
     assert c.call("GET", "/api/v1/provisioning/alert-rules/export", params={"folderUid": "f1", "format": "json"})["groups"][0]["name"] == "voice-latency"
     assert c.call("DELETE", "/api/v1/provisioning/alert-rules/nope", ok=(204,)) is None
+    rec = recording_group_json(folder="f1")
+    rec["rules"][0]["data"][0]["datasourceUid"] = "PBFA97CFB590B2093"
+    s, b = err("PUT", "/api/v1/provisioning/folder/f1/rule-groups/rec", rec)
+    assert (s, b["message"]) == (400, "invalid alert rule: recording rules cannot be created on this instance")
+    emu.feature_toggles["grafanaManagedRecordingRules"] = True
+    rec["rules"][0]["record"]["metric"] = "bad metric"
+    s, b = err("PUT", "/api/v1/provisioning/folder/f1/rule-groups/rec", rec)
+    assert "valid Prometheus metric name" in b["message"]
+    settings = c.call("GET", "/api/frontend/settings")
+    assert settings["featureToggles"] == {"grafanaManagedRecordingRules": True}
+    assert settings["datasources"]["Tempo"]["meta"]["alerting"] is False  # 11.6: no Tempo alerting
+    assert err("GET", "/apis")[0] == 404  # 11.x: no App Platform for general use
 
 
 # ------------------------------------------------------------------ the real build output
-def test_push_real_build_output(emu, env, tmp_path):
+STOCK = ["11.6.0", "12.2.0", "13.0.0"]
+
+
+@pytest.mark.parametrize("version", STOCK)
+def test_push_real_build_output_to_stock_grafana(version, tmp_path):
+    """The bundled catalog pushes with exit 0 to a stock 11.6, 12 and 13: its Grafana-managed
+    recording rules are left out with a one-line notice (the toggle is off), the rest is created,
+    and a second push writes nothing."""
     from dashgen.build import render_artifacts, write_output
     from dashgen.catalog import load_catalog
 
     out = tmp_path / "real"
     write_output(render_artifacts(load_catalog(None)).artifacts, out)
-    res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
-    assert res.code == 0, res.all
-    doc = json_out(res)
     n_dash = len(list((out / "dashboards").glob("*/*.json")))
-    n_groups = len(list((out / "alerts" / "grafana").glob("*/*.json")))
-    assert n_dash >= 1
-    assert doc["summary"] == {"created": 1 + n_dash + n_groups}  # folder + dashboards + Grafana rule groups
-    assert len(emu.dashboards) == n_dash
-    assert all(hash_tag_of(d.data) == dashboard_hash(d.data, d.folder_uid) for d in emu.dashboards.values())
-    assert all(r["provenance"] == "api" for r in emu.rules.values())
-    emu.reset_records()
-    res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
-    assert res.code == 0, res.all
-    assert emu.writes() == []
+    groups = {p.stem: json.loads(p.read_text()) for p in (out / "alerts" / "grafana").glob("*/*.json")}
+    recording = {k for k, g in groups.items() if any("record" in r for r in g["rules"])}
+    assert recording == {"voice-slo-recording"} and n_dash >= 1
+    with GrafanaEmulator(grafana_version=version) as emu:
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
+        assert res.code == 0, res.all
+        doc = json_out(res)
+        assert doc["summary"] == {"created": 1 + n_dash + len(groups) - 1}
+        notes = [ln for ln in res.err.splitlines() if ln.startswith("dashgen: note:")]
+        assert len(notes) == 1 and "grafanaManagedRecordingRules" in notes[0] and "voice-slo-recording" in notes[0]
+        assert doc["notices"] and "alerts/prometheus" in doc["notices"][0]
+        assert len(emu.dashboards) == n_dash
+        assert all(hash_tag_of(d.data) == dashboard_hash(d.data, d.folder_uid) for d in emu.dashboards.values())
+        assert all(r["provenance"] == "api" and "record" not in r for r in emu.rules.values())
+        assert not [r for r in emu.requests if r.status == 400]
+        emu.reset_records()
+        res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
+        assert res.code == 0, res.all
+        assert emu.writes() == []
+
+
+def test_recording_rules_pushed_where_the_toggle_is_on(tmp_path):
+    build = write_build(tmp_path / "b", 2, groups=[group_json(), recording_group_json()])
+    with GrafanaEmulator(grafana_version="12.2.0", feature_toggles={"grafanaManagedRecordingRules": True}) as emu:
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        res = push(build, env, "--recording-rules", "require")
+        assert res.code == 0, res.all
+        stored = emu.rules["tts-bad-ratio-5m"]
+        assert stored["record"]["metric"] == "slo:bad_event_ratio:rate5m" and stored["condition"] == ""
+        assert "note:" not in res.err
+        emu.reset_records()  # Grafana cleared the alerting-only fields: still not a change, nor drift
+        res = push(build, env)
+        assert res.code == 0 and emu.writes() == [], res.all
+
+
+@pytest.mark.parametrize("version", STOCK)
+def test_recording_rules_required_but_toggle_off_is_exit_2(version, tmp_path):
+    build = write_build(tmp_path / "b", 2, groups=[group_json(), recording_group_json()])
+    with GrafanaEmulator(grafana_version=version) as emu:
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        res = push(build, env, "--recording-rules", "require")
+        assert res.code == 2 and emu.writes() == [], res.all
+        assert res.err.count("\n") == 1 and "grafanaManagedRecordingRules" in res.err and version in res.err
+        res = push(build, env)  # auto: left out, the rest pushed
+        assert res.code == 0 and "tts-bad-ratio-5m" not in emu.rules and "llm-error-rate" in emu.rules
+
+
+@pytest.mark.parametrize("version,toggles,ok", [
+    ("11.6.0", {"tempoAlerting": True}, False),  # the toggle does not exist before 12.1
+    ("12.0.2", {"tempoAlerting": True}, False),
+    ("12.2.0", {}, False),  # stock: off
+    ("13.0.0", {}, False),
+    ("12.1.0", {"tempoAlerting": True}, True),
+    ("13.0.0", {"tempoAlerting": True}, True),
+])
+def test_tempo_rules_need_12_1_with_tempo_alerting(version, toggles, ok, tmp_path):
+    """Tempo rules exist in a build only when the catalog opted in (alerting.tempo_rules): an
+    instance that cannot evaluate them is refused before any write, naming version and toggle."""
+    build = write_build(tmp_path / "b", 2, groups=[group_json(tempo=True)])
+    with GrafanaEmulator(grafana_version=version, feature_toggles=toggles) as emu:
+        res = push(build, {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token})
+        if ok:
+            assert res.code == 0, res.all
+            assert emu.rules["slow-turns-tempo"]["data"][0]["datasourceUid"] == "P214B5B846CF3925F"
+            return
+        assert res.code == 2 and emu.writes() == [], res.all
+        assert res.err.count("\n") == 1 and "tempoAlerting" in res.err and "12.1" in res.err and version in res.err
+
+
+def test_preflight_learns_version_toggles_and_api_groups(tmp_path):
+    from dashgen.grafana.instance import Instance, preflight_reads
+    from dashgen.grafana.workflow import run_round
+
+    for version, groups in (("11.6.0", {}), ("12.2.0", {"dashboard.grafana.app": "v1beta1"}),
+                            ("13.0.0", {"dashboard.grafana.app": "v1"})):
+        with GrafanaEmulator(grafana_version=version, feature_toggles={"tempoAlerting": True}) as emu:
+            inst = Instance(emu.url)
+            c = GrafanaClient(emu.url, token=emu.token)
+            assert run_round(preflight_reads(c, inst, {"t": {"type": "tempo", "name": "Tempo", "uid": "t"}}), 4) is None
+            inst.raise_problems()
+            assert inst.version == version and inst.toggle("tempoAlerting") and not inst.recording_rules
+            assert inst.datasources["t"]["uid"] == "P214B5B846CF3925F"
+            assert {g: v["preferredVersion"]["version"] for g, v in inst.api_groups.items()
+                    if g == "dashboard.grafana.app"} == groups
+            assert inst.tempo_alerting("Tempo") is (version != "11.6.0")
 
 
 def test_dry_run_and_provisioned_dashboard(emu, env, build):

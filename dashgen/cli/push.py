@@ -62,6 +62,14 @@ def _common(f):
         click.option("--quick", is_flag=True,
                      help="Do not re-read dashboards whose dashgen-hash tag in /api/search already matches the build "
                           "(fewer requests; a UI edit that kept the tags then goes unnoticed)."),
+        click.option("--api", "api", type=click.Choice(["auto", "legacy", "apps"]), default="auto", show_default=True,
+                     help="Dashboards and folders through the legacy /api endpoints or the App Platform (/apis); "
+                          "auto: the App Platform where the instance serves dashboards there (Grafana 12+)."),
+        click.option("--recording-rules", "recording_rules", type=click.Choice(["auto", "require"]), default="auto",
+                     show_default=True,
+                     help="Grafana-managed recording rules: auto pushes them where the instance's "
+                          "grafanaManagedRecordingRules toggle is on and leaves them out otherwise (with a notice); "
+                          "require refuses to push (exit 2) to an instance that cannot take them."),
         click.option("--output", "output", type=click.Choice(["text", "json"]), default="text", show_default=True,
                      help="json: one JSON document on stdout, for machines."),
         click.option("--verbose", "-v", is_flag=True, help="List unchanged resources too."),
@@ -118,7 +126,7 @@ def _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecu
 
 def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, token_file, org_id, ca_cert,
          insecure_skip_verify, allow_insecure_http, concurrency, retries, retry_base_delay, timeout, prune,
-         disable_provenance, quick, output, verbose, force=False, backup_dir=".dashgen/backups") -> int:
+         disable_provenance, quick, output, verbose, api="auto", recording_rules="auto", force=False, backup_dir=".dashgen/backups") -> int:
     from ..grafana.apply import Applier, exit_code
     from ..grafana.plan import Options, load_build
     from ..grafana.report import Progress, format_table, plan_json, refusal_report
@@ -131,13 +139,16 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, tok
         build = load_build(root)
         try:
             plan, handlers = make_plan(client, build, Options(prune=prune, force=force, quick=quick,
-                                                              disable_provenance=disable_provenance),
+                                                              disable_provenance=disable_provenance, api=api,
+                                                              recording_rules=recording_rules),
                                        concurrency=concurrency)
         except GrafanaError as exc:
             if exc.status in (401, 403):
                 raise DashgenError(f"Grafana rejected the request: {exc.message}") from None
             raise DashgenError(f"reading the live state failed: {exc.message}") from None
     as_json = output == "json"
+    for notice in plan.notices:
+        click.echo(f"dashgen: note: {notice}", err=True)
     if plan.blocking:
         code = 3
         if as_json:

@@ -74,6 +74,7 @@ class Handler:
 
     def __init__(self, client: GrafanaClient, build: "Build", instance: "Instance", evidence: Evidence):
         self.client, self.build, self.instance, self.evidence = client, build, instance, evidence
+        self.notices: list[str] = []  # one line each, shown with the plan: what was left out, and why
 
     def prepare(self, options: "Options") -> None:
         """Compute the desired objects (runs after the preflight, before the second read round)."""

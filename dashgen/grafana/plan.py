@@ -39,6 +39,8 @@ class Options:
     force: bool = False
     quick: bool = False
     disable_provenance: bool = False
+    api: str = "auto"  # auto | legacy | apps: which API dashboards and folders go through
+    recording_rules: str = "auto"  # auto (push them where the instance takes them) | require
 
 
 # ---------------------------------------------------------------------------- plan model
@@ -79,6 +81,7 @@ class Plan:
     items: list[Item]
     datasources: dict[str, dict]
     grafana_url: str = ""
+    notices: list[str] = field(default_factory=list)  # one line each: what was left out, and why
 
     def by_action(self, *actions: str) -> list[Item]:
         return [i for i in self.items if i.action in actions]
@@ -101,7 +104,8 @@ class Plan:
 def diff(handlers: Sequence["Handler"], options: Options, datasources: dict[str, dict]) -> Plan:
     """Every handler's comparison of its desired and live objects, in the handlers' order
     (the order apply writes in: a folder before what it holds)."""
-    return Plan([item for h in handlers for item in h.compare(options)], datasources)
+    return Plan([item for h in handlers for item in h.compare(options)], datasources,
+                notices=[n for h in handlers for n in h.notices])
 
 
 # ---------------------------------------------------------------------------- build output

@@ -97,6 +97,7 @@ def plan_json(plan: Plan, *, applied: bool, exit_code: int, stats: dict | None =
         "datasources": plan.datasources,
         "summary": summary_counts(plan, "outcome" if applied else "action"),
         "resources": [i.public() for i in plan.items],
+        "notices": plan.notices,
     }
     if stats:
         doc["requests"] = stats

@@ -16,18 +16,23 @@ import copy
 from typing import Any, Iterator
 from urllib.parse import quote
 
+from ..errors import InputError
 from .handler import Handler, Read, WriteContext, short_hash
+from .instance import RECORDING_TOGGLE, TEMPO_ALERTING_SINCE, TEMPO_TOGGLE
 from .plan import CONFLICT, CREATE, DRIFTED, PRUNE, UNCHANGED, UPDATE, DesiredGroup, Item, Options
 
 RULE_HASH_ANNOTATION = "dashgen_hash"
 RULE_SERVER_KEYS = {"id", "updated", "provenance", "orgID", "folderUID", "ruleGroup"}
 MODEL_DEFAULTS = {"intervalMs": 1000, "maxDataPoints": 43200}
+# Grafana ignores and clears these on a recording rule (grafana-apis.md, section 7)
+RECORDING_IGNORED = {"condition", "noDataState", "execErrState", "for", "notification_settings"}
 
 
 def canonical_rule(rule: dict) -> dict:
     out: dict[str, Any] = {}
+    ignored = RULE_SERVER_KEYS | (RECORDING_IGNORED if rule.get("record") is not None else set())
     for k, v in rule.items():
-        if k in RULE_SERVER_KEYS:
+        if k in ignored:
             continue
         if k == "annotations":
             v = {a: b for a, b in (v or {}).items() if a != RULE_HASH_ANNOTATION}
@@ -82,6 +87,7 @@ class RuleGroups(Handler):
         self.wanted: list[tuple[DesiredGroup, dict]] = []  # (built, PUT body)
         self.live: dict[str, dict | None] = {}  # "<folder>/<group>" -> GET body
         self.exports: dict[str, dict | None] = {}  # folder uid -> export (only with --prune)
+        self.left_out: set[str] = set()  # uids of built rules this instance cannot take (never pruned)
 
     @staticmethod
     def _path(folder: str, group: str) -> str:
@@ -91,9 +97,45 @@ class RuleGroups(Handler):
         return self.client.call("GET", self._path(folder, group), allow_404=True)
 
     # ---------------------------------------------------------------- desired
+    def _admit(self, options: Options) -> list[DesiredGroup]:
+        """The built groups, without the rules this instance cannot take. A rule left out on the
+        instance's account is a one-line notice; one the user explicitly asked for (the catalog's
+        ``alerting.tempo_rules``, ``--recording-rules require``) stops the push before any write."""
+        inst, ds = self.instance, self.build.datasources
+        tempo = {d["uid"]: d["name"] for d in ds.values() if d.get("type") == "tempo"}
+        uses_tempo = [r for g in self.build.groups for r in g.body["rules"]
+                      if any(q.get("datasourceUid") in tempo for q in r.get("data") or [])]
+        if uses_tempo and not all(inst.tempo_alerting(tempo[q["datasourceUid"]]) for r in uses_tempo
+                                  for q in r["data"] if q.get("datasourceUid") in tempo):
+            raise InputError(
+                f"the build has {len(uses_tempo)} alert rule(s) on Tempo (the catalog's alerting.tempo_rules), "
+                f"but {inst.describe()} cannot evaluate them: Tempo alerting needs Grafana "
+                f"{'.'.join(map(str, TEMPO_ALERTING_SINCE))} or later with the {TEMPO_TOGGLE} feature toggle on; "
+                "nothing was written")
+        recording = [r for g in self.build.groups for r in g.body["rules"] if r.get("record") is not None]
+        if not recording or inst.recording_rules:
+            return list(self.build.groups)
+        if options.recording_rules == "require":
+            raise InputError(
+                f"--recording-rules require: {inst.describe()} has the {RECORDING_TOGGLE} feature toggle off, "
+                f"so it refuses the build's {len(recording)} Grafana-managed recording rule(s); turn the toggle on "
+                "or drop --recording-rules require; nothing was written")
+        self.left_out = {r.get("uid") for r in recording}
+        groups = sorted({g.name for g in self.build.groups if any(r.get("record") is not None for r in g.body["rules"])})
+        self.notices.append(
+            f"{len(recording)} Grafana-managed recording rule(s) left out ({', '.join(groups)}): {inst.describe()} "
+            f"has the {RECORDING_TOGGLE} feature toggle off; the Prometheus rule files (alerts/prometheus/) carry them")
+        admitted = []
+        for g in self.build.groups:
+            rules = [r for r in g.body["rules"] if r.get("record") is None]
+            if rules:
+                admitted.append(g if len(rules) == len(g.body["rules"]) else
+                                DesiredGroup(g.folder_uid, g.name, dict(g.body, rules=rules), g.path))
+        return admitted
+
     def prepare(self, options: Options) -> None:
         mapping, _ = self.instance.datasource_uids(self.build.datasources)
-        for g in self.build.groups:
+        for g in self._admit(options):
             body = copy.deepcopy(g.body)
             body["title"], body["folderUid"] = g.name, g.folder_uid
             for rule in body["rules"]:
@@ -178,7 +220,7 @@ class RuleGroups(Handler):
                 if f"{folder}/{grp.get('name')}" in built_groups:
                     continue
                 for r in grp.get("rules") or []:
-                    if not owns(r) or r.get("uid") in built_rules:
+                    if not owns(r) or r.get("uid") in built_rules or r.get("uid") in self.left_out:
                         continue
                     it = Item("rule", r["uid"], r.get("title", r["uid"]), PRUNE, folder_uid=folder,
                               reason=f"rule group {grp.get('name')!r} is no longer built", live=r)

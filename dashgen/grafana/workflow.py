@@ -67,7 +67,7 @@ def make_plan(client: GrafanaClient, build: Build, options: Options, *,
     handlers = [t(client, build, instance, evidence) for t in HANDLER_TYPES]
     rounds = [h.reads(options) for h in handlers]
     first, rounds = _next_round(rounds)
-    preflight = preflight_reads(client, instance, build.datasources)
+    preflight = preflight_reads(client, instance, build.datasources, discover_apis=options.api != "legacy")
     error = run_round(preflight + first, concurrency)  # preflight reads never raise: see raise_problems
     instance.raise_problems()
     if error:
