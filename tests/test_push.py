@@ -343,6 +343,35 @@ def test_unreachable_grafana_is_one_line_exit_1(emu, env, build):
     assert emu.writes() == []
 
 
+@pytest.mark.parametrize("url,host,cause", [
+    ("https://grafana-typo.invalid", "grafana-typo.invalid", "does not resolve"),
+    ("http://127.0.0.1:{port}", "127.0.0.1:{port}", "connection refused"),
+])
+def test_unresolvable_or_refusing_host_fails_at_preflight_in_a_second(url, host, cause, build):
+    """No retries and no backoff for a host that never answered: one line naming host and cause."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url, host = url.format(port=port), host.format(port=port)
+    t = time.monotonic()
+    res = run_cli(["push", "--from", str(build)], {"GRAFANA_URL": url, "GRAFANA_TOKEN": make_token()})
+    assert time.monotonic() - t < 1.5, "must not back off and retry"
+    assert res.code == 1 and res.out == "" and res.err.count("\n") == 1, res.all
+    assert res.err.startswith("dashgen: error: cannot reach Grafana at ") and host in res.err and cause in res.err
+
+
+def test_instance_that_answered_keeps_its_retries(emu):
+    """Once the instance answered, a refused or dropped connection (a restart) is retried."""
+    c = GrafanaClient(emu.url, token=emu.token, retry_base_delay=0.001)
+    c.call("GET", "/api/health")
+    emu.fail_next(2, drop=True)
+    assert c.call("GET", "/api/health")["database"] == "ok" and c.stats["retries"] == 2
+    emu.fail_next(1, 504)
+    assert c.call("GET", "/api/health")["database"] == "ok" and c.stats["retries"] == 3
+
+
 def test_retry_after_is_honoured_and_4xx_not_retried(emu):
     c = GrafanaClient(emu.url, token=emu.token, retry_base_delay=0.001)
     emu.fail_next(1, 429, retry_after="1")

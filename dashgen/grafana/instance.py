@@ -106,8 +106,10 @@ def preflight_reads(client: GrafanaClient, instance: Instance, datasources: dict
 
     def keep_health(res: Any) -> None:
         if isinstance(res, _Failed):
-            instance.problems.insert(0, DashgenError(
-                f"Grafana at {client.base_url} is not reachable or not healthy: {res.error.message}"))
+            unreachable = getattr(res.error, "unreachable", False)
+            instance.problems.insert(0, DashgenError(res.error.message if unreachable else
+                                                     f"Grafana at {client.base_url} is not reachable or not healthy: "
+                                                     f"{res.error.message}"))
             return
         if isinstance(res, dict):
             instance.version = str(res.get("version") or "")
