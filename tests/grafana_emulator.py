@@ -838,6 +838,13 @@ class GrafanaEmulator:
                         r.pop("updated", None)
             self.mutations.append(("rule-group", f"{folder}/{group}", _digest(after)))
             return 200, body
+        if p == ["alert-rules"] and method == "GET":  # every rule of the organisation; none is 200 []
+            out = []
+            for r in sorted(self.rules.values(), key=lambda r: (r["folderUID"], r["ruleGroup"], r["_order"])):
+                r = copy.deepcopy(r)
+                r.pop("_order", None)
+                out.append(r)
+            return 200, out
         if len(p) == 2 and p[0] == "alert-rules" and p[1] == "export" and method == "GET":
             folder = q.get("folderUid", [""])[0]
             group = q.get("group", [""])[0]

@@ -159,7 +159,9 @@ def test_plan_writes_nothing_and_reports_actions(emu, env, build):
     res = run_cli(["plan", "--from", str(build)], env)
     assert res.code == 0, res.all
     assert re.search(r"^dashboard\s+voice-000\s+update", res.out, re.M)
-    assert "Plan: 4 update, 2 unchanged" in res.out
+    assert "Plan: 4 update, 1 orphan, 2 unchanged" in res.out
+    assert re.search(r"^dashboard\s+voice-004\s+orphan\s+no longer built; `--prune` deletes it", res.out, re.M)
+    assert "no longer built: 1; `--prune` removes them" in res.out
     res = run_cli(["plan", "--from", str(build), "--prune"], env)
     assert res.code == 0, res.all
     assert re.search(r"^dashboard\s+voice-004\s+prune\s+no longer built", res.out, re.M)
@@ -278,6 +280,45 @@ def test_prune_deletes_only_owned_resources(emu, env, build):
     res = push(build, env, "--prune", "--output", "json")
     assert res.code == 0, res.all
     assert outcomes(res)[("rule", "tts-first-byte-p95")] == "deleted" and emu.rules == {}
+
+
+def _renamed_group(folder: str, name: str, uid: str) -> dict:
+    g = group_json(folder=folder, name=name, rules=1)
+    g["rules"][0]["uid"], g["rules"][0]["title"] = uid, f"{name} page"
+    return g
+
+
+def test_prune_finds_every_owned_rule_group_the_build_no_longer_makes(emu, env, tmp_path):
+    """A removed SLO leaves its burn-rate group behind: `plan` lists it, `--prune` deletes it,
+    also in a folder the build no longer has; a failure to list rules is an error, not silence."""
+    emu.add_folder("old-folder", "Old folder")
+    before = write_build(tmp_path / "before", 2, groups=[group_json(), _renamed_group(FOLDER, "voice-slo-burn", "tts-burn")])
+    manifest = (before / "dashboards" / "manifest.yaml").read_text()
+    (before / "dashboards" / "manifest.yaml").write_text(
+        manifest.replace("folders:\n", "folders:\n- title: Old folder\n  uid: old-folder\n"))
+    old = before / "alerts" / "grafana" / "old-folder"
+    old.mkdir()
+    (old / "old-burn.json").write_text(json.dumps(_renamed_group("old-folder", "old-burn", "old-burn-page")))
+    assert push(before, env).code == 0 and {"tts-burn", "old-burn-page"} <= set(emu.rules)
+    build = write_build(tmp_path / "after", 2, groups=[group_json()])  # the SLO and the old folder are gone
+    res = run_cli(["plan", "--from", str(build), "--output", "json"], env)
+    assert res.code == 0, res.all
+    orphans = {r["key"]: r["reason"] for r in json_out(res)["resources"] if r["action"] == "orphan"}
+    assert set(orphans) == {"tts-burn", "old-burn-page"}
+    assert "'voice-slo-burn' is no longer built" in orphans["tts-burn"] and "old-burn" in orphans["old-burn-page"]
+    res = run_cli(["plan", "--from", str(build)], env)
+    assert "no longer built: 2; `--prune` removes them" in res.out
+    res = push(build, env, "--output", "json")  # without --prune nothing is deleted
+    assert res.code == 0 and {"tts-burn", "old-burn-page"} <= set(emu.rules)
+    emu.fail_fraction(1.0, faults=[Fault(503)], match=lambda m, p: p == "/api/v1/provisioning/alert-rules")
+    emu.reset_records()
+    res = push(build, env, "--prune", "--retries", "1")
+    assert res.code == 1 and "alert-rules" in res.err and "503" in res.err and emu.writes() == [], res.all
+    emu.clear_faults()
+    res = push(build, env, "--prune", "--output", "json")
+    assert res.code == 0, res.all
+    assert {k for (kind, k), o in outcomes(res).items() if o == "deleted"} == {"tts-burn", "old-burn-page"}
+    assert sorted(emu.rules) == ["llm-error-rate", "tts-first-byte-p95"]
 
 
 def test_provenance_default_api_and_disable(emu, env, build):

@@ -140,6 +140,7 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, tok
         try:
             plan, handlers = make_plan(client, build, Options(prune=prune, force=force, quick=quick,
                                                               disable_provenance=disable_provenance, api=api,
+                                                              orphans=not apply_changes,
                                                               recording_rules=recording_rules),
                                        concurrency=concurrency)
         except GrafanaError as exc:

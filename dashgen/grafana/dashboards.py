@@ -134,11 +134,11 @@ class Dashboards(Handler):
           in Grafana); a no-op push then costs the preflight + N dashboard GETs + the rule groups,
           with no search. If the probe is absent (a first push), one search by uid tells which of
           the others exist, so a first push does not pay N GETs of dashboards that are not there;
-        - with ``prune``: every owned dashboard too (a tag search);
+        - with ``prune`` or for ``plan``: every owned dashboard too (a tag search);
         - with ``quick``: a search by uid, whose hash tags are trusted.
         """
         uids = [d.uid for d in self.build.dashboards]
-        if not (options.prune or options.quick) and uids:
+        if not (options.inventory or options.quick) and uids:
             yield self._get_reads(uids[:1])
             if self.bodies[uids[0]] is not None:
                 yield self._get_reads(uids[1:])
@@ -149,7 +149,7 @@ class Dashboards(Handler):
             yield self._search_reads(uids)
         else:
             first = self._search_reads(uids)
-            if options.prune:
+            if options.inventory:
                 first.append(Read(lambda: self.client.call("GET", "/api/search", params={
                     "type": "dash-db", "tag": self.build.owner_tag, "limit": 5000}), self._keep_hits))
             yield first

@@ -39,8 +39,14 @@ class Options:
     force: bool = False
     quick: bool = False
     disable_provenance: bool = False
+    orphans: bool = False  # list what dashgen owns that the build no longer makes (`dashgen plan`)
     api: str = "auto"  # auto | legacy | apps: which API dashboards and folders go through
     recording_rules: str = "auto"  # auto (push them where the instance takes them) | require
+
+    @property
+    def inventory(self) -> bool:
+        """Read everything dashgen owns, not only what the build makes."""
+        return self.prune or self.orphans
 
 
 # ---------------------------------------------------------------------------- plan model

@@ -74,6 +74,9 @@ def format_table(plan: Plan, *, applied: bool, verbose: bool = False) -> str:
     total = ", ".join(f"{n} {k}" for k, n in sorted(counts.items(), key=lambda kv: (ACTION_ORDER + [kv[0]]).index(kv[0])))
     lines.append(("Summary: " if applied else "Plan: ") + (total or "nothing to do")
                  + (f" ({hidden} unchanged not listed; -v lists them)" if hidden else ""))
+    orphans = len(plan.by_action("orphan"))
+    if orphans and not applied:
+        lines.append(f"no longer built: {orphans}; `--prune` removes them")
     return "\n".join(lines)
 
 

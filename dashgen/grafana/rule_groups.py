@@ -19,7 +19,7 @@ from urllib.parse import quote
 from ..errors import InputError
 from .handler import Handler, Read, WriteContext, short_hash
 from .instance import RECORDING_TOGGLE, TEMPO_ALERTING_SINCE, TEMPO_TOGGLE
-from .plan import CONFLICT, CREATE, DRIFTED, PRUNE, UNCHANGED, UPDATE, DesiredGroup, Item, Options
+from .plan import CONFLICT, CREATE, DRIFTED, ORPHAN, PRUNE, UNCHANGED, UPDATE, DesiredGroup, Item, Options
 
 RULE_HASH_ANNOTATION = "dashgen_hash"
 RULE_SERVER_KEYS = {"id", "updated", "provenance", "orgID", "folderUID", "ruleGroup"}
@@ -86,7 +86,7 @@ class RuleGroups(Handler):
         super().__init__(*args)
         self.wanted: list[tuple[DesiredGroup, dict]] = []  # (built, PUT body)
         self.live: dict[str, dict | None] = {}  # "<folder>/<group>" -> GET body
-        self.exports: dict[str, dict | None] = {}  # folder uid -> export (only with --prune)
+        self.all_rules: list[dict] = []  # every rule of the organisation (only to find what is no longer built)
         self.left_out: set[str] = set()  # uids of built rules this instance cannot take (never pruned)
 
     @staticmethod
@@ -153,18 +153,18 @@ class RuleGroups(Handler):
         reads = [Read(lambda g=g: self.get(g.folder_uid, g.name),
                       lambda res, g=g: self.live.__setitem__(f"{g.folder_uid}/{g.name}", res))
                  for g in self.build.groups]
-        if options.prune:
-            reads += [Read(lambda uid=f["uid"]: self.client.call(
-                               "GET", "/api/v1/provisioning/alert-rules/export",
-                               params={"folderUid": uid, "format": "json"}, allow_404=True),
-                           lambda res, uid=f["uid"]: self.exports.__setitem__(uid, res))
-                      for f in self.build.folders]
+        if options.inventory:
+            # GET /api/v1/provisioning/alert-rules lists every rule of the organisation, whichever
+            # folder it is in (a per-folder export misses folders the build no longer has); no
+            # rules is 200 [], so any error here is an error, never "nothing to prune"
+            reads.append(Read(lambda: self.client.call("GET", "/api/v1/provisioning/alert-rules"),
+                              lambda res: self.all_rules.extend(r for r in res or [] if isinstance(r, dict))))
         yield reads
 
     # ---------------------------------------------------------------- compare (pure)
     def compare(self, options: Options) -> list[Item]:
         items = [self._compare_group(g, body, options) for g, body in self.wanted]
-        if options.prune:
+        if options.inventory:
             items += self._compare_leftover_groups(options)
         return items
 
@@ -211,23 +211,24 @@ class RuleGroups(Handler):
         return it
 
     def _compare_leftover_groups(self, options: Options) -> list[Item]:
-        """Owned rules in groups the build no longer makes: pruned one by one."""
+        """Owned rules in groups the build no longer makes: listed, and with --prune deleted one by one."""
         built_groups = {f"{g.folder_uid}/{g.name}" for g, _ in self.wanted}
         built_rules = {r.get("uid") for _, body in self.wanted for r in body["rules"] if r.get("uid")}
         items = []
-        for folder, export in sorted(self.exports.items()):
-            for grp in (export or {}).get("groups") or []:
-                if f"{folder}/{grp.get('name')}" in built_groups:
-                    continue
-                for r in grp.get("rules") or []:
-                    if not owns(r) or r.get("uid") in built_rules or r.get("uid") in self.left_out:
-                        continue
-                    it = Item("rule", r["uid"], r.get("title", r["uid"]), PRUNE, folder_uid=folder,
-                              reason=f"rule group {grp.get('name')!r} is no longer built", live=r)
-                    if edited(r):
-                        it.refuse_unless(options.force, DRIFTED,
-                                         it.reason + "; changed in Grafana since dashgen last pushed it", write=PRUNE)
-                    items.append(it)
+        for r in sorted(self.all_rules, key=lambda r: (r.get("folderUID") or "", r.get("ruleGroup") or "",
+                                                       r.get("uid") or "")):
+            folder, group = r.get("folderUID") or "", r.get("ruleGroup") or ""
+            if (f"{folder}/{group}" in built_groups or not owns(r) or r.get("uid") in built_rules
+                    or r.get("uid") in self.left_out):
+                continue
+            it = Item("rule", r["uid"], r.get("title", r["uid"]), PRUNE if options.prune else ORPHAN,
+                      folder_uid=folder, reason=f"rule group {group!r} is no longer built", live=r)
+            if not options.prune:
+                it.reason += "; `--prune` deletes it"
+            elif edited(r):
+                it.refuse_unless(options.force, DRIFTED,
+                                 it.reason + "; changed in Grafana since dashgen last pushed it", write=PRUNE)
+            items.append(it)
         return items
 
     # ---------------------------------------------------------------- writes
