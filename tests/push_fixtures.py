@@ -97,6 +97,7 @@ def write_build(root: Path, n: int = 5, *, variant: str = "", groups: list[dict]
             "prometheus": {"type": "prometheus", "name": "Prometheus", "uid": "prometheus", "variable": "prometheus"},
         },
         "owner_tag": "dashgen",
+        "catalog": "voice-test",
     }
     (root / "dashboards" / "manifest.yaml").write_text(yaml.safe_dump(manifest))
     for i in (only if only is not None else range(n)):

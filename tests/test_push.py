@@ -672,3 +672,155 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise():
     p = Progress(2, plain, tty=False)
     p.step("update dashboard voice-tts")
     assert plain.getvalue() == "[1/2] update dashboard voice-tts\n"
+
+
+# ------------------------------------------------------------------ App Platform (--api auto|legacy|apps)
+def _emu_env(version, **kw):
+    emu = GrafanaEmulator(grafana_version=version, **kw).start()
+    return emu, {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+
+
+@pytest.mark.parametrize("version,api_version", [("12.2.0", "v1beta1"), ("13.0.0", "v1")])
+def test_apps_mode_objects_ownership_and_noop(version, api_version, build):
+    emu, env = _emu_env(version)
+    try:
+        res = push(build, env)
+        assert res.code == 0, res.all
+        writes = [(w.method, w.path) for w in emu.writes()]
+        assert writes[0] == ("POST", f"/apis/folder.grafana.app/{api_version}/namespaces/default/folders")
+        assert writes[1:6] == [("POST", f"/apis/dashboard.grafana.app/{api_version}/namespaces/default/dashboards")] * 5
+        assert not [p for _, p in writes if p.startswith(("/api/dashboards", "/api/folders"))]
+        d = emu.dashboards["voice-002"]
+        assert d.folder_uid == FOLDER and d.annotations == {
+            "grafana.app/managedBy": "dashgen", "grafana.app/managerId": "voice-test",
+            "grafana.app/sourcePath": "dashboards/voice-agent/voice-002.json",
+            "grafana.app/sourceChecksum": hash_tag_of(d.data)}
+        assert hash_tag_of(d.data) == dashboard_hash(d.data, FOLDER)  # the tags stay: readable both ways
+        assert re.fullmatch(r"dashgen \d+\.\d+\.\d+( [0-9a-f]{4,40})?", d.versions[-1]["message"])
+        emu.reset_records()
+        res = push(build, env)
+        assert res.code == 0 and emu.writes() == [], res.all
+        dash_reads = [r.path for r in emu.requests if "/dashboards/" in r.path]
+        assert len(dash_reads) == 5 and all(p.startswith(f"/apis/dashboard.grafana.app/{api_version}/") for p in dash_reads)
+        assert len(emu.requests) == 5 + 4  # health, settings, /apis, 5 dashboards, 1 rule group
+    finally:
+        emu.stop()
+
+
+def test_api_apps_needs_grafana_12_and_legacy_still_works_on_13(build):
+    emu, env = _emu_env("11.6.0")
+    try:
+        res = push(build, env, "--api", "apps")
+        assert res.code == 2 and emu.writes() == [] and res.err.count("\n") == 1, res.all
+        assert "11.6.0" in res.err and "dashboard.grafana.app" in res.err and "Grafana 12" in res.err
+        assert push(build, env).code == 0  # auto on 11.6: legacy
+        assert {w.path for w in emu.writes()} >= {"/api/dashboards/db", "/api/folders"}
+    finally:
+        emu.stop()
+    emu, env = _emu_env("13.0.0")
+    try:
+        res = push(build, env, "--api", "legacy")
+        assert res.code == 0, res.all
+        assert not [r for r in emu.requests if r.path.startswith("/apis")]
+        assert {w.path for w in emu.writes()} >= {"/api/dashboards/db", "/api/folders"}
+    finally:
+        emu.stop()
+
+
+@pytest.mark.parametrize("first,then", [("legacy", "auto"), ("apps", "legacy")])
+def test_pushed_one_way_is_recognised_the_other_way(first, then, build):
+    """Switching a live instance between legacy and apps mode rewrites nothing."""
+    emu, env = _emu_env("13.0.0")
+    try:
+        assert push(build, env, "--api", first).code == 0
+        emu.reset_records()
+        res = push(build, env, "--api", then, "--output", "json")
+        assert res.code == 0, res.all
+        assert emu.writes() == [] and json_out(res)["summary"] == {"unchanged": 7}
+        write_build(build, 5, variant=" v2")  # and a real change goes through the other API
+        res = push(build, env, "--api", then)
+        assert res.code == 0, res.all
+        assert len([w for w in emu.writes() if "dashboard" in w.path]) == 5
+    finally:
+        emu.stop()
+
+
+def test_apps_human_edit_and_resource_version_conflict_are_drift(build):
+    emu, env = _emu_env("13.0.0")
+    try:
+        assert push(build, env).code == 0
+        emu.human_edit("voice-003", user="alice")
+        emu.reset_records()
+        res = push(build, env)
+        assert res.code == 3 and emu.writes() == [], res.all
+        line = next(ln for ln in res.err.splitlines() if "voice-003" in ln)
+        assert "drifted" in line and "user:alice" in line and re.search(r"\d{4}-\d\d-\d\dT", line)
+        del emu.dashboards["voice-003"]
+        write_build(build, 5, variant=" v2")
+        emu.before_save("voice-001", lambda: emu.human_edit("voice-001", user="dave"))
+        emu.reset_records()
+        res = push(build, env, "--output", "json")
+        assert res.code == 3, res.all
+        got = {r["key"]: r for r in json_out(res)["resources"]}
+        assert got["voice-001"]["outcome"] == "conflict" and "409" in got["voice-001"]["detail"]
+        assert "user:dave" in got["voice-001"]["detail"]
+        puts = [r for r in emu.requests if r.method == "PUT" and r.path.endswith("/voice-001")]
+        assert len(puts) == 1 and puts[0].status == 409  # never retried blindly
+        assert emu.dashboards["voice-001"].updated_by == "dave"
+        assert got["voice-002"]["outcome"] == "updated" and got["voice-003"]["outcome"] == "created"
+    finally:
+        emu.stop()
+
+
+@pytest.mark.parametrize("kind,identity", [("terraform", "tf-voice"), ("repo", "git-sync-main"), ("dashgen", "other-catalog")])
+def test_foreign_manager_is_exit_3_naming_it_even_with_force(kind, identity, build, tmp_path):
+    emu, env = _emu_env("13.0.0")
+    try:
+        emu.add_folder(FOLDER, "Voice agent")
+        emu.add_dashboard({"uid": "voice-001", "title": "Theirs", "tags": ["dashgen"]}, FOLDER,
+                          annotations={"grafana.app/managedBy": kind, "grafana.app/managerId": identity})
+        for extra in ([], ["--force", "--backup-dir", str(tmp_path / "b")]):
+            res = push(build, env, *extra)
+            assert res.code == 3 and emu.writes() == [], res.all
+            line = next(ln for ln in res.err.splitlines() if "voice-001" in ln)
+            assert f"managed by {kind} {identity!r}" in line
+        assert emu.dashboards["voice-001"].data["title"] == "Theirs"
+    finally:
+        emu.stop()
+
+
+def test_emulator_app_platform_contract():
+    emu, _ = _emu_env("13.0.0")
+    try:
+        c = GrafanaClient(emu.url, token=emu.token, retries=0)
+        base = "/apis/dashboard.grafana.app/v1/namespaces/default/dashboards"
+
+        def err(method, path, body=None):
+            with pytest.raises(GrafanaError) as exc:
+                c.call(method, path, body=body, ok=(200, 201))
+            return exc.value.status, exc.value.body
+
+        obj = {"apiVersion": "dashboard.grafana.app/v1", "kind": "Dashboard",
+               "metadata": {"name": "x", "annotations": {"grafana.app/managedBy": "terraform", "grafana.app/managerId": "a"}},
+               "spec": {"title": "X"}}
+        assert err("GET", "/apis/folder.grafana.app/v0alpha1/namespaces/default/folders/f")[0] == 404
+        assert err("GET", "/apis/dashboard.grafana.app/v1/namespaces/org-2/dashboards/x")[0] == 403
+        assert err("POST", base, dict(obj, metadata={}))[1]["reason"] == "Invalid"
+        assert err("POST", base, dict(obj, apiVersion="dashboard.grafana.app/v1beta1"))[0] == 400
+        assert err("POST", base, dict(obj, metadata=dict(obj["metadata"], resourceVersion="1")))[0] == 500
+        created = c.call("POST", base, body=obj, ok=(201,))
+        assert created["metadata"]["generation"] == 1 and "x" in emu.dashboards
+        assert err("POST", base, obj)[1]["reason"] == "AlreadyExists"
+        stale = dict(obj, metadata=dict(obj["metadata"], resourceVersion="1"))
+        assert err("PUT", f"{base}/x", stale)[1]["reason"] == "Conflict"
+        other = dict(obj, metadata={"name": "x", "annotations": {"grafana.app/managedBy": "kubectl", "grafana.app/managerId": "a"}})
+        s, b = err("PUT", f"{base}/x", other)
+        assert s == 403 and b["details"]["causes"][0]["reason"] == "ResourceManagerKindConflict"
+        legacy = c.call("GET", "/api/dashboards/uid/x")  # one store, two views
+        assert legacy["dashboard"]["title"] == "X" and legacy["dashboard"]["uid"] == "x"
+        assert c.call("DELETE", f"{base}/x")["status"] == "Success"
+        with pytest.raises(GrafanaError) as exc:
+            c.call("GET", "/apis/dashboard.grafana.app/v1/namespaces/default/dashboards/x")
+        assert exc.value.status == 404
+    finally:
+        emu.stop()

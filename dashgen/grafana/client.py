@@ -128,6 +128,7 @@ class GrafanaClient:
             self.session.headers["Authorization"] = f"Bearer {token}"
         elif user or password:
             self.session.auth = (user or "", password or "")
+        self.org_id = org_id
         if org_id is not None:
             self.session.headers["X-Grafana-Org-Id"] = str(org_id)
         self.stats_lock = threading.Lock()

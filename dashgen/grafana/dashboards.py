@@ -1,4 +1,4 @@
-"""Dashboards: read, compare, save and delete through the legacy ``/api/dashboards`` API.
+"""Dashboards: desired state, reads, comparison, writes; through either API (``dashboard_api``).
 
 Ownership marker and drift
 --------------------------
@@ -8,8 +8,13 @@ are plain strings in Grafana's dashboard schema, so the dashboard stays schema-v
 survives export/import, and it is visible in ``/api/search`` results. A live dashboard whose
 recomputed hash differs from its tag was changed by someone since dashgen last pushed it: drift.
 
-Writes carry the version that was read with ``overwrite: false``, so an edit made between
-dashgen's read and its write is a 412, reported as a conflict (grafana-http-api.md, Dashboards).
+On the App Platform, dashgen also carries its ownership in the manager annotations
+(``managedBy: dashgen``, ``managerId: <catalog>``, ``sourcePath``: the built file,
+``sourceChecksum``: the hash). A dashboard another tool manages (Terraform, Git Sync, another
+catalog) is never taken over, not even with ``--force``: Grafana 13 refuses a change of manager,
+and a tool must not strip another's annotations to get through (grafana-apis.md, section 5).
+The tags stay too, so a dashboard pushed through one API is recognised through the other and
+switching a live instance from legacy to apps mode rewrites nothing that did not change.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .client import GrafanaError
-from .handler import Conflict, Handler, Read, WriteContext, short_hash
+import os
+
+from . import apps
+from .dashboard_api import AppDashboards, LegacyDashboards, LiveDashboard
+from .handler import Handler, Read, WriteContext, short_hash
 from .plan import CONFLICT, CREATE, DRIFTED, ORPHAN, PRUNE, UNCHANGED, UPDATE, DesiredDashboard, Item, Options
 
 HASH_TAG_PREFIX = "dashgen-hash:"
@@ -52,17 +60,6 @@ def _rewrite_uids(obj: Any, mapping: dict[str, str], types: dict[str, str]) -> A
     return obj
 
 
-def _hit_of(body: dict) -> dict:
-    """What a search hit says about a dashboard, from its GET body."""
-    d, meta = body.get("dashboard") or {}, body.get("meta") or {}
-    return {"uid": d.get("uid"), "title": d.get("title"), "tags": list(d.get("tags") or []),
-            "folderUid": meta.get("folderUid") or "", "folderTitle": meta.get("folderTitle")}
-
-
-def _who(meta: dict) -> tuple[int | None, str, str]:
-    return meta.get("version"), meta.get("updatedBy") or "", meta.get("updated") or ""
-
-
 @dataclass
 class Wanted:
     """A built dashboard as it is pushed: datasources resolved, ownership tags added."""
@@ -78,12 +75,20 @@ class Dashboards(Handler):
     def __init__(self, *args: Any):
         super().__init__(*args)
         self.wanted: list[Wanted] = []
-        self.bodies: dict[str, dict | None] = {}  # uid -> GET body (None: absent)
+        self.bodies: dict[str, LiveDashboard | None] = {}  # uid -> as read (None: absent)
+        self.store: LegacyDashboards = LegacyDashboards(self.client)
         self.owned_hits: dict[str, dict] = {}  # uid -> search hit carrying the owner tag
         self.other_hits: dict[str, dict] = {}  # uid -> search hit at a built uid without it
 
     # ---------------------------------------------------------------- desired
+    @property
+    def manager(self) -> tuple[str, str]:
+        """dashgen's identity on the App Platform: the kind names dashgen, the identity the catalog."""
+        return apps.MANAGER_KIND, self.build.catalog or self.build.owner_tag
+
     def prepare(self, options: Options) -> None:
+        if self.instance.apps is not None:
+            self.store = AppDashboards(self.client, self.instance.apps)
         build, resolved = self.build, self.instance.datasources
         mapping, types = self.instance.datasource_uids(build.datasources)
         by_var = {(build.datasources[k].get("variable") or k): r for k, r in resolved.items()}
@@ -104,16 +109,13 @@ class Dashboards(Handler):
             self.wanted.append(Wanted(b, d, h))
 
     # ---------------------------------------------------------------- reads
-    def get(self, uid: str) -> dict | None:
-        return self.client.call("GET", f"/api/dashboards/uid/{uid}", allow_404=True)
-
     def _get_reads(self, uids: list[str]) -> list[Read]:
-        return [Read(lambda u=u: self.get(u), lambda res, u=u: self._keep_body(u, res)) for u in uids]
+        return [Read(lambda u=u: self.store.get(u), lambda res, u=u: self._keep_body(u, res)) for u in uids]
 
-    def _keep_body(self, uid: str, body: dict | None) -> None:
-        self.bodies[uid] = body
-        if body is not None:
-            self.evidence.folders_seen.add(_hit_of(body)["folderUid"])
+    def _keep_body(self, uid: str, live: LiveDashboard | None) -> None:
+        self.bodies[uid] = live
+        if live is not None and live.dashboard:
+            self.evidence.folders_seen.add(live.folder_uid)
 
     def _keep_hits(self, hits: list[dict] | None) -> None:
         for h in hits or []:
@@ -136,15 +138,19 @@ class Dashboards(Handler):
           the others exist, so a first push does not pay N GETs of dashboards that are not there;
         - with ``prune`` or for ``plan``: every owned dashboard too (a tag search);
         - with ``quick``: a search by uid, whose hash tags are trusted.
+
+        Search (``/api/search``) serves both modes: Grafana 13 still lists every dashboard there.
         """
         uids = [d.uid for d in self.build.dashboards]
+        if options.api != "legacy":
+            yield []  # which API to read through is known once the preflight has run
         if not (options.inventory or options.quick) and uids:
             yield self._get_reads(uids[:1])
             if self.bodies[uids[0]] is not None:
                 yield self._get_reads(uids[1:])
-                for uid, body in self.bodies.items():
-                    if body is not None:  # None: absent, so compare plans a create
-                        self._keep_hits([_hit_of(body)])
+                for live in self.bodies.values():
+                    if live is not None:  # None: absent, so compare plans a create
+                        self._keep_hits([live.hit()])
                 return
             yield self._search_reads(uids)
         else:
@@ -173,59 +179,77 @@ class Dashboards(Handler):
                   if uid not in built]
         return items
 
-    def _live_item(self, it: Item, got: dict) -> tuple[dict, dict]:
-        ld, meta = got.get("dashboard") or {}, got.get("meta") or {}
-        it.live = got
-        it.live_version, it.changed_by, it.changed_at = _who(meta)
-        return ld, meta
+    def _live_item(self, it: Item, live: LiveDashboard) -> None:
+        it.live = live.raw
+        it.live_version, it.changed_by, it.changed_at = live.version, live.changed_by, live.changed_at
+        it.lock = live.lock
+
+    def _not_ours(self, live: LiveDashboard) -> str:
+        """Why dashgen must leave this live dashboard alone even with --force ("" if it need not)."""
+        if live.provisioned:
+            return "provisioned from files in Grafana: cannot be saved through the API"
+        if live.manager is not None and live.manager != self.manager:
+            return (f"managed by {apps.describe_manager(live.manager)} (grafana.app/managedBy, managerId); "
+                    "dashgen does not take over another tool's dashboard, not even with --force")
+        return ""
 
     def _compare_one(self, w: Wanted, options: Options) -> Item:
         b, owner = w.built, self.build.owner_tag
         it = Item("dashboard", b.uid, w.dashboard.get("title", b.uid), UNCHANGED, folder_uid=b.folder_uid,
                   requires=("folder", b.folder_uid), desired=w.dashboard, desired_hash=w.hash)
         hit = self.owned_hits.get(b.uid) or self.other_hits.get(b.uid)
-        got = self.bodies.get(b.uid)
-        if hit is None and got is None:
+        live = self.bodies.get(b.uid)
+        if hit is None and live is None:
             it.action = CREATE
             return it
-        if got is None:  # --quick and the search hit's hash tag already matches
+        if live is None:  # --quick and the search hit's hash tag already matches
             it.reason = "hash tag matches (not re-read: --quick)"
             return it
-        ld, meta = self._live_item(it, got)
-        live_folder = meta.get("folderUid") or ""
-        if meta.get("provisioned"):
-            it.action, it.reason = CONFLICT, "provisioned from files in Grafana: cannot be saved through the API"
-        elif owner not in (ld.get("tags") or []):
+        self._live_item(it, live)
+        ld = live.dashboard
+        if self._not_ours(live):
+            it.action, it.reason = CONFLICT, self._not_ours(live)
+        elif live.stored_version:
+            it.refuse_unless(options.force, DRIFTED, self._v2_reason(live))
+        elif owner not in (ld.get("tags") or []) and live.manager != self.manager:
             it.refuse_unless(options.force, CONFLICT,
                              f"a dashboard dashgen does not own (no {owner!r} tag) already uses this uid "
-                             f"(title {ld.get('title')!r}, folder {live_folder or 'General'!r})")
-        elif dashboard_hash(ld, live_folder) == w.hash:
+                             f"(title {ld.get('title')!r}, folder {live.folder_uid or 'General'!r})")
+        elif dashboard_hash(ld, live.folder_uid) == w.hash:
             pass  # unchanged
-        elif hash_tag_of(ld) != dashboard_hash(ld, live_folder):
+        elif hash_tag_of(ld) != dashboard_hash(ld, live.folder_uid):
             it.refuse_unless(options.force, DRIFTED, "changed in Grafana since dashgen last pushed it" + (
                 "" if hash_tag_of(ld) else f" (no {HASH_TAG_PREFIX} tag)"))
         else:
             it.action = UPDATE
-            if live_folder != b.folder_uid:
-                it.reason = f"moves from folder {live_folder or 'General'!r}"
+            if live.folder_uid != b.folder_uid:
+                it.reason = f"moves from folder {live.folder_uid or 'General'!r}"
         return it
+
+    @staticmethod
+    def _v2_reason(live: LiveDashboard) -> str:
+        return (f"re-saved in Grafana's dynamic dashboards editor (now stored as {live.stored_version}) "
+                "since dashgen last pushed it")
 
     def _compare_orphan(self, uid: str, hit: dict, options: Options) -> Item:
         it = Item("dashboard", uid, hit.get("title", uid), ORPHAN, folder_uid=hit.get("folderUid") or "",
                   reason="no longer built; `--prune` deletes it")
         if not options.prune:
             return it
-        got = self.bodies.get(uid)
-        if got is None:
+        live = self.bodies.get(uid)
+        if live is None:
             it.action, it.reason = UNCHANGED, "already gone"
             return it
-        ld, meta = self._live_item(it, got)
+        self._live_item(it, live)
+        ld = live.dashboard
         it.reason = "no longer built"
-        if meta.get("provisioned"):
-            it.action, it.reason = CONFLICT, "provisioned from files: cannot be deleted through the API"
+        if self._not_ours(live):
+            it.action, it.reason = CONFLICT, self._not_ours(live).replace("saved", "deleted")
+        elif live.stored_version:
+            it.refuse_unless(options.force, DRIFTED, "no longer built, but " + self._v2_reason(live), write=PRUNE)
         elif self.build.owner_tag not in (ld.get("tags") or []):
             it.action, it.reason = UNCHANGED, "no longer owned (owner tag removed): left alone"
-        elif hash_tag_of(ld) != dashboard_hash(ld, meta.get("folderUid") or ""):
+        elif hash_tag_of(ld) != dashboard_hash(ld, live.folder_uid):
             it.refuse_unless(options.force, DRIFTED, "no longer built, but changed in Grafana since dashgen "
                              "last pushed it", write=PRUNE)
         else:
@@ -234,56 +258,17 @@ class Dashboards(Handler):
 
     # ---------------------------------------------------------------- writes
     def write(self, it: Item, ctx: WriteContext) -> None:
-        dash = dict(it.desired)
-        expected = it.live_version if it.action == UPDATE else None
-        if expected is not None:
-            dash["version"] = expected
-        body = {"dashboard": dash, "folderUid": it.folder_uid, "message": ctx.message, "overwrite": bool(it.forced)}
-
-        def reconcile() -> Any:
-            got = self.get(it.key)
-            if got is None:
-                return None  # not created yet: retry
-            ld, meta = got.get("dashboard") or {}, got.get("meta") or {}
-            if dashboard_hash(ld, meta.get("folderUid") or "") == it.desired_hash:
-                return {"version": meta.get("version"), "status": "success", "reconciled": True}
-            if expected is not None and meta.get("version") == expected:
-                return None  # our write did not land: retry
-            if it.forced:
-                return None
-            raise Conflict(_changed_detail(meta))
-
-        try:
-            res = self.client.call("POST", "/api/dashboards/db", body=body, reconcile=reconcile)
-        except GrafanaError as exc:
-            if exc.status == 412:
-                got = None
-                try:
-                    got = self.get(it.key)
-                except GrafanaError:
-                    pass
-                raise Conflict(_changed_detail((got or {}).get("meta") or {})) from None
-            raise
+        built = next(w.built for w in self.wanted if w.built.uid == it.key)
+        kind, identity = self.manager
+        source = {apps.MANAGED_BY: kind, apps.MANAGER_ID: identity, apps.SOURCE_CHECKSUM: it.desired_hash,
+                  apps.SOURCE_PATH: os.path.relpath(built.path, self.build.root)}
+        version = self.store.save(it.key, it.desired, it.folder_uid, lock=it.lock if it.action == UPDATE else "",
+                                  overwrite=it.forced, message=ctx.message, source=source,
+                                  landed=lambda live: dashboard_hash(live.dashboard, live.folder_uid) == it.desired_hash)
         it.outcome = "created" if it.action == CREATE else "updated"
-        version = (res or {}).get("version")
         note = f"version {version}" if version else ""
         it.detail = "; ".join(x for x in (it.detail, note) if x)
 
     def delete(self, it: Item, ctx: WriteContext) -> None:
-        def reconcile() -> Any:
-            return {"gone": True} if self.get(it.key) is None else None
-
-        try:
-            self.client.call("DELETE", f"/api/dashboards/uid/{it.key}", reconcile=reconcile)
-        except GrafanaError as exc:
-            if exc.status != 404:
-                raise
+        self.store.delete(it.key)
         it.outcome = "deleted"
-
-
-def _changed_detail(meta: dict) -> str:
-    if not meta:
-        return "changed by someone else between dashgen's read and its write (HTTP 412); run `dashgen plan` again"
-    return (f"changed by someone else between dashgen's read and its write (HTTP 412): now version "
-            f"{meta.get('version')} by {meta.get('updatedBy') or '?'} at {meta.get('updated') or '?'}; "
-            "nothing was overwritten, run `dashgen plan` again")

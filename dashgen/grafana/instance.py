@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DashgenError
+from .apps import AppsAPI
 from .client import GrafanaClient, GrafanaError
 from .handler import Read
 
@@ -47,6 +48,7 @@ class Instance:
     api_groups: dict[str, dict] = field(default_factory=dict)  # group name -> APIGroup (GET /apis)
     datasource_meta: dict[str, dict] = field(default_factory=dict)  # datasource name -> frontend settings entry
     datasources: dict[str, dict] = field(default_factory=dict)  # manifest key -> {uid, name, type}
+    apps: AppsAPI | None = None  # where dashboards and folders go on the App Platform; None: legacy /api
     problems: list[BaseException] = field(default_factory=list)  # raised by raise_problems()
 
     def raise_problems(self) -> None:

@@ -63,6 +63,7 @@ class Item:
     changed_at: str = ""
     forced: bool = False  # --force turned a drift/conflict into this write; back up first
     requires: tuple[str, str] | None = None  # (kind, key) of an item that must not have failed
+    lock: str = ""  # the optimistic-lock token read with the live object (a version, a resourceVersion)
     desired: Any = field(default=None, repr=False)
     desired_hash: str = ""
     live: Any = field(default=None, repr=False)
@@ -74,7 +75,7 @@ class Item:
         return self.key
 
     def public(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k not in ("desired", "live", "requires")}
+        d = {k: v for k, v in asdict(self).items() if k not in ("desired", "live", "requires", "lock")}
         return {k: v for k, v in d.items() if v not in (None, "", False)}
 
     def refuse_unless(self, force: bool, action: str, reason: str, write: str = UPDATE) -> None:
@@ -139,6 +140,7 @@ class Build:
     owner_tag: str
     dashboards: list[DesiredDashboard]
     groups: list[DesiredGroup]
+    catalog: str = ""  # the catalog's name: with dashgen, the manager identity on the App Platform
 
 
 def _read_json(path: Path) -> Any:
@@ -191,5 +193,5 @@ def load_build(root: str | Path) -> Build:
     dup = {u for u in uids if uids.count(u) > 1}
     if dup:
         raise InputError(f"{root}: dashboard uid(s) used twice: {', '.join(sorted(dup))}")
-    return Build(str(root), folders, datasources, owner_tag, dashboards, groups)
+    return Build(str(root), folders, datasources, owner_tag, dashboards, groups, str(manifest.get("catalog") or ""))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator
 
+from .apps import choose_api
 from .client import GrafanaClient
 from .dashboards import Dashboards
 from .folders import Folders
@@ -72,6 +73,7 @@ def make_plan(client: GrafanaClient, build: Build, options: Options, *,
     instance.raise_problems()
     if error:
         raise error
+    instance.apps = choose_api(options.api, instance.api_groups, instance.describe(), client.org_id)
     for h in handlers:
         h.prepare(options)
     while rounds:
