@@ -824,3 +824,54 @@ def test_emulator_app_platform_contract():
         assert exc.value.status == 404
     finally:
         emu.stop()
+
+
+# ------------------------------------------------------------------ v2 dashboards (dynamic dashboards)
+@pytest.mark.parametrize("version,api,stored", [("13.0.0", "auto", "v2"), ("13.0.0", "legacy", "v2"),
+                                                ("12.2.0", "legacy", "v2beta1"), ("12.2.0", "apps", "v2beta1")])
+def test_v2_resaved_dashboard_is_drift_and_force_backs_up_the_v2_object(version, api, stored, build, tmp_path):
+    """A person re-saved a dashgen dashboard in the dynamic-dashboards editor: it is stored as v2,
+    the legacy GET answers 406. Both modes report it (exit 3: who, when, what changed in the v1
+    view), never overwrite it silently; --force saves the v2 object, then writes the build."""
+    emu, env = _emu_env(version)
+    try:
+        assert push(build, env, "--api", api).code == 0
+        emu.ui_save_v2("voice-002", user="carol")
+        assert emu.dashboards["voice-002"].stored == stored
+        for cmd in (["plan"], ["push"]):
+            emu.reset_records()
+            res = run_cli([*cmd, "--from", str(build), *FAST, "--api", api], env)
+            assert res.code == 3 and emu.writes() == [], res.all
+            line = next(ln for ln in res.err.splitlines() if "voice-002" in ln)
+            assert "drifted" in line and f"stored as {stored}" in line and "user:carol" in line
+            assert re.search(r"\d{4}-\d\d-\d\dT", line) and "(edited)" in line  # what changed, in the v1 view
+            assert "HTTP 406" not in res.all and "Traceback" not in res.all
+        res = push(build, env, "--api", api, "--force", "--backup-dir", str(tmp_path / "bk"))
+        assert res.code == 0, res.all
+        backup = json.loads(next((tmp_path / "bk").glob("*voice-002*")).read_text())
+        assert backup["apiVersion"] == f"dashboard.grafana.app/{stored}" and "elements" in backup["spec"]
+        assert emu.dashboards["voice-002"].stored == "v1"
+        assert emu.dashboards["voice-002"].data["panels"][0]["title"] == "stage 2 p95"
+        emu.reset_records()
+        assert push(build, env, "--api", api).code == 0 and emu.writes() == []
+    finally:
+        emu.stop()
+
+
+def test_emulator_v2_views():
+    emu, _ = _emu_env("13.0.0")
+    try:
+        c = GrafanaClient(emu.url, token=emu.token, retries=0)
+        emu.add_dashboard({"uid": "d", "title": "D", "panels": [{"id": 1, "type": "timeseries", "title": "p"}]})
+        assert "status" not in c.call("GET", "/apis/dashboard.grafana.app/v1/namespaces/default/dashboards/d") or True
+        emu.ui_save_v2("d")
+        with pytest.raises(GrafanaError) as exc:
+            c.call("GET", "/api/dashboards/uid/d")
+        assert exc.value.status == 406 and "/apis/dashboard.grafana.app/v2/namespaces/default/dashboards/d" in exc.value.message
+        v1 = c.call("GET", "/apis/dashboard.grafana.app/v1/namespaces/default/dashboards/d")
+        assert v1["status"]["conversion"] == {"failed": False, "storedVersion": "v2"} and v1["spec"]["panels"][0]["title"] == "p (edited)"
+        v2 = c.call("GET", "/apis/dashboard.grafana.app/v2/namespaces/default/dashboards/d")
+        assert v2["status"] == {} and v2["spec"]["elements"]["panel-1"]["spec"]["title"] == "p (edited)"
+        assert [h["uid"] for h in c.call("GET", "/api/search", params={"dashboardUIDs": "d"})] == ["d"]
+    finally:
+        emu.stop()

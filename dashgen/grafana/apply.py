@@ -40,12 +40,12 @@ def _safe_name(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", s)[:80]
 
 
-def write_backup(backup_dir: Path, item: Item) -> Path:
+def write_backup(backup_dir: Path, item: Item, content: object) -> Path:
     backup_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     version = f"-v{item.live_version}" if item.live_version is not None else ""
     path = backup_dir / f"{stamp}-{item.kind}-{_safe_name(item.key)}{version}.json"
-    path.write_text(json.dumps(item.live, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
 
@@ -89,7 +89,7 @@ class Applier:
 
     def _backup(self, it: Item) -> None:
         if it.forced and it.live is not None:
-            path = write_backup(self.ctx.backup_dir, it)
+            path = write_backup(self.ctx.backup_dir, it, self.by_kind[it.kind].backup_copy(it))
             it.detail = f"backup: {path}"
 
     def _phase(self, items: list[Item], fn: Callable[[Item], None]) -> None:

@@ -28,6 +28,7 @@ import os
 from . import apps
 from .dashboard_api import AppDashboards, LegacyDashboards, LiveDashboard
 from .handler import Handler, Read, WriteContext, short_hash
+from .instance import api_groups_of, discover
 from .plan import CONFLICT, CREATE, DRIFTED, ORPHAN, PRUNE, UNCHANGED, UPDATE, DesiredDashboard, Item, Options
 
 HASH_TAG_PREFIX = "dashgen-hash:"
@@ -45,6 +46,23 @@ def dashboard_hash(dashboard: dict, folder_uid: str | None) -> str:
     canon = {k: v for k, v in dashboard.items() if k not in ("id", "version")}
     canon["tags"] = [t for t in dashboard.get("tags") or [] if not (isinstance(t, str) and t.startswith(HASH_TAG_PREFIX))]
     return short_hash({"dashboard": canon, "folderUid": folder_uid or ""})
+
+
+def _what_changed(desired: dict, live: LiveDashboard, limit: int = 3) -> str:
+    """Live vs build in ``dashgen diff``'s words (as far as the classic view shows it): ``; build -> live: ...``."""
+    if not live.dashboard:
+        return ""
+    from ..review.diff import diff_dashboard  # the reviewer's wording; imported only for a drift report
+
+    def plain(d: dict) -> dict:
+        return {**{k: v for k, v in d.items() if k not in ("id", "version")},
+                "tags": [t for t in d.get("tags") or [] if not (isinstance(t, str) and t.startswith(HASH_TAG_PREFIX))]}
+
+    changes = diff_dashboard(plain(desired), plain(live.dashboard), "x/d.json", "x/d.json")
+    if not changes:
+        return ""
+    more = f"; and {len(changes) - limit} more" if len(changes) > limit else ""
+    return "; build -> live: " + "; ".join(c.text for c in changes[:limit]) + more
 
 
 def _rewrite_uids(obj: Any, mapping: dict[str, str], types: dict[str, str]) -> Any:
@@ -148,6 +166,7 @@ class Dashboards(Handler):
             yield self._get_reads(uids[:1])
             if self.bodies[uids[0]] is not None:
                 yield self._get_reads(uids[1:])
+                yield self._v2_rereads()
                 for live in self.bodies.values():
                     if live is not None:  # None: absent, so compare plans a create
                         self._keep_hits([live.hit()])
@@ -170,6 +189,31 @@ class Dashboards(Handler):
                 continue  # --quick: trust the hash tag shown by search
             to_get.append(uid)
         yield self._get_reads(to_get)
+        yield self._v2_rereads()
+
+    def _v2_reader(self) -> AppDashboards | None:
+        """The App Platform, to read what the legacy API cannot show (a v2-stored dashboard)."""
+        if isinstance(self.store, AppDashboards):
+            return self.store
+        if not self.instance.api_groups:  # --api legacy skipped discovery; a 406 is rare enough to pay it now
+            self.instance.api_groups = api_groups_of(discover(self.client))
+        api = apps.choose_api("auto", self.instance.api_groups, self.instance.describe(), self.client.org_id)
+        return AppDashboards(self.client, api) if api else None
+
+    def _v2_rereads(self) -> list[Read]:
+        """A dashboard a person re-saved as v2 answers the legacy GET with 406 (grafana-apis.md
+        section 6): read its v1 view on the App Platform, for who changed it, when, and what."""
+        unseen = [uid for uid, live in self.bodies.items() if live is not None and live.stored_version and not live.dashboard]
+        reader = self._v2_reader() if unseen else None
+        if reader is None:
+            return []
+        return [Read(lambda u=u: reader.get(u), lambda res, u=u: self._keep_body(u, res)) for u in unseen]
+
+    def backup_copy(self, it: Item) -> Any:
+        """A v2-stored dashboard is backed up as stored: read through the v2 API, not its v1 view."""
+        live = self.bodies.get(it.key)
+        reader = self._v2_reader() if live is not None and live.stored_version else None
+        return reader.get_stored(it.key, live.stored_version) if reader else it.live
 
     # ---------------------------------------------------------------- compare (pure)
     def compare(self, options: Options) -> list[Item]:
@@ -210,7 +254,7 @@ class Dashboards(Handler):
         if self._not_ours(live):
             it.action, it.reason = CONFLICT, self._not_ours(live)
         elif live.stored_version:
-            it.refuse_unless(options.force, DRIFTED, self._v2_reason(live))
+            it.refuse_unless(options.force, DRIFTED, self._v2_reason(live) + _what_changed(w.dashboard, live))
         elif owner not in (ld.get("tags") or []) and live.manager != self.manager:
             it.refuse_unless(options.force, CONFLICT,
                              f"a dashboard dashgen does not own (no {owner!r} tag) already uses this uid "
@@ -219,7 +263,7 @@ class Dashboards(Handler):
             pass  # unchanged
         elif hash_tag_of(ld) != dashboard_hash(ld, live.folder_uid):
             it.refuse_unless(options.force, DRIFTED, "changed in Grafana since dashgen last pushed it" + (
-                "" if hash_tag_of(ld) else f" (no {HASH_TAG_PREFIX} tag)"))
+                "" if hash_tag_of(ld) else f" (no {HASH_TAG_PREFIX} tag)") + _what_changed(w.dashboard, live))
         else:
             it.action = UPDATE
             if live.folder_uid != b.folder_uid:
@@ -229,7 +273,7 @@ class Dashboards(Handler):
     @staticmethod
     def _v2_reason(live: LiveDashboard) -> str:
         return (f"re-saved in Grafana's dynamic dashboards editor (now stored as {live.stored_version}) "
-                "since dashgen last pushed it")
+                "since dashgen last pushed it; a v1 write would drop what v1 cannot hold")
 
     def _compare_orphan(self, uid: str, hit: dict, options: Options) -> Item:
         it = Item("dashboard", uid, hit.get("title", uid), ORPHAN, folder_uid=hit.get("folderUid") or "",

@@ -91,3 +91,7 @@ class Handler:
 
     def delete(self, item: "Item", ctx: WriteContext) -> None:
         raise NotImplementedError(f"cannot delete a {item.kind}")
+
+    def backup_copy(self, item: "Item") -> Any:
+        """What ``--force`` saves before overwriting or deleting ``item``: the live object as read."""
+        return item.live

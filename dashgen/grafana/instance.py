@@ -136,14 +136,25 @@ def preflight_reads(client: GrafanaClient, instance: Instance, datasources: dict
     def keep_apis(res: Any) -> None:
         if isinstance(res, _Failed):
             instance.problems.append(res.error)
-        elif isinstance(res, dict):
-            instance.api_groups = {g["name"]: g for g in res.get("groups") or [] if isinstance(g, dict) and g.get("name")}
+        else:
+            instance.api_groups = api_groups_of(res)
 
     reads = [Read(guarded(lambda: client.call("GET", "/api/health")), keep_health),
              Read(guarded(lambda: client.call("GET", "/api/frontend/settings")), keep_settings)]
     if discover_apis:  # 11.x answers 404: no App Platform for general use
-        reads.append(Read(guarded(lambda: client.call("GET", "/apis", allow_404=True)), keep_apis))
+        reads.append(Read(guarded(lambda: discover(client)), keep_apis))
     return reads
+
+
+def discover(client: GrafanaClient) -> Any:
+    """``GET /apis``: the served API groups (404 on 11.x: no App Platform for general use)."""
+    return client.call("GET", "/apis", allow_404=True)
+
+
+def api_groups_of(doc: Any) -> dict[str, dict]:
+    """An APIGroupList as {group name: APIGroup}."""
+    groups = (doc or {}).get("groups") if isinstance(doc, dict) else None
+    return {g["name"]: g for g in groups or [] if isinstance(g, dict) and g.get("name")}
 
 
 def _resolve_ds(instance: Instance, ds: dict) -> dict:
