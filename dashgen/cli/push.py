@@ -221,10 +221,14 @@ def push_command(dry_run: bool, **kw) -> int:
     """Build (or take --from DIR), then create/update folders, dashboards and alert rule groups.
 
     \b
-    Order: preflight (health, datasources by name), folders, dashboards, rule groups,
-    then (with --prune) deletions. Only resources carrying dashgen's marker (tag
-    'dashgen' + 'dashgen-hash:<hash>' on dashboards, annotation 'dashgen_hash' on rules)
-    are updated or deleted. A dashboard changed in Grafana since dashgen's last push,
+    Order: preflight (version, feature toggles, datasources by name, App Platform
+    discovery), folders, then dashboards and rule groups, then (with --prune) deletions.
+    What the instance cannot take is decided before the first write (recording rules
+    need the grafanaManagedRecordingRules toggle; Tempo rules Grafana 12.1+ with
+    tempoAlerting). Only resources carrying dashgen's marker (tag 'dashgen' +
+    'dashgen-hash:<hash>' on dashboards, plus the manager annotations on the App
+    Platform; annotation 'dashgen_hash' on rules) are updated or deleted; another
+    tool's managed dashboard is never taken over. A dashboard changed in Grafana since dashgen's last push,
     or a foreign one at the same uid, is refused (exit 3) unless --force. A second push
     right after a successful one writes nothing.
 

@@ -1,5 +1,5 @@
-"""Execute a :class:`dashgen.grafana.plan.Plan`: each kind's creates and updates in the handlers'
-order (folders, then dashboards, then rule groups), then every prune.
+"""Execute a :class:`dashgen.grafana.plan.Plan`: first the writes nothing depends on being written
+(folders), then the writes that need one of them (dashboards and rule groups, together), then every prune.
 
 Within each phase a bounded worker pool (``concurrency``) runs the writes. Every write is safe to
 retry: the handler that makes it guards it (a version or resourceVersion that was read, and a
@@ -65,9 +65,13 @@ class Applier:
         for it in self.plan.items:
             if it.action in (UNCHANGED, "orphan"):
                 it.outcome = "unchanged" if it.action == UNCHANGED else "kept"
-        for h in self.handlers:
+        writes = [i for i in self.plan.writes if i.action in (CREATE, UPDATE)]
+        keys = {(i.kind, i.key) for i in writes}
+        # phase 0: what needs nothing written first (folders); phase 1: what needs a phase-0 write
+        # (dashboards and rule groups together, so the last dashboards and the groups share rounds)
+        for phase in (0, 1):
             failed = {(i.kind, i.key) for i in self.plan.items if i.outcome in ("failed", "skipped")}
-            items = [i for i in self.plan.writes if i.kind in h.kinds and i.action in (CREATE, UPDATE)]
+            items = [i for i in writes if (i.requires in keys) == bool(phase)]
             self._phase([i for i in items if not self._skipped(i, failed)], self._write)
         self._phase([i for i in self.plan.writes if i.action == PRUNE], self._delete)
         return self.plan
