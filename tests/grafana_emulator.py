@@ -1,7 +1,10 @@
 """A strict, in-process emulator of the Grafana HTTP API contract dashgen push talks to.
 
 The contract is /work/shared/docs/grafana-http-api.md (Grafana 10-12 legacy ``/api``
-endpoints plus the alerting provisioning API). This is a REAL HTTP server
+endpoints plus the alerting provisioning API) and grafana-apis.md (Grafana 12/13: discovery,
+feature toggles, App Platform). ``grafana_version`` ("11.6.0", "12.2.0", "13.0.0", ...) and
+``feature_toggles`` pick the instance: stock (every experimental toggle off) unless told
+otherwise. This is a REAL HTTP server
 (``ThreadingHTTPServer`` on 127.0.0.1, random port), so the client under test goes
 through sockets, keep-alive, timeouts and dropped connections exactly as in production.
 
@@ -42,6 +45,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import yaml
 
 UID_RE = re.compile(r"^[a-zA-Z0-9_-]*$")
+METRIC_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+RECORDING_IGNORED = {"condition": "", "noDataState": "", "execErrState": "", "for": "0s"}
 DURATION_RE = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 NO_DATA_STATES = {"Alerting", "NoData", "OK", "KeepLast"}
 EXEC_ERR_STATES = {"OK", "Alerting", "Error", "KeepLast"}
@@ -61,6 +66,12 @@ def _now() -> str:
 
 def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def version_tuple(version: str) -> tuple[int, int]:
+    """"12.1.3-pre" -> (12, 1)."""
+    m = re.match(r"(\d+)\.(\d+)", version)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
 def _digest(obj: Any) -> str:
@@ -101,6 +112,12 @@ class _Dash:
     updated_by: str
     provisioned: bool = False
     versions: list[dict] = field(default_factory=list)
+    # App Platform view of the same row (grafana-apis.md section 3): the two APIs share one store
+    annotations: dict[str, str] = field(default_factory=dict)  # manager/source annotations a client set
+    resource_version: str = ""
+    k8s_uid: str = field(default_factory=lambda: secrets.token_urlsafe(33)[:44])
+    stored: str = "v1"  # the API version of the last write: "v1" (classic JSON) or "v2beta1"/"v2"
+    v2spec: dict | None = None  # the stored spec when ``stored`` is a v2 version
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -122,8 +139,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class GrafanaEmulator:
-    def __init__(self, *, grafana_version: str = "11.6.0", org_id: int = 1):
+    def __init__(self, *, grafana_version: str = "11.6.0", org_id: int = 1,
+                 feature_toggles: dict[str, bool] | None = None):
         self.grafana_version = grafana_version
+        self.version = version_tuple(grafana_version)
+        self.feature_toggles: dict[str, bool] = dict(feature_toggles or {})
         self.org_id = org_id
         self.token = make_token()
         # token -> (org id, service-account login)
@@ -144,6 +164,7 @@ class GrafanaEmulator:
         self._fraction: tuple[float, random.Random, list[Fault], Callable | None] | None = None
         self._before_save: dict[str, Callable[[], None]] = {}
         self._next_id = 1
+        self._rv = 1741315830000
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.add_datasource("Prometheus", "prometheus", "PBFA97CFB590B2093")
@@ -179,6 +200,12 @@ class GrafanaEmulator:
         return f"http://{host}:{port}"
 
     # ------------------------------------------------------------------ state helpers
+    def _next_rv(self) -> str:
+        """An opaque resourceVersion, new on every stored write."""
+        with self.lock:
+            self._rv += 1
+            return str(self._rv)
+
     def _id(self) -> int:
         with self.lock:
             self._next_id += 1
@@ -207,13 +234,15 @@ class GrafanaEmulator:
             return f
 
     def add_dashboard(self, dashboard: dict, folder_uid: str | None = None, *, user: str = "bob",
-                      provisioned: bool = False) -> _Dash:
-        """Create a dashboard as another user (or file provisioning) would."""
+                      provisioned: bool = False, annotations: dict[str, str] | None = None) -> _Dash:
+        """Create a dashboard as another user, tool (``annotations``: its manager) or file provisioning would."""
         with self.lock:
             data = copy.deepcopy(dashboard)
             uid = data["uid"]
             now = _now()
             d = _Dash(self._id(), uid, data, folder_uid, 1, now, now, user, user, provisioned)
+            d.resource_version = self._next_rv()
+            d.annotations = dict(annotations or {})
             d.versions.append({"version": 1, "created": now, "createdBy": user, "message": ""})
             self.dashboards[uid] = d
             return d
@@ -229,6 +258,8 @@ class GrafanaEmulator:
                         {"id": 999, "type": "text", "title": "added by hand", "gridPos": {"x": 0, "y": 99, "w": 24, "h": 3}})
             mutate(d.data)
             d.version += 1
+            d.resource_version = self._next_rv()
+            d.stored, d.v2spec = "v1", None
             d.updated = _now()
             d.updated_by = user
             d.versions.append({"version": d.version, "created": d.updated, "createdBy": user, "message": "edited in the UI"})
@@ -420,6 +451,10 @@ class GrafanaEmulator:
                 if (p[2] == "uid" and ds["uid"] == key) or (p[2] == "name" and ds["name"] == key):
                     return 200, ds
             return 404, {"message": "Data source not found", "traceID": ""}
+        if p == ["api", "frontend", "settings"] and method == "GET":
+            return 200, self._frontend_settings()
+        if p == ["apis"] and method == "GET":
+            return self._api_groups()
         if p == ["api", "dashboards", "db"] and method == "POST":
             return self._save_dashboard(body, who, rec)
         if p[:3] == ["api", "dashboards", "uid"] and n >= 4:
@@ -441,7 +476,49 @@ class GrafanaEmulator:
             return self._folders(method, p[2] if n > 2 else None, q, body, who, rec)
         if p[:3] == ["api", "v1", "provisioning"]:
             return self._provisioning(method, p[3:], q, body, headers, rec)
+        if p[0] == "apis" and n >= 2:
+            return self._apis(method, p[1:], q, body, headers, who, rec)
         return 404, {"message": "Not found"}
+
+    # ------------------------------------------------------------------ discovery
+    def toggle(self, name: str) -> bool:
+        return self.feature_toggles.get(name) is True
+
+    def _frontend_settings(self) -> dict:
+        """The parts of ``GET /api/frontend/settings`` a client reads (grafana-apis.md, section 1): the
+        toggles that are on, and every datasource by name with its plugin's capabilities."""
+        tempo_alerting = self.version >= (12, 1) and self.toggle("tempoAlerting")
+        datasources = {}
+        for ds in self.datasources.values():
+            alerting = ds["type"] != "tempo" or tempo_alerting
+            datasources[ds["name"]] = {"id": ds["id"], "uid": ds["uid"], "type": ds["type"], "name": ds["name"],
+                                       "isDefault": ds["isDefault"], "access": ds["access"], "url": ds["url"],
+                                       "meta": {"id": ds["type"], "type": "datasource", "alerting": alerting,
+                                                "backend": True, "metrics": True}}
+        return {"buildInfo": {"version": self.grafana_version, "commit": "abc123", "edition": "Open Source",
+                              "env": "production"},
+                "featureToggles": {k: True for k, v in sorted(self.feature_toggles.items()) if v is True},
+                "datasources": datasources, "appSubUrl": "", "unifiedAlertingEnabled": True}
+
+    def served_groups(self) -> dict[str, tuple[list[str], str]]:
+        """API group -> (served versions, preferred version), per the table in grafana-apis.md section 1."""
+        if self.version < (12, 0):
+            return {}
+        if self.version < (13, 0):
+            v2 = "v2alpha1" if self.version < (12, 1) else "v2beta1"
+            return {"dashboard.grafana.app": (["v1beta1", "v0alpha1", v2], "v1beta1"),
+                    "folder.grafana.app": (["v1beta1"], "v1beta1")}
+        return {"dashboard.grafana.app": (["v1", "v1beta1", "v0alpha1", "v2", "v2beta1"], "v1"),
+                "folder.grafana.app": (["v1", "v1beta1"], "v1")}
+
+    def _api_groups(self):
+        groups = self.served_groups()
+        if not groups:  # 11.x: the App Platform is not for general use
+            return 404, {"message": "Not found"}
+        return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+            {"name": name, "versions": [{"groupVersion": f"{name}/{v}", "version": v} for v in versions],
+             "preferredVersion": {"groupVersion": f"{name}/{pref}", "version": pref}}
+            for name, (versions, pref) in groups.items()]}
 
     # ------------------------------------------------------------------ dashboards
     def _meta(self, d: _Dash) -> dict:
@@ -468,6 +545,9 @@ class GrafanaEmulator:
         d = self.dashboards.get(uid)
         if not d:
             return 404, {"message": "Dashboard not found", "traceID": ""}
+        if d.stored.startswith("v2"):  # grafana-apis.md section 6: the legacy API cannot show it
+            return 406, {"message": "dashboard api version not supported, use /apis/dashboard.grafana.app/"
+                                    f"{d.stored}/namespaces/{self.namespace()}/dashboards/{uid} instead"}
         return 200, {"dashboard": self._stored(d), "meta": self._meta(d)}
 
     def _save_dashboard(self, body: Any, who: str, rec: Recorded):
@@ -495,7 +575,7 @@ class GrafanaEmulator:
                 uid = next(d.uid for d in self.dashboards.values() if d.id == dash_id)
         folder_uid = body.get("folderUid") or None
         if folder_uid and folder_uid not in self.folders:
-            msg = "folder not found" if self.grafana_version.startswith("12") else "Folder not found"
+            msg = "folder not found" if self.version >= (12, 0) else "Folder not found"
             return 400, {"message": msg}
         if uid in self._before_save:
             self._before_save.pop(uid)()
@@ -513,10 +593,13 @@ class GrafanaEmulator:
         if existing:
             existing.data, existing.folder_uid = dash, folder_uid
             existing.version += 1
+            existing.resource_version = self._next_rv()
+            existing.stored, existing.v2spec = "v1", None  # a v1 write stores v1 again (section 6)
             existing.updated, existing.updated_by = now, who
             d = existing
         else:
             d = _Dash(self._id(), uid, dash, folder_uid, 1, now, now, who, who)
+            d.resource_version = self._next_rv()
             self.dashboards[uid] = d
         d.versions.append({"version": d.version, "created": now, "createdBy": who, "message": message})
         rec.applied = True
@@ -628,7 +711,7 @@ class GrafanaEmulator:
             return 404, {"message": "Not found"}
         f = self.folders.get(uid)
         if method == "GET":
-            return (200, dict(f)) if f else not_found
+            return (200, {k: v for k, v in f.items() if k not in ("annotations", "rv")}) if f else not_found
         if method == "PUT":
             if not f:
                 return not_found
@@ -679,7 +762,12 @@ class GrafanaEmulator:
         uid = r.get("uid") or ""
         if not UID_RE.match(uid) or len(uid) > 40:
             return f"invalid alert rule: cannot create rule with UID '{uid}': UID is invalid"
-        if not r.get("condition"):
+        # recording rules (grafana-apis.md section 7): refused unless the toggle is on; then the metric
+        # must be a Prometheus name and `from` a query, and the alerting-only fields are ignored
+        record = r.get("record")
+        if record is not None and not self.toggle("grafanaManagedRecordingRules"):
+            return "invalid alert rule: recording rules cannot be created on this instance"
+        if record is None and not r.get("condition"):
             return "invalid alert rule: condition is required"
         data = r.get("data")
         if not data:
@@ -695,14 +783,20 @@ class GrafanaEmulator:
                     return f"invalid alert rule: invalid relative time range [From: {rtr.get('from', 0)}, To: {rtr.get('to', 0)}]"
                 if q["datasourceUid"] not in self.datasources:
                     return f"invalid alert rule: failed to build query '{q['refId']}': data source not found"
-        if r["condition"] not in refs:
-            return f"invalid alert rule: condition {r['condition']} does not exist, must be one of {sorted(refs)}"
-        if r.get("noDataState") not in NO_DATA_STATES:
-            return f"invalid alert rule: unknown no data state '{r.get('noDataState')}'"
-        if r.get("execErrState") not in EXEC_ERR_STATES:
-            return f"invalid alert rule: unknown exec error state '{r.get('execErrState')}'"
-        if not isinstance(r.get("for"), str) or not DURATION_RE.match(r["for"]):
-            return f"invalid alert rule: invalid duration for 'for': {r.get('for')!r}"
+        if record is not None:
+            if not isinstance(record, dict) or not METRIC_RE.match(str(record.get("metric") or "")):
+                return "invalid alert rule: metric name for recording rule must be a valid Prometheus metric name"
+            if record.get("from") not in refs:
+                return f"invalid alert rule: recording rule 'from' {record.get('from')!r} does not name a query"
+        else:
+            if r["condition"] not in refs:
+                return f"invalid alert rule: condition {r['condition']} does not exist, must be one of {sorted(refs)}"
+            if r.get("noDataState") not in NO_DATA_STATES:
+                return f"invalid alert rule: unknown no data state '{r.get('noDataState')}'"
+            if r.get("execErrState") not in EXEC_ERR_STATES:
+                return f"invalid alert rule: unknown exec error state '{r.get('execErrState')}'"
+            if not isinstance(r.get("for"), str) or not DURATION_RE.match(r["for"]):
+                return f"invalid alert rule: invalid duration for 'for': {r.get('for')!r}"
         if r.get("folderUID") not in (None, "", folder) or r.get("ruleGroup") not in (None, "", group):
             return "invalid alert rule: rule folderUID and ruleGroup must match the group"
         return None
@@ -753,6 +847,9 @@ class GrafanaEmulator:
                 old = self.rules.get(stored["uid"])
                 stored.update(folderUID=folder, ruleGroup=group, orgID=self.org_id, provenance=provenance,
                               id=old["id"] if old else self._id(), updated=_now(), _order=i)
+                if stored.get("record") is not None:
+                    stored.update(RECORDING_IGNORED)
+                    stored.pop("notification_settings", None)
                 for qd in stored["data"]:
                     qd["model"].setdefault("intervalMs", 1000)
                     qd["model"].setdefault("maxDataPoints", 43200)
@@ -766,6 +863,13 @@ class GrafanaEmulator:
                         r.pop("updated", None)
             self.mutations.append(("rule-group", f"{folder}/{group}", _digest(after)))
             return 200, body
+        if p == ["alert-rules"] and method == "GET":  # every rule of the organisation; none is 200 []
+            out = []
+            for r in sorted(self.rules.values(), key=lambda r: (r["folderUID"], r["ruleGroup"], r["_order"])):
+                r = copy.deepcopy(r)
+                r.pop("_order", None)
+                out.append(r)
+            return 200, out
         if len(p) == 2 and p[0] == "alert-rules" and p[1] == "export" and method == "GET":
             folder = q.get("folderUid", [""])[0]
             group = q.get("group", [""])[0]
@@ -805,3 +909,276 @@ class GrafanaEmulator:
                     self.mutations.append(("rule", uid, "deleted"))
                 return 204, None
         return 404, {"message": "Not found"}
+
+    # ------------------------------------------------------------------ App Platform (/apis)
+    # grafana-apis.md sections 2-6: Kubernetes-style objects over the same store as /api.
+    MANAGER_KEYS = ("grafana.app/managedBy", "grafana.app/managerId")
+    SERVER_ANNOTATIONS = ("grafana.app/createdBy", "grafana.app/updatedBy", "grafana.app/updatedTimestamp")
+
+    @staticmethod
+    def _k8s_status(code: int, reason: str, message: str, details: dict | None = None) -> tuple[int, dict]:
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+                "reason": reason, "code": code}
+        if details is not None:
+            body["details"] = details
+        return code, body
+
+    def namespace(self) -> str:
+        return "default" if self.org_id == 1 else f"org-{self.org_id}"
+
+    @staticmethod
+    def _identity(who: str) -> str:
+        return f"service-account:{who}" if who.startswith("sa-") else f"user:{who}"
+
+    def ui_save_v2(self, uid: str, *, user: str = "carol", mutate: Callable[[dict], None] | None = None) -> _Dash:
+        """A person re-saves the dashboard in the dynamic-dashboards editor: stored as v2 from now on
+        (section 6). ``mutate`` changes the classic view of it (default: retitle the first panel)."""
+        with self.lock:
+            d = self.dashboards[uid]
+            if mutate is None:
+                def mutate(dash: dict) -> None:
+                    dash["panels"][0]["title"] = dash["panels"][0].get("title", "") + " (edited)"
+            mutate(d.data)
+            d.stored = "v2" if self.version >= (13, 0) else "v2beta1"
+            d.v2spec = self._to_v2(d.data)
+            d.version += 1
+            d.resource_version = self._next_rv()
+            d.updated, d.updated_by = _now(), user
+            d.versions.append({"version": d.version, "created": d.updated, "createdBy": user, "message": ""})
+            return d
+
+    @staticmethod
+    def _to_v2(classic: dict) -> dict:
+        elements, items = {}, []
+        for p in classic.get("panels") or []:
+            key = f"panel-{p.get('id')}"
+            queries = [{"kind": "PanelQuery", "spec": {"refId": t.get("refId"), "hidden": False, "query": {
+                "kind": "DataQuery", "group": (p.get("datasource") or {}).get("type", ""), "version": "v0",
+                "datasource": {"name": (p.get("datasource") or {}).get("uid", "")},
+                "spec": {k: v for k, v in t.items() if k not in ("refId", "datasource")}}}} for t in p.get("targets") or []]
+            elements[key] = {"kind": "Panel", "spec": {"id": p.get("id"), "title": p.get("title", ""), "description": "",
+                             "links": [], "data": {"kind": "QueryGroup", "spec": {"queries": queries, "transformations": [],
+                                                                                    "queryOptions": {}}},
+                             "vizConfig": {"kind": "VizConfig", "group": p.get("type", ""), "version": "",
+                                           "spec": {"options": p.get("options", {}), "fieldConfig": p.get("fieldConfig", {})}}}}
+            g = p.get("gridPos") or {}
+            items.append({"kind": "GridLayoutItem", "spec": {"x": g.get("x", 0), "y": g.get("y", 0), "width": g.get("w", 12),
+                                                            "height": g.get("h", 8), "element": {"kind": "ElementReference",
+                                                                                                  "name": key}}})
+        return {"title": classic.get("title", ""), "tags": list(classic.get("tags") or []), "elements": elements,
+                "layout": {"kind": "GridLayout", "spec": {"items": items}}, "variables": [], "annotations": [],
+                "links": [], "cursorSync": "Off", "timeSettings": {"from": "now-1h", "to": "now"}}
+
+    def _apis(self, method: str, p: list[str], q: dict, body: Any, headers: Any, who: str, rec: Recorded):
+        not_served = self._k8s_status(404, "NotFound", "the server could not find the requested resource")
+        group = p[0]
+        served = self.served_groups().get(group)
+        if served is None or len(p) < 2 or p[1] not in served[0]:
+            return not_served
+        version = p[1]
+        if len(p) < 5 or p[2] != "namespaces" or len(p) > 6:
+            return not_served
+        ns, resource, name = p[3], p[4], (p[5] if len(p) == 6 else None)
+        if ns != self.namespace():
+            return self._k8s_status(403, "Forbidden", f"namespace {ns!r} is not your organisation")
+        api_version = f"{group}/{version}"
+        if group == "dashboard.grafana.app" and resource == "dashboards":
+            return self._k8s_dashboards(method, api_version, version, name, q, body, who, rec)
+        if group == "folder.grafana.app" and resource == "folders":
+            return self._k8s_folders(method, api_version, name, body, who, rec)
+        return not_served
+
+    def _dash_object(self, d: _Dash, api_version: str, version: str) -> dict:
+        ann = dict(d.annotations)
+        if d.folder_uid:
+            ann["grafana.app/folder"] = d.folder_uid
+        ann["grafana.app/createdBy"] = self._identity(d.created_by)
+        ann["grafana.app/updatedBy"] = self._identity(d.updated_by)
+        if d.version > 1:
+            ann["grafana.app/updatedTimestamp"] = d.updated.split(".")[0] + "Z"
+        status: dict = {}
+        v2_family = version.startswith("v2")
+        if v2_family:
+            spec = copy.deepcopy(d.v2spec) if d.stored.startswith("v2") else self._to_v2(d.data)
+            if not d.stored.startswith("v2"):
+                status = {"conversion": {"failed": False, "storedVersion": d.stored}}
+        else:
+            spec = {k: copy.deepcopy(v) for k, v in d.data.items() if k not in ("id", "uid", "version")}
+            if d.stored.startswith("v2"):
+                status = {"conversion": {"failed": False, "storedVersion": d.stored}}
+        return {"apiVersion": api_version, "kind": "Dashboard",
+                "metadata": {"name": d.uid, "namespace": self.namespace(), "uid": d.k8s_uid,
+                             "resourceVersion": d.resource_version, "generation": d.version,
+                             "creationTimestamp": d.created.split(".")[0] + "Z",
+                             "labels": {"grafana.app/deprecatedInternalID": str(d.id)}, "annotations": ann},
+                "spec": spec, "status": status}
+
+    def _check_envelope(self, body: Any, api_version: str, kind: str, name: str | None):
+        if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict) or not isinstance(body.get("spec"), dict):
+            return self._k8s_status(400, "BadRequest", "the body of the request was in an unknown format")
+        if body.get("apiVersion") != api_version:
+            return self._k8s_status(400, "BadRequest", f"the API version in the data ({body.get('apiVersion')}) does not "
+                                                       f"match the expected API version ({api_version})")
+        if body.get("kind") != kind:
+            return self._k8s_status(400, "BadRequest", f"the kind in the data ({body.get('kind')}) does not match {kind}")
+        meta = body["metadata"]
+        if meta.get("namespace") not in (None, "", self.namespace()):
+            return self._k8s_status(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request")
+        if name is not None and meta.get("name") != name:
+            return self._k8s_status(400, "BadRequest", "the name of the object does not match the name on the URL")
+        return None
+
+    def _manager_refusal(self, old: dict[str, str], new: dict[str, str]):
+        """Grafana 13 refuses a write that changes the manager; 12 only guards Git Sync (section 5)."""
+        (ok, oi), (nk, ni) = ((old.get(k, "") for k in self.MANAGER_KEYS)), ((new.get(k, "") for k in self.MANAGER_KEYS))
+        if not oi or (ok, oi) == (nk, ni):
+            return None
+        if ok == "repo" and (nk, ni) != (ok, oi):
+            return self._k8s_status(403, "Forbidden", "Can not remove resource manager from resource")
+        if self.version < (13, 0) or not ni:
+            return None
+        if nk != ok:
+            return self._k8s_status(403, "Forbidden", f'Cannot change resource manager kind from "{ok}" (identity "{oi}") to '
+                                                      f'"{nk}" (identity "{ni}"); remove the existing manager first, then add the new one',
+                                    {"causes": [{"reason": "ResourceManagerKindConflict"}]})
+        return self._k8s_status(403, "Forbidden", "Cannot change resource manager identity; remove the existing manager "
+                                                  "first, then add the new one")
+
+    def _k8s_dashboards(self, method: str, api_version: str, version: str, name: str | None, q: dict, body: Any,
+                        who: str, rec: Recorded):
+        def missing(n: str):
+            return self._k8s_status(404, "NotFound", f'dashboards.dashboard.grafana.app "{n}" not found',
+                                    {"name": n, "group": "dashboard.grafana.app", "kind": "dashboards"})
+        if name is not None and method == "GET":
+            d = self.dashboards.get(name)
+            return (200, self._dash_object(d, api_version, version)) if d else missing(name)
+        if name is not None and method == "DELETE":
+            d = self.dashboards.get(name)
+            if not d:
+                return missing(name)
+            if d.provisioned and q.get("gracePeriodSeconds", [""])[0] != "0":
+                return self._k8s_status(400, "BadRequest", "provisioned dashboard cannot be deleted")
+            del self.dashboards[name]
+            rec.applied = True
+            self.mutations.append(("dashboard", name, "deleted"))
+            return 200, {"kind": "Status", "apiVersion": "v1", "status": "Success", "metadata": {},
+                         "details": {"name": name, "group": "dashboard.grafana.app", "kind": "dashboards", "uid": d.k8s_uid}}
+        if method not in ("POST", "PUT") or (method == "POST") != (name is None):
+            return self._k8s_status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        if version.startswith("v2"):
+            return self._k8s_status(400, "BadRequest", "this emulator stores v2 dashboards only through the UI (ui_save_v2)")
+        bad = self._check_envelope(body, api_version, "Dashboard", name)
+        if bad:
+            return bad
+        meta, spec = body["metadata"], copy.deepcopy(body["spec"])
+        uid = meta.get("name") or ""
+        if method == "POST":
+            if not uid and meta.get("generateName"):
+                uid = meta["generateName"] + secrets.token_hex(3)[:5]
+            if not uid:
+                return self._k8s_status(422, "Invalid", "metadata.name: Required value: name or generateName is required")
+            if meta.get("resourceVersion"):
+                return self._k8s_status(500, "InternalError", "resourceVersion should not be set on objects to be created")
+            if uid in self.dashboards:
+                return self._k8s_status(409, "AlreadyExists", f'dashboards.dashboard.grafana.app "{uid}" already exists')
+        title = spec.get("title")
+        ann = {k: str(v) for k, v in (meta.get("annotations") or {}).items()}
+        message = ann.pop("grafana.app/message", "")
+        for problem, ok in (("Dashboard title cannot be empty", isinstance(title, str) and title.strip()),
+                            ("Dashboard title cannot contain more than 5 000 characters", len(str(title)) <= 5000),
+                            ("message too long, max 500 characters", len(message) <= 500),
+                            ("uid contains illegal characters", UID_RE.match(uid)),
+                            ("uid too long, max 40 characters", len(uid) <= 40)):
+            if not ok:
+                return self._k8s_status(400, "BadRequest", problem)
+        folder = ann.pop("grafana.app/folder", "") or None
+        if folder and folder not in self.folders:
+            return self._k8s_status(404, "NotFound", f'folders.folder.grafana.app "{folder}" not found')
+        for k in self.SERVER_ANNOTATIONS:
+            ann.pop(k, None)
+        if uid in self._before_save:
+            self._before_save.pop(uid)()
+        existing = self.dashboards.get(uid)
+        if method == "PUT":
+            if not existing:
+                return missing(uid)
+            if meta.get("resourceVersion") and meta["resourceVersion"] != existing.resource_version:
+                return self._k8s_status(409, "Conflict", f'Operation cannot be fulfilled on dashboards.dashboard.grafana.app "{uid}": '
+                                                         "the object has been modified; please apply your changes to the latest version and try again")
+            refused = self._manager_refusal(existing.annotations, ann)
+            if refused:
+                return refused
+        for key in ("id", "uid", "version"):
+            spec.pop(key, None)
+        spec["uid"] = uid
+        now = _now()
+        if existing:
+            changed = spec != existing.data or folder != existing.folder_uid or existing.stored != "v1"
+            existing.data, existing.folder_uid, existing.annotations = spec, folder, ann
+            existing.stored, existing.v2spec = "v1", None
+            existing.resource_version = self._next_rv()
+            if changed:
+                existing.version += 1
+                existing.updated, existing.updated_by = now, who
+                existing.versions.append({"version": existing.version, "created": now, "createdBy": who, "message": message})
+            d = existing
+        else:
+            d = _Dash(self._id(), uid, spec, folder, 1, now, now, who, who)
+            d.resource_version, d.annotations = self._next_rv(), ann
+            d.versions.append({"version": 1, "created": now, "createdBy": who, "message": message})
+            self.dashboards[uid] = d
+        rec.applied = True
+        self.mutations.append(("dashboard", uid, _digest([spec, folder, ann])))
+        return (201 if method == "POST" else 200), self._dash_object(d, api_version, "v1")
+
+    def _folder_object(self, f: dict, api_version: str) -> dict:
+        ann = dict(f.get("annotations") or {})
+        if f.get("parentUid"):
+            ann["grafana.app/folder"] = f["parentUid"]
+        spec = {"title": f["title"], **({"description": f["description"]} if f.get("description") else {})}
+        return {"apiVersion": api_version, "kind": "Folder",
+                "metadata": {"name": f["uid"], "namespace": self.namespace(), "resourceVersion": str(f.get("rv", "1")),
+                             "generation": f["version"], "annotations": ann}, "spec": spec}
+
+    def _k8s_folders(self, method: str, api_version: str, name: str | None, body: Any, who: str, rec: Recorded):
+        if name is not None and method == "GET":
+            f = self.folders.get(name)
+            return (200, self._folder_object(f, api_version)) if f else self._k8s_status(
+                404, "NotFound", f'folders.folder.grafana.app "{name}" not found')
+        if method != "POST" or name is not None:
+            return self._k8s_status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        bad = self._check_envelope(body, api_version, "Folder", None)
+        if bad:
+            return bad
+        meta, spec = body["metadata"], body["spec"]
+        uid, title = meta.get("name") or "", (spec.get("title") or "").strip()
+        ann = {k: str(v) for k, v in (meta.get("annotations") or {}).items()}
+        parent = ann.pop("grafana.app/folder", "") or None
+
+        def invalid(message: str, errid: str):
+            return self._k8s_status(400, "BadRequest", message, {"uid": errid})
+        if not uid:
+            return self._k8s_status(422, "Invalid", "metadata.name: Required value: name or generateName is required")
+        if meta.get("resourceVersion"):
+            return self._k8s_status(500, "InternalError", "resourceVersion should not be set on objects to be created")
+        if not title:
+            return invalid("folder title cannot be empty", "folder.title-empty")
+        if uid.lower() in ("general", "sharedwithme") or title == "General":
+            return invalid("a folder with that name already exists", "folder.name-exists")
+        if not UID_RE.match(uid):
+            return invalid("uid contains illegal characters", "folder.invalid-uid-chars")
+        if len(uid) > 40:
+            return invalid("uid too long, max 40 characters", "folder.uid-too-long")
+        if parent and parent not in self.folders:
+            return self._k8s_status(404, "NotFound", f'folders.folder.grafana.app "{parent}" not found')
+        if self._depth(parent) >= 4:
+            return invalid("folder max depth exceeded, max depth is 4", "folder.maximum-depth-reached")
+        if uid in self.folders:
+            return self._k8s_status(409, "AlreadyExists", f'folders.folder.grafana.app "{uid}" already exists')
+        f = self.add_folder(uid, title, parent)
+        f.update(createdBy=who, updatedBy=who, annotations=ann, rv=self._next_rv())
+        if spec.get("description"):
+            f["description"] = spec["description"]
+        rec.applied = True
+        self.mutations.append(("folder", uid, _digest([title, parent])))
+        return 201, self._folder_object(f, api_version)

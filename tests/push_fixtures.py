@@ -61,11 +61,26 @@ def rule(uid: str, title: str, ds: str, expr: str, threshold: float = 350) -> di
     }
 
 
-def group_json(*, folder: str = FOLDER, name: str = GROUP, rules: int = 2, threshold: float = 350) -> dict:
+def group_json(*, folder: str = FOLDER, name: str = GROUP, rules: int = 2, threshold: float = 350,
+               tempo: bool = False) -> dict:
+    """A rule group on Prometheus; ``tempo``: the second rule queries Tempo (a catalog with
+    ``alerting.tempo_rules`` builds such rules; Grafana takes them from 12.1 with ``tempoAlerting``)."""
+    second = (rule("slow-turns-tempo", "Slow turns in Tempo", "tempo", '{ name = "turn" && duration > 2s } | rate()', threshold)
+              if tempo else
+              rule("llm-error-rate", "LLM error rate above 350 per mille", "prometheus",
+                   "1000 * sum(rate(llm_errors_total[5m])) / sum(rate(llm_requests_total[5m]))", threshold))
     rs = [rule("tts-first-byte-p95", "TTS first byte p95 above 350 ms", "prometheus",
-               "histogram_quantile(0.95, sum by (le) (rate(tts_first_byte_seconds_bucket[5m])))", threshold),
-          rule("slow-turns-tempo", "Slow turns in Tempo", "tempo", '{ name = "turn" && duration > 2s } | rate()', threshold)]
+               "histogram_quantile(0.95, sum by (le) (rate(tts_first_byte_seconds_bucket[5m])))", threshold), second]
     return {"title": name, "folderUid": folder, "interval": 60, "rules": rs[:rules]}
+
+
+def recording_group_json(*, folder: str = FOLDER, name: str = "voice-slo-recording") -> dict:
+    """A group of Grafana-managed recording rules, as the build makes for an SLO."""
+    r = rule("tts-bad-ratio-5m", "TTS bad event ratio over 5m", "prometheus",
+             "1 - sum(rate(tts_first_byte_seconds_bucket{le=\"0.35\"}[5m])) / sum(rate(tts_first_byte_seconds_count[5m]))")
+    r["data"], r["condition"], r["for"] = r["data"][:1], "A", "0s"
+    r["record"] = {"metric": "slo:bad_event_ratio:rate5m", "from": "A"}
+    return {"title": name, "folderUid": folder, "interval": 60, "rules": [r]}
 
 
 def write_build(root: Path, n: int = 5, *, variant: str = "", groups: list[dict] | None = None,
@@ -82,6 +97,7 @@ def write_build(root: Path, n: int = 5, *, variant: str = "", groups: list[dict]
             "prometheus": {"type": "prometheus", "name": "Prometheus", "uid": "prometheus", "variable": "prometheus"},
         },
         "owner_tag": "dashgen",
+        "catalog": "voice-test",
     }
     (root / "dashboards" / "manifest.yaml").write_text(yaml.safe_dump(manifest))
     for i in (only if only is not None else range(n)):

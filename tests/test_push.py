@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -13,10 +14,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from grafana_emulator import Fault, GrafanaEmulator, make_token  # noqa: E402
-from push_fixtures import FOLDER, GROUP, group_json, run_cli, write_build  # noqa: E402
+from push_fixtures import FOLDER, GROUP, group_json, recording_group_json, run_cli, write_build  # noqa: E402
 
 from dashgen.grafana.client import GrafanaClient, GrafanaError  # noqa: E402
-from dashgen.grafana.plan import dashboard_hash, hash_tag_of  # noqa: E402
+from dashgen.grafana.dashboards import dashboard_hash, hash_tag_of  # noqa: E402
 
 FAST = ["--retry-base-delay", "0.001"]
 
@@ -72,12 +73,12 @@ def test_first_push_into_empty_grafana(emu, env, build):
     # alert rules: placeholders rewritten, provenance api, ownership annotation
     rules = {r["uid"]: r for r in emu.rules.values()}
     assert rules["tts-first-byte-p95"]["data"][0]["datasourceUid"] == "PBFA97CFB590B2093"
-    assert rules["slow-turns-tempo"]["data"][0]["datasourceUid"] == "P214B5B846CF3925F"
+    assert rules["llm-error-rate"]["data"][0]["datasourceUid"] == "PBFA97CFB590B2093"
     assert all(r["provenance"] == "api" and "dashgen_hash" in r["annotations"] for r in rules.values())
-    # order: folder, then dashboards, then rule groups
+    # order: the folder, then what it holds (dashboards and rule groups share one phase)
     writes = [(r.method, r.path) for r in emu.writes()]
     kinds = ["folder" if p == "/api/folders" else "dash" if p == "/api/dashboards/db" else "rules" for _, p in writes]
-    assert kinds == ["folder"] + ["dash"] * 5 + ["rules"]
+    assert kinds[0] == "folder" and sorted(kinds[1:]) == ["dash"] * 5 + ["rules"]
     # dashboard saves on create carry overwrite false
     saves = [json.loads(r.body) for r in emu.writes() if r.path == "/api/dashboards/db"]
     assert all(s["overwrite"] is False for s in saves)
@@ -93,9 +94,10 @@ def test_second_push_is_a_noop(emu, env, build):
     assert res.code == 0, res.all
     assert emu.writes() == []
     assert "Summary: 7 unchanged" in res.out
-    # health + 2 datasources + 5 dashboard GETs + 1 rule group GET: no search, no folder read
+    # preflight (health, frontend settings with the datasources, API discovery) + 5 dashboard GETs
+    # + 1 rule group GET: no search, no folder read
     paths = sorted(r.path for r in emu.requests)
-    assert paths == sorted(["/api/health", "/api/datasources/name/Tempo", "/api/datasources/name/Prometheus",
+    assert paths == sorted(["/api/health", "/api/frontend/settings", "/apis",
                             *[f"/api/dashboards/uid/voice-{i:03d}" for i in range(5)],
                             f"/api/v1/provisioning/folder/{FOLDER}/rule-groups/{GROUP}"])
     emu.reset_records()
@@ -158,7 +160,9 @@ def test_plan_writes_nothing_and_reports_actions(emu, env, build):
     res = run_cli(["plan", "--from", str(build)], env)
     assert res.code == 0, res.all
     assert re.search(r"^dashboard\s+voice-000\s+update", res.out, re.M)
-    assert "Plan: 4 update, 2 unchanged" in res.out
+    assert "Plan: 4 update, 1 orphan, 2 unchanged" in res.out
+    assert re.search(r"^dashboard\s+voice-004\s+orphan\s+no longer built; `--prune` deletes it", res.out, re.M)
+    assert "no longer built: 1; `--prune` removes them" in res.out
     res = run_cli(["plan", "--from", str(build), "--prune"], env)
     assert res.code == 0, res.all
     assert re.search(r"^dashboard\s+voice-004\s+prune\s+no longer built", res.out, re.M)
@@ -260,7 +264,7 @@ def test_prune_deletes_only_owned_resources(emu, env, build):
     res = push(build, env, "--output", "json")  # without --prune nothing is deleted, rules are kept
     assert res.code == 0, res.all
     assert [w for w in emu.writes() if w.method == "DELETE"] == []
-    assert "slow-turns-tempo" in emu.rules and "voice-004" in emu.dashboards
+    assert "llm-error-rate" in emu.rules and "voice-004" in emu.dashboards
     res = push(build, env, "--prune", "--output", "json")
     # "other-dashgen" carries the owner tag but no hash tag: someone made it by hand -> drifted, refused
     assert res.code == 3, res.all
@@ -270,13 +274,52 @@ def test_prune_deletes_only_owned_resources(emu, env, build):
     got = outcomes(res)
     assert got[("dashboard", "voice-003")] == got[("dashboard", "voice-004")] == "deleted"
     assert sorted(emu.dashboards) == ["team-x-board", "voice-000", "voice-001", "voice-002"]
-    assert "slow-turns-tempo" not in emu.rules and "tts-first-byte-p95" in emu.rules
+    assert "llm-error-rate" not in emu.rules and "tts-first-byte-p95" in emu.rules
     assert FOLDER in emu.folders  # holds a foreign dashboard
     # a whole rule group that is no longer built is pruned rule by rule
     write_build(build, only=[0, 1, 2], groups=[])
     res = push(build, env, "--prune", "--output", "json")
     assert res.code == 0, res.all
     assert outcomes(res)[("rule", "tts-first-byte-p95")] == "deleted" and emu.rules == {}
+
+
+def _renamed_group(folder: str, name: str, uid: str) -> dict:
+    g = group_json(folder=folder, name=name, rules=1)
+    g["rules"][0]["uid"], g["rules"][0]["title"] = uid, f"{name} page"
+    return g
+
+
+def test_prune_finds_every_owned_rule_group_the_build_no_longer_makes(emu, env, tmp_path):
+    """A removed SLO leaves its burn-rate group behind: `plan` lists it, `--prune` deletes it,
+    also in a folder the build no longer has; a failure to list rules is an error, not silence."""
+    emu.add_folder("old-folder", "Old folder")
+    before = write_build(tmp_path / "before", 2, groups=[group_json(), _renamed_group(FOLDER, "voice-slo-burn", "tts-burn")])
+    manifest = (before / "dashboards" / "manifest.yaml").read_text()
+    (before / "dashboards" / "manifest.yaml").write_text(
+        manifest.replace("folders:\n", "folders:\n- title: Old folder\n  uid: old-folder\n"))
+    old = before / "alerts" / "grafana" / "old-folder"
+    old.mkdir()
+    (old / "old-burn.json").write_text(json.dumps(_renamed_group("old-folder", "old-burn", "old-burn-page")))
+    assert push(before, env).code == 0 and {"tts-burn", "old-burn-page"} <= set(emu.rules)
+    build = write_build(tmp_path / "after", 2, groups=[group_json()])  # the SLO and the old folder are gone
+    res = run_cli(["plan", "--from", str(build), "--output", "json"], env)
+    assert res.code == 0, res.all
+    orphans = {r["key"]: r["reason"] for r in json_out(res)["resources"] if r["action"] == "orphan"}
+    assert set(orphans) == {"tts-burn", "old-burn-page"}
+    assert "'voice-slo-burn' is no longer built" in orphans["tts-burn"] and "old-burn" in orphans["old-burn-page"]
+    res = run_cli(["plan", "--from", str(build)], env)
+    assert "no longer built: 2; `--prune` removes them" in res.out
+    res = push(build, env, "--output", "json")  # without --prune nothing is deleted
+    assert res.code == 0 and {"tts-burn", "old-burn-page"} <= set(emu.rules)
+    emu.fail_fraction(1.0, faults=[Fault(503)], match=lambda m, p: p == "/api/v1/provisioning/alert-rules")
+    emu.reset_records()
+    res = push(build, env, "--prune", "--retries", "1")
+    assert res.code == 1 and "alert-rules" in res.err and "503" in res.err and emu.writes() == [], res.all
+    emu.clear_faults()
+    res = push(build, env, "--prune", "--output", "json")
+    assert res.code == 0, res.all
+    assert {k for (kind, k), o in outcomes(res).items() if o == "deleted"} == {"tts-burn", "old-burn-page"}
+    assert sorted(emu.rules) == ["llm-error-rate", "tts-first-byte-p95"]
 
 
 def test_provenance_default_api_and_disable(emu, env, build):
@@ -342,11 +385,40 @@ def test_unreachable_grafana_is_one_line_exit_1(emu, env, build):
     assert emu.writes() == []
 
 
+@pytest.mark.parametrize("url,host,cause", [
+    ("https://grafana-typo.invalid", "grafana-typo.invalid", "does not resolve"),
+    ("http://127.0.0.1:{port}", "127.0.0.1:{port}", "connection refused"),
+])
+def test_unresolvable_or_refusing_host_fails_at_preflight_in_a_second(url, host, cause, build):
+    """No retries and no backoff for a host that never answered: one line naming host and cause."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url, host = url.format(port=port), host.format(port=port)
+    t = time.monotonic()
+    res = run_cli(["push", "--from", str(build)], {"GRAFANA_URL": url, "GRAFANA_TOKEN": make_token()})
+    assert time.monotonic() - t < 1.5, "must not back off and retry"
+    assert res.code == 1 and res.out == "" and res.err.count("\n") == 1, res.all
+    assert res.err.startswith("dashgen: error: cannot reach Grafana at ") and host in res.err and cause in res.err
+
+
+def test_instance_that_answered_keeps_its_retries(emu):
+    """Once the instance answered, a refused or dropped connection (a restart) is retried."""
+    c = GrafanaClient(emu.url, token=emu.token, retry_base_delay=0.001)
+    c.call("GET", "/api/health")
+    emu.fail_next(2, drop=True)
+    assert c.call("GET", "/api/health")["database"] == "ok" and c.stats["retries"] == 2
+    emu.fail_next(1, 504)
+    assert c.call("GET", "/api/health")["database"] == "ok" and c.stats["retries"] == 3
+
+
 def test_retry_after_is_honoured_and_4xx_not_retried(emu):
     c = GrafanaClient(emu.url, token=emu.token, retry_base_delay=0.001)
     emu.fail_next(1, 429, retry_after="1")
     t = time.monotonic()
-    assert c.health()["database"] == "ok"
+    assert c.call("GET", "/api/health")["database"] == "ok"
     assert time.monotonic() - t >= 0.95 and len(emu.requests) == 2
     emu.reset_records()
     with pytest.raises(GrafanaError) as exc:
@@ -461,30 +533,122 @@ def test_emulator_contract(emu):
     assert (s, b["messageId"]) == (409, "alerting.provenanceMismatch")
     assert c.call("GET", "/api/v1/provisioning/alert-rules/export", params={"folderUid": "f1", "format": "json"})["groups"][0]["name"] == "voice-latency"
     assert c.call("DELETE", "/api/v1/provisioning/alert-rules/nope", ok=(204,)) is None
+    rec = recording_group_json(folder="f1")
+    rec["rules"][0]["data"][0]["datasourceUid"] = "PBFA97CFB590B2093"
+    s, b = err("PUT", "/api/v1/provisioning/folder/f1/rule-groups/rec", rec)
+    assert (s, b["message"]) == (400, "invalid alert rule: recording rules cannot be created on this instance")
+    emu.feature_toggles["grafanaManagedRecordingRules"] = True
+    rec["rules"][0]["record"]["metric"] = "bad metric"
+    s, b = err("PUT", "/api/v1/provisioning/folder/f1/rule-groups/rec", rec)
+    assert "valid Prometheus metric name" in b["message"]
+    settings = c.call("GET", "/api/frontend/settings")
+    assert settings["featureToggles"] == {"grafanaManagedRecordingRules": True}
+    assert settings["datasources"]["Tempo"]["meta"]["alerting"] is False  # 11.6: no Tempo alerting
+    assert err("GET", "/apis")[0] == 404  # 11.x: no App Platform for general use
 
 
 # ------------------------------------------------------------------ the real build output
-def test_push_real_build_output(emu, env, tmp_path):
+STOCK = ["11.6.0", "12.2.0", "13.0.0"]
+
+
+@pytest.mark.parametrize("version", STOCK)
+def test_push_real_build_output_to_stock_grafana(version, tmp_path):
+    """The bundled catalog pushes with exit 0 to a stock 11.6, 12 and 13: its Grafana-managed
+    recording rules are left out with a one-line notice (the toggle is off), the rest is created,
+    and a second push writes nothing."""
     from dashgen.artifacts import write_output
     from dashgen.build import build_artifacts
     from dashgen.catalog import load_catalog
 
     out = tmp_path / "real"
     write_output(build_artifacts(load_catalog(None)).artifacts, out)
-    res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
-    assert res.code == 0, res.all
-    doc = json_out(res)
     n_dash = len(list((out / "dashboards").glob("*/*.json")))
-    n_groups = len(list((out / "alerts" / "grafana").glob("*/*.json")))
-    assert n_dash >= 1
-    assert doc["summary"] == {"created": 1 + n_dash + n_groups}  # folder + dashboards + Grafana rule groups
-    assert len(emu.dashboards) == n_dash
-    assert all(hash_tag_of(d.data) == dashboard_hash(d.data, d.folder_uid) for d in emu.dashboards.values())
-    assert all(r["provenance"] == "api" for r in emu.rules.values())
-    emu.reset_records()
-    res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
-    assert res.code == 0, res.all
-    assert emu.writes() == []
+    groups = {p.stem: json.loads(p.read_text()) for p in (out / "alerts" / "grafana").glob("*/*.json")}
+    recording = {k for k, g in groups.items() if any("record" in r for r in g["rules"])}
+    assert recording == {"voice-slo-recording"} and n_dash >= 1
+    with GrafanaEmulator(grafana_version=version) as emu:
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
+        assert res.code == 0, res.all
+        doc = json_out(res)
+        assert doc["summary"] == {"created": 1 + n_dash + len(groups) - 1}
+        notes = [ln for ln in res.err.splitlines() if ln.startswith("dashgen: note:")]
+        assert len(notes) == 1 and "grafanaManagedRecordingRules" in notes[0] and "voice-slo-recording" in notes[0]
+        assert doc["notices"] and "alerts/prometheus" in doc["notices"][0]
+        assert len(emu.dashboards) == n_dash
+        assert all(hash_tag_of(d.data) == dashboard_hash(d.data, d.folder_uid) for d in emu.dashboards.values())
+        assert all(r["provenance"] == "api" and "record" not in r for r in emu.rules.values())
+        assert not [r for r in emu.requests if r.status == 400]
+        emu.reset_records()
+        res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
+        assert res.code == 0, res.all
+        assert emu.writes() == []
+
+
+def test_recording_rules_pushed_where_the_toggle_is_on(tmp_path):
+    build = write_build(tmp_path / "b", 2, groups=[group_json(), recording_group_json()])
+    with GrafanaEmulator(grafana_version="12.2.0", feature_toggles={"grafanaManagedRecordingRules": True}) as emu:
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        res = push(build, env, "--recording-rules", "require")
+        assert res.code == 0, res.all
+        stored = emu.rules["tts-bad-ratio-5m"]
+        assert stored["record"]["metric"] == "slo:bad_event_ratio:rate5m" and stored["condition"] == ""
+        assert "note:" not in res.err
+        emu.reset_records()  # Grafana cleared the alerting-only fields: still not a change, nor drift
+        res = push(build, env)
+        assert res.code == 0 and emu.writes() == [], res.all
+
+
+@pytest.mark.parametrize("version", STOCK)
+def test_recording_rules_required_but_toggle_off_is_exit_2(version, tmp_path):
+    build = write_build(tmp_path / "b", 2, groups=[group_json(), recording_group_json()])
+    with GrafanaEmulator(grafana_version=version) as emu:
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        res = push(build, env, "--recording-rules", "require")
+        assert res.code == 2 and emu.writes() == [], res.all
+        assert res.err.count("\n") == 1 and "grafanaManagedRecordingRules" in res.err and version in res.err
+        res = push(build, env)  # auto: left out, the rest pushed
+        assert res.code == 0 and "tts-bad-ratio-5m" not in emu.rules and "llm-error-rate" in emu.rules
+
+
+@pytest.mark.parametrize("version,toggles,ok", [
+    ("11.6.0", {"tempoAlerting": True}, False),  # the toggle does not exist before 12.1
+    ("12.0.2", {"tempoAlerting": True}, False),
+    ("12.2.0", {}, False),  # stock: off
+    ("13.0.0", {}, False),
+    ("12.1.0", {"tempoAlerting": True}, True),
+    ("13.0.0", {"tempoAlerting": True}, True),
+])
+def test_tempo_rules_need_12_1_with_tempo_alerting(version, toggles, ok, tmp_path):
+    """Tempo rules exist in a build only when the catalog opted in (alerting.tempo_rules): an
+    instance that cannot evaluate them is refused before any write, naming version and toggle."""
+    build = write_build(tmp_path / "b", 2, groups=[group_json(tempo=True)])
+    with GrafanaEmulator(grafana_version=version, feature_toggles=toggles) as emu:
+        res = push(build, {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token})
+        if ok:
+            assert res.code == 0, res.all
+            assert emu.rules["slow-turns-tempo"]["data"][0]["datasourceUid"] == "P214B5B846CF3925F"
+            return
+        assert res.code == 2 and emu.writes() == [], res.all
+        assert res.err.count("\n") == 1 and "tempoAlerting" in res.err and "12.1" in res.err and version in res.err
+
+
+def test_preflight_learns_version_toggles_and_api_groups(tmp_path):
+    from dashgen.grafana.instance import Instance, preflight_reads
+    from dashgen.grafana.workflow import run_round
+
+    for version, groups in (("11.6.0", {}), ("12.2.0", {"dashboard.grafana.app": "v1beta1"}),
+                            ("13.0.0", {"dashboard.grafana.app": "v1"})):
+        with GrafanaEmulator(grafana_version=version, feature_toggles={"tempoAlerting": True}) as emu:
+            inst = Instance(emu.url)
+            c = GrafanaClient(emu.url, token=emu.token)
+            assert run_round(preflight_reads(c, inst, {"t": {"type": "tempo", "name": "Tempo", "uid": "t"}}), 4) is None
+            inst.raise_problems()
+            assert inst.version == version and inst.toggle("tempoAlerting") and not inst.recording_rules
+            assert inst.datasources["t"]["uid"] == "P214B5B846CF3925F"
+            assert {g: v["preferredVersion"]["version"] for g, v in inst.api_groups.items()
+                    if g == "dashboard.grafana.app"} == groups
+            assert inst.tempo_alerting("Tempo") is (version != "11.6.0")
 
 
 def test_dry_run_and_provisioned_dashboard(emu, env, build):
@@ -499,7 +663,7 @@ def test_dry_run_and_provisioned_dashboard(emu, env, build):
 def test_progress_bar_on_a_terminal_and_lines_otherwise():
     import io
 
-    from dashgen.grafana.apply import Progress
+    from dashgen.grafana.report import Progress
 
     tty = io.StringIO()
     p = Progress(2, tty, tty=True)
@@ -510,3 +674,181 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise():
     p = Progress(2, plain, tty=False)
     p.step("update dashboard voice-tts")
     assert plain.getvalue() == "[1/2] update dashboard voice-tts\n"
+
+
+# ------------------------------------------------------------------ App Platform (--api auto|legacy|apps)
+@contextlib.contextmanager
+def grafana(version, **toggles_etc):
+    """An emulator of ``version`` and the environment that points dashgen at it."""
+    with GrafanaEmulator(grafana_version=version, **toggles_etc) as emu:
+        yield emu, {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+
+
+@pytest.mark.parametrize("version,api_version", [("12.2.0", "v1beta1"), ("13.0.0", "v1")])
+def test_apps_mode_objects_ownership_and_noop(version, api_version, build):
+    with grafana(version) as (emu, env):
+        res = push(build, env)
+        assert res.code == 0, res.all
+        writes = [(w.method, w.path) for w in emu.writes()]
+        assert writes[0] == ("POST", f"/apis/folder.grafana.app/{api_version}/namespaces/default/folders")
+        assert sorted(writes[1:])[:5] == [("POST", f"/apis/dashboard.grafana.app/{api_version}/namespaces/default/dashboards")] * 5
+        assert not [p for _, p in writes if p.startswith(("/api/dashboards", "/api/folders"))]
+        d = emu.dashboards["voice-002"]
+        assert d.folder_uid == FOLDER and d.annotations == {
+            "grafana.app/managedBy": "dashgen", "grafana.app/managerId": "voice-test",
+            "grafana.app/sourcePath": "dashboards/voice-agent/voice-002.json",
+            "grafana.app/sourceChecksum": hash_tag_of(d.data)}
+        assert hash_tag_of(d.data) == dashboard_hash(d.data, FOLDER)  # the tags stay: readable both ways
+        assert re.fullmatch(r"dashgen \d+\.\d+\.\d+( [0-9a-f]{4,40})?", d.versions[-1]["message"])
+        emu.reset_records()
+        res = push(build, env)
+        assert res.code == 0 and emu.writes() == [], res.all
+        dash_reads = [r.path for r in emu.requests if "/dashboards/" in r.path]
+        assert len(dash_reads) == 5 and all(p.startswith(f"/apis/dashboard.grafana.app/{api_version}/") for p in dash_reads)
+        assert len(emu.requests) == 5 + 4  # health, settings, /apis, 5 dashboards, 1 rule group
+
+
+def test_api_apps_needs_grafana_12_and_legacy_still_works_on_13(build):
+    with grafana("11.6.0") as (emu, env):
+        res = push(build, env, "--api", "apps")
+        assert res.code == 2 and emu.writes() == [] and res.err.count("\n") == 1, res.all
+        assert "11.6.0" in res.err and "dashboard.grafana.app" in res.err and "Grafana 12" in res.err
+        assert push(build, env).code == 0  # auto on 11.6: legacy
+        assert {w.path for w in emu.writes()} >= {"/api/dashboards/db", "/api/folders"}
+    with grafana("13.0.0") as (emu, env):
+        res = push(build, env, "--api", "legacy")
+        assert res.code == 0, res.all
+        assert not [r for r in emu.requests if r.path.startswith("/apis")]
+        assert {w.path for w in emu.writes()} >= {"/api/dashboards/db", "/api/folders"}
+
+
+@pytest.mark.parametrize("first,then", [("legacy", "auto"), ("apps", "legacy")])
+def test_pushed_one_way_is_recognised_the_other_way(first, then, build):
+    """Switching a live instance between legacy and apps mode rewrites nothing."""
+    with grafana("13.0.0") as (emu, env):
+        assert push(build, env, "--api", first).code == 0
+        emu.reset_records()
+        res = push(build, env, "--api", then, "--output", "json")
+        assert res.code == 0, res.all
+        assert emu.writes() == [] and json_out(res)["summary"] == {"unchanged": 7}
+        write_build(build, 5, variant=" v2")  # and a real change goes through the other API
+        res = push(build, env, "--api", then)
+        assert res.code == 0, res.all
+        assert len([w for w in emu.writes() if "dashboard" in w.path]) == 5
+
+
+def test_apps_human_edit_and_resource_version_conflict_are_drift(build):
+    with grafana("13.0.0") as (emu, env):
+        assert push(build, env).code == 0
+        emu.human_edit("voice-003", user="alice")
+        emu.reset_records()
+        res = push(build, env)
+        assert res.code == 3 and emu.writes() == [], res.all
+        line = next(ln for ln in res.err.splitlines() if "voice-003" in ln)
+        assert "drifted" in line and "user:alice" in line and re.search(r"\d{4}-\d\d-\d\dT", line)
+        del emu.dashboards["voice-003"]
+        write_build(build, 5, variant=" v2")
+        emu.before_save("voice-001", lambda: emu.human_edit("voice-001", user="dave"))
+        emu.reset_records()
+        res = push(build, env, "--output", "json")
+        assert res.code == 3, res.all
+        got = {r["key"]: r for r in json_out(res)["resources"]}
+        assert got["voice-001"]["outcome"] == "conflict" and "409" in got["voice-001"]["detail"]
+        assert "user:dave" in got["voice-001"]["detail"]
+        puts = [r for r in emu.requests if r.method == "PUT" and r.path.endswith("/voice-001")]
+        assert len(puts) == 1 and puts[0].status == 409  # never retried blindly
+        assert emu.dashboards["voice-001"].updated_by == "dave"
+        assert got["voice-002"]["outcome"] == "updated" and got["voice-003"]["outcome"] == "created"
+
+
+@pytest.mark.parametrize("kind,identity", [("terraform", "tf-voice"), ("repo", "git-sync-main"), ("dashgen", "other-catalog")])
+def test_foreign_manager_is_exit_3_naming_it_even_with_force(kind, identity, build, tmp_path):
+    with grafana("13.0.0") as (emu, env):
+        emu.add_folder(FOLDER, "Voice agent")
+        emu.add_dashboard({"uid": "voice-001", "title": "Theirs", "tags": ["dashgen"]}, FOLDER,
+                          annotations={"grafana.app/managedBy": kind, "grafana.app/managerId": identity})
+        for extra in ([], ["--force", "--backup-dir", str(tmp_path / "b")]):
+            res = push(build, env, *extra)
+            assert res.code == 3 and emu.writes() == [], res.all
+            line = next(ln for ln in res.err.splitlines() if "voice-001" in ln)
+            assert f"managed by {kind} {identity!r}" in line
+        assert emu.dashboards["voice-001"].data["title"] == "Theirs"
+
+
+def test_emulator_app_platform_contract():
+    with grafana("13.0.0") as (emu, _):
+        c = GrafanaClient(emu.url, token=emu.token, retries=0)
+        base = "/apis/dashboard.grafana.app/v1/namespaces/default/dashboards"
+
+        def err(method, path, body=None):
+            with pytest.raises(GrafanaError) as exc:
+                c.call(method, path, body=body, ok=(200, 201))
+            return exc.value.status, exc.value.body
+
+        obj = {"apiVersion": "dashboard.grafana.app/v1", "kind": "Dashboard",
+               "metadata": {"name": "x", "annotations": {"grafana.app/managedBy": "terraform", "grafana.app/managerId": "a"}},
+               "spec": {"title": "X"}}
+        assert err("GET", "/apis/folder.grafana.app/v0alpha1/namespaces/default/folders/f")[0] == 404
+        assert err("GET", "/apis/dashboard.grafana.app/v1/namespaces/org-2/dashboards/x")[0] == 403
+        assert err("POST", base, dict(obj, metadata={}))[1]["reason"] == "Invalid"
+        assert err("POST", base, dict(obj, apiVersion="dashboard.grafana.app/v1beta1"))[0] == 400
+        assert err("POST", base, dict(obj, metadata=dict(obj["metadata"], resourceVersion="1")))[0] == 500
+        created = c.call("POST", base, body=obj, ok=(201,))
+        assert created["metadata"]["generation"] == 1 and "x" in emu.dashboards
+        assert err("POST", base, obj)[1]["reason"] == "AlreadyExists"
+        stale = dict(obj, metadata=dict(obj["metadata"], resourceVersion="1"))
+        assert err("PUT", f"{base}/x", stale)[1]["reason"] == "Conflict"
+        other = dict(obj, metadata={"name": "x", "annotations": {"grafana.app/managedBy": "kubectl", "grafana.app/managerId": "a"}})
+        s, b = err("PUT", f"{base}/x", other)
+        assert s == 403 and b["details"]["causes"][0]["reason"] == "ResourceManagerKindConflict"
+        legacy = c.call("GET", "/api/dashboards/uid/x")  # one store, two views
+        assert legacy["dashboard"]["title"] == "X" and legacy["dashboard"]["uid"] == "x"
+        assert c.call("DELETE", f"{base}/x")["status"] == "Success"
+        with pytest.raises(GrafanaError) as exc:
+            c.call("GET", "/apis/dashboard.grafana.app/v1/namespaces/default/dashboards/x")
+        assert exc.value.status == 404
+
+
+# ------------------------------------------------------------------ v2 dashboards (dynamic dashboards)
+@pytest.mark.parametrize("version,api,stored", [("13.0.0", "auto", "v2"), ("13.0.0", "legacy", "v2"),
+                                                ("12.2.0", "legacy", "v2beta1"), ("12.2.0", "apps", "v2beta1")])
+def test_v2_resaved_dashboard_is_drift_and_force_backs_up_the_v2_object(version, api, stored, build, tmp_path):
+    """A person re-saved a dashgen dashboard in the dynamic-dashboards editor: it is stored as v2,
+    the legacy GET answers 406. Both modes report it (exit 3: who, when, what changed in the v1
+    view), never overwrite it silently; --force saves the v2 object, then writes the build."""
+    with grafana(version) as (emu, env):
+        assert push(build, env, "--api", api).code == 0
+        emu.ui_save_v2("voice-002", user="carol")
+        assert emu.dashboards["voice-002"].stored == stored
+        for cmd in (["plan"], ["push"]):
+            emu.reset_records()
+            res = run_cli([*cmd, "--from", str(build), *FAST, "--api", api], env)
+            assert res.code == 3 and emu.writes() == [], res.all
+            line = next(ln for ln in res.err.splitlines() if "voice-002" in ln)
+            assert "drifted" in line and f"stored as {stored}" in line and "user:carol" in line
+            assert re.search(r"\d{4}-\d\d-\d\dT", line) and "(edited)" in line  # what changed, in the v1 view
+            assert "HTTP 406" not in res.all and "Traceback" not in res.all
+        res = push(build, env, "--api", api, "--force", "--backup-dir", str(tmp_path / "bk"))
+        assert res.code == 0, res.all
+        backup = json.loads(next((tmp_path / "bk").glob("*voice-002*")).read_text())
+        assert backup["apiVersion"] == f"dashboard.grafana.app/{stored}" and "elements" in backup["spec"]
+        assert emu.dashboards["voice-002"].stored == "v1"
+        assert emu.dashboards["voice-002"].data["panels"][0]["title"] == "stage 2 p95"
+        emu.reset_records()
+        assert push(build, env, "--api", api).code == 0 and emu.writes() == []
+
+
+def test_emulator_v2_views():
+    with grafana("13.0.0") as (emu, _):
+        c = GrafanaClient(emu.url, token=emu.token, retries=0)
+        emu.add_dashboard({"uid": "d", "title": "D", "panels": [{"id": 1, "type": "timeseries", "title": "p"}]})
+        assert c.call("GET", "/apis/dashboard.grafana.app/v1/namespaces/default/dashboards/d")["status"] == {}
+        emu.ui_save_v2("d")
+        with pytest.raises(GrafanaError) as exc:
+            c.call("GET", "/api/dashboards/uid/d")
+        assert exc.value.status == 406 and "/apis/dashboard.grafana.app/v2/namespaces/default/dashboards/d" in exc.value.message
+        v1 = c.call("GET", "/apis/dashboard.grafana.app/v1/namespaces/default/dashboards/d")
+        assert v1["status"]["conversion"] == {"failed": False, "storedVersion": "v2"} and v1["spec"]["panels"][0]["title"] == "p (edited)"
+        v2 = c.call("GET", "/apis/dashboard.grafana.app/v2/namespaces/default/dashboards/d")
+        assert v2["status"] == {} and v2["spec"]["elements"]["panel-1"]["spec"]["title"] == "p (edited)"
+        assert [h["uid"] for h in c.call("GET", "/api/search", params={"dashboardUIDs": "d"})] == ["d"]

@@ -62,6 +62,14 @@ def _common(f):
         click.option("--quick", is_flag=True,
                      help="Do not re-read dashboards whose dashgen-hash tag in /api/search already matches the build "
                           "(fewer requests; a UI edit that kept the tags then goes unnoticed)."),
+        click.option("--api", "api", type=click.Choice(["auto", "legacy", "apps"]), default="auto", show_default=True,
+                     help="Dashboards and folders through the legacy /api endpoints or the App Platform (/apis); "
+                          "auto: the App Platform where the instance serves dashboards there (Grafana 12+)."),
+        click.option("--recording-rules", "recording_rules", type=click.Choice(["auto", "require"]), default="auto",
+                     show_default=True,
+                     help="Grafana-managed recording rules: auto pushes them where the instance's "
+                          "grafanaManagedRecordingRules toggle is on and leaves them out otherwise (with a notice); "
+                          "require refuses to push (exit 2) to an instance that cannot take them."),
         click.option("--output", "output", type=click.Choice(["text", "json"]), default="text", show_default=True,
                      help="json: one JSON document on stdout, for machines."),
         click.option("--verbose", "-v", is_flag=True, help="List unchanged resources too."),
@@ -119,9 +127,11 @@ def _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecu
 
 def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, token_file, org_id, ca_cert,
          insecure_skip_verify, allow_insecure_http, concurrency, retries, retry_base_delay, timeout, prune,
-         disable_provenance, quick, output, verbose, force=False, backup_dir=".dashgen/backups") -> int:
-    from ..grafana.apply import Applier, Progress, exit_code, format_table, plan_json, refusal_report
-    from ..grafana.plan import load_build, make_plan
+         disable_provenance, quick, output, verbose, api="auto", recording_rules="auto", force=False, backup_dir=".dashgen/backups") -> int:
+    from ..grafana.apply import Applier, exit_code
+    from ..grafana.plan import Options, load_build
+    from ..grafana.report import Progress, format_table, plan_json, refusal_report
+    from ..grafana.workflow import make_plan
 
     client = _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecure_http, retries,
                      retry_base_delay, timeout, concurrency)
@@ -129,13 +139,18 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, tok
     with _build_dir(from_dir, catalog_ref, schema_version) as root:
         build = load_build(root)
         try:
-            plan, _ = make_plan(client, build, prune=prune, force=force, disable_provenance=disable_provenance,
-                                concurrency=concurrency, quick=quick)
+            plan, handlers = make_plan(client, build, Options(prune=prune, force=force, quick=quick,
+                                                              disable_provenance=disable_provenance, api=api,
+                                                              orphans=not apply_changes,
+                                                              recording_rules=recording_rules),
+                                       concurrency=concurrency)
         except GrafanaError as exc:
             if exc.status in (401, 403):
                 raise DashgenError(f"Grafana rejected the request: {exc.message}") from None
             raise DashgenError(f"reading the live state failed: {exc.message}") from None
     as_json = output == "json"
+    for notice in plan.notices:
+        click.echo(f"dashgen: note: {notice}", err=True)
     if plan.blocking:
         code = 3
         if as_json:
@@ -157,7 +172,7 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, tok
             click.echo(format_table(plan, applied=False, verbose=verbose))
         return 0
     progress = Progress(len(plan.writes))
-    Applier(client, plan, concurrency=concurrency, disable_provenance=disable_provenance, backup_dir=backup_dir,
+    Applier(handlers, plan, concurrency=concurrency, disable_provenance=disable_provenance, backup_dir=backup_dir,
             progress=progress).run()
     code = exit_code(plan)
     if as_json:
@@ -207,10 +222,14 @@ def push_command(dry_run: bool, **kw) -> int:
     """Build (or take --from DIR), then create/update folders, dashboards and alert rule groups.
 
     \b
-    Order: preflight (health, datasources by name), folders, dashboards, rule groups,
-    then (with --prune) deletions. Only resources carrying dashgen's marker (tag
-    'dashgen' + 'dashgen-hash:<hash>' on dashboards, annotation 'dashgen_hash' on rules)
-    are updated or deleted. A dashboard changed in Grafana since dashgen's last push,
+    Order: preflight (version, feature toggles, datasources by name, App Platform
+    discovery), folders, then dashboards and rule groups, then (with --prune) deletions.
+    What the instance cannot take is decided before the first write (recording rules
+    need the grafanaManagedRecordingRules toggle; Tempo rules Grafana 12.1+ with
+    tempoAlerting). Only resources carrying dashgen's marker (tag 'dashgen' +
+    'dashgen-hash:<hash>' on dashboards, plus the manager annotations on the App
+    Platform; annotation 'dashgen_hash' on rules) are updated or deleted; another
+    tool's managed dashboard is never taken over. A dashboard changed in Grafana since dashgen's last push,
     or a foreign one at the same uid, is refused (exit 3) unless --force. A second push
     right after a successful one writes nothing.
 

@@ -4,6 +4,9 @@
 * auth: a service-account token (``Authorization: Bearer``) or basic auth, ``X-Grafana-Org-Id``;
 * retries with exponential backoff and full jitter on 429 (honouring ``Retry-After``), 502, 503,
   504 and connection errors, at most ``retries`` times; other 4xx are never retried;
+* but a host that does not resolve, or refuses the connection, before it ever answered is not
+  retried: no backoff turns a typo in GRAFANA_URL or a stopped server into a success, so it
+  fails at once with one line naming the host and the cause;
 * writes whose outcome is unknown (dropped connection, 5xx from a proxy) are only retried after a
   caller-supplied ``reconcile`` re-read says the write did not land, so nothing is duplicated;
 * TLS verified by default (``ca_cert`` to add a CA, ``insecure_skip_verify`` to opt out), and
@@ -17,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
+import socket
 import threading
 import time
 from typing import Any, Callable
@@ -32,11 +36,33 @@ UNKNOWN_OUTCOME_STATUSES = {502, 503, 504}  # a proxy may have forwarded the wri
 
 
 class GrafanaError(DashgenError):
-    """An HTTP error from Grafana (after retries). ``status`` is None for transport errors."""
+    """An HTTP error from Grafana (after retries). ``status`` is None for transport errors;
+    ``unreachable`` is set when the instance never answered (its message names host and cause)."""
 
-    def __init__(self, message: str, status: int | None = None, body: Any = None, method: str = "", path: str = ""):
+    def __init__(self, message: str, status: int | None = None, body: Any = None, method: str = "", path: str = "",
+                 unreachable: bool = False):
         super().__init__(message)
         self.status, self.body, self.method, self.path = status, body, method, path
+        self.unreachable = unreachable
+
+
+def _unreachable_cause(exc: BaseException) -> str | None:
+    """Why a connection could not even be opened, when that is final: the name does not resolve, or
+    nothing listens. requests wraps urllib3's NameResolutionError / NewConnectionError, which keep
+    the socket error as their ``__cause__``."""
+    seen: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        if isinstance(e, socket.gaierror) or type(e).__name__ == "NameResolutionError":
+            return "the host name does not resolve"
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused (is Grafana running, and is the port right?)"
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return None
 
 
 def _is_loopback(host: str) -> bool:
@@ -102,10 +128,12 @@ class GrafanaClient:
             self.session.headers["Authorization"] = f"Bearer {token}"
         elif user or password:
             self.session.auth = (user or "", password or "")
+        self.org_id = org_id
         if org_id is not None:
             self.session.headers["X-Grafana-Org-Id"] = str(org_id)
         self.stats_lock = threading.Lock()
         self.stats = {"requests": 0, "retries": 0}
+        self.answered = False  # has the instance answered at least once (any HTTP status)?
 
     def __repr__(self) -> str:
         return f"GrafanaClient(url={self.base_url!r})"
@@ -183,6 +211,11 @@ class GrafanaClient:
                                                "use --ca-cert for a private CA (or --insecure-skip-verify)"),
                                    None, None, method, path) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                cause = None if self.answered else _unreachable_cause(exc)
+                if cause:
+                    host = urlsplit(self.base_url).netloc
+                    raise GrafanaError(f"cannot reach Grafana at {host}: {cause}", None, None, method, path,
+                                       unreachable=True) from None
                 unknown = method != "GET"
                 last_problem = f"connection error ({exc.__class__.__name__})"
                 if attempt < self.retries:
@@ -190,6 +223,7 @@ class GrafanaClient:
                     continue
                 raise GrafanaError(f"{method} {path}: {last_problem} after {self.retries + 1} attempts",
                                    None, None, method, path) from None
+            self.answered = True
             if resp.status_code in RETRY_STATUSES:
                 unknown = unknown or (method != "GET" and resp.status_code in UNKNOWN_OUTCOME_STATUSES)
                 last_problem = f"HTTP {resp.status_code} {self._error_message(resp)}".strip()
@@ -212,29 +246,3 @@ class GrafanaClient:
             raise GrafanaError(f"{method} {path}: HTTP {resp.status_code}: {self._error_message(resp)}",
                                resp.status_code, err_body, method, path)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    # ------------------------------------------------------------------ endpoints
-    def health(self) -> dict:
-        return self.call("GET", "/api/health")
-
-    def datasource_by_name(self, name: str) -> dict | None:
-        from urllib.parse import quote
-        return self.call("GET", f"/api/datasources/name/{quote(name, safe='')}", allow_404=True)
-
-    def get_dashboard(self, uid: str) -> dict | None:
-        return self.call("GET", f"/api/dashboards/uid/{uid}", allow_404=True)
-
-    def search(self, **params: Any) -> list[dict]:
-        return self.call("GET", "/api/search", params=params) or []
-
-    def get_folder(self, uid: str) -> dict | None:
-        return self.call("GET", f"/api/folders/{uid}", allow_404=True)
-
-    def get_rule_group(self, folder_uid: str, group: str) -> dict | None:
-        from urllib.parse import quote
-        return self.call("GET", f"/api/v1/provisioning/folder/{folder_uid}/rule-groups/{quote(group, safe='')}",
-                         allow_404=True)
-
-    def export_rules(self, folder_uid: str) -> dict | None:
-        return self.call("GET", "/api/v1/provisioning/alert-rules/export",
-                         params={"folderUid": folder_uid, "format": "json"}, allow_404=True)
