@@ -1,8 +1,8 @@
 """``dashgen build``: the pipeline from a catalog to files, atomically; ``--check`` for CI.
 
-``build_artifacts`` is pure and runs one way: catalog -> dashboards -> panel index (what each
-panel shows, built once) -> alert rules (linking to those panels) -> ``{relative path: file
-content}``. No stage reaches back into an earlier one.
+``build_artifacts`` is pure and runs one way: catalog -> alert rules (pure data) -> dashboards,
+with the alert-rules dashboard built from the rules themselves -> the rules linked to their
+panels -> ``{relative path: file content}``. No stage reaches back into an earlier one.
 ``write_output`` is the only writer: it renders into a temporary directory beside the
 output and swaps ``dashboards/`` and ``alerts/`` in, so an error never leaves a
 half-written output and the previous one stays as it was.
@@ -20,8 +20,8 @@ from pathlib import Path
 from .alerts.generate import alert_artifacts, rule_set
 from .alerts.model import RuleSet
 from .catalog.model import Catalog
-from .dashboards import build_dashboards
-from .dashboards.kit import OWNER_TAG, panel_index
+from .dashboards import alert_panels, build_dashboards
+from .dashboards.kit import OWNER_TAG, Ctx
 from .errors import InputError
 from .dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
 from .artifacts import canonical_json, canonical_yaml
@@ -57,7 +57,10 @@ def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
     if schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         raise InputError(f"--schema-version {schema_version} is not supported (use one of "
                          f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})")
-    dashboards = build_dashboards(catalog, schema_version)
+    rules = rule_set(catalog)
+    alerts_dashboard = alert_panels.build(Ctx(catalog, schema_version), rules)
+    dashboards = build_dashboards(catalog, schema_version) + [alerts_dashboard]
+    rules = alert_panels.link(rules, alerts_dashboard)
     artifacts: dict[str, str] = {}
     for d in dashboards:
         path = f"dashboards/{d.folder_uid}/{d.uid}.json"
@@ -65,7 +68,6 @@ def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
             raise InputError(f"two dashboards would be written to {path}")
         artifacts[path] = canonical_json(d.dashboard)
     artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards))
-    rules = rule_set(catalog, panel_index(dashboards))
     artifacts.update(alert_artifacts(rules))
     return BuildResult(dict(sorted(artifacts.items())), dashboards, rules)
 
