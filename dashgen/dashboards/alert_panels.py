@@ -72,10 +72,10 @@ def rule_panel(ctx: Ctx, rule: Rule) -> TimeSeriesPanel:
                                      for c in row) for row in rule.when)
     return TimeSeriesPanel(
         key=panel_key(rule), title=rule.title,
-        description=(f"Exactly what alert rule {rule.name or rule.uid} evaluates: it fires when {fires}"
-                     f"{' for ' + rule.for_ if rule.for_ not in ('0s', '') else ''} "
-                     f"({rule.labels.get('severity', 'no severity')}). The dashed lines are its thresholds. "
-                     f"{rule.annotations.get('description', '')}"),
+        # the expression and thresholds only: a changed ``for`` or wording changes the rule, not its panel
+        description=(f"Exactly what alert rule {rule.name or rule.uid} ({rule.labels.get('severity', 'no severity')}) "
+                     f"evaluates: it fires when {fires} holds for its 'for' duration. The dashed lines are its "
+                     f"thresholds; an empty panel is no data, which never pages (see the rule's description)."),
         targets=targets, unit=_unit(rule), thresholdSteps=threshold_steps([(v, color) for v in values]),
         thresholdsStyle="dashed", shows=[f"alert:{rule.uid}"], w=12, h=8)
 
