@@ -47,8 +47,7 @@ def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-def write_rule_dir(name: str, out: Path) -> Path:
-    catalog = CATALOGS[name]()
+def _rule_dir_of(catalog, out: Path) -> Path:
     built = build_artifacts(catalog)
     for rel, content in built.artifacts.items():
         if rel.startswith("alerts/prometheus/"):
@@ -56,6 +55,10 @@ def write_rule_dir(name: str, out: Path) -> Path:
     for test_name, content in promtool_tests(built.rules).items():
         (out / test_name).write_text(content, encoding="utf-8")
     return out
+
+
+def write_rule_dir(name: str, out: Path) -> Path:
+    return _rule_dir_of(CATALOGS[name](), out)
 
 
 @pytest.fixture(scope="module", params=sorted(CATALOGS))
@@ -166,16 +169,6 @@ def test_count_of_generated_promtool_tests():
     # stopped 2 + 2; per SLO, over the 7 page alerts (5 error rates, 2 burn pages): tiny traffic at 4
     # times, 2x burn at 2 times, and the 14.4x page
     assert (cases, assertions) == (32 + 20 + 12 + 6, 70 + 40 + 15 + 4 + 2 * (4 * 7 + 2 * 7 + 1))
-
-
-def _rule_dir_of(catalog, out: Path) -> Path:
-    built = build_artifacts(catalog)
-    for rel, content in built.artifacts.items():
-        if rel.startswith("alerts/prometheus/"):
-            (out / Path(rel).name).write_text(content, encoding="utf-8")
-    for test_name, content in promtool_tests(built.rules).items():
-        (out / test_name).write_text(content, encoding="utf-8")
-    return out
 
 
 def _case_names(d: Path, suffix: str) -> list[str]:
