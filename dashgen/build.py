@@ -1,9 +1,10 @@
 """``dashgen build``: the pipeline from a catalog to files, atomically; ``--check`` for CI.
 
-``build_artifacts`` is pure and runs one way: catalog -> dashboards -> panel index (what each
-panel shows, built once) -> alert rules (linking to those panels) -> ``{relative path: file
-content}``. No stage reaches back into an earlier one. Writing and checking that map against a
-directory is ``artifacts.write_output`` (an atomic swap) and ``artifacts.check_output``.
+``build_artifacts`` is pure and runs one way: catalog -> alert rules (pure data) -> dashboards,
+with the alert-rules dashboard built from the rules themselves -> the rules linked to their
+panels -> ``{relative path: file content}``. No stage reaches back into an earlier one.
+Writing and checking that map against a directory is ``artifacts.write_output`` (an atomic
+swap) and ``artifacts.check_output``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from .alerts.generate import alert_artifacts, rule_set
 from .alerts.model import RuleSet
 from .catalog.model import Catalog
-from .dashboards import build_dashboards
-from .dashboards.kit import OWNER_TAG, panel_index
+from .dashboards import alert_panels, build_dashboards
+from .dashboards.kit import OWNER_TAG, Ctx
 from .errors import InputError
 from .dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
 from .artifacts import MANIFEST, canonical_json, canonical_yaml, dashboard_path
@@ -48,7 +49,10 @@ def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
     if schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         raise InputError(f"--schema-version {schema_version} is not supported (use one of "
                          f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})")
-    dashboards = build_dashboards(catalog, schema_version)
+    rules = rule_set(catalog)
+    alerts_dashboard = alert_panels.build(Ctx(catalog, schema_version), rules)
+    dashboards = build_dashboards(catalog, schema_version) + [alerts_dashboard]
+    rules = alert_panels.link(rules, alerts_dashboard)
     artifacts: dict[str, str] = {}
     for d in dashboards:
         path = dashboard_path(d.folder_uid, d.uid)
@@ -56,7 +60,6 @@ def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
             raise InputError(f"two dashboards would be written to {path}")
         artifacts[path] = canonical_json(d.dashboard)
     artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards))
-    rules = rule_set(catalog, panel_index(dashboards))
     artifacts.update(alert_artifacts(rules))
     return BuildResult(dict(sorted(artifacts.items())), dashboards, rules)
 

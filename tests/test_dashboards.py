@@ -56,10 +56,10 @@ def steps(panel):
     return [s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
 
 
-def test_seven_dashboards_in_the_catalog_folder():
+def test_eight_dashboards_in_the_catalog_folder():
     res = build_artifacts(load_catalog())
     paths = sorted(p for p in res.artifacts if p.endswith(".json") and p.startswith("dashboards/"))
-    assert len(paths) == 7
+    assert len(paths) == 8  # overview, 5 stages, session drilldown, alert rules
     assert all(p.startswith("dashboards/voice-agent/") for p in paths)
 
 
@@ -69,8 +69,11 @@ def test_every_dashboard_has_variables_range_refresh_and_links(dashboards):
         assert names["tempo"]["type"] == "datasource" and names["tempo"]["query"] == "tempo"
         assert names["prometheus"]["type"] == "datasource" and names["prometheus"]["query"] == "prometheus"
         # services from Tempo's tag values; All = every value joined by "|", never the regex ".*"
-        assert names["service"]["type"] == "query" and names["service"]["includeAll"] and "allValue" not in names["service"]
-        assert d["time"] == {"from": "now-6h", "to": "now"}
+        # (the alert-rules dashboard is PromQL only: no service variable)
+        assert d["uid"] == "voice-alerts" or (names["service"]["type"] == "query" and names["service"]["includeAll"]
+                                              and "allValue" not in names["service"])
+        # the catalog's tempo.metrics_max_range: Tempo 2.x rejects longer TraceQL metrics ranges
+        assert d["time"] == {"from": "now-3h", "to": "now"}
         # the drilldown looks at past calls: no auto-refresh re-running its searches
         assert d["refresh"] == ("" if d["uid"] == "voice-session" else "1m")
         assert any(link["type"] == "dashboards" and "dashgen-audio" in link["tags"] for link in d["links"])
@@ -87,6 +90,8 @@ def test_every_panel_has_a_description_unit_and_catalog_thresholds(dashboards):
             if p["type"] == "row":
                 continue
             assert len(p.get("description", "")) > 40, (d["uid"], p["title"])
+            if d["uid"] == "voice-alerts":  # each alert's own thresholds: tests/test_alert_panels_tempo.py
+                continue
             if p["type"] in ("timeseries", "heatmap", "stat") and tempo_queries(p):
                 unit = p["fieldConfig"]["defaults"].get("unit") or p["options"].get("yAxis", {}).get("unit")
                 assert unit, (d["uid"], p["title"])
@@ -315,7 +320,7 @@ def test_every_promql_panel_query_passes_promtool(preset, tmp_path):
     exprs = [t["expr"] for d in build(preset).values() for p in d["panels"] for t in p.get("targets", [])
              if (t.get("datasource") or {}).get("type") == "prometheus"]
     if preset == "default":
-        assert len(exprs) == 6  # two SLO burn panels (1h, 6h each) and the error and produced-nothing ratios
+        assert len(exprs) == 6 + 37  # SLO burn panels, the error and produced-nothing ratios, and the alert-rules dashboard's queries
     rules = {"groups": [{"name": "dashboard-queries",
                          "rules": [{"record": f"dashgen:panel_query_{i}", "expr": e} for i, e in enumerate(exprs)]}]}
     path = tmp_path / "queries.yaml"

@@ -26,8 +26,10 @@ PROMTOOL = shutil.which("promtool")
 
 
 def variant_catalog():
-    """The default catalog with a stricter, shorter SLO and a 30 s interval: burn rates 13.44/5.6/2.8/0.93."""
+    """The default catalog with a stricter, shorter SLO and a 30 s interval: burn rates 13.44/5.6/2.8/0.93;
+    every query scoped to env="prod", cluster="eu-1" (prometheus.matchers)."""
     text = preset_path("default").read_text(encoding="utf-8")
+    text += "\nprometheus:\n  matchers:\n    - {label: env, value: prod}\n    - {label: cluster, value: eu-1}\n"
     text = text.replace("objective: 0.95, threshold: 350, window: 30d", "objective: 0.999, threshold: 350, window: 28d")
     text = text.replace("  interval: 1m\n", "  interval: 30s\n", 1)
     text = text.replace("error_rate: {above: 0.05, for: 5m, severity: page}", "error_rate: {above: 0.2, for: 3m}")
@@ -45,8 +47,7 @@ def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-def write_rule_dir(name: str, out: Path) -> Path:
-    catalog = CATALOGS[name]()
+def _rule_dir_of(catalog, out: Path) -> Path:
     built = build_artifacts(catalog)
     for rel, content in built.artifacts.items():
         if rel.startswith("alerts/prometheus/"):
@@ -54,6 +55,10 @@ def write_rule_dir(name: str, out: Path) -> Path:
     for test_name, content in promtool_tests(built.rules).items():
         (out / test_name).write_text(content, encoding="utf-8")
     return out
+
+
+def write_rule_dir(name: str, out: Path) -> Path:
+    return _rule_dir_of(CATALOGS[name](), out)
 
 
 @pytest.fixture(scope="module", params=sorted(CATALOGS))
@@ -76,7 +81,7 @@ def rule_files(d: Path) -> list[Path]:
 
 def test_promtool_check_rules_accepts_every_rule_file(rule_dir):
     files = rule_files(rule_dir)
-    assert len(files) == (4 if has_slo(rule_dir) else 2), [f.name for f in files]
+    assert len(files) == (5 if has_slo(rule_dir) else 3), [f.name for f in files]
     for f in files:
         proc = promtool("check", "rules", f.name, cwd=rule_dir)
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -86,8 +91,8 @@ def test_promtool_check_rules_accepts_every_rule_file(rule_dir):
 
 def test_promtool_unit_tests_pass(rule_dir):
     tests = sorted(rule_dir.glob("*.test.yaml"))
-    assert [t.name.split("-", 1)[1] for t in tests] == ["errors.test.yaml", "latency.test.yaml"] + (
-        ["slo-burn.test.yaml"] if has_slo(rule_dir) else [])
+    assert [t.name.split("-", 1)[1] for t in tests] == ["absence.test.yaml", "errors.test.yaml", "latency.test.yaml"] + (
+        ["paging.test.yaml", "slo-burn.test.yaml"] if has_slo(rule_dir) else [])
     for t in tests:
         proc = promtool("test", "rules", t.name, cwd=rule_dir)
         out = proc.stdout + proc.stderr
@@ -159,5 +164,70 @@ def test_count_of_generated_promtool_tests():
     rs = rule_set(load_catalog())
     totals = [count_assertions(yaml.safe_load(c)) for c in promtool_tests(rs).values()]
     cases, assertions = sum(t[0] for t in totals), sum(t[1] for t in totals)
-    # 4 quantile + 10 ratio alerts x 2 cases x 2 checks; 2 SLOs x (fast: 3 checks, slow: 4)
-    assert (cases, assertions) == (32, 70)
+    # 4 quantile + 10 ratio alerts x 2 cases x 2 checks; 2 SLOs x (fast: 3 checks, slow: 4);
+    # 10 ratio alerts x 2 no-data cases x 2 checks; 5 missing-telemetry rules x (1 + 2 checks), turns
+    # stopped 2 + 2; per SLO, over the 7 page alerts (5 error rates, 2 burn pages): tiny traffic at 4
+    # times, 2x burn at 2 times, and the 14.4x page
+    assert (cases, assertions) == (32 + 20 + 12 + 6, 70 + 40 + 15 + 4 + 2 * (4 * 7 + 2 * 7 + 1))
+
+
+def _case_names(d: Path, suffix: str) -> list[str]:
+    return [c["name"] for c in yaml.safe_load(next(d.glob(f"*{suffix}")).read_text())["tests"]]
+
+
+def test_no_data_is_silent_and_absence_has_its_own_rules(default_rule_dir):
+    """Point 7: the ratio rules are proven silent without data; the absence rules fire on it."""
+    errors = _case_names(default_rule_dir, "errors.test.yaml")
+    assert sum("no data at all stays silent" in n for n in errors) == 10
+    assert sum("series yet (none happened) stays silent" in n for n in errors) == 10
+    absence = _case_names(default_rule_dir, "absence.test.yaml")
+    assert sum("never reported fires" in n for n in absence) == 5
+    assert sum("stops reporting fires" in n for n in absence) == 5
+    assert any("turns stopping after traffic fire" in n for n in absence)
+    rules = yaml.safe_load(next(default_rule_dir.glob("*-absence.yaml")).read_text())["groups"][0]["rules"]
+    assert {r["labels"]["severity"] for r in rules} == {"ticket"}
+
+
+def test_tiny_traffic_would_page_without_the_guard(tmp_path):
+    """Point 9: with alerting.min_events 0, the two-events case pages, so promtool fails it."""
+    text = preset_path("default").read_text(encoding="utf-8").replace("  tempo_rules: false\n",
+                                                                     "  tempo_rules: false\n  min_events: 0\n")
+    d = _rule_dir_of(parse_catalog(text, "noguard.yaml"), tmp_path)
+    proc = promtool("test", "rules", next(d.glob("*paging.test.yaml")).name, cwd=d)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "two events in 12 minutes" in out and "SloBurnPage" in out, out
+
+
+def test_a_2x_burn_would_page_through_the_p95_rule_without_the_policy(tmp_path, monkeypatch):
+    """Point 8: keep the catalog's p95 severity (page) on SLO measurements and the 2x case fails."""
+    from dashgen.alerts import latency
+
+    monkeypatch.setattr(latency, "severity", lambda s, m, t: t.severity)
+    d = _rule_dir_of(load_catalog(), tmp_path)
+    proc = promtool("test", "rules", next(d.glob("*paging.test.yaml")).name, cwd=d)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "2x burn pages nobody" in out and "VoiceTtsFirstByteP95High" in out, out
+
+
+def test_p95_rules_of_slo_measurements_are_tickets():
+    rs = rule_set(load_catalog())
+    latency_rules = {r.name: r.labels["severity"] for r in rs.rules if r.group == "latency"}
+    assert latency_rules["VoiceTtsFirstByteP95High"] == "ticket"  # the catalog says page; the SLO pages
+    assert latency_rules["VoiceBargeInSilenceP95High"] == "ticket"
+    burn = {r.name: r.labels["severity"] for r in rs.rules if r.group == "slo-burn"}
+    assert burn["VoiceTtsFirstByteSloBurnPage"] == "page"
+
+
+def test_scoped_catalog_series_and_queries_carry_the_matchers(tmp_path):
+    """Point 11: every rule expression and every synthetic series carry env and cluster."""
+    d = write_rule_dir("variant", tmp_path)
+    for f in rule_files(d):
+        for g in yaml.safe_load(f.read_text())["groups"]:
+            for r in g["rules"]:
+                for sel in re.findall(r"[a-z_:]+\{[^}]*\}", r["expr"]):
+                    if not sel.startswith("slo:"):
+                        assert 'env="prod"' in sel and 'cluster="eu-1"' in sel, (r.get("alert"), sel)
+    for t in d.glob("*.test.yaml"):
+        for case in yaml.safe_load(t.read_text())["tests"]:
+            for series in case["input_series"]:
+                assert 'env="prod"' in series["series"] and 'cluster="eu-1"' in series["series"], series

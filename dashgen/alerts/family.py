@@ -1,8 +1,10 @@
-"""What every rule family shares: the catalog, the panel index, labels, texts and links.
+"""What every rule family shares: the catalog, labels, texts, matchers and guards.
 
 A family is a function ``(FamilyContext) -> list[Rule]`` with one job (latency quantiles,
-ratios, SLOs, Tempo rules); ``generate`` runs them in order, like Sloth's ordered SLO
-processors (``internal/app/generate``). Texts come from ``templates/alerts/*.j2``.
+ratios, SLOs, absence, Tempo rules); ``generate`` runs them in order, like Sloth's ordered SLO
+processors (``internal/app/generate``). Texts come from ``templates/alerts/*.j2``. Rules are
+pure data here: the panel each one links to is built from the rule afterwards
+(``dashboards.alert_panels``), so a family never needs the dashboards.
 """
 
 from __future__ import annotations
@@ -10,16 +12,24 @@ from __future__ import annotations
 from ..catalog.conventions import format_number as num, format_percent as percent
 from ..catalog.model import Catalog, Stage
 from ..templating import render
-from .model import PanelIndex, camel, rule_uid
+from ..queries import promql
+from .model import Guard, camel, rule_uid
 
 
 class FamilyContext:
     """Per-catalog helpers for the rule families. Pure: no I/O."""
 
-    def __init__(self, catalog: Catalog, panels: PanelIndex):
+    def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self.alerting = catalog.alerting
-        self.panels = panels
+        # the catalog's prometheus.matchers, literal: a rule evaluates one environment
+        self.extra = tuple(promql.matcher(m.label, "=", m.value) for m in catalog.prom_matchers)
+        self.matcher_labels = tuple((m.label, m.value) for m in catalog.prom_matchers)
+
+    def guard(self, counter: str, label: str, stage: str, window: str) -> Guard | None:
+        """The minimum-event guard of a window (``alerting.min_events``; None when it is 0)."""
+        n = self.alerting.min_events
+        return Guard(counter, label, stage, window, n) if n > 0 else None
 
     def uid(self, *parts: str) -> str:
         return rule_uid(self.catalog, *parts)
@@ -49,10 +59,3 @@ class FamilyContext:
     def stage_values(s: Stage) -> dict:
         """Template values every text about stage ``s`` uses."""
         return {"stage": s.id, "stage_title": s.title.split(" (")[0]}
-
-    def panel(self, wanted: list[str], fallback: str) -> tuple[str, int] | None:
-        """The first panel showing one of ``wanted``, else the one showing ``fallback``."""
-        for tag in wanted:
-            if tag in self.panels:
-                return self.panels[tag]
-        return self.panels.get(fallback)

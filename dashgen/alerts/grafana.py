@@ -18,7 +18,12 @@ from .model import Rule, RuleSet, Signal
 
 ORG_ID = 1
 EXPR_UID = "__expr__"
-NO_DATA_STATE = "NoData"
+# No rule pages because data is absent: an empty result is fine (a quiet stage, a guarded window,
+# a counter not created yet), and missing telemetry has rules of its own (``absence``). With
+# "NoData", Grafana would send a firing DatasourceNoData alert carrying the rule's labels
+# (pkg/services/ngalert/state/compat.go), a page for a healthy stage. "KeepLast" (Grafana 10.4+)
+# is not in the published 11.6 schema, so OK it is. A failing query still alerts (DatasourceError).
+NO_DATA_STATE = "OK"
 EXEC_ERR_STATE = "Error"
 # Grafana's threshold expression evaluators (classic comparisons; "gt"/"lt" take one param)
 EVALUATORS = {">": "gt", "<": "lt"}
@@ -94,7 +99,18 @@ def grafana_group(key: str, group_rules: list[Rule], rs: RuleSet) -> dict:
             "rules": [grafana_rule(r, rs) for r in group_rules]}
 
 
+def grafana_groups(rs: RuleSet) -> list[tuple[str, list[Rule]]]:
+    """The groups of the Grafana-managed forms: the SLO recording rules only on request.
+
+    Grafana-managed recording rules need the experimental ``grafanaManagedRecordingRules``
+    feature toggle (off by default in 11.6 and 12.x, pkg/services/featuremgmt/registry.go), and
+    nothing reads their series here: the Grafana burn-rate rules compute their ratios inline.
+    """
+    keep = rs.catalog.alerting.grafana_recording_rules
+    return [(key, rules) for key, rules in rs.groups() if keep or key != "slo-recording"]
+
+
 def files(rs: RuleSet) -> dict[str, str]:
     """``alerts/grafana/<folder uid>/<group>.json`` per group."""
     return {f"alerts/grafana/{rs.catalog.folder_uid}/{rs.group_name(key)}.json": canonical_json(grafana_group(key, rules, rs))
-            for key, rules in rs.groups()}
+            for key, rules in grafana_groups(rs)}

@@ -2,6 +2,11 @@
 
 Prometheus evaluates ``histogram_quantile`` over the measurement's histogram; the threshold
 and its severity and ``for`` come straight from the catalog's ``thresholds``.
+
+One paging policy per measurement: when a stage's SLO is about the measurement, its burn-rate
+alerts page and its quantile thresholds open tickets (``severity``), whatever the catalog
+says. A p95 above the SLO threshold for 5 minutes is a 2x burn at a 95% objective, which the
+burn-rate alerts rightly treat as sustainable; paging on it too would undercut them.
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ def quantile_values(ctx: FamilyContext, s: Stage, m: Measurement, t: Threshold) 
                 window=ctx.alerting.rate_window, metric=m.metric.name, attribute=m.attribute)
 
 
-def quantile_panel(ctx: FamilyContext, s: Stage, m: Measurement, t: Threshold) -> tuple[str, int] | None:
-    ql = t.quantile_label
-    return ctx.panel([f"{s.id}.{m.id}:{ql}"], f"{s.id}.first_byte:{ql}")
+def severity(s: Stage, m: Measurement, t: Threshold) -> str:
+    """The threshold's severity, demoted to a ticket where an SLO on the measurement pages."""
+    return "ticket" if s.slo is not None and s.slo.measurement == m.id else t.severity
 
 
 def rules(ctx: FamilyContext) -> list[Rule]:
@@ -31,12 +36,13 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                 ql = t.quantile_label
                 values = quantile_values(ctx, s, m, t)
                 uid = ctx.uid(s.id, m.id, ql)
-                signal = HistogramQuantile(m.metric, s.id, t.quantile, ctx.alerting.rate_window)
+                window = ctx.alerting.rate_window
+                signal = HistogramQuantile(m.metric, s.id, t.quantile, window, ctx.extra,
+                                           ctx.guard(m.metric.count, m.metric.label, s.id, window))
                 out.append(Rule(
                     uid=uid, title=ctx.title(kind="quantile", **values), group="latency", stage=s.id,
-                    labels=ctx.labels(s.id, t.severity), annotations=ctx.texts(uid, kind="quantile", **values),
+                    labels=ctx.labels(s.id, severity(s, m, t)), annotations=ctx.texts(uid, kind="quantile", **values),
                     when=((Condition(signal, ">", float(t.value), m.unit),),), for_=t.for_,
-                    name=ctx.alert_name(s.id, m.id, ql, "high"), panel=quantile_panel(ctx, s, m, t),
-                    receiver=ctx.alerting.receiver,
+                    name=ctx.alert_name(s.id, m.id, ql, "high"), receiver=ctx.alerting.receiver,
                 ))
     return out

@@ -21,18 +21,36 @@ from ..queries import promql
 
 
 # group key -> what it holds; output order
-GROUPS = ("latency", "errors", "slo-recording", "slo-burn", "traces")
-
-# A panel index, built once from the dashboards: what a panel shows (a tag such as
-# "tts.first_byte:p95") -> (dashboard uid, panel id) of the panel that shows it best.
-PanelIndex = dict[str, tuple[str, int]]
-
+GROUPS = ("latency", "errors", "absence", "slo-recording", "slo-burn", "traces")
 
 class Signal:
-    """What a query measures. Subclasses are frozen dataclasses with an ``expr`` property."""
+    """What a query measures. Subclasses are frozen dataclasses with an ``expr`` property.
+
+    Prometheus signals carry ``extra`` (the catalog's ``prometheus.matchers``, rendered) on
+    every selector, and those built from events a ``Guard``: the expression holds only where
+    the window saw ``min_events`` events, so tiny traffic cannot page.
+    """
 
     datasource = "prometheus"  # "prometheus" | "tempo"
     recorded: str | None = None  # a recorded series holding the same value, when there is one
+    extra: tuple[str, ...] = ()
+
+    def guard(self, expr: str) -> str:
+        g = getattr(self, "events", None)
+        if g is None:
+            return expr
+        return promql.guarded(expr, g.counter, g.label, g.stage, g.window, g.min_events, self.extra)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """At least ``min_events`` increments of ``counter`` for ``stage`` within ``window``."""
+
+    counter: str
+    label: str
+    stage: str
+    window: str
+    min_events: int
 
 
 @dataclass(frozen=True)
@@ -43,10 +61,13 @@ class HistogramQuantile(Signal):
     stage: str
     q: float
     window: str
+    extra: tuple[str, ...] = ()
+    events: Guard | None = None
 
     @cached_property
     def expr(self) -> str:
-        return promql.quantile(self.metric.name, self.metric.label, self.stage, self.q, self.window)
+        return self.guard(promql.quantile(self.metric.name, self.metric.label, self.stage, self.q, self.window,
+                                          self.extra))
 
     @property
     def series_labels(self) -> dict[str, str]:
@@ -62,10 +83,13 @@ class CounterRatio(Signal):
     label: str
     stage: str
     window: str
+    extra: tuple[str, ...] = ()
+    events: Guard | None = None
 
     @cached_property
     def expr(self) -> str:
-        return promql.counter_ratio(self.numerator, self.denominator, self.label, self.stage, self.window)
+        return self.guard(promql.counter_ratio(self.numerator, self.denominator, self.label, self.stage, self.window,
+                                               self.extra))
 
     @property
     def series_labels(self) -> dict[str, str]:
@@ -77,7 +101,8 @@ class BadEventRatio(Signal):
     """Share of one stage's measurements above an SLO threshold (a bucket boundary).
 
     ``record`` names the recording rule that keeps this ratio as a series labelled
-    ``slo=<slo>``; the Prometheus form alerts on that series (the workbook's form).
+    ``slo=<slo>``; the Prometheus form alerts on that series (the workbook's form). The
+    recorded ratio carries the guard too: no series while the window holds too few events.
     """
 
     metric: Metric
@@ -86,10 +111,13 @@ class BadEventRatio(Signal):
     window: str
     slo: str
     record: str
+    extra: tuple[str, ...] = ()
+    events: Guard | None = None
 
     @cached_property
     def expr(self) -> str:
-        return promql.bad_ratio(self.metric.name, self.metric.label, self.stage, self.threshold, self.window)
+        return self.guard(promql.bad_ratio(self.metric.name, self.metric.label, self.stage, self.threshold,
+                                           self.window, self.extra))
 
     @cached_property
     def recorded(self) -> str:
@@ -98,6 +126,46 @@ class BadEventRatio(Signal):
     @property
     def series_labels(self) -> dict[str, str]:
         return {self.metric.label: self.stage, "slo": self.slo}
+
+
+@dataclass(frozen=True)
+class StageEvents(Signal):
+    """How many events one stage had (its counter's increase) over a window that ended ``offset`` ago."""
+
+    counter: str
+    label: str
+    stage: str
+    window: str
+    offset: str | None = None
+    extra: tuple[str, ...] = ()
+
+    @cached_property
+    def expr(self) -> str:
+        return promql.events(self.counter, self.label, self.stage, self.window, self.extra, self.offset)
+
+    @property
+    def series_labels(self) -> dict[str, str]:
+        return {self.label: self.stage}
+
+
+@dataclass(frozen=True)
+class Absent(Signal):
+    """1 while a stage's counter has had no sample for ``window``: its telemetry is missing."""
+
+    counter: str
+    label: str
+    stage: str
+    window: str
+    extra: tuple[str, ...] = ()
+    matcher_labels: tuple[tuple[str, str], ...] = ()  # absent_over_time keeps equality matchers as labels
+
+    @cached_property
+    def expr(self) -> str:
+        return promql.stage_absent(self.counter, self.label, self.stage, self.window, self.extra)
+
+    @property
+    def series_labels(self) -> dict[str, str]:
+        return {self.label: self.stage, **dict(self.matcher_labels)}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,11 @@ For every Prometheus alert the tests feed synthetic series and assert:
   times the limit stays silent;
 - SLO burn-rate alerts: after two good hours, a fast burn (every measurement bad) pages
   within the 1 h window, and a slow burn (a few times the budget) opens a ticket within
-  6 h while never paging.
+  6 h while never paging;
+- what pages across rules (``promtool_paging``): no data, missing telemetry, tiny traffic and
+  the one paging policy per SLO.
+
+Every input series carries the catalog's ``prometheus.matchers`` labels.
 
 ``promtool_tests(ruleset)`` returns ``{test file name: YAML}``; the rule files it names are
 the ``alerts/prometheus/*.yaml`` of the same build, expected in the same directory. The
@@ -22,60 +26,12 @@ from __future__ import annotations
 import math
 
 from ..artifacts import canonical_yaml
-from ..catalog.conventions import seconds
 from ..queries.promql import le_spellings
 from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet
-from .prometheus import prometheus_rule
-
-STEP = "1m"
-PER_MIN = 10000  # measurements (or runs) per minute in the synthetic series
-HISTORY_MIN = 120  # good minutes before a burn starts
-
-
-def _minutes(duration: str) -> int:
-    return math.ceil(seconds(duration) / 60)
-
-
-def _fmt_labels(name: str, labels: dict) -> str:
-    inner = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return f"{name}{{{inner}}}"
-
-
-def _linear(per_min: int, minutes: int) -> str:
-    return f"0+{per_min}x{minutes}"
-
-
-def _piecewise(parts: list[tuple[int, int]]) -> str:
-    """Counter values: ``[(increase per minute, minutes), ...]`` in promtool's expanding notation."""
-    out, start = [], 0
-    for i, (inc, n) in enumerate(parts):
-        if i == 0:
-            out.append(f"{start}+{inc}x{n}")
-        else:
-            # continue from the last value without repeating it: first step already advanced
-            out.append(f"{start + inc}+{inc}x{n - 1}")
-        start += inc * n
-    return " ".join(out)
-
-
-def _expected(rule: Rule, series_labels: dict) -> list[dict]:
-    p = prometheus_rule(rule)
-    return [{"exp_labels": {**series_labels, **p["labels"]}, "exp_annotations": p["annotations"]}]
-
-
-def _histogram_series(metric, label_value: dict, fast: tuple[float, int], slow: tuple[float, int],
-                      minutes: int) -> list[dict]:
-    """Cumulative bucket counters: ``(upper bound, per minute)`` events in the bucket ending at
-    ``fast[0]`` and in the bucket ending at ``slow[0]``."""
-    series = []
-    for b in list(metric.buckets) + [math.inf]:
-        per = (fast[1] if b >= fast[0] else 0) + (slow[1] if b >= slow[0] else 0)
-        le = "+Inf" if b == math.inf else le_spellings(b)[0]
-        series.append({"series": _fmt_labels(metric.bucket, {**label_value, "le": le}),
-                       "values": _linear(per, minutes)})
-    series.append({"series": _fmt_labels(metric.count, label_value), "values": _linear(fast[1] + slow[1], minutes)})
-    return series
-
+from . import promtool_paging
+from .promtool_series import (
+    HISTORY_MIN, PER_MIN, STEP, expected, fmt_labels, histogram_series, linear, minutes, piecewise, with_scope,
+)
 
 def quantile_mix(buckets, q: float, thr: float) -> tuple[float, float, int, int]:
     """``(fast bucket, slow bucket, slow per minute above, slow per minute below)``.
@@ -114,20 +70,20 @@ def _quantile_tests(rule: Rule) -> list[dict]:
     cond = _only_condition(rule)
     sig: HistogramQuantile = cond.signal
     q, thr, labels = sig.q, cond.value, sig.series_labels
-    f = _minutes(rule.for_)
+    f = minutes(rule.for_)
     horizon = f + 10
     lo, hi, above, below = quantile_mix(sig.metric.buckets, q, thr)
     return [
         {"name": f"{rule.name}: {above / PER_MIN:.2%} above {thr:g} fires after {rule.for_}",
          "interval": STEP,
-         "input_series": _histogram_series(sig.metric, labels, (lo, PER_MIN - above), (hi, above), horizon),
+         "input_series": histogram_series(sig.metric, labels, (lo, PER_MIN - above), (hi, above), horizon),
          "alert_rule_test": [
              {"eval_time": f"{f}m", "alertname": rule.name, "exp_alerts": []},
-             {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": _expected(rule, labels)},
+             {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": expected(rule, labels)},
          ]},
         {"name": f"{rule.name}: {below / PER_MIN:.2%} above {thr:g} stays silent",
          "interval": STEP,
-         "input_series": _histogram_series(sig.metric, labels, (lo, PER_MIN - below), (hi, below), horizon),
+         "input_series": histogram_series(sig.metric, labels, (lo, PER_MIN - below), (hi, below), horizon),
          "alert_rule_test": [
              {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": []},
              {"eval_time": f"{horizon}m", "alertname": rule.name, "exp_alerts": []},
@@ -139,21 +95,21 @@ def _ratio_tests(rule: Rule) -> list[dict]:
     cond = _only_condition(rule)
     sig: CounterRatio = cond.signal
     labels = sig.series_labels
-    f = _minutes(rule.for_)
+    f = minutes(rule.for_)
     horizon = f + 10
     high = min(PER_MIN, math.ceil(cond.value * 1.1 * PER_MIN))  # just above the limit
     low = math.floor(cond.value * 0.9 * PER_MIN)  # just below it
 
     def series(n: int) -> list[dict]:
-        return [{"series": _fmt_labels(sig.denominator, labels), "values": _linear(PER_MIN, horizon)},
-                {"series": _fmt_labels(sig.numerator, labels), "values": _linear(n, horizon)}]
+        return [{"series": fmt_labels(sig.denominator, labels), "values": linear(PER_MIN, horizon)},
+                {"series": fmt_labels(sig.numerator, labels), "values": linear(n, horizon)}]
 
     return [
         {"name": f"{rule.name}: {high / PER_MIN:.1%} fires after {rule.for_}", "interval": STEP,
          "input_series": series(high),
          "alert_rule_test": [
              {"eval_time": f"{f}m", "alertname": rule.name, "exp_alerts": []},
-             {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": _expected(rule, labels)},
+             {"eval_time": f"{f + 2}m", "alertname": rule.name, "exp_alerts": expected(rule, labels)},
          ]},
         {"name": f"{rule.name}: {low / PER_MIN:.1%} stays silent", "interval": STEP,
          "input_series": series(low),
@@ -169,9 +125,9 @@ def _burn_series(sig: BadEventRatio, bad_per_min: int, minutes: int, le_style: i
     metric, labels = sig.metric, {k: v for k, v in sig.series_labels.items() if k != "slo"}
     spellings = le_spellings(sig.threshold)
     le = spellings[le_style % len(spellings)]
-    good = _piecewise([(PER_MIN, HISTORY_MIN), (PER_MIN - bad_per_min, minutes)])
-    return [{"series": _fmt_labels(metric.bucket, {**labels, "le": le}), "values": good},
-            {"series": _fmt_labels(metric.count, labels), "values": _piecewise([(PER_MIN, HISTORY_MIN + minutes)])}]
+    good = piecewise([(PER_MIN, HISTORY_MIN), (PER_MIN - bad_per_min, minutes)])
+    return [{"series": fmt_labels(metric.bucket, {**labels, "le": le}), "values": good},
+            {"series": fmt_labels(metric.count, labels), "values": piecewise([(PER_MIN, HISTORY_MIN + minutes)])}]
 
 
 def slow_burn_rate(pairs) -> float:
@@ -189,7 +145,7 @@ def _burn_tests(page: Rule, ticket: Rule) -> list[dict]:
     budget = page.slo.budget
     slow_rate = slow_burn_rate(page.slo.burn_rates())
     slow_bad = round(slow_rate * budget * PER_MIN)
-    page_for, ticket_for = _minutes(page.for_), _minutes(ticket.for_)
+    page_for, ticket_for = minutes(page.for_), minutes(ticket.for_)
     fast_min, slow_min = 60 + page_for + 5, 6 * 60 + ticket_for + 5
     start = HISTORY_MIN
     return [
@@ -199,7 +155,7 @@ def _burn_tests(page: Rule, ticket: Rule) -> list[dict]:
              {"eval_time": f"{start - 1}m", "alertname": page.name, "exp_alerts": []},
              {"eval_time": f"{start - 1}m", "alertname": ticket.name, "exp_alerts": []},
              {"eval_time": f"{start + 60 + page_for}m", "alertname": page.name,
-              "exp_alerts": _expected(page, sig.series_labels)},
+              "exp_alerts": expected(page, sig.series_labels)},
          ]},
         {"name": f"{ticket.name}: a slow burn ({slow_rate:g}x) opens a ticket within 6h and never pages",
          "interval": STEP,
@@ -209,36 +165,64 @@ def _burn_tests(page: Rule, ticket: Rule) -> list[dict]:
              {"eval_time": f"{start + 3 * 60}m", "alertname": page.name, "exp_alerts": []},
              {"eval_time": f"{start + 6 * 60 + ticket_for}m", "alertname": page.name, "exp_alerts": []},
              {"eval_time": f"{start + 6 * 60 + ticket_for}m", "alertname": ticket.name,
-              "exp_alerts": _expected(ticket, sig.series_labels)},
+              "exp_alerts": expected(ticket, sig.series_labels)},
          ]},
     ]
 
 
 _SINGLE_CONDITION_TESTS = {HistogramQuantile: _quantile_tests, CounterRatio: _ratio_tests}
+PAGING = "paging"  # the file of the cross-rule cases (promtool_paging.paging_tests)
+
+
+def _group_tests(rs: RuleSet, key: str, alerts: list[Rule]) -> list[dict]:
+    if key == "absence":
+        return promtool_paging.absence_tests(alerts, rs.catalog.stages)
+    tests: list[dict] = []
+    by_slo: dict[str, dict[str, Rule]] = {}
+    for r in alerts:
+        if r.slo is not None:  # burn-rate alerts are tested in page/ticket pairs
+            by_slo.setdefault(r.labels["slo"], {})[r.labels["severity"]] = r
+        else:
+            signal = _only_condition(r).signal
+            tests += _SINGLE_CONDITION_TESTS[type(signal)](r)
+            if isinstance(signal, CounterRatio):
+                tests += promtool_paging.no_data_tests(r)
+    for pair in by_slo.values():
+        tests += _burn_tests(pair["page"], pair["ticket"])
+    return tests
+
+
+def _scoped(tests: list[dict], scope: dict) -> list[dict]:
+    """Every input series carries the catalog's ``prometheus.matchers`` labels, as real ones would."""
+    for case in tests:
+        for series in case["input_series"]:
+            series["series"] = with_scope(series["series"], scope)
+    return tests
 
 
 def promtool_tests(rs: RuleSet) -> dict[str, str]:
-    """``{file name: promtool test YAML}``, one file per Prometheus alert group."""
+    """``{file name: promtool test YAML}``: one file per Prometheus alert group, and one of what
+    pages across all of them (``<prefix>-paging.test.yaml``, when a stage has an SLO)."""
     out = {}
     interval = rs.catalog.alerting.interval
+    scope = {m.label: m.value for m in rs.catalog.prom_matchers}
+    files = []
     for key, group_rules in rs.groups():
+        if any(r.prometheus for r in group_rules):
+            files.append(f"{rs.group_name(key)}.yaml")
         alerts = [r for r in group_rules if r.is_alert and r.prometheus]
         if not alerts:
             continue
-        tests: list[dict] = []
         rule_files = [f"{rs.group_name(key)}.yaml"]
         if any(s.recorded for r in alerts for s in r.signals):
             rule_files.insert(0, f"{rs.group_name('slo-recording')}.yaml")
-        by_slo: dict[str, dict[str, Rule]] = {}
-        for r in alerts:
-            if r.slo is not None:  # burn-rate alerts are tested in page/ticket pairs
-                by_slo.setdefault(r.labels["slo"], {})[r.labels["severity"]] = r
-            else:
-                tests += _SINGLE_CONDITION_TESTS[type(_only_condition(r).signal)](r)
-        for pair in by_slo.values():
-            tests += _burn_tests(pair["page"], pair["ticket"])
         out[f"{rs.group_name(key)}.test.yaml"] = canonical_yaml(
-            {"rule_files": rule_files, "evaluation_interval": interval, "tests": tests})
+            {"rule_files": rule_files, "evaluation_interval": interval,
+             "tests": _scoped(_group_tests(rs, key, alerts), scope)})
+    paging = promtool_paging.paging_tests(rs)
+    if paging:
+        out[f"{rs.group_name(PAGING)}.test.yaml"] = canonical_yaml(
+            {"rule_files": files, "evaluation_interval": interval, "tests": _scoped(paging, scope)})
     return out
 
 

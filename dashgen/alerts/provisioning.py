@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ..artifacts import canonical_yaml
-from .grafana import ORG_ID, grafana_rule
+from .grafana import ORG_ID, grafana_groups, grafana_rule
 from .model import Rule, RuleSet
 
 _KEPT = ("uid", "title", "condition", "data", "noDataState", "execErrState", "for", "labels", "isPaused")
@@ -33,4 +33,4 @@ def provisioning_group(key: str, group_rules: list[Rule], rs: RuleSet) -> dict:
 def files(rs: RuleSet) -> dict[str, str]:
     """``alerts/provisioning/<group>.yaml`` per group."""
     return {f"alerts/provisioning/{rs.group_name(key)}.yaml": canonical_yaml(provisioning_group(key, rules, rs))
-            for key, rules in rs.groups()}
+            for key, rules in grafana_groups(rs)}

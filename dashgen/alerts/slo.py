@@ -10,7 +10,6 @@ the recorded ratios; the Grafana-managed form computes them inline (``BadEventRa
 from __future__ import annotations
 
 from ..catalog.conventions import seconds
-from ..catalog.conventions import quantile_label
 from .family import FamilyContext, num, percent
 from .model import BadEventRatio, Condition, Recording, Rule
 
@@ -31,15 +30,14 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                     metric=m.metric.name, objective=percent(slo.objective), slo_window=slo.window)
         pairs = slo.burn_rates()
         windows = sorted({w for _, long, short, _ in pairs for w in (long, short)}, key=seconds)
-        ratio = {w: BadEventRatio(m.metric, s.id, slo.threshold, w, slo_id, f"{RECORD_PREFIX}{w}") for w in windows}
+        ratio = {w: BadEventRatio(m.metric, s.id, slo.threshold, w, slo_id, f"{RECORD_PREFIX}{w}", ctx.extra,
+                                  ctx.guard(m.metric.count, m.metric.label, s.id, w)) for w in windows}
         for w in windows:
             out.append(Rule(
                 uid=ctx.uid(s.id, m.id, "ratio", w), title=ctx.title(**base, kind="record", window=w),
                 group="slo-recording", stage=s.id, labels={"slo": slo_id, "team": a.team}, annotations={},
                 records=Recording(ratio[w].record, ratio[w]),
             ))
-        panel = ctx.panel([f"{s.id}.{m.id}:slo", f"{s.id}.{m.id}:{quantile_label(slo.objective)}"],
-                          f"{s.id}.first_byte:p95")
         for severity in ("page", "ticket"):
             sev_pairs = [(long, short, rate) for sev, long, short, rate in pairs if sev == severity]
             uid = ctx.uid(s.id, m.id, "slo", severity)
@@ -55,6 +53,6 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                 uid=uid, title=ctx.title(**values), group="slo-burn", stage=s.id,
                 labels=ctx.labels(s.id, severity, slo=slo_id), annotations=ctx.texts(uid, **values),
                 when=tuple(when), for_=BURN_FOR[severity], name=ctx.alert_name(s.id, m.id, "slo", "burn", severity),
-                panel=panel, receiver=a.receiver, slo=slo,
+                receiver=a.receiver, slo=slo,
             ))
     return out

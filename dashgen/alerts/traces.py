@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..queries.traceql import Cond, TraceQL
 from .family import FamilyContext
-from .latency import quantile_panel, quantile_values
+from .latency import quantile_values, severity
 from .model import Condition, Rule, TraceQuantile
 
 
@@ -32,9 +32,9 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                 signal = TraceQuantile(q.quantile(conds, q.span(m.attribute), (t.quantile,)))
                 out.append(Rule(
                     uid=uid, title=ctx.title(kind="traceql", **values), group="traces", stage=s.id,
-                    labels=ctx.labels(s.id, t.severity, source="traces"),
+                    labels=ctx.labels(s.id, severity(s, m, t), source="traces"),
                     annotations=ctx.texts(uid, kind="traceql", **values),
                     when=((Condition(signal, ">", float(t.value), m.unit),),), for_=t.for_,
-                    panel=quantile_panel(ctx, s, m, t), receiver=ctx.alerting.receiver,
+                    receiver=ctx.alerting.receiver,
                 ))
     return out

@@ -17,11 +17,16 @@ from types import MappingProxyType
 
 from ..errors import CatalogError, InputError
 from .conventions import counter_name, default_buckets, prometheus_name, seconds, stage_label
-from .model import Alerting, Catalog, Datasource, Measurement, Metric, RateAlert, Slo, Stage, Threshold
-from .spec import ALERTING_SPEC, CATALOG_SPEC, DEFAULT_QUANTILES
+from .model import (
+    Absence, Alerting, Catalog, Datasource, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage, TempoServer,
+    Threshold,
+)
+from .spec import ALERTING_SPEC, CATALOG_SPEC, DEFAULT_QUANTILES, PROMETHEUS_SPEC, TEMPO_SPEC
 from .yamlspec import Context, dotted, load_document
 
 PRESETS = ("default", "pipecat", "livekit")
+# Dashboard variables the dashboards define themselves: a matcher label may not take their name.
+RESERVED_VARIABLES = ("service", "session", "turn", "stage", "trace", "traceId")
 
 # Rate alerts the catalog leaves out: (above, for, severity). A produced-nothing stage is
 # rarely an outage, so its default waits longer and opens a ticket.
@@ -124,6 +129,14 @@ def _document_checks(raw: dict, ctx: Context) -> None:
     if raw["grafana"]["datasources"]["tempo"]["variable"] == raw["grafana"]["datasources"]["prometheus"]["variable"]:
         raise ctx.error(ctx.locations[("grafana", "datasources", "prometheus", "variable")],
                         "the tempo and prometheus datasource variables have the same name", "give them different names")
+    ds_vars = {raw["grafana"]["datasources"][r]["variable"] for r in ("tempo", "prometheus")}
+    for mi, m in enumerate((raw["prometheus"] or {}).get("matchers") or ()):
+        stage_lbl = (raw["alerting"] or {}).get("stage_label") or stage_label(conv["stage_attribute"])
+        if m["label"] == stage_lbl or m["label"] in ds_vars or m["label"] in RESERVED_VARIABLES:
+            why = ("is the stage label, which every query already matches per stage" if m["label"] == stage_lbl
+                   else "would name a dashboard variable dashgen already uses")
+            raise ctx.error(ctx.locations[("prometheus", "matchers", mi, "label")],
+                            f"prometheus.matchers[{mi}].label {m['label']!r} {why}", "match another label")
     interval = (raw["alerting"] or {}).get("interval")
     if interval and seconds(interval) % 10:
         raise ctx.error(ctx.locations[("alerting", "interval")],
@@ -161,6 +174,8 @@ def _build(raw: dict, ctx: Context, source: str) -> Catalog:
         for s in raw["stages"]
     )
     ds = g["datasources"]
+    tempo = raw["tempo"] or TEMPO_SPEC.defaults()
+    prom = raw["prometheus"] or PROMETHEUS_SPEC.defaults()
     return Catalog(
         source=source, name=raw["name"], title=raw["title"], notes=raw["notes"],
         session_attribute=conv["session_attribute"], turn_attribute=conv["turn_attribute"],
@@ -171,6 +186,8 @@ def _build(raw: dict, ctx: Context, source: str) -> Catalog:
         tags=tuple(g["tags"]),
         tempo=Datasource("tempo", **ds["tempo"]), prometheus=Datasource("prometheus", **ds["prometheus"]),
         stages=stages, alerting=alerting, locations=MappingProxyType(dict(ctx.locations)),
+        tempo_server=TempoServer(tempo["version"], tempo["metrics_max_range"]),
+        prom_matchers=tuple(PromMatcher(m["label"], m["value"]) for m in prom["matchers"]),
     )
 
 
@@ -190,7 +207,9 @@ def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerti
         errors_metric=counters.get("errors") or counter_name(stage_attribute, catalog_name, "errors"),
         nothing_metric=counters.get("nothing") or counter_name(stage_attribute, catalog_name, "nothing"),
         error_rate=rate_alert("error_rate"), nothing_rate=rate_alert("nothing_rate"),
-        tempo_rules=a["tempo_rules"],
+        tempo_rules=a["tempo_rules"], min_events=a["min_events"],
+        absence=Absence((a["absence"] or {}).get("for") or "15m", (a["absence"] or {}).get("severity") or "ticket"),
+        grafana_recording_rules=a["grafana_recording_rules"],
     )
 
 

@@ -126,6 +126,14 @@ class RateAlert:
 
 
 @dataclass(frozen=True)
+class Absence:
+    """The alerts on missing data: their own ``for`` and severity (a ticket by default)."""
+
+    for_: str
+    severity: str
+
+
+@dataclass(frozen=True)
 class Alerting:
     team: str
     receiver: str | None
@@ -139,6 +147,9 @@ class Alerting:
     error_rate: RateAlert
     nothing_rate: RateAlert
     tempo_rules: bool
+    min_events: int = 10  # fewest events per window before a ratio, quantile or burn rate may alert
+    absence: Absence = Absence("15m", "ticket")
+    grafana_recording_rules: bool = False  # SLO recording rules in the Grafana-managed forms too
 
     @property
     def interval_seconds(self) -> int:
@@ -155,6 +166,27 @@ class Datasource:
     @property
     def type(self) -> str:
         return self.role
+
+
+@dataclass(frozen=True)
+class TempoServer:
+    """The oldest Tempo the dashboards must work on, and its TraceQL metrics range limit."""
+
+    version: str = "2.6"  # "major.minor"
+    metrics_max_range: str = "3h"  # query_frontend.metrics.max_duration
+
+    @property
+    def version_tuple(self) -> tuple[int, int]:
+        major, minor = self.version.split(".")
+        return int(major), int(minor)
+
+
+@dataclass(frozen=True)
+class PromMatcher:
+    """An extra label matcher of every PromQL query: ``label="value"`` in rules, a variable in panels."""
+
+    label: str
+    value: str
 
 
 @dataclass(frozen=True)
@@ -180,6 +212,8 @@ class Catalog:
     stages: tuple[Stage, ...]
     alerting: Alerting
     locations: Mapping[tuple, Loc]
+    tempo_server: TempoServer = TempoServer()
+    prom_matchers: tuple[PromMatcher, ...] = ()
 
     def stage(self, sid: str) -> Stage:
         for s in self.stages:

@@ -116,6 +116,49 @@ ALERTING_SPEC = Map(
         "tempo_rules": Field(Bool(), default=False,
                              doc="also emit Grafana-managed TraceQL rules on Tempo (needs Grafana 12.1+ with the "
                                  "tempoAlerting feature; default false)"),
+        "min_events": Field(Num(integer=True, minimum=0, example="10"), default=10,
+                            doc="fewest events (stage runs, measurements) a window must hold before its ratio, "
+                                "quantile or burn rate may alert; fewer and the rule stays silent (default 10; "
+                                "0 turns the guard off)"),
+        "absence": Field(Map(fields={
+            "for": Field(_DUR, default="15m", doc="how long telemetry must be missing before the alert fires"),
+            "severity": Field(Enum(values=SEVERITIES), default="ticket", doc="page or ticket (default ticket)"),
+        }, doc="The alerts on missing data."), default=None,
+                         doc="alerts on absent data: a stage's run counter missing, turns per second dropped to "
+                             "zero (default for 15m, ticket)"),
+        "grafana_recording_rules": Field(Bool(), default=False,
+                                         doc="also write the SLO recording rules in the Grafana-managed forms (needs "
+                                             "the experimental grafanaManagedRecordingRules feature toggle, off by "
+                                             "default; the Grafana burn-rate rules compute their ratios inline and "
+                                             "never read them); the Prometheus form always has them (default false)"),
+    },
+)
+
+TEMPO_SPEC = Map(
+    doc="The Tempo the dashboards query: what its TraceQL metrics can do and how long a range it accepts.",
+    fields={
+        "version": Field(Str(pattern=r"[1-9][0-9]*\.[0-9]+", pattern_hint='a Tempo version as "major.minor", quoted, '
+                                                                           'e.g. "2.6"', example='"2.6"'),
+                         default="2.6", doc="the oldest Tempo version the dashboards must work on, quoted (default "
+                                            '"2.6"); lint flags TraceQL features newer than it'),
+        "metrics_max_range": Field(_DUR, default="3h",
+                                   doc="the longest range Tempo's query-frontend accepts for a TraceQL metrics query "
+                                       "(query_frontend.metrics.max_duration: 3h in Tempo 2.x, 24h from 3.0; "
+                                       "default 3h); every dashboard's default time range fits inside it"),
+    },
+)
+
+PROMETHEUS_SPEC = Map(
+    doc="The scope of every PromQL query: extra label matchers (job, env, cluster...).",
+    fields={
+        "matchers": Field(ListOf(item=Map(fields={
+            "label": Field(Str(pattern=LABEL_NAME_RE, pattern_hint="a Prometheus label name", example="env"),
+                           required=True, doc="label name, e.g. env"),
+            "value": Field(Str(example="prod"), required=True,
+                           doc="the value the alert rules match exactly; also the default of the dashboard variable"),
+        }, doc="One label matcher."), unique_by="label"), default=[],
+                          doc="label matchers added to every alert rule (label=\"value\") and every PromQL panel "
+                              "(label=~\"$label\", a dashboard variable defaulting to the value)"),
     },
 )
 
@@ -263,5 +306,7 @@ CATALOG_SPEC = Map(
                         doc="the pipeline stages, in pipeline order"),
         "alerting": Field(ALERTING_SPEC, default=None,
                           doc="alert rule settings: team, receiver, runbooks, interval, rate thresholds, TraceQL switch"),
+        "tempo": Field(TEMPO_SPEC, default=None, doc="the oldest Tempo supported and its metrics range limit"),
+        "prometheus": Field(PROMETHEUS_SPEC, default=None, doc="extra label matchers of every PromQL query"),
     },
 )

@@ -14,6 +14,7 @@ from .model import (
 )
 from .layout import lay_out
 from .model_views import TempoValuesVariable
+from ..queries import promql
 from ..queries.traceql import Attr, Cond, TraceQL, Var
 
 OWNER_TAG = "dashgen"
@@ -62,6 +63,9 @@ class Ctx:
             DatasourceVariable(c.tempo.variable, "tempo", "Tempo", c.tempo.name, c.tempo.uid),
             DatasourceVariable(c.prometheus.variable, "prometheus", "Prometheus", c.prometheus.name, c.prometheus.uid),
         ]
+        out.extend(TextboxVariable(m.label, m.label, m.value, f"Prometheus panels match {m.label}=~\"${m.label}\" "
+                                   f"(a regular expression; alert rules match {m.label}=\"{m.value}\")")
+                   for m in c.prom_matchers)
         if c.service_attribute:
             out.append(TempoValuesVariable("service", "Service", c.service_attribute, self.tempo,
                                            f"Services by {c.service_attribute}; All lists every one Tempo knows."))
@@ -114,6 +118,11 @@ class Ctx:
     def tempo_search(self, query: str, ref: str = "A", limit: int = 20, spss: int = 3) -> TempoTarget:
         return TempoTarget(query=query, datasource=self.tempo, refId=ref, kind="search", limit=limit, spss=spss)
 
+    def prom_extra(self) -> tuple[str, ...]:
+        """The catalog's ``prometheus.matchers`` for panels: each through its dashboard variable.
+        Pass them as ``extra`` to every ``queries.promql`` builder a panel calls."""
+        return tuple(promql.matcher(m.label, "=~", "${" + m.label + "}") for m in self.catalog.prom_matchers)
+
     def prom(self, expr: str, ref: str = "A", legend: str | None = None) -> PrometheusTarget:
         return PrometheusTarget(expr=expr, datasource=self.prometheus, refId=ref, legendFormat=legend)
 
@@ -156,6 +165,8 @@ class Ctx:
             title=title, uid=uid, description=description, tags=self.tags, panels=panels,
             variables=variables if variables is not None else self.variables(),
             links=self.links(), schemaVersion=self.schema_version, refresh=refresh,
+            # Tempo's query-frontend rejects longer TraceQL metrics ranges (catalog tempo.metrics_max_range)
+            timeFrom=f"now-{self.catalog.tempo_server.metrics_max_range}",
         )
         return BuiltDashboard(key=key, uid=uid, title=title, folder_uid=self.catalog.folder_uid, dashboard=lay_out(dash))
 

@@ -257,7 +257,8 @@ def slo_burn_panel(ctx: Ctx, stage: Stage, w: int = 24, h: int = 8) -> TimeSerie
     m = stage.measurement(slo.measurement) if slo else None
     if m is None or m.metric is None:
         return None
-    targets = [ctx.prom(promql.burn_rate(m.metric.name, m.metric.label, stage.id, slo.threshold, window, slo.objective),
+    targets = [ctx.prom(promql.burn_rate(m.metric.name, m.metric.label, stage.id, slo.threshold, window, slo.objective,
+                                         ctx.prom_extra()),
                         ref, legend=f"burn rate over {window}")
                for ref, window in (("A", "1h"), ("B", "6h"))]
     objective = f"{slo.objective * 100:g}%"

@@ -2,8 +2,10 @@
 
 Works on plain files (what is on disk, or a fresh build), so it also catches hand edits. Each
 checker owns one kind of check and appends to one report: ``dashboards`` (uids, ids, layout,
-legacy keys, TraceQL rules, the metrics query budget), ``alerts`` (the three rule forms and
-their panel links), ``semantics`` (what Grafana and Tempo will really draw or refuse), ``schemas`` (Grafana's own JSON schemas, when a schema folder is given).
+legacy keys, TraceQL rules, the metrics query budget), ``tempo`` (default ranges within Tempo's
+metrics limit, no TraceQL feature newer than the catalog's oldest Tempo), ``semantics`` (what
+Grafana and Tempo will really draw or refuse), ``alerts`` (the three rule forms and their panel
+links), ``schemas`` (Grafana's own JSON schemas, when a schema folder is given).
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import json
 from pathlib import Path
 
 from ..catalog.model import Catalog
-from . import alerts, dashboards, schemas, semantics
+from . import alerts, dashboards, schemas, semantics, tempo
 from .report import LintInput, LintReport
 
-CHECKERS = [dashboards.check, semantics.checker, alerts.check, schemas.check]
+CHECKERS = [dashboards.check, tempo.check, semantics.checker, alerts.check, schemas.check]
 
 
 def lint_artifacts(artifacts: dict[str, str], catalog: Catalog | None, schemas_dir: Path | None = None,

@@ -2,13 +2,16 @@
 
 Grafana-managed groups: valid JSON, an interval Grafana's scheduler can keep (multiples of
 10 s), unique 1-40 character uids, the condition among the rule's refs, query time ranges,
-TraceQL that parses, and panel links that name a generated dashboard's panel. Prometheus
+TraceQL that parses, and panel links that name a generated dashboard's panel plotting exactly
+the rule's queries with its thresholds (``rule_thresholds``), so the link never shows other
+numbers than the ones that paged. Prometheus
 files: one of ``alert``/``record`` and an ``expr`` per rule. Provisioning files: their shape.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 
@@ -25,10 +28,10 @@ def check(inp: LintInput, report: LintReport) -> None:
 def lint_alert_artifacts(artifacts: dict[str, str], dashboards: dict[str, dict]) -> list[str]:
     """Offline checks of built alert files; ``dashboards`` maps relpath -> dashboard JSON."""
     problems: list[str] = []
-    panels: dict[str, set] = {}
+    panels: dict[str, dict] = {}
     for d in dashboards.values():
-        panels[d.get("uid", "")] = {p.get("id") for p in d.get("panels", [])} | {
-            c.get("id") for p in d.get("panels", []) for c in p.get("panels", [])}
+        panels[d.get("uid", "")] = {p.get("id"): p for p in d.get("panels", [])} | {
+            c.get("id"): c for p in d.get("panels", []) for c in p.get("panels", [])}
     uids: dict[str, str] = {}
     for rel, content in sorted(artifacts.items()):
         if rel.startswith("alerts/grafana/") and rel.endswith(".json"):
@@ -85,6 +88,8 @@ def _lint_grafana(rel: str, content: str, panels: dict, uids: dict) -> list[str]
                 problems.append(f"{where}: __dashboardUid__ {duid!r} is not a generated dashboard")
             elif not str(pid).isdigit() or int(pid) not in panels[duid]:
                 problems.append(f"{where}: __panelId__ {pid!r} is not a panel of dashboard {duid!r}")
+            else:
+                problems += _panel_mismatch(where, r, panels[duid][int(pid)])
         if r.get("record") is None and not str(ann.get("runbook_url", "")).startswith("http"):
             problems.append(f"{where}: no runbook_url annotation")
     return problems
@@ -104,4 +109,54 @@ def _lint_prometheus(rel: str, content: str) -> list[str]:
                 problems.append(f"{rel}: group {g.get('name')!r}: a rule must have exactly one of alert and record")
             if not str(r.get("expr", "")).strip():
                 problems.append(f"{rel}: group {g.get('name')!r}: rule {r.get('alert') or r.get('record')!r} has no expr")
+    return problems
+
+
+_MATH_THRESHOLD_RE = re.compile(r"\$[A-Z]+\s*(?:>=|<=|==|!=|>|<)\s*(-?[0-9.eE+-]+)")
+
+
+def rule_queries(rule: dict) -> list[str]:
+    """The PromQL/TraceQL queries a Grafana-managed rule runs, in order."""
+    return [q["model"].get("expr", q["model"].get("query", "")) for q in rule.get("data", [])
+            if q.get("datasourceUid") != EXPR_UID]
+
+
+def rule_thresholds(rule: dict) -> set[float]:
+    """The values a Grafana-managed rule compares with: threshold params, or a math condition's numbers."""
+    out: set[float] = set()
+    for q in rule.get("data", []):
+        model = q.get("model", {})
+        if q.get("datasourceUid") != EXPR_UID or model.get("refId") != rule.get("condition"):
+            continue
+        if model.get("type") == "threshold":
+            out.update(float(v) for c in model.get("conditions", []) for v in c["evaluator"]["params"])
+        elif model.get("type") == "math":
+            out.update(float(v) for v in _MATH_THRESHOLD_RE.findall(model.get("expression", "")))
+    return out
+
+
+def panel_queries(panel: dict) -> list[str]:
+    return [t.get("expr", t.get("query", "")) for t in panel.get("targets", [])]
+
+
+def panel_thresholds(panel: dict) -> set[float]:
+    steps = (((panel.get("fieldConfig") or {}).get("defaults") or {}).get("thresholds") or {}).get("steps") or []
+    return {float(s["value"]) for s in steps if s.get("value") is not None}
+
+
+def _panel_mismatch(where: str, rule: dict, panel: dict) -> list[str]:
+    """The linked panel must plot the rule's queries verbatim, with its thresholds drawn."""
+    if rule.get("record") is not None:
+        return []
+    problems = []
+    title = panel.get("title")
+    if panel_queries(panel) != rule_queries(rule):
+        problems.append(f"{where}: linked panel {title!r} plots other queries than the rule evaluates "
+                        f"(link the rule to a panel built from it: dashboards/alert_panels.py)")
+    if panel_thresholds(panel) != rule_thresholds(rule):
+        problems.append(f"{where}: linked panel {title!r} draws thresholds {sorted(panel_thresholds(panel))}, the "
+                        f"rule compares with {sorted(rule_thresholds(rule))}")
+    custom = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("custom") or {}
+    if (custom.get("thresholdsStyle") or {}).get("mode", "off") == "off":
+        problems.append(f"{where}: linked panel {title!r} does not draw its thresholds (thresholdsStyle off)")
     return problems

@@ -21,6 +21,7 @@ METRIC_NAME_RE = re.compile(METRIC_NAME_PATTERN)
 LABEL_NAME_RE = re.compile(LABEL_NAME_PATTERN)
 MATCH_OPS = ("=", "!=", "=~", "!~")
 COMPARE_OPS = (">", ">=", "<", "<=", "==", "!=")
+_SET_OP_RE = re.compile(r"\b(and|or|unless)\b")
 
 
 class PromQLError(ValueError):
@@ -121,6 +122,8 @@ def histogram_quantile(q: float, expr: str) -> str:
 def compare(expr: str, op: str, value: float) -> str:
     if op not in COMPARE_OPS:
         raise PromQLError(f"unknown comparison {op!r}")
+    if _SET_OP_RE.search(expr):  # "a and b > 1" would compare b alone: comparisons bind tighter than and/or
+        expr = f"({expr})"
     return f"{expr} {op} {number(value)}"  # comparison binds looser than arithmetic: no parentheses
 
 
@@ -130,31 +133,78 @@ def logical(op: str, left: str, right: str) -> str:
     return f"({left}) {op} ({right})"  # both sides parenthesised, so precedence never surprises
 
 
-# --- composites the alert rules use ---------------------------------------------------------------
+def increase(sel: str, window: str) -> str:
+    return f"increase({sel}[{_window(window)}])"
 
-def quantile(metric: str, label: str, stage: str, q: float, window: str) -> str:
+
+def absent_over_time(sel: str, window: str) -> str:
+    """1 (labelled with the selector's equality matchers) when ``sel`` had no sample in ``window``."""
+    return f"absent_over_time({sel}[{_window(window)}])"
+
+
+# --- composites the alert rules and panels use -----------------------------------------------------
+#
+# ``extra`` holds rendered matchers (``matcher(...)``) every selector of a query carries: the
+# catalog's ``prometheus.matchers`` (job, env, cluster...), literal in rules, a dashboard
+# variable in panels. They only narrow the selection; the sums keep the stage label alone.
+
+Extra = tuple[str, ...]
+
+
+def quantile(metric: str, label: str, stage: str, q: float, window: str, extra: Extra = ()) -> str:
     """``histogram_quantile(q, sum by (le, label) (rate(metric_bucket{label="stage"}[w])))``."""
-    buckets = rate(selector(metric + "_bucket", matcher(label, "=", stage)), window)
+    buckets = rate(selector(metric + "_bucket", matcher(label, "=", stage), *extra), window)
     return histogram_quantile(q, sum_by(("le", label), buckets))
 
 
-def counter_ratio(numerator: str, denominator: str, label: str, stage: str, window: str) -> str:
-    """Share of one counter in another, per stage (errors / runs)."""
-    num = sum_by((label,), rate(selector(numerator, matcher(label, "=", stage)), window))
-    den = sum_by((label,), rate(selector(denominator, matcher(label, "=", stage)), window))
-    return f"{num} / {den}"  # both sums keep the same stage label, so series match one to one
+def counter_ratio(numerator: str, denominator: str, label: str, stage: str, window: str, extra: Extra = ()) -> str:
+    """Share of one counter in another, per stage (errors / runs).
+
+    The numerator counter only exists once the first error happened (an SDK creates a series
+    on its first ``add``), so an absent numerator counts as 0 wherever runs exist: ``or 0 *
+    runs``. Without runs the ratio is absent, which an alert reads as "no data", not as a page.
+    """
+    num = sum_by((label,), rate(selector(numerator, matcher(label, "=", stage), *extra), window))
+    den = sum_by((label,), rate(selector(denominator, matcher(label, "=", stage), *extra), window))
+    return f"({num} or 0 * {den}) / {den}"  # both sums keep the same stage label: series match one to one
 
 
-def bad_ratio(metric: str, label: str, stage: str, threshold: float, window: str) -> str:
+def bad_ratio(metric: str, label: str, stage: str, threshold: float, window: str, extra: Extra = ()) -> str:
     """Share of measurements above ``threshold`` (a bucket boundary), per stage."""
     stage_m = matcher(label, "=", stage)
-    good = sum_by((label,), rate(selector(metric + "_bucket", stage_m, matcher("le", "=~", le_regex(threshold))), window))
-    total = sum_by((label,), rate(selector(metric + "_count", stage_m), window))
+    good = sum_by((label,), rate(selector(metric + "_bucket", stage_m, matcher("le", "=~", le_regex(threshold)),
+                                          *extra), window))
+    total = sum_by((label,), rate(selector(metric + "_count", stage_m, *extra), window))
     return f"1 - ({good} / {total})"  # one minus the share at or below the threshold bucket
 
 
-def burn_rate(metric: str, label: str, stage: str, threshold: float, window: str, objective: float) -> str:
+def burn_rate(metric: str, label: str, stage: str, threshold: float, window: str, objective: float,
+              extra: Extra = ()) -> str:
     """Error-budget burn rate over ``window``: 1 means the budget lasts exactly the SLO window."""
     if not 0 < objective < 1:
         raise PromQLError(f"objective {objective} is not between 0 and 1")
-    return f"({bad_ratio(metric, label, stage, threshold, window)}) / {number(round(1 - objective, 12))}"
+    return f"({bad_ratio(metric, label, stage, threshold, window, extra)}) / {number(round(1 - objective, 12))}"
+
+
+def events(counter: str, label: str, stage: str, window: str, extra: Extra = (), offset: str | None = None) -> str:
+    """How many events (a counter's increase) one stage had over ``window`` (that ended ``offset`` ago)."""
+    sel = selector(counter, matcher(label, "=", stage), *extra)
+    inc = increase(sel, window) if offset is None else f"increase({sel}[{_window(window)}] offset {_window(offset)})"
+    return sum_by((label,), inc)
+
+
+def guarded(expr: str, counter: str, label: str, stage: str, window: str, min_events: int, extra: Extra = ()) -> str:
+    """``expr`` only where the stage had at least ``min_events`` events in ``window``.
+
+    A ratio or quantile over two events says nothing (one slow barge-in of two is "50% bad"),
+    so it must not page: the guard drops the series, and the alert sees no data (its
+    ``noDataState`` is OK). ``min_events`` 0 returns ``expr`` unchanged.
+    """
+    if min_events <= 0:
+        return expr
+    return logical("and", expr, compare(events(counter, label, stage, window, extra), ">=", min_events))
+
+
+def stage_absent(counter: str, label: str, stage: str, window: str, extra: Extra = ()) -> str:
+    """1 when the stage's counter had no sample at all in ``window`` (its telemetry is missing)."""
+    return absent_over_time(selector(counter, matcher(label, "=", stage), *extra), window)
