@@ -4,7 +4,7 @@
 panel shows, built once) -> alert rules (linking to those panels) -> ``{relative path: file
 content}``. No stage reaches back into an earlier one.
 ``write_output`` is the only writer: it renders into a temporary directory beside the
-output and swaps ``dashboards/`` and ``alerts/`` in, so an error never leaves a
+output and swaps ``dashboards/``, ``alerts/`` and ``collector/`` in, so an error never leaves a
 half-written output and the previous one stays as it was.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .alerts.generate import alert_artifacts, rule_set
 from .alerts.model import RuleSet
+from .collector import collector_artifacts
 from .catalog.model import Catalog
 from .dashboards import build_dashboards
 from .dashboards.kit import OWNER_TAG, panel_index
@@ -26,7 +27,7 @@ from .errors import InputError
 from .dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
 from .artifacts import canonical_json, canonical_yaml
 
-OUTPUT_DIRS = ("dashboards", "alerts")
+OUTPUT_DIRS = ("dashboards", "alerts", "collector")
 MANIFEST = "dashboards/manifest.yaml"
 
 
@@ -67,6 +68,7 @@ def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
     artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards))
     rules = rule_set(catalog, panel_index(dashboards))
     artifacts.update(alert_artifacts(rules))
+    artifacts.update(collector_artifacts(catalog))
     return BuildResult(dict(sorted(artifacts.items())), dashboards, rules)
 
 
