@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-OUTPUT_DIRS = ("dashboards", "alerts")
+OUTPUT_DIRS = ("dashboards", "alerts", "collector")
 
 
 @dataclass(frozen=True)
