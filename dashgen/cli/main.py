@@ -188,6 +188,7 @@ cli.add_lazy_command("diff", "dashgen.cli.review:diff_command")
 cli.add_lazy_command("preview", "dashgen.cli.review:preview_command")
 cli.add_lazy_command("simulate", "dashgen.cli.telemetry:simulate_command")
 cli.add_lazy_command("verify-traces", "dashgen.cli.telemetry:verify_traces_command")
+cli.add_lazy_command("verify-metrics", "dashgen.cli.telemetry:verify_metrics_command")
 
 
 def main(argv: list[str] | None = None) -> None:
