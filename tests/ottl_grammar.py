@@ -236,23 +236,21 @@ class _EditorAsValue(Exception):
     """Not an OTTLSyntaxError: ordered choice must not swallow it."""
 
 
-def check_condition(text: str) -> None:
-    """Raise OTTLSyntaxError unless ``text`` parses as one OTTL condition (a boolean expression)."""
+def _check(text: str, rule: str, what: str) -> None:
     p = _Parser(tokenize(text))
     try:
-        p.boolean_expression()
+        getattr(p, rule)()
     except _EditorAsValue as exc:
         raise OTTLSyntaxError(str(exc)) from None
     if p.peek()[0] != "EOF":
-        raise OTTLSyntaxError(f"unexpected {p.peek()[1]!r} after the condition")
+        raise OTTLSyntaxError(f"unexpected {p.peek()[1]!r} after the {what}")
+
+
+def check_condition(text: str) -> None:
+    """Raise OTTLSyntaxError unless ``text`` parses as one OTTL condition (``ParseConditions``)."""
+    _check(text, "boolean_expression", "condition")
 
 
 def check_value(text: str) -> None:
-    """Raise OTTLSyntaxError unless ``text`` parses as one OTTL value expression."""
-    p = _Parser(tokenize(text))
-    try:
-        p.value()
-    except _EditorAsValue as exc:
-        raise OTTLSyntaxError(str(exc)) from None
-    if p.peek()[0] != "EOF":
-        raise OTTLSyntaxError(f"unexpected {p.peek()[1]!r} after the value")
+    """Raise OTTLSyntaxError unless ``text`` parses as one OTTL value (``ParseValueExpression``)."""
+    _check(text, "value", "value")
