@@ -96,7 +96,7 @@ def parse(path: str, text: str) -> Any:
 # -------------------------------------------------------------------------------------------------
 # The output tree: paths
 
-OUTPUT_DIRS = ("dashboards", "alerts")
+OUTPUT_DIRS = ("dashboards", "alerts", "collector")  # collector/: the signaltometrics bridge (dashgen.collector)
 MANIFEST = "dashboards/manifest.yaml"
 
 # What a path of the tree holds (``kind_of``); the diff's section kinds use the same names.

@@ -2,7 +2,7 @@
 
 ``build_artifacts`` is pure and runs one way: catalog -> alert rules (pure data) -> dashboards,
 with the alert-rules dashboard built from the rules themselves -> the rules linked to their
-panels -> ``{relative path: file content}``. No stage reaches back into an earlier one.
+panels -> the Collector bridge -> ``{relative path: file content}``. No stage reaches back into an earlier one.
 Writing and checking that map against a directory is ``artifacts.write_output`` (an atomic
 swap) and ``artifacts.check_output``.
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .alerts.generate import alert_artifacts, rule_set
 from .alerts.model import RuleSet
+from .collector import collector_artifacts
 from .catalog.model import Catalog
 from .dashboards import alert_panels, build_dashboards
 from .dashboards.kit import OWNER_TAG, Ctx
@@ -61,6 +62,7 @@ def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
         artifacts[path] = canonical_json(d.dashboard)
     artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards))
     artifacts.update(alert_artifacts(rules))
+    artifacts.update(collector_artifacts(catalog))
     return BuildResult(dict(sorted(artifacts.items())), dashboards, rules)
 
 

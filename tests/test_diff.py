@@ -507,7 +507,7 @@ def make_repo(path: Path) -> Path:
 def test_cli_base_ref_reads_the_committed_output(base, tmp_path):
     repo = make_repo(tmp_path / "repo")
     write_output(base, repo)
-    git(repo, "add", "dashboards", "alerts")
+    git(repo, "add", "dashboards", "alerts", "collector")
     git(repo, "commit", "-q", "-m", "dashboards")
     # Fresh build of the same catalog against HEAD: nothing changed.
     r = run_dashgen("diff", "--base", "HEAD", "--exit-code", cwd=repo)

@@ -80,28 +80,102 @@ def default_buckets(unit: str) -> tuple[float, ...]:
     return tuple(float(b) for b in _UNIT_BUCKETS.get(unit, OTEL_DEFAULT_BUCKETS))
 
 
+# --- OpenTelemetry -> Prometheus names (prometheus/otlptranslator) ------------------------------
+#
+# A port of what Prometheus' OTLP receiver, the Collector's prometheus and prometheusremotewrite
+# exporters and Mimir all run: prometheus/otlptranslator with its default translation strategy
+# UnderscoreEscapingWithSuffixes (strategy.go). Read at metric_namer.go @0d792268 (normalizeName,
+# addUnitTokens), unit_namer.go @36c47458 (buildUnitSuffixes: a unit in {braces} adds nothing)
+# and label_namer.go @09983983. dashgen's metric names are chosen so that this translation leaves
+# them as they are: the SDK instruments and the generated Collector bridge both send those names,
+# and the tests check that what Prometheus stores is what the rules read.
+
+OTLP_UNIT_WORDS: Mapping[str, str] = MappingProxyType({  # otlptranslator's unitMap
+    "d": "days", "h": "hours", "min": "minutes", "s": "seconds", "ms": "milliseconds", "us": "microseconds",
+    "ns": "nanoseconds", "By": "bytes", "KiBy": "kibibytes", "MiBy": "mebibytes", "GiBy": "gibibytes",
+    "TiBy": "tibibytes", "KBy": "kilobytes", "MBy": "megabytes", "GBy": "gigabytes", "TBy": "terabytes",
+    "m": "meters", "V": "volts", "A": "amperes", "J": "joules", "W": "watts", "g": "grams",
+    "Cel": "celsius", "Hz": "hertz", "1": "", "%": "percent",
+})
+OTLP_PER_UNIT_WORDS: Mapping[str, str] = MappingProxyType({  # otlptranslator's perUnitMap
+    "s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week", "mo": "month", "y": "year",
+})
+OTLP_KINDS = ("histogram", "counter", "gauge", "updown")  # counter = monotonic sum; updown = non-monotonic
+
+
+def _otlp_unit_words(unit: str) -> tuple[str, str]:
+    """buildUnitSuffixes + cleanUpUnit: (main word, ``per_<word>``), empty for ``{...}`` units."""
+    parts = unit.split("/", 1)
+    main = parts[0].strip()
+    main_word = OTLP_UNIT_WORDS.get(main, main) if main and not any(c in main for c in "{}") else ""
+    per_word = ""
+    if len(parts) > 1 and parts[1].strip() and not any(c in parts[1] for c in "{}"):
+        per = parts[1].strip()
+        per_word = "per_" + OTLP_PER_UNIT_WORDS.get(per, per)
+
+    def clean(word: str) -> str:
+        return re.sub(r"__+", "_", re.sub(r"[^a-zA-Z0-9:]", "_", word)).removeprefix("_")
+    return clean(main_word), clean(per_word)
+
+
+def otlp_metric_name(name: str, unit: str, kind: str) -> str:
+    """The Prometheus name of an OpenTelemetry metric ``name`` in UCUM ``unit`` (``kind``: one of
+    ``OTLP_KINDS``), as otlptranslator's UnderscoreEscapingWithSuffixes writes it (histogram series
+    then add ``_bucket``/``_sum``/``_count``): ``audio.first_byte`` in ``ms`` ->
+    ``audio_first_byte_milliseconds``; counter ``audio.stage.runs`` -> ``audio_stage_runs_total``.
+
+    Tokens are the runs of ``[a-zA-Z0-9:]`` (so ``.``, ``_`` and ``__`` all become one ``_``); the unit
+    word is appended unless it already is a token; ``_total`` only for a monotonic counter (an existing
+    ``total`` token moves to the end); ``_ratio`` only for a gauge in unit ``1``."""
+    if kind not in OTLP_KINDS:
+        raise ValueError(f"unknown metric kind {kind!r}")
+    tokens = [t for t in re.split(r"[^a-zA-Z0-9:]+", name) if t]
+    main, per = _otlp_unit_words(unit)
+    if main in tokens:
+        main = ""
+    if per == "per_":
+        per = ""
+    else:
+        per = per.removesuffix("_")
+        if per in tokens:
+            per = ""
+    if per:
+        main = main.removesuffix("_")
+    tokens += [w for w in (main, per) if w]
+    if kind == "counter":
+        tokens = [t for t in tokens if t != "total"] + ["total"]
+    if unit == "1" and kind == "gauge":
+        tokens = [t for t in tokens if t != "ratio"] + ["ratio"]
+    out = "_".join(tokens)
+    return "_" + out if out[:1].isdigit() else out
+
+
 def label_name(attribute: str) -> str:
-    """A span attribute as a Prometheus label name: ``audio.stage`` -> ``audio_stage``."""
-    return re.sub(r"[^a-zA-Z0-9_]", "_", attribute)
+    """A span attribute as a Prometheus label name, as otlptranslator's LabelNamer writes it:
+    ``audio.stage`` -> ``audio_stage``; a leading digit gets ``key_``, a single leading ``_`` ``key``."""
+    name = re.sub(r"[^a-zA-Z0-9_]", "_", attribute)
+    if name[:1].isdigit():
+        return "key_" + name
+    if name.startswith("_") and not name.startswith("__"):
+        return "key" + name
+    return name
+
+
+def otel_metric_name(attribute: str, unit: str) -> str:
+    """The OpenTelemetry name dashgen gives the histogram of a measurement attribute: the attribute
+    without the ending that spells its unit (``audio.first_byte_ms`` in ms -> ``audio.first_byte``)."""
+    base = attribute
+    for suffix in UNITS[unit].suffixes:
+        if base.lower().endswith(suffix) and len(base) > len(suffix):
+            return base[: -len(suffix)]
+    return base
 
 
 def prometheus_name(attribute: str, unit: str) -> str:
-    """OpenTelemetry -> Prometheus histogram name of a measurement attribute in ``unit``:
-    the unit suffix of the attribute dropped, dots as ``_``, the unit spelled out
-    (``audio.first_byte_ms`` in ms -> ``audio_first_byte_milliseconds``)."""
-    u = UNITS[unit]
-    base = attribute
-    for suffix in u.suffixes:
-        if base.lower().endswith(suffix) and len(base) > len(suffix):
-            base = base[: -len(suffix)]
-            break
-    name = re.sub(r"[^a-zA-Z0-9_:]", "_", base)
-    name = re.sub(r"__+", "_", name).strip("_")
-    if not re.match(r"[a-zA-Z_:]", name):
-        name = "_" + name
-    if u.prometheus and not name.endswith("_" + u.prometheus):
-        name += "_" + u.prometheus
-    return name
+    """OpenTelemetry -> Prometheus histogram name of a measurement attribute in ``unit``
+    (``audio.first_byte_ms`` in ms -> ``audio_first_byte_milliseconds``): ``otel_metric_name``
+    through ``otlp_metric_name``."""
+    return otlp_metric_name(otel_metric_name(attribute, unit), UNITS[unit].ucum, "histogram")
 
 
 def stage_label(stage_attribute: str | None) -> str:

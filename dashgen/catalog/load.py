@@ -150,11 +150,27 @@ def _build(raw: dict, ctx: Context, source: str) -> Catalog:
     conv, g = raw["convention"], raw["grafana"]
     alerting = _alerting(raw["alerting"] or ALERTING_SPEC.defaults(), conv["stage_attribute"], raw["name"])
 
+    def metric_name(m: dict) -> str:
+        return (m["metric"] or {}).get("name") or prometheus_name(m["attribute"], m["unit"])
+
+    # A histogram without explicit buckets gets the unit's defaults plus every threshold compared
+    # with it (quantile thresholds, SLO thresholds) over all measurements recorded into it, so the
+    # SDK and the generated Collector bridge resolve each limit exactly.
+    limits: dict[str, set[float]] = {}
+    for s in raw["stages"]:
+        slo_raw = s["slo"]
+        for m in s["measurements"]:
+            values = {float(t["value"]) for t in m["thresholds"]}
+            if slo_raw and slo_raw["measurement"] == m["id"]:
+                values.add(float(slo_raw["threshold"]))
+            limits.setdefault(metric_name(m), set()).update(values)
+
     def measurement(m: dict) -> Measurement:
         block = m["metric"] or {}
-        metric = Metric(name=block.get("name") or prometheus_name(m["attribute"], m["unit"]),
-                        label=block.get("label") or alerting.stage_label,
-                        buckets=tuple(float(b) for b in block.get("buckets") or default_buckets(m["unit"])))
+        name = metric_name(m)
+        buckets = block.get("buckets") or sorted(set(default_buckets(m["unit"])) | limits[name])
+        metric = Metric(name=name, label=block.get("label") or alerting.stage_label,
+                        buckets=tuple(float(b) for b in buckets))
         return Measurement(
             id=m["id"], attribute=m["attribute"], title=m["title"], unit=m["unit"], integer=m["integer"],
             meaning=m["meaning"], nothing_value=m["nothing_value"],

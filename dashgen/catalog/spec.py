@@ -54,7 +54,8 @@ METRIC_SPEC = Map(
         "buckets": Field(ListOf(item=Num(example="350"), min_items=1), default=None,
                          doc="histogram bucket boundaries, increasing (default: OpenTelemetry's 0, 5, 10, 25, 50, 75, "
                              "100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000; for unit s its 0.005 ... 10 seconds "
-                             "advice); an SLO threshold must be one, a quantile threshold should be (else interpolated)"),
+                             "advice, plus every threshold compared with the histogram); an SLO threshold must be one, a "
+                             "quantile threshold should be (else interpolated)"),
     },
 )
 

@@ -102,7 +102,8 @@ def build_command(catalog_ref, out_dir, check, schema_version):
         raise DashgenError(f"{out_dir}: cannot write the output: {exc.strerror or exc}") from None
     n_dash = len(result.dashboards)
     n_alerts = sum(1 for p in result.artifacts if p.startswith("alerts/"))
-    click.echo(f"dashgen: wrote {n_dash} dashboards and {n_alerts} alert files to {out_dir} "
+    n_bridge = sum(1 for p in result.artifacts if p.startswith("collector/"))
+    click.echo(f"dashgen: wrote {n_dash} dashboards, {n_alerts} alert files and {n_bridge} collector files to {out_dir} "
                f"(catalog {catalog.source})")
     return 0
 
@@ -190,6 +191,7 @@ cli.add_lazy_command("diff", "dashgen.cli.review:diff_command")
 cli.add_lazy_command("preview", "dashgen.cli.review:preview_command")
 cli.add_lazy_command("simulate", "dashgen.cli.telemetry:simulate_command")
 cli.add_lazy_command("verify-traces", "dashgen.cli.telemetry:verify_traces_command")
+cli.add_lazy_command("verify-metrics", "dashgen.cli.telemetry:verify_metrics_command")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -195,14 +195,18 @@ class Simulator:
         self.window_ms = window_minutes * 60_000.0
         self.result = SimResult()
 
-    def run(self, sessions: int) -> SimResult:
+    def run(self, sessions: int, after_session=None) -> SimResult:
+        """``after_session(end_ms)``, when given, is called after each session with the time its last
+        turn ended (ms relative to now): ``verify-metrics`` samples the metric readers there."""
         start_ms = -self.window_ms
         for i in range(sessions):
             offset = start_ms + self.window_ms * (i / max(1, sessions)) + self.rng.uniform(0, 2000)
-            self.session(i, offset)
+            end_ms = self.session(i, offset)
+            if after_session is not None:
+                after_session(end_ms)
         return self.result
 
-    def session(self, i: int, offset_ms: float) -> None:
+    def session(self, i: int, offset_ms: float) -> float:
         rng = self.rng
         sid = f"sess_{rng.getrandbits(24):06x}"
         incidents = self.incidents if offset_ms >= -self.window_ms / 2 else frozenset()
@@ -223,6 +227,7 @@ class Simulator:
                 self.turn(sid, p, epoch + int(at * 1e6))
                 self.result.incident_turns += bool(incidents)
             sclock.set(t)
+        return offset_ms + t
 
     # one turn ------------------------------------------------------------------------------------
     def turn(self, sid: str, p: TurnPlan, epoch: int) -> None:

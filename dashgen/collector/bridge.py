@@ -1,0 +1,194 @@
+"""The trace-to-metrics bridge: an OpenTelemetry Collector fragment whose ``signaltometrics``
+connector turns the catalog's spans into exactly the series the alert rules and PromQL panels read.
+
+A team that only traces has none of the histograms and counters the rules read, and every alert
+would evaluate nothing. The connector (open-telemetry/opentelemetry-collector-contrib,
+``connector/signaltometricsconnector``, alpha, in otelcol-contrib since about v0.119) derives them
+from spans inside the collector. Per catalog stage and series, one ``spans`` entry:
+
+- the histogram of each measurement: ``value`` is the span attribute, the buckets are the catalog's
+  (so every threshold a rule compares with is a boundary, as for the SDK), the stage label is set
+  with ``default_value`` (spans need not carry it), and a ``>= 0`` guard keeps out spans without
+  the attribute, with a non-number in it, or with the ``nothing_value`` (OTTL compares nil and
+  strings with numbers as not equal, pkg/ottl/LANGUAGE.md);
+- the runs, errors (``status.code == STATUS_CODE_ERROR``, or the catalog's error attribute) and
+  produced-nothing (first byte == ``nothing_value``) counters the ratio alerts divide.
+
+Entries that share a name and description are aggregated into one metric by the connector
+(``Aggregator.Finalize``: "If there are two metric defined with the same key ... they will be
+aggregated within the same metric"), so one Prometheus histogram holds every stage.
+
+Names are chosen to survive any translation. Each metric is sent under its Prometheus name (as the
+SDK instruments are): otlptranslator leaves it unchanged with or without suffixes, escaped or UTF-8
+(``conventions.otlp_metric_name``). The counters' ``_total`` is already in the name, so a collector
+older than ``sum.monotonic`` (whose sums then turn into gauges) still yields the same series.
+
+The connector emits DELTA points with no start time (``aggregator.Finalize``; ``sumdp.go``), which
+the Collector's prometheus exporter drops or misaligns and prometheusremotewrite refuses: the
+metrics pipeline runs them through the ``deltatocumulative`` processor first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..artifacts import canonical_yaml
+from ..catalog.conventions import UNITS, format_number, otlp_metric_name
+from ..catalog.model import Catalog, Measurement, Stage
+from . import schema
+
+PATH = "collector/signaltometrics.yaml"
+README_PATH = "collector/README.md"
+CONNECTOR = "signaltometrics/dashgen"  # the pre-rename type; "signal_to_metrics" accepts it as an alias
+PROCESSOR = "deltatocumulative/dashgen"
+EXPORTER = "prometheus/dashgen"
+RECEIVER = "otlp"  # the receiver the user's traces already arrive on
+COUNT_UNIT = "{span}"  # an annotation unit: no Prometheus suffix (otlptranslator unit_namer.go)
+RESOURCE_ATTRIBUTES = ("service.name",)  # becomes job; the rest of the resource stays out of the series
+
+
+def ottl_string(value: str) -> str:
+    """An OTTL string literal (pkg/ottl LANGUAGE.md: double-quoted, ``\\`` escapes)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def ottl_attribute(name: str) -> str:
+    return f"attributes[{ottl_string(name)}]"
+
+
+def stage_condition(catalog: Catalog, stage: Stage) -> str:
+    """The OTTL that picks one stage's spans: its span name, and its stage attribute when the
+    convention has one (the TraceQL queries select the same spans)."""
+    cond = f"name == {ottl_string(stage.span)}"
+    if catalog.stage_attribute:
+        cond += f" and {ottl_attribute(catalog.stage_attribute)} == {ottl_string(stage.id)}"
+    return cond
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def histogram_unit(m: Measurement) -> str:
+    """The measurement's UCUM unit, unless that would make Prometheus append a unit word the
+    catalog's metric name does not have (a custom ``metric.name``): then no unit."""
+    ucum = UNITS[m.unit].ucum
+    return ucum if otlp_metric_name(m.metric.name, ucum, "histogram") == m.metric.name else ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ``spans`` entry and the Prometheus series it feeds (for the report and the tests)."""
+
+    config: dict
+    series: str  # Prometheus metric name
+    kind: str  # "histogram" | "counter"
+    stage: str
+
+
+def _entry(name: str, description: str, unit: str, label: str, stage: Stage, conditions: list[str],
+           metric: dict, kind: str) -> Entry:
+    config = {
+        "name": name, "description": description, "unit": unit,
+        "include_resource_attributes": [{"key": k} for k in RESOURCE_ATTRIBUTES],
+        "attributes": [{"key": label, "default_value": stage.id}],
+        "conditions": conditions,
+        **metric,
+    }
+    return Entry(config, name, kind, stage.id)
+
+
+def histogram_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
+    out = []
+    base = stage_condition(catalog, stage)
+    for m in stage.measurements:
+        attr = ottl_attribute(m.attribute)
+        cond = f"{base} and {attr} >= 0"
+        if m.nothing_value is not None and m.nothing_value >= 0:
+            cond += f" and {attr} != {format_number(m.nothing_value)}"
+        out.append(_entry(
+            m.metric.name, f"dashgen {catalog.name}: {m.metric.name} per stage, from span attributes",
+            histogram_unit(m), m.metric.label, stage, [cond],
+            {"histogram": {"buckets": [_number(b) for b in m.metric.buckets], "value": attr}}, "histogram"))
+    return out
+
+
+def counter_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
+    a = catalog.alerting
+    base = stage_condition(catalog, stage)
+    errors = [f"{base} and status.code == STATUS_CODE_ERROR"]
+    if catalog.error_attribute:
+        errors.append(f"{base} and {ottl_attribute(catalog.error_attribute)} == true")
+    kinds = [("runs", a.runs_metric, [base]), ("errors", a.errors_metric, errors)]
+    first = stage.measurement("first_byte")
+    if first is not None and first.nothing_value is not None:
+        nothing = f"{base} and {ottl_attribute(first.attribute)} == {format_number(first.nothing_value)}"
+        kinds.append(("nothing", a.nothing_metric, [nothing]))
+    return [_entry(name, f"dashgen {catalog.name}: stage {kind} per stage, from spans", COUNT_UNIT, a.stage_label,
+                   stage, conds, {"sum": {"value": "1", "monotonic": True}}, "counter")
+            for kind, name, conds in kinds]
+
+
+def entries(catalog: Catalog) -> list[Entry]:
+    """Every ``spans`` entry: per stage its histograms, then its counters (catalog order)."""
+    return [e for s in catalog.stages for e in histogram_entries(catalog, s) + counter_entries(catalog, s)]
+
+
+def fragment(catalog: Catalog) -> dict:
+    """The Collector configuration fragment (connector, processor, exporter, two pipelines)."""
+    connector = {"spans": [e.config for e in entries(catalog)]}
+    problems = schema.validate(connector)
+    if problems:  # a bug in this module, never the user's input: the catalog has been validated
+        raise AssertionError("generated signaltometrics config is invalid: " + "; ".join(problems))
+    return {
+        "connectors": {CONNECTOR: connector},
+        "processors": {PROCESSOR: {}},
+        "exporters": {EXPORTER: {"endpoint": "0.0.0.0:9464"}},
+        "service": {"pipelines": {
+            "traces/dashgen": {"receivers": [RECEIVER], "exporters": [CONNECTOR]},
+            "metrics/dashgen": {"receivers": [CONNECTOR], "processors": [PROCESSOR], "exporters": [EXPORTER]},
+        }},
+    }
+
+
+README = """\
+# Collector bridge for catalog {catalog}
+
+Generated by `dashgen build` (do not edit: it is rewritten; `dashgen build --check` fails when it
+is stale). `signaltometrics.yaml` is an OpenTelemetry Collector fragment: its `signaltometrics`
+connector derives from your spans the series dashgen's alert rules and PromQL panels read
+({n} connector entries):
+
+| Prometheus series | kind | stage label |
+|---|---|---|
+{series}
+
+Run it next to your own configuration with otelcol-contrib v0.119 or later (the collector merges
+`--config` files; this fragment only adds components and two pipelines of its own):
+
+```sh
+otelcol-contrib --config your-config.yaml --config collector/signaltometrics.yaml
+```
+
+Edit to fit:
+
+- `traces/dashgen` receives from `{receiver}`: the receiver your traces already arrive on.
+- `{exporter}` is a placeholder: Prometheus scrapes it on `:9464`. To push instead, replace it
+  with e.g. `prometheusremotewrite/dashgen: {{endpoint: https://prometheus.example/api/v1/write}}`,
+  keeping `{processor}` in front: the connector emits delta points, both exporters need
+  cumulative ones.
+- Collectors older than contrib PR #45865 ignore `monotonic`: the counters then arrive as gauges,
+  under the same names, and the rules read them the same way.
+
+How each series is derived, and the other metric sources: docs/metrics.md.
+"""
+
+
+def collector_artifacts(catalog: Catalog) -> dict[str, str]:
+    """The fragment, and a README saying what it produces and how to use it."""
+    es = entries(catalog)
+    kinds = {e.series: (e.kind, e.config["attributes"][0]["key"]) for e in es}
+    series = "\n".join(f"| `{name}` | {kind} | `{label}` |" for name, (kind, label) in sorted(kinds.items()))
+    readme = README.format(catalog=catalog.name, n=len(es), series=series, receiver=RECEIVER, exporter=EXPORTER,
+                           processor=PROCESSOR)
+    return {PATH: canonical_yaml(fragment(catalog)), README_PATH: readme}

@@ -1,0 +1,109 @@
+"""The metrics path end to end on a real Prometheus (Debian's ``prometheus`` package; scripts/test
+installs it): simulated sessions -> the SDK's histograms and counters -> OpenMetrics -> promtool
+blocks -> a local Prometheus with the generated rule files -> alerts, panels and values."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from dashgen.build import build_artifacts
+from dashgen.catalog import load_catalog
+from dashgen.cli import main
+from dashgen.telemetry import verify_metrics
+from dashgen.telemetry.verify_metrics import Simulation, verify
+
+
+def test_prometheus_and_promtool_are_installed():
+    assert shutil.which("prometheus") and shutil.which("promtool"), "run ./scripts/test (it installs prometheus)"
+
+
+@pytest.fixture(scope="module")
+def default():
+    c = load_catalog("default")
+    return c, build_artifacts(c)
+
+
+@pytest.fixture(scope="module")
+def normal(default):
+    return verify(*default)
+
+
+@pytest.fixture(scope="module")
+def slow_tts(default):
+    return verify(*default, incidents=("slow-tts",))
+
+
+def test_normal_traffic_fires_nothing_and_every_check_passes(normal):
+    assert normal.ok, "\n".join(normal.lines)
+    assert normal.firing == []
+    assert any(l.startswith("ok    rule groups loaded") for l in normal.lines)
+    assert any(l.startswith("ok    panel ") for l in normal.lines)
+
+
+def test_tts_p95_lands_within_a_bucket_of_the_simulated_p95(normal, slow_tts):
+    for report in (normal, slow_tts):
+        line = next(l for l in report.lines if " tts first_byte p95 over 5m" in l)
+        assert line.startswith("ok    "), line
+        got, want = map(float, re.search(r"Prometheus ([\d.]+) vs simulated ([\d.]+)", line).groups())
+        assert 0.6 < got / want < 1.6, line
+
+
+def test_slow_tts_fires_the_tts_page_and_nothing_else(slow_tts):
+    assert slow_tts.ok, "\n".join(slow_tts.lines)
+    names = {r.name for r in slow_tts.firing}
+    assert "VoiceTtsFirstByteP95High" in names, names
+    assert all(r.stage == "tts" for r in slow_tts.firing), names
+    assert {r.labels["severity"] for r in slow_tts.firing} == {"page"}, names
+
+
+@pytest.mark.parametrize("preset", ["pipecat", "livekit"])
+def test_presets_pass_on_normal_traffic(preset):
+    c = load_catalog(preset)
+    report = verify(c, build_artifacts(c), sessions=120)
+    assert report.ok and not report.firing, "\n".join(report.lines)
+
+
+def test_a_metric_path_that_loses_the_stage_label_fails(default, monkeypatch):
+    real = verify_metrics.simulate
+
+    def broken(*args, **kwargs):
+        sim = real(*args, **kwargs)
+        return Simulation(sim.openmetrics.replace('audio_stage="tts"', 'audio_stage="speech"'), sim.spans, sim.end)
+
+    monkeypatch.setattr(verify_metrics, "simulate", broken)
+    report = verify(*default, sessions=60)
+    assert not report.ok
+    assert any("tts first_byte p95" in p for p in report.problems), report.problems
+    assert any(p.startswith("panel 'SLO burn rate: 95% of time to first audio") for p in report.problems)
+
+
+def test_openmetrics_names_are_what_the_rules_read(default):
+    c, _ = default
+    import time
+    sim = verify_metrics.simulate(c, 20, 1, (), 10, time.time_ns())
+    text = sim.openmetrics
+    assert "# TYPE audio_stage_runs counter\n" in text and "# TYPE audio_first_byte_milliseconds histogram\n" in text
+    assert re.search(r'^audio_stage_runs_total\{audio_stage="tts"\} \d+ \d+\.\d{3}$', text, re.M)
+    assert re.search(r'^audio_first_byte_milliseconds_bucket\{audio_stage="tts",le="350"\} \d+ ', text, re.M)
+    assert text.endswith("# EOF\n")
+
+
+def test_cli(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["verify-metrics", "--sessions", "60", "--incident", "slow-tts"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0, out
+    assert out.startswith("verify-metrics: catalog preset:default, 60 sessions over 30 min, incident slow-tts\n")
+    assert "alerts firing at the end of the window: VoiceTtsFirstByteP95High (page)" in out
+
+
+def test_cli_without_prometheus_says_how_to_install_it(capsys, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(SystemExit) as exc:
+        main(["verify-metrics"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert "verify-metrics needs prometheus and promtool on PATH" in err and "apt-get install prometheus" in err
