@@ -21,7 +21,7 @@ from .alerts.generate import alert_artifacts, rule_set
 from .alerts.model import RuleSet
 from .catalog.model import Catalog
 from .dashboards import build_dashboards
-from .dashboards.kit import OWNER_TAG, panel_index
+from .dashboards.kit import OWNER_TAG, Ctx, panel_index
 from .errors import InputError
 from .dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
 from .artifacts import canonical_json, canonical_yaml
@@ -35,10 +35,14 @@ class BuildResult:
     artifacts: dict[str, str]  # posix relative path -> content
     dashboards: list  # BuiltDashboard, for callers that want the models
     rules: RuleSet  # the alert rule model (promtool tests are generated from it)
+    # Located ``file:line: ...`` problems of definition files that still built (``lint`` reports them).
+    problems: tuple[str, ...] = ()
 
 
-def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSION) -> BuildResult:
-    """Every output file of ``catalog``; pure.
+def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSION,
+                    definitions: tuple[str, ...] = ()) -> BuildResult:
+    """Every output file of ``catalog`` and its definition files (``catalog.definitions``, then
+    ``definitions``: user code, run here; docs/extending.md); pure otherwise.
 
     The cyclic garbage collector is paused meanwhile: a build makes many short-lived, acyclic
     objects, and the collector's full passes over a growing heap made large catalogs cost more
@@ -47,17 +51,25 @@ def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSI
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build_artifacts(catalog, schema_version)
+        return _build_artifacts(catalog, schema_version, (*catalog.definitions, *definitions))
     finally:
         if enabled:
             gc.enable()
 
 
-def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
+def _build_artifacts(catalog: Catalog, schema_version: int, definitions: tuple[str, ...]) -> BuildResult:
     if schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         raise InputError(f"--schema-version {schema_version} is not supported (use one of "
                          f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})")
     dashboards = build_dashboards(catalog, schema_version)
+    problems: tuple[str, ...] = ()
+    if definitions:
+        from .definitions import check_collisions, user_dashboards
+
+        users = user_dashboards(tuple(dict.fromkeys(definitions)), Ctx(catalog, schema_version))
+        check_collisions(dashboards, users)
+        dashboards = dashboards + [u.built for u in users]
+        problems = tuple(p for u in users for p in u.problems)
     artifacts: dict[str, str] = {}
     for d in dashboards:
         path = f"dashboards/{d.folder_uid}/{d.uid}.json"
@@ -67,7 +79,7 @@ def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
     artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards))
     rules = rule_set(catalog, panel_index(dashboards))
     artifacts.update(alert_artifacts(rules))
-    return BuildResult(dict(sorted(artifacts.items())), dashboards, rules)
+    return BuildResult(dict(sorted(artifacts.items())), dashboards, rules, problems)
 
 
 def manifest(catalog: Catalog, dashboards) -> dict:

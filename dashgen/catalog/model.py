@@ -180,6 +180,10 @@ class Catalog:
     stages: tuple[Stage, ...]
     alerting: Alerting
     locations: Mapping[tuple, Loc]
+    # Definition files (``definitions:``), resolved against the catalog's folder, in order.
+    definitions: tuple[str, ...] = ()
+    # convention.attributes: span attributes only user definitions use (group-by dimensions).
+    extra_attributes: tuple[str, ...] = ()
 
     def stage(self, sid: str) -> Stage:
         for s in self.stages:
@@ -194,6 +198,7 @@ class Catalog:
         """Every span attribute (unscoped) the catalog declares."""
         names = {self.session_attribute, self.turn_attribute}
         names.update(a for a in (self.stage_attribute, self.error_attribute) if a)
+        names.update(self.extra_attributes)
         for s in self.stages:
             names.update(s.attributes())
         return frozenset(names)
