@@ -13,7 +13,7 @@ defines one of:
 
 Why a kit rather than "import dashgen's internals": the kit is what dashgen's own dashboards use
 (``dashgen.dashboards.kit.Ctx`` and ``panels``), narrowed to a surface dashgen promises to keep.
-Everything in ``__all__`` and every public attribute of ``Kit`` is that promise: tests/test_api.py
+Everything in ``__all__`` and every public attribute of ``Kit`` is that promise: tests/test_definitions.py
 pins both lists, so removing or renaming a name fails a test and is a visible, versioned change
 (``API_VERSION``).
 """
