@@ -66,7 +66,7 @@ def _build_artifacts(catalog: Catalog, schema_version: int, definitions: tuple[s
     if definitions:
         from .definitions import check_collisions, user_dashboards
 
-        users = user_dashboards(tuple(dict.fromkeys(definitions)), Ctx(catalog, schema_version))
+        users = user_dashboards(definitions, Ctx(catalog, schema_version))
         check_collisions(dashboards, users)
         dashboards = dashboards + [u.built for u in users]
         problems = tuple(p for u in users for p in u.problems)

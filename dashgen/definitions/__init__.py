@@ -39,10 +39,13 @@ class UserDashboard:
 
 
 def user_dashboards(paths: tuple[str, ...] | list[str], ctx: Ctx) -> list[UserDashboard]:
-    """The dashboards of every definition file, in file order."""
+    """The dashboards of every definition file, in file order; a file named twice runs once."""
     out: list[UserDashboard] = []
+    seen: set[str] = set()
     for path in paths:
-        out += _dashboards_of(path, ctx)
+        if os.path.abspath(path) not in seen:
+            seen.add(os.path.abspath(path))
+            out += _dashboards_of(path, ctx)
     return out
 
 
