@@ -28,10 +28,14 @@ class BuildResult:
     artifacts: dict[str, str]  # posix relative path -> content
     dashboards: list  # BuiltDashboard, for callers that want the models
     rules: RuleSet  # the alert rule model (promtool tests are generated from it)
+    # Located ``file:line: ...`` problems of definition files that still built (``lint`` reports them).
+    problems: tuple[str, ...] = ()
 
 
-def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSION) -> BuildResult:
-    """Every output file of ``catalog``; pure.
+def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSION,
+                    definitions: tuple[str, ...] = ()) -> BuildResult:
+    """Every output file of ``catalog`` and its definition files (``catalog.definitions``, then
+    ``definitions``: user code, run here; docs/extending.md); pure otherwise.
 
     The cyclic garbage collector is paused meanwhile: a build makes many short-lived, acyclic
     objects, and the collector's full passes over a growing heap made large catalogs cost more
@@ -40,13 +44,13 @@ def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSI
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build_artifacts(catalog, schema_version)
+        return _build_artifacts(catalog, schema_version, (*catalog.definitions, *definitions))
     finally:
         if enabled:
             gc.enable()
 
 
-def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
+def _build_artifacts(catalog: Catalog, schema_version: int, definitions: tuple[str, ...]) -> BuildResult:
     if schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         raise InputError(f"--schema-version {schema_version} is not supported (use one of "
                          f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})")
@@ -54,6 +58,14 @@ def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
     alerts_dashboard = alert_panels.build(Ctx(catalog, schema_version), rules)
     dashboards = build_dashboards(catalog, schema_version) + [alerts_dashboard]
     rules = alert_panels.link(rules, alerts_dashboard)
+    problems: tuple[str, ...] = ()
+    if definitions:
+        from .definitions import check_collisions, user_dashboards
+
+        users = user_dashboards(definitions, Ctx(catalog, schema_version))
+        check_collisions(dashboards, users)
+        dashboards = dashboards + [u.built for u in users]
+        problems = tuple(p for u in users for p in u.problems)
     artifacts: dict[str, str] = {}
     for d in dashboards:
         path = dashboard_path(d.folder_uid, d.uid)
@@ -63,7 +75,7 @@ def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
     artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards))
     artifacts.update(alert_artifacts(rules))
     artifacts.update(collector_artifacts(catalog))
-    return BuildResult(dict(sorted(artifacts.items())), dashboards, rules)
+    return BuildResult(dict(sorted(artifacts.items())), dashboards, rules, problems)
 
 
 def manifest(catalog: Catalog, dashboards) -> dict:

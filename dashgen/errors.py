@@ -51,6 +51,17 @@ class CatalogError(InputError):
         super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))
 
 
+class DefinitionError(CatalogError):
+    """A problem in a user's definition file, located at ``file:line`` (Python has no useful column).
+
+    A ``CatalogError`` so every command prints it bare, as editors and CI annotations expect.
+    """
+
+    def __init__(self, path: str, line: int, problem: str):
+        self.path, self.line, self.col, self.problem, self.fix = path, line, 0, problem, ""
+        InputError.__init__(self, f"{path}:{line}: {problem}".replace("\r", "\\r").replace("\n", "\\n"))
+
+
 class ConflictError(DashgenError):
     """A push refused because of drift or a foreign resource. Exit code 3."""
 

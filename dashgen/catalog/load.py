@@ -10,7 +10,10 @@ and histograms run on the built model. Every problem is a ``CatalogError`` whose
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import glob
+import os
 import re
 from pathlib import Path
 from types import MappingProxyType
@@ -75,7 +78,31 @@ def parse_catalog(text: str, display_path: str, source: str | None = None) -> Ca
     _document_checks(raw, ctx)
     catalog = _build(raw, ctx, source or display_path)
     _metric_checks(catalog, ctx)
+    if raw["definitions"]:
+        catalog = dataclasses.replace(catalog, definitions=_definitions(raw["definitions"], ctx, source or display_path))
     return catalog
+
+
+def _definitions(patterns: list[str], ctx: Context, source: str) -> tuple[str, ...]:
+    """The definition files the catalog names, relative to the catalog's folder, in the order given.
+
+    A glob expands in sorted order (the same on every machine); a name or glob that finds
+    no file is an error at its line, so a typo never silently drops a dashboard.
+    """
+    base = preset_path(source.partition(":")[2]).parent if source.startswith("preset:") else Path(source).parent
+    found: dict[str, None] = {}
+    for i, pattern in enumerate(patterns):
+        full = os.path.normpath(base / pattern)
+        if glob.has_magic(pattern):
+            matches = sorted(m for m in glob.glob(full, recursive=True) if os.path.isfile(m))
+        else:
+            matches = [full] if os.path.isfile(full) else []
+        if not matches:
+            raise ctx.error(ctx.locations[("definitions", i)],
+                            f"definitions[{i}] {pattern!r} {'matches' if glob.has_magic(pattern) else 'is'} no file "
+                            f"(looked for {full})", "give a path relative to the catalog file")
+        found.update(dict.fromkeys(matches))
+    return tuple(found)
 
 
 # --- checks on the document --------------------------------------------------------------------
@@ -204,6 +231,7 @@ def _build(raw: dict, ctx: Context, source: str) -> Catalog:
         stages=stages, alerting=alerting, locations=MappingProxyType(dict(ctx.locations)),
         tempo_server=TempoServer(tempo["version"], tempo["metrics_max_range"]),
         prom_matchers=tuple(PromMatcher(m["label"], m["value"]) for m in prom["matchers"]),
+        extra_attributes=tuple(conv["attributes"]),
     )
 
 

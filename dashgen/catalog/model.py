@@ -214,6 +214,10 @@ class Catalog:
     locations: Mapping[tuple, Loc]
     tempo_server: TempoServer = TempoServer()
     prom_matchers: tuple[PromMatcher, ...] = ()
+    # Definition files (``definitions:``), resolved against the catalog's folder, in order.
+    definitions: tuple[str, ...] = ()
+    # convention.attributes: span attributes only user definitions use (group-by dimensions).
+    extra_attributes: tuple[str, ...] = ()
 
     def stage(self, sid: str) -> Stage:
         for s in self.stages:
@@ -228,6 +232,7 @@ class Catalog:
         """Every span attribute (unscoped) the catalog declares."""
         names = {self.session_attribute, self.turn_attribute}
         names.update(a for a in (self.stage_attribute, self.error_attribute) if a)
+        names.update(self.extra_attributes)
         for s in self.stages:
             names.update(s.attributes())
         return frozenset(names)

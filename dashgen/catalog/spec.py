@@ -267,6 +267,11 @@ CATALOG_SPEC = Map(
                                           default=None,
                                           doc="name of the span that carries the session id when stage spans do "
                                               "not (needed with session_on_stage_spans: false)"),
+                    "attributes": Field(ListOf(item=Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT,
+                                                        example="gen_ai.provider.name")),
+                                        default=[],
+                                        doc="other span attributes your own dashboards filter or group by (the "
+                                            "TraceQL builder and lint accept only declared attributes)"),
                     "service_attribute": Field(Str(pattern=SCOPED_ATTRIBUTE_RE,
                                                    pattern_hint="a scoped attribute, e.g. resource.service.name",
                                                    example="resource.service.name"),
@@ -309,5 +314,8 @@ CATALOG_SPEC = Map(
                           doc="alert rule settings: team, receiver, runbooks, interval, rate thresholds, TraceQL switch"),
         "tempo": Field(TEMPO_SPEC, default=None, doc="the oldest Tempo supported and its metrics range limit"),
         "prometheus": Field(PROMETHEUS_SPEC, default=None, doc="extra label matchers of every PromQL query"),
+        "definitions": Field(ListOf(item=Str(example='"dashboards/*.py"')), default=[],
+                             doc="Python files adding dashboards of your own: paths or globs relative to this "
+                                 "catalog, run at build time (docs/extending.md)"),
     },
 )

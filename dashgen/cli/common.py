@@ -21,6 +21,13 @@ schema_version_option = click.option(
     help="Dashboard schemaVersion to write: 41 (Grafana 11.x) or 42 (Grafana 12.x).",
 )
 
+definitions_option = click.option(
+    "--definitions", "definitions", metavar="PATH", multiple=True,
+    type=click.Path(dir_okay=False, exists=True),
+    help="A Python file adding dashboards of your own (repeatable), after those the catalog's definitions: "
+         "names. It is code run at build time (docs/extending.md).",
+)
+
 
 def require(command: str, module: str, *, extra: str | None = None, package: str | None = None) -> None:
     """Exit 2 with one install line when ``module``, which ``dashgen <command>`` needs, is missing.

@@ -10,7 +10,7 @@ import click
 from pathlib import Path
 
 from .. import __version__
-from .common import catalog_option, require, schema_version_option
+from .common import catalog_option, definitions_option, require, schema_version_option
 from ..errors import CatalogError, DashgenError, InputError
 
 
@@ -66,7 +66,8 @@ def cli() -> None:
               help="Write nothing; exit 1 and list stale, missing and extra files when the output on disk "
                    "differs from a fresh build (run it in CI).")
 @schema_version_option
-def build_command(catalog_ref, out_dir, check, schema_version):
+@definitions_option
+def build_command(catalog_ref, out_dir, check, schema_version, definitions):
     """Render every dashboard and alert rule into DIR/dashboards/ and DIR/alerts/.
 
     \b
@@ -84,7 +85,7 @@ def build_command(catalog_ref, out_dir, check, schema_version):
     from ..catalog import load_catalog
 
     catalog = load_catalog(catalog_ref)
-    result = build_artifacts(catalog, int(schema_version))
+    result = build_artifacts(catalog, int(schema_version), definitions)
     if check:
         res = check_output(result.artifacts, out_dir)
         if res.ok:
@@ -117,7 +118,8 @@ def build_command(catalog_ref, out_dir, check, schema_version):
                                  "of a grafana/grafana-foundation-sdk checkout (docs/dashboards.md says "
                                  "which branch matches your Grafana).")
 @schema_version_option
-def lint_command(catalog_ref, from_dir, schemas_dir, schema_version):
+@definitions_option
+def lint_command(catalog_ref, from_dir, schemas_dir, schema_version, definitions):
     """Offline checks: uids, panel ids, layout, TraceQL rules and query budget, schemas.
 
     \b
@@ -138,13 +140,16 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version):
     if schemas_dir:
         require("lint --schemas", "jsonschema")
     catalog = load_catalog(catalog_ref)
-    artifacts = read_output(from_dir) if from_dir else build_artifacts(catalog, int(schema_version)).artifacts
+    built = None if from_dir else build_artifacts(catalog, int(schema_version), definitions)
+    artifacts = read_output(from_dir) if from_dir else built.artifacts
     if from_dir and not artifacts:
         raise InputError(f"{from_dir}: no dashboards/ or alerts/ there (run dashgen build first)")
     try:
         report = lint_artifacts(artifacts, catalog, schemas_dir)
     except FileNotFoundError as exc:
         raise InputError(str(exc)) from None
+    if built is not None:  # what a definition file's translation could not carry, at its line
+        report.problems[:0] = built.problems
     for s in report.stats:
         click.echo(f"{s.uid}: {s.panels} panels, {s.traceql_metrics}/{MAX_METRICS_QUERIES} TraceQL metrics queries, "
                    f"{s.traceql_search} TraceQL searches, {s.promql} PromQL")

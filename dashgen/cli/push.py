@@ -11,7 +11,7 @@ from typing import Iterator
 
 import click
 
-from .common import catalog_option, schema_version_option
+from .common import catalog_option, definitions_option, schema_version_option
 from ..errors import ConflictError, DashgenError, InputError
 from ..grafana.client import GrafanaClient, GrafanaError
 
@@ -35,6 +35,7 @@ def _common(f):
     opts = [
         catalog_option,
         schema_version_option,
+        definitions_option,
         click.option("--from", "from_dir", type=click.Path(file_okay=False, path_type=Path),
                      help="Push an existing build output (a `dashgen build --out DIR` directory) instead of "
                           "building from the catalog."),
@@ -80,7 +81,8 @@ def _common(f):
 
 
 @contextmanager
-def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: str) -> Iterator[Path]:
+def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: str,
+               definitions: tuple[str, ...] = ()) -> Iterator[Path]:
     if from_dir is not None:
         if not from_dir.is_dir():
             raise InputError(f"--from {from_dir}: no such directory")
@@ -95,7 +97,7 @@ def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: s
         if hasattr(build_mod, "render_to_directory"):
             build_mod.render_to_directory(catalog, tmp)
         else:
-            result = build_mod.build_artifacts(catalog, int(schema_version))
+            result = build_mod.build_artifacts(catalog, int(schema_version), definitions)
             write_output(result.artifacts, Path(tmp))
         yield Path(tmp)
 
@@ -125,7 +127,7 @@ def _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecu
                          retries=retries, retry_base_delay=retry_base_delay, timeout=timeout, pool_size=concurrency)
 
 
-def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, token_file, org_id, ca_cert,
+def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), from_dir, url, token_file, org_id, ca_cert,
          insecure_skip_verify, allow_insecure_http, concurrency, retries, retry_base_delay, timeout, prune,
          disable_provenance, quick, output, verbose, api="auto", recording_rules="auto", force=False, backup_dir=".dashgen/backups") -> int:
     from ..grafana.apply import Applier, exit_code
@@ -136,7 +138,7 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, from_dir, url, tok
     client = _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecure_http, retries,
                      retry_base_delay, timeout, concurrency)
     start = time.monotonic()
-    with _build_dir(from_dir, catalog_ref, schema_version) as root:
+    with _build_dir(from_dir, catalog_ref, schema_version, definitions) as root:
         build = load_build(root)
         try:
             plan, handlers = make_plan(client, build, Options(prune=prune, force=force, quick=quick,

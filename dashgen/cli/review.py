@@ -6,15 +6,15 @@ from pathlib import Path
 
 import click
 
-from .common import catalog_option, require, schema_version_option
+from .common import catalog_option, definitions_option, require, schema_version_option
 from ..errors import InputError
 
 
-def _current_build(catalog_ref, schema_version) -> dict[str, str]:
+def _current_build(catalog_ref, schema_version, definitions=()) -> dict[str, str]:
     from ..build import build_artifacts
     from ..catalog import load_catalog
 
-    return build_artifacts(load_catalog(catalog_ref), int(schema_version)).artifacts
+    return build_artifacts(load_catalog(catalog_ref), int(schema_version), definitions).artifacts
 
 
 def _read_dir(path: Path, option: str) -> dict[str, str]:
@@ -45,7 +45,9 @@ def _read_dir(path: Path, option: str) -> dict[str, str]:
 @click.option("--exit-code", is_flag=True, help="Exit 1 when something changed, 0 when nothing did.")
 @catalog_option
 @schema_version_option
-def diff_command(base_ref, against_dir, head_dir, root_dir, fmt, output, exit_code, catalog_ref, schema_version):
+@definitions_option
+def diff_command(base_ref, against_dir, head_dir, root_dir, fmt, output, exit_code, catalog_ref, schema_version,
+                 definitions):
     """What a change does to the dashboards and alert rules, the way a reviewer reads it.
 
     \b
@@ -68,7 +70,7 @@ def diff_command(base_ref, against_dir, head_dir, root_dir, fmt, output, exit_co
         head = _read_dir(head_dir, "--head")
         head_label = str(head_dir)
     else:
-        head = _current_build(catalog_ref, schema_version)
+        head = _current_build(catalog_ref, schema_version, definitions)
         head_label = "this build"
     if against_dir is not None:
         base = _read_dir(against_dir, "--against")
@@ -103,7 +105,8 @@ def diff_command(base_ref, against_dir, head_dir, root_dir, fmt, output, exit_co
               help="Image formats to write (repeatable). Default: png and svg.")
 @catalog_option
 @schema_version_option
-def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_version):
+@definitions_option
+def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_version, definitions):
     """Draw every dashboard offline (no Grafana) as PNG and SVG, to see its layout in review.
 
     \b
@@ -129,7 +132,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
     if from_dir is not None:
         files = _read_dir(from_dir, "--from")
     else:
-        files = build_artifacts(catalog, int(schema_version)).artifacts
+        files = build_artifacts(catalog, int(schema_version), definitions).artifacts
     dashboards = []
     for rel, text in of_kind(files, DASHBOARD):
         try:
