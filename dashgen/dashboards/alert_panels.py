@@ -68,8 +68,9 @@ def rule_panel(ctx: Ctx, rule: Rule) -> TimeSeriesPanel:
             targets.append(ctx.prom(signal.expr, next(refs), legend=_legend(signal, label).strip()))
     color = SEVERITY_COLORS.get(rule.labels.get("severity", ""), "red")
     values = sorted({c.value for row in rule.when for c in row})
-    fires = " or ".join(" and ".join(f"{chr(65 + list(rule.signals).index(c.signal))} {c.op} {format_number(c.value)}"
-                                     for c in row) for row in rule.when)
+    rows = [" and ".join(f"{chr(65 + list(rule.signals).index(c.signal))} {c.op} {format_number(c.value)}" for c in row)
+            for row in rule.when]
+    fires = " or ".join(f"({r})" if len(rows) > 1 and " and " in r else r for r in rows)
     return TimeSeriesPanel(
         key=panel_key(rule), title=rule.title,
         # the expression and thresholds only: a changed ``for`` or wording changes the rule, not its panel
