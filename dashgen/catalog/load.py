@@ -36,12 +36,20 @@ def preset_path(name: str) -> Path:
     return Path(__file__).resolve().parent / "presets" / f"{name}.yaml"
 
 
+def display_path(source: str) -> str:
+    """How messages name a catalog: its path as given, or ``<preset NAME>/NAME.yaml``."""
+    if source.startswith("preset:"):
+        name = source.partition(":")[2]
+        return f"<preset {name}>/{name}.yaml"
+    return source
+
+
 def resolve_catalog_source(ref: str | None) -> tuple[str, str, str]:
     """Return ``(text, display_path, source)`` for a path or a preset name (None = default)."""
     if ref is None or ref in PRESETS:
         name = ref or "default"
         text = preset_path(name).read_text(encoding="utf-8")
-        return text, f"<preset {name}>/{name}.yaml", f"preset:{name}"
+        return text, display_path(f"preset:{name}"), f"preset:{name}"
     path = Path(ref)
     try:
         data = path.read_bytes()
