@@ -5,11 +5,9 @@ duplicate keys. The catalog needs both: every error must name the line, and a du
 key is a mistake. So we ``compose`` the document into nodes (which carry their marks) and
 walk them with the specs below, producing plain Python values.
 
-A user fixing a catalog wants every mistake from one run, not one per run. A spec for one
-value raises its ``CatalogError``; the mapping or list holding that value records it in the
-``Context``, puts ``INVALID`` in its place and goes on with the next key or item. Checks that
-read several values (in ``load``) ask ``Context.valid`` first, so a mistake is reported once
-and not again by every check that depends on it.
+A spec for one value raises its ``CatalogError``; the mapping or list holding that value
+records it in the ``Context`` (``located``), puts ``INVALID`` in its place and goes on with
+the next key or item, so one run reports every independent mistake.
 
 Each spec has a ``doc`` string; the README's catalog reference lists every field, and a
 test checks that none is missing there.
@@ -24,82 +22,11 @@ from typing import Any
 
 import yaml
 
-from ..errors import CatalogError, CatalogErrors
+from ..errors import CatalogError
+from .located import INVALID, Context, Loc, dotted, node_loc
 
-
-@dataclass(frozen=True)
-class Loc:
-    """Where a value sits in the source: 1-based line and column."""
-
-    line: int
-    col: int
-
-
-def node_loc(node: yaml.Node) -> Loc:
-    mark = node.start_mark
-    return Loc(mark.line + 1, mark.column + 1)
-
-
-class _Invalid:
-    """The value of a key whose own check failed (its error is already recorded)."""
-
-    def __repr__(self) -> str:
-        return "INVALID"
-
-
-INVALID = _Invalid()
-
-
-class Context:
-    """Carries the file name for error messages, records every value's location and collects
-    the errors found so far (``invalid`` holds the paths they were found at)."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.locations: dict[tuple, Loc] = {}
-        self.errors: list[CatalogError] = []
-        self.invalid: set[tuple] = set()
-
-    def error(self, loc: Loc, problem: str, fix: str = "") -> CatalogError:
-        return CatalogError(self.path, loc.line, loc.col, problem, fix)
-
-    def report(self, err: CatalogError, path: tuple | None = None) -> None:
-        """Record ``err``; with ``path``, the value there (and all that holds it) is not valid."""
-        self.errors.append(err)
-        if path is not None:
-            self.invalid.add(path)
-
-    def add(self, loc: Loc, problem: str, fix: str = "") -> None:
-        """Record a problem found by a check across values (it invalidates nothing)."""
-        self.report(self.error(loc, problem, fix))
-
-    def valid(self, *paths: tuple) -> bool:
-        """True when no value at, above or below any of ``paths`` failed its own check."""
-        return not any(bad[:len(p)] == p or p[:len(bad)] == bad for p in paths for bad in self.invalid)
-
-    def raise_errors(self) -> None:
-        """Raise what was collected: the one ``CatalogError``, or all of them (in file order).
-
-        A value behind a YAML alias (``metric: *shared``) is checked at every use; its mistake
-        is reported once, at the anchored value.
-        """
-        seen: set[tuple] = set()
-        unique = [e for e in self.errors if (e.line, e.col, e.fix) not in seen and not seen.add((e.line, e.col, e.fix))]
-        if len(unique) == 1:
-            raise unique[0]
-        if unique:
-            raise CatalogErrors(unique)
-
-
-def dotted(path: tuple) -> str:
-    """``('stages', 0, 'id')`` -> ``stages[0].id``: how messages name a key."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "the document"
+__all__ = ["INVALID", "Bool", "Context", "Enum", "Field", "ListOf", "Loc", "Map", "Num", "Spec", "Str", "dotted",
+           "iter_fields", "load_document"]
 
 
 def _kind(node: yaml.Node) -> str:
