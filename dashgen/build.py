@@ -2,20 +2,14 @@
 
 ``build_artifacts`` is pure and runs one way: catalog -> dashboards -> panel index (what each
 panel shows, built once) -> alert rules (linking to those panels) -> ``{relative path: file
-content}``. No stage reaches back into an earlier one.
-``write_output`` is the only writer: it renders into a temporary directory beside the
-output and swaps ``dashboards/`` and ``alerts/`` in, so an error never leaves a
-half-written output and the previous one stays as it was.
+content}``. No stage reaches back into an earlier one. Writing and checking that map against a
+directory is ``artifacts.write_output`` (an atomic swap) and ``artifacts.check_output``.
 """
 
 from __future__ import annotations
 
 import gc
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from .alerts.generate import alert_artifacts, rule_set
 from .alerts.model import RuleSet
@@ -24,10 +18,7 @@ from .dashboards import build_dashboards
 from .dashboards.kit import OWNER_TAG, panel_index
 from .errors import InputError
 from .dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
-from .artifacts import canonical_json, canonical_yaml
-
-OUTPUT_DIRS = ("dashboards", "alerts")
-MANIFEST = "dashboards/manifest.yaml"
+from .artifacts import MANIFEST, canonical_json, canonical_yaml, dashboard_path
 
 
 @dataclass(frozen=True)
@@ -60,7 +51,7 @@ def _build_artifacts(catalog: Catalog, schema_version: int) -> BuildResult:
     dashboards = build_dashboards(catalog, schema_version)
     artifacts: dict[str, str] = {}
     for d in dashboards:
-        path = f"dashboards/{d.folder_uid}/{d.uid}.json"
+        path = dashboard_path(d.folder_uid, d.uid)
         if path in artifacts:
             raise InputError(f"two dashboards would be written to {path}")
         artifacts[path] = canonical_json(d.dashboard)
@@ -82,83 +73,3 @@ def manifest(catalog: Catalog, dashboards) -> dict:
         },
         "dashboards": [{"uid": d.uid, "title": d.title, "folder": d.folder_uid} for d in dashboards],
     }
-
-
-def _existing_files(out_dir: Path) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for top in OUTPUT_DIRS:
-        root = out_dir / top
-        if not root.is_dir():
-            continue
-        for path in root.rglob("*"):
-            if path.is_file():
-                found[path.relative_to(out_dir).as_posix()] = path
-    return found
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    stale: list[str]
-    missing: list[str]
-    extra: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not (self.stale or self.missing or self.extra)
-
-
-def check_output(artifacts: dict[str, str], out_dir: Path) -> CheckResult:
-    on_disk = _existing_files(out_dir)
-    stale, missing = [], []
-    for rel, content in artifacts.items():
-        path = on_disk.get(rel)
-        if path is None:
-            missing.append(rel)
-        elif path.read_bytes() != content.encode("utf-8"):
-            stale.append(rel)
-    extra = sorted(set(on_disk) - set(artifacts))
-    return CheckResult(stale, missing, extra)
-
-
-def write_output(artifacts: dict[str, str], out_dir: Path) -> None:
-    """Write ``artifacts`` under ``out_dir``, replacing ``dashboards/`` and ``alerts/`` whole.
-
-    Everything is written to a temporary directory first; then each output directory is
-    swapped in with renames. If anything fails, the previous output is restored.
-    """
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{out_dir}: cannot create the output directory: {exc.strerror}") from None
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=".dashgen-build-", dir=out_dir))
-    except OSError as exc:
-        raise InputError(f"{out_dir}: cannot write there: {exc.strerror}") from None
-    old = staging / ".old"
-    moved_away: list[str] = []
-    moved_in: list[str] = []
-    try:
-        for rel, content in artifacts.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(content)
-        for top in OUTPUT_DIRS:
-            (staging / top).mkdir(exist_ok=True)
-        old.mkdir()
-        for top in OUTPUT_DIRS:
-            if (out_dir / top).exists():
-                os.replace(out_dir / top, old / top)
-                moved_away.append(top)
-            os.replace(staging / top, out_dir / top)
-            moved_in.append(top)
-    except BaseException:
-        # Drop what we moved in, put back what we moved away.
-        for top in moved_in:
-            shutil.rmtree(out_dir / top, ignore_errors=True)
-        for top in moved_away:
-            os.replace(old / top, out_dir / top)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(staging, ignore_errors=True)

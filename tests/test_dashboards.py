@@ -27,6 +27,9 @@ def dashboards():
 
 
 def tempo_queries(panel):
+    """TraceQL of a panel (a trace panel's query is a trace id, not TraceQL)."""
+    if panel.get("type") == "traces":
+        return []
     return [t["query"] for t in panel.get("targets", []) if (t.get("datasource") or {}).get("type") == "tempo"]
 
 
@@ -65,8 +68,11 @@ def test_every_dashboard_has_variables_range_refresh_and_links(dashboards):
         names = {v["name"]: v for v in d["templating"]["list"]}
         assert names["tempo"]["type"] == "datasource" and names["tempo"]["query"] == "tempo"
         assert names["prometheus"]["type"] == "datasource" and names["prometheus"]["query"] == "prometheus"
-        assert names["service"]["type"] == "textbox"
-        assert d["time"] == {"from": "now-6h", "to": "now"} and d["refresh"] == "1m"
+        # services from Tempo's tag values; All = every value joined by "|", never the regex ".*"
+        assert names["service"]["type"] == "query" and names["service"]["includeAll"] and "allValue" not in names["service"]
+        assert d["time"] == {"from": "now-6h", "to": "now"}
+        # the drilldown looks at past calls: no auto-refresh re-running its searches
+        assert d["refresh"] == ("" if d["uid"] == "voice-session" else "1m")
         assert any(link["type"] == "dashboards" and "dashgen-audio" in link["tags"] for link in d["links"])
         assert "dashgen-audio" in d["tags"]
 
@@ -75,6 +81,7 @@ def test_every_panel_has_a_description_unit_and_catalog_thresholds(dashboards):
     catalog = load_catalog()
     limits = {t.value for s in catalog.stages for m in s.measurements for t in m.thresholds}
     limits |= {rate for s in catalog.stages if s.slo for _, _, _, rate in s.slo.burn_rates()}
+    limits |= {catalog.alerting.error_rate.above, catalog.alerting.nothing_rate.above}
     for d in dashboards.values():
         for p in d["panels"]:
             if p["type"] == "row":
@@ -91,40 +98,57 @@ def test_overview(dashboards):
     d = dashboards["voice-overview"]
     p = one(d, "timeseries", r"^\{ span\.audio\.stage != \"\" && span\.audio\.first_byte_ms >= 0",
             r"\| quantile_over_time\(span\.audio\.first_byte_ms, 0\.95\) by \(span\.audio\.stage\)$")
-    catalog = load_catalog()
-    expected = sorted({t.value for s in catalog.stages if s.measurement("first_byte")
-                       for t in s.measurement("first_byte").thresholds})
-    assert expected == [150, 350, 600]
-    assert p["fieldConfig"]["defaults"]["unit"] == "ms" and steps(p)[1:] == expected
+    assert p["fieldConfig"]["defaults"]["unit"] == "ms" and steps(p)[1:] == [150, 350]
     assert "select" not in tempo_queries(p)[0]
-    # p50/p95/p99 of first byte for each stage
-    for stage in ("asr", "llm", "tts", "client", "barge_in"):
+    # each stage's series is renamed after the stage (Tempo names it {p=0.95, span.audio.stage="asr"})
+    names = [o["properties"][0]["value"] for o in p["fieldConfig"]["overrides"]]
+    assert names == ["ASR p95", "LLM p95", "TTS p95", "Client p95", "Barge-in p95"]
+    # each stage's headline: first byte p50/p95/p99, but barge-in is judged by silence
+    for stage in ("asr", "llm", "tts"):
         one(d, "timeseries", rf'span\.audio\.stage = "{stage}"', r"quantile_over_time\(span\.audio\.first_byte_ms, 0\.5, 0\.95, 0\.99\)")
-    # one stat per stage with a threshold: current p95, reusing that stage's panel
+    one(d, "timeseries", r'span\.audio\.stage = "barge_in"', r"quantile_over_time\(span\.audio\.silence_ms, 0\.5, 0\.95, 0\.99\)")
+    # what the caller feels: the client's first byte (end of speech to first agent audio)
+    felt = one(d, "timeseries", r'span\.audio\.stage = "client"', r"quantile_over_time\(span\.audio\.first_byte_ms, 0\.5, 0\.95\)")
+    assert "caller" in felt["title"] and "end of the user's speech" in felt["description"]
+    # one stat per stage with a p95 limit, coloured by it, reusing that stage's panel
     stats = [p for p in d["panels"] if p["type"] == "stat"]
     ids = {p["id"] for p in d["panels"]}
-    assert len(stats) == 5
+    assert [s["title"] for s in stats] == ["ASR time to first partial p95 now", "LLM time to first token p95 now",
+                                           "TTS time to first audio p95 now", "Barge-in outbound audio silent p95 now"]
     for s in stats:
         assert s["targets"][0]["datasource"]["uid"] == "-- Dashboard --" and s["targets"][0]["panelId"] in ids
-        assert s["options"]["reduceOptions"]["fields"] == "/0\\.95/"
-    tts_stat = next(s for s in stats if s["title"].startswith("tts"))
+        assert s["fieldConfig"]["defaults"]["color"] == {"mode": "thresholds"}
+        name = s["fieldConfig"]["overrides"][0]["properties"][0]["value"]
+        assert s["options"]["reduceOptions"]["fields"] == "/^" + re.escape(name) + "$/"
+    tts_stat = next(s for s in stats if s["title"].startswith("TTS"))
     assert steps(tts_stat) == [None, 350] and tts_stat["fieldConfig"]["defaults"]["thresholds"]["steps"][1]["color"] == "red"
+    barge = next(s for s in stats if s["title"].startswith("Barge-in"))
+    assert steps(barge) == [None, 200] and "silence" in tempo_queries(
+        next(p for p in d["panels"] if p["id"] == barge["targets"][0]["panelId"]))[0]
     one(d, "timeseries", r"span\.audio\.first_byte_ms = -1", r"rate\(\) by \(span\.audio\.stage\)")
     one(d, "timeseries", r"span\.audio\.error = true", r"rate\(\) by \(span\.audio\.stage\)")
     one(d, "timeseries", r'name = "voice\.turn"', r"\| rate\(\)$")
-    text = next(p for p in d["panels"] if p["type"] == "text")
-    for uid in ("voice-asr", "voice-llm", "voice-tts", "voice-client", "voice-barge-in", "voice-session"):
-        assert f"/d/{uid}" in text["options"]["content"]
+    ratios = [p for p in d["panels"] if p["title"] in ("Error ratio by stage", "Produced-nothing ratio by stage")]
+    assert [r["targets"][0]["expr"] for r in ratios] == [
+        "sum by (audio_stage) (rate(audio_stage_errors_total[5m])) / sum by (audio_stage) (rate(audio_stage_runs_total[5m]))",
+        "sum by (audio_stage) (rate(audio_stage_nothing_total[5m])) / sum by (audio_stage) (rate(audio_stage_runs_total[5m]))"]
+    assert all(r["fieldConfig"]["defaults"]["unit"] == "percentunit" for r in ratios)
+    (alerts,) = [p for p in d["panels"] if p["type"] == "alertlist"]
+    assert alerts["options"]["alertInstanceLabelFilter"] == 'team="voice"'
+    (dashes,) = [p for p in d["panels"] if p["type"] == "dashlist"]
+    assert dashes["options"]["tags"] == ["dashgen-audio"] and dashes["options"]["keepTime"] and dashes["options"]["includeVars"]
 
 
 def test_barge_in(dashboards):
     d = dashboards["voice-barge-in"]
-    bd = [p for p in d["panels"] if p["type"] == "timeseries" and len(tempo_queries(p)) == 3]
-    assert len(bd) == 1
-    qs = tempo_queries(bd[0])
-    order = [re.search(r"quantile_over_time\(span\.audio\.(\w+), 0\.5, 0\.95\)", q).group(1) for q in qs]
+    bd = [p for p in d["panels"] if p["type"] == "timeseries"
+          and any(re.search(r"quantile_over_time\(span\.audio\.\w+, 0\.5, 0\.95\)$", q) for q in tempo_queries(p))]
+    order = [re.search(r"quantile_over_time\(span\.audio\.(\w+), ", tempo_queries(p)[0]).group(1) for p in bd]
     assert order == ["vad_detect_ms", "cancel_ms", "silence_ms"]
-    assert steps(bd[0]) == [None, 200] and bd[0]["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] == "dashed"
+    for p in bd:  # one milestone per panel, each on the 200 ms page line, series named p50/p95
+        assert steps(p) == [None, 200] and p["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] == "dashed"
+        assert "from the moment VAD fired" in p["description"]
+        assert [o["properties"][0]["value"].rsplit(" ", 1)[1] for o in p["fieldConfig"]["overrides"]] == ["p50", "p95"]
     hm = one(d, "heatmap", r"\| histogram_over_time\(span\.audio\.silence_ms\)$")
     assert hm["options"]["calculate"] is False and hm["options"]["rowsFrame"]["layout"] == "le"
     assert hm["options"]["yAxis"]["unit"] == "ms"
@@ -136,6 +160,21 @@ def test_barge_in(dashboards):
     assert table["targets"][0]["tableType"] == "spans"
     link = table["fieldConfig"]["defaults"]["links"][0]["url"]
     assert link.startswith("/d/voice-session/") and 'var-session=${__data.fields["audio.session_id"]}' in link
+    assert "var-tempo=${tempo}" in link and "${__url_time_range}" in link
+
+
+def test_tables_type_their_numeric_columns_and_sort_by_a_displayed_name(dashboards):
+    for d in dashboards.values():
+        for p in d["panels"]:
+            if p["type"] != "table":
+                continue
+            conv = [t for t in p.get("transformations", []) if t["id"] == "convertFieldType"]
+            assert conv, (d["uid"], p["title"])
+            typed = {c["targetField"] for c in conv[0]["options"]["conversions"]}
+            for sort in p["options"]["sortBy"]:
+                assert sort["displayName"] == "Start time" or sort["displayName"] in typed, (d["uid"], p["title"])
+            if "above" in p["title"]:
+                assert "slowest" not in p["title"].lower() and "first ones Tempo finds" in p["description"]
 
 
 def test_tts(dashboards):
@@ -200,15 +239,30 @@ def test_session_drilldown(dashboards):
                  "audio.tts_max_gap_ms", "audio.jitter_ms", "audio.silence_ms"):
         assert f"span.{attr}" in q
     assert spans["targets"][0]["tableType"] == "spans"
-    assert "/explore?" in spans["fieldConfig"]["defaults"]["links"][0]["url"]
-    assert "${__data.fields.traceIdHidden}" in spans["fieldConfig"]["defaults"]["links"][0]["url"]
-    per_turn = [p for p in d["panels"] if p.get("transformations")]
-    assert per_turn and per_turn[0]["transformations"][0]["id"] == "groupingToMatrix"
-    # every "slowest" table elsewhere links into this dashboard
+    assert spans["options"]["sortBy"] == [{"displayName": "Start time", "desc": False}]
+    urls = [link["url"] for link in spans["fieldConfig"]["defaults"]["links"]]
+    assert any("var-trace=${__data.fields.traceIdHidden}" in u and u.startswith("/d/voice-session/") for u in urls)
+    explore = next(u for u in urls if u.startswith("/explore?"))
+    assert "${__data.fields.traceIdHidden}" in explore and "${__from}" in explore and "now-6h" not in explore
+    (trace,) = [p for p in d["panels"] if p["type"] == "traces"]
+    assert trace["targets"][0]["query"] == "$trace" and variables["trace"]["query"] == ""
+    (bars,) = [p for p in d["panels"] if p["type"] == "barchart"]
+    assert 'span.audio.stage =~ "asr|llm|tts"' in bars["targets"][0]["query"]
+    assert [t["id"] for t in bars["transformations"]] == ["convertFieldType", "groupingToMatrix"]
+    per_turn = one(d, "table", r"span\.audio\.first_byte_ms >= 0")
+    assert "every stage" in per_turn["title"]
+    assert [t["id"] for t in per_turn["transformations"]] == ["convertFieldType", "groupingToMatrix"]
+    # every table of recent spans elsewhere links into this dashboard
     for uid, other in build().items():
         for p in other["panels"]:
             if p["type"] == "table" and uid != "voice-session":
                 assert any("/d/voice-session/" in link["url"] for link in p["fieldConfig"]["defaults"]["links"])
+
+
+def test_metrics_queries_ask_for_exemplars(dashboards):
+    targets = [t for d in dashboards.values() for p in d["panels"] for t in p.get("targets", [])
+               if "metricsQueryType" in t]
+    assert targets and all(t["exemplars"] == 100 for t in targets)
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -261,7 +315,7 @@ def test_every_promql_panel_query_passes_promtool(preset, tmp_path):
     exprs = [t["expr"] for d in build(preset).values() for p in d["panels"] for t in p.get("targets", [])
              if (t.get("datasource") or {}).get("type") == "prometheus"]
     if preset == "default":
-        assert len(exprs) == 4
+        assert len(exprs) == 6  # two SLO burn panels (1h, 6h each) and the error and produced-nothing ratios
     rules = {"groups": [{"name": "dashboard-queries",
                          "rules": [{"record": f"dashgen:panel_query_{i}", "expr": e} for i, e in enumerate(exprs)]}]}
     path = tmp_path / "queries.yaml"

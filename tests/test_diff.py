@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from dashgen.build import build_artifacts, write_output
+from dashgen.artifacts import write_output
+from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.review.diff import Diff, diff_outputs, format_diff
 
@@ -207,10 +208,10 @@ def test_catalog_threshold_350_to_300_is_worded_per_panel(base, tmp_path):
     assert f"{TTS_FB}: threshold 350 -> 300 ms" in [c.text for c in tts.changes]
     overview = section(diff, "voice-overview")
     assert "First byte p95 by stage: threshold 350 -> 300 ms" in [c.text for c in overview.changes]
-    assert "tts p95 now: threshold 350 -> 300 ms" in [c.text for c in overview.changes]
+    assert "TTS time to first audio p95 now: threshold 350 -> 300 ms" in [c.text for c in overview.changes]
     # The slow-turns table filters on the threshold: retitled, and its query shown.
     table = next(c for c in tts.changes if c.kind == "panel-retitled")
-    assert table.text.endswith("-> Slowest recent tts spans (time to first audio above 300 ms)")
+    assert table.text.endswith("-> TTS spans with time to first audio above 300 ms (up to 50, sorted by it)")
     q = next(c for c in tts.changes if c.kind == "query-changed")
     assert "350" in q.before and "300" in q.after
     assert re.match(r"\d+ dashboards changed; .*\d+ thresholds changed", diff.summary()), diff.summary()
@@ -305,10 +306,9 @@ def test_dashboard_moved_to_another_folder(base):
 def test_variables_changed_added_removed(base):
     def change(d):
         svc = next(v for v in d["templating"]["list"] if v["name"] == "service")
-        svc["current"] = {"text": "voice-.*", "value": "voice-.*"}
-        svc["options"] = [{"selected": True, "text": "voice-.*", "value": "voice-.*"}]
-        svc["query"] = "voice-.*"
-        svc["label"] = "Service"
+        svc["current"] = {"text": "voice-agent", "value": "voice-agent"}
+        svc["query"] = dict(svc["query"], label="resource.service.namespace")
+        svc["label"] = "Service namespace"
         d["templating"]["list"] = [v for v in d["templating"]["list"] if v["name"] != "prometheus"]
         d["templating"]["list"].append({"type": "custom", "name": "region", "query": "eu,us",
                                         "current": {"text": "eu", "value": "eu"}})
@@ -317,9 +317,9 @@ def test_variables_changed_added_removed(base):
     assert lines(diff) == [
         "variable $region: added (custom, default eu)",
         "variable $prometheus: removed (datasource)",
-        "variable $service: default .* -> voice-.*",
-        "variable $service: label Service (regex) -> Service",
-        "variable $service: query .* -> voice-.*",
+        'variable $service: default ["$__all"] -> voice-agent',
+        "variable $service: label Service -> Service namespace",
+        "variable $service: query.label resource.service.name -> resource.service.namespace",
     ]
     assert "3 variables changed" in diff.summary()
 

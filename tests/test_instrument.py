@@ -68,8 +68,9 @@ def run_turn(rig: Rig, sid="sess_8f21c0", tid=3):
             c.advance(180); tts.chunk(); c.advance(40); tts.chunk(); c.advance(133); tts.chunk(); c.advance(50); tts.chunk()
         with rig.inst.stage_span("client", sid, tid) as client:
             c.advance(840); client.played(); client.report(jitter_ms=14.6, buffer_ms=80); c.advance(1200)
-        with rig.inst.stage_span("barge_in", sid, tid) as b:
-            c.advance(72); b.vad_fired(); c.advance(0.4); b.cancelled(); c.advance(96); b.silent()
+        with rig.inst.stage_span("barge_in", sid, tid) as b:  # opened while the agent speaks
+            c.advance(900); b.vad_fired()  # the 900 ms wait for the user is no milestone: VAD firing is the zero
+            c.advance(72); b.confirmed(); c.advance(0.4); b.cancelled(); c.advance(96); b.silent()
 
 
 def test_helpers_emit_exactly_the_catalog_attributes_as_integers():
@@ -183,13 +184,13 @@ def test_a_finer_unit_in_the_catalog_keeps_sub_millisecond_resolution():
     def run(cat):
         rig = Rig(cat)
         with rig.inst.stage_span("barge_in", "s", 1) as b:
-            rig.clock.advance(72); b.vad_fired(); rig.clock.advance(0.4); b.cancelled(); rig.clock.advance(96); b.silent()
+            rig.clock.advance(72); b.confirmed(); rig.clock.advance(0.4); b.cancelled(); rig.clock.advance(96); b.silent()
         return dict(rig.by_name()["audio.barge_in"].attributes)
 
     a = run(load_catalog())
     assert a["audio.cancel_delay_us"] == 400 and a["audio.cancel_ms"] == 72 and a["audio.silence_ms"] == 168
-    coarse = variant({"attribute: audio.cancel_delay_us\n        title: VAD to cancel\n        unit: us":
-                      "attribute: audio.cancel_delay_ms\n        title: VAD to cancel\n        unit: ms"})
+    coarse = variant({"attribute: audio.cancel_delay_us\n        title: Confirmed to cancel\n        unit: us":
+                      "attribute: audio.cancel_delay_ms\n        title: Confirmed to cancel\n        unit: ms"})
     assert run(coarse)["audio.cancel_delay_ms"] == 2
 
 def test_switching_the_convention_switches_what_is_emitted():

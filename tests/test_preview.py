@@ -7,16 +7,20 @@ import copy
 import json
 import re
 import struct
+import warnings
 from pathlib import Path
 
 import pytest
 
+from dashgen.artifacts import write_output
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.review.preview import (
-    BOTTOM_PX, HEADER_PX, ROW_PX, WIDTH_PX, Hints, _table_columns, layout_model, render_previews, step_color,
-    synthetic_series, color_of,
+    BOTTOM_PX, HEADER_PX, ROW_PX, WIDTH_PX, Hints, color_of, layout_model, step_color, synthetic_series,
+    write_previews,
 )
+from dashgen.review.preview.data import table_columns
+from dashgen.review.preview.fonts import BASE_FONT, STAND_IN, fallbacks
 
 from conftest import run_dashgen
 
@@ -41,7 +45,7 @@ def dashboards(catalog) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def previews(dashboards, catalog, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("previews")
-    written = render_previews(list(dashboards.values()), out, catalog=catalog)
+    written = write_previews(list(dashboards.values()), out, catalog=catalog)
     assert sorted(p.name for p in written) == sorted(f"{uid}.{ext}" for uid in dashboards for ext in ("png", "svg"))
     return out
 
@@ -124,13 +128,65 @@ def test_height_follows_the_grid_and_width_stays(dashboards, catalog, tmp_path):
     d = copy.deepcopy(dashboards["voice-llm"])
     last = max(d["panels"], key=lambda p: p["gridPos"]["y"] + p["gridPos"]["h"])
     last["gridPos"]["h"] += 10
-    (path,) = render_previews([d], tmp_path, catalog=catalog, formats=("png",))
+    (path,) = write_previews([d], tmp_path, catalog=catalog, formats=("png",))
     assert png_size(path) == (WIDTH_PX, HEADER_PX + grid_rows(dashboards["voice-llm"]) * ROW_PX + BOTTOM_PX + 300)
 
 
 def test_previews_are_deterministic(dashboards, catalog, previews, tmp_path):
-    (path,) = render_previews([dashboards["voice-overview"]], tmp_path, catalog=catalog, formats=("png",), jobs=1)
+    (path,) = write_previews([dashboards["voice-overview"]], tmp_path, catalog=catalog, formats=("png",), jobs=1)
     assert path.read_bytes() == (previews / "voice-overview.png").read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# Titles in any script: a fallback font when one is installed, else a stand-in and one line
+
+
+def _retitled(dashboards, title: str) -> dict:
+    d = copy.deepcopy(dashboards["voice-overview"])
+    d["title"] = title
+    d["panels"][1]["title"] = title
+    return d
+
+
+def test_a_glyph_the_base_font_lacks_is_drawn_with_an_installed_font(dashboards, tmp_path):
+    # Ⓐ: not in DejaVu Sans, in the STIX fonts matplotlib ships (regular and bold), so on every machine.
+    family, missing = fallbacks({"Ⓐ"})
+    assert missing == set() and family and all(f != BASE_FONT for f in family)
+    lines = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns once per glyph it cannot draw
+        (svg,) = write_previews([_retitled(dashboards, "Ⓐ latency")], tmp_path, formats=("svg",), jobs=1,
+                                warn=lines.append)
+    assert lines == []
+    text = svg.read_text(encoding="utf-8")
+    assert "Ⓐ latency" in text and family[0] in text and STAND_IN not in text
+
+
+def test_a_glyph_no_font_has_is_a_stand_in_and_one_line(dashboards, tmp_path):
+    nowhere = "\U000F0001"  # a private-use code point no font maps (Last Resort is not a fallback)
+    lines = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        written = write_previews([_retitled(dashboards, f"TTS {nowhere}"), dashboards["voice-llm"]], tmp_path,
+                                 formats=("svg",), jobs=1, warn=lines.append)
+    assert lines == [f"no installed font draws {nowhere} (in voice-overview): drawn as {STAND_IN}; install a font "
+                     "that has them (e.g. Noto Sans CJK, Noto Emoji) for the real glyphs"]
+    text = written[0].read_text(encoding="utf-8")
+    assert f"TTS {STAND_IN}" in text and nowhere not in text
+
+
+def test_cli_preview_of_cjk_titles_prints_no_matplotlib_warnings(dashboards, tmp_path):
+    out = tmp_path / "build"
+    files = {f"dashboards/voice-agent/{uid}.json": json.dumps(d) for uid, d in dashboards.items()}
+    files["dashboards/voice-agent/voice-overview.json"] = json.dumps(_retitled(dashboards, "音声エージェント 🙂"))
+    write_output(files, out)
+    r = run_dashgen("preview", "--from", str(out), "-o", str(tmp_path / "png"), "--only", "voice-overview",
+                    "--format", "png")
+    assert r.returncode == 0, r.stderr
+    # Either a font with the glyphs is installed (nothing to say) or one line names what is drawn as a stand-in.
+    assert "UserWarning" not in r.stderr and "Glyph" not in r.stderr
+    assert r.stderr == "" or (r.stderr.count("\n") == 1 and r.stderr.startswith("dashgen: warning: no installed font "
+                                                                                  "draws "))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,12 +218,12 @@ def test_series_per_stage_use_each_stage_limit(dashboards, catalog):
 
 def test_table_columns_come_from_select(dashboards):
     p = next(p for p in dashboards["voice-tts"]["panels"] if p["type"] == "table")
-    assert _table_columns(p) == ["Trace ID", "Start time", "audio.session_id", "audio.turn_id", "audio.first_byte_ms",
+    assert table_columns(p) == ["Trace ID", "Start time", "audio.session_id", "audio.turn_id", "audio.first_byte_ms",
                                  "audio.total_ms", "audio.tts_max_gap_ms", "audio.error", "Duration"]
 
 
 def test_stat_colour_follows_threshold_steps(dashboards):
-    p = panel(dashboards["voice-overview"], "tts p95 now")
+    p = panel(dashboards["voice-overview"], "TTS time to first audio p95 now")
     assert step_color(p, 200) == color_of("green")
     assert step_color(p, 351) == color_of("red")
     assert color_of("rgba(255, 0, 255, 0.7)") == "#ff00ff"

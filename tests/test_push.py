@@ -465,7 +465,8 @@ def test_emulator_contract(emu):
 
 # ------------------------------------------------------------------ the real build output
 def test_push_real_build_output(emu, env, tmp_path):
-    from dashgen.build import build_artifacts, write_output
+    from dashgen.artifacts import write_output
+    from dashgen.build import build_artifacts
     from dashgen.catalog import load_catalog
 
     out = tmp_path / "real"

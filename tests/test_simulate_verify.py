@@ -241,6 +241,19 @@ def test_negative_and_sub_two_values_fail(default_export, tmp_path, capsys):
     assert "tts (audio.tts): audio.tts_max_gap_ms is 1: Tempo's quantiles drop values below 2" in out
 
 
+def test_milestones_timed_from_different_zeros_fail(default_export, tmp_path, capsys):
+    """Issue 15 point 6: cancel and silence count from VAD firing; a silence timed from another start
+    (smaller than the cancel) is caught."""
+    doc = copy.deepcopy(default_export)
+    barge = next(s for s in spans_of(doc) if s["name"] == "audio.barge_in")
+    cancel = int(attr(barge, "audio.cancel_ms")["value"]["intValue"])
+    attr(barge, "audio.silence_ms")["value"] = {"intValue": str(max(2, cancel - 1))}
+    code, out, _ = run(["verify-traces", write(tmp_path, doc)], capsys)
+    assert code == 1
+    assert "FAIL  milestones: barge-in milestones from one zero (VAD firing): 1 violation(s)" in out
+    assert f"audio.silence_ms ({max(2, cancel - 1)}) is below audio.cancel_ms ({cancel})" in out
+
+
 def test_orphan_stage_span_and_missing_measurement_fail(default_export, tmp_path, capsys):
     doc = copy.deepcopy(default_export)
     llm = _first(doc, "audio.llm")

@@ -81,7 +81,8 @@ def build_command(catalog_ref, out_dir, check, schema_version):
       dashgen build -c pipecat -o out/       # the Pipecat preset, into out/
       dashgen build -c my-catalog.yaml --check
     """
-    from ..build import check_output, build_artifacts, write_output
+    from ..artifacts import check_output, write_output
+    from ..build import build_artifacts
     from ..catalog import load_catalog
 
     from ..lint.gate import refuse_lint_problems
@@ -134,8 +135,9 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version):
     """
     from ..build import build_artifacts
     from ..catalog import load_catalog
+    from ..artifacts import read_output
     from ..lint import lint_artifacts
-    from ..lint.dashboards import MAX_METRICS_QUERIES, read_output
+    from ..lint.dashboards import MAX_METRICS_QUERIES
 
     if schemas_dir:
         require("lint --schemas", "jsonschema")

@@ -79,6 +79,7 @@ def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: s
         yield from_dir
         return
     from .. import build as build_mod
+    from ..artifacts import write_output
     from ..catalog import load_catalog
 
     catalog = load_catalog(catalog_ref)
@@ -87,7 +88,7 @@ def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: s
             build_mod.render_to_directory(catalog, tmp)
         else:
             result = build_mod.build_artifacts(catalog, int(schema_version))
-            build_mod.write_output(result.artifacts, Path(tmp))
+            write_output(result.artifacts, Path(tmp))
         yield Path(tmp)
 
 

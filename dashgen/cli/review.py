@@ -18,7 +18,7 @@ def _current_build(catalog_ref, schema_version) -> dict[str, str]:
 
 
 def _read_dir(path: Path, option: str) -> dict[str, str]:
-    from ..lint.dashboards import read_output
+    from ..artifacts import read_output
 
     files = read_output(path)
     if not files:
@@ -120,16 +120,22 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
     import json
     import time
 
+    from ..artifacts import DASHBOARD, of_kind
     from ..build import build_artifacts
     from ..catalog import load_catalog
-    from ..review.preview import render_previews
+    from ..review.preview import write_previews
 
     catalog = load_catalog(catalog_ref) if from_dir is None or catalog_ref else None
     if from_dir is not None:
         files = _read_dir(from_dir, "--from")
     else:
         files = build_artifacts(catalog, int(schema_version)).artifacts
-    dashboards = [json.loads(c) for p, c in sorted(files.items()) if p.startswith("dashboards/") and p.endswith(".json")]
+    dashboards = []
+    for rel, text in of_kind(files, DASHBOARD):
+        try:
+            dashboards.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{from_dir}/{rel}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     if only:
         unknown = sorted(set(only) - {d.get("uid") for d in dashboards})
         if unknown:
@@ -139,7 +145,8 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
     gitignore_hint(out_dir)
     started = time.monotonic()
     try:
-        written = render_previews(dashboards, out_dir, catalog=catalog, formats=tuple(formats) or ("png", "svg"))
+        written = write_previews(dashboards, out_dir, catalog=catalog, formats=tuple(formats) or ("png", "svg"),
+                                 warn=lambda line: click.echo(f"dashgen: warning: {line}", err=True))
     except OSError as exc:
         raise InputError(f"{out_dir}: cannot write the previews: {exc.strerror or exc}") from None
     for path in written:

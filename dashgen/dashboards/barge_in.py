@@ -1,12 +1,20 @@
-"""Barge-in: from VAD firing to outbound audio going quiet, broken down by milestone."""
+"""Barge-in: from the moment VAD fires to outbound audio going quiet, milestone by milestone.
+
+Every milestone is measured from the same zero, the moment voice-activity detection fires
+(the seed: "from the moment voice-activity detection fires, to the moment the agent's
+outbound audio actually goes quiet"), so p95s of successive milestones can be read against
+each other and against the 200 ms line.
+"""
 
 from __future__ import annotations
 
 from ..catalog.conventions import quantile_label
 from ..catalog.model import Stage
-from .model import Row, TextPanel, TimeSeriesPanel
 from .kit import BuiltDashboard, Ctx
-from .panels import bad_rate_panel, heatmap_panel, rate_panel, slo_burn_panel, slowest_table, stage_filter
+from .model import Row, TextPanel
+from .panels import (
+    bad_rate_panel, heatmap_panel, quantiles_panel, rate_panel, slo_burn_panel, slowest_table,
+)
 from .stage import left_out_note, measurement_panels
 
 BREAKDOWN_QUANTILES = (0.5, 0.95)
@@ -30,29 +38,28 @@ def applies(stage: Stage) -> bool:
     return len(ms) >= 2 and all(m.quantiles_work for m in ms) and bool(ms[-1].thresholds)
 
 
-def breakdown_panel(ctx: Ctx, stage: Stage) -> TimeSeriesPanel:
+def breakdown_panels(ctx: Ctx, stage: Stage) -> list:
+    """One p50/p95 panel per milestone, side by side on one scale.
+
+    Not one panel with a query per milestone: Tempo names an ungrouped quantile series by its
+    quantile alone (``0.5``, ``0.95``), so six series would share two names and no override can
+    tell them apart (a frame's refId is its series name, not the query's).
+    """
     ms = milestones(stage)
-    refs = "ABCDEFGH"
-    targets = []
-    for i, m in enumerate(ms):
-        query = ctx.q.quantile(stage_filter(ctx, stage) + ctx.measured(m), ctx.q.span(m.attribute), BREAKDOWN_QUANTILES)
-        targets.append(ctx.tempo_metrics(query, refs[i]))
     last = ms[-1]
-    t = last.threshold(0.95) or last.thresholds[0]
-    order = " -> ".join(m.title.lower() for m in ms)
-    return TimeSeriesPanel(
-        key="barge-in-breakdown", title="Barge-in breakdown p50/p95 by milestone",
-        description=(f"p50 and p95 of each barge-in milestone, in order ({order}): queries "
-                     + ", ".join(f"{refs[i]} = {m.title}" for i, m in enumerate(ms))
-                     + ". Tempo names each series by its quantile only (0.5, 0.95), so the legend lists them in "
-                       "query order, A's pair first. Each milestone is measured from the moment the "
-                     f"barge-in started. The dashed line is the {t.severity} limit: {quantile_label(t.quantile)} "
-                     f"{last.title.lower()} under {t.value:g} {last.unit}. The gap between two lines is the time that "
-                     f"step took: a big gap before 'silent' is audio already buffered toward the client (see the "
-                     f"Client dashboard's buffer depth), not detection."),
-        targets=targets, unit=last.grafana_unit, thresholdSteps=ctx.steps(*ms),
-        thresholdsStyle="dashed",
-        shows=[f"{stage.id}.{m.id}:{quantile_label(q)}" for m in ms for q in BREAKDOWN_QUANTILES], w=24, h=9)
+    w = max(6, 24 // len(ms))
+    out = []
+    for i, m in enumerate(ms):
+        step = "" if i == 0 else f" The gap above {ms[i - 1].title.lower()} is the time this step took."
+        p = quantiles_panel(ctx, stage, m, BREAKDOWN_QUANTILES, w=w, h=8,
+                            extra=(f"Milestone {i + 1} of {len(ms)}, measured from the moment VAD fired, like every "
+                                   f"milestone here.{step} A big step before '{last.title.lower()}' is audio already "
+                                   f"buffered toward the client (the Client dashboard's buffer depth), not detection."))
+        p.thresholdSteps = ctx.steps(last)  # one scale and one limit line across the row
+        p.thresholdsStyle = "dashed"
+        p.maxValue = None
+        out.append(p)
+    return out
 
 
 def build(ctx: Ctx, stage: Stage) -> BuiltDashboard:
@@ -63,21 +70,23 @@ def build(ctx: Ctx, stage: Stage) -> BuiltDashboard:
         key="barge-in-about", title="About barge-in",
         description="How barge-in is measured and why it matters.",
         content=(f"**{stage.title}** — span `{stage.span}`: the user talks over the agent. {stage.description} "
-                 f"Milestones, each from the start of the barge-in: " + ", ".join(f"`{m.attribute}`" for m in ms) + "."
+                 f"Milestones, each measured from the moment VAD fires: "
+                 + ", ".join(f"`{m.attribute}` ({m.title.lower()})" for m in ms) + ". The page line is "
+                 f"{quantile_label(t.quantile)} {last.title.lower()} under {t.value:g} {last.unit}."
                  f"{left_out_note(stage)}"),
         w=24, h=4)
+    slo = slo_burn_panel(ctx, stage)
     panels = [
         intro,
-        Row(key="row-breakdown", title="Breakdown"),
-        breakdown_panel(ctx, stage),
+        Row(key="row-breakdown", title="Milestones from VAD firing"),
+        *breakdown_panels(ctx, stage),
         heatmap_panel(ctx, stage, last),
-        rate_panel(ctx, stage, last, w=12),
+        rate_panel(ctx, stage, w=12),
         bad_rate_panel(ctx, stage, last, above=t.value, name=f"barge-ins above {t.value:g} {last.unit}", w=12),
         *[p for m in stage.measurements if m not in ms and m.id not in ("first_byte", "total")
           for p in measurement_panels(ctx, stage, m)],
-        *([Row(key="row-slo", title="SLO"), slo_burn_panel(ctx, stage)] if slo_burn_panel(ctx, stage) else []),
-        Row(key="row-slowest", title="Slowest recent barge-ins"),
-        slowest_table(ctx, stage, last, t.value, columns=tuple(ms),
-                      title=f"Slowest recent barge-ins ({last.title.lower()} above {t.value:g} {last.unit})"),
+        *([Row(key="row-slo", title="SLO"), slo] if slo else []),
+        Row(key="row-slowest", title="Recent barge-ins above the limit"),
+        slowest_table(ctx, stage, last, t.value, columns=tuple(ms)),
     ]
     return ctx.dashboard("barge-in", "Barge-in", f"{stage.title}: {stage.description}", panels)

@@ -9,14 +9,17 @@ from dataclasses import dataclass
 from ..catalog.conventions import make_uid
 from ..catalog.model import Catalog, Measurement, Stage
 from .model import (
-    DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget, TextboxVariable,
+    DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget,
     ThresholdStep, datasource_ref, threshold_steps,
 )
 from .layout import lay_out
+from .model_views import TempoValuesVariable
 from ..queries.traceql import Attr, Cond, TraceQL, Var
 
 OWNER_TAG = "dashgen"
 SEVERITY_COLORS = {"ticket": "orange", "page": "red"}
+SEVERITY_RANK = {"ticket": 1, "page": 2}
+SEVERITY_BY_RANK = {rank: SEVERITY_COLORS[sev] for sev, rank in SEVERITY_RANK.items()}
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,8 @@ class Ctx:
             DatasourceVariable(c.prometheus.variable, "prometheus", "Prometheus", c.prometheus.name, c.prometheus.uid),
         ]
         if c.service_attribute:
-            out.append(TextboxVariable("service", "Service (regex)", ".*",
-                                       f"Regular expression on {c.service_attribute}; .* keeps every service."))
+            out.append(TempoValuesVariable("service", "Service", c.service_attribute, self.tempo,
+                                           f"Services by {c.service_attribute}; All lists every one Tempo knows."))
         out.extend(extra)
         return out
 
@@ -116,23 +119,43 @@ class Ctx:
 
     @staticmethod
     def steps(*measurements: Measurement) -> list[ThresholdStep]:
-        """Green base step, then one step per catalog threshold (orange ticket, red page)."""
-        limits = {}
+        """Green base step, then one step per catalog threshold (orange ticket, red page).
+
+        One coherent set per panel: severity never decreases as the value rises. A panel that
+        shows several measurements (first byte of every stage) draws each limit once, at the
+        most severe level reached at or below it: a ticket limit above a page limit adds nothing
+        (it would paint 600 ms orange above a red 350 ms).
+        """
+        limits: dict[float, int] = {}
         for m in measurements:
             for t in m.thresholds:
-                limits[t.value] = SEVERITY_COLORS[t.severity]
-        return threshold_steps(sorted(limits.items()))
+                limits[t.value] = max(limits.get(t.value, 0), SEVERITY_RANK[t.severity])
+        steps, reached = [], 0
+        for value, rank in sorted(limits.items()):
+            if rank > reached:
+                steps.append((value, SEVERITY_BY_RANK[rank]))
+                reached = rank
+        return threshold_steps(steps)
+
+    def link_vars(self) -> str:
+        """The URL parameters a link carries so the target dashboard reads the same datasources
+        and service (Grafana substitutes ``${var}`` in links, percent-encoded)."""
+        names = [self.catalog.tempo.variable, self.catalog.prometheus.variable]
+        if self.catalog.service_attribute:
+            names.append("service")
+        return "&".join(f"var-{n}=${{{n}}}" for n in names)
 
     def links(self) -> list[DashLink]:
         return [DashLink(title="Voice agent dashboards", tags=[self.group_tag], asDropdown=True,
                          tooltip="The other dashboards generated from this catalog")]
 
-    def dashboard(self, key: str, title: str, description: str, panels: list, variables: list | None = None) -> BuiltDashboard:
+    def dashboard(self, key: str, title: str, description: str, panels: list, variables: list | None = None,
+                  refresh: str = "1m") -> BuiltDashboard:
         uid = self.uid(key)
         dash = ModernDashboard(
             title=title, uid=uid, description=description, tags=self.tags, panels=panels,
             variables=variables if variables is not None else self.variables(),
-            links=self.links(), schemaVersion=self.schema_version,
+            links=self.links(), schemaVersion=self.schema_version, refresh=refresh,
         )
         return BuiltDashboard(key=key, uid=uid, title=title, folder_uid=self.catalog.folder_uid, dashboard=lay_out(dash))
 

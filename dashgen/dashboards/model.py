@@ -75,7 +75,10 @@ class TempoTarget:
     step = attr.ib(default="1m")
     limit = attr.ib(default=20)
     spss = attr.ib(default=3)
-    exemplars = attr.ib(default=0)
+    # How many exemplars a metrics query asks for: each one is a dot on the graph that opens its
+    # trace, the way from a p95 spike to a slow call. Tempo caps it at its max_exemplars (100 by
+    # default; 0 also means that max from 2.7 on: modules/frontend metrics_query_range_sharder.go).
+    exemplars = attr.ib(default=100)
 
     def to_json_data(self):
         data = {
@@ -237,7 +240,11 @@ class StatPanel(ModernPanel):
     graphMode = attr.ib(default="area")
     statColorMode = attr.ib(default="background")
     textMode = attr.ib(default="value_and_name")
-    reduceFields = attr.ib(default="")  # a field-name regex like "/0\\.95/"; "" = numeric fields
+    reduceFields = attr.ib(default="")  # a display-name regex like "/^p95$/"; "" = numeric fields
+    # Colour by the threshold steps: "palette-classic" colours by series index and ignores them
+    # (fieldColorModeRegistry in packages/grafana-data/src/field/fieldColor.ts), so a tile would
+    # never turn red.
+    colorMode = attr.ib(default="thresholds")
 
     def options_json(self):
         return {

@@ -1,18 +1,43 @@
-"""Voice pipeline overview: first byte by stage, each stage against its limit, stage health."""
+"""Voice pipeline overview: first byte by stage, each stage against its limit, what the caller
+feels, stage health (ratios from the alerts' counters, rates from the spans), firing alerts."""
 
 from __future__ import annotations
 
-from .model import Row, TextPanel, TimeSeriesPanel
+from ..catalog.model import Measurement, Stage
+from ..queries import promql
 from ..queries.traceql import Cond, Keyword
+from ..telemetry.roles import caller_felt
 from .budget import headline, metrics_queries
-from .kit import BuiltDashboard, Ctx
-from .panels import panel_key, spread_panels, stat_from_panel
+from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
+from .model import Row, TextPanel, TimeSeriesPanel, threshold_steps
+from .model_views import AlertListPanel, DashListPanel
+from .panels import SPAN_RATE_UNIT, panel_key, quantiles_panel, short_title, spread_panels, stat_from_panel
+from .series import rename, rename_function
 
 OVERVIEW_UID_KEY = "overview"
 
 
 def _first_bytes(ctx: Ctx):
     return [(s, s.measurement("first_byte")) for s in ctx.catalog.stages if s.measurement("first_byte")]
+
+
+def judged_by(stage: Stage) -> Measurement | None:
+    """The number a stage is judged by: its SLO's measurement, else the first with a p95 limit, else
+    its first byte (barge-in is judged by silence, not by time to cancel)."""
+    if stage.slo is not None and stage.measurement(stage.slo.measurement) is not None:
+        return stage.measurement(stage.slo.measurement)
+    return next((m for m in stage.measurements if m.threshold(0.95)), None) or stage.measurement("first_byte")
+
+
+def stage_value(ctx: Ctx, stage: Stage) -> str:
+    """The value Tempo returns for the by-stage label: the stage id, or the span name without one."""
+    return stage.id if ctx.catalog.stage_attribute else stage.span
+
+
+def by_stage_names(ctx: Ctx, suffix: str = "", **labels) -> list[dict]:
+    """Overrides naming each by-stage series after its stage (``ASR p95``)."""
+    key = str(ctx.by_stage())
+    return [rename({**labels, key: stage_value(ctx, s)}, f"{short_title(s)}{suffix}") for s in ctx.catalog.stages]
 
 
 def first_byte_p95_by_stage(ctx: Ctx) -> list[TimeSeriesPanel]:
@@ -31,22 +56,46 @@ def first_byte_p95_by_stage(ctx: Ctx) -> list[TimeSeriesPanel]:
                          ctx.q.quantile(conds, attr, (0.95,), (ctx.by_stage(),)),
                          f"p95 of {attr} per stage: time until each stage produced its first useful output (ASR first "
                          f"partial, LLM first token, TTS first audio). Spans that produced nothing (-1) are excluded. "
-                         f"Tempo buckets values in powers of two, so the p95 is coarse.", "p95"))
+                         f"Tempo buckets values in powers of two, so the p95 is coarse.", "p95",
+                         by_stage_names(ctx, " p95", p=0.95)))
     else:
         for how, word in (("avg", "Average"), ("max", "Maximum")):
             query = (ctx.q.avg if how == "avg" else ctx.q.max)(conds, attr, (ctx.by_stage(),))
             variants.append((f"first-byte-{how}-by-stage", f"First byte {how} by stage", query,
                              f"{word} of {attr} per stage. This convention records it as float seconds, which Tempo's "
                              f"quantile functions drop, so there is no p95 here: the stage dashboards show span "
-                             f"duration quantiles.", how))
+                             f"duration quantiles.", how, by_stage_names(ctx, f" {how}")))
     w = 24 if len(variants) == 1 else 12
     return [TimeSeriesPanel(
         key=key, title=title,
-        description=(f"{how} Limits from the catalog: {limits or 'none'}. "
-                     f"Next: open the slow stage's dashboard (links at the top), then its slowest-turns table."),
+        description=(f"{how} Limits from the catalog: {limits or 'none'}; the lines drawn are one coherent set "
+                     f"(a limit below a more severe one is not drawn again). Next: open the slow stage's dashboard "
+                     f"(links at the top), then its table of recent slow spans."),
         targets=[ctx.tempo_metrics(query)], unit=m0.grafana_unit, thresholdSteps=ctx.steps(*(m for _, m in pairs)),
-        thresholdsStyle="dashed", shows=[f"{s.id}.first_byte:{tag}" for s, _ in pairs], w=w, h=9)
-        for key, title, query, how, tag in variants]
+        thresholdsStyle="dashed", overrides=names, shows=[f"{s.id}.first_byte:{tag}" for s, _ in pairs], w=w, h=9)
+        for key, title, query, how, tag, names in variants]
+
+
+def caller_felt_panel(ctx: Ctx) -> TimeSeriesPanel | None:
+    """End of the user's speech to the first agent audio, as the catalog's spans carry it."""
+    found = caller_felt(ctx.catalog)
+    if found is None or not found[1].quantiles_work:
+        return None
+    stage, m = found
+    panel = quantiles_panel(ctx, stage, m, (0.5, 0.95), w=24, h=8,
+                            extra=f"Measured on the {stage.span} span as {m.attribute}: {m.meaning}. The drilldown "
+                                  f"shows it turn by turn.")
+    panel.title = f"What the caller feels: {m.title.lower()} p50/p95 (end of speech to first agent audio)"
+    panel.key = "caller-felt-latency"
+    return panel
+
+
+def _by_stage_rate(ctx: Ctx, key: str, title: str, what: str, extra: list[Cond], shows: list[str], why: str):
+    query = ctx.q.rate(ctx.all_stages_conds() + extra + ctx.service_conds(), (ctx.by_stage(),))
+    return TimeSeriesPanel(
+        key=key, title=title, description=f"Stage spans per second with {what}: {why}",
+        targets=[ctx.tempo_metrics(query)], unit=SPAN_RATE_UNIT, drawStyle="bars", fillOpacity=60, stacking="normal",
+        overrides=by_stage_names(ctx), shows=shows, w=8, h=8)
 
 
 def nothing_rate(ctx: Ctx) -> TimeSeriesPanel | None:
@@ -54,32 +103,48 @@ def nothing_rate(ctx: Ctx) -> TimeSeriesPanel | None:
     if not pairs:
         return None
     m = pairs[0][1]
-    conds = ctx.all_stages_conds() + [Cond(ctx.q.span(m.attribute), "=", m.nothing_value)] + ctx.service_conds()
-    query = ctx.q.rate(conds, (ctx.by_stage(),))
-    return TimeSeriesPanel(
-        key="produced-nothing-rate", title="Produced nothing, per second by stage",
-        description=(f"Stage spans per second whose {m.attribute} is {m.nothing_value}: the stage ran and produced "
-                     f"no output at all (no partial, no token, no audio). Any steady rate here is a turn where the "
-                     f"user heard nothing. Next: the stage's slowest table, or a session in the drilldown."),
-        targets=[ctx.tempo_metrics(query)], unit="reqps", drawStyle="bars", fillOpacity=60, stacking="normal",
-        shows=[f"{s.id}:nothing" for s, _ in pairs], w=8, h=8)
+    return _by_stage_rate(
+        ctx, "produced-nothing-rate", "Produced nothing, per second by stage", f"{m.attribute} = {m.nothing_value}",
+        [Cond(ctx.q.span(m.attribute), "=", m.nothing_value)], [f"{s.id}:nothing" for s, _ in pairs],
+        "the stage ran and produced no output at all (no partial, no token, no audio). Any steady rate here is a "
+        "turn where the user heard nothing. Next: the stage's table of recent slow spans, or the drilldown.")
 
 
-def error_rate(ctx: Ctx) -> TimeSeriesPanel | None:
+def error_rate(ctx: Ctx) -> TimeSeriesPanel:
     c = ctx.catalog
     if c.error_attribute:
-        conds = ctx.all_stages_conds() + [Cond(ctx.q.span(c.error_attribute), "=", True)] + ctx.service_conds()
-        what = f"{c.error_attribute} = true"
+        cond, what = Cond(ctx.q.span(c.error_attribute), "=", True), f"{c.error_attribute} = true"
     else:
-        conds = ctx.all_stages_conds() + [Cond(ctx.q.intrinsic("status"), "=", Keyword("error"))] + ctx.service_conds()
-        what = "span status error"
-    query = ctx.q.rate(conds, (ctx.by_stage(),))
-    return TimeSeriesPanel(
-        key="error-rate", title="Errors per second by stage",
-        description=(f"Stage spans per second with {what}: the stage raised (the exception is recorded on the span). "
-                     f"Next: find an errored span in the session drilldown and open its trace."),
-        targets=[ctx.tempo_metrics(query)], unit="reqps", drawStyle="bars", fillOpacity=60, stacking="normal",
-        shows=[f"{s.id}:errors" for s in c.stages], w=8, h=8)
+        cond, what = Cond(ctx.q.intrinsic("status"), "=", Keyword("error")), "span status error"
+    return _by_stage_rate(ctx, "error-rate", "Errors per second by stage", what, [cond],
+                          [f"{s.id}:errors" for s in c.stages],
+                          "the stage raised (the exception is recorded on the span). Next: find an errored span in "
+                          "the session drilldown and open its trace.")
+
+
+def ratio_panels(ctx: Ctx) -> list[TimeSeriesPanel]:
+    """Errors and produced-nothing as a share of the stage's runs, from the counters the alert rules
+    divide (a ratio needs arithmetic between two queries, which TraceQL metrics do not have)."""
+    a = ctx.catalog.alerting
+    if a is None:
+        return []
+    out = []
+    for kind, metric, rule, word in (("error", a.errors_metric, a.error_rate, "failed"),
+                                     ("nothing", a.nothing_metric, a.nothing_rate, "produced nothing")):
+        if rule is None:
+            continue
+        share = (f"{promql.sum_by((a.stage_label,), promql.rate(promql.selector(metric), a.rate_window))} / "
+                 f"{promql.sum_by((a.stage_label,), promql.rate(promql.selector(a.runs_metric), a.rate_window))}")
+        title = "Error ratio by stage" if kind == "error" else "Produced-nothing ratio by stage"
+        out.append(TimeSeriesPanel(
+            key=f"{kind}-ratio", title=title,
+            description=(f"Share of each stage's runs that {word} over {a.rate_window}: {metric} / {a.runs_metric}, "
+                         f"the counters the alert rules divide. The line is the alert: above "
+                         f"{rule.above * 100:g} % for {rule.for_} ({rule.severity})."),
+            targets=[ctx.prom(share, legend="{{" + a.stage_label + "}}")], unit="percentunit", minValue=0,
+            thresholdSteps=threshold_steps([(rule.above, SEVERITY_COLORS[rule.severity])]), thresholdsStyle="dashed",
+            shows=[f"{s.id}:{kind}_ratio" for s in ctx.catalog.stages], w=12, h=8))
+    return out
 
 
 def turns_per_second(ctx: Ctx) -> TimeSeriesPanel:
@@ -89,45 +154,70 @@ def turns_per_second(ctx: Ctx) -> TimeSeriesPanel:
         key="turns-per-second", title="Turns per second",
         description=(f"{c.turn_span} spans per second: the load. Read the latency panels against it: latency that "
                      f"rises with load is capacity; latency that rises alone is a regression."),
-        targets=[ctx.tempo_metrics(query)], unit="reqps", shows=["turns:rate"], w=8, h=8)
+        targets=[ctx.tempo_metrics(query)], unit=SPAN_RATE_UNIT, overrides=[rename_function("rate", "turns/s")],
+        shows=["turns:rate"], w=8, h=8)
 
 
-def where_next(ctx: Ctx, left_out: list = ()) -> TextPanel:
-    """Links to every stage's dashboard; with many stages, the panel scrolls (at most 20 rows)."""
+def alert_list(ctx: Ctx) -> AlertListPanel:
+    team = ctx.catalog.alerting.team if ctx.catalog.alerting else None
+    flt = f'team="{team}"' if team else ""
+    return AlertListPanel(key="alerts-firing", title="Alerts firing or pending",
+                          description=(f"Grafana-managed alerts of this catalog ({flt or 'every alert'}) that are "
+                                       f"firing, pending, without data or in error, most important first. Each "
+                                       f"links to the panel it evaluates."),
+                          labelFilter=flt, w=24, h=6)
+
+
+def where_next(ctx: Ctx, left_out: list = ()) -> list:
+    """What each dashboard is for, and Grafana's list of them; with many stages both scroll
+    (at most 20 rows), and the text says which stages have no panels above."""
     c = ctx.catalog
-    lines = [f"- [{s.title}](/d/{ctx.uid(s.id.replace('_', '-'))}) — first byte: {s.first_byte}" for s in c.stages]
-    lines.append(f"- [Session drilldown](/d/{ctx.uid('session')}) — every span of one session, by `{c.session_attribute}`")
+    lines = [f"- **{s.title}**: first byte is {s.first_byte}" for s in c.stages]
+    lines.append(f"- **Session drilldown**: every span of one session, by `{c.session_attribute}`")
     if left_out:
-        lines.insert(0, f"The first {len(c.stages) - len(left_out)} stages have panels above; the {len(left_out)} after "
-                        f"them are in the by-stage panels and on their own dashboards:\n")
-    return TextPanel(key="where-next", title="Where to look next",
-                     description="Links to the stage dashboards and the session drilldown.",
-                     content="\n".join(lines) + (f"\n\n{c.notes}" if c.notes else ""), w=24, h=min(20, 3 + len(lines)))
+        lines.insert(0, f"{len(left_out)} stages, from {left_out[0].title} on, have no panels of their own above "
+                        f"(one dashboard's TraceQL query budget): they are in the by-stage panels and on their "
+                        f"own dashboards.\n")
+    h = min(20, 3 + len(lines))
+    text = TextPanel(key="where-next", title="What each dashboard shows",
+                     description="What the stage dashboards and the session drilldown are for.",
+                     content="\n".join(lines) + (f"\n\n{c.notes}" if c.notes else ""), w=12, h=h)
+    dashes = DashListPanel(key="dashboard-list", title="Voice agent dashboards",
+                           description=("The other dashboards generated from this catalog. Grafana builds these "
+                                        "links itself, so they keep the time range, the datasource and service "
+                                        "variables and any sub-path Grafana is served under."),
+                           tags=[ctx.group_tag], w=12, h=h)
+    return [text, dashes]
 
 
 def build(ctx: Ctx) -> BuiltDashboard:
     c = ctx.catalog
     uid = ctx.uid(OVERVIEW_UID_KEY)
-    pairs = _first_bytes(ctx)
-    by_stage = first_byte_p95_by_stage(ctx)
-    health = [p for p in (nothing_rate(ctx), error_rate(ctx), turns_per_second(ctx)) if p is not None]
-    # Per-stage panels for the stages that fit the TraceQL budget (a 200-stage catalog would
-    # otherwise get 400 panels and 200 queries); the by-stage panels above still show them all.
-    w = 12 if len(pairs) > 1 else 24
-    shown, left_out = headline(pairs, lambda pair: spread_panels(ctx, *pair, w=w), metrics_queries(by_stage + health))
+    felt = caller_felt_panel(ctx)
+    felt_pair = caller_felt(c) if felt is not None else None
+    # the caller-felt panel already shows its measurement's quantiles: no second panel for it
+    heads = [(s, judged_by(s)) for s in c.stages if judged_by(s) is not None and (s, judged_by(s)) != felt_pair]
+    by_stage = first_byte_p95_by_stage(ctx) + ([felt] if felt is not None else [])
+    health = ratio_panels(ctx) + [p for p in (nothing_rate(ctx), error_rate(ctx), turns_per_second(ctx)) if p]
+    # Per-stage panels for the first stages that fit the TraceQL budget (a 200-stage catalog
+    # would otherwise get 400 panels and 200 queries); the by-stage panels still show them all.
+    w = 12 if len(heads) > 1 else 24
+    shown, left_out = headline(heads, lambda head: spread_panels(ctx, *head, w=w), metrics_queries(by_stage + health))
     per_stage = [p for _, panels in shown for p in panels]
     stats = []
     for (s, m), _ in shown:
-        if m.quantiles_work and 0.95 in m.quantiles:
+        # a tile only for a limit it can be red against
+        if m.quantiles_work and 0.95 in m.quantiles and m.threshold(0.95):
             source = panel_key(s, m.id, "quantiles")
             stats.append(stat_from_panel(ctx, s, m, source, uid, 0.95, w=max(4, 24 // max(1, len(shown)))))
-    panels = [Row(key="row-latency", title="First byte by stage"), *by_stage]
+    panels = [Row(key="row-alerts", title="Alerts"), alert_list(ctx),
+              Row(key="row-latency", title="First byte by stage"), *by_stage]
     if stats:
         panels += [Row(key="row-now", title="Each stage now, against its limit")] + stats
     more = f" (the first {len(shown)} stages)" if left_out else ""
-    panels += [Row(key="row-stages", title=f"First byte per stage{more}")] + per_stage
+    panels += [Row(key="row-stages", title=f"Headline measurement per stage{more}")] + per_stage
     panels += [Row(key="row-health", title="Stage health")] + health
-    panels += [Row(key="row-next", title="Where to look next"), where_next(ctx, [s for s, _ in left_out])]
+    panels += [Row(key="row-next", title="Where to look next"), *where_next(ctx, [s for s, _ in left_out])]
     description = (f"Where a voice turn spends its time, stage by stage ({c.title}). Generated by dashgen from the "
                    f"stage catalog; edit the catalog, not this dashboard.")
     return ctx.dashboard(OVERVIEW_UID_KEY, "Voice pipeline overview", description, panels)

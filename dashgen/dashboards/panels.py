@@ -9,6 +9,7 @@ record seconds) get ``avg/max_over_time`` and span duration quantiles instead, a
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import quote
 
 from ..catalog.conventions import quantile_label
@@ -16,6 +17,7 @@ from ..catalog.model import Measurement, Stage
 from .model import DataLink, HeatmapPanel, StatPanel, TablePanel, TimeSeriesPanel, threshold_steps
 from ..queries.traceql import Cond
 from .kit import SEVERITY_COLORS, Ctx
+from .series import rename_function, rename_quantiles
 
 QUANTILES = (0.5, 0.95, 0.99)
 FLOAT_NOTE = ("This attribute is recorded as a float, and Tempo's quantile functions drop floats: the panel shows "
@@ -28,8 +30,11 @@ def panel_key(stage: Stage, *parts: str) -> str:
 
 
 def session_url(ctx: Ctx, value: str = "${__value.raw}") -> str:
-    """Link into the session drilldown with the given session id."""
-    return f"/d/{ctx.uid('session')}/?var-session={value}&${{__url_time_range}}"
+    """Link into the session drilldown with the given session id, keeping the time range and the
+    datasource and service variables. Root-relative on purpose: Grafana prefixes a link that starts
+    with ``/`` with its sub-path (``locationUtil.assureBaseUrl`` in
+    ``packages/grafana-data/src/utils/location.ts``, called by the field link supplier)."""
+    return f"/d/{ctx.uid('session')}/?var-session={value}&{ctx.link_vars()}&${{__url_time_range}}"
 
 
 def explore_trace_url(ctx: Ctx, trace_field: str = "traceIdHidden") -> str:
@@ -38,10 +43,12 @@ def explore_trace_url(ctx: Ctx, trace_field: str = "traceIdHidden") -> str:
     panes = {"a": {"datasource": placeholder_ds,
                    "queries": [{"refId": "A", "datasource": {"type": "tempo", "uid": placeholder_ds},
                                 "queryType": "traceql", "query": placeholder_tid}],
-                   "range": {"from": "now-6h", "to": "now"}}}
+                   "range": {"from": "@@FROM@@", "to": "@@TO@@"}}}
     encoded = quote(json.dumps(panes, separators=(",", ":"), sort_keys=True), safe="")
     encoded = encoded.replace(quote(placeholder_tid), "${__data.fields." + trace_field + "}")
     encoded = encoded.replace(quote(placeholder_ds), "${" + ctx.catalog.tempo.variable + "}")
+    # the dashboard's time range, as epoch ms (Explore reads those in a pane's range)
+    encoded = encoded.replace("%40%40FROM%40%40", "${__from}").replace("%40%40TO%40%40", "${__to}")
     return f"/explore?schemaVersion=1&panes={encoded}"
 
 
@@ -59,6 +66,11 @@ def stage_filter(ctx: Ctx, stage: Stage) -> list[Cond]:
     return ctx.stage_conds(stage) + ctx.service_conds()
 
 
+def short_title(stage: Stage) -> str:
+    """``ASR (speech to text)`` -> ``ASR``: the part of a stage title a legend has room for."""
+    return stage.title.partition(" (")[0].strip()
+
+
 def quantiles_panel(ctx: Ctx, stage: Stage, m: Measurement, quantiles=QUANTILES, w: int = 12, h: int = 8,
                     extra: str = "") -> TimeSeriesPanel:
     """p50/p95/p99 over time of one (integer) measurement, with the catalog's threshold as a dashed line."""
@@ -71,19 +83,22 @@ def quantiles_panel(ctx: Ctx, stage: Stage, m: Measurement, quantiles=QUANTILES,
     desc = (f"{labels} of {m.title.lower()}: {m.meaning}. "
             + ("Spans that produced nothing (-1) are left out. " if m.nothing_value is not None else "")
             + (f"Catalog: {limits}. " if limits else "")
-            + "Tempo buckets values in powers of two, so quantiles are coarse. "
-            + (extra or "Next: the slowest-turns table below, then a session in the drilldown."))
+            + "Tempo buckets values in powers of two, so quantiles are coarse, and it drops values below 2: "
+              "dashgen's instrumentation records 0 and 1 as 2 (read 2 as 'at most 2'); spans that carry a 0 "
+              "or 1 from other instrumentation are left out of these quantiles (verify-traces flags them)"
+            + ". " + (extra or "Next: the recent-spans table below, then a session in the drilldown."))
     return TimeSeriesPanel(key=panel_key(stage, m.id, "quantiles"), title=f"{m.title} {labels}", description=desc,
                            targets=[ctx.tempo_metrics(query)], unit=m.grafana_unit, thresholdSteps=ctx.steps(m),
                            thresholdsStyle="dashed" if m.thresholds else "off",
+                           overrides=rename_quantiles(quantiles, f"{m.title} {{q}}"),
                            shows=[f"{stage.id}.{m.id}:{quantile_label(q)}" for q in quantiles], w=w, h=h)
 
 
 def over_time_panel(ctx: Ctx, stage: Stage, m: Measurement, how: str, w: int = 12, h: int = 8) -> TimeSeriesPanel:
     """``avg`` or ``max`` of a measurement over time: what works when its quantiles do not (floats).
 
-    One query per panel: Tempo names an unlabelled series by its (empty) label set, so two such
-    queries on one panel could not be told apart without overrides.
+    One query per panel: Tempo names an unlabelled aggregate by its function (``avg_over_time``),
+    renamed by an override to what it shows.
     """
     attr = ctx.q.span(m.attribute)
     conds = stage_filter(ctx, stage) + ctx.measured(m)
@@ -96,7 +111,9 @@ def over_time_panel(ctx: Ctx, stage: Stage, m: Measurement, how: str, w: int = 1
         description=(f"{word} of {m.title.lower()} over time: {m.meaning}. {note} "
                      + (f"Catalog: {limits} (drawn for reference: an {how} above it means the quantile is too)." if limits and how == "max" else "")).strip(),
         targets=[ctx.tempo_metrics(query)], unit=m.grafana_unit, thresholdSteps=ctx.steps(m),
-        thresholdsStyle="dashed" if m.thresholds else "off", shows=[f"{stage.id}.{m.id}:{how}"], w=w, h=h)
+        thresholdsStyle="dashed" if m.thresholds else "off",
+        overrides=[rename_function(f"{how}_over_time", f"{m.title} {word.lower()}")],
+        shows=[f"{stage.id}.{m.id}:{how}"], w=w, h=h)
 
 
 def spread_panels(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 8) -> list[TimeSeriesPanel]:
@@ -115,7 +132,8 @@ def duration_quantiles_panel(ctx: Ctx, stage: Stage, w: int = 12, h: int = 8) ->
         description=(f"Quantiles of the {stage.span} span's duration. The first-byte attribute of this convention is a "
                      f"float in seconds, which Tempo's quantiles drop; span duration is an intrinsic Tempo can always "
                      f"take quantiles of, so this is the percentile view for this stage."),
-        targets=[ctx.tempo_metrics(query)], unit="ns", shows=[f"{stage.id}:duration"], w=w, h=h)
+        targets=[ctx.tempo_metrics(query)], unit="ns", overrides=rename_quantiles(QUANTILES, "span duration {q}"),
+        shows=[f"{stage.id}:duration"], w=w, h=h)
 
 
 def heatmap_panel(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 8) -> HeatmapPanel:
@@ -131,14 +149,21 @@ def heatmap_panel(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 
         targets=[ctx.tempo_metrics(query)], yUnit=m.grafana_unit, shows=[f"{stage.id}.{m.id}:heatmap"], w=w, h=h)
 
 
-def rate_panel(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 8) -> TimeSeriesPanel:
-    """Spans of the stage per second (the load the bad-event rate is read against)."""
-    query = ctx.q.rate(stage_filter(ctx, stage) + ctx.measured(m))
+# Spans per second: Grafana's "reqps" reads "req/s"; a span is not a request.
+SPAN_RATE_UNIT = "cps"
+
+
+def rate_panel(ctx: Ctx, stage: Stage, w: int = 12, h: int = 8) -> TimeSeriesPanel:
+    """Every span of the stage per second, produced-nothing and errored ones included: the load
+    the bad-event rate is read against."""
+    query = ctx.q.rate(stage_filter(ctx, stage))
     return TimeSeriesPanel(
         key=panel_key(stage, "rate"), title=f"{stage.title}: spans per second",
-        description=(f"{stage.span} spans per second: the load on this stage. Read the bad-event rate beside it "
-                     f"against it: bad events rising while this is flat is a regression, not load."),
-        targets=[ctx.tempo_metrics(query)], unit="reqps", shows=[f"{stage.id}:rate"], w=w, h=h)
+        description=(f"Every {stage.span} span per second, including those that produced nothing or failed: the "
+                     f"load on this stage. Read the bad-event rate beside it against it: bad events rising while "
+                     f"this is flat is a regression, not load."),
+        targets=[ctx.tempo_metrics(query)], unit=SPAN_RATE_UNIT,
+        overrides=[rename_function("rate", f"{short_title(stage)} spans/s")], shows=[f"{stage.id}:rate"], w=w, h=h)
 
 
 def bad_rate_panel(ctx: Ctx, stage: Stage, m: Measurement, above: float | None = None, name: str | None = None,
@@ -148,19 +173,36 @@ def bad_rate_panel(ctx: Ctx, stage: Stage, m: Measurement, above: float | None =
     above = m.bad_above if above is None else above
     name = m.bad_name if name is None else name
     query = ctx.q.rate(stage_filter(ctx, stage) + [Cond(attr, ">", above)])
+    title = f"{name[:1].upper()}{name[1:]} per second"
     return TimeSeriesPanel(
-        key=panel_key(stage, m.id, "bad", "rate"),
-        title=f"{name[:1].upper()}{name[1:]} per second",
+        key=panel_key(stage, m.id, "bad", "rate"), title=title,
         description=(f"{name[:1].upper()}{name[1:]} per second: {stage.span} spans whose {m.title.lower()} is above "
                      f"{above:g} {m.unit} (catalog). Compare with the spans-per-second panel: a rise here with flat "
-                     f"load is this stage regressing. Next: the slowest table below."),
-        targets=[ctx.tempo_metrics(query)], unit="reqps", drawStyle="bars", fillOpacity=60,
-        shows=[f"{stage.id}.{m.id}:bad_rate"], w=w, h=h)
+                     f"load is this stage regressing. Next: the recent-spans table below."),
+        targets=[ctx.tempo_metrics(query)], unit=SPAN_RATE_UNIT, drawStyle="bars", fillOpacity=60,
+        overrides=[rename_function("rate", f"{name}/s")], shows=[f"{stage.id}.{m.id}:bad_rate"], w=w, h=h)
+
+
+def numeric_columns(*attributes: str) -> dict:
+    """A ``convertFieldType`` transformation typing span-attribute columns as numbers.
+
+    Grafana's Tempo span tables type every attribute column as a string
+    (``createTableFrameFromTraceQlQueryAsSpans`` in ``public/app/plugins/datasource/tempo/
+    resultTransformer.ts``), so without it a sort is textual ("95" after "350") and units and
+    thresholds do not apply. ``targetField`` goes through the byName matcher: the column's name.
+    """
+    return {"id": "convertFieldType", "options": {"conversions": [
+        {"targetField": a, "destinationType": "number"} for a in dict.fromkeys(attributes)]}}
 
 
 def slowest_table(ctx: Ctx, stage: Stage, m: Measurement, above: float, w: int = 24, h: int = 9,
                   title: str | None = None, columns: tuple[Measurement, ...] | None = None) -> TablePanel:
-    """Recent spans of the stage above a limit, slowest first; the session id links to the drilldown."""
+    """Spans of the stage above a limit, as Tempo returns them; the session id links to the drilldown.
+
+    Tempo search returns the first N matching traces it finds, not the slowest (nothing in
+    TraceQL orders by an attribute: ``pkg/traceql/combine.go``), so the title says "above the
+    limit" and the table sorts what came back by the measurement, typed as a number first.
+    """
     c = ctx.catalog
     attr = ctx.q.span(m.attribute)
     cols = columns if columns is not None else stage.measurements
@@ -168,32 +210,43 @@ def slowest_table(ctx: Ctx, stage: Stage, m: Measurement, above: float, w: int =
     query = ctx.q.search(stage_filter(ctx, stage) + [Cond(attr, ">", above)], select)
     return TablePanel(
         key=panel_key(stage, m.id, "slowest"),
-        title=title or f"Slowest recent {stage.id.replace('_', '-')} spans ({m.title.lower()} above {above:g} {m.unit})",
-        description=(f"Recent {stage.span} spans whose {m.title.lower()} was above {above:g} {m.unit}, slowest first. "
-                     f"Click a row to open every span of that session in time order in the session drilldown."),
+        title=title or f"{short_title(stage)} spans with {m.title.lower()} above {above:g} {m.unit} (up to 50, "
+                       f"sorted by it)",
+        description=(f"Up to 50 {stage.span} spans whose {m.title.lower()} was above {above:g} {m.unit}: the first "
+                     f"ones Tempo finds in the time range, not necessarily the slowest. The table sorts them by "
+                     f"{m.attribute}, highest first. Click a row to open every span of that session in time order "
+                     f"in the session drilldown."),
         targets=[ctx.tempo_search(query, limit=50, spss=5)], unit=None,
+        transformations=[numeric_columns(*(x.attribute for x in cols))],
         sortBy=[(m.attribute, True)], fieldLinks=[session_row_link(ctx)], shows=[f"{stage.id}.{m.id}:slowest"], w=w, h=h)
 
 
 def stat_from_panel(ctx: Ctx, stage: Stage, m: Measurement, source_key: str, dashboard_uid: str,
                     quantile: float = 0.95, w: int = 4, h: int = 5) -> StatPanel:
-    """Current value of one quantile, reusing another panel's query result (no extra Tempo query)."""
+    """Current value of one quantile, reusing another panel's query result (no extra Tempo query).
+
+    The "-- Dashboard --" datasource hands over the source panel's frames (and transformations)
+    but not its field overrides, so the stat renames the series itself, and picks it by that name.
+    """
     from .layout import panel_id
 
     t = m.threshold(quantile)
-    q_text = f"{quantile:g}".replace(".", "\\.")
-    limit = f"{t.value:g} {m.unit} ({t.severity})" if t else "none in the catalog"
+    q = quantile_label(quantile)
+    name = f"{short_title(stage)} {q}"
+    limit = (f"green below the catalog limit ({t.value:g} {m.unit}, {t.severity}), "
+             f"{SEVERITY_COLORS[t.severity]} above" if t else "the catalog sets no limit for it, so it stays green")
     return StatPanel(
-        key=panel_key(stage, m.id, quantile_label(quantile), "stat"),
-        title=f"{stage.id.replace('_', '-')} {quantile_label(quantile)} now",
-        description=(f"The latest {quantile_label(quantile)} of {m.title.lower()} for {stage.title}: green below the "
-                     f"catalog limit ({limit}), red above. It reuses the result of the {m.title} panel (Dashboard "
-                     f"datasource), so it costs Tempo nothing. Next: the {stage.title} dashboard."),
+        key=panel_key(stage, m.id, q, "stat"),
+        title=f"{short_title(stage)} {m.title.lower()} {q} now",
+        description=(f"The latest {q} of {m.title.lower()} for {stage.title}: {limit}. It reuses the result of the "
+                     f"{m.title} panel (Dashboard datasource), so it costs Tempo nothing. Next: the {stage.title} "
+                     f"dashboard."),
         dataSource={"type": "datasource", "uid": "-- Dashboard --"},
         targets=[{"refId": "A", "datasource": {"type": "datasource", "uid": "-- Dashboard --"},
                   "panelId": panel_id(dashboard_uid, source_key), "withTransforms": True}],
-        unit=m.grafana_unit, thresholdSteps=ctx.steps(m), reduceFields=f"/{q_text}/",
-        links=[], shows=[f"{stage.id}.{m.id}:{quantile_label(quantile)}:now"], w=w, h=h)
+        unit=m.grafana_unit, thresholdSteps=ctx.steps(m), reduceFields=f"/^{re.escape(name)}$/",
+        overrides=rename_quantiles((quantile,), name), textMode="value",
+        links=[], shows=[f"{stage.id}.{m.id}:{q}:now"], w=w, h=h)
 
 
 def slo_burn_panel(ctx: Ctx, stage: Stage, w: int = 24, h: int = 8) -> TimeSeriesPanel | None:

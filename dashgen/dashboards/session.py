@@ -1,11 +1,22 @@
-"""Session drilldown: every span of one session in time order, and first byte per turn."""
+"""Session drilldown: every span of one session in time order, one turn as a waterfall, and
+per-turn first bytes (a matrix of every stage, stacked bars of the response chain)."""
 
 from __future__ import annotations
 
-from .model import DataLink, Row, TablePanel, TextboxVariable
 from ..queries.traceql import Cond, Var
+from ..telemetry.roles import response_chain
 from .kit import BuiltDashboard, Ctx
-from .panels import explore_trace_url
+from .model import DataLink, Row, TablePanel, TempoTarget, TextboxVariable
+from .model_views import BarChartPanel, TracesPanel
+from .panels import explore_trace_url, numeric_columns
+
+# Grafana's Tempo span tables show the span start column (named "time") as "Start time"
+# (displayNameFromDS in resultTransformer.ts); a table sorts by the name it displays.
+START_TIME = "Start time"
+
+
+def _measured(ctx: Ctx) -> list[str]:
+    return [m.attribute for s in ctx.catalog.stages for m in s.measurements]
 
 
 def _select(ctx: Ctx):
@@ -14,7 +25,7 @@ def _select(ctx: Ctx):
     fb = [m.attribute for s in c.stages for m in s.measurements if m.id == "first_byte"]
     total = [m.attribute for s in c.stages for m in s.measurements if m.id == "total"]
     names += fb[:1] + total[:1] + [c.error_attribute]
-    names += [m.attribute for s in c.stages for m in s.measurements]
+    names += _measured(ctx)
     return ctx.select(*names)
 
 
@@ -28,6 +39,13 @@ def _session_conds(ctx: Ctx, extra=()):
     return conds, (">>", tuple(ctx.service_conds()))
 
 
+def _trace_link(ctx: Ctx) -> DataLink:
+    """Show the row's trace in this dashboard's waterfall (same session, time range, datasources)."""
+    return DataLink(title="Show this turn's trace in the waterfall below",
+                    url=(f"/d/{ctx.uid('session')}/?var-session=${{session}}&var-trace=${{__data.fields.traceIdHidden}}"
+                         f"&{ctx.link_vars()}&${{__url_time_range}}"))
+
+
 def spans_table(ctx: Ctx) -> TablePanel:
     c = ctx.catalog
     conds, structural = _session_conds(ctx)
@@ -35,11 +53,28 @@ def spans_table(ctx: Ctx) -> TablePanel:
     return TablePanel(
         key="session-spans", title="Every span of session $session, in time order",
         description=(f"Every span whose {c.session_attribute} is the session you typed above, oldest first, with "
-                     f"stage, turn, first byte, total, error and the stage-specific attributes as columns. Click a "
-                     f"row to open its trace in Explore's trace view and see the stages laid out in time."),
-        targets=[ctx.tempo_search(query, limit=100, spss=100)], sortBy=[("time", False)],
-        fieldLinks=[DataLink(title="Open this trace in Explore", url=explore_trace_url(ctx))],
+                     f"stage, turn, first byte, total, error and the stage-specific attributes as columns (typed as "
+                     f"numbers). Click a row to show its turn's trace in the waterfall below, or to open it in "
+                     f"Explore."),
+        targets=[ctx.tempo_search(query, limit=100, spss=100)], sortBy=[(START_TIME, False)],
+        transformations=[numeric_columns(*_measured(ctx))],
+        fieldLinks=[_trace_link(ctx), DataLink(title="Open this trace in Explore", url=explore_trace_url(ctx))],
         shows=["session:spans"], w=24, h=12)
+
+
+def waterfall(ctx: Ctx) -> TracesPanel:
+    return TracesPanel(
+        key="session-turn-trace", title="Trace of the chosen turn ($trace)",
+        description=("The chosen turn's trace as a waterfall: every stage laid out in time, so a slow turn shows "
+                     "which stage spent the time and what overlapped. Pick a turn by clicking a row of the table "
+                     "above; with no trace chosen the panel sends no query."),
+        targets=[TempoTarget(query="$trace", datasource=ctx.tempo, kind="search", tableType="traces", limit=20)],
+        dataSource=ctx.tempo, shows=["session:trace"], w=24, h=14)
+
+
+def _column(ctx: Ctx) -> str:
+    by = str(ctx.by_stage())
+    return by.split(".", 1)[1] if "." in by else by
 
 
 def first_byte_per_turn(ctx: Ctx) -> TablePanel | None:
@@ -48,18 +83,41 @@ def first_byte_per_turn(ctx: Ctx) -> TablePanel | None:
     if fb is None:
         return None
     conds, structural = _session_conds(ctx, [Cond(ctx.q.span(fb.attribute), ">=", 0)] if fb.nothing_value is not None else [])
-    by = ctx.by_stage()
-    select = (by, ctx.q.span(c.turn_attribute), ctx.q.span(fb.attribute))
+    select = (ctx.by_stage(), ctx.q.span(c.turn_attribute), ctx.q.span(fb.attribute))
     query = ctx.q.search(conds, select, structural)
-    column = str(by).split(".", 1)[1] if "." in str(by) else str(by)
     return TablePanel(
-        key="session-first-byte-per-turn", title="First byte by stage, per turn",
-        description=(f"One row per turn of the session, one column per stage: {fb.title.lower()} in {fb.unit}. A turn "
-                     f"that felt slow shows which stage spent the time. Stages that produced nothing are left out."),
+        key="session-first-byte-per-turn", title="First byte of every stage, per turn",
+        description=(f"One row per turn of the session, one column per stage (every stage of the catalog): "
+                     f"{fb.title.lower()} and its equivalents, in {fb.unit}. A turn that felt slow shows which stage "
+                     f"spent the time. Stages that produced nothing are left out."),
         targets=[ctx.tempo_search(query, limit=100, spss=100)], unit=fb.grafana_unit,
-        transformations=[{"id": "groupingToMatrix", "options": {
-            "columnField": column, "rowField": c.turn_attribute, "valueField": fb.attribute}}],
+        transformations=[numeric_columns(fb.attribute), {"id": "groupingToMatrix", "options": {
+            "columnField": _column(ctx), "rowField": c.turn_attribute, "valueField": fb.attribute}}],
         shows=["session:first_byte_per_turn"], w=24, h=10)
+
+
+def response_bars(ctx: Ctx) -> BarChartPanel | None:
+    """Per turn, ASR first partial + LLM first token + TTS first audio stacked: the silence the
+    server side adds between the user's last word and the agent's first audio."""
+    c = ctx.catalog
+    chain = [s for s in response_chain(c) if s.measurement("first_byte").quantiles_work]
+    if len(chain) < 2 or not c.stage_attribute:
+        return None
+    fb = chain[0].measurement("first_byte")
+    stages = "|".join(s.id for s in chain)
+    extra = [Cond(ctx.stage_attr(), "=~", stages)] + ([Cond(ctx.q.span(fb.attribute), ">=", 0)]
+                                                      if fb.nothing_value is not None else [])
+    conds, structural = _session_conds(ctx, extra)
+    query = ctx.q.search(conds, (ctx.by_stage(), ctx.q.span(c.turn_attribute), ctx.q.span(fb.attribute)), structural)
+    parts = " + ".join(f"{s.id.upper()} {s.measurement('first_byte').title.lower()}" for s in chain)
+    return BarChartPanel(
+        key="session-response-bars", title=f"Per turn: {parts}",
+        description=(f"One stacked bar per turn of the session: {parts}, in {fb.unit}. The height is the time the "
+                     f"server stages took to start answering; the tallest segment is the stage to look at."),
+        targets=[ctx.tempo_search(query, limit=100, spss=100)], unit=fb.grafana_unit,
+        transformations=[numeric_columns(fb.attribute), {"id": "groupingToMatrix", "options": {
+            "columnField": _column(ctx), "rowField": c.turn_attribute, "valueField": fb.attribute}}],
+        shows=["session:response_bars"], w=24, h=9)
 
 
 def turn_table(ctx: Ctx) -> TablePanel:
@@ -70,23 +128,23 @@ def turn_table(ctx: Ctx) -> TablePanel:
         key="session-turn-spans", title="Spans of turn $turn",
         description=(f"Only the spans of one turn ({c.turn_attribute} = the turn variable). Empty until you type a "
                      f"turn id above; take it from the table of every span."),
-        targets=[ctx.tempo_search(query, limit=20, spss=50)], sortBy=[("time", False)], shows=["session:turn"],
-        w=24, h=8)
+        targets=[ctx.tempo_search(query, limit=20, spss=50)], sortBy=[(START_TIME, False)],
+        transformations=[numeric_columns(*_measured(ctx))], shows=["session:turn"], w=24, h=8)
 
 
 def build(ctx: Ctx) -> BuiltDashboard:
     variables = ctx.variables(
-        TextboxVariable("session", "Session id", "", "The session id to look up (from a slowest-turns table)."),
+        TextboxVariable("session", "Session id", "", "The session id to look up (from a table of recent spans)."),
         TextboxVariable("turn", "Turn id (optional)", "", "Optional: one turn of the session."),
+        TextboxVariable("trace", "Trace id", "", "The trace shown as a waterfall: click a row of the spans table."),
     )
-    panels = [Row(key="row-session", title="Session"), spans_table(ctx)]
-    per_turn = first_byte_per_turn(ctx)
-    if per_turn is not None:
-        panels.append(per_turn)
+    panels = [Row(key="row-session", title="Session"), spans_table(ctx), waterfall(ctx)]
+    panels += [p for p in (response_bars(ctx), first_byte_per_turn(ctx)) if p is not None]
     if ctx.catalog.session_on_stage_spans:
         # With the session id on an ancestor only, session and turn sit on different spans
         # and one spanset cannot hold both; the spans table above shows the turn column.
         panels += [Row(key="row-turn", title="One turn"), turn_table(ctx)]
+    # No auto-refresh: a drilldown looks at past calls, and each refresh is a search over the range.
     return ctx.dashboard("session", "Session drilldown",
                          "Every span of one voice session, for going from an aggregate to a single bad call.",
-                         panels, variables)
+                         panels, variables, refresh="")

@@ -2,7 +2,7 @@
 
 Three steps, so that the decision logic is pure and testable:
 
-1. :func:`load_build` reads a build output directory (``dashboards/manifest.yaml``,
+1. :func:`load_build` reads a build output directory (via ``artifacts``: ``dashboards/manifest.yaml``,
    ``dashboards/<folder>/<uid>.json``, ``alerts/grafana/<folder>/<group>.json``).
 2. :func:`preflight` (health, datasources by name) and :func:`render` produce the *desired*
    objects: datasource variables default to the resolved datasources, alert queries point at the
@@ -35,6 +35,7 @@ from typing import Any, Callable
 
 import yaml
 
+from .. import artifacts
 from ..errors import DashgenError, InputError
 from .client import GrafanaClient, GrafanaError
 
@@ -117,21 +118,22 @@ class Build:
     groups: list[BuiltGroup]
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, text: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        return json.loads(text)
+    except ValueError as exc:
         raise InputError(f"{path}: cannot read JSON ({exc.__class__.__name__}: {str(exc)[:120]})") from None
 
 
 def load_build(root: str | Path) -> Build:
     root = Path(root)
-    manifest_path = root / "dashboards" / "manifest.yaml"
-    if not manifest_path.is_file():
+    files = artifacts.read_output(root)
+    manifest_path = root / artifacts.MANIFEST
+    if artifacts.MANIFEST not in files:
         raise InputError(f"{manifest_path}: not found; --from must point at a `dashgen build --out DIR` directory")
     try:
-        manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        manifest = yaml.safe_load(files[artifacts.MANIFEST]) or {}
+    except yaml.YAMLError as exc:
         raise InputError(f"{manifest_path}: cannot read YAML ({str(exc).splitlines()[0][:120]})") from None
     folders = manifest.get("folders") or []
     datasources = manifest.get("datasources") or {}
@@ -143,18 +145,18 @@ def load_build(root: str | Path) -> Build:
     owner_tag = manifest.get("owner_tag") or "dashgen"
     folder_uids = {f["uid"] for f in folders}
     dashboards: list[BuiltDashboard] = []
-    for path in sorted((root / "dashboards").glob("*/*.json")):
-        folder = path.parent.name
-        data = _read_json(path)
+    for rel, text in artifacts.of_kind(files, artifacts.DASHBOARD):
+        path, folder = root / rel, artifacts.folder_of(rel)
+        data = _read_json(path, text)
         if not isinstance(data, dict) or not data.get("uid"):
             raise InputError(f"{path}: not a dashboard (no uid)")
         if folder not in folder_uids:
             raise InputError(f"{path}: folder {folder!r} is not declared in {manifest_path}")
         dashboards.append(BuiltDashboard(data["uid"], folder, data, str(path)))
     groups: list[BuiltGroup] = []
-    for path in sorted((root / "alerts" / "grafana").glob("*/*.json")):
-        body = _read_json(path)
-        folder = path.parent.name
+    for rel, text in artifacts.of_kind(files, artifacts.GRAFANA_RULES):
+        path, folder = root / rel, artifacts.folder_of(rel)
+        body = _read_json(path, text)
         if not isinstance(body, dict) or not isinstance(body.get("rules"), list):
             raise InputError(f"{path}: not a rule group body (needs title, folderUid, interval, rules)")
         if body.get("folderUid", folder) != folder:

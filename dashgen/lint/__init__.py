@@ -3,7 +3,7 @@
 Works on plain files (what is on disk, or a fresh build), so it also catches hand edits. Each
 checker owns one kind of check and appends to one report: ``dashboards`` (uids, ids, layout,
 legacy keys, TraceQL rules, the metrics query budget), ``alerts`` (the three rule forms and
-their panel links), ``schemas`` (Grafana's own JSON schemas, when a schema folder is given).
+their panel links), ``semantics`` (what Grafana and Tempo will really draw or refuse), ``schemas`` (Grafana's own JSON schemas, when a schema folder is given).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 from ..catalog.model import Catalog
-from . import alerts, dashboards, schemas
+from . import alerts, dashboards, schemas, semantics
 from .report import LintInput, LintReport
 
-CHECKERS = [dashboards.check, alerts.check, schemas.check]
+CHECKERS = [dashboards.check, semantics.checker, alerts.check, schemas.check]
 
 
 def lint_artifacts(artifacts: dict[str, str], catalog: Catalog | None, schemas_dir: Path | None = None,

@@ -115,13 +115,3 @@ def check(inp: LintInput, report: LintReport) -> None:
         report.problems += problems
         report.stats.append(stats)
 
-
-def read_output(out_dir: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for top in ("dashboards", "alerts"):
-        root = Path(out_dir) / top
-        if root.is_dir():
-            for path in sorted(root.rglob("*")):
-                if path.is_file():
-                    out[path.relative_to(out_dir).as_posix()] = path.read_text(encoding="utf-8")
-    return out

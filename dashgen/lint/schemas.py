@@ -21,6 +21,11 @@ from .report import LintInput, LintReport
 # query schema in the set; lint checks that its panelId names a panel of the dashboard.
 BUILTIN_DATASOURCE_TYPES = frozenset({"datasource"})
 
+# Panel types whose schema file has another name, and built-in panels with no published schema
+# (their options are checked only as the dashboard schema's free-form ``options``).
+PANEL_SCHEMA_DOCS = {"dashlist": "dashboardlist"}
+UNPUBLISHED_PANEL_TYPES = frozenset({"traces", "alertlist"})
+
 QUERY_DEFINITIONS = {
     "tempo": ("Dataquery", "TempoQuery"),
     "prometheus": ("Dataquery", "dataquery"),
@@ -114,7 +119,32 @@ def with_base_steps_as_numbers(dashboard: dict) -> dict:
     return d
 
 
+def with_override_scalars_as_objects(dashboard: dict) -> dict:
+    """A copy where a field override's non-object matcher ``options`` and property ``value`` read as
+    objects. Both published schemas type them as objects; Grafana's own CUE kind declares both any
+    value (``MatcherConfig.options?: _``, ``DynamicConfigValue.value?: _``) and writes strings there
+    (``byName``/``byRegexp`` options, a ``displayName``): the one way to rename a Tempo series.
+    Likewise a variable's object ``query`` (CUE ``string | {...}``, an open struct; the schemas
+    want each of its values to be an object, which a Tempo variable query's ``type: 1`` is not)."""
+    import copy
+
+    d = copy.deepcopy(dashboard)
+    for var in (d.get("templating") or {}).get("list", []):
+        if isinstance(var.get("query"), dict):
+            var["query"] = {k: (v if isinstance(v, dict) else {}) for k, v in var["query"].items()}
+    for panel in d.get("panels", []):
+        for rule in panel.get("fieldConfig", {}).get("overrides", []):
+            matcher = rule.get("matcher", {})
+            if "options" in matcher and not isinstance(matcher["options"], dict):
+                matcher["options"] = {}
+            for prop in rule.get("properties", []):
+                if "value" in prop and not isinstance(prop["value"], dict):
+                    prop["value"] = {}
+    return d
+
+
 def validate_dashboard(dashboard: dict, schemas: SchemaSet, tolerate_null_threshold: bool = False) -> list[SchemaProblem]:
+    dashboard = with_override_scalars_as_objects(dashboard)
     if tolerate_null_threshold:
         dashboard = with_base_steps_as_numbers(dashboard)
     uid = dashboard.get("uid", "?")
@@ -126,13 +156,15 @@ def validate_dashboard(dashboard: dict, schemas: SchemaSet, tolerate_null_thresh
         problems += _errors(schemas.validator("dashboard", "RowPanel" if ptype == "row" else "Panel"), panel, where)
         if ptype == "row":
             continue
-        opts_v = schemas.validator(ptype, "Options")
-        if opts_v is None:
+        opts_v = schemas.validator(PANEL_SCHEMA_DOCS.get(ptype, ptype), "Options")
+        if ptype in UNPUBLISHED_PANEL_TYPES:
+            pass
+        elif opts_v is None:
             problems.append(SchemaProblem(where, f"no schema for panel type {ptype!r}", "type"))
         else:
             problems += _errors(opts_v, panel.get("options", {}), where + " options")
         custom = panel.get("fieldConfig", {}).get("defaults", {}).get("custom")
-        fc_v = schemas.validator(ptype, "FieldConfig")
+        fc_v = schemas.validator(PANEL_SCHEMA_DOCS.get(ptype, ptype), "FieldConfig")
         if custom is not None:
             if fc_v is None:
                 problems.append(SchemaProblem(where, f"panel type {ptype!r} has no custom field config", "fieldConfig/defaults/custom"))

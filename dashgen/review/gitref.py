@@ -19,9 +19,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..artifacts import OUTPUT_DIRS, from_blobs
 from ..errors import InputError
-
-OUTPUT_DIRS = ("dashboards", "alerts")
 
 
 @dataclass(frozen=True)
@@ -84,15 +83,17 @@ def committed_output(commit: str, cwd: Path) -> dict[str, str]:
     if not entries:
         return {}
     out = _git(["cat-file", "--batch"], cwd, input="".join(f"{sha}\n" for _, sha in entries).encode())
-    files: dict[str, str] = {}
-    pos = 0
-    for path, sha in entries:
-        header_end = out.index(b"\n", pos)
-        _sha, _kind, size = out[pos:header_end].decode().split()
-        start = header_end + 1
-        files[Path(path).as_posix()] = out[start:start + int(size)].decode("utf-8", "replace")
-        pos = start + int(size) + 1
-    return dict(sorted(files.items()))
+
+    def blobs():
+        pos = 0
+        for path, _sha in entries:
+            header_end = out.index(b"\n", pos)
+            size = int(out[pos:header_end].split()[2])
+            start = header_end + 1
+            yield Path(path).as_posix(), out[start:start + size]
+            pos = start + size + 1
+
+    return from_blobs(blobs(), f"{commit[:7]}:")
 
 
 def _build_script() -> str:

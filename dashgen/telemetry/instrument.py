@@ -20,8 +20,9 @@ What a stage span carries (names from the catalog):
 - ``total``: the time the span was open;
 - on an exception: the exception event, an ERROR status and the error attribute (``true``);
 - whatever the stage helpers recorded: ``partial()``/``final()`` (ASR time to final, revision
-  percent), ``chunk()`` (TTS largest inter-chunk gap), ``vad_fired()``/``cancelled()``/
-  ``silent()`` (barge-in milestones), ``report(jitter_ms=, buffer_ms=)`` (the client's own report).
+  percent), ``chunk()`` (TTS largest inter-chunk gap), ``vad_fired()``/``confirmed()``/
+  ``cancelled()``/``silent()`` (barge-in milestones, all measured from the moment VAD fires),
+  ``report(jitter_ms=, buffer_ms=)`` (the client's own report).
   A helper whose measurement the catalog does not declare records nothing.
 
 Values are converted to the measurement's catalog unit (``ns``, ``us``, ``ms``, ``s``). Integer
@@ -137,7 +138,8 @@ class StageRecorder:
         self._last_chunk: int | None = None
         self._max_gap_ms: float | None = None
         self._last_partial: str | None = None
-        self._vad_at: int | None = None
+        self._vad_at: int = self._t0  # the zero of the barge-in milestones: VAD firing (see vad_fired)
+        self._confirmed_at: int | None = None
 
     # time --------------------------------------------------------------------------------------
     def elapsed_ms(self, since_ns: int | None = None) -> float:
@@ -206,23 +208,36 @@ class StageRecorder:
         return self._max_gap_ms
 
     # barge-in ----------------------------------------------------------------------------------
+    # Every milestone counts from one zero, the moment VAD fires (the seed's definition: "from the
+    # moment voice-activity detection fires, to the moment the agent's outbound audio actually
+    # goes quiet"). The zero is the span's start; a span opened earlier (while the agent speaks,
+    # before the user does) calls vad_fired() to move it, so the wait is never counted.
     def vad_fired(self) -> None:
-        """Voice-activity detection fired (the span started when the user started to speak)."""
+        """Voice-activity detection fired: the zero of every barge-in milestone."""
         self._vad_at = self._clock.monotonic_ns()
-        self._record_ms("vad_detect", self.elapsed_ms())
+
+    def _since_vad(self) -> float:
+        return self.elapsed_ms(self._vad_at)
+
+    def confirmed(self) -> None:
+        """VAD confirmed the user is speaking (not a cough): ``vad_detect``, from VAD firing."""
+        self._confirmed_at = self._clock.monotonic_ns()
+        self._record_ms("vad_detect", self._since_vad())
 
     def cancelled(self) -> None:
-        """LLM and TTS generation cancelled: cancel and first byte are timed from the span's start (as
-        the seed does); the VAD-to-cancel step in the catalog's unit (microseconds: it is often < 1 ms)."""
-        self._record_ms("cancel", self.elapsed_ms())
-        self._record_ms("cancel_delay", self.elapsed_ms(self._vad_at))
+        """LLM and TTS generation cancelled: ``cancel`` and first byte from VAD firing (the seed marks
+        first byte here), and the confirmed-to-cancel step in the catalog's unit (microseconds: it is
+        often under 1 ms)."""
+        self._record_ms("cancel", self._since_vad())
+        self._record_ms("cancel_delay", self.elapsed_ms(self._confirmed_at if self._confirmed_at is not None
+                                                        else self._vad_at))
         if not self._produced:
             self._produced = True
-            self._record_ms("first_byte", self.elapsed_ms())
+            self._record_ms("first_byte", self._since_vad())
 
     def silent(self) -> None:
-        """The agent's outbound audio went quiet downstream."""
-        self._record_ms("silence", self.elapsed_ms())
+        """The agent's outbound audio went quiet downstream: ``silence``, from VAD firing."""
+        self._record_ms("silence", self._since_vad())
 
     # client ------------------------------------------------------------------------------------
     def played(self) -> None:
@@ -361,7 +376,7 @@ class Instrumentation:
     def turn_span(self, session_id: str, turn_id, clock: Clock | None = None) -> Iterator[StageRecorder]:
         """The parent span of one turn (``convention.turn_span``) with the session and turn ids; stage spans
         opened inside are its children. Yields a ``StageRecorder`` for the stage whose span is the turn span
-        (LiveKit's agent_turn: ``set("e2e", ...)``, ``vad_fired()``), or one with no measurements."""
+        (LiveKit's agent_turn: ``set("e2e", ...)``), or one with no measurements."""
         c = self.catalog
         st = self.turn_stage()
         attrs = {**self._stage_attrs(st), c.session_attribute: session_id, c.turn_attribute: turn_id}

@@ -8,8 +8,9 @@ times lie on a realistic timeline over the last ``window`` minutes.
 Baseline (ms; lognormal medians, p95 roughly 1.7x): ASR first partial 80 (+ late audio when
 client jitter is above 20), utterance 1.8 s, endpointing 250; LLM first token 280, 12-25 ms per
 token; errors: ASR 0.5%, LLM 1%, TTS 0.5% of turns; TTS first audio 170, chunks every ~45 ms, a stall of 150-400 ms in ~6% of turns; client
-jitter 12 (buffer 60-200 following it), network 25; barge-in on 15% of turns: VAD 70, cancel
-0.2-2 ms after VAD, outbound silent after the in-flight part of the client buffer; 2% of turns
+jitter 12 (buffer 60-200 following it), network 25; barge-in on 15% of turns: VAD fires ~35 ms
+after the user starts talking and confirms speech ~70 ms later, cancel 0.2-2 ms after that,
+outbound silent after the in-flight part of the client buffer (every milestone from VAD firing); 2% of turns
 the ASR hears nothing; 25% of final transcripts revise the last partial a little, 2% a lot.
 
 Incidents start half way through the window:
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from ..catalog.model import Catalog, Stage
 from ..catalog.conventions import TIME_UNITS_PER_MS
 from .instrument import Instrumentation, VirtualClock
+from .roles import role_of
 
 INCIDENTS = {
     "slow-tts": "TTS first audio median 480 ms and frequent stalls (TTS first-byte page)",
@@ -37,11 +39,6 @@ INCIDENTS = {
     "asr-late-revisions": "30% of final transcripts rewrite the last partial",
     "llm-tail": "12% of LLM requests take 1.2-3 s to the first token",
 }
-
-ROLE_BY_ID = {"asr": "asr", "stt": "asr", "llm": "llm", "tts": "tts", "client": "client", "playback": "client",
-              "barge_in": "barge_in", "interruption": "barge_in", "bargein": "barge_in"}
-ROLE_BY_MEASUREMENT = {"time_to_final": "asr", "revision": "asr", "max_chunk_gap": "tts", "jitter": "client",
-                       "buffer_depth": "client", "vad_detect": "barge_in", "cancel": "barge_in", "silence": "barge_in"}
 
 PHRASES = [
     "i want to cancel my order",
@@ -57,17 +54,6 @@ PHRASES = [
 
 class SimulatedFailure(RuntimeError):
     """A stage failure the simulator injects (recorded on the span like any exception)."""
-
-
-def role_of(stage: Stage, catalog: Catalog) -> str:
-    if stage.span == catalog.turn_span:
-        return "turn"
-    if stage.id in ROLE_BY_ID:
-        return ROLE_BY_ID[stage.id]
-    for m in stage.measurements:
-        if m.id in ROLE_BY_MEASUREMENT:
-            return ROLE_BY_MEASUREMENT[m.id]
-    return "generic"
 
 
 @dataclass
@@ -157,11 +143,14 @@ def plan_turn(rng: random.Random, n: int, incidents: frozenset[str]) -> TurnPlan
     barge = None
     if not asr_nothing and not asr_error and not llm_error and rng.random() < 0.15:
         start = play_start + rng.uniform(0.3, 0.8) * audio_ms
-        vad = _ln(rng, 70, 0.25)
-        cancel = rng.uniform(0.2, 2.0)
+        onset = _ln(rng, 35, 0.3)  # the user starts talking over the agent; VAD fires this much later
+        confirm = _ln(rng, 70, 0.25)  # VAD firing -> speech confirmed (not a cough)
+        cancel = rng.uniform(0.2, 2.0)  # confirmed -> generation cancelled
         inflight = buffer * rng.uniform(0.3, 0.7) + network
-        barge = {"start": start, "vad": vad, "cancel": cancel, "silence": vad + cancel + inflight}
-        play_end = min(play_end, start + barge["silence"])
+        # every milestone from the moment VAD fires (at start + onset)
+        barge = {"start": start, "onset": onset, "vad": confirm, "cancel": cancel,
+                 "silence": confirm + cancel + inflight}
+        play_end = min(play_end, start + onset + barge["silence"])
     asr_nothing = asr_nothing or asr_error  # nothing downstream of a failed ASR
     tts_error = tts_error and not asr_nothing and not llm_error
     if tts_error:
@@ -173,7 +162,7 @@ def plan_turn(rng: random.Random, n: int, incidents: frozenset[str]) -> TurnPlan
     else:
         end = max(play_end, tts_start + chunks[-1]) + 20
         if barge:
-            end = max(end, barge["start"] + barge["silence"] + 5)
+            end = max(end, barge["start"] + barge["onset"] + barge["silence"] + 5)
     return TurnPlan(n=n, utterance=utterance, asr_nothing=asr_nothing, asr_error=asr_error, tts_error=tts_error, asr_first_partial=first_partial,
                     partials=partials, final_at=final_at, final_text=final_text, llm_start=llm_start,
                     llm_error=llm_error, llm_ttft=ttft, llm_tokens=tokens, tts_start=tts_start, tts_chunks=chunks,
@@ -325,11 +314,13 @@ class Simulator:
         b = p.barge
         if not b:
             return False
+        # the span opens when the user starts talking over the agent; the milestones count from VAD firing
         cm, clock = self._open(st, sid, tid, epoch, b["start"])
         with cm as rec:
-            clock.advance(b["vad"]); rec.vad_fired()
+            clock.advance(b["onset"]); rec.vad_fired()
+            clock.advance(b["vad"]); rec.confirmed()
             clock.advance(b["cancel"]); rec.cancelled()
-            clock.set(b["start"] + b["silence"]); rec.silent()
+            clock.set(b["start"] + b["onset"] + b["silence"]); rec.silent()
         return True
 
     def _generic(self, st, sid, tid, p: TurnPlan, epoch) -> bool:
@@ -365,7 +356,10 @@ class Simulator:
             if m.id == "e2e":
                 if not (p.asr_nothing or p.llm_error or p.tts_error):
                     turn.set("e2e", p.play_start - p.utterance, unit="ms")
-            elif m.id in ("interruption_delay", "vad_detect"):
+            elif m.id == "interruption_delay":  # LiveKit: from the user starting to talk to detection
+                if p.barge:
+                    turn.set(m.id, p.barge["onset"] + p.barge["vad"], unit="ms")
+            elif m.id == "vad_detect":  # from VAD firing, as everywhere else
                 if p.barge:
                     turn.set(m.id, p.barge["vad"], unit="ms")
             elif m.id == "first_byte":

@@ -14,7 +14,10 @@ Rules (each reported with a count and one example span id):
 - ``integer``: integer measurements are integers (``intValue``): a float (``doubleValue``) or string is dropped
   by Tempo's quantiles;
 - ``range``: integer measurements are at least 2 (0 and 1 are dropped by Tempo's quantiles) or the nothing
-  value; no measurement is negative except the nothing value.
+  value; no measurement is negative except the nothing value;
+- ``milestones``: a barge-in's milestones (VAD confirmed, cancelled, silent) count from one zero, the moment
+  VAD fires, so on a span they never decrease in milestone order (a later milestone smaller than an earlier
+  one means they were timed from different starts).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ RULES = (
     ("required", "required attributes per stage"),
     ("integer", "integer types where Tempo's quantiles need them"),
     ("range", "values of at least 2, or the nothing value"),
+    ("milestones", "barge-in milestones from one zero (VAD firing)"),
 )
 
 
@@ -114,6 +118,23 @@ def _stage_of(span: SpanRecord, catalog: Catalog, by_span: dict[str, list[Stage]
     if len(candidates) == 1:
         return candidates[0], None
     return None, None
+
+
+def _check_milestones(rep: Report, st: Stage, s: SpanRecord, where: str) -> None:
+    from ..dashboards.barge_in import applies, milestones
+
+    if not applies(st):
+        return
+    values = [(m, s.attributes.get(m.attribute)) for m in milestones(st)]
+    values = [(m, v.value) for m, v in values if v is not None and v.kind in ("int", "double")]
+    if len(values) < 2:
+        return
+    rep.checked["milestones"] += 1
+    for (a, va), (b, vb) in zip(values, values[1:]):
+        if vb < va:
+            rep.add("milestones", f"{where}: {b.attribute} ({vb}) is below {a.attribute} ({va}): every milestone "
+                                  f"must count from the moment VAD fires", s.span_id)
+            return
 
 
 def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
@@ -211,6 +232,7 @@ def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
             elif m.integer and val < 2:
                 rep.add("range", f"{where}: {m.attribute} is {val}: Tempo's quantiles drop values below 2 "
                                  f"(emit 2, or declare a finer unit)", s.span_id)
+        _check_milestones(rep, st, s, where)
     for (sid, attr), ids in missing.items():
         if present.get((sid, attr)):
             for i in ids:

@@ -1,0 +1,110 @@
+"""Grafana pieces past the staples in ``model``: a trace waterfall, an alert list, a bar chart,
+a dashboard list, a variable of Tempo tag values. Same contract: today's JSON keys only,
+``key``/``w``/``h`` for ``layout``.
+
+``traces`` and ``alertlist`` have no published JSON schema (options are free-form in the
+dashboard schema); their options follow Grafana's own types, cited on each class.
+"""
+
+from __future__ import annotations
+
+import attr
+
+from .model import ModernPanel, _legend
+
+
+@attr.s(eq=False, repr=False)
+class _NoDataPanel(ModernPanel):
+    """A panel that queries nothing itself (Grafana lists alerts or dashboards for it)."""
+
+    def to_json_data(self):
+        data = super().to_json_data()
+        for key in ("fieldConfig", "targets", "datasource"):
+            data.pop(key)
+        return data
+
+
+@attr.s(eq=False, repr=False)
+class TracesPanel(ModernPanel):
+    """The trace view (waterfall) of one trace. Grafana's Tempo datasource sends a query that is
+    only hex characters as a trace-id lookup, and sends no request for an empty query
+    (``public/app/plugins/datasource/tempo/datasource.ts``), so an unset trace variable costs
+    Tempo nothing."""
+
+    plugin_type = "traces"
+
+    def to_json_data(self):
+        data = super().to_json_data()
+        data.pop("fieldConfig")
+        return data
+
+
+@attr.s(eq=False, repr=False)
+class AlertListPanel(_NoDataPanel):
+    """Grafana-managed alerts, filtered by label (``UnifiedAlertListOptions`` in
+    ``public/app/plugins/panel/alertlist/types.ts``; sortOrder 3 = importance)."""
+
+    plugin_type = "alertlist"
+    labelFilter = attr.ib(default="")
+    maxItems = attr.ib(default=20)
+
+    def options_json(self):
+        return {"viewMode": "list", "groupMode": "default", "groupBy": [], "maxItems": self.maxItems,
+                "sortOrder": 3, "dashboardAlerts": False, "alertName": "", "alertInstanceLabelFilter": self.labelFilter,
+                "showInstances": True, "folder": None,
+                "stateFilter": {"firing": True, "pending": True, "noData": True, "normal": False, "error": True}}
+
+
+@attr.s(eq=False, repr=False)
+class BarChartPanel(ModernPanel):
+    """Bars per row of a table-shaped result (x = the first string field, or ``xField``)."""
+
+    plugin_type = "barchart"
+    stacking = attr.ib(default="normal")
+    xField = attr.ib(default=None)
+
+    def custom_json(self):
+        return {"lineWidth": 1, "fillOpacity": 80, "gradientMode": "none", "axisPlacement": "auto", "axisLabel": "",
+                "scaleDistribution": {"type": "linear"}, "thresholdsStyle": {"mode": "off"},
+                "hideFrom": {"legend": False, "tooltip": False, "viz": False}}
+
+    def options_json(self):
+        return {"xField": self.xField, "orientation": "auto", "xTickLabelRotation": -45, "xTickLabelMaxLength": 16,
+                "stacking": self.stacking, "showValue": "never", "barWidth": 0.8, "groupWidth": 0.7,
+                "legend": _legend(), "tooltip": {"mode": "multi", "sort": "none"}, "fullHighlight": False}
+
+
+@attr.s(eq=False, repr=False)
+class DashListPanel(_NoDataPanel):
+    """Dashboards by tag. Grafana builds each link itself, so it carries the sub-path
+    (``appSubUrl``), and with ``keepTime``/``includeVars`` the time range and variables."""
+
+    plugin_type = "dashlist"
+    tags = attr.ib(factory=list)
+
+    def options_json(self):
+        return {"keepTime": True, "includeVars": True, "showStarred": False, "showRecentlyViewed": False,
+                "showSearch": True, "showHeadings": False, "showFolderNames": False, "maxItems": 30, "query": "",
+                "tags": list(self.tags)}
+
+
+@attr.s(frozen=True, eq=False, repr=False)
+class TempoValuesVariable:
+    """A multi-value variable listing one attribute's values from Tempo (its tag-values API, not a
+    search). "All" has no ``allValue``: Grafana joins every value with ``|`` (the Tempo datasource
+    interpolates with the pipe format), a set of literals Tempo matches without a regex scan, never
+    the match-everything ``.*``."""
+
+    name = attr.ib()
+    label = attr.ib()
+    attribute = attr.ib()  # scoped, e.g. resource.service.name
+    datasource = attr.ib()
+    description = attr.ib(default=None)
+
+    def to_json_data(self):
+        return {"type": "query", "name": self.name, "label": self.label, "description": self.description,
+                "datasource": self.datasource,
+                "query": {"type": 1, "label": self.attribute, "refId": "TempoDatasourceVariableQueryEditor-VariableQuery"},
+                "current": {"text": ["All"], "value": ["$__all"]}, "options": [],
+                "hide": 0, "refresh": 2, "regex": "", "sort": 1, "multi": True, "includeAll": True,
+                "skipUrlSync": False}

@@ -1,0 +1,237 @@
+"""Each panel type drawn the way Grafana draws it, inside its frame.
+
+Time series as lines with the threshold lines the panel shows, heatmaps as cell grids,
+stats as a big value coloured by the thresholds, tables as a few rows with the columns the
+query selects, text as wrapped text. Every function takes the figure, the layout, the box,
+the panel JSON, the catalog hints and the inner rectangle in pixels.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+
+from .data import (FLOOR_RE, FUNC_RE, N_POINTS, Hints, attr_key, default_level, limits_of, rng_for, stage_of,
+                   synthetic_series, table_cell, table_columns)
+from .layout import GAP_PX, fit, pt, px_rect, rect
+from .theme import DPI, GRID_LINE, PALETTE, PANEL_BG, TEXT, TEXT_DIM, color_of, fmt_value, step_color, unit_of
+
+def _style_axes(ax, unit: str | None, legend: bool = False):
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.set_facecolor(PANEL_BG)
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(colors=TEXT_DIM, labelsize=7, length=0, pad=3)
+    ax.grid(True, color=GRID_LINE, linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.yaxis.set_major_locator(MaxNLocator(4))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_value(v, unit)))
+
+
+def _time_labels(ax, n: int):
+    ticks = [int(i * (n - 1) / 6) for i in range(7)]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{(6 + i) % 24:02d}:00" for i in range(7)])
+    ax.set_xlim(0, n - 1)
+
+
+def draw_timeseries(fig, layout, box, panel, hints, inner):
+    import numpy as np
+
+    left, top, width, height = inner
+    series = synthetic_series(panel, hints)
+    unit = unit_of(panel)
+    legend_h = 18 if (panel.get("options") or {}).get("legend", {}).get("showLegend", True) else 0
+    ax = fig.add_axes(px_rect(layout, left + 52, top, width - 56, height - legend_h - 16))
+    _style_axes(ax, unit)
+    custom = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("custom") or {}
+    fill = float(custom.get("fillOpacity", 10) or 0) / 100
+    stacked = (custom.get("stacking") or {}).get("mode") not in (None, "none")
+    bars = custom.get("drawStyle") == "bars"
+    x = np.arange(N_POINTS)
+    acc = np.zeros(N_POINTS)
+    for i, s in enumerate(series):
+        color = PALETTE[i % len(PALETTE)]
+        y = acc + s.values if stacked else s.values
+        if bars:
+            ax.bar(x, s.values, bottom=acc if stacked else None, color=color, width=0.8, alpha=0.8)
+        else:
+            ax.plot(x, y, color=color, linewidth=max(float(custom.get("lineWidth", 1) or 1), 1.0))
+            if fill:
+                ax.fill_between(x, acc if stacked else 0, y, color=color, alpha=fill, linewidth=0)
+        if stacked:
+            acc = y
+    ymax = max(float(np.max(acc if stacked else np.max([s.values for s in series], axis=0))), 1e-9)
+    mode = (custom.get("thresholdsStyle") or {}).get("mode", "off")
+    limits = limits_of(panel)
+    if mode != "off" and limits:
+        ymax = max(ymax, max(v for v, _ in limits))
+        for v, c in limits:
+            if "area" in mode:
+                ax.axhspan(v, ymax * 1.2, color=color_of(c), alpha=0.08, linewidth=0)
+            if "line" in mode or "dashed" in mode:
+                ax.axhline(v, color=color_of(c), linewidth=1.1, linestyle=(0, (4, 3)) if "dashed" in mode else "-")
+    ax.set_ylim(0, ymax * 1.15)
+    _time_labels(ax, N_POINTS)
+    if legend_h:
+        x0 = left + 56
+        for i, s in enumerate(series):
+            label = s.name
+            fig.add_artist(rect(layout, x0, top + height - legend_h + 5, 10, 4, PALETTE[i % len(PALETTE)]))
+            fig.text(*pt(layout, x0 + 14, top + height - legend_h + 8), label, color=TEXT, fontsize=7, va="center")
+            x0 += 24 + 6.2 * len(label)
+            if x0 > left + width - 40:
+                break
+
+
+def draw_heatmap(fig, layout, box, panel, hints, inner):
+    import numpy as np
+
+    left, top, width, height = inner
+    query = str(((panel.get("targets") or [{}])[0]).get("query", ""))
+    m = FUNC_RE.search(query)
+    attr = m.group(2) if m else None
+    yunit = (((panel.get("options") or {}).get("yAxis") or {}).get("unit")) or hints.units.get(attr_key(attr or "")) \
+        or unit_of(panel)
+    level = hints.level(stage_of(query, hints), attr) or (limits_of(panel)[0][0] if limits_of(panel) else None) \
+        or default_level(yunit, attr)
+    k0 = int(math.floor(math.log2(max(level, 1e-9)))) - 4
+    edges = [2.0 ** (k0 + i) for i in range(9)]  # Tempo's histogram buckets are powers of two
+    rng = rng_for(panel, "heatmap")
+    cols = 48
+    centre = math.log2(level) - k0 - 1.5
+    grid = np.zeros((len(edges) - 1, cols))
+    for c in range(cols):
+        mu = centre + 0.6 * math.sin(c / 7.0) + (1.3 if cols * 0.6 < c < cols * 0.7 else 0)
+        samples = rng.normal(mu, 0.9, 60)
+        idx = np.clip(np.floor(samples).astype(int), 0, len(edges) - 2)
+        np.add.at(grid[:, c], idx, 1)
+    ax = fig.add_axes(px_rect(layout, left + 52, top, width - 56 - 26, height - 16))
+    import matplotlib
+
+    scheme = (((panel.get("options") or {}).get("color") or {}).get("scheme")) or "Oranges"
+    # Grafana's dark theme runs a scheme from dark (few) to bright (many): matplotlib's reversed map.
+    try:
+        cmap = matplotlib.colormaps[f"{scheme}_r"].copy()
+    except KeyError:
+        cmap = matplotlib.colormaps["Oranges_r"].copy()
+    cmap.set_bad(PANEL_BG)
+    shown = np.ma.masked_where(grid == 0, grid ** 0.5)
+    ax.imshow(shown, aspect="auto", origin="lower", cmap=cmap, interpolation="nearest",
+              extent=(0, cols, 0, len(edges) - 1))
+    _style_axes(ax, None)
+    ax.grid(False)
+    ax.set_yticks(range(0, len(edges), 2))
+    ax.set_yticklabels([fmt_value(edges[i], yunit) for i in range(0, len(edges), 2)])
+    ax.set_xticks([int(i * cols / 6) for i in range(7)])
+    ax.set_xticklabels([f"{(6 + i) % 24:02d}:00" for i in range(7)])
+    # The colour scale at the right, as Grafana's heatmap legend.
+    cax = fig.add_axes(px_rect(layout, left + width - 18, top + 4, 8, height - 28))
+    cax.imshow(np.linspace(1, 0, 64)[:, None] ** 0.5, aspect="auto", cmap=cmap)
+    cax.set_axis_off()
+
+
+def draw_stat(fig, layout, box, panel, hints, inner):
+    import numpy as np
+
+    left, top, width, height = inner
+    unit = unit_of(panel)
+    limits = limits_of(panel)
+    rng = rng_for(panel, "stat")
+    if limits:
+        value = limits[0][0] * float(rng.choice([rng.uniform(0.6, 0.95), rng.uniform(1.02, 1.2)], p=[0.7, 0.3]))
+    else:
+        value = default_level(unit, None) * float(rng.uniform(0.5, 1.2))
+    color = step_color(panel, value)
+    opts = panel.get("options") or {}
+    mode = opts.get("colorMode", "value")
+    frame_top = box.top + GAP_PX
+    if mode == "background":
+        fig.add_artist(rect(layout, box.left + GAP_PX + 1, frame_top + 1, box.width - 2 * GAP_PX - 2,
+                                 box.height - 2 * GAP_PX - 2, color, alpha=0.85, zorder=-0.5))
+    text_color = "#ffffff" if mode == "background" else (color if mode == "value" else TEXT)
+    if opts.get("graphMode", "none") == "area":
+        spark = synthetic_series({"id": panel.get("id"), "title": "spark"}, Hints())[0].values
+        spark = spark / max(float(np.max(spark)), 1e-9)
+        ax = fig.add_axes(px_rect(layout, box.left + GAP_PX + 1, box.top + box.height - GAP_PX - height * 0.45,
+                                   box.width - 2 * GAP_PX - 2, height * 0.45 - 1))
+        ax.fill_between(np.arange(len(spark)), 0, spark, color="#ffffff" if mode == "background" else color,
+                        alpha=0.18, linewidth=0)
+        ax.set_xlim(0, len(spark) - 1)
+        ax.set_ylim(0, 1.05)
+        ax.set_axis_off()
+    size = max(10, min(34, height * 0.33, width / max(len(fmt_value(value, unit)), 3) * 1.1) * 72 / DPI)
+    fig.text(*pt(layout, left + width / 2, top + height * 0.48), fmt_value(value, unit), color=text_color,
+             fontsize=size, fontweight="bold", ha="center", va="center")
+
+
+def draw_table(fig, layout, box, panel, hints, inner):
+    left, top, width, height = inner
+    cols = table_columns(panel)
+    min_w = 118
+    cols = cols[: max(2, int(width // min_w))]
+    col_w = width / len(cols)
+    row_h = 24 if (panel.get("options") or {}).get("cellHeight", "sm") == "sm" else 32
+    query = str(((panel.get("targets") or [{}])[0]).get("query") or "")
+    floors = {attr_key(a): float(v) for a, v in FLOOR_RE.findall(query)}
+    sort = [(s.get("displayName"), s.get("desc")) for s in (panel.get("options") or {}).get("sortBy") or []]
+    rng = rng_for(panel, "table")
+    n_rows = max(1, int((height - row_h) // row_h))
+    rows = [[table_cell(c, i, rng, panel, hints, floors) for c in cols] for i in range(min(n_rows, 14))]
+    fig.add_artist(rect(layout, left, top, width, row_h, "#22252b"))
+    for j, c in enumerate(cols):
+        arrow = ""
+        for name, desc in sort:
+            if name == c:
+                arrow = " ↓" if desc else " ↑"
+        fig.text(*pt(layout, left + j * col_w + 8, top + row_h / 2), fit(c + arrow, col_w, 6.3), color="#6e9fff",
+                 fontsize=7.5, fontweight="bold", va="center")
+    for i, row in enumerate(rows):
+        y = top + row_h * (i + 1)
+        if y + row_h > top + height:
+            break
+        fig.add_artist(rect(layout, left, y + row_h - 1, width, 1, GRID_LINE))
+        for j, v in enumerate(row):
+            fig.text(*pt(layout, left + j * col_w + 8, y + row_h / 2), fit(v, col_w), color=TEXT, fontsize=7.5,
+                     va="center")
+
+
+def _markdown_lines(content: str) -> list[tuple[str, bool]]:
+    """(line, bold) of a Markdown text, markup stripped the way it reads rendered."""
+    out = []
+    for raw in content.splitlines():
+        line = raw.strip()
+        bold = False
+        if line.startswith("#"):
+            line, bold = line.lstrip("#").strip(), True
+        line = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line)
+        line = re.sub(r"(\*\*|__|`)", "", line)
+        if line.startswith(("- ", "* ")):
+            line = "• " + line[2:]
+        out.append((line, bold))
+    return out
+
+
+def draw_text(fig, layout, box, panel, hints, inner):
+    left, top, width, height = inner
+    content = str((panel.get("options") or {}).get("content") or "")
+    chars = max(20, int(width / 5.6))
+    y = top + 2
+    line_h = 13
+    for line, bold in _markdown_lines(content):
+        wrapped = textwrap.wrap(line, chars) or [""]
+        for part in wrapped:
+            if y + line_h > top + height:
+                return
+            fig.text(*pt(layout, left + 2, y + line_h / 2), part, color=TEXT, fontsize=7.5,
+                     fontweight="bold" if bold else "normal", va="center")
+            y += line_h
+        if not line:
+            y -= line_h / 2
+
+
+# Panel type -> how to draw it; any other type is drawn as its name.
+DRAW = {"timeseries": draw_timeseries, "heatmap": draw_heatmap, "stat": draw_stat, "table": draw_table,
+        "text": draw_text}

@@ -1,0 +1,131 @@
+"""dashgen/lint/semantics.py (issue 15): each class of defect a real Grafana or Tempo would show is
+caught on a hand-broken copy of a built dashboard, and the built output has none of them."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from dashgen.build import build_artifacts
+from dashgen.catalog import PRESETS, load_catalog
+from dashgen.lint import semantics
+from dashgen.lint import lint_artifacts
+
+
+def dashboards(preset: str = "default") -> dict[str, dict]:
+    arts = build_artifacts(load_catalog(preset)).artifacts
+    return {p: json.loads(c) for p, c in arts.items() if p.startswith("dashboards/") and p.endswith(".json")}
+
+
+@pytest.fixture(scope="module")
+def built() -> dict[str, dict]:
+    return dashboards()
+
+
+def broken(built, uid: str, pick, change) -> list[str]:
+    """Problems of the built set after ``change(panel)`` on the first panel of ``uid`` that ``pick`` accepts."""
+    ds = copy.deepcopy(built)
+    path = next(p for p, d in ds.items() if d["uid"] == uid)
+    panel = next(p for p in ds[path]["panels"] if pick(p))
+    change(panel)
+    return semantics.check(ds)
+
+
+def tempo_q(panel) -> str:
+    return " ".join(t.get("query", "") for t in panel.get("targets", []))
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_built_output_has_no_semantic_problem(preset):
+    assert semantics.check(dashboards(preset)) == []
+
+
+def test_stat_in_palette_colours_is_caught(built):
+    def change(p):
+        p["fieldConfig"]["defaults"]["color"] = {"mode": "palette-classic"}
+    problems = broken(built, "voice-overview", lambda p: p["type"] == "stat", change)
+    assert any("colour mode 'palette-classic' ignores its threshold steps" in p for p in problems), problems
+
+
+def test_time_series_that_draws_no_threshold_is_caught(built):
+    def change(p):
+        p["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"] = {"mode": "off"}
+    problems = broken(built, "voice-tts", lambda p: p["type"] == "timeseries" and "350" in p.get("description", ""), change)
+    assert any("draws none (thresholdsStyle off)" in p for p in problems), problems
+
+
+def test_severity_that_falls_as_the_value_rises_is_caught(built):
+    def change(p):
+        p["fieldConfig"]["defaults"]["thresholds"]["steps"].append({"color": "orange", "value": 600})
+    problems = broken(built, "voice-overview", lambda p: p["title"] == "First byte p95 by stage", change)
+    assert any("from red to orange at 600" in p for p in problems), problems
+
+
+def test_unnamed_tempo_series_and_shared_quantile_names_are_caught(built):
+    def drop(p):
+        p["fieldConfig"]["overrides"] = []
+    problems = broken(built, "voice-overview", lambda p: p["title"] == "First byte p95 by stage", drop)
+    assert any("keep Grafana's label-set names" in p for p in problems), problems
+
+    def merge(p):  # the old barge-in breakdown: one panel, a quantile query per milestone
+        p["targets"].append(dict(p["targets"][0], refId="B", query=p["targets"][0]["query"].replace("vad_detect", "cancel")))
+    problems = broken(built, "voice-barge-in", lambda p: "vad_detect_ms, 0.5, 0.95" in tempo_q(p), merge)
+    assert any("several quantile queries on one panel" in p for p in problems), problems
+
+
+def test_tables_sorting_strings_or_a_hidden_name_are_caught(built):
+    def untyped(p):
+        p["transformations"] = []
+    problems = broken(built, "voice-tts", lambda p: p["type"] == "table", untyped)
+    assert any("a string column to Grafana" in p for p in problems), problems
+    assert any("add a convertFieldType" in p for p in problems), problems
+
+    def by_time(p):
+        p["options"]["sortBy"] = [{"displayName": "time", "desc": False}]
+    problems = broken(built, "voice-session", lambda p: p["type"] == "table", by_time)
+    assert any("sorts by 'time', which the table shows as 'Start time'" in p for p in problems), problems
+
+
+def test_span_rates_in_reqps_are_caught(built):
+    def change(p):
+        p["fieldConfig"]["defaults"]["unit"] = "reqps"
+    problems = broken(built, "voice-overview", lambda p: p["title"] == "Turns per second", change)
+    assert any("'reqps'" in p for p in problems), problems
+
+
+def test_links_that_lose_context_or_the_sub_path_are_caught(built):
+    def absolute(p):
+        p["fieldConfig"]["defaults"]["links"][0]["url"] = "http://grafana.example.com/d/voice-session/?var-session=x"
+    problems = broken(built, "voice-tts", lambda p: p["type"] == "table", absolute)
+    assert any("does not start with '/'" in p for p in problems), problems
+
+    def no_vars(p):
+        p["fieldConfig"]["defaults"]["links"][0]["url"] = "/d/voice-session/?var-session=${__value.raw}"
+    problems = broken(built, "voice-tts", lambda p: p["type"] == "table", no_vars)
+    assert any("drops the time range or the datasource variables" in p for p in problems), problems
+
+
+def test_metrics_queries_without_exemplars_are_caught(built):
+    def change(p):
+        p["targets"][0]["exemplars"] = 0
+    problems = broken(built, "voice-llm", lambda p: "quantile_over_time" in tempo_q(p), change)
+    assert any("without exemplars" in p for p in problems), problems
+
+
+def test_match_everything_regex_is_caught(built):
+    def change(p):
+        p["targets"][0]["query"] = p["targets"][0]["query"].replace("{ ", '{ resource.service.name =~ ".*" && ', 1)
+    problems = broken(built, "voice-asr", lambda p: "rate()" in tempo_q(p), change)
+    assert any('=~ ".*"' in p for p in problems), problems
+
+
+def test_lint_runs_the_semantic_checks(built):
+    arts = build_artifacts(load_catalog()).artifacts
+    path = next(p for p in arts if p.endswith("voice-overview.json"))
+    d = json.loads(arts[path])
+    next(p for p in d["panels"] if p["type"] == "stat")["fieldConfig"]["defaults"]["color"] = {"mode": "palette-classic"}
+    arts[path] = json.dumps(d)
+    report = lint_artifacts(arts, load_catalog())
+    assert any("ignores its threshold steps" in p for p in report.problems)
