@@ -16,7 +16,8 @@ import pytest
 from conftest import REPO, run_dashgen
 from dashgen.dashboards.budget import HEADLINE_STAGES, MAX_METRICS_QUERIES, headline, metrics_queries
 from dashgen.dashboards.model import TempoTarget, TimeSeriesPanel
-from dashgen.lint.dashboards import lint_dashboard, read_output
+from dashgen.artifacts import read_output
+from dashgen.lint.dashboards import lint_dashboard
 
 STAGES = 200
 MAX_OVERVIEW_PANELS = 40
@@ -62,14 +63,20 @@ def test_the_overview_summarises(built):
     rel = next(r for r in files if r.endswith("-overview.json"))
     overview = json.loads(files[rel])
     panels = overview["panels"]
-    assert len(panels) <= MAX_OVERVIEW_PANELS and len(files[rel]) < 200_000, (len(panels), len(files[rel]))
+    # Bounded panels; the size still grows with the stages, by the names of their by-stage series
+    # (one rename override per stage on each by-stage panel, about 1.5 KB a stage), not by panels.
+    assert len(panels) <= MAX_OVERVIEW_PANELS and len(files[rel]) < 100_000 + 2_000 * STAGES, \
+        (len(panels), len(files[rel]))
     _, stats = lint_dashboard(overview, None, rel)
     assert stats.traceql_metrics == MAX_METRICS_QUERIES  # the budget is used, not wasted
-    # the first stages headline it; every stage is still one click away
+    # the first stages headline it; every stage is still named and one click away
     stats = [p["title"] for p in panels if p["type"] == "stat"]
-    assert stats[:2] == ["asr p95 now", "llm p95 now"] and len(stats) <= HEADLINE_STAGES, stats
-    links = next(p for p in panels if p["type"] == "text" and p["title"] == "Where to look next")["options"]["content"]
-    assert links.count("](/d/") == STAGES + 1 and "have panels above" in links
+    assert stats[0].startswith("ASR ") and len(stats) <= HEADLINE_STAGES, stats
+    assert not any(title.startswith(("ASR 39 ", "TTS 39 ")) for title in stats), stats
+    text = next(p for p in panels if p["type"] == "text" and p["title"] == "What each dashboard shows")
+    links = text["options"]["content"]
+    assert text["gridPos"]["h"] <= 20 and any(p["type"] == "dashlist" for p in panels)  # Grafana's links to all
+    assert "**ASR 39 (speech to text)**" in links and "have no panels of their own above" in links
 
 
 def panel(n_metrics: int, key: str) -> TimeSeriesPanel:

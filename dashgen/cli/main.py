@@ -84,7 +84,6 @@ def build_command(catalog_ref, out_dir, check, schema_version):
     from ..artifacts import check_output, write_output
     from ..build import build_artifacts
     from ..catalog import load_catalog
-
     from ..lint.gate import refuse_lint_problems
 
     catalog = load_catalog(catalog_ref)

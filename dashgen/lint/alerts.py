@@ -13,13 +13,10 @@ import json
 import yaml
 
 from ..alerts.grafana import EXPR_UID
+from ..artifacts import parse
 from ..queries.traceql import check_query
 from .dashboards import UID_RE
 from .report import LintInput, LintReport
-
-# libyaml's parser when pyyaml was built with it: ten times faster on rule files, and
-# ``dashgen build`` lints every build before writing it (lint/gate.py).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def check(inp: LintInput, report: LintReport) -> None:
@@ -41,7 +38,7 @@ def lint_alert_artifacts(artifacts: dict[str, str], dashboards: dict[str, dict])
             problems += _lint_prometheus(rel, content)
         elif rel.startswith("alerts/provisioning/"):
             try:
-                doc = yaml.load(content, Loader=_YAML_LOADER)
+                doc = parse(rel, content)
             except yaml.YAMLError as exc:
                 problems.append(f"{rel}: not valid YAML: {exc}")
                 continue
@@ -97,7 +94,7 @@ def _lint_grafana(rel: str, content: str, panels: dict, uids: dict) -> list[str]
 def _lint_prometheus(rel: str, content: str) -> list[str]:
     problems = []
     try:
-        doc = yaml.load(content, Loader=_YAML_LOADER)
+        doc = parse(rel, content)
     except yaml.YAMLError as exc:
         return [f"{rel}: not valid YAML: {exc}"]
     if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from ..artifacts import DASHBOARD, kind_of
 from ..catalog.load import display_path
 from ..catalog.model import Catalog, Stage
 from ..errors import CatalogErrors, InputError
@@ -36,8 +37,8 @@ def refuse_lint_problems(artifacts: dict[str, str], dashboards: list, catalog: C
     over_budget = {st.uid for st in report.stats if st.traceql_metrics > MAX_METRICS_QUERIES}
     lines = []
     for problem in report.problems:
-        rel = problem.partition(": ")[0]
-        uid = PurePosixPath(rel).stem if rel.startswith("dashboards/") else None
+        rel = problem.partition(": ")[0].partition(":")[0]  # "path: ..." or "path:line:col: ..."
+        uid = PurePosixPath(rel).stem if kind_of(rel) == DASHBOARD else None
         if uid not in stage_of:
             lines.append(problem)
             continue
