@@ -62,6 +62,27 @@ class DefinitionError(CatalogError):
         InputError.__init__(self, f"{path}:{line}: {problem}".replace("\r", "\\r").replace("\n", "\\n"))
 
 
+class CatalogErrors(CatalogError):
+    """Every independent problem of one catalog, so that one run shows them all.
+
+    ``str(err)`` is one ``path:LINE:COL: problem (fix)`` line per problem in file order, at
+    most ``limit`` of them, then ``path: ... and N more`` when there were more: past a
+    screenful, a list stops helping (the first mistakes often explain the later ones).
+    ``path``, ``line`` and ``col`` are those of the first problem, and ``errors`` holds all.
+    """
+
+    LIMIT = 20
+
+    def __init__(self, errors: list[CatalogError], limit: int = LIMIT):
+        self.errors = sorted(errors, key=lambda e: (e.line, e.col))
+        first = self.errors[0]
+        self.path, self.line, self.col, self.problem, self.fix = first.path, first.line, first.col, first.problem, first.fix
+        lines = [e.message for e in self.errors[:limit]]
+        if len(self.errors) > limit:
+            lines.append(f"{first.path}: ... and {len(self.errors) - limit} more ({len(self.errors)} problems in all)")
+        InputError.__init__(self, "\n".join(lines))
+
+
 class ConflictError(DashgenError):
     """A push refused because of drift or a foreign resource. Exit code 3."""
 

@@ -80,7 +80,7 @@ CASES = [
      ("turn_span: voice.turn2", 0, 0), ["duplicate key 'turn_span' in convention (first on line"]),
     ("missing-required", edit("        meaning: inter-arrival jitter of audio frames the client measured\n", ""),
      ("id: jitter", 0, 0), ["missing the required key 'meaning'"]),
-    ("empty-stages", edit("stages:\n", "stages: []\nold_stages:\n"),
+    ("empty-stages", BASE[:BASE.index("\nstages:\n")] + "\nstages: []\n",  # stages is the last key
      ("[]", 0, 0), ["stages needs at least 1 item"]),
     ("yaml-syntax", edit("title: Voice agent (audio.* convention)", "title: Voice agent: (audio.* convention)"),
      (": (audio", 0, 0), ["invalid YAML: mapping values are not allowed here"]),

@@ -4,7 +4,7 @@ Acceptance (issue 2): "A property-based fuzz (hypothesis) of at least 500 genera
 documents, valid and broken YAML alike: never a traceback."
 
 Every document either loads as a ``Catalog`` or raises ``CatalogError`` whose text is
-``fuzz.yaml:LINE:COL: problem``; any other exception fails the test. Documents are
+``fuzz.yaml:LINE:COL: problem`` (one such line per problem when there are several); any other exception fails the test. Documents are
 mutations of the bundled default catalog (keys deleted, duplicated and retyped, random
 scalars, truncation, random bytes and indentation) and arbitrary text.
 """
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from conftest import DEFAULT_CATALOG
 from dashgen.catalog import Catalog, parse_catalog
-from dashgen.errors import CatalogError
+from dashgen.errors import CatalogError, CatalogErrors
 
 BASE = DEFAULT_CATALOG.read_text(encoding="utf-8")
 BASE_LINES = BASE.splitlines(keepends=True)
@@ -89,11 +89,15 @@ def test_parse_catalog_never_crashes(text):
         catalog = parse_catalog(text, "fuzz.yaml")
     except CatalogError as exc:
         SEEN["errors"] += 1
-        message = str(exc)
-        assert ERROR_RE.fullmatch(message), message
-        assert "\n" not in message, f"a catalog error must be one line: {message!r}"
-        line, col = map(int, ERROR_RE.fullmatch(message).groups())
-        assert 1 <= line <= max(1, text.count("\n") + 2) and col >= 1, message
+        # One line per problem (several when there are several), each located in the text.
+        errors = getattr(exc, "errors", [exc])
+        assert str(exc).split("\n")[:CatalogErrors.LIMIT] == [str(e) for e in errors[:CatalogErrors.LIMIT]]
+        for err in errors:
+            message = str(err)
+            assert ERROR_RE.fullmatch(message), message
+            assert "\n" not in message, f"a catalog error must be one line: {message!r}"
+            line, col = map(int, ERROR_RE.fullmatch(message).groups())
+            assert 1 <= line <= max(1, text.count("\n") + 2) and col >= 1, message
     else:
         SEEN["valid"] += 1
         assert isinstance(catalog, Catalog)

@@ -6,6 +6,10 @@ that document, ``_build`` turns it into the model in one pass (each measurement 
 Prometheus metric, the catalog with its alerting settings), and the checks across stages
 and histograms run on the built model. Every problem is a ``CatalogError`` whose text is
 ``path/to/catalog.yaml:LINE:COL: what is wrong (how to fix it)``.
+
+All independent problems are reported together (``Context`` collects them): each check
+below runs only on values that passed their own checks (``ctx.valid``), and the model is
+built from the stages that did, so that their histograms and SLOs are checked too.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from .model import (
     Threshold,
 )
 from .spec import ALERTING_SPEC, CATALOG_SPEC, DEFAULT_QUANTILES, PROMETHEUS_SPEC, TEMPO_SPEC
-from .yamlspec import Context, dotted, load_document
+from .yamlspec import INVALID, Context, dotted, load_document
 
 PRESETS = ("default", "pipecat", "livekit")
 # Dashboard variables the dashboards define themselves: a matcher label may not take their name.
@@ -40,12 +44,20 @@ def preset_path(name: str) -> Path:
     return Path(__file__).resolve().parent / "presets" / f"{name}.yaml"
 
 
+def display_path(source: str) -> str:
+    """How messages name a catalog: its path as given, or ``<preset NAME>/NAME.yaml``."""
+    if source.startswith("preset:"):
+        name = source.partition(":")[2]
+        return f"<preset {name}>/{name}.yaml"
+    return source
+
+
 def resolve_catalog_source(ref: str | None) -> tuple[str, str, str]:
     """Return ``(text, display_path, source)`` for a path or a preset name (None = default)."""
     if ref is None or ref in PRESETS:
         name = ref or "default"
         text = preset_path(name).read_text(encoding="utf-8")
-        return text, f"<preset {name}>/{name}.yaml", f"preset:{name}"
+        return text, display_path(f"preset:{name}"), f"preset:{name}"
     path = Path(ref)
     try:
         data = path.read_bytes()
@@ -75,9 +87,17 @@ def load_catalog(ref: str | None = None) -> Catalog:
 def parse_catalog(text: str, display_path: str, source: str | None = None) -> Catalog:
     """Validate catalog text; ``display_path`` is what error messages name."""
     raw, ctx = load_document(text, CATALOG_SPEC, display_path)
+    if raw is INVALID:
+        ctx.raise_errors()
     _document_checks(raw, ctx)
-    catalog = _build(raw, ctx, source or display_path)
-    _metric_checks(catalog, ctx)
+    # The stages to build: all that passed their own checks, when what they share did too.
+    shared = [(key,) for key in raw if key != "stages"]
+    built = [si for si in range(len(raw["stages"]) if raw["stages"] is not INVALID else 0)
+             if ctx.valid(("stages", si))]
+    catalog = _build(raw, ctx, source or display_path, built) if built and ctx.valid(*shared) else None
+    if catalog is not None:
+        _metric_checks(catalog, ctx, built)
+    ctx.raise_errors()  # nothing was collected when every stage was built
     if raw["definitions"]:
         catalog = dataclasses.replace(catalog, definitions=_definitions(raw["definitions"], ctx, source or display_path))
     return catalog
@@ -108,72 +128,93 @@ def _definitions(patterns: list[str], ctx: Context, source: str) -> tuple[str, .
 # --- checks on the document --------------------------------------------------------------------
 
 def _document_checks(raw: dict, ctx: Context) -> None:
-    """Checks that need more than one field at a time."""
-    for si, stage in enumerate(raw["stages"]):
+    """Checks that need more than one field at a time, each on values that passed their own."""
+    stages = [] if raw["stages"] is INVALID else list(enumerate(raw["stages"]))
+    for si, stage in stages:
+        if not ctx.valid(("stages", si, "id")) or stage["measurements"] is INVALID:
+            continue
         for mi, m in enumerate(stage["measurements"]):
             base = ("stages", si, "measurements", mi)
-            quantiles: dict[float, int] = {}
-            for ti, t in enumerate(m["thresholds"]):
-                if t["quantile"] in quantiles:
-                    raise ctx.error(ctx.locations[base + ("thresholds", ti, "quantile")],
-                                    f"two thresholds for quantile {t['quantile']} on {stage['id']}.{m['id']}",
-                                    "keep one threshold per quantile")
-                quantiles[t["quantile"]] = ti
-            if m["panels"] and "bad_rate" in m["panels"] and m["bad_above"] is None:
-                raise ctx.error(ctx.locations[base + ("panels",)], f"{stage['id']}.{m['id']} asks for a bad_rate panel "
-                                f"but sets no bad_above", "add bad_above and bad_name, or drop bad_rate")
-            if (m["bad_above"] is None) != (m["bad_name"] is None):
-                key = "bad_name" if m["bad_name"] is None else "bad_above"
-                raise ctx.error(ctx.locations[base], f"{stage['id']}.{m['id']} sets only one of bad_above and bad_name",
-                                f"add {key} too, or remove both")
-            if m["nothing_value"] is not None and m["nothing_value"] >= 0:
-                raise ctx.error(ctx.locations[base + ("nothing_value",)],
-                                f"nothing_value must be negative (it marks 'produced nothing'), got {m['nothing_value']}",
-                                "use -1")
+            if ctx.valid(base):
+                _measurement_checks(stage["id"], m, base, ctx)
     short_titles: dict[str, int] = {}
-    for si, stage in enumerate(raw["stages"]):
+    for si, stage in stages:
+        if not ctx.valid(("stages", si, "title")):
+            continue
         short = stage["title"].partition(" (")[0].strip().lower()
         if short in short_titles:
             first = raw["stages"][short_titles[short]]
-            raise ctx.error(ctx.locations[("stages", si, "title")],
-                            f"stage title {stage['title']!r} reads like {first['title']!r} (line "
-                            f"{ctx.locations[('stages', short_titles[short], 'title')].line}): alert and panel titles "
-                            f"use the part before ' (', so two stages would share them",
-                            "give the stages titles that differ before any parenthesis")
-        short_titles[short] = si
+            ctx.add(ctx.locations[("stages", si, "title")],
+                    f"stage title {stage['title']!r} reads like {first['title']!r} (line "
+                    f"{ctx.locations[('stages', short_titles[short], 'title')].line}): alert and panel titles "
+                    f"use the part before ' (', so two stages would share them",
+                    "give the stages titles that differ before any parenthesis")
+        else:
+            short_titles[short] = si
     conv = raw["convention"]
-    if not conv["session_on_stage_spans"] and not conv["session_span"]:
-        raise ctx.error(ctx.locations[("convention", "session_on_stage_spans")],
-                        "session_on_stage_spans is false but no convention.session_span names the span that "
-                        "carries the session id", "add session_span: <span name>, e.g. conversation")
-    if conv["stage_attribute"] is None:
-        spans = [s["span"] for s in raw["stages"]]
-        for si, s in enumerate(raw["stages"]):
-            if spans.count(s["span"]) > 1:
-                raise ctx.error(ctx.locations[("stages", si, "span")],
-                                f"span {s['span']!r} is used by two stages, and no stage_attribute tells them apart",
-                                "give each stage its own span name, or set convention.stage_attribute")
-    if raw["grafana"]["datasources"]["tempo"]["variable"] == raw["grafana"]["datasources"]["prometheus"]["variable"]:
-        raise ctx.error(ctx.locations[("grafana", "datasources", "prometheus", "variable")],
-                        "the tempo and prometheus datasource variables have the same name", "give them different names")
-    ds_vars = {raw["grafana"]["datasources"][r]["variable"] for r in ("tempo", "prometheus")}
-    for mi, m in enumerate((raw["prometheus"] or {}).get("matchers") or ()):
-        stage_lbl = (raw["alerting"] or {}).get("stage_label") or stage_label(conv["stage_attribute"])
-        if m["label"] == stage_lbl or m["label"] in ds_vars or m["label"] in RESERVED_VARIABLES:
-            why = ("is the stage label, which every query already matches per stage" if m["label"] == stage_lbl
-                   else "would name a dashboard variable dashgen already uses")
-            raise ctx.error(ctx.locations[("prometheus", "matchers", mi, "label")],
-                            f"prometheus.matchers[{mi}].label {m['label']!r} {why}", "match another label")
-    interval = (raw["alerting"] or {}).get("interval")
+    if ctx.valid(("convention",)):
+        if not conv["session_on_stage_spans"] and not conv["session_span"]:
+            ctx.add(ctx.locations[("convention", "session_on_stage_spans")],
+                    "session_on_stage_spans is false but no convention.session_span names the span that "
+                    "carries the session id", "add session_span: <span name>, e.g. conversation")
+        if conv["stage_attribute"] is None:
+            spans = [s["span"] for si, s in stages if ctx.valid(("stages", si, "span"))]
+            told: set[str] = set()
+            for si, s in stages:
+                if ctx.valid(("stages", si, "span")) and spans.count(s["span"]) > 1 and s["span"] not in told:
+                    told.add(s["span"])
+                    ctx.add(ctx.locations[("stages", si, "span")],
+                            f"span {s['span']!r} is used by two stages, and no stage_attribute tells them apart",
+                            "give each stage its own span name, or set convention.stage_attribute")
+    datasources = ("grafana", "datasources")
+    if ctx.valid(datasources + ("tempo", "variable"), datasources + ("prometheus", "variable")):
+        ds = raw["grafana"]["datasources"]
+        if ds["tempo"]["variable"] == ds["prometheus"]["variable"]:
+            ctx.add(ctx.locations[datasources + ("prometheus", "variable")],
+                    "the tempo and prometheus datasource variables have the same name", "give them different names")
+    ds_vars = {raw["grafana"]["datasources"][r]["variable"] for r in ("tempo", "prometheus")} \
+        if ctx.valid(datasources + ("tempo", "variable"), datasources + ("prometheus", "variable")) else set()
+    if ctx.valid(("prometheus",), ("convention",)):
+        for mi, m in enumerate((raw["prometheus"] or {}).get("matchers") or ()):
+            stage_lbl = (raw["alerting"] or {}).get("stage_label") if ctx.valid(("alerting",)) else None
+            stage_lbl = stage_lbl or stage_label(conv["stage_attribute"])
+            if m["label"] == stage_lbl or m["label"] in ds_vars or m["label"] in RESERVED_VARIABLES:
+                why = ("is the stage label, which every query already matches per stage" if m["label"] == stage_lbl
+                       else "would name a dashboard variable dashgen already uses")
+                ctx.add(ctx.locations[("prometheus", "matchers", mi, "label")],
+                        f"prometheus.matchers[{mi}].label {m['label']!r} {why}", "match another label")
+    interval = (raw["alerting"] or {}).get("interval") if ctx.valid(("alerting",)) else None
     if interval and seconds(interval) % 10:
-        raise ctx.error(ctx.locations[("alerting", "interval")],
-                        f"alerting.interval {interval} is not a multiple of 10 seconds (Grafana's "
-                        f"scheduler ticks every 10 s)", "use e.g. 30s, 1m or 2m")
+        ctx.add(ctx.locations[("alerting", "interval")],
+                f"alerting.interval {interval} is not a multiple of 10 seconds (Grafana's "
+                f"scheduler ticks every 10 s)", "use e.g. 30s, 1m or 2m")
+
+
+def _measurement_checks(stage_id: str, m: dict, base: tuple, ctx: Context) -> None:
+    quantiles: set[float] = set()
+    for ti, t in enumerate(m["thresholds"]):
+        if t["quantile"] in quantiles:
+            ctx.add(ctx.locations[base + ("thresholds", ti, "quantile")],
+                    f"two thresholds for quantile {t['quantile']} on {stage_id}.{m['id']}",
+                    "keep one threshold per quantile")
+        quantiles.add(t["quantile"])
+    if m["panels"] and "bad_rate" in m["panels"] and m["bad_above"] is None:
+        ctx.add(ctx.locations[base + ("panels",)], f"{stage_id}.{m['id']} asks for a bad_rate panel "
+                f"but sets no bad_above", "add bad_above and bad_name, or drop bad_rate")
+    elif (m["bad_above"] is None) != (m["bad_name"] is None):
+        key = "bad_name" if m["bad_name"] is None else "bad_above"
+        ctx.add(ctx.locations[base], f"{stage_id}.{m['id']} sets only one of bad_above and bad_name",
+                f"add {key} too, or remove both")
+    if m["nothing_value"] is not None and m["nothing_value"] >= 0:
+        ctx.add(ctx.locations[base + ("nothing_value",)],
+                f"nothing_value must be negative (it marks 'produced nothing'), got {m['nothing_value']}",
+                "use -1")
 
 
 # --- the model, in one pass ----------------------------------------------------------------------
 
-def _build(raw: dict, ctx: Context, source: str) -> Catalog:
+def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
+    """The model of the stages at the indexes ``built`` (all of them for a valid catalog)."""
     conv, g = raw["convention"], raw["grafana"]
     alerting = _alerting(raw["alerting"] or ALERTING_SPEC.defaults(), conv["stage_attribute"], raw["name"])
 
@@ -184,7 +225,7 @@ def _build(raw: dict, ctx: Context, source: str) -> Catalog:
     # with it (quantile thresholds, SLO thresholds) over all measurements recorded into it, so the
     # SDK and the generated Collector bridge resolve each limit exactly.
     limits: dict[str, set[float]] = {}
-    for s in raw["stages"]:
+    for s in (raw["stages"][si] for si in built):  # stages that passed their own checks
         slo_raw = s["slo"]
         for m in s["measurements"]:
             values = {float(t["value"]) for t in m["thresholds"]}
@@ -214,7 +255,7 @@ def _build(raw: dict, ctx: Context, source: str) -> Catalog:
     stages = tuple(
         Stage(id=s["id"], span=s["span"], title=s["title"], first_byte=s["first_byte"], description=s["description"],
               measurements=tuple(measurement(m) for m in s["measurements"]), slo=slo(s["slo"]))
-        for s in raw["stages"]
+        for s in (raw["stages"][si] for si in built)
     )
     ds = g["datasources"]
     tempo = raw["tempo"] or TEMPO_SPEC.defaults()
@@ -259,66 +300,80 @@ def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerti
 
 # --- checks on the built model: histograms and SLOs ------------------------------------------------
 
-def _metric_checks(catalog: Catalog, ctx: Context) -> None:
+def _metric_checks(catalog: Catalog, ctx: Context, built: list[int]) -> None:
     """Buckets increase, measurements sharing a histogram agree on it, thresholds lie inside it
-    and an SLO threshold is one of its boundaries; an SLO can fire and outlasts its windows."""
+    and an SLO threshold is one of its boundaries; an SLO can fire and outlasts its windows.
+    ``built[i]`` is the index in the document of ``catalog.stages[i]``."""
     shared: dict[str, tuple[tuple, Metric, str]] = {}
-    for si, stage in enumerate(catalog.stages):
+    for si, stage in zip(built, catalog.stages):
         for mi, m in enumerate(stage.measurements):
             base = ("stages", si, "measurements", mi)
-            metric, where = m.metric, f"{stage.id}.{m.id}"
-            if base + ("metric", "name") in ctx.locations and re.search(r"_(bucket|count|sum)$", metric.name):
-                raise ctx.error(ctx.locations[base + ("metric", "name")],
-                                f"{dotted(base)}.metric.name {metric.name!r} names a series, not the histogram",
-                                f"drop the suffix: {re.sub(r'_(bucket|count|sum)$', '', metric.name)}")
-            bks = metric.buckets
-            for bi in range(1, len(bks)):
-                if bks[bi] <= bks[bi - 1]:
-                    raise ctx.error(ctx.locations[base + ("metric", "buckets", bi)],
-                                    f"{dotted(base)}.metric.buckets must increase: {bks[bi]:g} follows "
-                                    f"{bks[bi - 1]:g}", "list the boundaries in increasing order, without repeats")
-            loc_path = base + ("metric",) if base + ("metric",) in ctx.locations else base
-            if metric.name in shared:
-                first_path, first, first_where = shared[metric.name]
-                if first.buckets != metric.buckets or first.label != metric.label:
-                    what = "buckets" if first.buckets != metric.buckets else "label"
-                    raise ctx.error(ctx.locations[loc_path],
-                                    f"{where} and {first_where} both record {metric.name} but with different "
-                                    f"{what} (one histogram has one bucket layout and one stage label)",
-                                    f"give {where} the same metric.{what} as {first_where} (line "
-                                    f"{ctx.locations[first_path].line}), or another metric.name")
-            else:
-                shared[metric.name] = (loc_path, metric, where)
+            if not _histogram_checks(ctx, base, f"{stage.id}.{m.id}", m, shared):
+                continue
             for ti, t in enumerate(m.thresholds):
                 # histogram_quantile interpolates inside a bucket, so a quantile threshold between two
                 # boundaries still works (approximately); above the last boundary it never fires.
-                _check_in_range(ctx, base + ("thresholds", ti, "value"), t.value, metric,
-                                f"{dotted(base)}.thresholds[{ti}].value", where)
-        slo = stage.slo
-        if slo:
-            spath = ("stages", si, "slo")
-            m = stage.measurement(slo.measurement)
-            if m is None:
-                ids = [x.id for x in stage.measurements]
-                close = difflib.get_close_matches(slo.measurement, ids, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                raise ctx.error(ctx.locations[spath + ("measurement",)],
-                                f"stages[{si}].slo.measurement {slo.measurement!r} is not a measurement of "
-                                f"stage {stage.id}", f"{hint}use one of: {', '.join(ids)}")
-            _check_boundary(ctx, spath + ("threshold",), slo.threshold, m.metric,
-                            f"stages[{si}].slo.threshold", f"{stage.id}.{m.id}")
-            budget = 1 - slo.objective
-            fastest = max(rate for _, _, _, rate in slo.burn_rates())
-            if fastest * budget >= 1:
-                raise ctx.error(ctx.locations[spath + ("objective",)],
-                                f"stages[{si}].slo.objective {slo.objective:g} leaves an error budget of "
-                                f"{budget:g}: the {fastest:g}x burn-rate page would need more than 100% bad events "
-                                f"and could never fire",
-                                f"use an objective above {1 - 1 / fastest:.4f}, or a shorter window")
-            if seconds(slo.window) < seconds("3d"):
-                raise ctx.error(ctx.locations.get(spath + ("window",), ctx.locations[spath]),
-                                f"stages[{si}].slo.window {slo.window} is shorter than the 3d burn-rate window",
-                                "use a window of at least 3d, e.g. 30d")
+                _check_in_range(ctx, base + ("thresholds", ti, "value"), t.value, m.metric,
+                                f"{dotted(base)}.thresholds[{ti}].value", f"{stage.id}.{m.id}")
+        if stage.slo:
+            _slo_checks(ctx, ("stages", si, "slo"), stage)
+
+
+def _histogram_checks(ctx: Context, base: tuple, where: str, m: Measurement,
+                      shared: dict[str, tuple[tuple, Metric, str]]) -> bool:
+    """Check one measurement's histogram; False when its buckets are unusable for later checks."""
+    metric = m.metric
+    if base + ("metric", "name") in ctx.locations and re.search(r"_(bucket|count|sum)$", metric.name):
+        ctx.add(ctx.locations[base + ("metric", "name")],
+                f"{dotted(base)}.metric.name {metric.name!r} names a series, not the histogram",
+                f"drop the suffix: {re.sub(r'_(bucket|count|sum)$', '', metric.name)}")
+    bks = metric.buckets
+    for bi in range(1, len(bks)):
+        if bks[bi] <= bks[bi - 1]:
+            ctx.add(ctx.locations[base + ("metric", "buckets", bi)],
+                    f"{dotted(base)}.metric.buckets must increase: {bks[bi]:g} follows "
+                    f"{bks[bi - 1]:g}", "list the boundaries in increasing order, without repeats")
+            return False
+    loc_path = base + ("metric",) if base + ("metric",) in ctx.locations else base
+    if metric.name in shared:
+        first_path, first, first_where = shared[metric.name]
+        if first.buckets != metric.buckets or first.label != metric.label:
+            what = "buckets" if first.buckets != metric.buckets else "label"
+            ctx.add(ctx.locations[loc_path],
+                    f"{where} and {first_where} both record {metric.name} but with different "
+                    f"{what} (one histogram has one bucket layout and one stage label)",
+                    f"give {where} the same metric.{what} as {first_where} (line "
+                    f"{ctx.locations[first_path].line}), or another metric.name")
+    else:
+        shared[metric.name] = (loc_path, metric, where)
+    return True
+
+
+def _slo_checks(ctx: Context, spath: tuple, stage: Stage) -> None:
+    slo, si = stage.slo, spath[1]
+    m = stage.measurement(slo.measurement)
+    if m is None:
+        ids = [x.id for x in stage.measurements]
+        close = difflib.get_close_matches(slo.measurement, ids, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        ctx.add(ctx.locations[spath + ("measurement",)],
+                f"stages[{si}].slo.measurement {slo.measurement!r} is not a measurement of "
+                f"stage {stage.id}", f"{hint}use one of: {', '.join(ids)}")
+    elif list(m.metric.buckets) == sorted(set(m.metric.buckets)):  # else reported with the buckets
+        _check_boundary(ctx, spath + ("threshold",), slo.threshold, m.metric,
+                        f"stages[{si}].slo.threshold", f"{stage.id}.{m.id}")
+    budget = 1 - slo.objective
+    fastest = max(rate for _, _, _, rate in slo.burn_rates())
+    if fastest * budget >= 1:
+        ctx.add(ctx.locations[spath + ("objective",)],
+                f"stages[{si}].slo.objective {slo.objective:g} leaves an error budget of "
+                f"{budget:g}: the {fastest:g}x burn-rate page would need more than 100% bad events "
+                f"and could never fire",
+                f"use an objective above {1 - 1 / fastest:.4f}, or a shorter window")
+    if seconds(slo.window) < seconds("3d"):
+        ctx.add(ctx.locations.get(spath + ("window",), ctx.locations[spath]),
+                f"stages[{si}].slo.window {slo.window} is shorter than the 3d burn-rate window",
+                "use a window of at least 3d, e.g. 30d")
 
 
 def _check_boundary(ctx: Context, path: tuple, value: float, metric: Metric, what: str, where: str) -> None:
@@ -326,21 +381,22 @@ def _check_boundary(ctx: Context, path: tuple, value: float, metric: Metric, wha
     if float(value) not in bks:
         near = [b for b in (max((b for b in bks if b < value), default=None),
                             min((b for b in bks if b > value), default=None)) if b is not None]
-        raise ctx.error(ctx.locations[path],
-                        f"{what} {value:g} is not a bucket boundary of {metric.name} ({where}), so the histogram "
-                        f"cannot tell measurements above it from those below (buckets: "
-                        f"{', '.join(f'{b:g}' for b in bks)})",
-                        f"add {value:g} to metric.buckets of every measurement recorded as {metric.name} "
-                        f"(and to the SDK view or signaltometrics buckets), or use a boundary such as "
-                        f"{' or '.join(f'{b:g}' for b in near)}")
-    _check_in_range(ctx, path, value, metric, what, where)
+        ctx.add(ctx.locations[path],
+                f"{what} {value:g} is not a bucket boundary of {metric.name} ({where}), so the histogram "
+                f"cannot tell measurements above it from those below (buckets: "
+                f"{', '.join(f'{b:g}' for b in bks)})",
+                f"add {value:g} to metric.buckets of every measurement recorded as {metric.name} "
+                f"(and to the SDK view or signaltometrics buckets), or use a boundary such as "
+                f"{' or '.join(f'{b:g}' for b in near)}")
+    else:
+        _check_in_range(ctx, path, value, metric, what, where)
 
 
 def _check_in_range(ctx: Context, path: tuple, value: float, metric: Metric, what: str, where: str) -> None:
     bks = metric.buckets
     if float(value) >= bks[-1]:
-        raise ctx.error(ctx.locations[path],
-                        f"{what} {value:g} is not below the largest bucket boundary of {metric.name} ({where}, "
-                        f"{bks[-1]:g}): above it lies only +Inf, where histogram_quantile never reports more than "
-                        f"{bks[-1]:g}, so the alert could never fire",
-                        f"add a larger boundary to metric.buckets, e.g. {value * 2:g}")
+        ctx.add(ctx.locations[path],
+                f"{what} {value:g} is not below the largest bucket boundary of {metric.name} ({where}, "
+                f"{bks[-1]:g}): above it lies only +Inf, where histogram_quantile never reports more than "
+                f"{bks[-1]:g}, so the alert could never fire",
+                f"add a larger boundary to metric.buckets, e.g. {value * 2:g}")

@@ -5,6 +5,10 @@ duplicate keys. The catalog needs both: every error must name the line, and a du
 key is a mistake. So we ``compose`` the document into nodes (which carry their marks) and
 walk them with the specs below, producing plain Python values.
 
+A spec for one value raises its ``CatalogError``; the mapping or list holding that value
+records it in the ``Context`` (``located``), puts ``INVALID`` in its place and goes on with
+the next key or item, so one run reports every independent mistake.
+
 Each spec has a ``doc`` string; the README's catalog reference lists every field, and a
 test checks that none is missing there.
 """
@@ -19,41 +23,10 @@ from typing import Any
 import yaml
 
 from ..errors import CatalogError
+from .located import INVALID, Context, Loc, dotted, node_loc
 
-
-@dataclass(frozen=True)
-class Loc:
-    """Where a value sits in the source: 1-based line and column."""
-
-    line: int
-    col: int
-
-
-def node_loc(node: yaml.Node) -> Loc:
-    mark = node.start_mark
-    return Loc(mark.line + 1, mark.column + 1)
-
-
-class Context:
-    """Carries the file name for error messages and records every value's location."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.locations: dict[tuple, Loc] = {}
-
-    def error(self, loc: Loc, problem: str, fix: str = "") -> CatalogError:
-        return CatalogError(self.path, loc.line, loc.col, problem, fix)
-
-
-def dotted(path: tuple) -> str:
-    """``('stages', 0, 'id')`` -> ``stages[0].id``: how messages name a key."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "the document"
+__all__ = ["INVALID", "Bool", "Context", "Enum", "Field", "ListOf", "Loc", "Map", "Num", "Spec", "Str", "dotted",
+           "iter_fields", "load_document"]
 
 
 def _kind(node: yaml.Node) -> str:
@@ -78,6 +51,14 @@ class Spec:
 
     def load(self, node: yaml.Node, path: tuple, ctx: Context) -> Any:  # pragma: no cover
         raise NotImplementedError
+
+    def load_or_report(self, node: yaml.Node, path: tuple, ctx: Context) -> Any:
+        """``load``, but a problem with this value is recorded and yields ``INVALID``."""
+        try:
+            return self.load(node, path, ctx)
+        except CatalogError as err:
+            ctx.report(err, path)
+            return INVALID
 
     def _record(self, node: yaml.Node, path: tuple, ctx: Context) -> Loc:
         loc = node_loc(node)
@@ -212,20 +193,23 @@ class ListOf(Spec):
             raise self._type_error(node, path, ctx, f"{path[-1]}: [ ... ]")
         if len(node.value) < self.min_items:
             raise ctx.error(loc, f"{dotted(path)} needs at least {self.min_items} item(s)", "add one")
-        out = [self.item.load(child, path + (i,), ctx) for i, child in enumerate(node.value)]
+        out = [self.item.load_or_report(child, path + (i,), ctx) for i, child in enumerate(node.value)]
         if self.unique_by:
             seen: dict[Any, int] = {}
             for i, value in enumerate(out):
-                key = value[self.unique_by]
+                key = INVALID if value is INVALID else value[self.unique_by]
+                if key is INVALID:
+                    continue
                 if key in seen:
                     where = ctx.locations[path + (i, self.unique_by)]
                     first = ctx.locations[path + (seen[key], self.unique_by)]
-                    raise ctx.error(
+                    ctx.report(ctx.error(
                         where,
                         f"duplicate {self.unique_by} {key!r} in {dotted(path)} (first defined on line {first.line})",
                         f"give each item of {dotted(path)} a different {self.unique_by}",
-                    )
-                seen[key] = i
+                    ), path + (i, self.unique_by))
+                else:
+                    seen[key] = i
         return out
 
 
@@ -253,32 +237,43 @@ class Map(Spec):
             raise self._type_error(node, path, ctx, f"{path[-1] if path else 'key'}: {{...}}")
         out: dict[str, Any] = {}
         seen: dict[str, Loc] = {}
+        misspelt: set[str] = set()  # known keys an unknown key was probably meant to be
         for key_node, value_node in node.value:
             key_loc = node_loc(key_node)
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                raise ctx.error(key_loc, f"keys in {dotted(path)} must be plain words", "quote nothing, nest nothing in keys")
+                ctx.report(ctx.error(key_loc, f"keys in {dotted(path)} must be plain words",
+                                     "quote nothing, nest nothing in keys"))
+                continue
             key = key_node.value
             if key in seen:
-                raise ctx.error(
+                ctx.report(ctx.error(
                     key_loc,
                     f"duplicate key {key!r} in {dotted(path)} (first on line {seen[key].line})",
                     "keep one of the two",
-                )
+                ))
+                continue
             seen[key] = key_loc
             if key not in self.fields:
                 close = difflib.get_close_matches(key, list(self.fields), n=1)
+                misspelt.update(close)
                 fix = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(self.fields))}"
-                raise ctx.error(key_loc, f"unknown key {key!r} in {dotted(path)}", fix)
-            out[key] = self.fields[key].spec.load(value_node, path + (key,), ctx)
+                ctx.report(ctx.error(key_loc, f"unknown key {key!r} in {dotted(path)}", fix))
+                continue
+            out[key] = self.fields[key].spec.load_or_report(value_node, path + (key,), ctx)
         for name, f in self.fields.items():
             if name not in out:
-                if f.required:
-                    raise ctx.error(
+                if f.required and name in misspelt:  # "did you mean" said it already
+                    ctx.invalid.add(path + (name,))
+                    out[name] = INVALID
+                elif f.required:
+                    ctx.report(ctx.error(
                         loc,
                         f"{dotted(path)} is missing the required key {name!r}",
                         f"add {name}: ({f.doc or f.spec.doc or f.spec.type_name})",
-                    )
-                out[name] = f.default
+                    ), path + (name,))
+                    out[name] = INVALID
+                else:
+                    out[name] = f.default
         return out
 
 
@@ -311,7 +306,9 @@ def _compose(text: str) -> yaml.Node | None:
 def load_document(text: str, spec: Spec, path: str) -> tuple[Any, Context]:
     """Parse ``text`` as one YAML document and load it with ``spec``.
 
-    Raises CatalogError (with file, line and column) for every problem, YAML syntax included.
+    A YAML syntax error (after which nothing can be read) raises its CatalogError at once;
+    problems with values are collected in the returned ``Context`` (the value is ``INVALID``
+    when the document itself is not what ``spec`` wants): call ``ctx.raise_errors()``.
     """
     ctx = Context(path)
     try:
@@ -328,12 +325,27 @@ def load_document(text: str, spec: Spec, path: str) -> tuple[Any, Context]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise CatalogError(path, line, col, f"invalid YAML: {problem}", "fix the YAML syntax at that spot") from None
+        raise CatalogError(path, line, col, f"invalid YAML: {problem}", _syntax_fix(text, problem, line, col)) from None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         raise CatalogError(path, 1, 1, f"invalid YAML: {exc}", "fix the YAML syntax") from None
     if node is None:
         raise CatalogError(path, 1, 1, "the catalog is empty", "start from the bundled default: dashgen catalog show default")
-    return spec.load(node, (), ctx), ctx
+    return spec.load_or_report(node, (), ctx), ctx
+
+
+def _syntax_fix(text: str, problem: str, line: int, col: int) -> str:
+    """How to fix a YAML syntax error: "use spaces" when a tab is the cause.
+
+    YAML forbids tabs in indentation (YAML 1.2, 6.1 "Indentation Spaces"); pyyaml's scanner
+    then says "found character '\\t' that cannot start any token", which does not tell a user
+    that the editor put a tab where it showed spaces.
+    """
+    lines = text.splitlines()
+    indent = lines[line - 1][:col] if 0 < line <= len(lines) else ""
+    indent = indent[:len(indent) - len(indent.lstrip(" \t"))]
+    if "'\\t'" in problem or "\t" in indent:
+        return "use spaces, not tabs, to indent YAML"
+    return "fix the YAML syntax at that spot"
 
 
 def iter_fields(spec: Spec, prefix: str = ""):

@@ -1,7 +1,11 @@
-"""What several commands share: the catalog and schema-version options, and the check for a
-missing optional dependency (one exit code and one wording in every command)."""
+"""What several commands share: the catalog and schema-version options, the check for a
+missing optional dependency (one exit code and one wording in every command), and the
+.gitignore hint for dashgen's local directory."""
 
 from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
 
 import click
 
@@ -71,3 +75,31 @@ def _install_args(extra: str | None, package: str) -> str:
     if wanted:
         return " ".join(wanted)
     return f"-e '.[{extra}]' (in the dashgen checkout)" if extra else package
+
+
+def gitignore_hint(target: Path) -> None:
+    """Say once, on stderr, that ``.dashgen/`` belongs in the project's .gitignore.
+
+    dashgen keeps previews and push backups under ``.dashgen/``: local, regenerated, often
+    large, never meant for a commit. The hint comes when dashgen is about to create that
+    directory (so once, the first time) and only when there is a .gitignore beside it that
+    does not already ignore it; a project without a .gitignore is none of our business.
+    """
+    parts = Path(target).parts
+    if ".dashgen" not in parts:
+        return
+    root = Path(*parts[:parts.index(".dashgen")])
+    gitignore = root / ".gitignore"
+    if (root / ".dashgen").exists() or not gitignore.is_file():
+        return
+    try:
+        patterns = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return
+    for line in patterns:
+        pattern = line.strip().lstrip("/").removeprefix("**/")
+        for tail in ("/**", "/*", "/"):
+            pattern = pattern.removesuffix(tail)
+        if pattern and not pattern.startswith(("#", "!")) and fnmatch.fnmatchcase(".dashgen", pattern):
+            return
+    click.echo(f"dashgen: note: add .dashgen/ (previews, push backups) to {gitignore}", err=True)

@@ -73,6 +73,8 @@ def build_command(catalog_ref, out_dir, check, schema_version, definitions):
     \b
     The output is deterministic (same catalog, same bytes on every machine) and is
     written atomically: on any error the previous output stays untouched.
+    Output that dashgen lint would reject (e.g. a dashboard over the TraceQL
+    query budget) is refused: exit 2, each problem located, nothing written.
 
     \b
     Examples:
@@ -83,9 +85,11 @@ def build_command(catalog_ref, out_dir, check, schema_version, definitions):
     from ..artifacts import check_output, write_output
     from ..build import build_artifacts
     from ..catalog import load_catalog
+    from ..lint.gate import refuse_lint_problems
 
     catalog = load_catalog(catalog_ref)
     result = build_artifacts(catalog, int(schema_version), definitions)
+    refuse_lint_problems(result.artifacts, result.dashboards, catalog)  # exit 2, nothing written
     if check:
         res = check_output(result.artifacts, out_dir)
         if res.ok:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import catalog_option, definitions_option, require, schema_version_option
+from .common import catalog_option, definitions_option, gitignore_hint, require, schema_version_option
 from ..errors import InputError
 
 
@@ -145,6 +145,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
             raise InputError(f"--only {', '.join(unknown)}: no such dashboard uid "
                              f"(have: {', '.join(sorted(d.get('uid', '') for d in dashboards))})")
         dashboards = [d for d in dashboards if d.get("uid") in only]
+    gitignore_hint(out_dir)
     started = time.monotonic()
     try:
         written = write_previews(dashboards, out_dir, catalog=catalog, formats=tuple(formats) or ("png", "svg"),

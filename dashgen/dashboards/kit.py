@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..catalog.conventions import make_uid
 from ..catalog.model import Catalog, Measurement, Stage
 from .model import (
-    DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget,
+    DashLink, DatasourceVariable, ModernDashboard, PrometheusTarget, TempoTarget, TextboxVariable,
     ThresholdStep, datasource_ref, threshold_steps,
 )
 from .layout import lay_out

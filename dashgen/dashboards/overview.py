@@ -7,6 +7,7 @@ from ..catalog.model import Measurement, Stage
 from ..queries import promql
 from ..queries.traceql import Cond, Keyword
 from ..telemetry.roles import caller_felt
+from .budget import headline, metrics_queries
 from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
 from .model import Row, TextPanel, TimeSeriesPanel, threshold_steps
 from .model_views import AlertListPanel, DashListPanel
@@ -167,18 +168,25 @@ def alert_list(ctx: Ctx) -> AlertListPanel:
                           labelFilter=flt, w=24, h=6)
 
 
-def where_next(ctx: Ctx) -> list:
+def where_next(ctx: Ctx, left_out: list = ()) -> list:
+    """What each dashboard is for, and Grafana's list of them; with many stages both scroll
+    (at most 20 rows), and the text says which stages have no panels above."""
     c = ctx.catalog
     lines = [f"- **{s.title}**: first byte is {s.first_byte}" for s in c.stages]
     lines.append(f"- **Session drilldown**: every span of one session, by `{c.session_attribute}`")
+    if left_out:
+        lines.insert(0, f"{len(left_out)} stages, from {left_out[0].title} on, have no panels of their own above "
+                        f"(one dashboard's TraceQL query budget): they are in the by-stage panels and on their "
+                        f"own dashboards.\n")
+    h = min(20, 3 + len(lines))
     text = TextPanel(key="where-next", title="What each dashboard shows",
                      description="What the stage dashboards and the session drilldown are for.",
-                     content="\n".join(lines) + (f"\n\n{c.notes}" if c.notes else ""), w=12, h=3 + len(lines))
+                     content="\n".join(lines) + (f"\n\n{c.notes}" if c.notes else ""), w=12, h=h)
     dashes = DashListPanel(key="dashboard-list", title="Voice agent dashboards",
                            description=("The other dashboards generated from this catalog. Grafana builds these "
                                         "links itself, so they keep the time range, the datasource and service "
                                         "variables and any sub-path Grafana is served under."),
-                           tags=[ctx.group_tag], w=12, h=3 + len(lines))
+                           tags=[ctx.group_tag], w=12, h=h)
     return [text, dashes]
 
 
@@ -189,23 +197,27 @@ def build(ctx: Ctx) -> BuiltDashboard:
     felt_pair = caller_felt(c) if felt is not None else None
     # the caller-felt panel already shows its measurement's quantiles: no second panel for it
     heads = [(s, judged_by(s)) for s in c.stages if judged_by(s) is not None and (s, judged_by(s)) != felt_pair]
-    per_stage = [p for s, m in heads for p in spread_panels(ctx, s, m, w=12 if len(heads) > 1 else 24)]
+    by_stage = first_byte_p95_by_stage(ctx) + ([felt] if felt is not None else [])
+    health = ratio_panels(ctx) + [p for p in (nothing_rate(ctx), error_rate(ctx), turns_per_second(ctx)) if p]
+    # Per-stage panels for the first stages that fit the TraceQL budget (a 200-stage catalog
+    # would otherwise get 400 panels and 200 queries); the by-stage panels still show them all.
+    w = 12 if len(heads) > 1 else 24
+    shown, left_out = headline(heads, lambda head: spread_panels(ctx, *head, w=w), metrics_queries(by_stage + health))
+    per_stage = [p for _, panels in shown for p in panels]
     stats = []
-    for s, m in heads:
+    for (s, m), _ in shown:
         # a tile only for a limit it can be red against
         if m.quantiles_work and 0.95 in m.quantiles and m.threshold(0.95):
             source = panel_key(s, m.id, "quantiles")
-            stats.append(stat_from_panel(ctx, s, m, source, uid, 0.95, w=max(4, 24 // max(1, len(heads)))))
+            stats.append(stat_from_panel(ctx, s, m, source, uid, 0.95, w=max(4, 24 // max(1, len(shown)))))
     panels = [Row(key="row-alerts", title="Alerts"), alert_list(ctx),
-              Row(key="row-latency", title="First byte by stage"), *first_byte_p95_by_stage(ctx)]
-    if felt is not None:
-        panels.append(felt)
+              Row(key="row-latency", title="First byte by stage"), *by_stage]
     if stats:
         panels += [Row(key="row-now", title="Each stage now, against its limit")] + stats
-    panels += [Row(key="row-stages", title="Headline measurement per stage")] + per_stage
-    health = [p for p in (nothing_rate(ctx), error_rate(ctx), turns_per_second(ctx)) if p is not None]
-    panels += [Row(key="row-health", title="Stage health")] + ratio_panels(ctx) + health
-    panels += [Row(key="row-next", title="Where to look next"), *where_next(ctx)]
+    more = f" (the first {len(shown)} stages)" if left_out else ""
+    panels += [Row(key="row-stages", title=f"Headline measurement per stage{more}")] + per_stage
+    panels += [Row(key="row-health", title="Stage health")] + health
+    panels += [Row(key="row-next", title="Where to look next"), *where_next(ctx, [s for s, _ in left_out])]
     description = (f"Where a voice turn spends its time, stage by stage ({c.title}). Generated by dashgen from the "
                    f"stage catalog; edit the catalog, not this dashboard.")
     return ctx.dashboard(OVERVIEW_UID_KEY, "Voice pipeline overview", description, panels)

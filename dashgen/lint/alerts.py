@@ -16,6 +16,7 @@ import re
 import yaml
 
 from ..alerts.grafana import EXPR_UID
+from ..artifacts import parse
 from ..queries.traceql import check_query
 from .dashboards import UID_RE
 from .report import LintInput, LintReport
@@ -40,7 +41,7 @@ def lint_alert_artifacts(artifacts: dict[str, str], dashboards: dict[str, dict])
             problems += _lint_prometheus(rel, content)
         elif rel.startswith("alerts/provisioning/"):
             try:
-                doc = yaml.safe_load(content)
+                doc = parse(rel, content)
             except yaml.YAMLError as exc:
                 problems.append(f"{rel}: not valid YAML: {exc}")
                 continue
@@ -98,7 +99,7 @@ def _lint_grafana(rel: str, content: str, panels: dict, uids: dict) -> list[str]
 def _lint_prometheus(rel: str, content: str) -> list[str]:
     problems = []
     try:
-        doc = yaml.safe_load(content)
+        doc = parse(rel, content)
     except yaml.YAMLError as exc:
         return [f"{rel}: not valid YAML: {exc}"]
     if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from ..catalog.conventions import UID_RE
 from ..catalog.model import Catalog
+from ..dashboards.budget import MAX_METRICS_QUERIES
 from ..dashboards.layout import GRID_COLUMNS, overlaps
 from ..artifacts import LEGACY_PANEL_KEYS
 from ..queries.traceql import METRICS_FUNCTIONS, check_query
 from .report import LintInput, LintReport
 
-MAX_METRICS_QUERIES = 12
 _METRICS_RE = re.compile(r"\|\s*(" + "|".join(sorted(METRICS_FUNCTIONS)) + r")\s*\(")
 
 

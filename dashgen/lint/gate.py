@@ -1,0 +1,66 @@
+"""``dashgen build`` refuses output that ``dashgen lint`` would reject.
+
+A catalog can be valid key by key and still ask for output Grafana or Tempo should not get:
+a stage with so many measurements that its dashboard runs more TraceQL metrics queries than
+the budget, say. ``build`` and ``plan`` used to write or push such output silently and only
+``lint`` noticed; now the fresh build is linted in memory (the offline checks: no schemas,
+no network, a few hundredths of a second) and nothing is written when it fails.
+
+The refusal is exit 2, like a catalog error: the output is what the catalog asks for, so the
+fix is in the catalog (exit 1 stays "stale output" for ``build --check`` and "problems
+found" for ``lint``, which CI branches on). Each problem is one line; when it belongs to one
+stage's dashboard it starts with that stage's place in the catalog, ``file:line:col:``.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from ..artifacts import DASHBOARD, kind_of
+from ..catalog.load import display_path
+from ..catalog.model import Catalog, Stage
+from ..errors import CatalogErrors, InputError
+from . import lint_artifacts
+from .dashboards import MAX_METRICS_QUERIES
+
+
+def refuse_lint_problems(artifacts: dict[str, str], dashboards: list, catalog: Catalog) -> None:
+    """Raise InputError (exit 2) listing what ``dashgen lint`` finds in a fresh build.
+
+    ``dashboards`` are the build's ``BuiltDashboard``s: they tell which dashboard shows which
+    stage, so a problem is located at the stage in the catalog.
+    """
+    report = lint_artifacts(artifacts, catalog)
+    if report.ok:
+        return
+    stage_of = _stage_dashboards(dashboards, catalog)
+    over_budget = {st.uid for st in report.stats if st.traceql_metrics > MAX_METRICS_QUERIES}
+    lines = []
+    for problem in report.problems:
+        rel = problem.partition(": ")[0].partition(":")[0]  # "path: ..." or "path:line:col: ..."
+        uid = PurePosixPath(rel).stem if kind_of(rel) == DASHBOARD else None
+        if uid not in stage_of:
+            lines.append(problem)
+            continue
+        index, stage = stage_of[uid]
+        loc = catalog.loc("stages", index, "id")
+        line = f"{display_path(catalog.source)}:{loc.line}:{loc.col}: stage {stage.id}: {problem}"
+        if uid in over_budget and "TraceQL metrics queries" in problem:
+            line += (f" (give stage {stage.id} fewer measurements, or fewer panels per measurement, "
+                     f"e.g. panels: [quantiles])")
+        lines.append(line)
+    limit = CatalogErrors.LIMIT
+    shown = lines[:limit] + ([f"... and {len(lines) - limit} more (dashgen lint lists them all)"]
+                             if len(lines) > limit else [])
+    raise InputError(f"build refused: the output would fail dashgen lint ({len(lines)} problem"
+                     f"{'s' if len(lines) != 1 else ''}); nothing written\n" + "\n".join(shown))
+
+
+def _stage_dashboards(dashboards: list, catalog: Catalog) -> dict[str, tuple[int, Stage]]:
+    """``{dashboard uid: (index in the catalog, stage)}`` for the one-stage dashboards.
+
+    A stage's dashboard is keyed by its id with ``-`` for ``_`` (dashboards/stage.py and
+    barge_in.py); tests/test_build_gate.py checks that every stage is found this way.
+    """
+    by_key = {s.id.replace("_", "-"): (i, s) for i, s in enumerate(catalog.stages)}
+    return {d.uid: by_key[d.key] for d in dashboards if d.key in by_key}

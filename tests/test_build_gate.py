@@ -1,0 +1,93 @@
+"""``dashgen build`` refuses output that ``dashgen lint`` would reject (issue 12, point 4).
+
+The catalog below is valid key by key, but one stage has so many measurements that its
+dashboard would run more TraceQL metrics queries than the budget: build must say so at that
+stage's line in the catalog, exit 2 and write nothing (``--check`` too).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+import yaml
+
+from conftest import DEFAULT_CATALOG, run_dashgen
+from dashgen.build import build_artifacts
+from dashgen.catalog import PRESETS, load_catalog, parse_catalog
+from dashgen.errors import InputError
+from dashgen.lint import lint_artifacts
+from dashgen.lint.dashboards import MAX_METRICS_QUERIES
+from dashgen.lint.gate import _stage_dashboards, refuse_lint_problems
+
+
+def crowded_catalog() -> str:
+    """The default catalog with the llm stage given 8 copies of each of its measurements."""
+    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    llm = next(s for s in doc["stages"] if s["id"] == "llm")
+    llm["measurements"] = [
+        {**copy.deepcopy(m), "id": f"{m['id']}_{i}", "attribute": f"{m['attribute']}_{i}", "title": f"{m['title']} {i}"}
+        for i in range(8) for m in llm["measurements"]]
+    if llm.get("slo"):
+        llm["slo"]["measurement"] = f"{llm['slo']['measurement']}_0"
+    return yaml.safe_dump(doc, sort_keys=False, width=120)
+
+
+def test_build_refuses_a_dashboard_over_the_query_budget_at_the_stages_line(tmp_path):
+    text = crowded_catalog()
+    (tmp_path / "crowded.yaml").write_text(text, encoding="utf-8")
+    # lint agrees that this output is bad (the premise of the test)
+    catalog = parse_catalog(text, "crowded.yaml")
+    report = lint_artifacts(build_artifacts(catalog).artifacts, catalog)
+    over = [s for s in report.stats if s.traceql_metrics > MAX_METRICS_QUERIES]
+    assert [s.uid for s in over] == ["voice-llm"], report.stats
+
+    for args in (("-o", "out"), ("--check", "-o", "out")):
+        proc = run_dashgen("build", "-c", "crowded.yaml", *args, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stdout == "" and "Traceback" not in proc.stderr
+        assert not (tmp_path / "out").exists()
+        first, *lines = proc.stderr.splitlines()
+        assert first == "dashgen: error: build refused: the output would fail dashgen lint (1 problem); nothing written"
+        line_no = text.splitlines().index("- id: llm") + 1
+        assert len(lines) == 1 and lines[0].startswith(
+            f"crowded.yaml:{line_no}:7: stage llm: dashboards/voice-agent/voice-llm.json: "
+            f"{over[0].traceql_metrics} TraceQL metrics queries (at most {MAX_METRICS_QUERIES}"), lines
+        assert lines[0].endswith("(give stage llm fewer measurements, or fewer panels per measurement, "
+                                 "e.g. panels: [quantiles])")
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_stage_dashboard_is_found_for_its_catalog_line(preset):
+    catalog = load_catalog(preset)
+    result = build_artifacts(catalog)
+    found = _stage_dashboards(result.dashboards, catalog)
+    assert sorted(stage.id for _, stage in found.values()) == sorted(s.id for s in catalog.stages)
+    refuse_lint_problems(result.artifacts, result.dashboards, catalog)  # the presets pass
+
+
+def test_problems_outside_a_stage_are_listed_as_lint_words_them_and_capped():
+    catalog = load_catalog("default")
+    result = build_artifacts(catalog)
+    artifacts = dict(result.artifacts)
+    groups = [rel for rel in artifacts if rel.startswith("alerts/grafana/")]
+    n = 0
+    for rel in groups:  # every group: an interval the scheduler cannot keep, rules without a runbook
+        group = json.loads(artifacts[rel])
+        group["interval"] = 15
+        for rule in group["rules"]:
+            rule.get("annotations", {}).pop("runbook_url", None)
+            rule.pop("record", None)
+        artifacts[rel] = json.dumps(group)
+        n += 1 + len(group["rules"])
+    assert n > 20
+    with pytest.raises(InputError) as err:
+        refuse_lint_problems(artifacts, result.dashboards, catalog)
+    assert err.value.exit_code == 2
+    first, *lines = str(err.value).splitlines()
+    assert first == f"build refused: the output would fail dashgen lint ({n} problems); nothing written"
+    assert lines[0] == f"{groups[0]}: interval 15 is not a positive multiple of 10 seconds"
+    assert len(lines) == 21 and lines[-1] == f"... and {n - 20} more (dashgen lint lists them all)"
+    assert all(re.match(r"alerts/grafana/\S+\.json: ", line) for line in lines[:20])
