@@ -8,14 +8,14 @@ import json
 
 import pytest
 
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import PRESETS, load_catalog
 from dashgen.lint import semantics
-from dashgen.lint.dashboards import lint_artifacts
+from dashgen.lint import lint_artifacts
 
 
 def dashboards(preset: str = "default") -> dict[str, dict]:
-    arts = render_artifacts(load_catalog(preset)).artifacts
+    arts = build_artifacts(load_catalog(preset)).artifacts
     return {p: json.loads(c) for p, c in arts.items() if p.startswith("dashboards/") and p.endswith(".json")}
 
 
@@ -24,13 +24,13 @@ def built() -> dict[str, dict]:
     return dashboards()
 
 
-def broken(built, uid: str, pick, change) -> list[str]:
+def broken(built, uid: str, pick, change, catalog=None) -> list[str]:
     """Problems of the built set after ``change(panel)`` on the first panel of ``uid`` that ``pick`` accepts."""
     ds = copy.deepcopy(built)
     path = next(p for p, d in ds.items() if d["uid"] == uid)
     panel = next(p for p in ds[path]["panels"] if pick(p))
     change(panel)
-    return semantics.check(ds)
+    return semantics.check(ds, catalog)
 
 
 def tempo_q(panel) -> str:
@@ -39,7 +39,7 @@ def tempo_q(panel) -> str:
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_built_output_has_no_semantic_problem(preset):
-    assert semantics.check(dashboards(preset)) == []
+    assert semantics.check(dashboards(preset), load_catalog(preset)) == []
 
 
 def test_stat_in_palette_colours_is_caught(built):
@@ -122,10 +122,42 @@ def test_match_everything_regex_is_caught(built):
 
 
 def test_lint_runs_the_semantic_checks(built):
-    arts = render_artifacts(load_catalog()).artifacts
+    arts = build_artifacts(load_catalog()).artifacts
     path = next(p for p in arts if p.endswith("voice-overview.json"))
     d = json.loads(arts[path])
     next(p for p in d["panels"] if p["type"] == "stat")["fieldConfig"]["defaults"]["color"] = {"mode": "palette-classic"}
     arts[path] = json.dumps(d)
     report = lint_artifacts(arts, load_catalog())
     assert any("ignores its threshold steps" in p for p in report.problems)
+
+
+def _undocumented(p):
+    p["description"] = p["description"].replace("below 2", "under two")
+
+
+def test_quantiles_over_values_that_can_be_below_two_say_so():
+    """Tempo drops values below 2 from quantile_over_time/histogram_over_time: a panel over a
+    measurement whose real values can be 0 or 1 says so, or lint fails (with the catalog: a percent,
+    a small time limit; without: the attribute's name)."""
+    built, catalog = dashboards(), load_catalog()
+    revision = lambda p: "revision_pct, 0.5" in tempo_q(p)  # noqa: E731 - a percent: 0 % is the good case
+    problems = broken(built, "voice-asr", revision, _undocumented, catalog)
+    assert problems == ["dashboards/voice-agent/voice-asr.json: panel 'Final revision of the last partial p50/p95/p99': "
+                        "quantiles/histogram of span.audio.revision_pct and it is in percent, where 0 and 1 are real "
+                        "values; Tempo drops values below 2, so the panel describes only the rest: record them as "
+                        ">= 2 or say so in the description ('below 2')"]
+    assert broken(built, "voice-asr", revision, _undocumented) != []  # without the catalog: by the name (_pct)
+    heat = lambda p: p["type"] == "heatmap" and "jitter" in tempo_q(p)  # noqa: E731 - ms with a 60 ms limit
+    assert any("its limit is 60 ms" in p for p in broken(built, "voice-client", heat, _undocumented, catalog))
+    # First byte in ms with limits of 150 ms and more: 0 and 1 ms are not real values; no note needed.
+    first = lambda p: "first_byte_ms, 0.5" in tempo_q(p)  # noqa: E731
+    assert broken(built, "voice-tts", first, _undocumented, catalog) == []
+
+
+def test_a_catalog_float_in_a_quantile_is_caught():
+    built, catalog = dashboards(), load_catalog("pipecat")
+    def quantile_of_float(p):
+        p["targets"][0]["query"] = '{ name = "tts" } | quantile_over_time(span.metrics.ttfb, 0.95)'
+        p["description"] = ""
+    problems = broken(built, "voice-tts", lambda p: "quantile_over_time" in tempo_q(p), quantile_of_float, catalog)
+    assert any("records it as a float (s): Tempo counts no float at all" in p for p in problems), problems

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dashgen.build import render_artifacts
+from dashgen.build import build_artifacts
 from dashgen.catalog import PRESETS, load_catalog
 
 HELPER = Path(__file__).resolve().parent / "grafana-data"
@@ -53,7 +53,7 @@ def readable(name: str) -> bool:
 
 def panels_and_series(preset: str):
     catalog = load_catalog(preset)
-    arts = render_artifacts(catalog).artifacts
+    arts = build_artifacts(catalog).artifacts
     for path, text in sorted(arts.items()):
         if not (path.startswith("dashboards/") and path.endswith(".json")):
             continue
