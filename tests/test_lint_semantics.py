@@ -161,3 +161,28 @@ def test_a_catalog_float_in_a_quantile_is_caught():
         p["description"] = ""
     problems = broken(built, "voice-tts", lambda p: "quantile_over_time" in tempo_q(p), quantile_of_float, catalog)
     assert any("records it as a float (s): Tempo counts no float at all" in p for p in problems), problems
+
+
+def test_searches_driven_by_an_empty_variable_are_one_and_bounded(built):
+    """The session drilldown opened on its own has an empty $session: one search at most, over a
+    default range of at most an hour (point 14)."""
+    session = next(d for d in built.values() if d["uid"] == "voice-session")
+    searches = [p for p in session["panels"] for t in p.get("targets", [])
+                if (t.get("datasource") or {}).get("type") == "tempo" and '"$session"' in t.get("query", "")]
+    assert [p["title"] for p in searches] == ["Every span of session $session, in time order"]
+    assert session["time"]["from"] == "now-1h"
+    spans = searches[0]
+
+    def own_search(p):  # the old bars: a search of their own instead of the spans table's result
+        p["datasource"] = spans["targets"][0]["datasource"]
+        p["targets"] = copy.deepcopy(spans["targets"])
+    problems = broken(built, "voice-session", lambda p: p["type"] == "barchart", own_search)
+    assert problems == ["dashboards/voice-agent/voice-session.json: 2 panels search Tempo for an empty $session when "
+                        "the dashboard opens ('Every span of session $session, in time order', 'Per turn: ASR time to "
+                        "first partial + LLM time to first token + TTS time to first audio'): let one search and the "
+                        "others reuse its result (Dashboard datasource)"]
+    ds = copy.deepcopy(built)
+    next(d for d in ds.values() if d["uid"] == "voice-session")["time"]["from"] = "now-6h"
+    assert semantics.check(ds) == ["dashboards/voice-agent/voice-session.json: searches Tempo for an empty $session "
+                                   "over the whole default range (now-6h) when the dashboard opens: keep the default "
+                                   "range within 1h (links bring their own)"]

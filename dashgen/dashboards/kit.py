@@ -150,12 +150,13 @@ class Ctx:
                          tooltip="The other dashboards generated from this catalog")]
 
     def dashboard(self, key: str, title: str, description: str, panels: list, variables: list | None = None,
-                  refresh: str = "1m") -> BuiltDashboard:
+                  refresh: str = "1m", time_from: str | None = None) -> BuiltDashboard:
         uid = self.uid(key)
         dash = ModernDashboard(
             title=title, uid=uid, description=description, tags=self.tags, panels=panels,
             variables=variables if variables is not None else self.variables(),
             links=self.links(), schemaVersion=self.schema_version, refresh=refresh,
+            **({"timeFrom": time_from} if time_from else {}),
         )
         return BuiltDashboard(key=key, uid=uid, title=title, folder_uid=self.catalog.folder_uid, dashboard=lay_out(dash))
 
