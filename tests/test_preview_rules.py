@@ -15,11 +15,11 @@ from dashgen.catalog import PRESETS, load_catalog
 from dashgen.review.preview import Hints, synthetic_series
 from dashgen.review.preview.data import resolve_sources, table_model
 from dashgen.review.preview.grafana import (
-    display_names, drawn_thresholds, tempo_frame, value_color,
+    cell_text, display_names, drawn_thresholds, tempo_frame, value_color,
 )
 from dashgen.review.preview.theme import PALETTE, color_of
 
-from test_series_names import grafana_names, panels_and_series
+from test_series_names import HELPER, grafana_names, panels_and_series
 
 
 def built(preset: str = "default") -> dict[str, dict]:
@@ -127,6 +127,20 @@ def test_span_table_columns_are_strings_unless_converted(dashboards, hints):
     assert texts == sorted(texts, reverse=True) and all(t.isdigit() for t in texts)
 
 
+def test_cells_are_formatted_as_grafana_formats_them():
+    """getDisplayProcessor as the oracle: a string is shown raw only when its field has no unit;
+    under a unit a numeric string is formatted like a number (the turn-id column of a table with a
+    panel-wide "ms" shows "1 ms"); a number with no unit is shown without decimals from 100 up."""
+    import subprocess
+
+    cases = [("string", "ms", "1"), ("string", None, "412"), ("string", "ms", "asr"), ("number", "ms", 412),
+             ("number", None, 412.37), ("number", None, 7), ("number", "percent", 12.5), ("string", None, "0.412")]
+    res = subprocess.run(["node", str(HELPER / "display.cjs")], capture_output=True, text=True, timeout=120,
+                         input=json.dumps([{"type": t, "unit": u, "value": v} for t, u, v in cases]))
+    assert res.returncode == 0, res.stderr
+    assert [cell_text(v, t, u) for t, u, v in cases] == json.loads(res.stdout)
+
+
 def test_a_unit_formats_only_numbers_and_time_is_start_time(dashboards, hints):
     p = copy.deepcopy(panel(dashboards["voice-tts"],
                             "TTS spans with time to first audio above 350 ms (up to 50, sorted by it)"))
@@ -208,3 +222,16 @@ def test_stacked_bars_add_up(dashboards, hints):
         assert (values > 0).all()
         tops = tops + values
     assert (tops >= np.max([v for _, v in segments], axis=0)).all()
+
+
+def test_a_panel_wide_unit_shows_on_the_turn_column_of_the_matrix(dashboards, hints):
+    """The session matrix puts its unit on number columns only; with a panel-wide unit Grafana would
+    print the (string) turn ids as "1 ms", and so does the preview."""
+    d = dashboards["voice-session"]
+    p = resolve_sources(panel(d, "First byte of every stage, per turn"), d)
+    cols, kinds, rows = table_model(p, hints, 4)
+    assert cols[0] == "audio.turn_id\\audio.stage" and [r[0] for r in rows] == ["1", "2", "3", "4"]
+    assert kinds[1:] == ["number"] * (len(cols) - 1) and all(r[1].endswith(" ms") for r in rows)
+    broken = copy.deepcopy(p)
+    broken["fieldConfig"] = {"defaults": {"unit": "ms"}, "overrides": []}
+    assert [r[0] for r in table_model(broken, hints, 4)[2]] == ["1 ms", "2 ms", "3 ms", "4 ms"]

@@ -37,6 +37,13 @@ def _from_spans_table(ctx: Ctx) -> list[dict]:
              "panelId": panel_id(ctx.uid("session"), SPANS_KEY)}]
 
 
+def _numbers_in(unit: str) -> list[dict]:
+    """The unit on number columns only. A panel-wide unit would also format the string turn-id
+    column, which Grafana does for any string that parses as a number ("1" shows as "1 ms":
+    ``getDisplayProcessor`` leaves a string raw only when the field has no unit)."""
+    return [{"matcher": {"id": "byType", "options": "number"}, "properties": [{"id": "unit", "value": unit}]}]
+
+
 def _keep(*filters: tuple[str, str, object]) -> dict:
     """A ``filterByValue`` transformation keeping the rows where every (column, matcher, value) holds."""
     return {"id": "filterByValue", "options": {"type": "include", "match": "all", "filters": [
@@ -119,7 +126,7 @@ def first_byte_per_turn(ctx: Ctx) -> TablePanel | None:
                      f"{fb.title.lower()} and its equivalents, in {fb.unit}. A turn that felt slow shows which stage "
                      f"spent the time. Stages that produced nothing are left out. Built from the spans table's "
                      f"result (Dashboard datasource): no search of its own."),
-        dataSource=DASHBOARD_DS, targets=_from_spans_table(ctx), unit=fb.grafana_unit,
+        dataSource=DASHBOARD_DS, targets=_from_spans_table(ctx), overrides=_numbers_in(fb.grafana_unit),
         transformations=[*keep, {"id": "groupingToMatrix", "options": {
             "columnField": _column(ctx), "rowField": c.turn_attribute, "valueField": fb.attribute}}],
         shows=["session:first_byte_per_turn"], w=24, h=10)
@@ -142,7 +149,7 @@ def response_bars(ctx: Ctx) -> BarChartPanel | None:
         description=(f"One stacked bar per turn of the session: {parts}, in {fb.unit}. The height is the time the "
                      f"server stages took to start answering; the tallest segment is the stage to look at. Built "
                      f"from the spans table's result (Dashboard datasource): no search of its own."),
-        dataSource=DASHBOARD_DS, targets=_from_spans_table(ctx), unit=fb.grafana_unit,
+        dataSource=DASHBOARD_DS, targets=_from_spans_table(ctx), overrides=_numbers_in(fb.grafana_unit),
         transformations=[_keep(*keep), {"id": "groupingToMatrix", "options": {
             "columnField": _column(ctx), "rowField": c.turn_attribute, "valueField": fb.attribute}}],
         shows=["session:response_bars"], w=24, h=9)

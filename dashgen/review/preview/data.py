@@ -265,7 +265,8 @@ def table_model(panel: dict, hints: Hints, n_rows: int) -> tuple[list[str], list
                       reverse=bool(sort.get("desc")))
             break
     text = [[cell_text(r.get(c, ""), kinds.get(c, "string"),
-                       "ms" if c == "Duration" else (None if kinds.get(c) == "time" else column_unit(panel, c)))
+                       "ms" if c == "Duration" else (None if kinds.get(c) == "time"
+                                                     else column_unit(panel, c, kinds.get(c))))
              if r.get(c, "") != "" else "" for c in cols] for r in rows[:n_rows]]
     return cols, [kinds.get(c, "string") for c in cols], text
 

@@ -194,12 +194,13 @@ def column_kind(panel: dict, column: str) -> str:
     return "string"
 
 
-def column_unit(panel: dict, column: str) -> str | None:
-    """The unit Grafana applies to a column: a ``byName`` override's, else the panel default."""
+def column_unit(panel: dict, column: str, kind: str | None = None) -> str | None:
+    """The unit Grafana applies to a column: the panel default, then the overrides in order
+    (``byName`` on the column, ``byType`` on its type), the last match winning."""
     unit = _defaults(panel).get("unit")
     for o in _overrides(panel):
         m = o.get("matcher") or {}
-        if m.get("id") == "byName" and m.get("options") == column:
+        if (m.get("id"), m.get("options")) in (("byName", column), ("byType", kind)):
             for prop in o.get("properties") or []:
                 if prop.get("id") == "unit":
                     unit = prop.get("value")
