@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from statistics import NormalDist
 
 N_POINTS = 96  # 6 h at a nearly 4-minute step
@@ -131,23 +132,29 @@ class Hints:
 
 # -- time shapes --------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)
 def wave(key: str, amp: float = 0.08):
-    """A slow wave plus smoothed noise around 1."""
+    """A slow wave plus smoothed noise around 1 (pure: cached, never modified by callers)."""
     import numpy as np
 
     r = rng("wave", key)
     t = np.linspace(0, 1, N_POINTS)
     slow = amp * np.sin(2 * np.pi * (t * r.uniform(0.8, 1.6) + r.uniform(0, 1)))
     noise = np.convolve(r.normal(0, amp * 0.8, N_POINTS + 4), np.ones(5) / 5, mode="valid")
-    return 1 + slow + noise
+    out = 1 + slow + noise
+    out.setflags(write=False)
+    return out
 
 
+@lru_cache(maxsize=1024)
 def incident(stage: str | None):
-    """0..1: the stage's one incident (the same moment for all of its measurements)."""
+    """0..1: the stage's one incident (the same moment for all of its measurements); cached."""
     import numpy as np
 
     start = int(rng("incident", stage).integers(N_POINTS // 3, N_POINTS - 16))
-    return np.exp(-0.5 * ((np.arange(N_POINTS) - start - 5) / 3.0) ** 2)
+    out = np.exp(-0.5 * ((np.arange(N_POINTS) - start - 5) / 3.0) ** 2)
+    out.setflags(write=False)
+    return out
 
 
 # -- distributions ------------------------------------------------------------------------------
