@@ -72,8 +72,9 @@ def test_every_dashboard_has_variables_range_refresh_and_links(dashboards):
         # (the alert-rules dashboard is PromQL only: no service variable)
         assert d["uid"] == "voice-alerts" or (names["service"]["type"] == "query" and names["service"]["includeAll"]
                                               and "allValue" not in names["service"])
-        # the catalog's tempo.metrics_max_range: Tempo 2.x rejects longer TraceQL metrics ranges
-        assert d["time"] == {"from": "now-3h", "to": "now"}
+        # the catalog's tempo.metrics_max_range (Tempo 2.x rejects longer TraceQL metrics ranges); the
+        # drilldown opened on its own searches for an empty session: over the last hour only
+        assert d["time"] == {"from": "now-1h" if d["uid"] == "voice-session" else "now-3h", "to": "now"}
         # the drilldown looks at past calls: no auto-refresh re-running its searches
         assert d["refresh"] == ("" if d["uid"] == "voice-session" else "1m")
         assert any(link["type"] == "dashboards" and "dashgen-audio" in link["tags"] for link in d["links"])
@@ -171,8 +172,8 @@ def test_barge_in(dashboards):
 def test_tables_type_their_numeric_columns_and_sort_by_a_displayed_name(dashboards):
     for d in dashboards.values():
         for p in d["panels"]:
-            if p["type"] != "table":
-                continue
+            if p["type"] != "table" or p["targets"][0]["datasource"]["type"] != "tempo":
+                continue  # a table of another panel's result (Dashboard datasource) has its columns typed
             conv = [t for t in p.get("transformations", []) if t["id"] == "convertFieldType"]
             assert conv, (d["uid"], p["title"])
             typed = {c["targetField"] for c in conv[0]["options"]["conversions"]}
@@ -251,12 +252,21 @@ def test_session_drilldown(dashboards):
     assert "${__data.fields.traceIdHidden}" in explore and "${__from}" in explore and "now-6h" not in explore
     (trace,) = [p for p in d["panels"] if p["type"] == "traces"]
     assert trace["targets"][0]["query"] == "$trace" and variables["trace"]["query"] == ""
+    # One search (the spans table's): the bars, the matrix and the turn table filter its typed result.
+    reuse = {"datasource": {"type": "datasource", "uid": "-- Dashboard --"}, "panelId": spans["id"],
+             "refId": "A", "withTransforms": True}
     (bars,) = [p for p in d["panels"] if p["type"] == "barchart"]
-    assert 'span.audio.stage =~ "asr|llm|tts"' in bars["targets"][0]["query"]
-    assert [t["id"] for t in bars["transformations"]] == ["convertFieldType", "groupingToMatrix"]
-    per_turn = one(d, "table", r"span\.audio\.first_byte_ms >= 0")
-    assert "every stage" in per_turn["title"]
-    assert [t["id"] for t in per_turn["transformations"]] == ["convertFieldType", "groupingToMatrix"]
+    assert bars["targets"] == [reuse]
+    assert bars["transformations"][0]["options"]["filters"] == [
+        {"fieldName": "audio.stage", "config": {"id": "regex", "options": {"value": "^(asr|llm|tts)$"}}},
+        {"fieldName": "audio.first_byte_ms", "config": {"id": "greaterOrEqual", "options": {"value": 0}}}]
+    assert [t["id"] for t in bars["transformations"]] == ["filterByValue", "groupingToMatrix"]
+    (per_turn,) = [p for p in d["panels"] if p["title"] == "First byte of every stage, per turn"]
+    assert per_turn["targets"] == [reuse]
+    assert [t["id"] for t in per_turn["transformations"]] == ["filterByValue", "groupingToMatrix"]
+    (turn,) = [p for p in d["panels"] if p["title"] == "Spans of turn $turn"]
+    assert turn["targets"] == [reuse] and turn["transformations"][0]["options"]["filters"] == [
+        {"fieldName": "audio.turn_id", "config": {"id": "equal", "options": {"value": "$turn"}}}]
     # every table of recent spans elsewhere links into this dashboard
     for uid, other in build().items():
         for p in other["panels"]:

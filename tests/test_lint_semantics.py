@@ -24,13 +24,13 @@ def built() -> dict[str, dict]:
     return dashboards()
 
 
-def broken(built, uid: str, pick, change) -> list[str]:
+def broken(built, uid: str, pick, change, catalog=None) -> list[str]:
     """Problems of the built set after ``change(panel)`` on the first panel of ``uid`` that ``pick`` accepts."""
     ds = copy.deepcopy(built)
     path = next(p for p, d in ds.items() if d["uid"] == uid)
     panel = next(p for p in ds[path]["panels"] if pick(p))
     change(panel)
-    return semantics.check(ds)
+    return semantics.check(ds, catalog)
 
 
 def tempo_q(panel) -> str:
@@ -39,7 +39,7 @@ def tempo_q(panel) -> str:
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_built_output_has_no_semantic_problem(preset):
-    assert semantics.check(dashboards(preset)) == []
+    assert semantics.check(dashboards(preset), load_catalog(preset)) == []
 
 
 def test_stat_in_palette_colours_is_caught(built):
@@ -129,3 +129,60 @@ def test_lint_runs_the_semantic_checks(built):
     arts[path] = json.dumps(d)
     report = lint_artifacts(arts, load_catalog())
     assert any("ignores its threshold steps" in p for p in report.problems)
+
+
+def _undocumented(p):
+    p["description"] = p["description"].replace("below 2", "under two")
+
+
+def test_quantiles_over_values_that_can_be_below_two_say_so():
+    """Tempo drops values below 2 from quantile_over_time/histogram_over_time: a panel over a
+    measurement whose real values can be 0 or 1 says so, or lint fails (with the catalog: a percent,
+    a small time limit; without: the attribute's name)."""
+    built, catalog = dashboards(), load_catalog()
+    revision = lambda p: "revision_pct, 0.5" in tempo_q(p)  # noqa: E731 - a percent: 0 % is the good case
+    problems = broken(built, "voice-asr", revision, _undocumented, catalog)
+    assert problems == ["dashboards/voice-agent/voice-asr.json: panel 'Final revision of the last partial p50/p95/p99': "
+                        "quantiles/histogram of span.audio.revision_pct and it is in percent, where 0 and 1 are real "
+                        "values; Tempo drops values below 2, so the panel describes only the rest: record them as "
+                        ">= 2 or say so in the description ('below 2')"]
+    assert broken(built, "voice-asr", revision, _undocumented) != []  # without the catalog: by the name (_pct)
+    heat = lambda p: p["type"] == "heatmap" and "jitter" in tempo_q(p)  # noqa: E731 - ms with a 60 ms limit
+    assert any("its limit is 60 ms" in p for p in broken(built, "voice-client", heat, _undocumented, catalog))
+    # First byte in ms with limits of 150 ms and more: 0 and 1 ms are not real values; no note needed.
+    first = lambda p: "first_byte_ms, 0.5" in tempo_q(p)  # noqa: E731
+    assert broken(built, "voice-tts", first, _undocumented, catalog) == []
+
+
+def test_a_catalog_float_in_a_quantile_is_caught():
+    built, catalog = dashboards(), load_catalog("pipecat")
+    def quantile_of_float(p):
+        p["targets"][0]["query"] = '{ name = "tts" } | quantile_over_time(span.metrics.ttfb, 0.95)'
+        p["description"] = ""
+    problems = broken(built, "voice-tts", lambda p: "quantile_over_time" in tempo_q(p), quantile_of_float, catalog)
+    assert any("records it as a float (s): Tempo counts no float at all" in p for p in problems), problems
+
+
+def test_searches_driven_by_an_empty_variable_are_one_and_bounded(built):
+    """The session drilldown opened on its own has an empty $session: one search at most, over a
+    default range of at most an hour (point 14)."""
+    session = next(d for d in built.values() if d["uid"] == "voice-session")
+    searches = [p for p in session["panels"] for t in p.get("targets", [])
+                if (t.get("datasource") or {}).get("type") == "tempo" and '"$session"' in t.get("query", "")]
+    assert [p["title"] for p in searches] == ["Every span of session $session, in time order"]
+    assert session["time"]["from"] == "now-1h"
+    spans = searches[0]
+
+    def own_search(p):  # the old bars: a search of their own instead of the spans table's result
+        p["datasource"] = spans["targets"][0]["datasource"]
+        p["targets"] = copy.deepcopy(spans["targets"])
+    problems = broken(built, "voice-session", lambda p: p["type"] == "barchart", own_search)
+    assert problems == ["dashboards/voice-agent/voice-session.json: 2 panels search Tempo for an empty $session when "
+                        "the dashboard opens ('Every span of session $session, in time order', 'Per turn: ASR time to "
+                        "first partial + LLM time to first token + TTS time to first audio'): let one search and the "
+                        "others reuse its result (Dashboard datasource)"]
+    ds = copy.deepcopy(built)
+    next(d for d in ds.values() if d["uid"] == "voice-session")["time"]["from"] = "now-6h"
+    assert semantics.check(ds) == ["dashboards/voice-agent/voice-session.json: searches Tempo for an empty $session "
+                                   "over the whole default range (now-6h) when the dashboard opens: keep the default "
+                                   "range within 1h (links bring their own)"]

@@ -144,7 +144,8 @@ def heatmap_panel(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 
         key=panel_key(stage, m.id, "heatmap"),
         title=f"{m.title} distribution",
         description=(f"Distribution of {m.title.lower()} over time ({m.meaning}), in Tempo's power-of-two buckets "
-                     f"(histogram_over_time, no by(): a heatmap must not split series).{bad} A band of hot cells high "
+                     f"(histogram_over_time, no by(): a heatmap must not split series). Tempo drops values below 2: "
+                     f"dashgen's instrumentation records 0 and 1 as 2 (the lowest band reads 'at most 2').{bad} A band of hot cells high "
                      f"up is a tail worth a look in the table below."),
         targets=[ctx.tempo_metrics(query)], yUnit=m.grafana_unit, shows=[f"{stage.id}.{m.id}:heatmap"], w=w, h=h)
 

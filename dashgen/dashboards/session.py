@@ -1,5 +1,15 @@
 """Session drilldown: every span of one session in time order, one turn as a waterfall, and
-per-turn first bytes (a matrix of every stage, stacked bars of the response chain)."""
+per-turn first bytes (a matrix of every stage, stacked bars of the response chain).
+
+Tempo load: the dashboard sends ONE search, the spans table's. The matrix, the bars and the turn
+table reuse its result through Grafana's Dashboard datasource and filter it themselves, so with
+``$session`` empty (the dashboard opened on its own) one search runs, not four. No TraceQL form
+makes that one free: Tempo exits early only for a query whose every spanset filter is statically
+false (``RootExpr.IsNoop``, Tempo 2.7+), and a filter that compares a span attribute to the
+variable is never static; Grafana skips the request only when the whole interpolated query is
+empty. So the dashboard's own default range is short (``SEARCH_RANGE``): the empty-session
+search covers the last hour only, while links from the other dashboards bring their range.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +18,36 @@ from ..telemetry.roles import response_chain
 from .kit import BuiltDashboard, Ctx
 from .model import DataLink, Row, TablePanel, TempoTarget, TextboxVariable
 from .model_views import BarChartPanel, TracesPanel
+from .layout import panel_id
 from .panels import explore_trace_url, numeric_columns
 
 # Grafana's Tempo span tables show the span start column (named "time") as "Start time"
 # (displayNameFromDS in resultTransformer.ts); a table sorts by the name it displays.
 START_TIME = "Start time"
+SPANS_KEY = "session-spans"
+# The dashboard's default range: what the one search with an empty $session covers. Links from
+# the other dashboards carry their own range (${__url_time_range}), so lookups are not cut short.
+SEARCH_RANGE = "now-1h"
+DASHBOARD_DS = {"type": "datasource", "uid": "-- Dashboard --"}
+
+
+def _from_spans_table(ctx: Ctx) -> list[dict]:
+    """The spans table's result (typed columns included): no second search."""
+    return [{"refId": "A", "datasource": DASHBOARD_DS, "withTransforms": True,
+             "panelId": panel_id(ctx.uid("session"), SPANS_KEY)}]
+
+
+def _numbers_in(unit: str) -> list[dict]:
+    """The unit on number columns only. A panel-wide unit would also format the string turn-id
+    column, which Grafana does for any string that parses as a number ("1" shows as "1 ms":
+    ``getDisplayProcessor`` leaves a string raw only when the field has no unit)."""
+    return [{"matcher": {"id": "byType", "options": "number"}, "properties": [{"id": "unit", "value": unit}]}]
+
+
+def _keep(*filters: tuple[str, str, object]) -> dict:
+    """A ``filterByValue`` transformation keeping the rows where every (column, matcher, value) holds."""
+    return {"id": "filterByValue", "options": {"type": "include", "match": "all", "filters": [
+        {"fieldName": col, "config": {"id": how, "options": {"value": value}}} for col, how, value in filters]}}
 
 
 def _measured(ctx: Ctx) -> list[str]:
@@ -51,11 +86,13 @@ def spans_table(ctx: Ctx) -> TablePanel:
     conds, structural = _session_conds(ctx)
     query = ctx.q.search(conds + ([] if structural else ctx.service_conds()), _select(ctx), structural)
     return TablePanel(
-        key="session-spans", title="Every span of session $session, in time order",
+        key=SPANS_KEY, title="Every span of session $session, in time order",
         description=(f"Every span whose {c.session_attribute} is the session you typed above, oldest first, with "
                      f"stage, turn, first byte, total, error and the stage-specific attributes as columns (typed as "
                      f"numbers). Click a row to show its turn's trace in the waterfall below, or to open it in "
-                     f"Explore."),
+                     f"Explore. This is the dashboard's only search: the panels below filter its result. With no "
+                     f"session typed it still searches (for an empty id, which matches nothing) over the time "
+                     f"range, one hour by default; a link from another dashboard brings its own range."),
         targets=[ctx.tempo_search(query, limit=100, spss=100)], sortBy=[(START_TIME, False)],
         transformations=[numeric_columns(*_measured(ctx))],
         fieldLinks=[_trace_link(ctx), DataLink(title="Open this trace in Explore", url=explore_trace_url(ctx))],
@@ -82,16 +119,15 @@ def first_byte_per_turn(ctx: Ctx) -> TablePanel | None:
     fb = next((m for s in c.stages for m in s.measurements if m.id == "first_byte"), None)
     if fb is None:
         return None
-    conds, structural = _session_conds(ctx, [Cond(ctx.q.span(fb.attribute), ">=", 0)] if fb.nothing_value is not None else [])
-    select = (ctx.by_stage(), ctx.q.span(c.turn_attribute), ctx.q.span(fb.attribute))
-    query = ctx.q.search(conds, select, structural)
+    keep = [_keep((fb.attribute, "greaterOrEqual", 0))] if fb.nothing_value is not None else []
     return TablePanel(
         key="session-first-byte-per-turn", title="First byte of every stage, per turn",
         description=(f"One row per turn of the session, one column per stage (every stage of the catalog): "
                      f"{fb.title.lower()} and its equivalents, in {fb.unit}. A turn that felt slow shows which stage "
-                     f"spent the time. Stages that produced nothing are left out."),
-        targets=[ctx.tempo_search(query, limit=100, spss=100)], unit=fb.grafana_unit,
-        transformations=[numeric_columns(fb.attribute), {"id": "groupingToMatrix", "options": {
+                     f"spent the time. Stages that produced nothing are left out. Built from the spans table's "
+                     f"result (Dashboard datasource): no search of its own."),
+        dataSource=DASHBOARD_DS, targets=_from_spans_table(ctx), overrides=_numbers_in(fb.grafana_unit),
+        transformations=[*keep, {"id": "groupingToMatrix", "options": {
             "columnField": _column(ctx), "rowField": c.turn_attribute, "valueField": fb.attribute}}],
         shows=["session:first_byte_per_turn"], w=24, h=10)
 
@@ -104,32 +140,30 @@ def response_bars(ctx: Ctx) -> BarChartPanel | None:
     if len(chain) < 2 or not c.stage_attribute:
         return None
     fb = chain[0].measurement("first_byte")
-    stages = "|".join(s.id for s in chain)
-    extra = [Cond(ctx.stage_attr(), "=~", stages)] + ([Cond(ctx.q.span(fb.attribute), ">=", 0)]
-                                                      if fb.nothing_value is not None else [])
-    conds, structural = _session_conds(ctx, extra)
-    query = ctx.q.search(conds, (ctx.by_stage(), ctx.q.span(c.turn_attribute), ctx.q.span(fb.attribute)), structural)
+    keep = [(_column(ctx), "regex", "^(" + "|".join(s.id for s in chain) + ")$")]
+    if fb.nothing_value is not None:
+        keep.append((fb.attribute, "greaterOrEqual", 0))
     parts = " + ".join(f"{s.id.upper()} {s.measurement('first_byte').title.lower()}" for s in chain)
     return BarChartPanel(
         key="session-response-bars", title=f"Per turn: {parts}",
         description=(f"One stacked bar per turn of the session: {parts}, in {fb.unit}. The height is the time the "
-                     f"server stages took to start answering; the tallest segment is the stage to look at."),
-        targets=[ctx.tempo_search(query, limit=100, spss=100)], unit=fb.grafana_unit,
-        transformations=[numeric_columns(fb.attribute), {"id": "groupingToMatrix", "options": {
+                     f"server stages took to start answering; the tallest segment is the stage to look at. Built "
+                     f"from the spans table's result (Dashboard datasource): no search of its own."),
+        dataSource=DASHBOARD_DS, targets=_from_spans_table(ctx), overrides=_numbers_in(fb.grafana_unit),
+        transformations=[_keep(*keep), {"id": "groupingToMatrix", "options": {
             "columnField": _column(ctx), "rowField": c.turn_attribute, "valueField": fb.attribute}}],
         shows=["session:response_bars"], w=24, h=9)
 
 
 def turn_table(ctx: Ctx) -> TablePanel:
     c = ctx.catalog
-    conds, structural = _session_conds(ctx, [Cond(ctx.q.span(c.turn_attribute), "=", Var("turn"))])
-    query = ctx.q.search(conds, _select(ctx), structural)
     return TablePanel(
         key="session-turn-spans", title="Spans of turn $turn",
         description=(f"Only the spans of one turn ({c.turn_attribute} = the turn variable). Empty until you type a "
-                     f"turn id above; take it from the table of every span."),
-        targets=[ctx.tempo_search(query, limit=20, spss=50)], sortBy=[(START_TIME, False)],
-        transformations=[numeric_columns(*_measured(ctx))], shows=["session:turn"], w=24, h=8)
+                     f"turn id above; take it from the table of every span. Built from that table's result "
+                     f"(Dashboard datasource, filtered on the turn): no search of its own."),
+        dataSource=DASHBOARD_DS, targets=_from_spans_table(ctx), sortBy=[(START_TIME, False)],
+        transformations=[_keep((c.turn_attribute, "equal", "$turn"))], shows=["session:turn"], w=24, h=8)
 
 
 def build(ctx: Ctx) -> BuiltDashboard:
@@ -147,4 +181,4 @@ def build(ctx: Ctx) -> BuiltDashboard:
     # No auto-refresh: a drilldown looks at past calls, and each refresh is a search over the range.
     return ctx.dashboard("session", "Session drilldown",
                          "Every span of one voice session, for going from an aggregate to a single bad call.",
-                         panels, variables, refresh="")
+                         panels, variables, refresh="", time_from=SEARCH_RANGE)

@@ -19,6 +19,20 @@ way (issue 15), checked on the JSON alone so it holds for any catalog and for ha
 - ``exemplars``: TraceQL metrics targets ask for exemplars, the way from a spike to a trace.
 - ``service-regex``: no query carries a match-everything regex (``=~ ".*"``), which Tempo
   still evaluates per span.
+- ``below-two``: ``quantile_over_time``/``histogram_over_time`` count only integers of at least 2
+  (Tempo ``bucketizeAttribute``: ``if f < 2 { return nil }``; floats are not counted at all), so a
+  quantile or heatmap over a measurement whose real values can be 0 or 1 describes only the rest:
+  an ASR revision of 0 % vanishes and the p50 describes revised turns only. With the catalog,
+  a measurement can be below 2 when it is a float, not a time (percent, count: 0 and 1 are real
+  values), or a time whose smallest limit is under 100 of its unit (2 units is then a real value).
+  Without it, attribute names ending in ``_pct``/``_percent``/``_ratio``/``_count`` are. Such a
+  panel must say so in its description (the words "below 2").
+- ``empty-variable-search``: a Tempo search comparing an attribute to a textbox variable whose
+  default is empty (the session drilldown's ``$session``) runs when the dashboard opens and scans
+  the whole range for a value nothing has. No TraceQL form makes it free (Tempo exits early only
+  when every spanset filter is statically false, ``RootExpr.IsNoop``), so at most one panel may
+  send it (the others reuse its result through the Dashboard datasource) and the dashboard's
+  default range bounds it (at most ``EMPTY_SEARCH_MAX_RANGE``; links bring their own range).
 
 ``check(dashboards)`` takes ``{path: dashboard JSON}`` and returns lint's problem strings.
 """
@@ -27,6 +41,8 @@ from __future__ import annotations
 
 import re
 
+from ..catalog.conventions import TIME_UNITS_PER_MS, seconds
+
 SEVERITY = {"green": 0, "blue": 0, "text": 0, "transparent": 0, "yellow": 1, "orange": 2, "red": 3,
             "dark-red": 4, "semi-dark-red": 3, "light-red": 3}
 THRESHOLD_COLOUR_PANELS = ("stat", "gauge", "bargauge")
@@ -34,6 +50,13 @@ TEMPO_NAMED_BY_LABELS = re.compile(r"\|\s*(quantile_over_time|rate|count_over_ti
                                    r"min_over_time|sum_over_time)\s*\(")
 START_COLUMN = "Start time"
 MATCH_ALL = re.compile(r'=~\s*"\.\*"')
+BUCKETED = re.compile(r"\|\s*(?:quantile_over_time|histogram_over_time)\s*\(\s*([\w.]+)")
+SAYS_BELOW_TWO = re.compile(r"below 2\b")
+SMALL_BY_NAME = re.compile(r"_(?:pct|percent|ratio|count)$")
+EMPTY_SEARCH_MAX_RANGE = "1h"
+NOW_MINUS = re.compile(r"now-([1-9][0-9]*[smhd])")
+# A time limit under this many units makes values of 0 and 1 unit real ones (2 units >= 2 % of it).
+SMALL_LIMIT_UNITS = 100
 
 
 def _defaults(panel: dict) -> dict:
@@ -144,17 +167,79 @@ def _service_regex(panel: dict) -> list[str]:
     return []
 
 
+def _attribute_key(name: str) -> str:
+    return name.split(".", 1)[1] if name.startswith(("span.", "resource.")) else name.lstrip(".")
+
+
+def _can_be_below_two(attribute: str, catalog) -> str | None:
+    """Why values of ``attribute`` below 2 are real ones, or None."""
+    key = _attribute_key(attribute)
+    if catalog is None:
+        return "its name says it is a percent, ratio or count" if SMALL_BY_NAME.search(key) else None
+    for m in (m for s in catalog.stages for m in s.measurements if m.attribute == key):
+        if not m.integer:
+            return f"the catalog records it as a float ({m.unit}): Tempo counts no float at all"
+        if m.unit not in TIME_UNITS_PER_MS:
+            return f"it is in {m.unit}, where 0 and 1 are real values"
+        limits = [t.value for t in m.thresholds] + ([m.bad_above] if m.bad_above is not None else [])
+        if limits and min(limits) < SMALL_LIMIT_UNITS:
+            return f"its limit is {min(limits):g} {m.unit}, so 0 and 1 {m.unit} are real values"
+    return None
+
+
+def _below_two(panel: dict, catalog=None) -> list[str]:
+    if SAYS_BELOW_TWO.search(panel.get("description") or ""):
+        return []
+    out = []
+    for t in _tempo_targets(panel):
+        m = BUCKETED.search(t.get("query", ""))
+        why = m and _can_be_below_two(m.group(1), catalog)
+        if why:
+            out.append(f"quantiles/histogram of {m.group(1)} and {why}; Tempo drops values below 2, so the panel "
+                       f"describes only the rest: record them as >= 2 or say so in the description ('below 2')")
+    return out
+
+
+def _empty_variable_searches(d: dict) -> list[str]:
+    empty = [v.get("name") for v in (d.get("templating") or {}).get("list", [])
+             if v.get("type") == "textbox" and not v.get("query")]
+    hits: dict[str, list[str]] = {}
+    for panel in d.get("panels", []):
+        for t in _tempo_targets(panel):
+            query = t.get("query", "")
+            if TEMPO_NAMED_BY_LABELS.search(query) or BUCKETED.search(query) or query.strip().startswith("$"):
+                continue  # metrics, or a trace id lookup (Grafana fetches a trace by id, no search)
+            for name in empty:
+                if re.search(rf'"\$(?:{{{re.escape(name)}}}|{re.escape(name)}\b)"', query):
+                    hits.setdefault(name, []).append(panel.get("title"))
+    out = []
+    span = NOW_MINUS.fullmatch(str((d.get("time") or {}).get("from", "")))
+    for name, titles in sorted(hits.items()):
+        if len(titles) > 1:
+            out.append(f"{len(titles)} panels search Tempo for an empty ${name} when the dashboard opens "
+                       f"({', '.join(map(repr, titles))}): let one search and the others reuse its result "
+                       f"(Dashboard datasource)")
+        if span is None or seconds(span.group(1)) > seconds(EMPTY_SEARCH_MAX_RANGE):
+            out.append(f"searches Tempo for an empty ${name} over the whole default range "
+                       f"({(d.get('time') or {}).get('from')}) when the dashboard opens: keep the default range "
+                       f"within {EMPTY_SEARCH_MAX_RANGE} (links bring their own)")
+    return out
+
+
 RULES = (_threshold_colour, _threshold_order, _series_names, _table_types, _span_rate_unit, _links, _exemplars,
          _service_regex)
+CATALOG_RULES = (_below_two,)  # rules that read the catalog when lint has it
 
 
-def check(dashboards: dict[str, dict]) -> list[str]:
+def check(dashboards: dict[str, dict], catalog=None) -> list[str]:
     """Problems, one line each: ``<path>: panel '<title>': <what Grafana or Tempo will do>``."""
     problems = []
     for where, d in sorted(dashboards.items()):
         for panel in d.get("panels", []):
-            for rule in RULES:
-                problems += [f"{where}: panel {panel.get('title')!r}: {p}" for p in rule(panel)]
+            found = [p for rule in RULES for p in rule(panel)] + [p for rule in CATALOG_RULES
+                                                                  for p in rule(panel, catalog)]
+            problems += [f"{where}: panel {panel.get('title')!r}: {p}" for p in found]
+        problems += [f"{where}: {p}" for p in _empty_variable_searches(d)]
         for v in (d.get("templating") or {}).get("list", []):
             if v.get("type") == "textbox" and v.get("query") == ".*":
                 problems.append(f"{where}: variable {v.get('name')!r} defaults to '.*': every query carries a "
@@ -164,4 +249,4 @@ def check(dashboards: dict[str, dict]) -> list[str]:
 
 def checker(inp, report) -> None:
     """The lint entry (``dashgen.lint.CHECKERS``): the rules above on every parsed dashboard."""
-    report.problems += check(inp.dashboards)
+    report.problems += check(inp.dashboards, inp.catalog)

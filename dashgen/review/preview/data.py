@@ -1,111 +1,70 @@
-"""Synthetic data, read from a panel's JSON (and the catalog, when there is one).
+"""What each panel's queries return, read from the panel's JSON, as Grafana would receive it.
 
-Seeded by the panel id (the same picture on every run) and shaped by the thresholds (of the
-panel, or of the catalog's measurement the query reads): values sit below a threshold and
-sometimes cross it, as they do in production.
+The numbers come from one synthetic service (``world``); this module turns a panel's queries
+into the series or rows Grafana would get (label sets named by Grafana's rules, ``grafana``),
+and applies what Grafana applies: field overrides for names, the Dashboard datasource's reuse of
+another panel's result, and the table transformations the preview knows (``convertFieldType``,
+``filterByValue``, ``groupingToMatrix``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from .theme import fmt_value, threshold_steps, unit_of
+from . import world
+from .grafana import (Frame, START_TIME, cell_text, column_kind, column_unit, display_names, prometheus_frame,
+                      tempo_frame)
+from .theme import threshold_steps, unit_of
+from .world import N_POINTS, Hints, attr_key, default_level, rng
 
-_QUANTILES_RE = re.compile(r"quantile_over_time\(\s*([\w.]+)\s*((?:,\s*[0-9.]+\s*)+)\)")
-FUNC_RE = re.compile(r"\|\s*(\w+)\(\s*([\w.]*)")
-_BY_RE = re.compile(r"\)\s*by\s*\(([^)]*)\)")
+__all__ = ["FUNC_RE", "N_POINTS", "Hints", "Series", "attr_key", "bar_segments", "default_level", "limits_of",
+           "resolve_sources", "rng_for", "stage_of", "synthetic_series", "table_columns", "table_model"]
+
+FUNC_RE = re.compile(r"\|\s*(\w+)\(\s*([\w.]*)((?:\s*,\s*[0-9.]+)*)\s*\)(?:\s*by\s*\(([^)]*)\))?")
 _SELECT_RE = re.compile(r"select\(([^)]*)\)")
-_STAGE_RE = re.compile(r'([\w.]+)\s*=\s*"([\w.-]+)"')
-FLOOR_RE = re.compile(r"([\w.]+)\s*>\s*(-?[0-9.]+)")
-
-
-def attr_key(name: str) -> str:
-    """span.audio.first_byte_ms -> audio.first_byte_ms (how the catalog names attributes)."""
-    for prefix in ("span.", "resource.", "."):
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return name
-
-
-@dataclass
-class Hints:
-    """What the catalog says about values: typical level and unit per (stage, attribute)."""
-
-    levels: dict[tuple[str | None, str], float] = field(default_factory=dict)
-    units: dict[str, str] = field(default_factory=dict)
-    stage_attr: str | None = None
-    stage_values: list[str] = field(default_factory=list)
-    span_names: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_catalog(cls, catalog) -> "Hints":
-        h = cls()
-        if catalog is None:
-            return h
-        h.stage_attr = catalog.stage_attribute
-        h.stage_values = [s.id for s in catalog.stages]
-        h.span_names = [s.span for s in catalog.stages]
-        for s in catalog.stages:
-            for m in s.measurements:
-                limit = next((t.value for t in m.thresholds), None) or m.bad_above
-                h.units.setdefault(m.attribute, m.unit)
-                if limit:
-                    h.levels[(s.id, m.attribute)] = float(limit)
-                    h.levels.setdefault((None, m.attribute), float(limit))
-        return h
-
-    def level(self, stage: str | None, attr: str | None) -> float | None:
-        if not attr:
-            return None
-        key = attr_key(attr)
-        return self.levels.get((stage, key)) or self.levels.get((None, key))
-
-    def groups(self, by: str) -> list[str]:
-        key = attr_key(by.strip())
-        if self.stage_attr and key == self.stage_attr and self.stage_values:
-            return self.stage_values
-        if key == "name" and self.span_names:
-            return self.span_names
-        return ["a", "b", "c"]
-
-
-def stage_of(query: str, hints: Hints) -> str | None:
-    for attr, value in _STAGE_RE.findall(query):
-        if hints.stage_attr and attr_key(attr) == hints.stage_attr:
-            return value
-        if attr_key(attr) == "name" and value in hints.span_names:
-            return hints.stage_values[hints.span_names.index(value)]
-    return None
+_COND_RE = re.compile(r'([\w.:]+)\s*(=~|!=|>=|<=|=|>|<)\s*("[^"]*"|[-\w.]+)')
+_PROM_STAGE_RE = re.compile(r'(\w+)="([\w.-]+)"')
+DASHBOARD_DS = "-- Dashboard --"
 
 
 def limits_of(panel: dict) -> list[tuple[float, str]]:
-    """The panel's thresholds with a value (not the base step): what the data is shaped by."""
+    """The panel's thresholds with a value (not the base step)."""
     return [(float(v), c) for v, c in threshold_steps(panel) if isinstance(v, (int, float))]
 
 
-def default_level(unit: str | None, attr: str | None) -> float:
-    name = attr or ""
-    if unit in ("percent",) or name.endswith("_pct"):
-        return 20.0
-    if unit == "percentunit":
-        return 0.2
-    if unit in ("reqps", "ops"):
-        return 6.0
-    if unit == "s" or name.endswith("_s"):
-        return 0.4
-    if unit == "ms" or name.endswith("_ms"):
-        return 200.0
-    return 50.0
-
-
 def rng_for(panel: dict, salt: str = ""):
-    import numpy as np
+    return rng(panel.get("id"), panel.get("title"), salt)
 
-    seed = int.from_bytes(hashlib.sha256(f"{panel.get('id')}/{panel.get('title')}/{salt}".encode()).digest()[:8], "big")
-    return np.random.default_rng(seed)
+
+def _conds(query: str) -> list[tuple[str, str, str]]:
+    return [(attr_key(a), op, v.strip('"')) for a, op, v in _COND_RE.findall(query.split("|")[0])]
+
+
+def stage_of(query: str, hints: Hints) -> str | None:
+    for attr, op, value in _conds(query):
+        if op == "=" and hints.stage_attr and attr == hints.stage_attr:
+            return value
+        if op == "=" and attr == "name" and hints.stage_of_span(value):
+            return hints.stage_of_span(value)
+    return None
+
+
+def resolve_sources(panel: dict, dashboard: dict) -> dict:
+    """A panel reading another panel's result (the ``-- Dashboard --`` datasource) as Grafana runs
+    it: the source's queries (and, with ``withTransforms``, its transformations first), this
+    panel's field config. Grafana does not hand over the source's overrides."""
+    target = (panel.get("targets") or [{}])[0]
+    if (target.get("datasource") or {}).get("uid") != DASHBOARD_DS or "panelId" not in target:
+        return panel
+    source = next((p for p in dashboard.get("panels", []) if p.get("id") == target["panelId"]), None)
+    if source is None:
+        return panel
+    source = resolve_sources(source, dashboard)
+    before = source.get("transformations") or [] if target.get("withTransforms") else []
+    return {**panel, "targets": source.get("targets") or [],
+            "transformations": [*before, *(panel.get("transformations") or [])]}
 
 
 @dataclass
@@ -114,98 +73,212 @@ class Series:
     values: Any  # numpy array
 
 
-N_POINTS = 96  # 6 h at a nearly 4-minute step
+# -- time series --------------------------------------------------------------------------------
 
-
-def _series_specs(panel: dict, hints: Hints) -> list[tuple[str, float, float]]:
-    """(name, typical level, quantile or 0) for each series the panel's queries produce."""
-    unit = unit_of(panel)
-    limits = limits_of(panel)
-    specs: list[tuple[str, float, float]] = []
-    targets = [t for t in panel.get("targets") or [] if isinstance(t, dict)]
-    attrs = set()
-    for t in targets:  # which attributes the queries read: name series by attribute only when they differ
-        query = str(t.get("query") or t.get("expr") or "")
-        m = _QUANTILES_RE.search(query) or FUNC_RE.search(query)
-        attrs.add(m.group(1) if m and m.re is _QUANTILES_RE else (m.group(2) if m else None))
-    for t in targets:
-        query = str(t.get("query") or t.get("expr") or "")
-        stage = stage_of(query, hints)
-        quant = _QUANTILES_RE.search(query)
-        by = _BY_RE.search(query)
-        func = FUNC_RE.search(query)
-        attr = quant.group(1) if quant else (func.group(2) if func else None)
-        qs = [float(q) for q in re.findall(r"[0-9.]+", quant.group(2))] if quant else [0.0]
-        groups = hints.groups(by.group(1).split(",")[0]) if by else [None]
-        for g in groups:
-            level = hints.level(g or stage, attr) if attr else None
-            if level is None and func and func.group(1) in ("rate", "count_over_time"):
-                level = default_level("reqps", None) * (0.3 if ">" in query or "= -1" in query or "error" in query else 1)
-            if level is None:
-                level = limits[0][0] if limits else default_level(unit or hints.units.get(attr_key(attr or "")), attr)
-            for q in qs:
-                func_name = func.group(1).replace("_over_time", "") if func else "value"
-                label = f"p{q * 100:g}" if q else (t.get("legendFormat") or func_name)
-                several = len(qs) > 1 or len(targets) > 1
-                name = label if g is None else (f"{g} {label}" if several else g)
-                if len(targets) > 1 and g is None and attr and len(attrs) > 1:
-                    name = f"{attr_key(attr).split('.')[-1]} {label}"
-                specs.append((name, level, q))
-    if not specs:
-        specs.append(("value", limits[0][0] if limits else default_level(unit, None), 0.0))
-    return specs[:8]
-
-
-def synthetic_series(panel: dict, hints: Hints) -> list[Series]:
-    """Deterministic series shaped by the thresholds: below the limit, crossing it now and then."""
+def _tempo_series(query: str, hints: Hints, unit: str | None) -> list[tuple[list, Any]]:
+    """(labels, values) per series a TraceQL metrics query returns."""
     import numpy as np
 
+    m = FUNC_RE.search(query)
+    if not m:
+        return []
+    func, attr, qargs, by = m.group(1), m.group(2), m.group(3), m.group(4)
+    conds = _conds(query)
+    stage = stage_of(query, hints)
+    key = by.split(",")[0].strip() if by else None
+    groups = [(g if attr_key(key) != "name" else hints.stage_of_span(g) or g, g) for g in hints.groups(key)] \
+        if key else [(stage, None)]
+    qs = [float(q) for q in re.findall(r"[0-9.]+", qargs)]
     out = []
-    for i, (name, level, q) in enumerate(_series_specs(panel, hints)):
-        rng = rng_for(panel, f"{name}/{i}")
-        # Quantiles sit at a fraction of the limit: p50 well below, p95 near, p99 above.
-        frac = {0.5: 0.5, 0.9: 0.75, 0.95: 0.82, 0.99: 1.05}.get(round(q, 2), 0.7 if q else 0.6)
-        base = level * frac * rng.uniform(0.85, 1.1)
-        t = np.linspace(0, 1, N_POINTS)
-        wave = 0.08 * np.sin(2 * np.pi * (t * rng.uniform(0.8, 1.6) + rng.uniform(0, 1)))
-        noise = np.convolve(rng.normal(0, 0.07, N_POINTS + 4), np.ones(5) / 5, mode="valid")
-        values = base * (1 + wave + noise)
-        start = int(rng.integers(N_POINTS // 3, N_POINTS - 16))  # one incident: above the limit for a while
-        bump = np.exp(-0.5 * ((np.arange(N_POINTS) - start - 5) / 3.0) ** 2)
-        values = values + bump * level * (0.45 if q >= 0.9 or not q else 0.2)
-        out.append(Series(name, np.clip(values, 0, None)))
+    for st, label in groups:
+        glabels = [(key, label)] if key else []
+        if func == "quantile_over_time":
+            for q in qs:
+                out.append((sorted([("p", q), *glabels]), world.quantile(hints, st, attr, q, unit)))
+            continue
+        if func in ("rate", "count_over_time"):
+            names = [v for a, op, v in conds if a == "name" and op == "="]
+            if st is None and (not names or names[0] == hints.turn_span):
+                values = world.turns()
+            else:
+                values = world.span_rate(hints, st)
+            for a, op, v in conds:
+                if op == "=" and v == hints.nothing_value:
+                    values = values * world.nothing_share(st)
+                elif op == "=" and v == "true":
+                    values = values * world.error_share(st)
+                elif op == ">" and a not in (hints.stage_attr, "name"):
+                    values = values * world.share_above(hints, st, a, float(v))
+            values = values * (60 if func == "count_over_time" else 1)
+        elif func == "avg_over_time":
+            values = world.mean(hints, st, attr, unit)
+        elif func == "max_over_time":
+            values = world.quantile(hints, st, attr, 0.999, unit)
+        elif func == "min_over_time":
+            values = world.quantile(hints, st, attr, 0.001, unit)
+        else:
+            values = np.full(N_POINTS, default_level(unit, attr))
+        out.append((glabels or [("__name__", func)], values))
     return out
 
 
+def _prometheus_series(expr: str, hints: Hints) -> list[tuple[list, Any]]:
+    """Ratios of the stage counters, SLO burn rates from the histograms (same world), else a level."""
+    import numpy as np
+
+    by = re.search(r"sum by \((\w+)\)", expr)
+    stages = [v for k, v in _PROM_STAGE_RE.findall(expr) if by and k == by.group(1)] or (
+        hints.stage_values if by else [None])
+    out = []
+    for st in dict.fromkeys(stages):
+        labels = [(by.group(1), st)] if by and st else []
+        if "_bucket" in expr:  # (1 - good / all) / budget
+            metric = re.search(r"(\w+)_bucket", expr).group(1)
+            le = float(re.search(r'le=~?"([0-9.]+)', expr).group(1))
+            budget = float(re.search(r"/\s*([0-9.]+)\s*$", expr).group(1))
+            window = re.search(r"\[(\d+)h\]", expr)
+            bad = world.share_above(hints, st, hints.metrics.get(metric, metric), le)
+            width = max(1, int(window.group(1)) * N_POINTS // 6) if window else 1
+            out.append((labels, np.convolve(bad, np.ones(width) / width, mode="full")[:N_POINTS] / budget))
+        elif "/" in expr and ("nothing" in expr or "error" in expr):
+            out.append((labels, world.nothing_share(st) if "nothing" in expr else world.error_share(st)))
+        else:
+            out.append((labels, np.full(N_POINTS, default_level(None, None)) * world.wave(expr)))
+    return out
+
+
+def synthetic_series(panel: dict, hints: Hints) -> list[Series]:
+    """The series Grafana gets for the panel's queries, named as Grafana shows them."""
+    import numpy as np
+
+    unit = unit_of(panel)
+    frames: list[Frame] = []
+    values = []
+    for t in [t for t in panel.get("targets") or [] if isinstance(t, dict)]:
+        if t.get("expr"):
+            for labels, v in _prometheus_series(str(t["expr"]), hints):
+                frames.append(prometheus_frame(labels, t.get("legendFormat"), t.get("refId", "A")))
+                values.append(v)
+        elif t.get("query"):
+            for labels, v in _tempo_series(str(t["query"]), hints, unit):
+                frames.append(tempo_frame(labels))
+                values.append(v)
+    if not frames:
+        level = limits_of(panel)[0][0] if limits_of(panel) else default_level(unit, None)
+        frames, values = [tempo_frame([("__name__", "value")])], [level * 0.6 * world.wave(str(panel.get("id")))]
+    names = display_names(panel, frames)
+    return [Series(n, np.clip(v, 0, None)) for n, v in zip(names, values)][:8]
+
+
+# -- tables ---------------------------------------------------------------------------------------
+
 def table_columns(panel: dict) -> list[str]:
+    """The columns a Tempo span table shows (its ``time`` column is displayed as "Start time")."""
     query = str(((panel.get("targets") or [{}])[0]).get("query") or "")
     m = _SELECT_RE.search(query)
-    selected = [attr_key(a.strip()) for a in m.group(1).split(",")] if m else []
+    selected = list(dict.fromkeys(attr_key(a.strip()) for a in m.group(1).split(","))) if m else []
     if (panel.get("targets") or [{}])[0].get("expr") is not None:
         return ["Time", "Value"]
-    return ["Trace ID", "Start time", *selected, "Duration"]
+    return ["Trace ID", START_TIME, *selected, "Duration"]
 
 
-def table_cell(col: str, i: int, rng, panel: dict, hints: Hints, floors: dict[str, float]) -> str:
-    key = col
-    if col == "Trace ID":
-        return "%016x" % int(rng.integers(0, 2 ** 62))
-    if col == "Start time":
-        return f"2025-06-02 13:{59 - i * 3 % 60:02d}:{int(rng.integers(0, 60)):02d}"
-    if col == "Duration":
-        return f"{int(rng.integers(200, 4000))} ms"
-    if col == "Time":
-        return f"2025-06-02 13:{59 - i:02d}:00"
-    if key.endswith("session_id"):
-        return "sess-%06x" % int(rng.integers(0, 2 ** 24))
-    if key.endswith("turn_id"):
-        return str(int(rng.integers(1, 25)))
-    if hints.stage_attr and key == hints.stage_attr:
-        return str(rng.choice(hints.stage_values or ["asr", "llm", "tts"]))
-    if key.endswith("error"):
-        return "timeout" if rng.uniform() < 0.15 else ""
-    unit = hints.units.get(key) or ("ms" if key.endswith("_ms") else "percent" if key.endswith("_pct") else None)
-    level = hints.level(None, key) or default_level(unit, key)
-    floor = floors.get(key)
-    value = floor * (1 + 0.8 * (1 - i / 12) * float(rng.uniform(0.3, 1.0))) if floor else level * float(rng.uniform(0.3, 1.3))
-    return fmt_value(value, unit) if unit else f"{value:.0f}"
+def _span_rows(panel: dict, hints: Hints, n: int) -> list[dict[str, object]]:
+    """Raw values of ``n`` spans the table's query could return, consistent within each span."""
+    query = str(((panel.get("targets") or [{}])[0]).get("query") or "")
+    cols = table_columns(panel)
+    floors = {a: float(v) for a, op, v in _conds(query) if op == ">"}
+    stage = stage_of(query, hints)
+    r = rng_for(panel, "table")
+    stages = [stage] if stage else (hints.stage_values or [None])
+    rows = []
+    for i in range(-(-n // len(stages)) * len(stages)):  # whole turns: every stage of each
+        st = stages[i % len(stages)]
+        row: dict[str, object] = {"Trace ID": "%016x" % int(r.integers(0, 2 ** 62)),
+                                  START_TIME: f"2025-06-02 13:{59 - i * 3 % 60:02d}:{int(r.integers(0, 60)):02d}"}
+        measured = {}
+        for c in cols[2:-1]:
+            if c.endswith("session_id"):
+                row[c] = "sess-%06x" % int(rng(panel.get("id"), "session").integers(0, 2 ** 24))
+            elif c.endswith("turn_id"):
+                row[c] = str(i // len(stages) + 1)
+            elif hints.stage_attr and c == hints.stage_attr:
+                row[c] = st or ""
+            elif c.endswith("error"):
+                row[c] = "true" if r.uniform() < 0.05 else ""
+            else:
+                measured[c] = world.sample(hints, st, c, r, floors.get(c))
+        first = hints.attribute_of(st, "first_byte") or next((c for c in measured if "first_byte" in c), None)
+        for c in measured:  # a span's total is at least its first byte
+            if hints.kind(st, c) == "total" and first in measured:
+                measured[c] = max(measured[c], measured[first] * float(r.uniform(1.1, 2.2)))
+        for c, v in measured.items():
+            row[c] = str(int(round(max(v, 2)))) if c in hints.integers or not hints.integers else f"{v:.3f}"
+        row["Duration"] = max([float(v) for v in measured.values() if v] + [float(r.integers(200, 4000))])
+        rows.append(row)
+    return rows
+
+
+def _filter(rows, options) -> list[dict]:
+    def holds(row, f):
+        value, how = row.get(f.get("fieldName")), (f.get("config") or {}).get("id")
+        want = ((f.get("config") or {}).get("options") or {}).get("value")
+        if how == "regex":
+            return re.search(str(want), str(value)) is not None
+        if how in ("greaterOrEqual", "greater", "lowerOrEqual", "lower"):
+            try:
+                v, w = float(value), float(want)
+            except (TypeError, ValueError):
+                return False
+            return {"greaterOrEqual": v >= w, "greater": v > w, "lowerOrEqual": v <= w, "lower": v < w}[how]
+        if how == "equal":
+            return str(value) == str(want)
+        return True
+    keep = all if options.get("match", "all") == "all" else any
+    include = options.get("type", "include") == "include"
+    return [row for row in rows if keep(holds(row, f) for f in options.get("filters") or []) == include]
+
+
+def table_model(panel: dict, hints: Hints, n_rows: int) -> tuple[list[str], list[str], list[list[str]]]:
+    """(columns, Grafana's type of each, rows of displayed text) after the panel's transformations
+    and sort: string columns shown and sorted as text, numbers formatted by their unit."""
+    cols = table_columns(panel)
+    rows = _span_rows(panel, hints, max(n_rows * 3, 30))
+    kinds = {c: column_kind(panel, c) for c in cols}
+    for t in panel.get("transformations") or []:
+        if t.get("id") == "filterByValue":
+            rows = _filter(rows, t.get("options") or {})
+        elif t.get("id") == "groupingToMatrix":
+            o = t.get("options") or {}
+            col, row_f, val = o.get("columnField"), o.get("rowField"), o.get("valueField")
+            values = list(dict.fromkeys(str(r.get(col)) for r in rows))
+            grid: dict[str, dict[str, object]] = {}
+            for r in rows:
+                grid.setdefault(str(r.get(row_f)), {f"{row_f}\\{col}": r.get(row_f)})[str(r.get(col))] = r.get(val)
+            cols, rows = [f"{row_f}\\{col}", *values], list(grid.values())
+            kinds = {c: "string" if i == 0 else ("number" if val in kinds and kinds[val] == "number" else "string")
+                     for i, c in enumerate(cols)}
+    for sort in (panel.get("options") or {}).get("sortBy") or []:
+        name = sort.get("displayName")
+        if name in cols:  # a name the table does not display sorts nothing (Grafana drops it)
+            number = kinds.get(name) == "number"
+            rows.sort(key=lambda r: (float(r.get(name) or 0) if number else str(r.get(name) or "")),
+                      reverse=bool(sort.get("desc")))
+            break
+    text = [[cell_text(r.get(c, ""), kinds.get(c, "string"),
+                       "ms" if c == "Duration" else (None if kinds.get(c) == "time"
+                                                     else column_unit(panel, c, kinds.get(c))))
+             if r.get(c, "") != "" else "" for c in cols] for r in rows[:n_rows]]
+    return cols, [kinds.get(c, "string") for c in cols], text
+
+
+def bar_segments(panel: dict, hints: Hints) -> tuple[list[str], list[tuple[str, Any]]]:
+    """A stacked bar chart's groups (x) and segments (one per column) after its transformations."""
+    import numpy as np
+
+    cols, _, rows = table_model(panel, hints, 12)
+    groups = [r[0] for r in rows]
+    segments = []
+    for j, c in enumerate(cols[1:], 1):
+        values = np.array([float(r[j].split()[0]) if r[j] else 0.0 for r in rows])
+        segments.append((c, values))
+    return groups, segments

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .data import Hints
+from .data import Hints, resolve_sources
 from .layout import GAP_PX, WIDTH_PX, Layout, fit, layout_model, pt, rect, visible_panels
 from .panels import DRAW
 from .theme import BG, BORDER, DPI, PANEL_BG, TEXT, TEXT_DIM
@@ -68,8 +68,8 @@ def draw_dashboard(dashboard: dict, hints: Hints | None = None, width_px: int = 
         if inner[2] < 10 or inner[3] < 10:
             continue
         draw = DRAW.get(box.type)
-        if draw is not None:
-            draw(fig, layout, box, panel, hints, inner)
+        if draw is not None:  # a panel reading another's result draws that result, as Grafana does
+            draw(fig, layout, box, resolve_sources(panel, dashboard), hints, inner)
         else:
             fig.text(*pt(layout, left + width / 2, top + height / 2), f"{box.type} panel", color=TEXT_DIM,
                      fontsize=9, ha="center", va="center")

@@ -1,7 +1,7 @@
 """Each panel type drawn the way Grafana draws it, inside its frame.
 
 Time series as lines with the threshold lines the panel shows, heatmaps as cell grids,
-stats as a big value coloured by the thresholds, tables as a few rows with the columns the
+stats as a big value coloured as its colour mode says, tables as a few rows with the columns the
 query selects, text as wrapped text. Every function takes the figure, the layout, the box,
 the panel JSON, the catalog hints and the inner rectangle in pixels.
 """
@@ -12,10 +12,11 @@ import math
 import re
 import textwrap
 
-from .data import (FLOOR_RE, FUNC_RE, N_POINTS, Hints, attr_key, default_level, limits_of, rng_for, stage_of,
-                   synthetic_series, table_cell, table_columns)
+from .data import (FUNC_RE, N_POINTS, Hints, attr_key, bar_segments, default_level, limits_of, rng_for, stage_of,
+                   synthetic_series, table_model)
+from .grafana import drawn_thresholds, js_regex, series_color, value_color
 from .layout import GAP_PX, fit, pt, px_rect, rect
-from .theme import DPI, GRID_LINE, PALETTE, PANEL_BG, TEXT, TEXT_DIM, color_of, fmt_value, step_color, unit_of
+from .theme import DPI, GRID_LINE, PANEL_BG, TEXT, TEXT_DIM, color_of, fmt_value, unit_of
 
 def _style_axes(ax, unit: str | None, legend: bool = False):
     from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -52,8 +53,9 @@ def draw_timeseries(fig, layout, box, panel, hints, inner):
     bars = custom.get("drawStyle") == "bars"
     x = np.arange(N_POINTS)
     acc = np.zeros(N_POINTS)
+    colors = [series_color(panel, i, float(s.values[-1])) for i, s in enumerate(series)]
     for i, s in enumerate(series):
-        color = PALETTE[i % len(PALETTE)]
+        color = colors[i]
         y = acc + s.values if stacked else s.values
         if bars:
             ax.bar(x, s.values, bottom=acc if stacked else None, color=color, width=0.8, alpha=0.8)
@@ -65,8 +67,8 @@ def draw_timeseries(fig, layout, box, panel, hints, inner):
             acc = y
     ymax = max(float(np.max(acc if stacked else np.max([s.values for s in series], axis=0))), 1e-9)
     mode = (custom.get("thresholdsStyle") or {}).get("mode", "off")
-    limits = limits_of(panel)
-    if mode != "off" and limits:
+    limits = drawn_thresholds(panel)  # none unless the panel's style draws them
+    if limits:
         ymax = max(ymax, max(v for v, _ in limits))
         for v, c in limits:
             if "area" in mode:
@@ -79,7 +81,7 @@ def draw_timeseries(fig, layout, box, panel, hints, inner):
         x0 = left + 56
         for i, s in enumerate(series):
             label = s.name
-            fig.add_artist(rect(layout, x0, top + height - legend_h + 5, 10, 4, PALETTE[i % len(PALETTE)]))
+            fig.add_artist(rect(layout, x0, top + height - legend_h + 5, 10, 4, colors[i]))
             fig.text(*pt(layout, x0 + 14, top + height - legend_h + 8), label, color=TEXT, fontsize=7, va="center")
             x0 += 24 + 6.2 * len(label)
             if x0 > left + width - 40:
@@ -133,18 +135,22 @@ def draw_heatmap(fig, layout, box, panel, hints, inner):
     cax.set_axis_off()
 
 
+def stat_value(panel: dict, hints: Hints) -> tuple[float, str, int]:
+    """(value, series name, series index) a stat shows: the last value of the series its
+    ``reduceOptions.fields`` regex picks by display name (the first series without one)."""
+    series = synthetic_series(panel, hints)
+    pick = ((panel.get("options") or {}).get("reduceOptions") or {}).get("fields") or ""
+    index = next((i for i, s in enumerate(series) if not pick or js_regex(pick).search(s.name)), 0)
+    return float(series[index].values[-1]), series[index].name, index
+
+
 def draw_stat(fig, layout, box, panel, hints, inner):
     import numpy as np
 
     left, top, width, height = inner
     unit = unit_of(panel)
-    limits = limits_of(panel)
-    rng = rng_for(panel, "stat")
-    if limits:
-        value = limits[0][0] * float(rng.choice([rng.uniform(0.6, 0.95), rng.uniform(1.02, 1.2)], p=[0.7, 0.3]))
-    else:
-        value = default_level(unit, None) * float(rng.uniform(0.5, 1.2))
-    color = step_color(panel, value)
+    value, _, index = stat_value(panel, hints)
+    color = value_color(panel, index, value)  # thresholds only in thresholds mode (fieldColor.ts)
     opts = panel.get("options") or {}
     mode = opts.get("colorMode", "value")
     frame_top = box.top + GAP_PX
@@ -153,7 +159,7 @@ def draw_stat(fig, layout, box, panel, hints, inner):
                                  box.height - 2 * GAP_PX - 2, color, alpha=0.85, zorder=-0.5))
     text_color = "#ffffff" if mode == "background" else (color if mode == "value" else TEXT)
     if opts.get("graphMode", "none") == "area":
-        spark = synthetic_series({"id": panel.get("id"), "title": "spark"}, Hints())[0].values
+        spark = synthetic_series(panel, hints)[index].values
         spark = spark / max(float(np.max(spark)), 1e-9)
         ax = fig.add_axes(px_rect(layout, box.left + GAP_PX + 1, box.top + box.height - GAP_PX - height * 0.45,
                                    box.width - 2 * GAP_PX - 2, height * 0.45 - 1))
@@ -168,34 +174,60 @@ def draw_stat(fig, layout, box, panel, hints, inner):
 
 
 def draw_table(fig, layout, box, panel, hints, inner):
+    """Columns as Grafana types them: strings left-aligned and unformatted, numbers right-aligned
+    in their unit; rows in the panel's sort (textual on a string column)."""
     left, top, width, height = inner
-    cols = table_columns(panel)
-    min_w = 118
-    cols = cols[: max(2, int(width // min_w))]
-    col_w = width / len(cols)
     row_h = 24 if (panel.get("options") or {}).get("cellHeight", "sm") == "sm" else 32
-    query = str(((panel.get("targets") or [{}])[0]).get("query") or "")
-    floors = {attr_key(a): float(v) for a, v in FLOOR_RE.findall(query)}
-    sort = [(s.get("displayName"), s.get("desc")) for s in (panel.get("options") or {}).get("sortBy") or []]
-    rng = rng_for(panel, "table")
     n_rows = max(1, int((height - row_h) // row_h))
-    rows = [[table_cell(c, i, rng, panel, hints, floors) for c in cols] for i in range(min(n_rows, 14))]
+    cols, kinds, rows = table_model(panel, hints, min(n_rows, 14))
+    keep = max(2, int(width // 118))
+    cols, kinds, rows = cols[:keep], kinds[:keep], [r[:keep] for r in rows]
+    col_w = width / len(cols)
+    sort = [(s.get("displayName"), s.get("desc")) for s in (panel.get("options") or {}).get("sortBy") or []]
     fig.add_artist(rect(layout, left, top, width, row_h, "#22252b"))
     for j, c in enumerate(cols):
-        arrow = ""
-        for name, desc in sort:
-            if name == c:
-                arrow = " ↓" if desc else " ↑"
-        fig.text(*pt(layout, left + j * col_w + 8, top + row_h / 2), fit(c + arrow, col_w, 6.3), color="#6e9fff",
-                 fontsize=7.5, fontweight="bold", va="center")
+        arrow = next((" ↓" if desc else " ↑" for name, desc in sort if name == c), "")
+        right = kinds[j] == "number"
+        x = left + (j + 1) * col_w - 8 if right else left + j * col_w + 8
+        fig.text(*pt(layout, x, top + row_h / 2), fit(c + arrow, col_w, 6.3), color="#6e9fff", fontsize=7.5,
+                 fontweight="bold", va="center", ha="right" if right else "left")
     for i, row in enumerate(rows):
         y = top + row_h * (i + 1)
         if y + row_h > top + height:
             break
         fig.add_artist(rect(layout, left, y + row_h - 1, width, 1, GRID_LINE))
         for j, v in enumerate(row):
-            fig.text(*pt(layout, left + j * col_w + 8, y + row_h / 2), fit(v, col_w), color=TEXT, fontsize=7.5,
-                     va="center")
+            right = kinds[j] == "number"
+            x = left + (j + 1) * col_w - 8 if right else left + j * col_w + 8
+            fig.text(*pt(layout, x, y + row_h / 2), fit(v, col_w), color=TEXT, fontsize=7.5, va="center",
+                     ha="right" if right else "left")
+
+
+def draw_barchart(fig, layout, box, panel, hints, inner):
+    """Stacked bars: each segment starts where the one below ends (``stacking: normal``)."""
+    import numpy as np
+
+    left, top, width, height = inner
+    groups, segments = bar_segments(panel, hints)
+    if not groups:
+        return
+    ax = fig.add_axes(px_rect(layout, left + 52, top, width - 56, height - 34))
+    _style_axes(ax, unit_of(panel))
+    stacked = (panel.get("options") or {}).get("stacking", "none") not in ("none", None)
+    x = np.arange(len(groups))
+    bottom = np.zeros(len(groups))
+    for i, (name, values) in enumerate(segments):
+        color = series_color(panel, i, float(values[-1]) if len(values) else 0.0)
+        ax.bar(x, values, bottom=bottom if stacked else None, color=color, width=0.7, alpha=0.85)
+        if stacked:
+            bottom = bottom + values
+    ax.set_xticks(x)
+    ax.set_xticklabels(groups)
+    x0 = left + 56
+    for i, (name, values) in enumerate(segments):
+        fig.add_artist(rect(layout, x0, top + height - 13, 10, 4, series_color(panel, i, float(values[-1]))))
+        fig.text(*pt(layout, x0 + 14, top + height - 10), name, color=TEXT, fontsize=7, va="center")
+        x0 += 24 + 6.2 * len(name)
 
 
 def _markdown_lines(content: str) -> list[tuple[str, bool]]:
@@ -234,4 +266,4 @@ def draw_text(fig, layout, box, panel, hints, inner):
 
 # Panel type -> how to draw it; any other type is drawn as its name.
 DRAW = {"timeseries": draw_timeseries, "heatmap": draw_heatmap, "stat": draw_stat, "table": draw_table,
-        "text": draw_text}
+        "text": draw_text, "barchart": draw_barchart}

@@ -1,0 +1,28 @@
+// Format values exactly as Grafana displays them, with @grafana/data as the oracle.
+//
+// stdin:  JSON array of cases {"type": "string"|"number", "unit": <unit or null>, "value": <value>}
+// stdout: JSON array of the text getDisplayProcessor gives each value (formattedValueToString).
+'use strict';
+const Module = require('module');
+const load = Module._load;
+// @grafana/data's bundle pulls react-use (browser hooks) at load time; nothing here uses it.
+Module._load = function (req, ...rest) {
+  if (req === 'react-use' || req.startsWith('react-use/')) return {};
+  return load.call(this, req, ...rest);
+};
+globalThis.window = { addEventListener() {}, removeEventListener() {}, location: { href: '', pathname: '/', search: '' },
+  localStorage: { getItem() { return null; }, setItem() {}, removeItem() {} } };
+if (typeof navigator === 'undefined') globalThis.navigator = { language: 'en-US', languages: ['en-US'] };
+const gd = require('@grafana/data');
+const theme = gd.createTheme();
+
+let input = '';
+process.stdin.on('data', (d) => (input += d));
+process.stdin.on('end', () => {
+  let cases;
+  try { cases = JSON.parse(input); } catch (e) { process.stderr.write(`bad input: ${e.message}\n`); process.exit(2); }
+  process.stdout.write(JSON.stringify(cases.map((c) => {
+    const field = { name: 'x', type: c.type, config: c.unit ? { unit: c.unit } : {}, values: [c.value] };
+    return gd.formattedValueToString(gd.getDisplayProcessor({ field, theme })(c.value));
+  })));
+});
