@@ -553,9 +553,9 @@ STOCK = ["11.6.0", "12.2.0", "13.0.0"]
 
 @pytest.mark.parametrize("version", STOCK)
 def test_push_real_build_output_to_stock_grafana(version, tmp_path):
-    """The bundled catalog pushes with exit 0 to a stock 11.6, 12 and 13: its Grafana-managed
-    recording rules are left out with a one-line notice (the toggle is off), the rest is created,
-    and a second push writes nothing."""
+    """The bundled catalog pushes with exit 0 to a stock 11.6, 12 and 13: its Grafana-managed form
+    carries no recording rules (they are opt-in: alerting.grafana_recording_rules), so nothing is
+    refused and no notice is needed; a second push writes nothing."""
     from dashgen.artifacts import write_output
     from dashgen.build import build_artifacts
     from dashgen.catalog import load_catalog
@@ -564,8 +564,42 @@ def test_push_real_build_output_to_stock_grafana(version, tmp_path):
     write_output(build_artifacts(load_catalog(None)).artifacts, out)
     n_dash = len(list((out / "dashboards").glob("*/*.json")))
     groups = {p.stem: json.loads(p.read_text()) for p in (out / "alerts" / "grafana").glob("*/*.json")}
+    assert groups and n_dash >= 1
+    assert not [k for k, g in groups.items() if any("record" in r for r in g["rules"])]
+    with GrafanaEmulator(grafana_version=version) as emu:
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
+        assert res.code == 0, res.all
+        doc = json_out(res)
+        assert doc["summary"] == {"created": 1 + n_dash + len(groups)}
+        assert not [ln for ln in res.err.splitlines() if ln.startswith("dashgen: note:")]
+        assert len(emu.dashboards) == n_dash
+        assert all(hash_tag_of(d.data) == dashboard_hash(d.data, d.folder_uid) for d in emu.dashboards.values())
+        assert all(r["provenance"] == "api" and "record" not in r for r in emu.rules.values())
+        assert not [r for r in emu.requests if r.status == 400]
+        emu.reset_records()
+        res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
+        assert res.code == 0, res.all
+        assert emu.writes() == []
+
+
+@pytest.mark.parametrize("version", STOCK)
+def test_opted_in_recording_rules_are_left_out_on_stock_grafana(version, tmp_path, default_catalog_text):
+    """A catalog that opts in to Grafana-managed recording rules still pushes with exit 0 to a stock
+    instance (the toggle is off): the recording group is left out with one notice naming the toggle,
+    and the Prometheus rule files carry it."""
+    from dashgen.artifacts import write_output
+    from dashgen.build import build_artifacts
+    from dashgen.catalog import parse_catalog
+
+    text = default_catalog_text.replace("alerting:\n", "alerting:\n  grafana_recording_rules: true\n", 1)
+    assert text != default_catalog_text
+    out = tmp_path / "opted-in"
+    write_output(build_artifacts(parse_catalog(text, "opted-in.yaml")).artifacts, out)
+    n_dash = len(list((out / "dashboards").glob("*/*.json")))
+    groups = {p.stem: json.loads(p.read_text()) for p in (out / "alerts" / "grafana").glob("*/*.json")}
     recording = {k for k, g in groups.items() if any("record" in r for r in g["rules"])}
-    assert recording == {"voice-slo-recording"} and n_dash >= 1
+    assert recording == {"voice-slo-recording"}
     with GrafanaEmulator(grafana_version=version) as emu:
         env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
         res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
@@ -575,14 +609,7 @@ def test_push_real_build_output_to_stock_grafana(version, tmp_path):
         notes = [ln for ln in res.err.splitlines() if ln.startswith("dashgen: note:")]
         assert len(notes) == 1 and "grafanaManagedRecordingRules" in notes[0] and "voice-slo-recording" in notes[0]
         assert doc["notices"] and "alerts/prometheus" in doc["notices"][0]
-        assert len(emu.dashboards) == n_dash
-        assert all(hash_tag_of(d.data) == dashboard_hash(d.data, d.folder_uid) for d in emu.dashboards.values())
-        assert all(r["provenance"] == "api" and "record" not in r for r in emu.rules.values())
-        assert not [r for r in emu.requests if r.status == 400]
-        emu.reset_records()
-        res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
-        assert res.code == 0, res.all
-        assert emu.writes() == []
+        assert all("record" not in r for r in emu.rules.values())
 
 
 def test_recording_rules_pushed_where_the_toggle_is_on(tmp_path):
