@@ -30,6 +30,7 @@ from .dashboards.model import (
     DashLink, DataLink, DatasourceVariable, HeatmapPanel, PrometheusTarget, Row, StatPanel, TablePanel,
     TempoTarget, TextboxVariable, TextPanel, ThresholdStep, TimeSeriesPanel, threshold_steps,
 )
+from .dashboards.series import rename, rename_function, rename_quantiles
 from .queries import promql
 from .queries.traceql import Attr, Cond, TraceQL, Var
 
@@ -45,6 +46,8 @@ __all__ = [
     "TimeSeriesPanel", "StatPanel", "HeatmapPanel", "TablePanel", "TextPanel", "Row",
     "TempoTarget", "PrometheusTarget", "DataLink", "DashLink", "TextboxVariable", "DatasourceVariable",
     "ThresholdStep", "threshold_steps",
+    # series names: Grafana names a Tempo metrics series by its labels; field overrides rename it
+    "rename", "rename_quantiles", "rename_function",
     # what kit.dashboard returns
     "BuiltDashboard",
 ]

@@ -105,8 +105,8 @@ OUTPUT_DIRS = ("dashboards", "alerts", "collector")  # collector/: the signaltom
 MANIFEST = "dashboards/manifest.yaml"
 
 # What a path of the tree holds (``kind_of``); the diff's section kinds use the same names.
-DASHBOARD, GRAFANA_RULES, PROVISIONING, PROMETHEUS_RULES = "dashboard", "grafana-rules", "provisioning", \
-    "prometheus-rules"
+DASHBOARD, GRAFANA_RULES, PROVISIONING, PROMETHEUS_RULES, COLLECTOR = "dashboard", "grafana-rules", "provisioning", \
+    "prometheus-rules", "collector"
 _YAML = (".yaml", ".yml")
 # (kind, directories before the file name, suffixes): the layout ``build`` writes.
 _LAYOUT = (
@@ -114,6 +114,7 @@ _LAYOUT = (
     (GRAFANA_RULES, ("alerts", "grafana", None), (".json",)),  # alerts/grafana/<folder uid>/<group>.json
     (PROVISIONING, ("alerts", "provisioning"), _YAML),  # alerts/provisioning/<group>.yaml
     (PROMETHEUS_RULES, ("alerts", "prometheus"), _YAML),  # alerts/prometheus/<group>.yaml
+    (COLLECTOR, ("collector",), _YAML + (".md",)),  # collector/signaltometrics.yaml and its README
 )
 
 

@@ -30,7 +30,7 @@ PUBLIC_NAMES = [
     "API_VERSION", "Attr", "BuiltDashboard", "Catalog", "Cond", "DashLink", "DataLink", "DatasourceVariable",
     "HeatmapPanel", "Kit", "Measurement", "PrometheusTarget", "Row", "Stage", "StatPanel", "TablePanel",
     "TempoTarget", "TextPanel", "TextboxVariable", "Threshold", "ThresholdStep", "TimeSeriesPanel", "TraceQL",
-    "Var", "promql", "threshold_steps",
+    "Var", "promql", "rename", "rename_function", "rename_quantiles", "threshold_steps",
 ]
 KIT_ATTRIBUTES = [
     "all_stages_filter", "bad_rate_panel", "by_stage", "catalog", "dashboard", "heatmap_panel", "links",

@@ -7,7 +7,11 @@ declares: gen_ai.provider.name is in convention.attributes), the Prometheus hist
 alert rules use, datasource variables, uid, tags and links.
 """
 
-from dashgen.api import Cond, Kit, Row, StatPanel, TextPanel, TimeSeriesPanel
+from dashgen.api import Cond, Kit, Row, StatPanel, TextPanel, TimeSeriesPanel, rename
+
+# Grafana names a Tempo metrics series by its labels ({p=0.95, span.gen_ai.provider.name="openai"}):
+# the providers we run get readable names (a new provider shows under its label set until added here).
+PROVIDERS = ("openai", "anthropic", "google")
 
 
 def dashboards(kit: Kit) -> list:
@@ -27,7 +31,8 @@ def dashboards(kit: Kit) -> list:
                      f"alone above it is that provider's incident, not ours."),
         targets=[kit.tempo_metrics(kit.traceql.quantile(spans, kit.traceql.span(first_token.attribute), (0.95,),
                                                         by=(provider,)))],
-        unit=first_token.grafana_unit, thresholdSteps=kit.steps(first_token), thresholdsStyle="dashed", w=16)
+        unit=first_token.grafana_unit, thresholdSteps=kit.steps(first_token), thresholdsStyle="dashed", w=16,
+        overrides=[rename({"p": 0.95, str(provider): p}, f"{p} p95") for p in PROVIDERS])
 
     share = TimeSeriesPanel(
         key="llm-requests-by-provider",
@@ -35,7 +40,8 @@ def dashboards(kit: Kit) -> list:
         description="How the load splits between providers: read the p95 beside it against it (a failover "
                     "moves load and latency together).",
         targets=[kit.tempo_metrics(kit.traceql.rate(kit.stage_filter(llm), by=(provider,)))],
-        unit="reqps", stacking="normal", fillOpacity=40, w=8)
+        unit="cps", stacking="normal", fillOpacity=40, w=8,  # spans counted per second, not HTTP requests
+        overrides=[rename({str(provider): p}, p) for p in PROVIDERS])
 
     metric = first_token.metric
     prom_p95 = TimeSeriesPanel(

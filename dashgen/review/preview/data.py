@@ -134,8 +134,11 @@ def _prometheus_series(expr: str, hints: Hints) -> list[tuple[list, Any]]:
         labels = [(by.group(1), st)] if by and st else []
         if "_bucket" in expr:  # (1 - good / all) / budget
             metric = re.search(r"(\w+)_bucket", expr).group(1)
-            le = float(re.search(r'le=~?"([0-9.]+)', expr).group(1))
-            budget = float(re.search(r"/\s*([0-9.]+)\s*$", expr).group(1))
+            le_match = re.search(r'le=~?"([0-9.]+)', expr)
+            le = float(le_match.group(1)) if le_match else 0.0
+            # the budget divides the bad share; guards (minimum events) may follow it in the expression
+            budgets = re.findall(r"/\s*([0-9]*\.[0-9]+|[0-9]+)\b(?!\s*[*/])", expr)
+            budget = float(budgets[-1]) if budgets else 1.0
             window = re.search(r"\[(\d+)h\]", expr)
             bad = world.share_above(hints, st, hints.metrics.get(metric, metric), le)
             width = max(1, int(window.group(1)) * N_POINTS // 6) if window else 1
