@@ -129,12 +129,15 @@ def ratio_panels(ctx: Ctx) -> list[TimeSeriesPanel]:
     if a is None:
         return []
     out = []
+    extra = ctx.prom_extra()
+    # the produced-nothing counter exists only where a stage can produce nothing (as in its alert rules)
+    can_be_empty = any(m.nothing_value is not None for s in ctx.catalog.stages for m in s.measurements)
     for kind, metric, rule, word in (("error", a.errors_metric, a.error_rate, "failed"),
                                      ("nothing", a.nothing_metric, a.nothing_rate, "produced nothing")):
-        if rule is None:
+        if rule is None or (kind == "nothing" and not can_be_empty):
             continue
-        share = (f"{promql.sum_by((a.stage_label,), promql.rate(promql.selector(metric), a.rate_window))} / "
-                 f"{promql.sum_by((a.stage_label,), promql.rate(promql.selector(a.runs_metric), a.rate_window))}")
+        share = (f"{promql.sum_by((a.stage_label,), promql.rate(promql.selector(metric, *extra), a.rate_window))} / "
+                 f"{promql.sum_by((a.stage_label,), promql.rate(promql.selector(a.runs_metric, *extra), a.rate_window))}")
         title = "Error ratio by stage" if kind == "error" else "Produced-nothing ratio by stage"
         out.append(TimeSeriesPanel(
             key=f"{kind}-ratio", title=title,

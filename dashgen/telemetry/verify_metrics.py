@@ -10,7 +10,7 @@ Prometheus, with the generated rule files loaded, answers:
   no backfilled recording rules) with ``query_range`` at the rule interval over its ``for``: it
   fires when every evaluation in ``[end - for, end]`` returned a series, as the rule engine's
   pending -> firing does. Without an incident none may fire;
-- panels: every PromQL panel query returns data;
+- panels: every PromQL panel query returns data (an absence rule's panel: none, the telemetry is there);
 - values: each quantile a latency rule reads lands within one bucket of the quantile of the values
   the simulator put on the spans (the truth, independent of the metric path), and each bad-event
   ratio over 30m or more within 0.05 of the share the spans had above the threshold.
@@ -196,4 +196,8 @@ def _check_panels(prom, sim: Simulation, built, report: MetricsReport) -> None:
             report.lines.append(f"skip  panel {title!r}: template variable in {expr!r}")
             continue
         result = prom.query(expr, sim.end)
-        report.check(bool(result), f"panel {title!r} returns data ({len(result)} series)")
+        if "absent(" in expr or "absent_over_time(" in expr:
+            # an absence rule's panel: empty while every stage reports, which the simulation does
+            report.check(not result, f"panel {title!r} is empty: the telemetry it watches is present")
+        else:
+            report.check(bool(result), f"panel {title!r} returns data ({len(result)} series)")
