@@ -24,7 +24,7 @@ import math
 from ..artifacts import canonical_yaml
 from ..catalog.conventions import seconds
 from ..queries.promql import le_spellings
-from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet
+from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet, stage_labels
 from .prometheus import prometheus_rule
 
 STEP = "1m"
@@ -166,7 +166,7 @@ def _ratio_tests(rule: Rule) -> list[dict]:
 
 def _burn_series(sig: BadEventRatio, bad_per_min: int, minutes: int, le_style: int) -> list[dict]:
     """Only the two series a bad-event ratio reads: the threshold bucket and the count."""
-    metric, labels = sig.metric, {k: v for k, v in sig.series_labels.items() if k != "slo"}
+    metric, labels = sig.metric, stage_labels(sig.metric, sig.stage)
     spellings = le_spellings(sig.threshold)
     le = spellings[le_style % len(spellings)]
     good = _piecewise([(PER_MIN, HISTORY_MIN), (PER_MIN - bad_per_min, minutes)])

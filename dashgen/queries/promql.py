@@ -107,9 +107,16 @@ def rate(sel: str, window: str) -> str:
     return f"rate({sel}[{_window(window)}])"
 
 
-def sum_by(labels: tuple[str, ...] | list[str], expr: str) -> str:
-    """Sum keeping only ``labels``: the stage label (and ``le`` for quantiles), never a session id."""
-    return f"sum by ({', '.join(_label(x) if x != 'le' else x for x in labels)}) ({expr})"
+def sum_by(labels: tuple[str | None, ...] | list[str | None], expr: str) -> str:
+    """Sum keeping only ``labels``: the stage label (and ``le`` for quantiles), never a session id.
+    None stands for a histogram without a stage label (a framework's own); keeping nothing is ``sum(...)``."""
+    kept = [x if x == "le" else _label(x) for x in labels if x is not None]
+    return f"sum by ({', '.join(kept)}) ({expr})" if kept else f"sum({expr})"
+
+
+def stage_matchers(label: str | None, stage: str) -> tuple[str, ...]:
+    """The matcher selecting one stage's series; none for a histogram without a stage label."""
+    return (matcher(label, "=", stage),) if label is not None else ()
 
 
 def histogram_quantile(q: float, expr: str) -> str:
@@ -132,9 +139,9 @@ def logical(op: str, left: str, right: str) -> str:
 
 # --- composites the alert rules use ---------------------------------------------------------------
 
-def quantile(metric: str, label: str, stage: str, q: float, window: str) -> str:
+def quantile(metric: str, label: str | None, stage: str, q: float, window: str) -> str:
     """``histogram_quantile(q, sum by (le, label) (rate(metric_bucket{label="stage"}[w])))``."""
-    buckets = rate(selector(metric + "_bucket", matcher(label, "=", stage)), window)
+    buckets = rate(selector(metric + "_bucket", *stage_matchers(label, stage)), window)
     return histogram_quantile(q, sum_by(("le", label), buckets))
 
 
@@ -145,16 +152,54 @@ def counter_ratio(numerator: str, denominator: str, label: str, stage: str, wind
     return f"{num} / {den}"  # both sums keep the same stage label, so series match one to one
 
 
-def bad_ratio(metric: str, label: str, stage: str, threshold: float, window: str) -> str:
+def event_rates(metric: str, label: str | None, stage: str, threshold: float, window: str) -> tuple[str, str]:
+    """``(good, total)`` per second for one stage: measurements at or below ``threshold`` (a bucket
+    boundary), and all of them."""
+    stage_m = stage_matchers(label, stage)
+    good = sum_by((label,), rate(selector(metric + "_bucket", *stage_m, matcher("le", "=~", le_regex(threshold))), window))
+    total = sum_by((label,), rate(selector(metric + "_count", *stage_m), window))
+    return good, total
+
+
+def bad_ratio(metric: str, label: str | None, stage: str, threshold: float, window: str) -> str:
     """Share of measurements above ``threshold`` (a bucket boundary), per stage."""
-    stage_m = matcher(label, "=", stage)
-    good = sum_by((label,), rate(selector(metric + "_bucket", stage_m, matcher("le", "=~", le_regex(threshold))), window))
-    total = sum_by((label,), rate(selector(metric + "_count", stage_m), window))
+    good, total = event_rates(metric, label, stage, threshold, window)
     return f"1 - ({good} / {total})"  # one minus the share at or below the threshold bucket
 
 
-def burn_rate(metric: str, label: str, stage: str, threshold: float, window: str, objective: float) -> str:
+def burn_rate(metric: str, label: str | None, stage: str, threshold: float, window: str, objective: float) -> str:
     """Error-budget burn rate over ``window``: 1 means the budget lasts exactly the SLO window."""
     if not 0 < objective < 1:
         raise PromQLError(f"objective {objective} is not between 0 and 1")
     return f"({bad_ratio(metric, label, stage, threshold, window)}) / {number(round(1 - objective, 12))}"
+
+
+# --- SLO series in Sloth's shapes (slok/sloth internal/plugin/slo/core/metadata_rules_v1) ------------
+
+def vector(value: float) -> str:
+    return f"vector({number(value)})"
+
+
+def without(aggregation: str, labels: tuple[str, ...], expr: str) -> str:
+    """``max without (sloth_window) (expr)``: aggregate away ``labels`` only."""
+    if aggregation not in ("max", "min", "sum", "avg"):
+        raise PromQLError(f"unknown aggregation {aggregation!r}")
+    return f"{aggregation} without ({', '.join(_label(x) for x in labels)}) ({expr})"
+
+
+def period_average(sel: str, window: str, ignoring: tuple[str, ...]) -> str:
+    """Mean of a recorded ratio over ``window``: ``sum_over_time / ignoring (...) count_over_time``
+    (Sloth's ``slo:sli_error:ratio_rate30d``, the average of the 5m ratios)."""
+    w = _window(window)
+    return (f"sum_over_time({sel}[{w}]) / ignoring ({', '.join(_label(x) for x in ignoring)}) "
+            f"count_over_time({sel}[{w}])")
+
+
+def divide_on(left: str, right: str, on: tuple[str, ...]) -> str:
+    """``left / on (labels) group_left () right``: each left series by the one right series it shares
+    ``on`` with, keeping the left labels (a ratio per window by the SLO's single error budget)."""
+    return f"{left} / on ({', '.join(_label(x) for x in on)}) group_left () {right}"
+
+
+def one_minus(expr: str) -> str:
+    return f"1 - ({expr})"
