@@ -1,7 +1,8 @@
 """Ratio family: per stage, the share of runs that failed, and of runs that produced nothing.
 
-Each is a ratio of two counters labelled by stage (``alerting.counters``); the produced-nothing
-alert exists only for stages with a measurement that has a ``nothing_value``.
+Each is a ratio of two counters labelled by stage (``alerting.counters``); the error-rate alert
+exists only for stages whose span status records failures (``records_errors``), the
+produced-nothing alert only for stages with a measurement that has a ``nothing_value``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ def rules(ctx: FamilyContext) -> list[Rule]:
     a = ctx.alerting
     out = []
     for s in ctx.catalog.stages:
-        kinds = [("errors", "error", "error rate", a.errors_metric, a.error_rate)]
+        kinds = [("errors", "error", "error rate", a.errors_metric, a.error_rate)] if s.records_errors else []
         if any(m.nothing_value is not None for m in s.measurements):
             kinds.append(("nothing", "nothing", "produced-nothing rate", a.nothing_metric, a.nothing_rate))
         for tag, word, what, metric, limit in kinds:

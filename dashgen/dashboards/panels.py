@@ -12,7 +12,7 @@ import json
 from urllib.parse import quote
 
 from ..catalog.conventions import quantile_label
-from ..catalog.model import Measurement, Stage
+from ..catalog.model import Flag, Measurement, Stage
 from .model import DataLink, HeatmapPanel, StatPanel, TablePanel, TimeSeriesPanel, threshold_steps
 from ..queries.traceql import Cond
 from .kit import SEVERITY_COLORS, Ctx
@@ -139,6 +139,19 @@ def rate_panel(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 8) 
         description=(f"{stage.span} spans per second: the load on this stage. Read the bad-event rate beside it "
                      f"against it: bad events rising while this is flat is a regression, not load."),
         targets=[ctx.tempo_metrics(query)], unit="reqps", shows=[f"{stage.id}:rate"], w=w, h=h)
+
+
+def flag_panel(ctx: Ctx, stage: Stage, flag: Flag, w: int = 12, h: int = 8) -> TimeSeriesPanel:
+    """Stage spans per second split by a boolean flag: the share where it is true, stacked (one query)."""
+    attr = ctx.q.span(flag.attribute)
+    query = ctx.q.rate(stage_filter(ctx, stage), (attr,))
+    return TimeSeriesPanel(
+        key=panel_key(stage, flag.id, "rate"), title=f"{flag.title} per second",
+        description=(f"{stage.span} spans per second, stacked by {attr}: true means {flag.meaning}. The true band's "
+                     f"share of the stack is the share of {flag.title.lower()}; a share that grows with latency is "
+                     f"users giving up on a slow agent. Next: the slowest table, or a session in the drilldown."),
+        targets=[ctx.tempo_metrics(query)], unit="reqps", drawStyle="bars", fillOpacity=60, stacking="normal",
+        shows=[f"{stage.id}.{flag.id}:rate"], w=w, h=h)
 
 
 def bad_rate_panel(ctx: Ctx, stage: Stage, m: Measurement, above: float | None = None, name: str | None = None,

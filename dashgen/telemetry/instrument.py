@@ -176,6 +176,13 @@ class StageRecorder:
         if measurement_id == "first_byte":
             self._produced = True
 
+    def flag(self, flag_id: str, value: bool) -> None:
+        """Set one of the stage's boolean flags (an interrupted turn) on its span."""
+        f = next((x for x in self.stage.flags if x.id == flag_id), None)
+        if f is None:
+            raise ValueError(f"stage {self.stage.id!r} has no flag {flag_id!r} in the catalog")
+        self.span.set_attribute(f.attribute, bool(value))
+
     # ASR ---------------------------------------------------------------------------------------
     def partial(self, text: str) -> None:
         """A partial transcript arrived: the first one is the stage's first byte."""
@@ -296,15 +303,19 @@ class Instrumentation:
         return c
 
     def _record_stage(self, stage: Stage, values: dict[str, float], failed: bool, nothing: bool) -> None:
+        """Record the metrics the catalog says the application's SDK records, and only those: the
+        Collector bridge or the framework itself records the others (``alerting.source``,
+        ``metric.source``), and recording them here too would count every event twice."""
         label = {self.catalog.alerting.stage_label: stage.id}
-        self._counter("runs").add(1, label)
-        if failed:
-            self._counter("errors").add(1, label)
-        if nothing:
-            self._counter("nothing").add(1, label)
+        if self.catalog.alerting.source == "sdk":
+            self._counter("runs").add(1, label)
+            if failed:
+                self._counter("errors").add(1, label)
+            if nothing:
+                self._counter("nothing").add(1, label)
         for m in stage.measurements:
             v = values.get(m.id)
-            if v is None or (m.nothing_value is not None and v == m.nothing_value):
+            if v is None or (m.nothing_value is not None and v == m.nothing_value) or m.metric.source != "sdk":
                 continue
             self._histogram(m).record(v, {m.metric.label: stage.id})
 
