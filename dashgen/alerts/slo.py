@@ -22,20 +22,21 @@ from __future__ import annotations
 
 from ..catalog import conventions as cv
 from ..catalog.conventions import quantile_label, seconds
-from ..catalog.model import Slo, Stage
+from ..catalog.model import Catalog, Slo, Stage
 from ..queries import promql
 from .family import FamilyContext, num, percent
-from .model import BadEventRatio, Condition, Recording, Rule, SloIds, SloSeries
+from .model import BadEventRatio, Condition, Recording, Rule, SloIds, SloSeries, rule_uid
 
 BURN_FOR = {"page": "2m", "ticket": "15m"}
 CURRENT_WINDOW = "5m"  # Sloth's current burn rate: the page-quick short window
 
 
-def slo_ids(ctx: FamilyContext, s: Stage) -> SloIds:
+def slo_ids(catalog: Catalog, s: Stage) -> SloIds:
     """``sloth_service`` is the catalog's uid prefix, ``sloth_slo`` the stage and measurement, so
-    ``sloth_id`` is the rule uid stem every other SLO label and uid already used."""
-    slo_id = ctx.uid(s.id, s.slo.measurement)
-    return SloIds(ctx.catalog.uid_prefix, slo_id[len(ctx.catalog.uid_prefix) + 1:])
+    ``sloth_id`` is the rule uid stem every other SLO label and uid already used. The SLO
+    dashboard selects its series by the same ids."""
+    slo_id = rule_uid(catalog, s.id, s.slo.measurement)
+    return SloIds(catalog.uid_prefix, slo_id[len(catalog.uid_prefix) + 1:])
 
 
 def alert_windows(slo: Slo) -> list[str]:
@@ -70,7 +71,7 @@ def rules(ctx: FamilyContext) -> list[Rule]:
         if not slo:
             continue
         m = s.measurement(slo.measurement)
-        ids = slo_ids(ctx, s)
+        ids = slo_ids(ctx.catalog, s)
         base = dict(ctx.stage_values(s), measurement_title=m.title, unit=m.unit, threshold=num(slo.threshold),
                     metric=m.metric.name, objective=percent(slo.objective), slo_window=slo.window)
         record_labels = {**ids.labels, "team": a.team}

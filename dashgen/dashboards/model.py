@@ -417,3 +417,33 @@ class ModernDashboard(gl.Dashboard):
             "links": self.links,
             "weekStart": "",
         }
+
+
+@attr.s(eq=False, repr=False)
+class AlertListPanel(ModernPanel):
+    """Grafana's alert list (``alertlist``), unified-alerting options: the alert instances whose labels
+    match ``labelFilter`` (PromQL-style matchers), firing and pending first.
+
+    Options follow ``UnifiedAlertListOptions`` (grafana ``public/app/plugins/panel/alertlist/types.ts``);
+    ``stateFilter.recovering`` is left out, 11.6 does not know it. Grafana publishes no schema for this
+    panel's options; the dashboard schema checks the rest."""
+
+    plugin_type = "alertlist"
+    labelFilter = attr.ib(default="", validator=instance_of(str))
+    folderUid = attr.ib(default=None)
+    maxItems = attr.ib(default=20)
+
+    def to_json_data(self):
+        data = super().to_json_data()
+        for key in ("fieldConfig", "targets", "datasource"):
+            data.pop(key)
+        return data
+
+    def options_json(self):
+        return {
+            "viewMode": "list", "groupMode": "default", "groupBy": [], "maxItems": self.maxItems,
+            "sortOrder": 3,  # importance: firing, then pending
+            "dashboardAlerts": False, "alertName": "", "alertInstanceLabelFilter": self.labelFilter,
+            "showInstances": True, "folder": {"uid": self.folderUid} if self.folderUid else None,
+            "stateFilter": {"firing": True, "pending": True, "noData": True, "normal": False, "error": True},
+        }
