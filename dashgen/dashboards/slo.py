@@ -25,11 +25,16 @@ from .panels import panel_key
 
 SLO_UID_KEY = "slo"
 BUDGET_WARN = 0.25  # remaining budget below this share turns a stat orange; below 0, red
+EXHAUSTION_STEPS = ((86400, "orange"), (7 * 86400, "green"))  # budget gone within a day: red; a week: orange
+
+
+def _short(stage: Stage) -> str:
+    return stage.title.split(" (")[0]
 
 
 def _stat(ctx: Ctx, stage: Stage, key: str, title: str, description: str, expr: str, unit: str, steps,
           decimals: int | None = None) -> StatPanel:
-    return StatPanel(key=panel_key(stage, "slo", key), title=title, description=description,
+    return StatPanel(key=panel_key(stage, "slo", key), title=f"{_short(stage)}: {title}", description=description,
                      dataSource=ctx.prometheus, targets=[ctx.prom(expr, legend=title)], unit=unit, decimals=decimals,
                      thresholdSteps=steps, colorMode="thresholds", graphMode="none", textMode="value",
                      shows=[f"{stage.id}.{stage.slo.measurement}:slo-{key}"], w=6, h=5)
@@ -58,23 +63,23 @@ def slo_panels(ctx: Ctx, stage: Stage) -> list:
               f"(slo:sli_error:ratio_rate{period}, the mean of the 5m ratios, as Sloth records it). Green at or "
               f"above the objective, {format_percent(slo.objective)}.", sli_period, "percentunit",
               threshold_steps([(slo.objective, "green")], base="red"), decimals=2),
-        _stat(ctx, stage, "budget", "Error budget remaining",
+        _stat(ctx, stage, "budget", "error budget remaining",
               f"Share of the {period} error budget ({format_percent(slo.budget)} of measurements may be slow) not "
               f"yet spent (slo:period_error_budget_remaining:ratio). Red below 0: the SLO is broken for this window; "
               f"orange below {format_percent(BUDGET_WARN)}.", remaining, "percentunit",
               threshold_steps([(0, "orange"), (BUDGET_WARN, "green")], base="red"), decimals=1),
-        _stat(ctx, stage, "burn-now", f"Burn rate now ({CURRENT_WINDOW})",
+        _stat(ctx, stage, "burn-now", f"burn rate now ({CURRENT_WINDOW})",
               f"How fast the budget burns over the last {CURRENT_WINDOW} (slo:current_burn_rate:ratio): 1 spends it "
               f"exactly over {period}; the page fires above {rates[0][3]:g} sustained over {rates[0][1]}.",
               promql.without("max", (cv.SLOTH_WINDOW_LABEL,), burn_now), "none",
               threshold_steps([(1, "orange"), (rates[0][3], "red")]), decimals=1),
-        _stat(ctx, stage, "exhaustion", "Budget runs out in",
+        _stat(ctx, stage, "exhaustion", "budget runs out in",
               f"Time until the remaining budget is spent if it keeps burning at the current rate: remaining x "
               f"{period} / burn rate now. 0 when none is left; empty while nothing burns.",
-              time_left, "s", threshold_steps([(seconds("1d"), "orange"), (seconds("7d"), "green")], base="red")),
+              time_left, "s", threshold_steps(list(EXHAUSTION_STEPS), base="red")),
     ]
     sli = TimeSeriesPanel(
-        key=panel_key(stage, "slo", "sli"), title=f"SLI against the objective ({period})",
+        key=panel_key(stage, "slo", "sli"), title=f"{_short(stage)}: SLI against the objective ({period})",
         description=(f"The SLI ({what}) over the last {period}, and over the last hour for the trend; the dashed line "
                      f"is the objective. Below it the SLO is broken for this window."),
         targets=[ctx.prom(sli_period, "A", legend=f"SLI over {period}"),
@@ -84,7 +89,7 @@ def slo_panels(ctx: Ctx, stage: Stage) -> list:
         thresholdsStyle="dashed", shows=[f"{stage.id}.{m.id}:slo-sli"], w=12, h=8)
     lines = {rate: SEVERITY_COLORS[sev] for sev, _, _, rate in sorted(rates, key=lambda r: r[0] == "page")}
     burn = TimeSeriesPanel(
-        key=panel_key(stage, "slo", "burn", "windows"), title="Burn rate per alert window",
+        key=panel_key(stage, "slo", "burn", "windows"), title=f"{_short(stage)}: burn rate per alert window",
         description=("Error-budget burn rate over each long window of the alerts' window pairs (the recorded "
                      "slo:sli_error:ratio_rate<window> / slo:error_budget:ratio). Dashed lines: "
                      + "; ".join(f"{sev} above {rate:g} over {lg} (and {sh})" for sev, lg, sh, rate in rates)
@@ -98,7 +103,7 @@ def slo_panels(ctx: Ctx, stage: Stage) -> list:
         shows=[f"{stage.id}.{m.id}:slo-burn-windows"], w=12, h=8)
     good, total = promql.event_rates(m.metric.name, m.metric.label, stage.id, slo.threshold, ctx.catalog.alerting.rate_window)
     events = TimeSeriesPanel(
-        key=panel_key(stage, "slo", "events"), title="Good and bad events per second",
+        key=panel_key(stage, "slo", "events"), title=f"{_short(stage)}: good and bad events per second",
         description=(f"Measurements per second from {m.metric.name} ({m.metric.source}): good at or below "
                      f"{slo.threshold:g} {m.unit}, bad above. The SLI is good / (good + bad); bad rising while good "
                      f"stays flat is a regression, both rising together is load."),
@@ -124,7 +129,7 @@ def dashboards(ctx: Ctx) -> list[BuiltDashboard]:
     for s in stages:
         m = s.measurement(s.slo.measurement)
         panels.append(Row(key=f"row-{s.id}".replace("_", "-"),
-                          title=f"{s.title.split(' (')[0]}: {format_percent(s.slo.objective)} of {m.title.lower()} "
+                          title=f"{_short(s)}: {format_percent(s.slo.objective)} of {m.title.lower()} "
                                 f"at or below {s.slo.threshold:g} {m.unit} over {s.slo.window}"))
         panels += slo_panels(ctx, s)
     variables = [DatasourceVariable(c.prometheus.variable, "prometheus", "Prometheus", c.prometheus.name,
