@@ -143,16 +143,23 @@ def test_a_wrong_expectation_makes_promtool_fail(default_rule_dir, tmp_path):
     assert "FAILED" in out and silent["name"] in out
 
 
+def copy_edited(rule_dir: Path, out: Path, group: str, old: str, new: str, count: int) -> Path:
+    """The rule files of ``rule_dir`` in ``out``, ``old`` replaced by ``new`` (``count`` times) in ``group``'s,
+    with the group's generated test file beside them; returns the test file's name."""
+    for f in rule_files(rule_dir):
+        text = f.read_text()
+        if f.name.endswith(f"-{group}.yaml"):
+            assert text.count(old) == count
+            text = text.replace(old, new)
+        (out / f.name).write_text(text, encoding="utf-8")
+    test = next(rule_dir.glob(f"*{'slo-burn' if group == 'slo-recording' else group}.test.yaml"))
+    shutil.copy(test, out / test.name)
+    return test
+
+
 def test_a_moved_threshold_makes_promtool_fail(default_rule_dir, tmp_path):
     """The quantile tests sit 10% either side of the limit: a rule at 355 ms instead of 350 fails them."""
-    for f in rule_files(default_rule_dir):
-        text = f.read_text()
-        if "latency" in f.name:
-            assert text.count("> 350\n") == 1
-            text = text.replace("> 350\n", "> 355\n")
-        (tmp_path / f.name).write_text(text, encoding="utf-8")
-    src = next(default_rule_dir.glob("*latency.test.yaml"))
-    shutil.copy(src, tmp_path / src.name)
+    src = copy_edited(default_rule_dir, tmp_path, "latency", "> 350\n", "> 355\n", 1)
     proc = promtool("test", "rules", src.name, cwd=tmp_path)
     assert proc.returncode != 0 and "FAILED" in proc.stdout + proc.stderr
 
@@ -168,14 +175,7 @@ def test_count_of_generated_promtool_tests():
 def test_a_wrong_sloth_recording_makes_promtool_fail(default_rule_dir, tmp_path):
     """The burn tests also read the Sloth meta recordings: a wrong error budget (0.5 for 0.05) fails them
     (the budget itself, and the current burn rate divided by it)."""
-    for f in rule_files(default_rule_dir):
-        text = f.read_text()
-        if "slo-recording" in f.name:
-            assert text.count("expr: vector(0.05)\n") == 2
-            text = text.replace("expr: vector(0.05)\n", "expr: vector(0.5)\n")
-        (tmp_path / f.name).write_text(text, encoding="utf-8")
-    src = next(default_rule_dir.glob("*slo-burn.test.yaml"))
-    shutil.copy(src, tmp_path / src.name)
+    src = copy_edited(default_rule_dir, tmp_path, "slo-recording", "expr: vector(0.05)\n", "expr: vector(0.5)\n", 2)
     doc = yaml.safe_load(src.read_text())
     burn_now = [s for c in doc["tests"] for t in c.get("promql_expr_test", []) for s in t["exp_samples"]
                 if s["labels"].startswith("slo:current_burn_rate:ratio")]
