@@ -119,14 +119,15 @@ def test_rule_counts_per_form(built, built_tempo):
         return n
 
     # 4 p95 + 5 error + 5 nothing + 6 absence (5 telemetry missing, turns stopped) + 2 SLOs x 2 burn = 24
-    # alerts; the Prometheus form adds the 2 x 7 SLO recording rules (Grafana forms: only on request)
+    # alerts; the Prometheus form adds per SLO 7 SLI recordings and 7 Sloth meta recordings (Grafana
+    # forms: only on request)
     assert count(built.artifacts, "alerts/grafana/") == 24
     assert count(built.artifacts, "alerts/provisioning/") == 24
-    assert count(built.artifacts, "alerts/prometheus/") == 38
+    assert count(built.artifacts, "alerts/prometheus/") == 24 + 2 * 14
     # TraceQL opt-in: +4 Grafana-managed rules (every thresholded measurement is an integer), none for Prometheus
     assert count(built_tempo.artifacts, "alerts/grafana/") == 28
     assert count(built_tempo.artifacts, "alerts/provisioning/") == 28
-    assert count(built_tempo.artifacts, "alerts/prometheus/") == 38
+    assert count(built_tempo.artifacts, "alerts/prometheus/") == 24 + 2 * 14
 
 
 def test_group_files_are_put_bodies(built):
@@ -184,14 +185,23 @@ def test_burn_rate_windows_and_factors(built):
     page = next(r for r in prom if r["alert"] == "VoiceTtsFirstByteSloBurnPage")
     ticket = next(r for r in prom if r["alert"] == "VoiceTtsFirstByteSloBurnTicket")
     # budget 5%: 14.4x -> 0.72, 6x -> 0.3, 3x -> 0.15, 1x -> 0.05
+    # Sloth's SLI series, its windows joined as one series (max without sloth_window, as Sloth's alerts do)
     for w, limit in (("1h", "0.72"), ("5m", "0.72"), ("6h", "0.3"), ("30m", "0.3")):
-        assert f'slo:bad_event_ratio:rate{w}{{slo="voice-tts-first-byte"}} > {limit}' in page["expr"]
+        assert (f'max without (sloth_window) (slo:sli_error:ratio_rate{w}{{sloth_id="voice-tts-first-byte"}}) '
+                f'> {limit}') in page["expr"]
     for w, limit in (("1d", "0.15"), ("2h", "0.15"), ("3d", "0.05"), ("6h", "0.05")):
-        assert f'slo:bad_event_ratio:rate{w}{{slo="voice-tts-first-byte"}} > {limit}' in ticket["expr"]
+        assert (f'max without (sloth_window) (slo:sli_error:ratio_rate{w}{{sloth_id="voice-tts-first-byte"}}) '
+                f'> {limit}') in ticket["expr"]
     rec = yaml.safe_load(built.artifacts["alerts/prometheus/voice-slo-recording.yaml"])["groups"][0]["rules"]
-    assert sorted(r["record"] for r in rec if r["labels"]["slo"] == "voice-tts-first-byte") == sorted(
-        f"slo:bad_event_ratio:rate{w}" for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d"))
-    r1h = next(r for r in rec if r["record"].endswith("rate1h") and r["labels"]["slo"] == "voice-tts-first-byte")
+    tts = [r for r in rec if r["labels"]["sloth_id"] == "voice-tts-first-byte"]
+    assert all(r["labels"]["sloth_service"] == "voice" and r["labels"]["sloth_slo"] == "tts-first-byte" for r in tts)
+    windows = ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d")
+    assert [r["record"] for r in tts] == [f"slo:sli_error:ratio_rate{w}" for w in windows] + [
+        "slo:objective:ratio", "slo:error_budget:ratio", "slo:time_period:days", "slo:current_burn_rate:ratio",
+        "slo:period_burn_rate:ratio", "slo:period_error_budget_remaining:ratio"]
+    assert [r["labels"].get("sloth_window") for r in tts[:8]] == list(windows)
+    assert {r["expr"] for r in tts[8:11]} == {"vector(0.95)", "vector(0.05)", "vector(30)"}
+    r1h = next(r for r in tts if r["record"].endswith("rate1h"))
     assert 'le=~"350|350\\\\.0"' in r1h["expr"] and "audio_first_byte_milliseconds_count" in r1h["expr"]
     # Grafana-managed: 4 inline ratio queries, 4 reduces, one math condition with the same limits
     group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-slo-burn.json"])
@@ -206,10 +216,10 @@ def test_grafana_recording_rules():
         "tempo_rules: false", "tempo_rules: false\n  grafana_recording_rules: true")
     built = build_artifacts(parse_catalog(text, "opted-in.yaml"))
     group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-slo-recording.json"])
-    assert len(group["rules"]) == 14
+    assert len(group["rules"]) == 28
     for r in group["rules"]:
         assert r["record"]["from"] == r["condition"] == "A"
-        assert r["record"]["metric"].startswith("slo:bad_event_ratio:rate")
+        assert r["record"]["metric"].startswith("slo:")
 
 
 def test_provisioning_form(built):

@@ -16,7 +16,7 @@ import re
 import pytest
 import yaml
 
-from dashgen.alerts.model import BadEventRatio, CounterRatio, HistogramQuantile
+from dashgen.alerts.model import Absent, BadEventRatio, CounterRatio, HistogramQuantile, StageEvents
 from dashgen.artifacts import OUTPUT_DIRS, check_output, write_output
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
@@ -87,11 +87,21 @@ def recorded(built) -> set[str]:
             for g in yaml.safe_load(text)["groups"] for r in g["rules"] if "record" in r}
 
 
+def framework_series(built) -> set[str]:
+    """Series of the histograms the framework records itself (``metric.source: framework``): the rules
+    read those, and the bridge must leave them alone (tests/test_presets_truth.py checks the framework
+    really emits them)."""
+    return {m.metric.name + suffix for s in built.rules.catalog.stages for m in s.measurements
+            if m.metric.source == "framework" for suffix in ("_bucket", "_count", "_sum")}
+
+
 def test_every_series_read_by_a_rule_or_panel_is_produced(built):
     made = produced(connector(built))
     exprs = promql_exprs(built)
     assert exprs, "no PromQL found"
-    raw = [s for e in exprs for s in selectors(e) if s.name not in recorded(built)]
+    own = framework_series(built)
+    assert not own & set(made), f"the bridge would record what the framework records: {sorted(own & set(made))}"
+    raw = [s for e in exprs for s in selectors(e) if s.name not in recorded(built) and s.name not in own]
     assert raw
     for sel in raw:
         assert sel.name in made, f"{sel.name} is read but the bridge does not produce it (produces {sorted(made)})"
@@ -110,6 +120,9 @@ def test_every_signal_of_the_rule_model_is_produced_with_its_thresholds_as_bound
     checked = 0
     for rule in built.rules.rules:
         for sig in rule.signals:
+            if isinstance(sig, (HistogramQuantile, BadEventRatio)) and sig.metric.source == "framework":
+                assert sig.metric.bucket not in made  # the framework's own histogram, its own buckets
+                continue
             if isinstance(sig, (HistogramQuantile, BadEventRatio)):
                 bucket = made[sig.metric.bucket]
                 assert sig.stage in bucket["labels"][sig.metric.label]
@@ -119,15 +132,33 @@ def test_every_signal_of_the_rule_model_is_produced_with_its_thresholds_as_bound
             elif isinstance(sig, CounterRatio):
                 for name in (sig.numerator, sig.denominator):
                     assert sig.stage in made[name]["labels"][sig.label], (name, sig.stage)
+            elif isinstance(sig, (Absent, StageEvents)):  # the absence rules: each stage's run counter
+                assert sig.stage in made[sig.counter]["labels"][sig.label], (sig.counter, sig.stage)
             else:
                 continue
             checked += 1
         for row in rule.when:
             for c in row:
-                if isinstance(c.signal, HistogramQuantile):
+                if isinstance(c.signal, HistogramQuantile) and c.signal.metric.source != "framework":
                     assert c.value in made[c.signal.metric.bucket]["buckets"], \
                         f"{rule.uid}: threshold {c.value} is not a bucket boundary"
     assert checked
+
+
+def test_stage_labels_and_error_counters_follow_the_catalog(built):
+    """Every entry sets its stage label with ``default_value`` (spans told apart by name need not carry
+    it), and an errors counter exists exactly for the stages whose spans record errors."""
+    catalog = built.rules.catalog
+    spans = connector(built)["spans"]
+    stage_of = {s.id: s for s in catalog.stages}
+    for e in spans:
+        (attr,) = e["attributes"]
+        assert attr["default_value"] in stage_of and "optional" not in attr, e["name"]
+        assert f'name == "{stage_of[attr["default_value"]].span}"' in e["conditions"][0]
+    errors = {e["attributes"][0]["default_value"] for e in spans if e["name"] == catalog.alerting.errors_metric}
+    assert errors == {s.id for s in catalog.stages if s.records_errors}
+    runs = {e["attributes"][0]["default_value"] for e in spans if e["name"] == catalog.alerting.runs_metric}
+    assert runs == set(stage_of)
 
 
 def test_fragment_matches_the_connector_config_struct(built):

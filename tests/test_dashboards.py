@@ -56,22 +56,27 @@ def steps(panel):
     return [s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
 
 
-def test_eight_dashboards_in_the_catalog_folder():
+def test_nine_dashboards_in_the_catalog_folder():
     res = build_artifacts(load_catalog())
     paths = sorted(p for p in res.artifacts if p.endswith(".json") and p.startswith("dashboards/"))
-    assert len(paths) == 8  # overview, 5 stages, session drilldown, alert rules
+    # overview, 5 stages, session drilldown, alert rules, SLOs
+    assert len(paths) == 9 and "dashboards/voice-agent/voice-slo.json" in paths
     assert all(p.startswith("dashboards/voice-agent/") for p in paths)
 
 
 def test_every_dashboard_has_variables_range_refresh_and_links(dashboards):
     for d in dashboards.values():
         names = {v["name"]: v for v in d["templating"]["list"]}
-        assert names["tempo"]["type"] == "datasource" and names["tempo"]["query"] == "tempo"
         assert names["prometheus"]["type"] == "datasource" and names["prometheus"]["query"] == "prometheus"
-        # services from Tempo's tag values; All = every value joined by "|", never the regex ".*"
-        # (the alert-rules dashboard is PromQL only: no service variable)
-        assert d["uid"] == "voice-alerts" or (names["service"]["type"] == "query" and names["service"]["includeAll"]
-                                              and "allValue" not in names["service"])
+        if d["uid"] == "voice-slo":  # Prometheus only: no Tempo query, no service filter to offer
+            assert set(names) == {"prometheus"}
+        else:
+            assert names["tempo"]["type"] == "datasource" and names["tempo"]["query"] == "tempo"
+            # services from Tempo's tag values; All = every value joined by "|", never the regex ".*"
+            # (the alert-rules dashboard is PromQL only: no service variable)
+            assert d["uid"] == "voice-alerts" or (names["service"]["type"] == "query"
+                                                  and names["service"]["includeAll"]
+                                                  and "allValue" not in names["service"])
         # the catalog's tempo.metrics_max_range (Tempo 2.x rejects longer TraceQL metrics ranges); the
         # drilldown opened on its own searches for an empty session: over the last hour only
         assert d["time"] == {"from": "now-1h" if d["uid"] == "voice-session" else "now-3h", "to": "now"}
@@ -86,6 +91,9 @@ def test_every_panel_has_a_description_unit_and_catalog_thresholds(dashboards):
     limits = {t.value for s in catalog.stages for m in s.measurements for t in m.thresholds}
     limits |= {rate for s in catalog.stages if s.slo for _, _, _, rate in s.slo.burn_rates()}
     limits |= {catalog.alerting.error_rate.above, catalog.alerting.nothing_rate.above}
+    # the SLO dashboard: objectives, and the budget's own lines (0 = spent, the warning share, days left)
+    from dashgen.dashboards.slo import BUDGET_WARN, EXHAUSTION_STEPS
+    slo_limits = {s.slo.objective for s in catalog.stages if s.slo} | {0, BUDGET_WARN, 1} | {v for v, _ in EXHAUSTION_STEPS}
     for d in dashboards.values():
         for p in d["panels"]:
             if p["type"] == "row":
@@ -97,7 +105,7 @@ def test_every_panel_has_a_description_unit_and_catalog_thresholds(dashboards):
                 unit = p["fieldConfig"]["defaults"].get("unit") or p["options"].get("yAxis", {}).get("unit")
                 assert unit, (d["uid"], p["title"])
             for v in steps(p)[1:] if "fieldConfig" in p else []:
-                assert v in limits, (d["uid"], p["title"], v)
+                assert v in limits | (slo_limits if d["uid"] == "voice-slo" else set()), (d["uid"], p["title"], v)
 
 
 def test_overview(dashboards):
@@ -330,7 +338,9 @@ def test_every_promql_panel_query_passes_promtool(preset, tmp_path):
     exprs = [t["expr"] for d in build(preset).values() for p in d["panels"] for t in p.get("targets", [])
              if (t.get("datasource") or {}).get("type") == "prometheus"]
     if preset == "default":
-        assert len(exprs) == 6 + 37  # SLO burn panels, the error and produced-nothing ratios, and the alert-rules dashboard's queries
+        # SLO burn panels, the error and produced-nothing ratios, the alert-rules dashboard's queries,
+        # and the SLO dashboard's 2 SLOs x 12
+        assert len(exprs) == 6 + 37 + 24
     rules = {"groups": [{"name": "dashboard-queries",
                          "rules": [{"record": f"dashgen:panel_query_{i}", "expr": e} for i, e in enumerate(exprs)]}]}
     path = tmp_path / "queries.yaml"

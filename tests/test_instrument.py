@@ -33,7 +33,8 @@ class Rig:
 
     def histograms(self):
         out = {}
-        for rm in self.reader.get_metrics_data().resource_metrics:
+        data = self.reader.get_metrics_data()  # None when nothing was recorded
+        for rm in (data.resource_metrics if data is not None else ()):
             for sm in rm.scope_metrics:
                 for m in sm.metrics:
                     for p in m.data.data_points:
@@ -291,11 +292,29 @@ def test_livekit_turn_stage_is_the_turn_span():
             with rig.inst.stage_span("llm", "job-1", "speech_ab12") as fb:
                 rig.clock.advance(300); fb(); rig.clock.advance(200)
             turn.set("e2e", 910, unit="ms")
+            turn.flag("interrupted", True)
+            with pytest.raises(ValueError, match="has no flag"):
+                turn.flag("barged", True)
             with pytest.raises(ValueError, match="is the turn span"):
                 with rig.inst.stage_span("turn", "job-1", "speech_ab12"):
                     pass
     spans = rig.by_name()
-    assert set(spans) == {"agent_session", "agent_turn", "llm_request"}
+    assert set(spans) == {"agent_session", "agent_turn", "llm_node"}
     assert dict(spans["agent_turn"].attributes) == {"lk.job_id": "job-1", "lk.speech_id": "speech_ab12",
-                                                    "lk.e2e_latency": pytest.approx(0.91)}
-    assert dict(spans["llm_request"].attributes) == {"lk.response.ttft": pytest.approx(0.3)}
+                                                    "lk.e2e_latency": pytest.approx(0.91), "lk.interrupted": True}
+    assert dict(spans["llm_node"].attributes) == {"lk.response.ttft": pytest.approx(0.3)}
+    # LiveKit records its lk.agents.turn.* histograms itself, and the bridge counts the stage runs:
+    # the application's SDK records nothing, or every turn would be counted twice.
+    assert rig.histograms() == {}
+
+
+def test_pipecat_turn_has_its_latency_and_interruption_and_no_sdk_metrics():
+    rig = Rig("pipecat")
+    with rig.inst.session_span("conv-1"):
+        with rig.inst.turn_span("conv-1", 2) as turn:
+            turn.set("user_bot_latency", 1240, unit="ms")
+            turn.flag("interrupted", False)
+    a = dict(rig.by_name()["turn"].attributes)
+    assert a == {"conversation.id": "conv-1", "turn.number": 2, "turn.user_bot_latency_seconds": pytest.approx(1.24),
+                 "turn.was_interrupted": False}
+    assert rig.histograms() == {}  # Pipecat emits no metrics: the Collector bridge derives them

@@ -44,7 +44,7 @@ def test_200_stages_build_in_reasonable_time(built):
     proc, seconds, files = built
     # exit 0 also means build's own lint gate found nothing (test_build_gate.py)
     assert proc.returncode == 0, proc.stderr
-    assert f"wrote {STAGES + 3} dashboards" in proc.stdout  # stages + overview, drilldown, alert rules
+    assert f"wrote {STAGES + 4} dashboards" in proc.stdout  # stages + overview, drilldown, alert rules, SLOs
     assert seconds < MAX_SECONDS
 
 
@@ -52,7 +52,7 @@ def test_every_dashboard_stays_within_the_traceql_budget(built):
     _, _, files = built
     dashboards = {rel: json.loads(text) for rel, text in files.items() if rel.endswith(".json")
                   and rel.startswith("dashboards/")}
-    assert len(dashboards) == STAGES + 3
+    assert len(dashboards) == STAGES + 4 and any(rel.endswith("-slo.json") for rel in dashboards)
     for rel, d in dashboards.items():
         problems, stats = lint_dashboard(d, None, rel)
         assert problems == [] and stats.traceql_metrics <= MAX_METRICS_QUERIES, (rel, problems, stats)

@@ -63,6 +63,19 @@ def test_severity_that_falls_as_the_value_rises_is_caught(built):
     assert any("from red to orange at 600" in p for p in problems), problems
 
 
+def test_a_better_when_higher_scale_that_turns_back_is_caught(built):
+    """The SLO dashboard's budget left is red below 0, orange below 25%, green above: falling severity is
+    a scale; red again above green is not."""
+    pick = lambda p: p["title"].endswith("error budget remaining")  # noqa: E731
+    steps = next(p for d in built.values() if d["uid"] == "voice-slo" for p in d["panels"] if pick(p))
+    assert [s["color"] for s in steps["fieldConfig"]["defaults"]["thresholds"]["steps"]] == ["red", "orange", "green"]
+
+    def change(p):
+        p["fieldConfig"]["defaults"]["thresholds"]["steps"].append({"color": "red", "value": 2})
+    problems = broken(built, "voice-slo", pick, change)
+    assert any("from green to red at 2" in p for p in problems), problems
+
+
 def test_unnamed_tempo_series_and_shared_quantile_names_are_caught(built):
     def drop(p):
         p["fieldConfig"]["overrides"] = []

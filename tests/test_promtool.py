@@ -38,8 +38,12 @@ def variant_catalog():
 
 
 CATALOGS = {"default": load_catalog, "variant": variant_catalog,
-            # seconds as floats, thresholds between bucket boundaries (interpolated), no SLO
+            # seconds as floats, thresholds between bucket boundaries (interpolated), one SLO each;
+            # LiveKit's histograms have no stage label and its spans never say ERROR (no error group)
             "pipecat": lambda: load_catalog("pipecat"), "livekit": lambda: load_catalog("livekit")}
+# the rule groups each catalog has in the Prometheus form (every catalog here has an SLO)
+GROUPS = {"default": ["absence", "errors", "latency", "slo-burn", "slo-recording"], "variant": None, "pipecat": None,
+          "livekit": ["absence", "latency", "slo-burn", "slo-recording"]}
 
 
 def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -71,8 +75,9 @@ def default_rule_dir(tmp_path_factory) -> Path:
     return write_rule_dir("default", tmp_path_factory.mktemp("rules-default"))
 
 
-def has_slo(d: Path) -> bool:
-    return d.name.startswith(("rules-default", "rules-variant"))
+def groups_of(d: Path) -> list[str]:
+    name = d.name.removeprefix("rules-").rstrip("0123456789")
+    return GROUPS[name] or GROUPS["default"]
 
 
 def rule_files(d: Path) -> list[Path]:
@@ -81,7 +86,7 @@ def rule_files(d: Path) -> list[Path]:
 
 def test_promtool_check_rules_accepts_every_rule_file(rule_dir):
     files = rule_files(rule_dir)
-    assert len(files) == (5 if has_slo(rule_dir) else 3), [f.name for f in files]
+    assert [f.name.split("-", 1)[1] for f in files] == [f"{g}.yaml" for g in groups_of(rule_dir)]
     for f in files:
         proc = promtool("check", "rules", f.name, cwd=rule_dir)
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -91,8 +96,9 @@ def test_promtool_check_rules_accepts_every_rule_file(rule_dir):
 
 def test_promtool_unit_tests_pass(rule_dir):
     tests = sorted(rule_dir.glob("*.test.yaml"))
-    assert [t.name.split("-", 1)[1] for t in tests] == ["absence.test.yaml", "errors.test.yaml", "latency.test.yaml"] + (
-        ["paging.test.yaml", "slo-burn.test.yaml"] if has_slo(rule_dir) else [])
+    # one test file per alert group, and the cross-rule paging cases (every catalog here has an SLO)
+    assert [t.name.split("-", 1)[1] for t in tests] == sorted(
+        [f"{g}.test.yaml" for g in groups_of(rule_dir) if g != "slo-recording"] + ["paging.test.yaml"])
     for t in tests:
         proc = promtool("test", "rules", t.name, cwd=rule_dir)
         out = proc.stdout + proc.stderr
@@ -114,9 +120,6 @@ def test_every_alert_is_shown_firing_and_silent(rule_dir):
 
 
 def test_burn_tests_page_fast_and_ticket_slow(rule_dir):
-    if not has_slo(rule_dir):
-        assert not list(rule_dir.glob("*slo-burn*"))
-        return
     doc = yaml.safe_load(next(rule_dir.glob("*slo-burn.test.yaml")).read_text())
     names = [c["name"] for c in doc["tests"]]
     assert any("fast burn" in n and "SloBurnPage" in n for n in names)
@@ -146,16 +149,23 @@ def test_a_wrong_expectation_makes_promtool_fail(default_rule_dir, tmp_path):
     assert "FAILED" in out and silent["name"] in out
 
 
+def copy_edited(rule_dir: Path, out: Path, group: str, old: str, new: str, count: int) -> Path:
+    """The rule files of ``rule_dir`` in ``out``, ``old`` replaced by ``new`` (``count`` times) in ``group``'s,
+    with the group's generated test file beside them; returns the test file's name."""
+    for f in rule_files(rule_dir):
+        text = f.read_text()
+        if f.name.endswith(f"-{group}.yaml"):
+            assert text.count(old) == count
+            text = text.replace(old, new)
+        (out / f.name).write_text(text, encoding="utf-8")
+    test = next(rule_dir.glob(f"*{'slo-burn' if group == 'slo-recording' else group}.test.yaml"))
+    shutil.copy(test, out / test.name)
+    return test
+
+
 def test_a_moved_threshold_makes_promtool_fail(default_rule_dir, tmp_path):
     """The quantile tests sit 10% either side of the limit: a rule at 355 ms instead of 350 fails them."""
-    for f in rule_files(default_rule_dir):
-        text = f.read_text()
-        if "latency" in f.name:
-            assert text.count("> 350\n") == 1
-            text = text.replace("> 350\n", "> 355\n")
-        (tmp_path / f.name).write_text(text, encoding="utf-8")
-    src = next(default_rule_dir.glob("*latency.test.yaml"))
-    shutil.copy(src, tmp_path / src.name)
+    src = copy_edited(default_rule_dir, tmp_path, "latency", "> 350\n", "> 355\n", 1)
     proc = promtool("test", "rules", src.name, cwd=tmp_path)
     assert proc.returncode != 0 and "FAILED" in proc.stdout + proc.stderr
 
@@ -231,3 +241,16 @@ def test_scoped_catalog_series_and_queries_carry_the_matchers(tmp_path):
         for case in yaml.safe_load(t.read_text())["tests"]:
             for series in case["input_series"]:
                 assert 'env="prod"' in series["series"] and 'cluster="eu-1"' in series["series"], series
+
+
+def test_a_wrong_sloth_recording_makes_promtool_fail(default_rule_dir, tmp_path):
+    """The burn tests also read the Sloth meta recordings: a wrong error budget (0.5 for 0.05) fails them
+    (the budget itself, and the current burn rate divided by it)."""
+    src = copy_edited(default_rule_dir, tmp_path, "slo-recording", "expr: vector(0.05)\n", "expr: vector(0.5)\n", 2)
+    doc = yaml.safe_load(src.read_text())
+    burn_now = [s for c in doc["tests"] for t in c.get("promql_expr_test", []) for s in t["exp_samples"]
+                if s["labels"].startswith("slo:current_burn_rate:ratio")]
+    assert {s["value"] for s in burn_now} == {0, 20}  # 0 before the burn, 1 / 0.05 during it
+    proc = promtool("test", "rules", src.name, cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "slo:error_budget:ratio" in out and "slo:current_burn_rate:ratio" in out, out

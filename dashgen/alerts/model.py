@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..catalog.conventions import make_uid
+from ..catalog.conventions import SLOTH_WINDOW_LABEL, make_uid
 from ..catalog.model import Catalog, Metric, Slo
 from ..queries import promql
 
@@ -47,7 +47,7 @@ class Guard:
     """At least ``min_events`` increments of ``counter`` for ``stage`` within ``window``."""
 
     counter: str
-    label: str
+    label: str | None  # None: a framework histogram's _count, which has no stage label
     stage: str
     window: str
     min_events: int
@@ -71,7 +71,33 @@ class HistogramQuantile(Signal):
 
     @property
     def series_labels(self) -> dict[str, str]:
-        return {self.metric.label: self.stage}
+        return stage_labels(self.metric, self.stage)
+
+
+def stage_labels(metric: Metric, stage: str) -> dict[str, str]:
+    """The labels a query over one stage's histogram keeps: the stage label, when it has one."""
+    return {metric.label: stage} if metric.label is not None else {}
+
+
+@dataclass(frozen=True)
+class SloIds:
+    """An SLO's identity in Sloth's labels: ``sloth_service`` (the catalog's uid prefix), ``sloth_slo``
+    (stage and measurement) and ``sloth_id``, both joined; every SLO series carries all three."""
+
+    service: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.service}-{self.name}"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"sloth_id": self.id, "sloth_service": self.service, "sloth_slo": self.name}
+
+    def select(self, record: str) -> str:
+        """One recorded SLO series of this SLO (selected by ``sloth_id``)."""
+        return promql.selector(record, promql.matcher("sloth_id", "=", self.id))
 
 
 @dataclass(frozen=True)
@@ -100,16 +126,18 @@ class CounterRatio(Signal):
 class BadEventRatio(Signal):
     """Share of one stage's measurements above an SLO threshold (a bucket boundary).
 
-    ``record`` names the recording rule that keeps this ratio as a series labelled
-    ``slo=<slo>``; the Prometheus form alerts on that series (the workbook's form). The
-    recorded ratio carries the guard too: no series while the window holds too few events.
+    ``record`` names the recording rule that keeps this ratio (Sloth's
+    ``slo:sli_error:ratio_rate<window>``, labelled with the SLO's ``SloIds`` and ``sloth_window``);
+    the Prometheus form alerts on that series (the workbook's form), without ``sloth_window`` so
+    the windows of one alert compare and join as one series, as Sloth's alerts do. The recorded
+    ratio carries the guard too: no series while the window holds too few events.
     """
 
     metric: Metric
     stage: str
     threshold: float
     window: str
-    slo: str
+    ids: SloIds
     record: str
     extra: tuple[str, ...] = ()
     events: Guard | None = None
@@ -121,11 +149,19 @@ class BadEventRatio(Signal):
 
     @cached_property
     def recorded(self) -> str:
-        return promql.selector(self.record, promql.matcher("slo", "=", self.slo))
+        return promql.without("max", (SLOTH_WINDOW_LABEL,), self.ids.select(self.record))
 
     @property
     def series_labels(self) -> dict[str, str]:
-        return {self.metric.label: self.stage, "slo": self.slo}
+        return {**stage_labels(self.metric, self.stage), **self.ids.labels}
+
+
+@dataclass(frozen=True)
+class SloSeries(Signal):
+    """A series derived from an SLO's recorded ratios (Sloth's meta recordings: objective, budget,
+    burn rates, budget remaining); ``expr`` is built by ``promql``'s SLO builders."""
+
+    expr: str
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ For every Prometheus alert the tests feed synthetic series and assert:
   times the limit stays silent;
 - SLO burn-rate alerts: after two good hours, a fast burn (every measurement bad) pages
   within the 1 h window, and a slow burn (a few times the budget) opens a ticket within
-  6 h while never paging;
+  6 h while never paging; on the way, the Sloth meta recordings read the budget and
+  objective, and a current burn rate of 0 before the burn and 1 / budget during it;
 - what pages across rules (``promtool_paging``): no data, missing telemetry, tiny traffic and
   the one paging policy per SLO.
 
@@ -26,8 +27,9 @@ from __future__ import annotations
 import math
 
 from ..artifacts import canonical_yaml
+from ..catalog.conventions import SLOTH_CURRENT_BURN, SLOTH_ERROR_BUDGET, SLOTH_OBJECTIVE
 from ..queries.promql import le_spellings
-from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet
+from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet, stage_labels
 from . import promtool_paging
 from .promtool_series import (
     HISTORY_MIN, PER_MIN, STEP, expected, fmt_labels, histogram_series, linear, minutes, piecewise, with_scope,
@@ -122,7 +124,7 @@ def _ratio_tests(rule: Rule) -> list[dict]:
 
 def _burn_series(sig: BadEventRatio, bad_per_min: int, minutes: int, le_style: int) -> list[dict]:
     """Only the two series a bad-event ratio reads: the threshold bucket and the count."""
-    metric, labels = sig.metric, {k: v for k, v in sig.series_labels.items() if k != "slo"}
+    metric, labels = sig.metric, stage_labels(sig.metric, sig.stage)
     spellings = le_spellings(sig.threshold)
     le = spellings[le_style % len(spellings)]
     good = piecewise([(PER_MIN, HISTORY_MIN), (PER_MIN - bad_per_min, minutes)])
@@ -140,7 +142,24 @@ def slow_burn_rate(pairs) -> float:
     return rate
 
 
-def _burn_tests(page: Rule, ticket: Rule) -> list[dict]:
+def _sloth_samples(sig: BadEventRatio, slo, recordings: list[Rule], at: str, ratio: float) -> list[dict]:
+    """``promql_expr_test``s of the Sloth meta recordings when the 5m bad-event ratio is ``ratio``:
+    the budget and objective as recorded, and the current burn rate = ratio / budget."""
+    own = {r.records.metric: r for r in recordings if r.labels.get("sloth_id") == sig.ids.id}
+    base = stage_labels(sig.metric, sig.stage)
+
+    def sample(record: str, value: float, **extra) -> dict:
+        labels = {**base, **own[record].labels, **extra} if record == SLOTH_CURRENT_BURN else own[record].labels
+        return {"expr": sig.ids.select(record), "eval_time": at,
+                "exp_samples": [{"labels": fmt_labels(record, labels), "value": value}]}
+
+    b = slo.budget
+    return [sample(SLOTH_ERROR_BUDGET, b), sample(SLOTH_OBJECTIVE, round(1 - b, 12)),
+            # the current burn keeps the 5m ratio's labels (its sloth_window too), as Sloth's does
+            sample(SLOTH_CURRENT_BURN, round(ratio / b, 9), sloth_window="5m")]
+
+
+def _burn_tests(page: Rule, ticket: Rule, recordings: list[Rule]) -> list[dict]:
     sig: BadEventRatio = page.when[0][0].signal  # every window reads the same buckets
     budget = page.slo.budget
     slow_rate = slow_burn_rate(page.slo.burn_rates())
@@ -156,7 +175,9 @@ def _burn_tests(page: Rule, ticket: Rule) -> list[dict]:
              {"eval_time": f"{start - 1}m", "alertname": ticket.name, "exp_alerts": []},
              {"eval_time": f"{start + 60 + page_for}m", "alertname": page.name,
               "exp_alerts": expected(page, sig.series_labels)},
-         ]},
+         ],
+         "promql_expr_test": _sloth_samples(sig, page.slo, recordings, f"{start - 1}m", 0.0)
+                             + _sloth_samples(sig, page.slo, recordings, f"{start + 30}m", 1.0)},
         {"name": f"{ticket.name}: a slow burn ({slow_rate:g}x) opens a ticket within 6h and never pages",
          "interval": STEP,
          "input_series": _burn_series(sig, slow_bad, slow_min, 1),
@@ -175,6 +196,8 @@ PAGING = "paging"  # the file of the cross-rule cases (promtool_paging.paging_te
 
 
 def _group_tests(rs: RuleSet, key: str, alerts: list[Rule]) -> list[dict]:
+    """The cases of one alert group: one rule at a time, burn-rate alerts in page/ticket pairs
+    (with the Sloth meta recordings of their SLO), absence rules by ``promtool_paging``."""
     if key == "absence":
         return promtool_paging.absence_tests(alerts, rs.catalog.stages)
     tests: list[dict] = []
@@ -187,8 +210,9 @@ def _group_tests(rs: RuleSet, key: str, alerts: list[Rule]) -> list[dict]:
             tests += _SINGLE_CONDITION_TESTS[type(signal)](r)
             if isinstance(signal, CounterRatio):
                 tests += promtool_paging.no_data_tests(r)
+    recordings = [r for r in rs.rules if r.records is not None]
     for pair in by_slo.values():
-        tests += _burn_tests(pair["page"], pair["ticket"])
+        tests += _burn_tests(pair["page"], pair["ticket"], recordings)
     return tests
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from ..catalog.model import Stage
-from .model import Absent, BadEventRatio, CounterRatio, Rule, RuleSet, StageEvents
+from .model import Absent, BadEventRatio, CounterRatio, Rule, RuleSet, StageEvents, stage_labels
 from .promtool_series import HISTORY_MIN, PER_MIN, STEP, expected, fmt_labels, linear, minutes, piecewise
 
 
@@ -111,7 +111,7 @@ def _burn_mix(sig: BadEventRatio, bad_per_min: int, burn_min: int) -> list[dict]
     the threshold and the rest at it."""
     bks = list(sig.metric.buckets)
     hi = min(b for b in bks if b > sig.threshold)
-    labels = {sig.metric.label: sig.stage}
+    labels = stage_labels(sig.metric, sig.stage)
     out = []
     for b in bks + [math.inf]:
         le = "+Inf" if b == math.inf else f"{b:g}"
@@ -149,7 +149,7 @@ def _tiny_traffic_test(rs: RuleSet, stage: Stage) -> dict:
     bks = list(m.metric.buckets)
     fast_b = max(b for b in bks if b <= stage.slo.threshold)
     slow_b = bks[-1]  # far above every threshold of the measurement
-    labels = {m.metric.label: stage.id}
+    labels = stage_labels(m.metric, stage.id)
     series = []
     for b in bks + [math.inf]:
         at = ([slow_at] if b >= slow_b else []) + ([fast_at] if b >= fast_b else [])

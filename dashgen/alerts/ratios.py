@@ -1,8 +1,9 @@
 """Ratio family: per stage, the share of runs that failed, and of runs that produced nothing.
 
-Each is a ratio of two counters labelled by stage (``alerting.counters``); the produced-nothing
-alert exists only for stages with a measurement that has a ``nothing_value``. An error counter
-that does not exist yet counts as 0 (``promql.counter_ratio``), a window with fewer than
+Each is a ratio of two counters labelled by stage (``alerting.counters``); the error-rate alert
+exists only for stages whose span status records failures (``records_errors``), the
+produced-nothing alert only for stages with a measurement that has a ``nothing_value``. An error
+counter that does not exist yet counts as 0 (``promql.counter_ratio``), a window with fewer than
 ``alerting.min_events`` runs has no ratio, and neither ever pages by itself: missing
 telemetry has its own rules (``absence``).
 """
@@ -17,7 +18,7 @@ def rules(ctx: FamilyContext) -> list[Rule]:
     a = ctx.alerting
     out = []
     for s in ctx.catalog.stages:
-        kinds = [("error", "error rate", a.errors_metric, a.error_rate)]
+        kinds = [("error", "error rate", a.errors_metric, a.error_rate)] if s.records_errors else []
         if any(m.nothing_value is not None for m in s.measurements):
             kinds.append(("nothing", "produced-nothing rate", a.nothing_metric, a.nothing_rate))
         for word, what, metric, limit in kinds:

@@ -1,20 +1,66 @@
-"""SLO family: bad-event-ratio recording rules and multiwindow multi-burn-rate alerts.
+"""SLO family: Sloth-compatible recording rules and multiwindow multi-burn-rate alerts.
 
-Per stage SLO (share of measurements at or below a threshold that is a bucket boundary), one
-recording rule per window of the burn-rate window pairs (``windows/``), and two alerts, page
-and ticket, each firing while both windows of any of its pairs burn the error budget faster
-than the pair allows (Google SRE workbook, "Alerting on SLOs"). The Prometheus form alerts on
-the recorded ratios; the Grafana-managed form computes them inline (``BadEventRatio``).
+Per stage SLO (share of measurements at or below a threshold that is a bucket boundary):
+
+- SLI recordings: the bad-event ratio over each window of the burn-rate window pairs
+  (``windows/``), as Sloth's ``slo:sli_error:ratio_rate<window>`` labelled ``sloth_id``,
+  ``sloth_service``, ``sloth_slo`` and ``sloth_window``;
+- meta recordings, in Sloth's shapes (slok/sloth ``internal/plugin/slo/core/metadata_rules_v1``):
+  the SLI over the whole SLO window, objective, error budget, period in days, current and
+  period burn rates, and the error budget remaining. The SLO dashboard reads these, and so do
+  Sloth's own Grafana dashboards and tooling, unchanged;
+- two alerts, page and ticket, each firing while both windows of any of its pairs burn the
+  error budget faster than the pair allows (Google SRE workbook, "Alerting on SLOs"). The
+  Prometheus form alerts on the recorded ratios; the Grafana-managed form computes them inline
+  (``BadEventRatio``).
+
+The meta recordings read the SLI recordings of the same group: Prometheus evaluates a group's
+rules in order, so each sees the series recorded before it in the same evaluation.
 """
 
 from __future__ import annotations
 
+from ..catalog import conventions as cv
 from ..catalog.conventions import seconds
+from ..catalog.model import Catalog, Slo, Stage
+from ..queries import promql
 from .family import FamilyContext, num, percent
-from .model import BadEventRatio, Condition, Recording, Rule
+from .model import BadEventRatio, Condition, Recording, Rule, SloIds, SloSeries, rule_uid
 
-RECORD_PREFIX = "slo:bad_event_ratio:rate"
 BURN_FOR = {"page": "2m", "ticket": "15m"}
+CURRENT_WINDOW = "5m"  # Sloth's current burn rate: the page-quick short window
+
+
+def slo_ids(catalog: Catalog, s: Stage) -> SloIds:
+    """``sloth_service`` is the catalog's uid prefix, ``sloth_slo`` the stage and measurement, so
+    ``sloth_id`` is the rule uid stem every other SLO label and uid already used. The SLO
+    dashboard selects its series by the same ids."""
+    slo_id = rule_uid(catalog, s.id, s.slo.measurement)
+    return SloIds(catalog.uid_prefix, slo_id[len(catalog.uid_prefix) + 1:])
+
+
+def alert_windows(slo: Slo) -> list[str]:
+    """Every window of the burn-rate pairs, shortest first (one SLI recording each)."""
+    return sorted({w for _, long, short, _ in slo.burn_rates() for w in (long, short)}, key=seconds)
+
+
+def meta_series(ids: SloIds, slo: Slo) -> list[tuple[str, str, str]]:
+    """``(uid key, record, PromQL)`` of Sloth's meta recordings for one SLO, in evaluation order."""
+    sel = ids.select
+    on = cv.SLOTH_ID_LABELS
+    days = seconds(slo.window) / 86400
+    period = [] if slo.window in alert_windows(slo) else [  # a 3d SLO's period SLI is the 3d window's
+        ("sli-period", cv.sli_error_record(slo.window),
+         promql.period_average(sel(cv.sli_error_record(CURRENT_WINDOW)), slo.window, (cv.SLOTH_WINDOW_LABEL,)))]
+    return period + [
+        ("objective", cv.SLOTH_OBJECTIVE, promql.vector(slo.objective)),
+        ("budget", cv.SLOTH_ERROR_BUDGET, promql.vector(slo.budget)),
+        ("period-days", cv.SLOTH_TIME_PERIOD, promql.vector(days)),
+        ("burn-now", cv.SLOTH_CURRENT_BURN, promql.divide_on(sel(cv.sli_error_record(CURRENT_WINDOW)),
+                                                 sel(cv.SLOTH_ERROR_BUDGET), on)),
+        ("burn-period", cv.SLOTH_PERIOD_BURN, promql.divide_on(sel(cv.sli_error_record(slo.window)), sel(cv.SLOTH_ERROR_BUDGET), on)),
+        ("budget-left", cv.SLOTH_BUDGET_REMAINING, promql.one_minus(sel(cv.SLOTH_PERIOD_BURN))),
+    ]
 
 
 def rules(ctx: FamilyContext) -> list[Rule]:
@@ -25,18 +71,27 @@ def rules(ctx: FamilyContext) -> list[Rule]:
         if not slo:
             continue
         m = s.measurement(slo.measurement)
-        slo_id = ctx.uid(s.id, m.id)
+        ids = slo_ids(ctx.catalog, s)
         base = dict(ctx.stage_values(s), measurement_title=m.title, unit=m.unit, threshold=num(slo.threshold),
                     metric=m.metric.name, objective=percent(slo.objective), slo_window=slo.window)
+        record_labels = {**ids.labels, "team": a.team}
         pairs = slo.burn_rates()
-        windows = sorted({w for _, long, short, _ in pairs for w in (long, short)}, key=seconds)
-        ratio = {w: BadEventRatio(m.metric, s.id, slo.threshold, w, slo_id, f"{RECORD_PREFIX}{w}", ctx.extra,
+        windows = alert_windows(slo)
+        ratio = {w: BadEventRatio(m.metric, s.id, slo.threshold, w, ids, cv.sli_error_record(w), ctx.extra,
                                   ctx.guard(m.metric.count, m.metric.label, s.id, w)) for w in windows}
         for w in windows:
             out.append(Rule(
                 uid=ctx.uid(s.id, m.id, "ratio", w), title=ctx.title(**base, kind="record", window=w),
-                group="slo-recording", stage=s.id, labels={"slo": slo_id, "team": a.team}, annotations={},
-                records=Recording(ratio[w].record, ratio[w]),
+                group="slo-recording", stage=s.id, labels={**record_labels, cv.SLOTH_WINDOW_LABEL: w},
+                annotations={}, records=Recording(ratio[w].record, ratio[w]),
+            ))
+        for key, record, expr in meta_series(ids, slo):
+            period = record == cv.sli_error_record(slo.window)
+            out.append(Rule(
+                uid=ctx.uid(s.id, m.id, key), group="slo-recording", stage=s.id,
+                title=f"{ids.id} {record.split(':')[1].replace('_', ' ')}" + (f" over {slo.window}" if period else ""),
+                labels={**record_labels, **({cv.SLOTH_WINDOW_LABEL: slo.window} if period else {})},
+                annotations={}, records=Recording(record, SloSeries(expr)),
             ))
         for severity in ("page", "ticket"):
             sev_pairs = [(long, short, rate) for sev, long, short, rate in pairs if sev == severity]
@@ -51,7 +106,7 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                                                for lg, sh, r in sev_pairs))
             out.append(Rule(
                 uid=uid, title=ctx.title(**values), group="slo-burn", stage=s.id,
-                labels=ctx.labels(s.id, severity, slo=slo_id), annotations=ctx.texts(uid, **values),
+                labels=ctx.labels(s.id, severity, slo=ids.id), annotations=ctx.texts(uid, **values),
                 when=tuple(when), for_=BURN_FOR[severity], name=ctx.alert_name(s.id, m.id, "slo", "burn", severity),
                 receiver=a.receiver, slo=slo,
             ))

@@ -66,6 +66,10 @@ METRIC_NAME_PATTERN = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL_NAME_PATTERN = r"[a-zA-Z_][a-zA-Z0-9_]*"  # names starting with __ are reserved to Prometheus
 DEFAULT_STAGE_LABEL = "stage"  # the stage label of a convention without a stage attribute
 
+# Who records a metric the rules read: the application's OpenTelemetry SDK, the Collector bridge
+# dashgen generates (signaltometrics, from the spans), or the framework's own instrument.
+METRIC_SOURCES = ("sdk", "bridge", "framework")
+
 # OpenTelemetry SDK default explicit bucket boundaries (the histogram's default view, made
 # for milliseconds), and the semantic conventions' advice for durations in seconds.
 OTEL_DEFAULT_BUCKETS = (0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000)
@@ -188,6 +192,24 @@ def counter_name(stage_attribute: str | None, catalog_name: str, kind: str) -> s
     first word (``audio``), else the catalog's name."""
     ns = label_name(stage_attribute.split(".")[0]) if stage_attribute else catalog_name
     return f"{ns}_stage_{kind}_total"
+
+
+# Sloth's recording-rule names and labels (slok/sloth pkg/common/conventions/slo.go), so Sloth's
+# Grafana dashboards and tooling read dashgen's SLO series unchanged.
+SLOTH_SLI_ERROR = "slo:sli_error:ratio_rate{window}"  # PromSLIErrorMetricFmt
+SLOTH_OBJECTIVE = "slo:objective:ratio"
+SLOTH_ERROR_BUDGET = "slo:error_budget:ratio"
+SLOTH_TIME_PERIOD = "slo:time_period:days"
+SLOTH_CURRENT_BURN = "slo:current_burn_rate:ratio"
+SLOTH_PERIOD_BURN = "slo:period_burn_rate:ratio"
+SLOTH_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+SLOTH_ID_LABELS = ("sloth_id", "sloth_service", "sloth_slo")
+SLOTH_WINDOW_LABEL = "sloth_window"
+
+
+def sli_error_record(window: str) -> str:
+    """``slo:sli_error:ratio_rate5m``: the recorded share of bad events over ``window``."""
+    return SLOTH_SLI_ERROR.format(window=window)
 
 
 # --- uids -------------------------------------------------------------------------------------

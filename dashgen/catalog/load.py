@@ -23,10 +23,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..errors import CatalogError, InputError
-from .conventions import counter_name, default_buckets, prometheus_name, seconds, stage_label
+from .conventions import OTEL_DEFAULT_BUCKETS, counter_name, default_buckets, prometheus_name, seconds, stage_label
 from .model import (
-    Absence, Alerting, Catalog, Datasource, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage, TempoServer,
-    Threshold,
+    Absence, Alerting, Catalog, Datasource, Flag, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage,
+    TempoServer, Threshold,
 )
 from .spec import ALERTING_SPEC, CATALOG_SPEC, DEFAULT_QUANTILES, PROMETHEUS_SPEC, TEMPO_SPEC
 from .yamlspec import INVALID, Context, dotted, load_document
@@ -205,6 +205,12 @@ def _measurement_checks(stage_id: str, m: dict, base: tuple, ctx: Context) -> No
         key = "bad_name" if m["bad_name"] is None else "bad_above"
         ctx.add(ctx.locations[base], f"{stage_id}.{m['id']} sets only one of bad_above and bad_name",
                 f"add {key} too, or remove both")
+    metric = m["metric"] or {}
+    if metric.get("source") == "framework" and not metric.get("name"):
+        ctx.add(ctx.locations[base + ("metric", "source")],
+                f"{stage_id}.{m['id']} is recorded by the framework but names no metric",
+                "add metric.name: the framework's histogram as Prometheus names it, e.g. "
+                "lk_agents_turn_e2e_latency_seconds")
     if m["nothing_value"] is not None and m["nothing_value"] >= 0:
         ctx.add(ctx.locations[base + ("nothing_value",)],
                 f"nothing_value must be negative (it marks 'produced nothing'), got {m['nothing_value']}",
@@ -236,9 +242,16 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
     def measurement(m: dict) -> Measurement:
         block = m["metric"] or {}
         name = metric_name(m)
-        buckets = block.get("buckets") or sorted(set(default_buckets(m["unit"])) | limits[name])
-        metric = Metric(name=name, label=block.get("label") or alerting.stage_label,
-                        buckets=tuple(float(b) for b in buckets))
+        source = block.get("source") or alerting.source
+        framework = source == "framework"
+        # A framework's own histogram has no stage label, and the SDK's default buckets whatever its unit
+        # (opentelemetry-python's _DEFAULT_EXPLICIT_BUCKET_HISTOGRAM_AGGREGATION_BOUNDARIES) unless a View
+        # says otherwise: dashgen cannot add the thresholds to buckets it does not configure.
+        buckets = block.get("buckets") or (OTEL_DEFAULT_BUCKETS if framework
+                                           else sorted(set(default_buckets(m["unit"])) | limits[name]))
+        metric = Metric(name=name, label=block.get("label") or (None if framework else alerting.stage_label),
+                        buckets=tuple(float(b) for b in buckets), source=source,
+                        labels=tuple(block.get("labels") or ()))
         return Measurement(
             id=m["id"], attribute=m["attribute"], title=m["title"], unit=m["unit"], integer=m["integer"],
             meaning=m["meaning"], nothing_value=m["nothing_value"],
@@ -254,7 +267,8 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
 
     stages = tuple(
         Stage(id=s["id"], span=s["span"], title=s["title"], first_byte=s["first_byte"], description=s["description"],
-              measurements=tuple(measurement(m) for m in s["measurements"]), slo=slo(s["slo"]))
+              measurements=tuple(measurement(m) for m in s["measurements"]), slo=slo(s["slo"]),
+              flags=tuple(Flag(**f) for f in s["flags"]), records_errors=s["records_errors"])
         for s in (raw["stages"][si] for si in built)
     )
     ds = g["datasources"]
@@ -287,7 +301,7 @@ def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerti
     return Alerting(
         team=a["team"], receiver=a["receiver"], runbook_url=a["runbook_url"].rstrip("/"),
         interval=a["interval"], rate_window=a["rate_window"],
-        stage_label=a["stage_label"] or stage_label(stage_attribute),
+        stage_label=a["stage_label"] or stage_label(stage_attribute), source=a["source"],
         runs_metric=counters.get("runs") or counter_name(stage_attribute, catalog_name, "runs"),
         errors_metric=counters.get("errors") or counter_name(stage_attribute, catalog_name, "errors"),
         nothing_metric=counters.get("nothing") or counter_name(stage_attribute, catalog_name, "nothing"),
@@ -337,8 +351,9 @@ def _histogram_checks(ctx: Context, base: tuple, where: str, m: Measurement,
     loc_path = base + ("metric",) if base + ("metric",) in ctx.locations else base
     if metric.name in shared:
         first_path, first, first_where = shared[metric.name]
-        if first.buckets != metric.buckets or first.label != metric.label:
-            what = "buckets" if first.buckets != metric.buckets else "label"
+        if (first.buckets, first.label, first.source) != (metric.buckets, metric.label, metric.source):
+            what = ("buckets" if first.buckets != metric.buckets
+                    else "label" if first.label != metric.label else "source")
             ctx.add(ctx.locations[loc_path],
                     f"{where} and {first_where} both record {metric.name} but with different "
                     f"{what} (one histogram has one bucket layout and one stage label)",

@@ -29,11 +29,17 @@ class Threshold:
 
 @dataclass(frozen=True)
 class Metric:
-    """The Prometheus histogram of one measurement."""
+    """The Prometheus histogram of one measurement, as its source (``METRIC_SOURCES``) writes it.
+
+    ``label`` holds the stage id; None for a framework's own histogram, which is one per
+    measurement (LiveKit's ``lk_agents_turn_*``), so queries select it by name alone.
+    ``labels`` are the other labels its series carry; every query sums them away."""
 
     name: str
-    label: str
+    label: str | None
     buckets: tuple[float, ...]
+    source: str = "sdk"
+    labels: tuple[str, ...] = ()
 
     @property
     def bucket(self) -> str:
@@ -99,6 +105,16 @@ class Slo:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """A boolean span attribute of a stage, read as the share of its spans where it is true."""
+
+    id: str
+    attribute: str
+    title: str
+    meaning: str
+
+
+@dataclass(frozen=True)
 class Stage:
     id: str
     span: str
@@ -107,6 +123,8 @@ class Stage:
     description: str
     measurements: tuple[Measurement, ...]
     slo: Slo | None = None
+    flags: tuple[Flag, ...] = ()
+    records_errors: bool = True
 
     def measurement(self, mid: str) -> Measurement | None:
         for m in self.measurements:
@@ -115,7 +133,7 @@ class Stage:
         return None
 
     def attributes(self) -> tuple[str, ...]:
-        return tuple(m.attribute for m in self.measurements)
+        return tuple(m.attribute for m in self.measurements) + tuple(f.attribute for f in self.flags)
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,7 @@ class Alerting:
     interval: str
     rate_window: str
     stage_label: str
+    source: str  # who records the stage histograms and counters: sdk | bridge
     runs_metric: str
     errors_metric: str
     nothing_metric: str

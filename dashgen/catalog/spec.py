@@ -10,11 +10,17 @@ the application's OpenTelemetry SDK, or derived from spans by the Collector's
 ``signaltometrics`` connector). Each measurement names its histogram in a ``metric`` block;
 left out, it follows OpenTelemetry's Prometheus naming (``conventions.prometheus_name``). The
 one label is the stage (``audio.stage`` -> ``audio_stage``): a session id is never a metric label.
+
+Who records a metric is part of the catalog (``alerting.source``, ``metric.source``): the
+application's SDK (``dashgen.telemetry.instrument``), the generated Collector bridge (from the spans),
+or the framework itself under its own name and labels (LiveKit's ``lk.agents.turn.*``
+histograms, which carry no stage label). Rules read what that source really writes.
 """
 
 from __future__ import annotations
 
-from .conventions import DURATION_PATTERN, LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, UID_HINT, UID_PATTERN, UNITS
+from .conventions import (DURATION_PATTERN, LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, METRIC_SOURCES, UID_HINT,
+                          UID_PATTERN, UNITS)
 from .yamlspec import Bool, Enum, Field, ListOf, Map, Num, Str
 
 # A TraceQL attribute name we can write unquoted: dot-separated words. Grafana's TraceQL
@@ -34,6 +40,7 @@ DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
 ATTR_HINT = ("use dot-separated words of letters, digits and _ (e.g. audio.first_byte_ms), the first word not "
              "starting with " + ", ".join(TRACEQL_RESERVED_PREFIXES) + " (TraceQL reads those as keywords)")
 
+_LABEL = Str(pattern=LABEL_NAME_RE, pattern_hint="a Prometheus label name: letters, digits, _", example="audio_stage")
 _DUR = Str(pattern=DURATION_PATTERN, pattern_hint="write a duration like 5m, 30s, 1h, 30d", example="5m")
 
 
@@ -48,14 +55,21 @@ METRIC_SPEC = Map(
         "name": Field(_metric_name("audio_first_byte_milliseconds"), default=None,
                       doc="histogram name without _bucket/_count (default: the attribute per OpenTelemetry's "
                           "Prometheus naming, e.g. audio.first_byte_ms -> audio_first_byte_milliseconds)"),
-        "label": Field(Str(pattern=LABEL_NAME_RE, pattern_hint="a Prometheus label name: letters, digits, _",
-                           example="audio_stage"), default=None,
-                       doc="label holding the stage id (default: alerting.stage_label); never a session id"),
+        "source": Field(Enum(values=METRIC_SOURCES), default=None,
+                        doc="who records it: sdk (the application, e.g. dashgen.telemetry.instrument), bridge (the "
+                            "generated Collector connector, from the span attribute) or framework (the framework's own "
+                            "metric: give its real name; default: alerting.source)"),
+        "label": Field(_LABEL, default=None,
+                       doc="label holding the stage id (default: alerting.stage_label; a framework metric: none, "
+                           "it is one histogram per measurement); never a session id"),
+        "labels": Field(ListOf(item=_LABEL), default=[],
+                        doc="other labels the series carry (a framework's, e.g. model_name); queries sum them away"),
         "buckets": Field(ListOf(item=Num(example="350"), min_items=1), default=None,
                          doc="histogram bucket boundaries, increasing (default: OpenTelemetry's 0, 5, 10, 25, 50, 75, "
                              "100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000; for unit s its 0.005 ... 10 seconds "
-                             "advice, plus every threshold compared with the histogram); an SLO threshold must be one, a "
-                             "quantile threshold should be (else interpolated)"),
+                             "advice, plus every threshold compared with the histogram; a framework metric: the SDK "
+                             "default whatever the unit, unless the application registers a View); an SLO threshold "
+                             "must be one, a quantile threshold should be (else interpolated)"),
     },
 )
 
@@ -95,8 +109,11 @@ ALERTING_SPEC = Map(
                              doc="base URL of the runbooks; each rule links <base>#<rule uid>"),
         "interval": Field(_DUR, default="1m", doc="evaluation interval of every rule group (multiple of 10s)"),
         "rate_window": Field(_DUR, default="5m", doc="rate() window of the latency and ratio alerts"),
-        "stage_label": Field(Str(pattern=LABEL_NAME_RE, pattern_hint="a Prometheus label name", example="audio_stage"),
-                             default=None, doc="metric label holding the stage id (default: the stage attribute with "
+        "source": Field(Enum(values=METRIC_SOURCES[:2]), default="sdk",
+                        doc="who records the histograms and counters the rules read: sdk (the application's "
+                            "OpenTelemetry SDK, e.g. dashgen.telemetry.instrument; default) or bridge (the generated "
+                            "Collector connector derives them from the spans, for frameworks that only trace)"),
+        "stage_label": Field(_LABEL, default=None, doc="metric label holding the stage id (default: the stage attribute with "
                                                "dots as _, e.g. audio_stage; stage without one)"),
         "counters": Field(
             Map(fields={
@@ -163,9 +180,6 @@ PROMETHEUS_SPEC = Map(
     },
 )
 
-ATTR_HINT = ("use dot-separated words of letters, digits and _ (e.g. audio.first_byte_ms), the first word not "
-             "starting with " + ", ".join(TRACEQL_RESERVED_PREFIXES) + " (TraceQL reads those as keywords)")
-
 _THRESHOLD = Map(
     doc="A p-quantile threshold: the value the quantile must stay below.",
     fields={
@@ -208,6 +222,19 @@ _MEASUREMENT = Map(
     },
 )
 
+_FLAG = Map(
+    doc="A boolean span attribute of a stage (an interrupted turn).",
+    fields={
+        "id": Field(Str(pattern=ID_RE, pattern_hint="lower-case letters, digits and _", example="interrupted"),
+                    required=True, doc="stable key, used in panel keys"),
+        "attribute": Field(Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT, example="turn.was_interrupted"),
+                           required=True, doc="boolean span attribute name (without the span. scope)"),
+        "title": Field(Str(example='"Interrupted turns"'), required=True, doc="human name (plural), used in titles"),
+        "meaning": Field(Str(example='"the user talked over the agent"'), required=True,
+                         doc="what true means; goes into the panel description"),
+    },
+)
+
 _STAGE = Map(
     doc="One stage of the voice pipeline, traced as its own span.",
     fields={
@@ -221,8 +248,15 @@ _STAGE = Map(
         "description": Field(Str(example='"..."'), default="", doc="optional longer text for the stage dashboard"),
         "measurements": Field(ListOf(item=_MEASUREMENT, min_items=1, unique_by="id"), required=True,
                               doc="the stage's numeric attributes, in display order"),
+        "flags": Field(ListOf(item=_FLAG, unique_by="id"), default=[],
+                       doc="boolean span attributes of the stage, shown as the share of its spans where true"),
+        "records_errors": Field(Bool(), default=True,
+                                doc="whether the stage span's status is ERROR when the stage fails; false (e.g. "
+                                    "LiveKit's llm_node, Pipecat's stt/tts) drops its error-rate alert, which "
+                                    "could never fire, and the Collector bridge's errors counter for it"),
         "slo": Field(SLO_SPEC, default=None,
-                     doc="optional latency SLO; dashgen adds burn-rate alerts and their recording rules"),
+                     doc="optional latency SLO; dashgen adds burn-rate alerts, their recording rules and the SLO "
+                         "dashboard"),
     },
 )
 

@@ -14,6 +14,13 @@ from spans inside the collector. Per catalog stage and series, one ``spans`` ent
 - the runs, errors (``status.code == STATUS_CODE_ERROR``, or the catalog's error attribute) and
   produced-nothing (first byte == ``nothing_value``) counters the ratio alerts divide.
 
+What the bridge leaves out, because nobody reads it or someone else records it: a measurement the
+framework records itself (``metric.source: framework``, LiveKit's ``lk.agents.turn.*``): the rules
+read the framework's histogram, and a second one from the spans would only disagree with it; and
+the errors counter of a stage whose spans never say ERROR (``records_errors: false``), which has
+no error-rate alert. Stages told apart by span name alone (Pipecat, LiveKit: no stage attribute)
+get their stage label from ``default_value``, the same as every other stage.
+
 Entries that share a name and description are aggregated into one metric by the connector
 (``Aggregator.Finalize``: "If there are two metric defined with the same key ... they will be
 aggregated within the same metric"), so one Prometheus histogram holds every stage.
@@ -102,6 +109,8 @@ def histogram_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
     out = []
     base = stage_condition(catalog, stage)
     for m in stage.measurements:
+        if m.metric.source == "framework":  # the framework records it; the rules read the framework's
+            continue
         attr = ottl_attribute(m.attribute)
         cond = f"{base} and {attr} >= 0"
         if m.nothing_value is not None and m.nothing_value >= 0:
@@ -116,10 +125,12 @@ def histogram_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
 def counter_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
     a = catalog.alerting
     base = stage_condition(catalog, stage)
-    errors = [f"{base} and status.code == STATUS_CODE_ERROR"]
-    if catalog.error_attribute:
-        errors.append(f"{base} and {ottl_attribute(catalog.error_attribute)} == true")
-    kinds = [("runs", a.runs_metric, [base]), ("errors", a.errors_metric, errors)]
+    kinds = [("runs", a.runs_metric, [base])]
+    if stage.records_errors:  # else the spans never say ERROR, and no rule divides this counter
+        errors = [f"{base} and status.code == STATUS_CODE_ERROR"]
+        if catalog.error_attribute:
+            errors.append(f"{base} and {ottl_attribute(catalog.error_attribute)} == true")
+        kinds.append(("errors", a.errors_metric, errors))
     first = stage.measurement("first_byte")
     if first is not None and first.nothing_value is not None:
         nothing = f"{base} and {ottl_attribute(first.attribute)} == {format_number(first.nothing_value)}"
@@ -162,7 +173,7 @@ connector derives from your spans the series dashgen's alert rules and PromQL pa
 | Prometheus series | kind | stage label |
 |---|---|---|
 {series}
-
+{framework}
 Run it next to your own configuration with otelcol-contrib v0.119 or later (the collector merges
 `--config` files; this fragment only adds components and two pipelines of its own):
 
@@ -189,6 +200,9 @@ def collector_artifacts(catalog: Catalog) -> dict[str, str]:
     es = entries(catalog)
     kinds = {e.series: (e.kind, e.config["attributes"][0]["key"]) for e in es}
     series = "\n".join(f"| `{name}` | {kind} | `{label}` |" for name, (kind, label) in sorted(kinds.items()))
-    readme = README.format(catalog=catalog.name, n=len(es), series=series, receiver=RECEIVER, exporter=EXPORTER,
-                           processor=PROCESSOR)
+    own = sorted({m.metric.name for s in catalog.stages for m in s.measurements if m.metric.source == "framework"})
+    framework = ("\nThe framework records the other histograms the rules read itself, so the bridge leaves them out: "
+                 + ", ".join(f"`{n}`" for n in own) + ".\n") if own else ""
+    readme = README.format(catalog=catalog.name, n=len(es), series=series, framework=framework, receiver=RECEIVER,
+                           exporter=EXPORTER, processor=PROCESSOR)
     return {PATH: canonical_yaml(fragment(catalog)), README_PATH: readme}

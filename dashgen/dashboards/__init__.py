@@ -1,13 +1,14 @@
 """Dashboard definitions: pure functions from a Catalog to laid-out dashboards.
 
 Output order: the overview, one dashboard per stage (barge-in gets its milestone
-breakdown when the catalog has the milestones), then the session drilldown.
+breakdown when the catalog has the milestones), the session drilldown, then the SLO
+dashboard when the catalog declares an SLO.
 """
 
 from __future__ import annotations
 
 from ..catalog.model import Catalog
-from . import barge_in, overview, session, stage
+from . import barge_in, overview, session, slo, stage
 from .kit import BuiltDashboard, Ctx
 
 
@@ -20,4 +21,5 @@ def build_dashboards(catalog: Catalog, schema_version: int) -> list[BuiltDashboa
         else:
             out.append(stage.build(ctx, s))
     out.append(session.build(ctx))
+    out.extend(slo.dashboards(ctx))
     return out

@@ -63,14 +63,18 @@ class Ctx:
             DatasourceVariable(c.tempo.variable, "tempo", "Tempo", c.tempo.name, c.tempo.uid),
             DatasourceVariable(c.prometheus.variable, "prometheus", "Prometheus", c.prometheus.name, c.prometheus.uid),
         ]
-        out.extend(TextboxVariable(m.label, m.label, m.value, f"Prometheus panels match {m.label}=~\"${m.label}\" "
-                                   f"(a regular expression; alert rules match {m.label}=\"{m.value}\")")
-                   for m in c.prom_matchers)
+        out.extend(self.matcher_variables())
         if c.service_attribute:
             out.append(TempoValuesVariable("service", "Service", c.service_attribute, self.tempo,
                                            f"Services by {c.service_attribute}; All lists every one Tempo knows."))
         out.extend(extra)
         return out
+
+    def matcher_variables(self) -> list:
+        """One textbox per ``prometheus.matchers`` label, read by ``prom_extra`` in every PromQL panel."""
+        return [TextboxVariable(m.label, m.label, m.value, f"Prometheus panels match {m.label}=~\"${m.label}\" "
+                                f"(a regular expression; alert rules match {m.label}=\"{m.value}\")")
+                for m in self.catalog.prom_matchers]
 
     def service_conds(self) -> list[Cond]:
         svc = self.catalog.service_attribute

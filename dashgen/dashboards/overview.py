@@ -128,16 +128,19 @@ def ratio_panels(ctx: Ctx) -> list[TimeSeriesPanel]:
     a = ctx.catalog.alerting
     if a is None:
         return []
-    out = []
-    extra = ctx.prom_extra()
-    # the produced-nothing counter exists only where a stage can produce nothing (as in its alert rules)
-    can_be_empty = any(m.nothing_value is not None for s in ctx.catalog.stages for m in s.measurements)
+    out, extra = [], ctx.prom_extra()
+    # the stages each ratio alert exists for (alerts/ratios.py): a counter no stage feeds is not plotted
+    stages = {"error": [s for s in ctx.catalog.stages if s.records_errors],
+              "nothing": [s for s in ctx.catalog.stages if any(m.nothing_value is not None for m in s.measurements)]}
     for kind, metric, rule, word in (("error", a.errors_metric, a.error_rate, "failed"),
                                      ("nothing", a.nothing_metric, a.nothing_rate, "produced nothing")):
-        if rule is None or (kind == "nothing" and not can_be_empty):
+        if rule is None or not stages[kind]:
             continue
-        share = (f"{promql.sum_by((a.stage_label,), promql.rate(promql.selector(metric, *extra), a.rate_window))} / "
-                 f"{promql.sum_by((a.stage_label,), promql.rate(promql.selector(a.runs_metric, *extra), a.rate_window))}")
+        some = () if len(stages[kind]) == len(ctx.catalog.stages) else (
+            promql.matcher(a.stage_label, "=~", "|".join(s.id for s in stages[kind])),)
+        num, den = (promql.rate(promql.selector(name, *some, *extra), a.rate_window)
+                    for name in (metric, a.runs_metric))
+        share = f"{promql.sum_by((a.stage_label,), num)} / {promql.sum_by((a.stage_label,), den)}"
         title = "Error ratio by stage" if kind == "error" else "Produced-nothing ratio by stage"
         out.append(TimeSeriesPanel(
             key=f"{kind}-ratio", title=title,
@@ -146,7 +149,7 @@ def ratio_panels(ctx: Ctx) -> list[TimeSeriesPanel]:
                          f"{rule.above * 100:g} % for {rule.for_} ({rule.severity})."),
             targets=[ctx.prom(share, legend="{{" + a.stage_label + "}}")], unit="percentunit", minValue=0,
             thresholdSteps=threshold_steps([(rule.above, SEVERITY_COLORS[rule.severity])]), thresholdsStyle="dashed",
-            shows=[f"{s.id}:{kind}_ratio" for s in ctx.catalog.stages], w=12, h=8))
+            shows=[f"{s.id}:{kind}_ratio" for s in stages[kind]], w=12, h=8))
     return out
 
 

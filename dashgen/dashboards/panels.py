@@ -13,11 +13,11 @@ import re
 from urllib.parse import quote
 
 from ..catalog.conventions import quantile_label
-from ..catalog.model import Measurement, Stage
+from ..catalog.model import Flag, Measurement, Stage
 from .model import DataLink, HeatmapPanel, StatPanel, TablePanel, TimeSeriesPanel, threshold_steps
 from ..queries.traceql import Cond
 from .kit import SEVERITY_COLORS, Ctx
-from .series import rename_function, rename_quantiles
+from .series import rename, rename_function, rename_quantiles
 
 QUANTILES = (0.5, 0.95, 0.99)
 FLOAT_NOTE = ("This attribute is recorded as a float, and Tempo's quantile functions drop floats: the panel shows "
@@ -165,6 +165,20 @@ def rate_panel(ctx: Ctx, stage: Stage, w: int = 12, h: int = 8) -> TimeSeriesPan
                      f"this is flat is a regression, not load."),
         targets=[ctx.tempo_metrics(query)], unit=SPAN_RATE_UNIT,
         overrides=[rename_function("rate", f"{short_title(stage)} spans/s")], shows=[f"{stage.id}:rate"], w=w, h=h)
+
+
+def flag_panel(ctx: Ctx, stage: Stage, flag: Flag, w: int = 12, h: int = 8) -> TimeSeriesPanel:
+    """Stage spans per second split by a boolean flag: the share where it is true, stacked (one query)."""
+    attr = ctx.q.span(flag.attribute)
+    query = ctx.q.rate(stage_filter(ctx, stage), (attr,))
+    return TimeSeriesPanel(
+        key=panel_key(stage, flag.id, "rate"), title=f"{flag.title} per second",
+        description=(f"{stage.span} spans per second, stacked by {attr}: true means {flag.meaning}. The true band's "
+                     f"share of the stack is the share of {flag.title.lower()}; a share that grows with latency is "
+                     f"users giving up on a slow agent. Next: the slowest table, or a session in the drilldown."),
+        targets=[ctx.tempo_metrics(query)], unit=SPAN_RATE_UNIT, drawStyle="bars", fillOpacity=60, stacking="normal",
+        overrides=[rename({str(attr): True}, flag.title), rename({str(attr): False}, f"other {stage.span} spans")],
+        shows=[f"{stage.id}.{flag.id}:rate"], w=w, h=h)
 
 
 def bad_rate_panel(ctx: Ctx, stage: Stage, m: Measurement, above: float | None = None, name: str | None = None,

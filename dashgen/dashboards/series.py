@@ -29,16 +29,23 @@ import re
 from ..catalog.model import quantile_label
 
 
+def _bare(v) -> str:
+    """A label value as Grafana names a one-label series: strings as they are, booleans ``true``/``false``
+    (``strconv.FormatBool`` in ``metricsValueToString``), numbers bare (``0.95``)."""
+    if isinstance(v, str):
+        return v
+    return ("true" if v else "false") if isinstance(v, bool) else f"{v:g}"
+
+
 def _value(v) -> str:
-    """A label value as Grafana prints it: strings quoted, numbers bare (``0.95``)."""
-    return f'"{v}"' if isinstance(v, str) else f"{v:g}"
+    """A label value as Grafana prints it among several: strings quoted, booleans and numbers bare."""
+    return f'"{v}"' if isinstance(v, str) else _bare(v)
 
 
 def tempo_series_name(labels: dict) -> str:
     """The name Grafana gives a Tempo series with these labels (keys sorted, as newer Grafana does)."""
     if len(labels) == 1:
-        v = next(iter(labels.values()))
-        return v if isinstance(v, str) else f"{v:g}"
+        return _bare(next(iter(labels.values())))
     return "{" + ", ".join(f"{k}={_value(v)}" for k, v in sorted(labels.items())) + "}"
 
 
@@ -51,8 +58,7 @@ def series_pattern(labels: dict) -> str:
     looks = "".join(f"(?=.*[{{ ]{re.escape(k)}={re.escape(_value(v))}[,}}])" for k, v in sorted(labels.items()))
     braces = looks + r"\{[^{}]*\}"  # the lookaheads first: each label follows "{" or " "
     if len(labels) == 1:
-        v = next(iter(labels.values()))
-        bare = re.escape(v if isinstance(v, str) else f"{v:g}")
+        bare = re.escape(_bare(next(iter(labels.values()))))
         return f"/^(?:{bare}|{braces})$/"
     return f"/^{braces}$/"
 

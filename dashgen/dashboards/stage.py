@@ -12,7 +12,7 @@ from ..catalog.model import Measurement, Stage
 from .model import Row, TextPanel
 from .kit import BuiltDashboard, Ctx
 from .panels import (
-    bad_rate_panel, duration_quantiles_panel, heatmap_panel, over_time_panel, rate_panel, slo_burn_panel,
+    bad_rate_panel, duration_quantiles_panel, flag_panel, heatmap_panel, over_time_panel, rate_panel, slo_burn_panel,
     slowest_table, spread_panels,
 )
 
@@ -68,6 +68,7 @@ def build(ctx: Ctx, stage: Stage) -> BuiltDashboard:
     panels: list = [intro, Row(key="row-measurements", title=f"{stage.title}: measurements")]
     for m in stage.measurements:
         panels.extend(measurement_panels(ctx, stage, m))
+    panels.extend(flag_panel(ctx, stage, f) for f in stage.flags)
     if any(not m.quantiles_work for m in stage.measurements):
         panels.append(duration_quantiles_panel(ctx, stage))
     if rate_needed(stage):

@@ -6,7 +6,9 @@ way (issue 15), checked on the JSON alone so it holds for any catalog and for ha
 - ``threshold-colour``: a panel with threshold steps is coloured or drawn by them (a stat or
   gauge in ``thresholds`` colour mode; a time series with a visible ``thresholdsStyle``);
   ``palette-classic`` colours by series index and ignores thresholds (``fieldColor.ts``).
-- ``threshold-order``: severity never decreases as the value rises (green < yellow < orange < red).
+- ``threshold-order``: severity moves one way as the value rises (green < yellow < orange < red): up for
+  what is worse higher (a latency, an error share), down for what is better higher (an SLI, an error
+  budget left, the time until it runs out); a scale that turns back (red, then orange above it) is a defect.
 - ``series-names``: a TraceQL metrics panel whose series Grafana would name by a bare quantile or
   a label set (``{p=0.95, span.x="asr"}``) renames them with field overrides; two quantile
   queries on one panel cannot be told apart at all (see dashboards/series.py).
@@ -97,10 +99,15 @@ def _threshold_order(panel: dict) -> list[str]:
     values = [s.get("value") for s in steps[1:]]
     if any(v is None for v in values) or values != sorted(values):
         return [f"threshold steps are not in rising order: {values}"]
+    direction = 0  # +1: worse as the value rises; -1: better as it rises (set by the first change)
     for a, b in zip(steps, steps[1:]):
-        if SEVERITY.get(b.get("color"), 0) < SEVERITY.get(a.get("color"), 0):
+        change = SEVERITY.get(b.get("color"), 0) - SEVERITY.get(a.get("color"), 0)
+        if change == 0:
+            continue
+        if direction and (change > 0) != (direction > 0):
             return [f"threshold colour goes from {a.get('color')} to {b.get('color')} at {b.get('value')}: severity "
-                    f"must not decrease as the value rises"]
+                    f"must move one way as the value rises"]
+        direction = direction or (1 if change > 0 else -1)
     return []
 
 

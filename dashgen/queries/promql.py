@@ -108,9 +108,16 @@ def rate(sel: str, window: str) -> str:
     return f"rate({sel}[{_window(window)}])"
 
 
-def sum_by(labels: tuple[str, ...] | list[str], expr: str) -> str:
-    """Sum keeping only ``labels``: the stage label (and ``le`` for quantiles), never a session id."""
-    return f"sum by ({', '.join(_label(x) if x != 'le' else x for x in labels)}) ({expr})"
+def sum_by(labels: tuple[str | None, ...] | list[str | None], expr: str) -> str:
+    """Sum keeping only ``labels``: the stage label (and ``le`` for quantiles), never a session id.
+    None stands for a histogram without a stage label (a framework's own); keeping nothing is ``sum(...)``."""
+    kept = [x if x == "le" else _label(x) for x in labels if x is not None]
+    return f"sum by ({', '.join(kept)}) ({expr})" if kept else f"sum({expr})"
+
+
+def stage_matchers(label: str | None, stage: str) -> tuple[str, ...]:
+    """The matcher selecting one stage's series; none for a histogram without a stage label."""
+    return (matcher(label, "=", stage),) if label is not None else ()
 
 
 def histogram_quantile(q: float, expr: str) -> str:
@@ -147,13 +154,14 @@ def absent_over_time(sel: str, window: str) -> str:
 # ``extra`` holds rendered matchers (``matcher(...)``) every selector of a query carries: the
 # catalog's ``prometheus.matchers`` (job, env, cluster...), literal in rules, a dashboard
 # variable in panels. They only narrow the selection; the sums keep the stage label alone.
+# ``label`` None is a histogram without a stage label (a framework's own): no stage matcher, ``sum``.
 
 Extra = tuple[str, ...]
 
 
-def quantile(metric: str, label: str, stage: str, q: float, window: str, extra: Extra = ()) -> str:
+def quantile(metric: str, label: str | None, stage: str, q: float, window: str, extra: Extra = ()) -> str:
     """``histogram_quantile(q, sum by (le, label) (rate(metric_bucket{label="stage"}[w])))``."""
-    buckets = rate(selector(metric + "_bucket", matcher(label, "=", stage), *extra), window)
+    buckets = rate(selector(metric + "_bucket", *stage_matchers(label, stage), *extra), window)
     return histogram_quantile(q, sum_by(("le", label), buckets))
 
 
@@ -169,16 +177,24 @@ def counter_ratio(numerator: str, denominator: str, label: str, stage: str, wind
     return f"({num} or 0 * {den}) / {den}"  # both sums keep the same stage label: series match one to one
 
 
-def bad_ratio(metric: str, label: str, stage: str, threshold: float, window: str, extra: Extra = ()) -> str:
-    """Share of measurements above ``threshold`` (a bucket boundary), per stage."""
-    stage_m = matcher(label, "=", stage)
-    good = sum_by((label,), rate(selector(metric + "_bucket", stage_m, matcher("le", "=~", le_regex(threshold)),
+def event_rates(metric: str, label: str | None, stage: str, threshold: float, window: str,
+                extra: Extra = ()) -> tuple[str, str]:
+    """``(good, total)`` per second for one stage: measurements at or below ``threshold`` (a bucket
+    boundary), and all of them."""
+    stage_m = stage_matchers(label, stage)
+    good = sum_by((label,), rate(selector(metric + "_bucket", *stage_m, matcher("le", "=~", le_regex(threshold)),
                                           *extra), window))
-    total = sum_by((label,), rate(selector(metric + "_count", stage_m, *extra), window))
+    total = sum_by((label,), rate(selector(metric + "_count", *stage_m, *extra), window))
+    return good, total
+
+
+def bad_ratio(metric: str, label: str | None, stage: str, threshold: float, window: str, extra: Extra = ()) -> str:
+    """Share of measurements above ``threshold`` (a bucket boundary), per stage."""
+    good, total = event_rates(metric, label, stage, threshold, window, extra)
     return f"1 - ({good} / {total})"  # one minus the share at or below the threshold bucket
 
 
-def burn_rate(metric: str, label: str, stage: str, threshold: float, window: str, objective: float,
+def burn_rate(metric: str, label: str | None, stage: str, threshold: float, window: str, objective: float,
               extra: Extra = ()) -> str:
     """Error-budget burn rate over ``window``: 1 means the budget lasts exactly the SLO window."""
     if not 0 < objective < 1:
@@ -186,14 +202,16 @@ def burn_rate(metric: str, label: str, stage: str, threshold: float, window: str
     return f"({bad_ratio(metric, label, stage, threshold, window, extra)}) / {number(round(1 - objective, 12))}"
 
 
-def events(counter: str, label: str, stage: str, window: str, extra: Extra = (), offset: str | None = None) -> str:
+def events(counter: str, label: str | None, stage: str, window: str, extra: Extra = (),
+           offset: str | None = None) -> str:
     """How many events (a counter's increase) one stage had over ``window`` (that ended ``offset`` ago)."""
-    sel = selector(counter, matcher(label, "=", stage), *extra)
+    sel = selector(counter, *stage_matchers(label, stage), *extra)
     inc = increase(sel, window) if offset is None else f"increase({sel}[{_window(window)}] offset {_window(offset)})"
     return sum_by((label,), inc)
 
 
-def guarded(expr: str, counter: str, label: str, stage: str, window: str, min_events: int, extra: Extra = ()) -> str:
+def guarded(expr: str, counter: str, label: str | None, stage: str, window: str, min_events: int,
+            extra: Extra = ()) -> str:
     """``expr`` only where the stage had at least ``min_events`` events in ``window``.
 
     A ratio or quantile over two events says nothing (one slow barge-in of two is "50% bad"),
@@ -205,6 +223,37 @@ def guarded(expr: str, counter: str, label: str, stage: str, window: str, min_ev
     return logical("and", expr, compare(events(counter, label, stage, window, extra), ">=", min_events))
 
 
-def stage_absent(counter: str, label: str, stage: str, window: str, extra: Extra = ()) -> str:
+def stage_absent(counter: str, label: str | None, stage: str, window: str, extra: Extra = ()) -> str:
     """1 when the stage's counter had no sample at all in ``window`` (its telemetry is missing)."""
-    return absent_over_time(selector(counter, matcher(label, "=", stage), *extra), window)
+    return absent_over_time(selector(counter, *stage_matchers(label, stage), *extra), window)
+
+
+# --- SLO series in Sloth's shapes (slok/sloth internal/plugin/slo/core/metadata_rules_v1) ------------
+
+def vector(value: float) -> str:
+    return f"vector({number(value)})"
+
+
+def without(aggregation: str, labels: tuple[str, ...], expr: str) -> str:
+    """``max without (sloth_window) (expr)``: aggregate away ``labels`` only."""
+    if aggregation not in ("max", "min", "sum", "avg"):
+        raise PromQLError(f"unknown aggregation {aggregation!r}")
+    return f"{aggregation} without ({', '.join(_label(x) for x in labels)}) ({expr})"
+
+
+def period_average(sel: str, window: str, ignoring: tuple[str, ...]) -> str:
+    """Mean of a recorded ratio over ``window``: ``sum_over_time / ignoring (...) count_over_time``
+    (Sloth's ``slo:sli_error:ratio_rate30d``, the average of the 5m ratios)."""
+    w = _window(window)
+    return (f"sum_over_time({sel}[{w}]) / ignoring ({', '.join(_label(x) for x in ignoring)}) "
+            f"count_over_time({sel}[{w}])")
+
+
+def divide_on(left: str, right: str, on: tuple[str, ...]) -> str:
+    """``left / on (labels) group_left () right``: each left series by the one right series it shares
+    ``on`` with, keeping the left labels (a ratio per window by the SLO's single error budget)."""
+    return f"{left} / on ({', '.join(_label(x) for x in on)}) group_left () {right}"
+
+
+def one_minus(expr: str) -> str:
+    return f"1 - ({expr})"

@@ -62,8 +62,12 @@ class Instrumentation:
     """Spans and histograms for one catalog. Thread-safe as the OpenTelemetry SDK is."""
 
     def __init__(self, catalog: Catalog | str | None = None, tracer_provider=None, meter_provider=None,
-                 clock: Clock | None = None):
+                 clock: Clock | None = None, records: tuple[str, ...] = ("sdk",)):
+        """``records``: the metric sources (``conventions.METRIC_SOURCES``) this process records. An
+        application records ``sdk`` only; ``verify-metrics`` stands in for the bridge and the
+        framework too (same names, labels and buckets), as it checks the rules, not the producers."""
         self.catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+        self.records = frozenset(records)
         self.tracer = (tracer_provider.get_tracer(INSTRUMENTATION_NAME) if tracer_provider
                        else trace.get_tracer(INSTRUMENTATION_NAME))
         self.meter = (meter_provider.get_meter(INSTRUMENTATION_NAME) if meter_provider
@@ -95,17 +99,26 @@ class Instrumentation:
         return c
 
     def _record_stage(self, stage: Stage, values: dict[str, float], failed: bool, nothing: bool) -> None:
+        """Record the metrics the catalog says the application's SDK records, and only those: the
+        Collector bridge or the framework itself records the others (``alerting.source``,
+        ``metric.source``), and recording them here too would count every event twice."""
+        source = self.catalog.alerting.source
         label = {self.catalog.alerting.stage_label: stage.id}
-        self._counter("runs").add(1, label)
-        if failed:
-            self._counter("errors").add(1, label)
-        if nothing:
-            self._counter("nothing").add(1, label)
+        if source in self.records:
+            self._counter("runs").add(1, label)
+            if failed and (source == "sdk" or stage.records_errors):  # the bridge counts only spans saying ERROR
+                self._counter("errors").add(1, label)
+            if nothing:
+                self._counter("nothing").add(1, label)
         for m in stage.measurements:
             v = values.get(m.id)
-            if v is None or (m.nothing_value is not None and v == m.nothing_value):
+            skip = m.metric.source not in self.records or (m.nothing_value is not None and v == m.nothing_value)
+            if v is None or skip:
                 continue
-            self._histogram(m).record(v, {m.metric.label: stage.id})
+            # a framework's histogram: no stage label, its own labels (placeholders here)
+            attrs = ({m.metric.label: stage.id} if m.metric.label is not None
+                     else dict.fromkeys(m.metric.labels, "simulated"))
+            self._histogram(m).record(v, attrs)
 
     def turn_stage(self) -> Stage | None:
         """The stage whose span is the turn span itself (LiveKit's agent_turn), if the catalog has one."""

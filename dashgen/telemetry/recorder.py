@@ -101,6 +101,13 @@ class StageRecorder:
         if measurement_id == "first_byte":
             self._produced = True
 
+    def flag(self, flag_id: str, value: bool) -> None:
+        """Set one of the stage's boolean flags (an interrupted turn) on its span."""
+        f = next((x for x in self.stage.flags if x.id == flag_id), None)
+        if f is None:
+            raise ValueError(f"stage {self.stage.id!r} has no flag {flag_id!r} in the catalog")
+        self.span.set_attribute(f.attribute, bool(value))
+
     # ASR ---------------------------------------------------------------------------------------
     def partial(self, text: str) -> None:
         """A partial transcript arrived: the first one is the stage's first byte."""

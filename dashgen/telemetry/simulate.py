@@ -355,12 +355,14 @@ class Simulator:
         return float(1 + int(9 * u)), None
 
     def _turn_measurements(self, turn, p: TurnPlan) -> None:
-        """Measurements of a stage whose span is the turn span (LiveKit's agent_turn)."""
+        """Measurements and flags of a stage whose span is the turn span (LiveKit's agent_turn, Pipecat's turn)."""
         st = turn.stage
+        for f in st.flags:  # an interrupted turn is a barge-in; any other flag: a coin from the plan
+            turn.flag(f.id, p.barge is not None if f.id == "interrupted" else p.generic["u"] > 0.5)
         for m in st.measurements:
-            if m.id == "e2e":
+            if m.id in ("e2e", "user_bot_latency"):
                 if not (p.asr_nothing or p.llm_error or p.tts_error):
-                    turn.set("e2e", p.play_start - p.utterance, unit="ms")
+                    turn.set(m.id, p.play_start - p.utterance, unit="ms")
             elif m.id == "interruption_delay":  # LiveKit: from the user starting to talk to detection
                 if p.barge:
                     turn.set(m.id, p.barge["onset"] + p.barge["vad"], unit="ms")

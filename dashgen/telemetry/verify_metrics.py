@@ -10,24 +10,39 @@ Prometheus, with the generated rule files loaded, answers:
   no backfilled recording rules) with ``query_range`` at the rule interval over its ``for``: it
   fires when every evaluation in ``[end - for, end]`` returned a series, as the rule engine's
   pending -> firing does. Without an incident none may fire;
-- panels: every PromQL panel query returns data (an absence rule's panel: none, the telemetry is there);
+- panels: every PromQL panel query returns data, except an absence panel (``absent``/``absent_over_time``),
+  which must return none while telemetry flows. Panels reading recorded series (the SLO
+  dashboard, on Sloth's recordings) are queried once Prometheus has evaluated the recording
+  groups: the local copy of a recording group runs every few seconds instead of every minute
+  (its expressions do not depend on the interval), so the first evaluation is not a minute away;
 - values: each quantile a latency rule reads lands within one bucket of the quantile of the values
   the simulator put on the spans (the truth, independent of the metric path), and each bad-event
   ratio over 30m or more within 0.05 of the share the spans had above the threshold.
+
+The simulated process records every series the catalog names, whoever would produce it in
+production (``sdk``, ``bridge``, ``framework``: same names, labels and buckets): what is checked
+here is the rules and panels on those series; the bridge's own output is checked against them by
+tests/test_collector_bridge.py.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
+import time
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import reduce
 from pathlib import Path
 
+import yaml
+
 from ..alerts.model import BadEventRatio, HistogramQuantile, Rule
 from ..artifacts import to_plain
-from ..catalog.conventions import seconds
+from ..alerts.slo import CURRENT_WINDOW
+from ..catalog.conventions import METRIC_SOURCES, SLOTH_CURRENT_BURN, seconds
 from ..catalog.model import Catalog
+from ..errors import DashgenError
 from ..queries import promql
 from .openmetrics import OpenMetricsRecorder
 from .promserver import PrometheusServer, create_blocks
@@ -72,7 +87,7 @@ def simulate(catalog: Catalog, sessions: int, seed: int, incidents, window_minut
     spans = InMemorySpanExporter()
     tp = TracerProvider()
     tp.add_span_processor(SimpleSpanProcessor(spans))
-    inst = Instrumentation(catalog, tp, MeterProvider(metric_readers=[reader]))
+    inst = Instrumentation(catalog, tp, MeterProvider(metric_readers=[reader]), records=METRIC_SOURCES)
     recorder = OpenMetricsRecorder(reader)
     sim = Simulator(inst, seed=seed, incidents=incidents, now_ns=now_ns, window_minutes=window_minutes)
     sim.run(sessions, after_session=lambda end_ms: recorder.sample(now_ns / 1e9 + end_ms / 1000))
@@ -129,7 +144,6 @@ def _check_values(prom: PrometheusServer, sim: Simulation, catalog: Catalog, rul
 def verify(catalog: Catalog, built, sessions: int = 240, seed: int = 1, incidents=(), window_minutes: float = 30,
            now_ns: int | None = None, workdir: Path | None = None) -> MetricsReport:
     """Run the whole check; ``built`` is ``build.build_artifacts(catalog)``."""
-    import time
     now_ns = time.time_ns() if now_ns is None else now_ns
     report = MetricsReport()
     sim = simulate(catalog, sessions, seed, incidents, window_minutes, now_ns)
@@ -140,7 +154,7 @@ def verify(catalog: Catalog, built, sessions: int = 240, seed: int = 1, incident
             if rel.startswith("alerts/prometheus/"):
                 path = tmp / "rules" / Path(rel).name
                 path.parent.mkdir(exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+                path.write_text(_quick_recordings(text), encoding="utf-8")
                 rule_files.append(path)
         create_blocks(sim.openmetrics, tmp / "data")
         with PrometheusServer(tmp / "data", rule_files, tmp) as prom:
@@ -151,6 +165,29 @@ def verify(catalog: Catalog, built, sessions: int = 240, seed: int = 1, incident
             _check_panels(prom, sim, built, report)
             _check_values(prom, sim, catalog, built.rules.rules, report)
     return report
+
+
+RECORDING_INTERVAL = "5s"  # the local recording groups' interval: evaluated within seconds of the start
+
+
+def _quick_recordings(text: str) -> str:
+    """A rule file with its recording-only groups evaluated every ``RECORDING_INTERVAL``."""
+    doc = yaml.safe_load(text)
+    for g in doc["groups"]:
+        if all("record" in r for r in g["rules"]):
+            g["interval"] = RECORDING_INTERVAL
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def _recorded_at(prom) -> float:
+    """Wait until every recording group has been evaluated once; the time to query their series at."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        groups = prom.api("rules", type="record")["groups"]
+        if all(not g.get("lastEvaluation", "0001").startswith("0001") for g in groups):
+            return time.time()
+        time.sleep(0.5)
+    raise DashgenError("Prometheus did not evaluate the recording rules within 60 s")
 
 
 def _check_alerts(prom, sim: Simulation, catalog: Catalog, rules, incident: bool, report: MetricsReport) -> None:
@@ -189,15 +226,45 @@ def _panel_exprs(built) -> list[tuple[str, str]]:
 
 
 def _check_panels(prom, sim: Simulation, built, report: MetricsReport) -> None:
+    records = {r.records.metric for r in built.rules.rules if r.records is not None}
+    recorded_at = None
     for title, expr in _panel_exprs(built):
         for var, value in GRAFANA_VARIABLES.items():
             expr = expr.replace(var, value)
         if "$" in expr:
             report.lines.append(f"skip  panel {title!r}: template variable in {expr!r}")
             continue
-        result = prom.query(expr, sim.end)
-        if "absent(" in expr or "absent_over_time(" in expr:
-            # an absence rule's panel: empty while every stage reports, which the simulation does
-            report.check(not result, f"panel {title!r} is empty: the telemetry it watches is present")
+        at = sim.end
+        if any(_reads(expr, name) for name in records):
+            recorded_at = recorded_at or _recorded_at(prom)
+            at = recorded_at
+        result = prom.query(expr, at)
+        if "absent(" in expr or "absent_over_time(" in expr:  # absence panel: empty while telemetry flows
+            report.check(not result, f"panel {title!r} shows no absence while telemetry flows")
+        elif not result and (short := _guarded_off(prom, built, expr, at)):
+            report.lines.append(f"ok    panel {title!r} is empty: {short}")
         else:
             report.check(bool(result), f"panel {title!r} returns data ({len(result)} series)")
+
+
+def _reads(expr: str, metric: str) -> bool:
+    """Whether ``expr`` selects ``metric`` (a whole name: ``..._rate3d`` is not ``..._rate30d``)."""
+    return re.search(rf"(?<![\w:]){re.escape(metric)}(?![\w:])", expr) is not None
+
+
+def _guarded_off(prom, built, expr: str, at: float) -> str | None:
+    """Why a panel on an SLO's recordings is rightly empty: a window it reads saw fewer events than
+    ``alerting.min_events``, so the guarded recording has no series (``promql.guarded``)."""
+    for sig in dict.fromkeys(s for r in built.rules.rules if r.records is not None for s in r.signals):
+        if not isinstance(sig, BadEventRatio) or sig.events is None or f'"{sig.ids.id}"' not in expr:
+            continue
+        # the series built on this window's ratio: itself, and Sloth's current burn rate on the 5m one
+        reads = (sig.record,) + ((SLOTH_CURRENT_BURN,) if sig.window == CURRENT_WINDOW else ())
+        if not any(_reads(expr, r) for r in reads):
+            continue
+        g = sig.events
+        got = prom.query(promql.events(g.counter, g.label, g.stage, g.window, sig.extra), at)
+        n = float(got[0]["value"][1]) if got else 0.0
+        if n < g.min_events:
+            return f"{n:g} {g.stage} events in {g.window}, fewer than alerting.min_events ({g.min_events})"
+    return None

@@ -1,0 +1,142 @@
+"""The SLO dashboard: per catalog SLO, where its error budget stands and how fast it burns.
+
+One dashboard per catalog with at least one SLO, at the level of Sloth's and Pyrra's: per SLO
+the SLI against its objective over the SLO window, the error budget remaining (red below 0),
+the current burn rate and the time until the budget runs out at it, the burn rate per alert
+window against the lines its alerts fire at (14.4 / 6 / 3 / 1 with Google's 30-day windows),
+good and bad events per second, and the SLO alerts firing now.
+
+Every Prometheus panel reads the series the SLO recording group records under Sloth's names
+and labels (``dashgen.alerts.slo``), selected by ``sloth_id``, so the numbers are the ones the
+burn-rate alerts evaluate, and Sloth's own dashboards read the same series (already scoped by
+the catalog's ``prometheus.matchers``, as the rules are). Only the event rates read the raw
+histogram, through the matcher variables: they are what the SLI is made of.
+"""
+
+from __future__ import annotations
+
+from ..alerts.slo import CURRENT_WINDOW, slo_ids
+from ..catalog import conventions as cv
+from ..catalog.conventions import format_percent, seconds
+from ..catalog.model import Stage
+from ..queries import promql
+from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
+from .model import DatasourceVariable, Row, StatPanel, TimeSeriesPanel, threshold_steps
+from .model_views import AlertListPanel
+from .panels import panel_key
+
+SLO_UID_KEY = "slo"
+BUDGET_WARN = 0.25  # remaining budget below this share turns a stat orange; below 0, red
+EXHAUSTION_STEPS = ((86400, "orange"), (7 * 86400, "green"))  # budget gone within a day: red; a week: orange
+
+
+def _short(stage: Stage) -> str:
+    return stage.title.split(" (")[0]
+
+
+def _stat(ctx: Ctx, stage: Stage, key: str, title: str, description: str, expr: str, unit: str, steps,
+          decimals: int | None = None) -> StatPanel:
+    return StatPanel(key=panel_key(stage, "slo", key), title=f"{_short(stage)}: {title}", description=description,
+                     dataSource=ctx.prometheus, targets=[ctx.prom(expr, legend=title)], unit=unit, decimals=decimals,
+                     thresholdSteps=steps, colorMode="thresholds", graphMode="none", textMode="value",
+                     shows=[f"{stage.id}.{stage.slo.measurement}:slo-{key}"], w=6, h=5)
+
+
+def slo_panels(ctx: Ctx, stage: Stage) -> list:
+    """The panels of one SLO: four stats, then SLI, burn rates and event rates over time."""
+    slo = stage.slo
+    m = stage.measurement(slo.measurement)
+    ids = slo_ids(ctx.catalog, stage)
+    sel, on = ids.select, cv.SLOTH_ID_LABELS
+    budget = sel(cv.SLOTH_ERROR_BUDGET)
+    what = f"{format_percent(slo.objective)} of {m.title.lower()} at or below {slo.threshold:g} {m.unit}"
+    period = slo.window
+    sli_period = promql.one_minus(promql.without("max", (cv.SLOTH_WINDOW_LABEL,), sel(cv.sli_error_record(period))))
+    remaining = sel(cv.SLOTH_BUDGET_REMAINING)
+    burn_now = promql.divide_on(sel(cv.sli_error_record(CURRENT_WINDOW)), budget, on)
+    # The budget left, in seconds of the SLO window, spent at the current burn rate (1 = the whole
+    # budget in the whole window): remaining x window / burn rate; none left reads 0.
+    time_left = (f"clamp_min({remaining}, 0) * {seconds(period)} / on ({', '.join(on)}) group_left () "
+                 f"({promql.without('max', (cv.SLOTH_WINDOW_LABEL,), sel(cv.SLOTH_CURRENT_BURN))})")
+    rates = sorted(slo.burn_rates(), key=lambda r: -r[3])
+    stats = [
+        _stat(ctx, stage, "sli-now", f"SLI over {period}",
+              f"Share of {m.title.lower()} measurements at or below {slo.threshold:g} {m.unit} over the last {period} "
+              f"(slo:sli_error:ratio_rate{period}, the mean of the 5m ratios, as Sloth records it). Green at or "
+              f"above the objective, {format_percent(slo.objective)}.", sli_period, "percentunit",
+              threshold_steps([(slo.objective, "green")], base="red"), decimals=2),
+        _stat(ctx, stage, "budget", "error budget remaining",
+              f"Share of the {period} error budget ({format_percent(slo.budget)} of measurements may be slow) not "
+              f"yet spent (slo:period_error_budget_remaining:ratio). Red below 0: the SLO is broken for this window; "
+              f"orange below {format_percent(BUDGET_WARN)}.", remaining, "percentunit",
+              threshold_steps([(0, "orange"), (BUDGET_WARN, "green")], base="red"), decimals=1),
+        _stat(ctx, stage, "burn-now", f"burn rate now ({CURRENT_WINDOW})",
+              f"How fast the budget burns over the last {CURRENT_WINDOW} (slo:current_burn_rate:ratio): 1 spends it "
+              f"exactly over {period}; the page fires above {rates[0][3]:g} sustained over {rates[0][1]}.",
+              promql.without("max", (cv.SLOTH_WINDOW_LABEL,), burn_now), "none",
+              threshold_steps([(1, "orange"), (rates[0][3], "red")]), decimals=1),
+        _stat(ctx, stage, "exhaustion", "budget runs out in",
+              f"Time until the remaining budget is spent if it keeps burning at the current rate: remaining x "
+              f"{period} / burn rate now. 0 when none is left; empty while nothing burns.",
+              time_left, "s", threshold_steps(list(EXHAUSTION_STEPS), base="red")),
+    ]
+    sli = TimeSeriesPanel(
+        key=panel_key(stage, "slo", "sli"), title=f"{_short(stage)}: SLI against the objective ({period})",
+        description=(f"The SLI ({what}) over the last {period}, and over the last hour for the trend; the dashed line "
+                     f"is the objective. Below it the SLO is broken for this window."),
+        targets=[ctx.prom(sli_period, "A", legend=f"SLI over {period}"),
+                 ctx.prom(promql.one_minus(promql.without("max", (cv.SLOTH_WINDOW_LABEL,),
+                                                          sel(cv.sli_error_record("1h")))), "B", legend="SLI over 1h")],
+        unit="percentunit", decimals=2, thresholdSteps=threshold_steps([(slo.objective, "green")], base="red"),
+        thresholdsStyle="dashed", shows=[f"{stage.id}.{m.id}:slo-sli"], w=12, h=8)
+    lines = {rate: SEVERITY_COLORS[sev] for sev, _, _, rate in sorted(rates, key=lambda r: r[0] == "page")}
+    burn = TimeSeriesPanel(
+        key=panel_key(stage, "slo", "burn", "windows"), title=f"{_short(stage)}: burn rate per alert window",
+        description=("Error-budget burn rate over each long window of the alerts' window pairs (the recorded "
+                     "slo:sli_error:ratio_rate<window> / slo:error_budget:ratio). Dashed lines: "
+                     + "; ".join(f"{sev} above {rate:g} over {lg} (and {sh})" for sev, lg, sh, rate in rates)
+                     + ". A pair fires when both its windows are above its line; the short one stops it once the "
+                       "burn is over."),
+        targets=[ctx.prom(promql.without("max", (cv.SLOTH_WINDOW_LABEL,),
+                                         promql.divide_on(sel(cv.sli_error_record(lg)), budget, on)), chr(65 + i),
+                          legend=f"{lg} ({sev} above {rate:g})")
+                 for i, (sev, lg, _sh, rate) in enumerate(rates)],
+        unit="none", decimals=1, thresholdSteps=threshold_steps(sorted(lines.items())), thresholdsStyle="dashed",
+        shows=[f"{stage.id}.{m.id}:slo-burn-windows"], w=12, h=8)
+    good, total = promql.event_rates(m.metric.name, m.metric.label, stage.id, slo.threshold,
+                                     ctx.catalog.alerting.rate_window, ctx.prom_extra())
+    events = TimeSeriesPanel(
+        key=panel_key(stage, "slo", "events"), title=f"{_short(stage)}: good and bad events per second",
+        description=(f"Measurements per second from {m.metric.name} ({m.metric.source}): good at or below "
+                     f"{slo.threshold:g} {m.unit}, bad above. The SLI is good / (good + bad); bad rising while good "
+                     f"stays flat is a regression, both rising together is load."),
+        targets=[ctx.prom(good, "A", legend="good"), ctx.prom(f"{total} - {good}", "B", legend="bad")],
+        unit="ops", drawStyle="bars", fillOpacity=60, stacking="normal",
+        shows=[f"{stage.id}.{m.id}:slo-events"], w=24, h=8)
+    return stats + [sli, burn, events]
+
+
+def dashboards(ctx: Ctx) -> list[BuiltDashboard]:
+    """The SLO dashboard, or none when the catalog declares no SLO."""
+    c = ctx.catalog
+    stages = [s for s in c.stages if s.slo]
+    if not stages:
+        return []
+    ids = [slo_ids(c, s).id for s in stages]
+    firing = AlertListPanel(
+        key="slo-alerts", title="SLO alerts firing or pending",
+        description=("The burn-rate alerts of these SLOs that are firing or pending now (Grafana-managed rules, "
+                     "matched by their slo label). Page: the budget goes within days; ticket: within weeks."),
+        labelFilter="{" + promql.matcher("slo", "=~", "|".join(ids)) + "}", w=24, h=6)
+    panels: list = [Row(key="row-alerts", title="Firing now"), firing]
+    for s in stages:
+        m = s.measurement(s.slo.measurement)
+        panels.append(Row(key=f"row-{s.id}".replace("_", "-"),
+                          title=f"{_short(s)}: {format_percent(s.slo.objective)} of {m.title.lower()} "
+                                f"at or below {s.slo.threshold:g} {m.unit} over {s.slo.window}"))
+        panels += slo_panels(ctx, s)
+    variables = [DatasourceVariable(c.prometheus.variable, "prometheus", "Prometheus", c.prometheus.name,
+                                    c.prometheus.uid), *ctx.matcher_variables()]
+    description = (f"Service level objectives of {c.title}: error budgets, burn rates and the alerts guarding them, "
+                   f"from the SLO recording rules (Sloth's series names). Generated by dashgen from the catalog.")
+    return [ctx.dashboard(SLO_UID_KEY, "SLOs and error budgets", description, panels, variables=variables)]

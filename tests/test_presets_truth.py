@@ -1,0 +1,240 @@
+"""The framework presets read only series that exist.
+
+For the LiveKit and Pipecat presets, every series an alert rule (any form) or a PromQL panel
+reads must be produced by someone:
+
+- the framework itself: a metric in ``FRAMEWORK_METRICS`` below (its Prometheus name and
+  labels, read from the framework's source), with no label the framework does not set;
+- the generated Collector bridge: a histogram or counter the catalog marks ``source: bridge``,
+  derived from a span and attribute the framework really emits (``FRAMEWORK_SPANS``); an error
+  counter only for spans whose status the framework sets to ERROR (``ERROR_SPANS``);
+- the SLO recording rules of the same build (``slo:*``).
+
+A preset whose alert reads a series nobody produces fails, and the mutated presets at the end
+prove the check can fail. Sources: livekit/agents at da6af86a (livekit-agents 1.7.0) and
+pipecat-ai/pipecat at acead050, read from their repositories (paths below); the research notes
+are in docs/presets.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from dashgen.build import build_artifacts
+from dashgen.catalog import load_catalog, parse_catalog, preset_path
+from dashgen.catalog.model import Catalog
+
+# Prometheus names of the framework's own metrics (OpenTelemetry -> Prometheus: dots as _, unit
+# "s" -> _seconds, histograms as _bucket/_count/_sum with le) -> the labels they carry.
+FRAMEWORK_METRICS = {
+    # livekit-agents/livekit/agents/telemetry/otel_metrics.py: create_histogram(..., unit="s"); recorded by
+    # _record_turn_metrics with _metadata_to_attrs (model_name, model_provider) only, from flush_turn_metrics at
+    # session end (job.py JobContext._on_session_end).
+    "livekit": {name: {"model_name", "model_provider"} for name in (
+        "lk_agents_turn_e2e_latency_seconds", "lk_agents_turn_llm_ttft_seconds", "lk_agents_turn_tts_ttfb_seconds",
+        "lk_agents_turn_transcription_delay_seconds", "lk_agents_turn_end_of_turn_delay_seconds",
+        "lk_agents_turn_on_user_turn_completed_delay_seconds")},
+    # src/pipecat: no get_meter / create_histogram / create_counter anywhere; Pipecat only traces.
+    "pipecat": {},
+}
+
+# Span names -> the attributes the framework sets on them (the ones a catalog may measure or flag).
+FRAMEWORK_SPANS = {
+    "livekit": {
+        # telemetry/trace_types.py constants, set in:
+        "agent_session": {"lk.job_id"},  # voice/agent_session.py (ATTR_JOB_ID)
+        "agent_turn": {"lk.speech_id", "lk.e2e_latency", "lk.interrupted"},  # voice/agent_activity.py
+        "user_turn": {"lk.transcription_delay", "lk.end_of_turn_delay"},  # voice/audio_recognition.py
+        "eou_detection": {"lk.eou.endpointing_delay"},  # voice/audio_recognition.py (ATTR_EOU_DELAY)
+        "llm_node": {"lk.response.ttft"},  # voice/generation.py (ATTR_RESPONSE_TTFT)
+        "tts_node": {"lk.response.ttfb"},  # voice/generation.py (ATTR_RESPONSE_TTFB)
+        "user_speaking": {"lk.interruption.detection_delay"},  # inference/interruption.py
+        "llm_request": set(), "llm_request_run": set(), "tts_request": set(), "tts_request_run": set(),
+    },
+    "pipecat": {
+        # src/pipecat/utils/tracing/turn_trace_observer.py
+        "conversation": {"conversation.id"},
+        "turn": {"turn.number", "conversation.id", "turn.user_bot_latency_seconds", "turn.duration_seconds",
+                 "turn.was_interrupted"},
+        # service_decorators.py (span names) and service_attributes.py (metrics.ttfb, float seconds)
+        "stt": {"metrics.ttfb"}, "llm": {"metrics.ttfb"}, "tts": {"metrics.ttfb"},
+    },
+}
+
+# Spans whose status the framework sets to ERROR on failure.
+ERROR_SPANS = {
+    # LiveKit's tracer disables record_exception/set_status_on_exception (telemetry/traces.py); only
+    # telemetry/utils.record_exception on the request attempts (llm/llm.py, tts/tts.py) sets ERROR.
+    "livekit": {"llm_request_run", "tts_request_run"},
+    # llm is a start_as_current_span (the SDK marks an escaping exception ERROR); stt/tts are started and ended
+    # by hand without a status (service_decorators.py).
+    "pipecat": {"llm"},
+}
+
+SELECTOR_RE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\[|([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}")
+GROUPING_RE = re.compile(r"\b(?:by|on|ignoring|without)\s*\(([^)]*)\)")
+FUNCTIONS = {"rate", "sum", "max", "min", "histogram_quantile", "sum_over_time", "count_over_time", "clamp_min",
+             "vector", "by", "on", "without", "ignoring", "group_left"}
+
+
+def queries(built) -> list[tuple[str, str]]:
+    """``(where, PromQL)`` of every Prometheus query the build contains: rules in every form, panels."""
+    out = []
+    for rel, content in built.artifacts.items():
+        if rel.startswith("alerts/prometheus/"):
+            out += [(rel, r["expr"]) for g in yaml.safe_load(content)["groups"] for r in g["rules"]]
+        elif rel.startswith("alerts/grafana/"):
+            out += [(rel, q["model"]["expr"]) for r in json.loads(content)["rules"] for q in r["data"]
+                    if q["model"].get("datasource", {}).get("type") == "prometheus"]
+        elif rel.startswith("dashboards/") and rel.endswith(".json"):
+            out += [(rel, t["expr"]) for p in json.loads(content)["panels"] for t in p.get("targets", [])
+                    if (t.get("datasource") or {}).get("type") == "prometheus"]
+    return out
+
+
+def selectors(expr: str) -> list[tuple[str, dict[str, str]]]:
+    """``(metric, {label: value matched})`` of every series selector in ``expr``."""
+    out = []
+    for m in SELECTOR_RE.finditer(expr):
+        name, matchers = (m.group(1), m.group(2) or "") if m.group(1) else (m.group(3), "{" + m.group(4) + "}")
+        if name in FUNCTIONS:
+            continue
+        out.append((name, dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*"([^"]*)"', matchers))))
+    return out
+
+
+def unproduced(catalog: Catalog, preset: str) -> list[str]:
+    """Every series read by ``catalog``'s build that neither the framework, the bridge nor the build's own
+    recording rules produce, as ``where: what`` lines."""
+    built = build_artifacts(catalog)
+    recorded = {r.records.metric for r in built.rules.rules if r.records is not None}
+    metrics: dict[str, list] = {}
+    for s in catalog.stages:
+        for m in s.measurements:
+            metrics.setdefault(m.metric.name, []).append((s, m))
+    a = catalog.alerting
+    counters = {a.runs_metric: "runs", a.errors_metric: "errors", a.nothing_metric: "nothing"}
+    spans, framework = FRAMEWORK_SPANS[preset], FRAMEWORK_METRICS[preset]
+    problems = []
+    for where, expr in queries(built):
+        grouping = {x.strip() for g in GROUPING_RE.findall(expr) for x in g.split(",") if x.strip()}
+        for name, labels in selectors(expr):
+            base = re.sub(r"_(bucket|count|sum)$", "", name)
+            if name in recorded:
+                continue
+            if base in metrics:
+                # the stage the selector picks (its stage label), or every stage recorded as this histogram
+                # (the catalog checks that one histogram has one stage label)
+                label = metrics[base][0][1].metric.label
+                picked = [(s, m) for s, m in metrics[base] if label is None or labels.get(label, s.id) == s.id]
+                m = metrics[base][0][1]
+                if m.metric.source == "framework":
+                    if base not in framework:
+                        problems.append(f"{where}: {name}: {preset} has no such metric")
+                    elif (set(labels) | grouping) - framework[base] - {"le", "sloth_id", "sloth_service", "sloth_slo",
+                                                                  "sloth_window"}:
+                        problems.append(f"{where}: {name}: {preset} sets no label "
+                                        f"{sorted((set(labels) | grouping) - framework[base] - {'le'})}")
+                elif m.metric.source == "bridge":
+                    problems += [f"{where}: {name}: {preset} puts no {m.attribute} on a {s.span!r} span"
+                                 for s, m in picked if m.attribute not in spans.get(s.span, ())]
+                else:
+                    problems.append(f"{where}: {name}: recorded by the application's SDK, which {preset} is not")
+            elif name in counters and a.source == "bridge":
+                read = [s for s in catalog.stages if f'"{s.id}"' in expr] or list(catalog.stages)
+                for s in read:
+                    if s.span not in spans:
+                        problems.append(f"{where}: {name}: {preset} has no {s.span!r} span to count")
+                    if counters[name] == "errors" and s.span not in ERROR_SPANS[preset]:
+                        problems.append(f"{where}: {name}: {preset} never sets ERROR on {s.span!r} spans")
+            else:
+                problems.append(f"{where}: {name}: nobody produces it")
+    return problems
+
+
+@pytest.mark.parametrize("preset", ["livekit", "pipecat"])
+def test_every_series_a_preset_reads_is_produced(preset):
+    catalog = load_catalog(preset)
+    assert unproduced(catalog, preset) == []
+    built = build_artifacts(catalog)
+    exprs = [e for _, e in queries(built)]
+    assert any("histogram_quantile" in e for e in exprs) and any("slo:sli_error:ratio_rate" in e for e in exprs)
+
+
+def untraced(c: Catalog, preset: str) -> list[str]:
+    """Spans and attributes the catalog reads (dashboards, TraceQL) that the framework does not emit."""
+    spans = FRAMEWORK_SPANS[preset]
+    out = [f"{s.id}: no {s.span!r} span" for s in c.stages if s.span not in spans]
+    out += [f"{s.id}: no {a} on {s.span!r}" for s in c.stages if s.span in spans
+            for a in [*(m.attribute for m in s.measurements), *(f.attribute for f in s.flags)] if a not in spans[s.span]]
+    out += [f"convention: no {a} on {span!r}" for a, span in ((c.session_attribute, c.session_span),
+                                                              (c.turn_attribute, c.turn_span))
+            if a not in spans.get(span, ())]
+    return out
+
+
+def test_presets_measure_what_the_frameworks_record_and_nothing_else():
+    for preset in ("livekit", "pipecat"):
+        assert untraced(load_catalog(preset), preset) == []
+    # the old LiveKit preset's spans: llm_request carries no ttft, agent_turn no interruption delay
+    assert untraced(_mutated("livekit", "span: llm_node", "span: llm_request"), "livekit") == [
+        "llm: no lk.response.ttft on 'llm_request'"]
+    assert untraced(_mutated("livekit", "span: user_speaking", "span: agent_speaking"), "livekit") == [
+        "user_speaking: no 'agent_speaking' span"]
+    assert untraced(_mutated("pipecat", "attribute: turn.was_interrupted", "attribute: turn.interrupted"),
+                    "pipecat") == ["turn: no turn.interrupted on 'turn'"]
+    # what the old presets ignored: Pipecat's turn latency and interruptions, LiveKit's end-of-utterance
+    # and transcription delays (read from LiveKit's own histograms)
+    pipecat, livekit = load_catalog("pipecat"), load_catalog("livekit")
+    assert {m.attribute for m in pipecat.stage("turn").measurements} == {"turn.user_bot_latency_seconds"}
+    assert [f.attribute for f in pipecat.stage("turn").flags] == ["turn.was_interrupted"]
+    user_turn = {m.attribute: m.metric for m in livekit.stage("user_turn").measurements}
+    assert {a: (m.name, m.source, m.label) for a, m in user_turn.items()} == {
+        "lk.transcription_delay": ("lk_agents_turn_transcription_delay_seconds", "framework", None),
+        "lk.end_of_turn_delay": ("lk_agents_turn_end_of_turn_delay_seconds", "framework", None)}
+
+
+def test_livekit_alerts_select_its_histograms_by_name_without_a_stage_label():
+    built = build_artifacts(load_catalog("livekit"))
+    latency = yaml.safe_load(built.artifacts["alerts/prometheus/livekit-latency.yaml"])["groups"][0]["rules"]
+    tts = next(r for r in latency if r["labels"]["stage"] == "tts")
+    # guarded by the histogram's own count (alerting.min_events), summed as the quantile is
+    assert tts["expr"] == ("((histogram_quantile(0.95, sum by (le) (rate(lk_agents_turn_tts_ttfb_seconds_bucket[5m])))) "
+                           "and (sum(increase(lk_agents_turn_tts_ttfb_seconds_count[5m])) >= 10)) > 0.35")
+    assert "stage=" not in "".join(r["expr"] for r in latency)
+    # no stage span of LiveKit's says ERROR, so there is no error-rate alert to fire on nothing
+    assert not any(rel.endswith("livekit-errors.yaml") for rel in built.artifacts)
+
+
+def _mutated(preset: str, old: str, new: str) -> Catalog:
+    text = preset_path(preset).read_text(encoding="utf-8")
+    assert old in text, old
+    return parse_catalog(text.replace(old, new, 1), f"{preset}-mutated.yaml")
+
+
+@pytest.mark.parametrize("preset, old, new, complaint", [
+    # the old LiveKit preset's invented histogram name
+    ("livekit", "source: framework, name: lk_agents_turn_llm_ttft_seconds",
+     "source: framework, name: lk_response_ttft_seconds", "livekit has no such metric"),
+    # a label LiveKit never sets
+    ("livekit", "{source: framework, name: lk_agents_turn_tts_ttfb_seconds,",
+     "{source: framework, label: stage, name: lk_agents_turn_tts_ttfb_seconds,", "livekit sets no label ['stage']"),
+    # an error-rate alert on a span LiveKit never marks ERROR
+    ("livekit", "description: The tts_node span (voice/generation.py); past 350 ms the pause before the agent "
+                "speaks feels long.\n    records_errors: false",
+     "description: The tts_node span.\n    records_errors: true", "never sets ERROR on 'tts_node' spans"),
+    # Pipecat records no metrics: a histogram the preset claims it does is read from nowhere
+    ("pipecat", "metric: &ttfb_metric\n", "metric: &ttfb_metric\n          source: sdk\n",
+     "recorded by the application's SDK, which pipecat is not"),
+    ("pipecat", "span: stt", "span: stt_request", "puts no metrics.ttfb on a 'stt_request' span"),
+    # the old Pipecat preset's error alerts on every stage: only llm spans say ERROR
+    ("pipecat", "Started and ended by hand, without an error status.\n    records_errors: false",
+     "Started and ended by hand.", "never sets ERROR on 'tts' spans"),
+])
+def test_a_preset_reading_a_series_nobody_produces_fails(preset, old, new, complaint):
+    problems = unproduced(_mutated(preset, old, new), preset)
+    assert any(complaint in p for p in problems), problems
