@@ -553,15 +553,20 @@ STOCK = ["11.6.0", "12.2.0", "13.0.0"]
 
 @pytest.mark.parametrize("version", STOCK)
 def test_push_real_build_output_to_stock_grafana(version, tmp_path):
-    """The bundled catalog pushes with exit 0 to a stock 11.6, 12 and 13: its Grafana-managed
-    recording rules are left out with a one-line notice (the toggle is off), the rest is created,
-    and a second push writes nothing."""
+    """The bundled catalog, opted in to Grafana-managed recording rules (the bundled one leaves them
+    out of the Grafana forms), pushes with exit 0 to a stock 11.6, 12 and 13: the recording rules
+    are left out with a one-line notice (the toggle is off), the rest is created, and a second push
+    writes nothing."""
     from dashgen.artifacts import write_output
     from dashgen.build import build_artifacts
-    from dashgen.catalog import load_catalog
+    from dashgen.catalog import parse_catalog, preset_path
 
+    text = preset_path("default").read_text(encoding="utf-8").replace(
+        "tempo_rules: false", "tempo_rules: false\n  grafana_recording_rules: true", 1)
+    catalog_file = tmp_path / "opted-in.yaml"
+    catalog_file.write_text(text, encoding="utf-8")
     out = tmp_path / "real"
-    write_output(build_artifacts(load_catalog(None)).artifacts, out)
+    write_output(build_artifacts(parse_catalog(text, str(catalog_file))).artifacts, out)
     n_dash = len(list((out / "dashboards").glob("*/*.json")))
     groups = {p.stem: json.loads(p.read_text()) for p in (out / "alerts" / "grafana").glob("*/*.json")}
     recording = {k for k, g in groups.items() if any("record" in r for r in g["rules"])}
@@ -580,7 +585,7 @@ def test_push_real_build_output_to_stock_grafana(version, tmp_path):
         assert all(r["provenance"] == "api" and "record" not in r for r in emu.rules.values())
         assert not [r for r in emu.requests if r.status == 400]
         emu.reset_records()
-        res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
+        res = run_cli(["push", "-c", str(catalog_file), *FAST], env)  # builds from the catalog: no writes
         assert res.code == 0, res.all
         assert emu.writes() == []
 
