@@ -58,4 +58,4 @@ def test_lint_schemas_works_after_a_plain_install(installed, grafana_schemas, tm
     proc = subprocess.run(["dashgen", "lint", "--schemas", str(grafana_schemas / "grafana-12")], cwd=tmp_path,
                           env=installed.env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.splitlines()[-1] == "dashgen: lint ok (8 dashboards, schemas checked)"
+    assert proc.stdout.splitlines()[-1] == "dashgen: lint ok (9 dashboards, schemas checked)"
