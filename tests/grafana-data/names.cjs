@@ -10,17 +10,7 @@
 // that name also in the value field's config.displayName and the frame's refId. The panel's
 // fieldConfig is then applied by applyFieldOverrides and each name read with getFieldDisplayName.
 'use strict';
-const Module = require('module');
-const load = Module._load;
-// @grafana/data's bundle pulls react-use (browser hooks) at load time; nothing here uses it.
-Module._load = function (req, ...rest) {
-  if (req === 'react-use' || req.startsWith('react-use/')) return {};
-  return load.call(this, req, ...rest);
-};
-globalThis.window = { addEventListener() {}, removeEventListener() {}, location: { href: '', pathname: '/', search: '' },
-  localStorage: { getItem() { return null; }, setItem() {}, removeItem() {} } };
-if (typeof navigator === 'undefined') globalThis.navigator = { language: 'en-US', languages: ['en-US'] };
-const gd = require('@grafana/data');
+const gd = require('./load.cjs');
 
 const registry = new gd.FieldConfigOptionsRegistry(() => [
   { id: 'displayName', path: 'displayName', name: 'Display name', process: (v) => v, shouldApply: () => true,
