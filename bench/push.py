@@ -3,7 +3,9 @@ in both API modes: legacy (/api, Grafana 11.6) and apps (the App Platform, Grafa
 
     python bench/push.py [--dashboards 200] [--latency 0.05] [--concurrency 8] [--mode legacy|apps|both]
 
-Prints, per mode, the initial push wall time, the ideal bound (requests x latency / concurrency)
+The emulator answers each request 50 ms after it arrived, its own work included, as a server
+whose latency is 50 ms would (it used to add its Python processing on top, which then counted
+against dashgen). Prints, per mode, the initial push wall time, the ideal bound (requests x latency / concurrency)
 and their ratio (target <= 1.3 at concurrency 8), and for a no-op push the number of requests
 (floor N+4: the preflight's health, frontend settings and API discovery, N dashboard reads, one
 rule group) and writes (target 0); then the legacy initial push at concurrency 1.

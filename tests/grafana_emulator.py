@@ -16,7 +16,8 @@ Test-side API (Python, on the emulator object):
   * state: ``datasources``, ``dashboards``, ``folders``, ``rules`` (dicts), ``add_datasource``,
     ``add_folder``, ``add_dashboard`` (foreign or provisioned dashboards), ``human_edit``.
   * faults: ``fail_next`` (status / Retry-After / drop / lose for the next N matching requests),
-    ``fail_fraction`` (a seeded fraction of requests), ``latency`` (seconds per request),
+    ``fail_fraction`` (a seeded fraction of requests), ``latency`` (seconds from a request's arrival
+    to its answer; the emulator's own work happens within it, as a server's does),
     ``before_save`` (one-shot hook run just before a dashboard save is applied: simulate an
     edit between dashgen's read and its write), ``echo_auth_in_errors``.
   * records: ``requests`` (every request: method, path, query, headers, body, status, fault),
@@ -335,10 +336,10 @@ class GrafanaEmulator:
         rec = Recorded(h.command, path, query, {k: v for k, v in h.headers.items()}, raw.decode("utf-8", "replace"))
         with self.lock:
             self.requests.append(rec)
-        if self.latency:
-            time.sleep(self.latency)
+        arrived = time.monotonic()
         fault = self._pick_fault(h.command, path)
         if fault and fault.drop:
+            self._wait(arrived)
             rec.fault = "drop"
             self._drop(h)
             return
@@ -350,6 +351,7 @@ class GrafanaEmulator:
             if self.echo_auth_in_errors:
                 body["request_authorization"] = h.headers.get("Authorization", "")
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            self._wait(arrived)
             self._send(h, fault.status, body, headers)
             return
         try:
@@ -359,12 +361,19 @@ class GrafanaEmulator:
         if status >= 400 and self.echo_auth_in_errors and isinstance(body, dict):
             body["request_authorization"] = h.headers.get("Authorization", "")
         rec.status = status
+        self._wait(arrived)
         if fault and fault.lose:
             rec.fault = "lose"
             rec.status = None
             self._drop(h)
             return
         self._send(h, status, body, headers)
+
+    def _wait(self, arrived: float) -> None:
+        """Answer ``latency`` seconds after the request arrived (a real server's work is inside its latency)."""
+        left = self.latency - (time.monotonic() - arrived)
+        if left > 0:
+            time.sleep(left)
 
     @staticmethod
     def _drop(h: _Handler) -> None:
