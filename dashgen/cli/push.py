@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -130,7 +131,7 @@ def _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecu
 def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), from_dir, url, token_file, org_id, ca_cert,
          insecure_skip_verify, allow_insecure_http, concurrency, retries, retry_base_delay, timeout, prune,
          disable_provenance, quick, output, verbose, api="auto", recording_rules="auto", force=False, backup_dir=".dashgen/backups") -> int:
-    from ..grafana.apply import Applier, exit_code
+    from ..grafana.apply import Applier, exit_code, save_message
     from ..grafana.plan import Options, load_build
     from ..grafana.report import Progress, format_table, plan_json, refusal_report
     from ..grafana.workflow import make_plan
@@ -138,6 +139,9 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), fr
     client = _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecure_http, retries,
                      retry_base_delay, timeout, concurrency)
     start = time.monotonic()
+    # the version-history message runs `git rev-parse` (~10 ms): overlap it with the reads
+    with ThreadPoolExecutor(1) as side:
+        message = side.submit(save_message) if apply_changes else None
     with _build_dir(from_dir, catalog_ref, schema_version, definitions) as root:
         build = load_build(root)
         try:
@@ -175,7 +179,7 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), fr
         return 0
     progress = Progress(len(plan.writes))
     Applier(handlers, plan, concurrency=concurrency, disable_provenance=disable_provenance, backup_dir=backup_dir,
-            progress=progress).run()
+            progress=progress, message=message.result() if message else None).run()
     code = exit_code(plan)
     if as_json:
         click.echo(plan_json(plan, applied=True, exit_code=code, stats=dict(client.stats)))

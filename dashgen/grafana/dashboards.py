@@ -19,8 +19,8 @@ switching a live instance from legacy to apps mode rewrites nothing that did not
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterator
 
 import os
@@ -66,7 +66,8 @@ def _what_changed(desired: dict, live: LiveDashboard, limit: int = 3) -> str:
 
 
 def _rewrite_uids(obj: Any, mapping: dict[str, str], types: dict[str, str]) -> Any:
-    """Replace datasource references {"type": T, "uid": placeholder} by the resolved uid."""
+    """A copy of ``obj`` (every dict and list new) with each datasource reference
+    {"type": T, "uid": placeholder} pointing at the resolved uid."""
     if isinstance(obj, dict):
         out = {k: _rewrite_uids(v, mapping, types) for k, v in obj.items()}
         uid = out.get("uid")
@@ -92,9 +93,8 @@ class Dashboards(Handler):
 
     def __init__(self, *args: Any):
         super().__init__(*args)
-        self.wanted: list[Wanted] = []
         self.bodies: dict[str, LiveDashboard | None] = {}  # uid -> as read (None: absent)
-        self.store: LegacyDashboards = LegacyDashboards(self.client)
+        self._store: LegacyDashboards | None = None
         self.owned_hits: dict[str, dict] = {}  # uid -> search hit carrying the owner tag
         self.other_hits: dict[str, dict] = {}  # uid -> search hit at a built uid without it
 
@@ -104,14 +104,27 @@ class Dashboards(Handler):
         """dashgen's identity on the App Platform: the kind names dashgen, the identity the catalog."""
         return apps.MANAGER_KIND, self.build.catalog or self.build.owner_tag
 
+    @property
+    def store(self) -> LegacyDashboards:
+        """Where dashboards are read and written: chosen by the preflight, so first used after it
+        (with ``--api legacy`` the first round's probe already reads through /api)."""
+        if self._store is None:
+            apps_api = self.instance.apps
+            self._store = LegacyDashboards(self.client) if apps_api is None else AppDashboards(self.client, apps_api)
+        return self._store
+
     def prepare(self, options: Options) -> None:
-        if self.instance.apps is not None:
-            self.store = AppDashboards(self.client, self.instance.apps)
+        self.wanted  # noqa: B018 - computed here, while a read round is in flight, unless a read needed it first
+
+    @cached_property
+    def wanted(self) -> list[Wanted]:
+        """The built dashboards as pushed: computed once, on first use, after the preflight."""
+        wanted = []
         build, resolved = self.build, self.instance.datasources
         mapping, types = self.instance.datasource_uids(build.datasources)
         by_var = {(build.datasources[k].get("variable") or k): r for k, r in resolved.items()}
         for b in build.dashboards:
-            d = _rewrite_uids(copy.deepcopy(b.data), mapping, types)
+            d = _rewrite_uids(b.data, mapping, types)  # a fresh tree: the build is never mutated
             d.pop("id", None)
             d.pop("version", None)
             for var in (d.get("templating") or {}).get("list") or []:
@@ -124,7 +137,8 @@ class Dashboards(Handler):
             d["tags"] = tags
             h = dashboard_hash(d, b.folder_uid)
             d["tags"] = tags + [HASH_TAG_PREFIX + h]
-            self.wanted.append(Wanted(b, d, h))
+            wanted.append(Wanted(b, d, h))
+        return wanted
 
     # ---------------------------------------------------------------- reads
     def _get_reads(self, uids: list[str]) -> list[Read]:

@@ -5,7 +5,8 @@ compare, write and delete it; ``pkg/grizzly/workflow.go`` orchestrates without k
 A handler is created for one run and holds that run's state for its kind:
 
 1. :meth:`Handler.prepare`: the desired objects (the build, with datasource uids resolved and
-   dashgen's ownership marker added);
+   dashgen's ownership marker added), computed while the second round of reads is in flight, so
+   no read may depend on them;
 2. :meth:`Handler.reads`: a generator of *rounds* of GETs. The workflow runs round ``n`` of every
    handler in one worker pool, so independent reads overlap; a handler that needs what an earlier
    round returned (a search, then GETs of the hits) simply yields again;
@@ -77,7 +78,7 @@ class Handler:
         self.notices: list[str] = []  # one line each, shown with the plan: what was left out, and why
 
     def prepare(self, options: "Options") -> None:
-        """Compute the desired objects (runs after the preflight, before the second read round)."""
+        """Compute the desired objects (runs after the preflight, while the second read round is in flight)."""
 
     def reads(self, options: "Options") -> Iterator[list[Read]]:
         """Yield one list of reads per round; the first round runs alongside the preflight."""

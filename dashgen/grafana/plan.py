@@ -158,7 +158,7 @@ def load_build(root: str | Path) -> Build:
     if artifacts.MANIFEST not in files:
         raise InputError(f"{manifest_path}: not found; --from must point at a `dashgen build --out DIR` directory")
     try:
-        manifest = yaml.safe_load(files[artifacts.MANIFEST]) or {}
+        manifest = artifacts.parse(artifacts.MANIFEST, files[artifacts.MANIFEST]) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"{manifest_path}: cannot read YAML ({str(exc).splitlines()[0][:120]})") from None
     folders = manifest.get("folders") or []

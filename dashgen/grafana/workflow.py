@@ -24,25 +24,31 @@ from .rule_groups import RuleGroups
 HANDLER_TYPES: tuple[type[Handler], ...] = (Folders, Dashboards, RuleGroups)
 
 
-def pmap(fn: Callable[[Any], Any], args: list, concurrency: int) -> list:
-    """``map`` over a bounded worker pool; exceptions come back in place of results."""
+def pmap(fn: Callable[[Any], Any], args: list, concurrency: int,
+         meanwhile: Callable[[], None] | None = None) -> list:
+    """``map`` over a bounded worker pool; exceptions come back in place of results. ``meanwhile``
+    runs in the calling thread once the work is submitted (first, at concurrency 1)."""
     def settled(a: Any) -> Any:
         try:
             return fn(a)
         except Exception as exc:  # noqa: BLE001 - re-raised by the caller
             return exc
 
-    if not args:
-        return []
-    if concurrency <= 1 or len(args) == 1:
+    if not args or concurrency <= 1 or (len(args) == 1 and meanwhile is None):
+        if meanwhile:
+            meanwhile()
         return [settled(a) for a in args]
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        return list(pool.map(settled, args))
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(args))) as pool:
+        results = pool.map(settled, args)  # submits every call now; results come in order
+        if meanwhile:
+            meanwhile()
+        return list(results)
 
 
-def run_round(reads: list[Read], concurrency: int) -> BaseException | None:
-    """Run one round of reads, keep every result, and return the first error (None: all went well)."""
-    results = pmap(lambda r: r.fetch(), reads, concurrency)
+def run_round(reads: list[Read], concurrency: int, meanwhile: Callable[[], None] | None = None) -> BaseException | None:
+    """Run one round of reads, keep every result, and return the first error (None: all went well).
+    ``meanwhile`` runs in this thread while the reads are in flight (CPU work overlaps the network)."""
+    results = pmap(lambda r: r.fetch(), reads, concurrency, meanwhile)
     for read, res in zip(reads, results):
         if not isinstance(res, BaseException):
             read.keep(res)
@@ -74,13 +80,15 @@ def make_plan(client: GrafanaClient, build: Build, options: Options, *,
     if error:
         raise error
     instance.apps = choose_api(options.api, instance.api_groups, instance.describe(), client.org_id)
-    for h in handlers:
-        h.prepare(options)
-    while rounds:
+    # the desired objects are computed while the second round's reads are in flight: those reads
+    # depend on the preflight (which API to read through), never on the desired objects
+    reads, rounds = _next_round(rounds)
+    error = run_round(reads, concurrency, meanwhile=lambda: [h.prepare(options) for h in handlers])
+    while not error and rounds:
         reads, rounds = _next_round(rounds)
         error = run_round(reads, concurrency)
-        if error:
-            raise error
+    if error:
+        raise error
     plan = diff(handlers, options, instance.datasources)
     plan.grafana_url = client.base_url
     return plan, handlers
