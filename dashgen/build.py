@@ -89,4 +89,7 @@ def manifest(catalog: Catalog, dashboards) -> dict:
             for ds in (catalog.tempo, catalog.prometheus)
         },
         "dashboards": [{"uid": d.uid, "title": d.title, "folder": d.folder_uid} for d in dashboards],
+        # the catalog asked for Grafana-managed recording rules (alerting.grafana_recording_rules: true):
+        # push refuses an instance that cannot take them, as `--recording-rules require` does
+        **({"recording_rules": "require"} if catalog.alerting.grafana_recording_rules is True else {}),
     }

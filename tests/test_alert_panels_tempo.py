@@ -199,11 +199,9 @@ def test_no_grafana_rule_pages_on_missing_data(built):
     assert any(n.startswith("Turns per second dropped to zero") for n in names)
 
 
-def test_grafana_recording_rules_only_on_request(built):
-    paths = set(built.artifacts)
-    assert "alerts/prometheus/voice-slo-recording.yaml" in paths
-    assert not [p for p in paths if "slo-recording" in p and not p.startswith("alerts/prometheus/")]
-    opted = build_artifacts(catalog(("tempo_rules: false", "tempo_rules: false\n  grafana_recording_rules: true")))
-    assert {p for p in opted.artifacts if "slo-recording" in p} == {
-        "alerts/prometheus/voice-slo-recording.yaml", "alerts/provisioning/voice-slo-recording.yaml",
-        "alerts/grafana/voice-agent/voice-slo-recording.json"}
+def test_grafana_recording_rules_unless_turned_off(built):
+    every_form = {"alerts/prometheus/voice-slo-recording.yaml", "alerts/provisioning/voice-slo-recording.yaml",
+                  "alerts/grafana/voice-agent/voice-slo-recording.json"}
+    assert {p for p in built.artifacts if "slo-recording" in p} == every_form  # auto, the default
+    off = build_artifacts(catalog(("tempo_rules: false", "tempo_rules: false\n  grafana_recording_rules: false")))
+    assert {p for p in off.artifacts if "slo-recording" in p} == {"alerts/prometheus/voice-slo-recording.yaml"}

@@ -119,14 +119,14 @@ def test_rule_counts_per_form(built, built_tempo):
         return n
 
     # 4 p95 + 5 error + 5 nothing + 6 absence (5 telemetry missing, turns stopped) + 2 SLOs x 2 burn = 24
-    # alerts; the Prometheus form adds per SLO 7 SLI recordings and 7 Sloth meta recordings (Grafana
-    # forms: only on request)
-    assert count(built.artifacts, "alerts/grafana/") == 24
-    assert count(built.artifacts, "alerts/provisioning/") == 24
+    # alerts; every form adds per SLO 7 SLI recordings and 7 Sloth meta recordings (the Grafana forms
+    # unless grafana_recording_rules: false; push sends them where the instance's toggle is on)
+    assert count(built.artifacts, "alerts/grafana/") == 24 + 2 * 14
+    assert count(built.artifacts, "alerts/provisioning/") == 24 + 2 * 14
     assert count(built.artifacts, "alerts/prometheus/") == 24 + 2 * 14
     # TraceQL opt-in: +4 Grafana-managed rules (every thresholded measurement is an integer), none for Prometheus
-    assert count(built_tempo.artifacts, "alerts/grafana/") == 28
-    assert count(built_tempo.artifacts, "alerts/provisioning/") == 28
+    assert count(built_tempo.artifacts, "alerts/grafana/") == 28 + 2 * 14
+    assert count(built_tempo.artifacts, "alerts/provisioning/") == 28 + 2 * 14
     assert count(built_tempo.artifacts, "alerts/prometheus/") == 24 + 2 * 14
 
 
@@ -211,15 +211,28 @@ def test_burn_rate_windows_and_factors(built):
     assert math["expression"] == "($E > 0.72 && $F > 0.72) || ($G > 0.3 && $H > 0.3)"
 
 
-def test_grafana_recording_rules():
-    text = preset_path("default").read_text(encoding="utf-8").replace(
-        "tempo_rules: false", "tempo_rules: false\n  grafana_recording_rules: true")
+@pytest.mark.parametrize("setting,required", [(None, False), ("auto", False), ("true", True)])
+def test_grafana_recording_rules(setting, required):
+    """auto (the default) and true both write them; only true tells push to require them."""
+    text = preset_path("default").read_text(encoding="utf-8")
+    if setting:
+        text = text.replace("tempo_rules: false", f"tempo_rules: false\n  grafana_recording_rules: {setting}")
     built = build_artifacts(parse_catalog(text, "opted-in.yaml"))
     group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-slo-recording.json"])
     assert len(group["rules"]) == 28
     for r in group["rules"]:
         assert r["record"]["from"] == r["condition"] == "A"
         assert r["record"]["metric"].startswith("slo:")
+    manifest = yaml.safe_load(built.artifacts["dashboards/manifest.yaml"])
+    assert manifest.get("recording_rules") == ("require" if required else None)
+
+
+def test_grafana_recording_rules_setting_is_checked():
+    text = preset_path("default").read_text(encoding="utf-8").replace(
+        "tempo_rules: false", "tempo_rules: false\n  grafana_recording_rules: sometimes")
+    with pytest.raises(CatalogError) as exc:
+        parse_catalog(text, "my.yaml")
+    assert "alerting.grafana_recording_rules 'sometimes' is not one of auto, True, False" in str(exc.value)
 
 
 def test_provisioning_form(built):
@@ -281,7 +294,7 @@ def test_long_uids_are_shortened_stably():
 def test_output_is_deterministic():
     a = alert_artifacts(build_artifacts(load_catalog()).rules)
     b = alert_artifacts(build_artifacts(load_catalog()).rules)
-    assert a == b and len(a) == 13  # 5 Prometheus + 4 Grafana-managed + 4 provisioning groups
+    assert a == b and len(a) == 15  # 5 groups in each form: Prometheus, Grafana-managed, provisioning
     for rel, content in a.items():
         assert content.endswith("\n")
         if rel.endswith(".json"):
@@ -290,7 +303,7 @@ def test_output_is_deterministic():
 
 def test_groups_in_order(built):
     names = sorted(rel.rsplit("/", 1)[1] for rel in built.artifacts if rel.startswith("alerts/grafana/"))
-    assert names == sorted(f"voice-{g}.json" for g in GROUPS if g not in ("traces", "slo-recording"))
+    assert names == sorted(f"voice-{g}.json" for g in GROUPS if g != "traces")
 
 
 # --- catalog checks ------------------------------------------------------------------------------

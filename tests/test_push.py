@@ -551,28 +551,36 @@ def test_emulator_contract(emu):
 STOCK = ["11.6.0", "12.2.0", "13.0.0"]
 
 
-@pytest.mark.parametrize("version", STOCK)
-def test_push_real_build_output_to_stock_grafana(version, tmp_path):
-    """The bundled catalog pushes with exit 0 to a stock 11.6, 12 and 13: its Grafana-managed form
-    carries no recording rules (they are opt-in: alerting.grafana_recording_rules), so nothing is
-    refused and no notice is needed; a second push writes nothing."""
+def _real_build(tmp_path, text: str | None = None):
+    """The bundled catalog's build output (or ``text``'s), its dashboard count and Grafana groups."""
     from dashgen.artifacts import write_output
     from dashgen.build import build_artifacts
-    from dashgen.catalog import load_catalog
+    from dashgen.catalog import load_catalog, parse_catalog
 
     out = tmp_path / "real"
-    write_output(build_artifacts(load_catalog(None)).artifacts, out)
+    catalog = load_catalog(None) if text is None else parse_catalog(text, "my.yaml")
+    write_output(build_artifacts(catalog).artifacts, out)
     n_dash = len(list((out / "dashboards").glob("*/*.json")))
     groups = {p.stem: json.loads(p.read_text()) for p in (out / "alerts" / "grafana").glob("*/*.json")}
-    assert groups and n_dash >= 1
-    assert not [k for k, g in groups.items() if any("record" in r for r in g["rules"])]
+    return out, n_dash, groups
+
+
+@pytest.mark.parametrize("version", STOCK)
+def test_push_real_build_output_to_stock_grafana(version, tmp_path):
+    """The bundled catalog pushes with exit 0 to a stock 11.6, 12 and 13 (grafanaManagedRecordingRules
+    off): its SLO recording group is left out with one notice naming the toggle (the Prometheus rule
+    files carry it), everything else is created, nothing is refused; a second push writes nothing."""
+    out, n_dash, groups = _real_build(tmp_path)
+    assert {k for k, g in groups.items() if any("record" in r for r in g["rules"])} == {"voice-slo-recording"}
     with GrafanaEmulator(grafana_version=version) as emu:
         env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
         res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
         assert res.code == 0, res.all
         doc = json_out(res)
-        assert doc["summary"] == {"created": 1 + n_dash + len(groups)}
-        assert not [ln for ln in res.err.splitlines() if ln.startswith("dashgen: note:")]
+        assert doc["summary"] == {"created": 1 + n_dash + len(groups) - 1}
+        notes = [ln for ln in res.err.splitlines() if ln.startswith("dashgen: note:")]
+        assert len(notes) == 1 and "grafanaManagedRecordingRules" in notes[0] and "voice-slo-recording" in notes[0]
+        assert version in notes[0] and doc["notices"] and "alerts/prometheus" in doc["notices"][0]
         assert len(emu.dashboards) == n_dash
         assert all(hash_tag_of(d.data) == dashboard_hash(d.data, d.folder_uid) for d in emu.dashboards.values())
         assert all(r["provenance"] == "api" and "record" not in r for r in emu.rules.values())
@@ -584,32 +592,37 @@ def test_push_real_build_output_to_stock_grafana(version, tmp_path):
 
 
 @pytest.mark.parametrize("version", STOCK)
-def test_opted_in_recording_rules_are_left_out_on_stock_grafana(version, tmp_path, default_catalog_text):
-    """A catalog that opts in to Grafana-managed recording rules still pushes with exit 0 to a stock
-    instance (the toggle is off): the recording group is left out with one notice naming the toggle,
-    and the Prometheus rule files carry it."""
-    from dashgen.artifacts import write_output
-    from dashgen.build import build_artifacts
-    from dashgen.catalog import parse_catalog
-
-    text = default_catalog_text.replace("alerting:\n", "alerting:\n  grafana_recording_rules: true\n", 1)
-    assert text != default_catalog_text
-    out = tmp_path / "opted-in"
-    write_output(build_artifacts(parse_catalog(text, "opted-in.yaml")).artifacts, out)
-    n_dash = len(list((out / "dashboards").glob("*/*.json")))
-    groups = {p.stem: json.loads(p.read_text()) for p in (out / "alerts" / "grafana").glob("*/*.json")}
-    recording = {k for k, g in groups.items() if any("record" in r for r in g["rules"])}
-    assert recording == {"voice-slo-recording"}
-    with GrafanaEmulator(grafana_version=version) as emu:
+def test_bundled_recording_rules_pushed_where_the_toggle_is_on(version, tmp_path):
+    out, n_dash, groups = _real_build(tmp_path)
+    with GrafanaEmulator(grafana_version=version, feature_toggles={"grafanaManagedRecordingRules": True}) as emu:
         env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
         res = run_cli(["push", "--from", str(out), *FAST, "--output", "json"], env)
         assert res.code == 0, res.all
-        doc = json_out(res)
-        assert doc["summary"] == {"created": 1 + n_dash + len(groups) - 1}
-        notes = [ln for ln in res.err.splitlines() if ln.startswith("dashgen: note:")]
-        assert len(notes) == 1 and "grafanaManagedRecordingRules" in notes[0] and "voice-slo-recording" in notes[0]
-        assert doc["notices"] and "alerts/prometheus" in doc["notices"][0]
-        assert all("record" not in r for r in emu.rules.values())
+        assert json_out(res)["summary"] == {"created": 1 + n_dash + len(groups)} and "note:" not in res.err
+        recorded = [r for r in emu.rules.values() if r.get("record")]
+        assert len(recorded) == len(groups["voice-slo-recording"]["rules"]) == 28
+        emu.reset_records()
+        assert run_cli(["push", "--from", str(out), *FAST], env).code == 0 and emu.writes() == []
+
+
+@pytest.mark.parametrize("version", STOCK)
+def test_catalog_that_requires_recording_rules_is_refused_on_stock_grafana(version, tmp_path, default_catalog_text):
+    """alerting.grafana_recording_rules: true is an explicit ask: an instance without the toggle is
+    refused before any write (exit 2, one line naming the toggle and the version); auto (the
+    default) leaves them out instead (above)."""
+    text = default_catalog_text.replace("alerting:\n", "alerting:\n  grafana_recording_rules: true\n", 1)
+    assert text != default_catalog_text
+    out, _, _ = _real_build(tmp_path, text)
+    with GrafanaEmulator(grafana_version=version) as emu:
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        for cmd in ("push", "plan"):
+            res = run_cli([cmd, "--from", str(out), *FAST], env)
+            assert res.code == 2 and emu.writes() == [], res.all
+            assert res.err.count("\n") == 1 and "grafanaManagedRecordingRules" in res.err and version in res.err
+            assert "alerting.grafana_recording_rules: true" in res.err and "Traceback" not in res.all
+    with GrafanaEmulator(grafana_version=version, feature_toggles={"grafanaManagedRecordingRules": True}) as emu:
+        res = run_cli(["push", "--from", str(out), *FAST], {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token})
+        assert res.code == 0 and any(r.get("record") for r in emu.rules.values()), res.all
 
 
 def test_recording_rules_pushed_where_the_toggle_is_on(tmp_path):

@@ -100,13 +100,14 @@ def grafana_group(key: str, group_rules: list[Rule], rs: RuleSet) -> dict:
 
 
 def grafana_groups(rs: RuleSet) -> list[tuple[str, list[Rule]]]:
-    """The groups of the Grafana-managed forms: the SLO recording rules only on request.
+    """The groups of the Grafana-managed forms: the SLO recording rules unless the catalog says false.
 
     Grafana-managed recording rules need the experimental ``grafanaManagedRecordingRules``
-    feature toggle (off by default in 11.6 and 12.x, pkg/services/featuremgmt/registry.go), and
-    nothing reads their series here: the Grafana burn-rate rules compute their ratios inline.
+    feature toggle (off by default in 11.6, 12.x and 13.x, pkg/services/featuremgmt/registry.go):
+    ``push`` decides per instance whether they go (grafana/rule_groups.py); the Grafana burn-rate
+    rules compute their ratios inline, so they never depend on them.
     """
-    keep = rs.catalog.alerting.grafana_recording_rules
+    keep = rs.catalog.alerting.grafana_recording_rules is not False
     return [(key, rules) for key, rules in rs.groups() if keep or key != "slo-recording"]
 
 

@@ -168,7 +168,9 @@ class Alerting:
     tempo_rules: bool
     min_events: int = 10  # fewest events per window before a ratio, quantile or burn rate may alert
     absence: Absence = Absence("15m", "ticket")
-    grafana_recording_rules: bool = False  # SLO recording rules in the Grafana-managed forms too
+    # SLO recording rules in the Grafana-managed forms too: "auto" (where the instance takes them),
+    # True (required: push refuses an instance without the toggle) or False (never written)
+    grafana_recording_rules: str | bool = "auto"
 
     @property
     def interval_seconds(self) -> int:

@@ -144,11 +144,13 @@ ALERTING_SPEC = Map(
         }, doc="The alerts on missing data."), default=None,
                          doc="alerts on absent data: a stage's run counter missing, turns per second dropped to "
                              "zero (default for 15m, ticket)"),
-        "grafana_recording_rules": Field(Bool(), default=False,
-                                         doc="also write the SLO recording rules in the Grafana-managed forms (needs "
-                                             "the experimental grafanaManagedRecordingRules feature toggle, off by "
-                                             "default; the Grafana burn-rate rules compute their ratios inline and "
-                                             "never read them); the Prometheus form always has them (default false)"),
+        "grafana_recording_rules": Field(Enum(values=("auto", True, False)), default="auto",
+                                         doc="the SLO recording rules in the Grafana-managed forms too (the Prometheus "
+                                             "form always has them). They need Grafana's experimental "
+                                             "grafanaManagedRecordingRules feature toggle, off by default: auto (the "
+                                             "default) writes them and `push` sends them where the toggle is on, "
+                                             "leaving them out with a notice elsewhere; true makes `push` refuse "
+                                             "(exit 2) an instance without the toggle; false never writes them"),
     },
 )
 

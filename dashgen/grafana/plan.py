@@ -142,6 +142,7 @@ class Build:
     dashboards: list[DesiredDashboard]
     groups: list[DesiredGroup]
     catalog: str = ""  # the catalog's name: with dashgen, the manager identity on the App Platform
+    recording_rules: str = "auto"  # "require": the catalog asked for Grafana-managed recording rules
 
 
 def _read_json(path: Path, text: str) -> Any:
@@ -195,5 +196,9 @@ def load_build(root: str | Path) -> Build:
     dup = {u for u in uids if uids.count(u) > 1}
     if dup:
         raise InputError(f"{root}: dashboard uid(s) used twice: {', '.join(sorted(dup))}")
-    return Build(str(root), folders, datasources, owner_tag, dashboards, groups, str(manifest.get("catalog") or ""))
+    recording = manifest.get("recording_rules") or "auto"
+    if recording not in ("auto", "require"):
+        raise InputError(f"{manifest_path}: recording_rules must be auto or require, not {recording!r}")
+    return Build(str(root), folders, datasources, owner_tag, dashboards, groups, str(manifest.get("catalog") or ""),
+                 recording)
 

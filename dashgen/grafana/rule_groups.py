@@ -120,6 +120,12 @@ class RuleGroups(Handler):
                 f"--recording-rules require: {inst.describe()} has the {RECORDING_TOGGLE} feature toggle off, "
                 f"so it refuses the build's {len(recording)} Grafana-managed recording rule(s); turn the toggle on "
                 "or drop --recording-rules require; nothing was written")
+        if self.build.recording_rules == "require":
+            raise InputError(
+                f"the catalog asks for Grafana-managed recording rules (alerting.grafana_recording_rules: true), but "
+                f"{inst.describe()} has the {RECORDING_TOGGLE} feature toggle off and refuses the build's "
+                f"{len(recording)}; turn the toggle on, or set it to auto (pushed where the toggle is on, left out "
+                "elsewhere); nothing was written")
         self.left_out = {r.get("uid") for r in recording}
         groups = sorted({g.name for g in self.build.groups if any(r.get("record") is not None for r in g.body["rules"])})
         self.notices.append(
