@@ -589,6 +589,7 @@ def test_push_real_build_output_to_stock_grafana(version, tmp_path):
         res = run_cli(["push", *FAST], env)  # builds from the bundled catalog itself: same result, no writes
         assert res.code == 0, res.all
         assert emu.writes() == []
+        assert not [r.path for r in emu.requests if "slo-recording" in r.path]  # left out: not even read
 
 
 @pytest.mark.parametrize("version", STOCK)
@@ -892,3 +893,22 @@ def test_emulator_v2_views():
         v2 = c.call("GET", "/apis/dashboard.grafana.app/v2/namespaces/default/dashboards/d")
         assert v2["status"] == {} and v2["spec"]["elements"]["panel-1"]["spec"]["title"] == "p (edited)"
         assert [h["uid"] for h in c.call("GET", "/api/search", params={"dashboardUIDs": "d"})] == ["d"]
+
+
+def test_legacy_406_is_a_v2_dashboard_whatever_its_message_says():
+    """Grafana's 406 names the v2 API to use; a 406 worded otherwise (a proxy, another release) is
+    still "stored as v2", never a generic HTTP error."""
+    from dashgen.grafana.client import GrafanaError
+    from dashgen.grafana.dashboard_api import LegacyDashboards
+
+    class Answers406:
+        def __init__(self, message: str):
+            self.message = message
+
+        def call(self, method: str, path: str, **_: object) -> None:
+            raise GrafanaError(f"{method} {path}: HTTP 406: {self.message}", 406, None, method, path)
+
+    hinted = "dashboard api version not supported, use /apis/dashboard.grafana.app/v2beta1/namespaces/default/dashboards/x instead"
+    assert LegacyDashboards(Answers406(hinted)).get("x").stored_version == "v2beta1"
+    live = LegacyDashboards(Answers406("Not Acceptable")).get("x")
+    assert live.stored_version == "v2" and live.dashboard == {}

@@ -155,10 +155,18 @@ class RuleGroups(Handler):
             self.wanted.append((g, body))
 
     # ---------------------------------------------------------------- reads
+    def _group_reads(self, groups: list[DesiredGroup]) -> list[Read]:
+        return [Read(lambda g=g: self.get(g.folder_uid, g.name),
+                     lambda res, g=g: self.live.__setitem__(f"{g.folder_uid}/{g.name}", res))
+                for g in groups]
+
     def reads(self, options: Options) -> Iterator[list[Read]]:
-        reads = [Read(lambda g=g: self.get(g.folder_uid, g.name),
-                      lambda res, g=g: self.live.__setitem__(f"{g.folder_uid}/{g.name}", res))
-                 for g in self.build.groups]
+        # a group of recording rules only is read once the preflight has shown the instance takes
+        # them: where it does not, it is left out (see _admit) and reading it would be a wasted request
+        recording_only = [g for g in self.build.groups
+                          if g.body["rules"] and all(r.get("record") is not None for r in g.body["rules"])]
+        later = {id(g) for g in recording_only}
+        reads = self._group_reads([g for g in self.build.groups if id(g) not in later])
         if options.inventory:
             # GET /api/v1/provisioning/alert-rules lists every rule of the organisation, whichever
             # folder it is in (a per-folder export misses folders the build no longer has); no
@@ -166,6 +174,8 @@ class RuleGroups(Handler):
             reads.append(Read(lambda: self.client.call("GET", "/api/v1/provisioning/alert-rules"),
                               lambda res: self.all_rules.extend(r for r in res or [] if isinstance(r, dict))))
         yield reads
+        if recording_only and self.instance.recording_rules:
+            yield self._group_reads(recording_only)
 
     # ---------------------------------------------------------------- compare (pure)
     def compare(self, options: Options) -> list[Item]:
