@@ -62,9 +62,9 @@ class LegacyDashboards:
         try:
             body = self.client.call("GET", f"/api/dashboards/uid/{uid}", allow_404=True)
         except GrafanaError as exc:
-            m = V2_PATH_RE.search(exc.message)
-            if exc.status == 406 and m:  # stored as v2: the legacy API cannot show it (grafana-apis.md section 6)
-                return LiveDashboard(uid, {}, "", stored_version=m.group(1))
+            if exc.status == 406:  # stored as v2: the legacy API cannot show it (grafana-apis.md section 6)
+                m = V2_PATH_RE.search(exc.message)  # the message names the API to use, with its version
+                return LiveDashboard(uid, {}, "", stored_version=m.group(1) if m else "v2")
             raise
         if body is None:
             return None

@@ -221,7 +221,12 @@ class Dashboards(Handler):
         reader = self._v2_reader() if unseen else None
         if reader is None:
             return []
-        return [Read(lambda u=u: reader.get(u), lambda res, u=u: self._keep_body(u, res)) for u in unseen]
+        def keep(res: LiveDashboard | None, uid: str) -> None:
+            if res is not None and not res.stored_version:  # the 406 already said it is stored as v2
+                res.stored_version = self.bodies[uid].stored_version
+            self._keep_body(uid, res)
+
+        return [Read(lambda u=u: reader.get(u), lambda res, u=u: keep(res, u)) for u in unseen]
 
     def backup_copy(self, it: Item) -> Any:
         """A v2-stored dashboard is backed up as stored: read through the v2 API, not its v1 view."""
