@@ -140,8 +140,9 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), fr
                      retry_base_delay, timeout, concurrency)
     start = time.monotonic()
     # the version-history message runs `git rev-parse` (~10 ms): overlap it with the reads
-    with ThreadPoolExecutor(1) as side:
-        message = side.submit(save_message) if apply_changes else None
+    side = ThreadPoolExecutor(1)
+    message = side.submit(save_message) if apply_changes else None
+    side.shutdown(wait=False)  # the submitted call runs on; .result() below waits for it
     with _build_dir(from_dir, catalog_ref, schema_version, definitions) as root:
         build = load_build(root)
         try:
