@@ -745,8 +745,12 @@ def test_apps_mode_objects_ownership_and_noop(version, api_version, build):
         res = push(build, env)
         assert res.code == 0 and emu.writes() == [], res.all
         dash_reads = [r.path for r in emu.requests if "/dashboards/" in r.path]
-        assert len(dash_reads) == 5 and all(p.startswith(f"/apis/dashboard.grafana.app/{api_version}/") for p in dash_reads)
-        assert len(emu.requests) == 5 + 4  # health, settings, /apis, 5 dashboards, 1 rule group
+        # the probe runs beside the preflight, before the API is chosen, so through /api; then
+        # every dashboard, the probe's too, through the App Platform
+        assert dash_reads[0] == "/api/dashboards/uid/voice-000"
+        assert sorted(dash_reads[1:]) == [f"/apis/dashboard.grafana.app/{api_version}/namespaces/default/dashboards/"
+                                          f"voice-00{i}" for i in range(5)]
+        assert len(emu.requests) == 6 + 4  # health, settings, /apis, the probe, 5 dashboards, 1 rule group
 
 
 def test_api_apps_needs_grafana_12_and_legacy_still_works_on_13(build):

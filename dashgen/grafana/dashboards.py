@@ -162,24 +162,29 @@ class Dashboards(Handler):
     def reads(self, options: Options) -> Iterator[list[Read]]:
         """Learn which built dashboards exist, then read the ones whose content matters.
 
-        - the default: one probe, a GET of the first built dashboard. If it exists, dashgen most
-          likely pushed here before, and every other built uid is read by uid (their content is
-          needed anyway: search results carry no version, so only the content shows an edit made
-          in Grafana); a no-op push then costs the preflight + N dashboard GETs + the rule groups,
-          with no search. If the probe is absent (a first push), one search by uid tells which of
-          the others exist, so a first push does not pay N GETs of dashboards that are not there;
+        - the default: one probe, a GET of the first built dashboard, in the preflight's round. If
+          it exists, dashgen most likely pushed here before, and every other built uid is read by
+          uid (their content is needed anyway: search results carry no version, so only the
+          content shows an edit made in Grafana); a no-op push then costs the preflight + N
+          dashboard GETs + the rule groups, with no search. If the probe is absent (a first push),
+          one search by uid tells which of the others exist, so a first push does not pay N GETs
+          of dashboards that are not there;
         - with ``prune`` or for ``plan``: every owned dashboard too (a tag search);
         - with ``quick``: a search by uid, whose hash tags are trusted.
 
-        Search (``/api/search``) serves both modes: Grafana 13 still lists every dashboard there.
+        The first round runs before the preflight has chosen the API, so it reads what every
+        Grafana serves: the probe through ``/api/dashboards/uid`` (a 406 there is a v2-stored
+        dashboard, not an absent one), and search (``/api/search``), which Grafana 13 still
+        serves for every dashboard. On the App Platform a found probe is read once more through
+        it, for its annotations and resourceVersion: one request, against a round trip saved on
+        every first push.
         """
         uids = [d.uid for d in self.build.dashboards]
-        if options.api != "legacy":
-            yield []  # which API to read through is known once the preflight has run
         if not (options.inventory or options.quick) and uids:
-            yield self._get_reads(uids[:1])
+            probe = LegacyDashboards(self.client)
+            yield [Read(lambda: probe.get(uids[0]), lambda res: self._keep_body(uids[0], res))]
             if self.bodies[uids[0]] is not None:
-                yield self._get_reads(uids[1:])
+                yield self._get_reads(uids if isinstance(self.store, AppDashboards) else uids[1:])
                 yield self._v2_rereads()
                 for live in self.bodies.values():
                     if live is not None:  # None: absent, so compare plans a create

@@ -28,12 +28,9 @@ class Folders(Handler):
         return None if obj is None else {"uid": uid, "title": (obj.get("spec") or {}).get("title")}
 
     def reads(self, options: Options) -> Iterator[list[Read]]:
-        # Wait for the round in which dashboards are first read (after the preflight unless --api
-        # legacy, since the preflight picks the API): a dashboard read then proves its folder
-        # exists, and a folder known that way is not read (nor its title compared: a live title is
-        # left as is).
-        if options.api != "legacy":
-            yield []
+        # Wait for the round after the one in which dashboards are first read (the preflight's): a
+        # dashboard read then proves its folder exists, and a folder known that way is not read
+        # (nor its title compared: a live title is left as is).
         yield []
         yield [Read(lambda uid=f["uid"]: self.get(uid), lambda res, uid=f["uid"]: self.live.__setitem__(uid, res))
                for f in self.build.folders if f["uid"] not in self.evidence.folders_seen]
