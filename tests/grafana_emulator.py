@@ -159,6 +159,7 @@ class GrafanaEmulator:
         self.requests: list[Recorded] = []
         self.mutations: list[tuple[str, str, str]] = []  # (kind, key, content digest)
         self.latency = 0.0
+        self.recording_rules_enabled = True  # grafana.ini [recording_rules] enabled: refuses them even with the toggle
         self.database_ok = True
         self.echo_auth_in_errors = False
         self._faults: deque[Fault] = deque()
@@ -774,7 +775,7 @@ class GrafanaEmulator:
         # recording rules (grafana-apis.md section 7): refused unless the toggle is on; then the metric
         # must be a Prometheus name and `from` a query, and the alerting-only fields are ignored
         record = r.get("record")
-        if record is not None and not self.toggle("grafanaManagedRecordingRules"):
+        if record is not None and not (self.toggle("grafanaManagedRecordingRules") and self.recording_rules_enabled):
             return "invalid alert rule: recording rules cannot be created on this instance"
         if record is None and not r.get("condition"):
             return "invalid alert rule: condition is required"

@@ -916,3 +916,22 @@ def test_legacy_406_is_a_v2_dashboard_whatever_its_message_says():
     assert LegacyDashboards(Answers406(hinted)).get("x").stored_version == "v2beta1"
     live = LegacyDashboards(Answers406("Not Acceptable")).get("x")
     assert live.stored_version == "v2" and live.dashboard == {}
+
+
+def test_recording_rules_refused_despite_the_toggle_are_left_out_not_failed(tmp_path):
+    """grafana-apis.md section 7: detect with the toggle, "and still handle the 400". An instance
+    whose toggle is on but whose grafana.ini turns recording rules off refuses the group: in auto
+    mode that group is left out (exit 0, saying why), the rest pushed; when required, it fails."""
+    build = write_build(tmp_path / "b", 2, groups=[group_json(), recording_group_json()])
+    with GrafanaEmulator(grafana_version="12.2.0", feature_toggles={"grafanaManagedRecordingRules": True}) as emu:
+        emu.recording_rules_enabled = False
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        res = push(build, env, "--output", "json")
+        assert res.code == 0, res.all
+        got = {r["key"]: r for r in json_out(res)["resources"]}
+        recording = got[f"{FOLDER}/voice-slo-recording"]
+        assert recording["outcome"] == "left out" and "[recording_rules]" in recording["detail"]
+        assert got[f"{FOLDER}/{GROUP}"]["outcome"] == "created"
+        assert "llm-error-rate" in emu.rules and not [r for r in emu.rules.values() if r.get("record")]
+        res = push(build, env, "--recording-rules", "require")
+        assert res.code == 1 and "recording rules cannot be created on this instance" in res.all
