@@ -91,3 +91,18 @@ def test_problems_outside_a_stage_are_listed_as_lint_words_them_and_capped():
     assert lines[0] == f"{groups[0]}: interval 15 is not a positive multiple of 10 seconds"
     assert len(lines) == 21 and lines[-1] == f"... and {n - 20} more (dashgen lint lists them all)"
     assert all(re.match(r"alerts/grafana/\S+\.json: ", line) for line in lines[:20])
+
+
+def test_plan_and_push_refuse_what_build_refuses_before_any_request(tmp_path):
+    """lint -> plan -> apply: a catalog whose build lint rejects is not planned or pushed either."""
+    from grafana_emulator import GrafanaEmulator
+
+    (tmp_path / "crowded.yaml").write_text(crowded_catalog(), encoding="utf-8")
+    with GrafanaEmulator() as emu:
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        for cmd in ("plan", "push"):
+            proc = run_dashgen(cmd, "-c", "crowded.yaml", cwd=tmp_path, env=env)
+            assert proc.returncode == 2, proc.stderr
+            assert "build refused: the output would fail dashgen lint" in proc.stderr and "stage llm" in proc.stderr
+            assert "Traceback" not in proc.stderr
+        assert emu.requests == []

@@ -89,17 +89,17 @@ def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: s
             raise InputError(f"--from {from_dir}: no such directory")
         yield from_dir
         return
-    from .. import build as build_mod
     from ..artifacts import write_output
+    from ..build import build_artifacts
     from ..catalog import load_catalog
+    from ..lint.gate import refuse_lint_problems
 
     catalog = load_catalog(catalog_ref)
+    result = build_artifacts(catalog, int(schema_version), definitions)
+    # what `dashgen build` would refuse is not pushed either (exit 2, before any request)
+    refuse_lint_problems(result.artifacts, result.dashboards, catalog)
     with tempfile.TemporaryDirectory(prefix="dashgen-push-") as tmp:
-        if hasattr(build_mod, "render_to_directory"):
-            build_mod.render_to_directory(catalog, tmp)
-        else:
-            result = build_mod.build_artifacts(catalog, int(schema_version), definitions)
-            write_output(result.artifacts, Path(tmp))
+        write_output(result.artifacts, Path(tmp))
         yield Path(tmp)
 
 

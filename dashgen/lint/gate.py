@@ -1,10 +1,11 @@
-"""``dashgen build`` refuses output that ``dashgen lint`` would reject.
+"""``dashgen build`` (and ``plan``/``push`` when they build) refuses output that ``dashgen lint`` would reject.
 
 A catalog can be valid key by key and still ask for output Grafana or Tempo should not get:
 a stage with so many measurements that its dashboard runs more TraceQL metrics queries than
 the budget, say. ``build`` and ``plan`` used to write or push such output silently and only
 ``lint`` noticed; now the fresh build is linted in memory (the offline checks: no schemas,
-no network, a few hundredths of a second) and nothing is written when it fails.
+no network, a few hundredths of a second) and nothing is written or pushed when it fails.
+(``push --from DIR`` takes a directory as it is: lint it with ``dashgen lint --from DIR``.)
 
 The refusal is exit 2, like a catalog error: the output is what the catalog asks for, so the
 fix is in the catalog (exit 1 stays "stale output" for ``build --check`` and "problems
