@@ -107,7 +107,7 @@ class Dashboards(Handler):
     @property
     def store(self) -> LegacyDashboards:
         """Where dashboards are read and written: chosen by the preflight, so first used after it
-        (with ``--api legacy`` the first round's probe already reads through /api)."""
+        (the first round's probe, which runs beside the preflight, reads through /api on its own)."""
         if self._store is None:
             apps_api = self.instance.apps
             self._store = LegacyDashboards(self.client) if apps_api is None else AppDashboards(self.client, apps_api)

@@ -27,11 +27,21 @@ RULE_SERVER_KEYS = {"id", "updated", "provenance", "orgID", "folderUID", "ruleGr
 MODEL_DEFAULTS = {"intervalMs": 1000, "maxDataPoints": 43200}
 # Grafana ignores and clears these on a recording rule (grafana-apis.md, section 7)
 RECORDING_IGNORED = {"condition", "noDataState", "execErrState", "for", "notification_settings"}
+RECORDING_REFUSED = "recording rules cannot be created on this instance"  # Grafana's 400 (grafana-apis.md section 7)
+
+
+def _is_recording(rule: dict) -> bool:
+    return rule.get("record") is not None
+
+
+def _recording_only(rules: list[dict]) -> bool:
+    """A group of recording rules and nothing else: what an instance without them loses whole."""
+    return bool(rules) and all(_is_recording(r) for r in rules)
 
 
 def canonical_rule(rule: dict) -> dict:
     out: dict[str, Any] = {}
-    ignored = RULE_SERVER_KEYS | (RECORDING_IGNORED if rule.get("record") is not None else set())
+    ignored = RULE_SERVER_KEYS | (RECORDING_IGNORED if _is_recording(rule) else set())
     for k, v in rule.items():
         if k in ignored:
             continue
@@ -80,9 +90,6 @@ def _titles(rules: list[dict]) -> str:
     return ", ".join(repr(r.get("title")) for r in rules[:5])
 
 
-RECORDING_REFUSED = "recording rules cannot be created on this instance"  # Grafana's 400 (grafana-apis.md section 7)
-
-
 class RuleGroups(Handler):
     kinds = ("rule-group", "rule")
 
@@ -117,29 +124,27 @@ class RuleGroups(Handler):
                 f"but {inst.describe()} cannot evaluate them: Tempo alerting needs Grafana "
                 f"{'.'.join(map(str, TEMPO_ALERTING_SINCE))} or later with the {TEMPO_TOGGLE} feature toggle on; "
                 "nothing was written")
-        recording = [r for g in self.build.groups for r in g.body["rules"] if r.get("record") is not None]
+        recording = [r for g in self.build.groups for r in g.body["rules"] if _is_recording(r)]
         self.require_recording = "require" in (options.recording_rules, self.build.recording_rules)
         if not recording or inst.recording_rules:
             return list(self.build.groups)
-        if options.recording_rules == "require":
+        if self.require_recording:
+            by_flag = options.recording_rules == "require"
+            asked, or_else = (("--recording-rules require", "drop --recording-rules require") if by_flag else
+                              ("the catalog's alerting.grafana_recording_rules: true",
+                               "set it to auto (pushed where the toggle is on, left out elsewhere)"))
             raise InputError(
-                f"--recording-rules require: {inst.describe()} has the {RECORDING_TOGGLE} feature toggle off, "
-                f"so it refuses the build's {len(recording)} Grafana-managed recording rule(s); turn the toggle on "
-                "or drop --recording-rules require; nothing was written")
-        if self.build.recording_rules == "require":
-            raise InputError(
-                f"the catalog asks for Grafana-managed recording rules (alerting.grafana_recording_rules: true), but "
-                f"{inst.describe()} has the {RECORDING_TOGGLE} feature toggle off and refuses the build's "
-                f"{len(recording)}; turn the toggle on, or set it to auto (pushed where the toggle is on, left out "
-                "elsewhere); nothing was written")
+                f"{asked}: {inst.describe()} has the {RECORDING_TOGGLE} feature toggle off, so it refuses the "
+                f"build's {len(recording)} Grafana-managed recording rule(s); turn the toggle on or {or_else}; "
+                "nothing was written")
         self.left_out = {r.get("uid") for r in recording}
-        groups = sorted({g.name for g in self.build.groups if any(r.get("record") is not None for r in g.body["rules"])})
+        groups = sorted({g.name for g in self.build.groups if any(_is_recording(r) for r in g.body["rules"])})
         self.notices.append(
             f"{len(recording)} Grafana-managed recording rule(s) left out ({', '.join(groups)}): {inst.describe()} "
             f"has the {RECORDING_TOGGLE} feature toggle off; the Prometheus rule files (alerts/prometheus/) carry them")
         admitted = []
         for g in self.build.groups:
-            rules = [r for r in g.body["rules"] if r.get("record") is None]
+            rules = [r for r in g.body["rules"] if not _is_recording(r)]
             if rules:
                 admitted.append(g if len(rules) == len(g.body["rules"]) else
                                 DesiredGroup(g.folder_uid, g.name, dict(g.body, rules=rules), g.path))
@@ -169,8 +174,7 @@ class RuleGroups(Handler):
     def reads(self, options: Options) -> Iterator[list[Read]]:
         # a group of recording rules only is read once the preflight has shown the instance takes
         # them: where it does not, it is left out (see _admit) and reading it would be a wasted request
-        recording_only = [g for g in self.build.groups
-                          if g.body["rules"] and all(r.get("record") is not None for r in g.body["rules"])]
+        recording_only = [g for g in self.build.groups if _recording_only(g.body["rules"])]
         later = {id(g) for g in recording_only}
         reads = self._group_reads([g for g in self.build.groups if id(g) not in later])
         if options.inventory:
@@ -267,9 +271,8 @@ class RuleGroups(Handler):
         except GrafanaError as exc:
             # the toggle said yes, the instance still says no (grafana-apis.md section 7: newer code
             # also reads grafana.ini's [recording_rules] enabled): as if the toggle were off
-            rules = it.desired.get("rules") or []
             if not (exc.status == 400 and RECORDING_REFUSED in exc.message and not self.require_recording
-                    and rules and all(r.get("record") is not None for r in rules)):
+                    and _recording_only(it.desired.get("rules") or [])):
                 raise
             it.outcome = "left out"
             it.detail = (f"Grafana refused its recording rules although {RECORDING_TOGGLE} is on (is [recording_rules] "
