@@ -198,6 +198,7 @@ def test_ui_edit_is_refused_with_exit_3(emu, env, build):
         line = next(ln for ln in res.err.splitlines() if "voice-003" in ln)
         assert "drifted" in line and "live version 2" in line and "alice" in line
         assert re.search(r"\d{4}-\d\d-\d\dT", line)
+        assert "build -> live:" in line and "added by hand" in line, line  # what changed, in diff's words
         assert "--force" in res.err and "catalog" in res.err
         assert res.err.strip().splitlines()[-1].startswith("dashgen: error: refusing to push")
     assert any(p.get("title") == "added by hand" for p in emu.dashboards["voice-003"].data["panels"])
