@@ -18,27 +18,27 @@ UNIT_WORDS = {"ns": "nanoseconds", "us": "microseconds", "ms": "milliseconds", "
 PER_UNIT_WORDS = {"s": "second", "m": "minute", "h": "hour"}
 
 
-def unit_words(unit: str) -> list[str]:
+def unit_words(unit: str) -> tuple[str, str]:
+    """(main word, ``per_<word>``) of a UCUM unit; empty for an annotation (``{span}``) or ``1``."""
     main, _, per = unit.partition("/")
-    words = []
     if main.startswith("{") and main.endswith("}"):  # an annotation: no word
         main = ""
     if main not in UNIT_WORDS:
         raise KeyError(f"unit {main!r} is not in this test's table")
-    words += [w for w in UNIT_WORDS[main].split("_") if w]
-    if per:
-        if per not in PER_UNIT_WORDS:
-            raise KeyError(f"per-unit {per!r} is not in this test's table")
-        words += ["per", PER_UNIT_WORDS[per]]
-    return words
+    if per and per not in PER_UNIT_WORDS:
+        raise KeyError(f"per-unit {per!r} is not in this test's table")
+    return UNIT_WORDS[main], ("per_" + PER_UNIT_WORDS[per]) if per else ""
 
 
 def prometheus_name(name: str, unit: str, kind: str) -> str:
-    """``kind``: ``histogram`` | ``counter`` (monotonic sum) | ``updown`` (non-monotonic sum) | ``gauge``."""
+    """``kind``: ``histogram`` | ``counter`` (monotonic sum) | ``updown`` (non-monotonic sum) | ``gauge``.
+
+    Tokens are the name's runs of ``[a-zA-Z0-9:]``; each unit word is appended unless it already is
+    one whole token (``slices.Contains`` in otlptranslator), then ``total`` for a counter."""
     tokens = [t for t in re.split(r"[^a-zA-Z0-9:]+", name) if t]
-    words = unit_words(unit)
-    if words and not (len(words) == 1 and words[0] in tokens) and "_".join(words) not in "_".join(tokens):
-        tokens += words
+    for word in unit_words(unit):
+        if word and word not in tokens:
+            tokens.append(word)
     if kind == "counter":
         tokens = [t for t in tokens if t != "total"] + ["total"]
     if kind == "gauge" and unit == "1":
