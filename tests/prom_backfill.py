@@ -10,6 +10,7 @@ as a scraped series does for one scrape after its target stops exposing it.
 
 from __future__ import annotations
 
+import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,3 +50,12 @@ def prometheus(series: Series, workdir: Path):
 def firing(prom, expr: str, at: float) -> bool:
     """An alert expression holds (returns any series) at ``at``."""
     return bool(prom.query(expr, at))
+
+
+def scoped(expr: str, label: str, value: str) -> str:
+    """``expr`` with ``label="value"`` added to every selector, so one server holds several scenarios
+    and each is asked through the rule's own expression."""
+    out = re.sub(r"(\{[^{}]*)\}", lambda m: m.group(1) + ("," if m.group(1) != "{" else "") + f'{label}="{value}"}}',
+                 expr)
+    assert out.count(f'{label}="{value}"') == expr.count("{"), expr
+    return out

@@ -279,3 +279,48 @@ def test_produced_can_miss_a_series():
              "histogram": {"buckets": [1, 2], "value": "x"}}
     made = produced({"spans": [entry]})
     assert "audio_first_byte_milliseconds_bucket" in made and "audio_first_byte_bucket" not in made
+
+
+# --- the Collector in the field -------------------------------------------------------------------
+# Defaults the fragment must override, from the Collector's source:
+DEFAULT_METRIC_EXPIRATION = "5m"  # exporter/prometheusexporter/factory.go, createDefaultConfig
+DEFAULT_MAX_STALE = "5m"  # processor/deltatocumulativeprocessor/config.go, createDefaultConfig
+
+
+def seconds(duration: str) -> float:
+    """A Go duration (``time.ParseDuration``) in seconds: ``24h``, ``1h30m``, ``90s``, ``500ms``."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, f"not a Go duration: {duration!r}"
+    return sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[u] for n, u in parts)
+
+
+def component(doc: dict, section: str, kind: str, pipeline: str) -> tuple[str, dict]:
+    """The one component of type ``kind`` that the dashgen ``pipeline`` uses, and its config."""
+    used = [c for key in ("receivers", "processors", "exporters") for c in doc["service"]["pipelines"][pipeline].get(key, [])]
+    (name,) = [c for c in used if c.split("/")[0] == kind and c in doc.get(section, {})]
+    return name, doc[section][name] or {}
+
+
+def test_the_fragment_keeps_idle_series_for_an_hour_and_batches_before_the_connector(parsed):
+    doc = parsed.doc
+    pipelines = doc["service"]["pipelines"]
+    (traces,) = [k for k in pipelines if k.split("/")[0] == "traces"]
+    (metrics,) = [k for k in pipelines if k.split("/")[0] == "metrics"]
+    # a batch processor is the traces pipeline's last step before the connector (nothing after it
+    # fans the batches out again), so the connector is called by one sender at a time
+    batch, _ = component(doc, "processors", "batch", traces)
+    assert pipelines[traces]["processors"][-1] == batch and pipelines[traces]["exporters"] == [CONNECTOR]
+    # idle series: the exporter keeps them, and deltatocumulative keeps their running totals, at least
+    # an hour and at least as long as the turns-stopped alert looks back (its hour plus its window)
+    _, exporter = component(doc, "exporters", "prometheus", metrics)
+    _, d2c = component(doc, "processors", "deltatocumulative", metrics)
+    keep = seconds(exporter.get("metric_expiration", DEFAULT_METRIC_EXPIRATION))
+    absence = parsed.built.rules.catalog.alerting.absence.for_
+    assert keep >= 3600 and keep >= 3600 + seconds(absence), exporter
+    assert seconds(d2c.get("max_stale", DEFAULT_MAX_STALE)) >= keep, d2c
+
+
+def test_seconds_reads_go_durations():
+    assert seconds("24h") == 86400 and seconds("1h30m") == 5400 and seconds("5m") == 300
+    with pytest.raises(AssertionError):
+        seconds("1d")  # Go has no days

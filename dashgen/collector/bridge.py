@@ -60,7 +60,9 @@ Three things the field needs beyond that (each checked in the Collector's source
   series from two replicas would collide: the connector adds the Collector's own
   ``service.instance.id`` to the resource as ``signal_to_metrics.service.instance.id``
   (``signaltometrics.`` before the rename; ``internal/model/collectorinstanceinfo.go``, README
-  "Single writer"), and the exporter's ``resource_to_telemetry_conversion`` turns it into a label,
+  "Single writer"; the Collector draws a random one at start unless ``service.telemetry.resource``
+  sets it: open-telemetry/opentelemetry-collector ``service/internal/resource/config.go``), and the
+  exporter's ``resource_to_telemetry_conversion`` turns it into a label,
   which the README's remote-write recipe enables. Every rule and panel aggregates ``by`` the stage
   label, so the extra label changes no result.
 """
@@ -87,6 +89,11 @@ COUNT_UNIT = "{span}"  # an annotation unit: no Prometheus suffix (otlptranslato
 # turns-stopped alert's look-back (alerts.absence.BEFORE plus its window), so that alert runs its course.
 IDLE_SERIES_KEPT = "24h"
 RESOURCE_ATTRIBUTES = ("service.name",)  # becomes job; the rest of the resource stays out of the series
+# The README's remote-write recipe: resource_to_telemetry_conversion makes the connector's
+# collector-instance resource attribute a label, so replicas' series stay apart.
+REMOTE_WRITE = {"exporters": {"prometheusremotewrite/dashgen": {
+    "endpoint": "https://prometheus.example/api/v1/write",
+    "resource_to_telemetry_conversion": {"enabled": True}}}}
 
 
 def ottl_string(value: str) -> str:
@@ -241,11 +248,7 @@ Edit to fit:
   `service.instance.id` (the Collector generates one unless `service.telemetry.resource` sets it):
 
   ```yaml
-  exporters:
-    prometheusremotewrite/dashgen:
-      endpoint: https://prometheus.example/api/v1/write
-      resource_to_telemetry_conversion: {{enabled: true}}
-  ```
+{remote_write}  ```
 
   Every rule and panel sums by the stage label, so the extra label changes no result. Scraped
   replicas need nothing: each is a target with its own `instance`.
@@ -265,5 +268,6 @@ def collector_artifacts(catalog: Catalog) -> dict[str, str]:
     framework = ("\nThe framework records the other histograms the rules read itself, so the bridge leaves them out: "
                  + ", ".join(f"`{n}`" for n in own) + ".\n") if own else ""
     readme = README.format(catalog=catalog.name, n=len(es), series=series, framework=framework, receiver=RECEIVER,
-                           exporter=EXPORTER, processor=PROCESSOR, batch=BATCH, idle=IDLE_SERIES_KEPT)
+                           exporter=EXPORTER, processor=PROCESSOR, batch=BATCH, idle=IDLE_SERIES_KEPT,
+                           remote_write="".join("  " + line + "\n" for line in canonical_yaml(REMOTE_WRITE).splitlines()))
     return {PATH: canonical_yaml(fragment(catalog)), README_PATH: readme}
