@@ -111,21 +111,34 @@ def traceql_matches(query: str, span: dict, variables: dict[str, str]) -> bool:
             return same if op == "=" else (not same and type(left) is type(right))
         return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op]
 
-    def expr():
+    def chain(op: str, operand, combine):
+        """``operand (op operand)*``; every operand is read (no short circuit) so the parse completes."""
         nonlocal i
-        result = conj()
-        while i < len(toks) and toks[i] == ("op", "||"):
+        result = operand()
+        while i < len(toks) and toks[i] == ("op", op):
             i += 1
-            result = conj() or result
+            result = combine(result, operand())
         return result
 
+    # Tempo's grammar (pkg/traceql/expr.y: "%left <binOp> AND OR") gives && and || one precedence,
+    # read left to right; dashgen parenthesises alternatives, and a filter mixing them unparenthesised
+    # is refused here rather than guessed
+    depth, seen = 0, [set()]
+    for tok in toks:
+        if tok == ("op", "("):
+            depth, seen = depth + 1, seen + [set()]
+        elif tok == ("op", ")"):
+            depth, seen = depth - 1, seen[:-1]
+        elif tok in (("op", "&&"), ("op", "||")):
+            seen[depth].add(tok[1])
+            if len(seen[depth]) > 1:
+                raise ValueError(f"&& and || mixed without parentheses: {query}")
+
+    def expr():
+        return chain("||", conj, lambda a, b: a or b)
+
     def conj():
-        nonlocal i
-        result = atom()
-        while i < len(toks) and toks[i] == ("op", "&&"):
-            i += 1
-            result = atom() and result
-        return result
+        return chain("&&", atom, lambda a, b: a and b)
 
     def atom():
         nonlocal i
@@ -172,6 +185,8 @@ def test_the_span_evaluator_can_say_no():
     old = '{ span.audio.stage != "" && span.audio.error = true } | rate() by (span.audio.stage)'
     assert not traceql_matches(old, make_span(catalog, stage, status="error"), {})
     assert traceql_matches(old, make_span(catalog, stage, flagged=True), {})
+    with pytest.raises(ValueError, match="mixed"):  # Tempo would read it left to right: never guessed
+        traceql_matches('{ name = "x" && status = error || span.audio.error = true }', make_span(catalog, stage), {})
 
 
 # --- OTTL: a condition evaluator ------------------------------------------------------------------

@@ -129,7 +129,8 @@ class Cond:
 @dataclass(frozen=True)
 class AnyOf:
     """Alternatives inside one spanset filter: ``(a || b)``, parenthesised so that a surrounding
-    ``&&`` cannot split them (Tempo's grammar, ``pkg/traceql/expr.y``, binds ``&&`` tighter)."""
+    ``&&`` cannot split them (grafana/tempo ``pkg/traceql/expr.y``: ``%left <binOp> AND OR``, one
+    precedence read left to right, so ``x && a || b`` would mean ``(x && a) || b``)."""
 
     conds: tuple[Cond, ...]
 
