@@ -11,16 +11,16 @@ telemetry has its own rules (``absence``).
 
 from __future__ import annotations
 
-from ..voice.errors import counted
+from ..voice.errors import counted, stage_error
 from .family import FamilyContext, percent
 from .model import Condition, CounterRatio, Rule
 
 
 def rules(ctx: FamilyContext) -> list[Rule]:
     a = ctx.alerting
-    out, errors_counted = [], counted(ctx.catalog)
+    out, errors, errors_counted = [], stage_error(ctx.catalog), counted(ctx.catalog)
     for s in ctx.catalog.stages:
-        kinds = [("error", "error rate", a.errors_metric, a.error_rate)] if s in errors_counted else []
+        kinds = [("error", "error rate", errors.counter, a.error_rate)] if s in errors_counted else []
         if any(m.nothing_value is not None for m in s.measurements):
             kinds.append(("nothing", "produced-nothing rate", a.nothing_metric, a.nothing_rate))
         for word, what, metric, limit in kinds:

@@ -176,7 +176,7 @@ def counter_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
     base = stage_condition(catalog, stage)
     kinds = [("runs", a.runs_metric, [base])]
     if stage in counted(catalog):  # else the spans never mark a failure, and no rule divides this counter
-        kinds.append(("errors", a.errors_metric, [f"{base} and {c}" for c in error_conditions(catalog)]))
+        kinds.append(("errors", stage_error(catalog).counter, [f"{base} and {c}" for c in error_conditions(catalog)]))
     first = stage.measurement("first_byte")
     if first is not None and first.nothing_value is not None:
         nothing = f"{base} and {ottl_attribute(first.attribute)} == {format_number(first.nothing_value)}"

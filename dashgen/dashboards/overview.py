@@ -129,7 +129,7 @@ def ratio_panels(ctx: Ctx) -> list[TimeSeriesPanel]:
     # the stages each ratio alert exists for (alerts/ratios.py): a counter no stage feeds is not plotted
     stages = {"error": counted(ctx.catalog),
               "nothing": [s for s in ctx.catalog.stages if any(m.nothing_value is not None for m in s.measurements)]}
-    for kind, metric, rule, word in (("error", a.errors_metric, a.error_rate, "failed"),
+    for kind, metric, rule, word in (("error", stage_error(ctx.catalog).counter, a.error_rate, "failed"),
                                      ("nothing", a.nothing_metric, a.nothing_rate, "produced nothing")):
         if rule is None or not stages[kind]:
             continue

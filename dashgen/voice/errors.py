@@ -9,13 +9,15 @@ Its readers, each in its own language:
 - the dashboards' TraceQL (``queries.traceql.TraceQL.error_condition``):
   ``(status = error || span.<attribute> = true)``; ``status`` is a TraceQL intrinsic and ``error``
   its keyword (grafana/tempo ``pkg/traceql/lexer.go``: ``"status": STATUS``,
-  ``"error": STATUS_ERROR``; in every Tempo since TraceQL's first release, 2.0, so within the
-  catalog's oldest supported Tempo, 2.6);
+  ``"error": STATUS_ERROR``; an intrinsic since TraceQL's first release, Tempo 2.0,
+  grafana.com/docs/tempo/v2.0.x/traceql, so within the catalog's oldest supported Tempo, 2.6;
+  the alternatives are parenthesised, as ``expr.y`` gives ``&&`` and ``||`` one precedence);
 - the Collector bridge's OTTL (``collector.bridge``): one condition per alternative, which the
   ``signaltometrics`` connector ORs (its README, "Conditions": "evaluated on the incoming data and
   are ORed together"): ``status.code == STATUS_CODE_ERROR`` and ``attributes["<attribute>"] == true``;
-- the errors counter the error-rate alerts and ratio panels divide (``alerting.counters.errors``),
-  which the SDK path (``telemetry.instrument``) and the bridge both increment on exactly these spans;
+- the errors counter (``StageError.counter``, the catalog's ``alerting.counters.errors``) that the
+  error-rate alerts and the ratio panel divide in PromQL, and that the bridge's entries and the SDK
+  path (``telemetry.instrument``) increment on exactly these spans;
 - ``telemetry.verify``, which checks spans against the same predicate (``failed``).
 
 A stage with ``records_errors: false`` never marks a failure either way: it has no errors counter
@@ -37,6 +39,7 @@ class StageError:
     """The definition for one catalog: span status ERROR, or ``attribute`` == true when set."""
 
     attribute: str | None  # the catalog's error attribute, if its convention has one
+    counter: str | None  # the Prometheus counter of stage errors (alerting.counters.errors), if alerting
 
     def failed(self, status_code: int, attributes: Mapping[str, object]) -> bool:
         """Whether a span with this status code and these attribute values is a stage error."""
@@ -49,7 +52,7 @@ class StageError:
 
 
 def stage_error(catalog: Catalog) -> StageError:
-    return StageError(catalog.error_attribute)
+    return StageError(catalog.error_attribute, catalog.alerting.errors_metric if catalog.alerting else None)
 
 
 def counted(catalog: Catalog) -> list[Stage]:
