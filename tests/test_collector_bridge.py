@@ -1,10 +1,12 @@
 """The generated Collector bridge produces every series the alert rules and PromQL panels read.
 
-The produced series are worked out from the fragment as written (what a user pastes), through the
-otlptranslator port in ``catalog.conventions``: name, unit and kind -> Prometheus name; the entry's
-attributes -> labels and their values; histogram buckets -> ``le``. The series read come from the
-rule model's signals and, as text, from every PromQL expression in the built rule files and
-dashboards (so rules and panels added later are covered without touching this test).
+The produced series are worked out from the fragment as written (what a user pastes), through an
+OTLP -> Prometheus name translation recomputed in the tests (``otlp_names``, checked against
+otlptranslator's own examples below), never through the naming functions that named the rule
+metrics: name, unit and kind -> Prometheus name; the entry's attributes -> labels and their values;
+histogram buckets -> ``le``. The series read come from the rule model's signals and, as text, from
+every PromQL expression in the built rule files and dashboards (so rules and panels added later are
+covered without touching this test). Each built artifact is parsed once per catalog (``parsed``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from dataclasses import dataclass
 
 import pytest
 import yaml
@@ -25,19 +28,59 @@ from dashgen.collector import PATH, schema
 from dashgen.collector.bridge import CONNECTOR
 from dashgen.queries.promql import le_spellings
 
+from otlp_names import prometheus_label, prometheus_name
 from ottl_grammar import OTTLSyntaxError, check_condition, check_value
 from promql_series import selectors
 
 CATALOGS = ("default", "pipecat", "livekit")
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """One catalog's build, each artifact parsed once."""
+
+    built: object
+    doc: dict  # the Collector fragment
+    rule_groups: list  # every group of every Prometheus rule file
+    exprs: list[str]  # every PromQL expression of the rule files and dashboards
+    recorded: frozenset[str]  # names the recording rules write
+
+    @property
+    def connector(self) -> dict:
+        return self.doc["connectors"][CONNECTOR]
+
+
+def _dashboard_exprs(node, out: list[str]) -> None:
+    if isinstance(node, dict):
+        if "expr" in node and (node.get("datasource") or {}).get("type") == "prometheus":
+            out.append(node["expr"])
+        for v in node.values():
+            _dashboard_exprs(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _dashboard_exprs(v, out)
+
+
+def parse(built) -> Parsed:
+    groups, exprs = [], []
+    for rel, text in built.artifacts.items():
+        if rel.startswith("alerts/prometheus/"):
+            groups += yaml.safe_load(text)["groups"]
+        elif rel.startswith("dashboards/") and rel.endswith(".json"):
+            _dashboard_exprs(json.loads(text), exprs)
+    exprs = [r["expr"] for g in groups for r in g["rules"]] + exprs
+    recorded = frozenset(r["record"] for g in groups for r in g["rules"] if "record" in r)
+    return Parsed(built, yaml.safe_load(built.artifacts[PATH]), groups, exprs, recorded)
+
+
 @pytest.fixture(scope="module", params=CATALOGS)
-def built(request):
-    return build_artifacts(load_catalog(request.param))
+def parsed(request) -> Parsed:
+    return parse(build_artifacts(load_catalog(request.param)))
 
 
-def connector(built) -> dict:
-    return yaml.safe_load(built.artifacts[PATH])["connectors"][CONNECTOR]
+@pytest.fixture(scope="module")
+def default_connector() -> dict:
+    return parse(build_artifacts(load_catalog("default"))).connector
 
 
 def produced(config: dict) -> dict[str, dict]:
@@ -46,45 +89,20 @@ def produced(config: dict) -> dict[str, dict]:
     for e in config["spans"]:
         unit = e.get("unit", "")
         if "histogram" in e:
-            base = otlp_metric_name(e["name"], unit, "histogram")
+            base = prometheus_name(e["name"], unit, "histogram")
             names = [base + "_bucket", base + "_count", base + "_sum"]
         else:
             # the same name whether the collector knows sum.monotonic (counter) or not (a gauge)
-            variants = {otlp_metric_name(e["name"], unit, k) for k in ("counter", "updown")}
+            variants = {prometheus_name(e["name"], unit, k) for k in ("counter", "updown")}
             assert len(variants) == 1, f"{e['name']} translates differently by collector version: {variants}"
             names = list(variants)
         for name in names:
             series = out.setdefault(name, {"labels": {}, "buckets": None})
             for a in e.get("attributes", []):
-                series["labels"].setdefault(label_name(a["key"]), set()).add(str(a["default_value"]))
+                series["labels"].setdefault(prometheus_label(a["key"]), set()).add(str(a["default_value"]))
             if name.endswith("_bucket") and "histogram" in e:
                 series["buckets"] = set(e["histogram"]["buckets"])
     return out
-
-
-def promql_exprs(built) -> list[str]:
-    exprs = []
-    for rel, text in built.artifacts.items():
-        if rel.startswith("alerts/prometheus/"):
-            for g in yaml.safe_load(text)["groups"]:
-                exprs += [r["expr"] for r in g["rules"]]
-        elif rel.startswith("dashboards/") and rel.endswith(".json"):
-            def walk(node):
-                if isinstance(node, dict):
-                    if "expr" in node and (node.get("datasource") or {}).get("type") == "prometheus":
-                        exprs.append(node["expr"])
-                    for v in node.values():
-                        walk(v)
-                elif isinstance(node, list):
-                    for v in node:
-                        walk(v)
-            walk(json.loads(text))
-    return exprs
-
-
-def recorded(built) -> set[str]:
-    return {r["record"] for rel, text in built.artifacts.items() if rel.startswith("alerts/prometheus/")
-            for g in yaml.safe_load(text)["groups"] for r in g["rules"] if "record" in r}
 
 
 def framework_series(built) -> set[str]:
@@ -95,13 +113,13 @@ def framework_series(built) -> set[str]:
             if m.metric.source == "framework" for suffix in ("_bucket", "_count", "_sum")}
 
 
-def test_every_series_read_by_a_rule_or_panel_is_produced(built):
-    made = produced(connector(built))
-    exprs = promql_exprs(built)
-    assert exprs, "no PromQL found"
-    own = framework_series(built)
+def test_every_series_read_by_a_rule_or_panel_is_produced(parsed):
+    made = produced(parsed.connector)
+    assert parsed.exprs, "no PromQL found"
+    own = framework_series(parsed.built)
     assert not own & set(made), f"the bridge would record what the framework records: {sorted(own & set(made))}"
-    raw = [s for e in exprs for s in selectors(e) if s.name not in recorded(built) and s.name not in own]
+    skip = parsed.recorded | own
+    raw = {s for e in set(parsed.exprs) for s in selectors(e) if s.name not in skip}
     assert raw
     for sel in raw:
         assert sel.name in made, f"{sel.name} is read but the bridge does not produce it (produces {sorted(made)})"
@@ -115,10 +133,10 @@ def test_every_series_read_by_a_rule_or_panel_is_produced(built):
                 assert value in made[sel.name]["labels"][label], f"{sel.name}{{{label}={value!r}}} is never produced"
 
 
-def test_every_signal_of_the_rule_model_is_produced_with_its_thresholds_as_boundaries(built):
-    made = produced(connector(built))
+def test_every_signal_of_the_rule_model_is_produced_with_its_thresholds_as_boundaries(parsed):
+    made = produced(parsed.connector)
     checked = 0
-    for rule in built.rules.rules:
+    for rule in parsed.built.rules.rules:
         for sig in rule.signals:
             if isinstance(sig, (HistogramQuantile, BadEventRatio)) and sig.metric.source == "framework":
                 assert sig.metric.bucket not in made  # the framework's own histogram, its own buckets
@@ -145,11 +163,11 @@ def test_every_signal_of_the_rule_model_is_produced_with_its_thresholds_as_bound
     assert checked
 
 
-def test_stage_labels_and_error_counters_follow_the_catalog(built):
+def test_stage_labels_and_error_counters_follow_the_catalog(parsed):
     """Every entry sets its stage label with ``default_value`` (spans told apart by name need not carry
     it), and an errors counter exists exactly for the stages whose spans record errors."""
-    catalog = built.rules.catalog
-    spans = connector(built)["spans"]
+    catalog = parsed.built.rules.catalog
+    spans = parsed.connector["spans"]
     stage_of = {s.id: s for s in catalog.stages}
     for e in spans:
         (attr,) = e["attributes"]
@@ -161,8 +179,8 @@ def test_stage_labels_and_error_counters_follow_the_catalog(built):
     assert runs == set(stage_of)
 
 
-def test_fragment_matches_the_connector_config_struct(built):
-    doc = yaml.safe_load(built.artifacts[PATH])
+def test_fragment_matches_the_connector_config_struct(parsed):
+    doc = parsed.doc
     assert schema.validate(doc["connectors"][CONNECTOR]) == []
     pipelines = doc["service"]["pipelines"]
     traces = [p for k, p in pipelines.items() if k.split("/")[0] == "traces"]
@@ -170,7 +188,8 @@ def test_fragment_matches_the_connector_config_struct(built):
     # README "Supported Pipeline Types": exporter in traces, receiver in metrics
     assert [CONNECTOR] == traces[0]["exporters"] and [CONNECTOR] == metrics[0]["receivers"]
     assert metrics[0]["processors"][0].split("/")[0] == "deltatocumulative"
-    for component in traces[0]["exporters"] + metrics[0]["processors"] + metrics[0]["exporters"]:
+    for component in (traces[0].get("processors", []) + traces[0]["exporters"] + metrics[0]["processors"]
+                      + metrics[0]["exporters"]):
         assert component in doc["connectors"] or component in doc["processors"] or component in doc["exporters"]
 
 
@@ -185,14 +204,14 @@ def test_fragment_matches_the_connector_config_struct(built):
     (lambda c: c["spans"][0].update(conditions="x"), "must be a list"),
     (lambda c: c.update(spans=[]), "no configuration provided"),
 ])
-def test_schema_rejects_what_the_connector_rejects(mutate, problem):
-    config = copy.deepcopy(connector(build_artifacts(load_catalog("default"))))
+def test_schema_rejects_what_the_connector_rejects(mutate, problem, default_connector):
+    config = copy.deepcopy(default_connector)
     mutate(config)
     assert any(problem in p for p in schema.validate(config)), schema.validate(config)
 
 
-def test_every_ottl_condition_and_value_parses(built):
-    spans = connector(built)["spans"]
+def test_every_ottl_condition_and_value_parses(parsed):
+    spans = parsed.connector["spans"]
     for e in spans:
         for cond in e.get("conditions", []):
             check_condition(cond)
@@ -230,13 +249,78 @@ def test_collector_is_an_output_dir_checked_by_build_check(tmp_path):
     assert "collector/extra.yaml" in check_output(artifacts, tmp_path).extra
 
 
-def test_translation_matches_otlptranslator_examples():
-    # the doc comments of otlptranslator metric_namer.go (MetricNamer.Build)
-    assert otlp_metric_name("http.server.duration", "s", "histogram") == "http_server_duration_seconds"
-    assert otlp_metric_name("requests.count", "1", "counter") == "requests_count_total"
-    assert otlp_metric_name("memory.usage", "By", "gauge") == "memory_usage_bytes"
-    assert otlp_metric_name("system.cpu.utilization", "1", "gauge") == "system_cpu_utilization_ratio"
-    assert otlp_metric_name("audio.stage.runs", "{span}", "counter") == "audio_stage_runs_total"
-    assert otlp_metric_name("net.io", "By/s", "gauge") == "net_io_bytes_per_second"
-    assert otlp_metric_name("2xx.requests", "", "gauge") == "_2xx_requests"
-    assert label_name("audio.stage") == "audio_stage" and label_name("2x") == "key_2x"
+OTLPTRANSLATOR_EXAMPLES = [  # the doc comments of otlptranslator metric_namer.go (MetricNamer.Build)
+    (("http.server.duration", "s", "histogram"), "http_server_duration_seconds"),
+    (("requests.count", "1", "counter"), "requests_count_total"),
+    (("memory.usage", "By", "gauge"), "memory_usage_bytes"),
+    (("system.cpu.utilization", "1", "gauge"), "system_cpu_utilization_ratio"),
+    (("audio.stage.runs", "{span}", "counter"), "audio_stage_runs_total"),
+    (("net.io", "By/s", "gauge"), "net_io_bytes_per_second"),
+    (("2xx.requests", "", "gauge"), "_2xx_requests"),
+]
+
+
+@pytest.mark.parametrize("args, name", OTLPTRANSLATOR_EXAMPLES)
+def test_the_tests_translation_matches_otlptranslator_examples(args, name):
+    """The oracle ``produced`` uses, and dashgen's own port, both give otlptranslator's answers."""
+    assert prometheus_name(*args) == name
+    assert otlp_metric_name(*args) == name
+
+
+def test_label_translation_matches_otlptranslator():
+    assert prometheus_label("audio.stage") == label_name("audio.stage") == "audio_stage"
+    assert prometheus_label("2x") == label_name("2x") == "key_2x"
+
+
+def test_produced_can_miss_a_series():
+    """``produced`` is no echo of the rule names: a histogram entry whose unit would add a word the
+    name lacks is produced under the longer name, so a rule reading the short one would fail."""
+    entry = {"name": "audio_first_byte", "unit": "ms", "attributes": [{"key": "audio.stage", "default_value": "tts"}],
+             "histogram": {"buckets": [1, 2], "value": "x"}}
+    made = produced({"spans": [entry]})
+    assert "audio_first_byte_milliseconds_bucket" in made and "audio_first_byte_bucket" not in made
+
+
+# --- the Collector in the field -------------------------------------------------------------------
+# Defaults the fragment must override, from the Collector's source:
+DEFAULT_METRIC_EXPIRATION = "5m"  # exporter/prometheusexporter/factory.go, createDefaultConfig
+DEFAULT_MAX_STALE = "5m"  # processor/deltatocumulativeprocessor/config.go, createDefaultConfig
+
+
+def seconds(duration: str) -> float:
+    """A Go duration (``time.ParseDuration``) in seconds: ``24h``, ``1h30m``, ``90s``, ``500ms``."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, f"not a Go duration: {duration!r}"
+    return sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[u] for n, u in parts)
+
+
+def component(doc: dict, section: str, kind: str, pipeline: str) -> tuple[str, dict]:
+    """The one component of type ``kind`` that the dashgen ``pipeline`` uses, and its config."""
+    used = [c for key in ("receivers", "processors", "exporters") for c in doc["service"]["pipelines"][pipeline].get(key, [])]
+    (name,) = [c for c in used if c.split("/")[0] == kind and c in doc.get(section, {})]
+    return name, doc[section][name] or {}
+
+
+def test_the_fragment_keeps_idle_series_for_an_hour_and_batches_before_the_connector(parsed):
+    doc = parsed.doc
+    pipelines = doc["service"]["pipelines"]
+    (traces,) = [k for k in pipelines if k.split("/")[0] == "traces"]
+    (metrics,) = [k for k in pipelines if k.split("/")[0] == "metrics"]
+    # a batch processor is the traces pipeline's last step before the connector (nothing after it
+    # fans the batches out again), so the connector is called by one sender at a time
+    batch, _ = component(doc, "processors", "batch", traces)
+    assert pipelines[traces]["processors"][-1] == batch and pipelines[traces]["exporters"] == [CONNECTOR]
+    # idle series: the exporter keeps them, and deltatocumulative keeps their running totals, at least
+    # an hour and at least as long as the turns-stopped alert looks back (its hour plus its window)
+    _, exporter = component(doc, "exporters", "prometheus", metrics)
+    _, d2c = component(doc, "processors", "deltatocumulative", metrics)
+    keep = seconds(exporter.get("metric_expiration", DEFAULT_METRIC_EXPIRATION))
+    absence = parsed.built.rules.catalog.alerting.absence.for_
+    assert keep >= 3600 and keep >= 3600 + seconds(absence), exporter
+    assert seconds(d2c.get("max_stale", DEFAULT_MAX_STALE)) >= keep, d2c
+
+
+def test_seconds_reads_go_durations():
+    assert seconds("24h") == 86400 and seconds("1h30m") == 5400 and seconds("5m") == 300
+    with pytest.raises(AssertionError):
+        seconds("1d")  # Go has no days

@@ -1,7 +1,8 @@
 """Ratio family: per stage, the share of runs that failed, and of runs that produced nothing.
 
 Each is a ratio of two counters labelled by stage (``alerting.counters``); the error-rate alert
-exists only for stages whose span status records failures (``records_errors``), the
+exists only for stages whose spans mark failures (``voice.errors.counted``; what a stage error is,
+span status ERROR or the catalog's error attribute, is ``voice.errors``), the
 produced-nothing alert only for stages with a measurement that has a ``nothing_value``. An error
 counter that does not exist yet counts as 0 (``promql.counter_ratio``), a window with fewer than
 ``alerting.min_events`` runs has no ratio, and neither ever pages by itself: missing
@@ -10,15 +11,16 @@ telemetry has its own rules (``absence``).
 
 from __future__ import annotations
 
+from ..voice.errors import counted, stage_error
 from .family import FamilyContext, percent
 from .model import Condition, CounterRatio, Rule
 
 
 def rules(ctx: FamilyContext) -> list[Rule]:
     a = ctx.alerting
-    out = []
+    out, errors, errors_counted = [], stage_error(ctx.catalog), counted(ctx.catalog)
     for s in ctx.catalog.stages:
-        kinds = [("error", "error rate", a.errors_metric, a.error_rate)] if s.records_errors else []
+        kinds = [("error", "error rate", errors.counter, a.error_rate)] if s in errors_counted else []
         if any(m.nothing_value is not None for m in s.measurements):
             kinds.append(("nothing", "produced-nothing rate", a.nothing_metric, a.nothing_rate))
         for word, what, metric, limit in kinds:

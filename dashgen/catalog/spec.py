@@ -253,7 +253,7 @@ _STAGE = Map(
         "flags": Field(ListOf(item=_FLAG, unique_by="id"), default=[],
                        doc="boolean span attributes of the stage, shown as the share of its spans where true"),
         "records_errors": Field(Bool(), default=True,
-                                doc="whether the stage span's status is ERROR when the stage fails; false (e.g. "
+                                doc="whether the stage span marks a failure (status ERROR or the error attribute); false (e.g. "
                                     "LiveKit's llm_node, Pipecat's stt/tts) drops its error-rate alert, which "
                                     "could never fire, and the Collector bridge's errors counter for it"),
         "slo": Field(SLO_SPEC, default=None,
@@ -292,7 +292,8 @@ CATALOG_SPEC = Map(
                                              default=None,
                                              doc="span attribute holding the stage id; leave out to tell stages by span name"),
                     "error_attribute": Field(Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT, example="audio.error"),
-                                             default=None, doc="boolean span attribute set on failure"),
+                                             default=None, doc="boolean span attribute set to true on failure; a stage error is span "
+                                                 "status ERROR or this attribute true (docs/metrics.md)"),
                     "turn_span": Field(Str(pattern=SPAN_NAME_RE, pattern_hint="a span name", example="voice.turn"),
                                        required=True, doc="name of the parent span of one turn"),
                     "session_on_stage_spans": Field(Bool(), default=True,

@@ -33,6 +33,38 @@ older than ``sum.monotonic`` (whose sums then turn into gauges) still yields the
 The connector emits DELTA points with no start time (``aggregator.Finalize``; ``sumdp.go``), which
 the Collector's prometheus exporter drops or misaligns and prometheusremotewrite refuses: the
 metrics pipeline runs them through the ``deltatocumulative`` processor first.
+
+Three things the field needs beyond that (each checked in the Collector's source):
+
+- **One writer at a time into the connector.** The connector stamps every point of one
+  ``ConsumeTraces`` call with that call's ``time.Now()`` (``internal/aggregator/aggregator.go``,
+  ``NewAggregator``: ``timestamp: time.Now()``), and ``deltatocumulative`` drops a point not newer
+  than the last one of its stream (``internal/delta/delta.go``, ``Accumulator.Aggregate``:
+  ``dp.Timestamp() <= aggr.Timestamp()`` -> ``ErrOutOfOrder``). Receivers call their next consumer
+  from many goroutines at once, so two calls can reach the processor out of order and one of them
+  is lost. A ``batch`` processor in front of the connector sends from one goroutine per shard, one
+  batch after the other (open-telemetry/opentelemetry-collector,
+  ``processor/batchprocessor/batch_processor.go``, ``shard.startLoop``), so the timestamps the
+  connector stamps only grow.
+- **Idle series kept.** The prometheus exporter forgets a series not updated for
+  ``metric_expiration`` (default 5m: ``exporter/prometheusexporter/factory.go``,
+  ``createDefaultConfig``; ``accumulator.go``, ``Collect``), and ``deltatocumulative`` forgets a
+  stream after ``max_stale`` (default 5m: ``processor/deltatocumulativeprocessor/config.go``). A
+  stage quiet for five minutes then vanished from Prometheus: "telemetry missing" fired on every
+  quiet night, and the turns-stopped alert resolved itself as soon as its series went. Both are set
+  to ``IDLE_SERIES_KEPT``. On this path a series is therefore absent only when the Collector or its
+  scrape is down, when the stage sent no span since the Collector started, or when it has been
+  quiet for longer than that.
+- **Replicas kept apart.** Each Collector replica accumulates its own cumulative series. Scraped,
+  each replica is a target of its own (``instance``). Pushed with prometheusremotewrite, identical
+  series from two replicas would collide: the connector adds the Collector's own
+  ``service.instance.id`` to the resource as ``signal_to_metrics.service.instance.id``
+  (``signaltometrics.`` before the rename; ``internal/model/collectorinstanceinfo.go``, README
+  "Single writer"; the Collector draws a random one at start unless ``service.telemetry.resource``
+  sets it: open-telemetry/opentelemetry-collector ``service/internal/resource/config.go``), and the
+  exporter's ``resource_to_telemetry_conversion`` turns it into a label,
+  which the README's remote-write recipe enables. Every rule and panel aggregates ``by`` the stage
+  label, so the extra label changes no result.
 """
 
 from __future__ import annotations
@@ -42,16 +74,26 @@ from dataclasses import dataclass
 from ..artifacts import canonical_yaml
 from ..catalog.conventions import UNITS, format_number, otlp_metric_name
 from ..catalog.model import Catalog, Measurement, Stage
+from ..voice.errors import counted, stage_error
 from . import schema
 
 PATH = "collector/signaltometrics.yaml"
 README_PATH = "collector/README.md"
 CONNECTOR = "signaltometrics/dashgen"  # the pre-rename type; "signal_to_metrics" accepts it as an alias
 PROCESSOR = "deltatocumulative/dashgen"
+BATCH = "batch/dashgen"  # in front of the connector: one ConsumeTraces call at a time
 EXPORTER = "prometheus/dashgen"
 RECEIVER = "otlp"  # the receiver the user's traces already arrive on
 COUNT_UNIT = "{span}"  # an annotation unit: no Prometheus suffix (otlptranslator unit_namer.go)
+# How long a series with no new span stays exported: longer than a quiet night, and longer than the
+# turns-stopped alert's look-back (alerts.absence.BEFORE plus its window), so that alert runs its course.
+IDLE_SERIES_KEPT = "24h"
 RESOURCE_ATTRIBUTES = ("service.name",)  # becomes job; the rest of the resource stays out of the series
+# The README's remote-write recipe: resource_to_telemetry_conversion makes the connector's
+# collector-instance resource attribute a label, so replicas' series stay apart.
+REMOTE_WRITE = {"exporters": {"prometheusremotewrite/dashgen": {
+    "endpoint": "https://prometheus.example/api/v1/write",
+    "resource_to_telemetry_conversion": {"enabled": True}}}}
 
 
 def ottl_string(value: str) -> str:
@@ -61,6 +103,13 @@ def ottl_string(value: str) -> str:
 
 def ottl_attribute(name: str) -> str:
     return f"attributes[{ottl_string(name)}]"
+
+
+def error_conditions(catalog: Catalog) -> list[str]:
+    """A stage error (``voice.errors``) in OTTL: one condition per alternative, which the connector
+    ORs (connector/signaltometricsconnector/README.md, "Conditions": "ORed together")."""
+    attribute = stage_error(catalog).attribute
+    return ["status.code == STATUS_CODE_ERROR"] + ([f"{ottl_attribute(attribute)} == true"] if attribute else [])
 
 
 def stage_condition(catalog: Catalog, stage: Stage) -> str:
@@ -126,11 +175,8 @@ def counter_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
     a = catalog.alerting
     base = stage_condition(catalog, stage)
     kinds = [("runs", a.runs_metric, [base])]
-    if stage.records_errors:  # else the spans never say ERROR, and no rule divides this counter
-        errors = [f"{base} and status.code == STATUS_CODE_ERROR"]
-        if catalog.error_attribute:
-            errors.append(f"{base} and {ottl_attribute(catalog.error_attribute)} == true")
-        kinds.append(("errors", a.errors_metric, errors))
+    if stage in counted(catalog):  # else the spans never mark a failure, and no rule divides this counter
+        kinds.append(("errors", stage_error(catalog).counter, [f"{base} and {c}" for c in error_conditions(catalog)]))
     first = stage.measurement("first_byte")
     if first is not None and first.nothing_value is not None:
         nothing = f"{base} and {ottl_attribute(first.attribute)} == {format_number(first.nothing_value)}"
@@ -153,10 +199,10 @@ def fragment(catalog: Catalog) -> dict:
         raise AssertionError("generated signaltometrics config is invalid: " + "; ".join(problems))
     return {
         "connectors": {CONNECTOR: connector},
-        "processors": {PROCESSOR: {}},
-        "exporters": {EXPORTER: {"endpoint": "0.0.0.0:9464"}},
+        "processors": {BATCH: {}, PROCESSOR: {"max_stale": IDLE_SERIES_KEPT}},
+        "exporters": {EXPORTER: {"endpoint": "0.0.0.0:9464", "metric_expiration": IDLE_SERIES_KEPT}},
         "service": {"pipelines": {
-            "traces/dashgen": {"receivers": [RECEIVER], "exporters": [CONNECTOR]},
+            "traces/dashgen": {"receivers": [RECEIVER], "processors": [BATCH], "exporters": [CONNECTOR]},
             "metrics/dashgen": {"receivers": [CONNECTOR], "processors": [PROCESSOR], "exporters": [EXPORTER]},
         }},
     }
@@ -184,10 +230,28 @@ otelcol-contrib --config your-config.yaml --config collector/signaltometrics.yam
 Edit to fit:
 
 - `traces/dashgen` receives from `{receiver}`: the receiver your traces already arrive on.
-- `{exporter}` is a placeholder: Prometheus scrapes it on `:9464`. To push instead, replace it
-  with e.g. `prometheusremotewrite/dashgen: {{endpoint: https://prometheus.example/api/v1/write}}`,
-  keeping `{processor}` in front: the connector emits delta points, both exporters need
-  cumulative ones.
+- `{batch}` sits in front of the connector and must stay there: the connector stamps each batch it
+  receives with the time it receives it, and `{processor}` drops a point not newer than the last
+  one; without a single sender in front, batches arriving at once lose counts.
+- `{exporter}` is a placeholder: Prometheus scrapes it on `:9464`. It keeps a series that gets no
+  new span for `metric_expiration: {idle}` (the exporter's default, 5m, dropped every stage quiet
+  for five minutes), and `{processor}` keeps its running totals as long (`max_stale`). So on this
+  path a series is absent, and "telemetry missing" fires, only when the Collector or the scrape is
+  down, when the stage sent no span since the Collector started, or when it has been quiet for
+  longer than {idle}; a stop after traffic is the turns-stopped alert's.
+- To push instead, replace the exporter with `prometheusremotewrite`, keeping `{processor}` in
+  front (the connector emits delta points, both exporters need cumulative ones), and keep several
+  Collector replicas apart: each replica's totals are its own, and identical series from two
+  replicas would collide. The connector marks its output with the Collector's own
+  `service.instance.id` (as `signal_to_metrics.service.instance.id`, `signaltometrics.` in older
+  collectors); `resource_to_telemetry_conversion` turns it into a label. Give every replica its own
+  `service.instance.id` (the Collector generates one unless `service.telemetry.resource` sets it):
+
+  ```yaml
+{remote_write}  ```
+
+  Every rule and panel sums by the stage label, so the extra label changes no result. Scraped
+  replicas need nothing: each is a target with its own `instance`.
 - Collectors older than contrib PR #45865 ignore `monotonic`: the counters then arrive as gauges,
   under the same names, and the rules read them the same way.
 
@@ -204,5 +268,6 @@ def collector_artifacts(catalog: Catalog) -> dict[str, str]:
     framework = ("\nThe framework records the other histograms the rules read itself, so the bridge leaves them out: "
                  + ", ".join(f"`{n}`" for n in own) + ".\n") if own else ""
     readme = README.format(catalog=catalog.name, n=len(es), series=series, framework=framework, receiver=RECEIVER,
-                           exporter=EXPORTER, processor=PROCESSOR)
+                           exporter=EXPORTER, processor=PROCESSOR, batch=BATCH, idle=IDLE_SERIES_KEPT,
+                           remote_write="".join("  " + line + "\n" for line in canonical_yaml(REMOTE_WRITE).splitlines()))
     return {PATH: canonical_yaml(fragment(catalog)), README_PATH: readme}

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from ..catalog.model import Measurement, Stage
 from ..queries import promql
-from ..queries.traceql import Cond, Keyword
+from ..queries.traceql import Cond
 from ..telemetry.roles import caller_felt
+from ..voice.errors import counted, stage_error
 from .budget import headline, metrics_queries
 from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
 from .model import Row, TextPanel, TimeSeriesPanel, threshold_steps
@@ -112,13 +113,9 @@ def nothing_rate(ctx: Ctx) -> TimeSeriesPanel | None:
 
 def error_rate(ctx: Ctx) -> TimeSeriesPanel:
     c = ctx.catalog
-    if c.error_attribute:
-        cond, what = Cond(ctx.q.span(c.error_attribute), "=", True), f"{c.error_attribute} = true"
-    else:
-        cond, what = Cond(ctx.q.intrinsic("status"), "=", Keyword("error")), "span status error"
-    return _by_stage_rate(ctx, "error-rate", "Errors per second by stage", what, [cond],
-                          [f"{s.id}:errors" for s in c.stages],
-                          "the stage raised (the exception is recorded on the span). Next: find an errored span in "
+    return _by_stage_rate(ctx, "error-rate", "Errors per second by stage", stage_error(c).describe(),
+                          [ctx.q.error_condition()], [f"{s.id}:errors" for s in c.stages],
+                          "the stage failed (the exception is recorded on the span). Next: find an errored span in "
                           "the session drilldown and open its trace.")
 
 
@@ -130,9 +127,9 @@ def ratio_panels(ctx: Ctx) -> list[TimeSeriesPanel]:
         return []
     out, extra = [], ctx.prom_extra()
     # the stages each ratio alert exists for (alerts/ratios.py): a counter no stage feeds is not plotted
-    stages = {"error": [s for s in ctx.catalog.stages if s.records_errors],
+    stages = {"error": counted(ctx.catalog),
               "nothing": [s for s in ctx.catalog.stages if any(m.nothing_value is not None for m in s.measurements)]}
-    for kind, metric, rule, word in (("error", a.errors_metric, a.error_rate, "failed"),
+    for kind, metric, rule, word in (("error", stage_error(ctx.catalog).counter, a.error_rate, "failed"),
                                      ("nothing", a.nothing_metric, a.nothing_rate, "produced nothing")):
         if rule is None or not stages[kind]:
             continue

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from ..catalog.conventions import format_number
 from ..catalog.model import Catalog
+from ..voice.errors import stage_error
 
 INTRINSICS = frozenset({"name", "duration", "status", "kind", "statusMessage", "rootName", "rootServiceName", "traceDuration"})
 QUANTILE_FUNCTIONS = frozenset({"quantile_over_time", "histogram_over_time"})
@@ -125,6 +126,20 @@ class Cond:
         return f"{self.attr} {self.op} {literal(self.value)}"
 
 
+@dataclass(frozen=True)
+class AnyOf:
+    """Alternatives inside one spanset filter: ``(a || b)``, parenthesised so that a surrounding
+    ``&&`` cannot split them (grafana/tempo ``pkg/traceql/expr.y``: ``%left <binOp> AND OR``, one
+    precedence read left to right, so ``x && a || b`` would mean ``(x && a) || b``)."""
+
+    conds: tuple[Cond, ...]
+
+    def render(self) -> str:
+        if len(self.conds) == 1:
+            return self.conds[0].render()
+        return "(" + " || ".join(c.render() for c in self.conds) + ")"
+
+
 class TraceQL:
     """Builds TraceQL for one catalog; every attribute goes through ``span``/``resource``."""
 
@@ -154,8 +169,15 @@ class TraceQL:
             raise QueryError(f"unknown intrinsic {name!r}")
         return Attr("intrinsic", name)
 
+    def error_condition(self) -> AnyOf:
+        """A stage error (``voice.errors``): ``(status = error || span.<attribute> = true)``, or
+        ``status = error`` alone when the catalog has no error attribute."""
+        attribute = stage_error(self.catalog).attribute
+        status = Cond(self.intrinsic("status"), "=", Keyword("error"))
+        return AnyOf((status, Cond(self.span(attribute), "=", True)) if attribute else (status,))
+
     # building blocks --------------------------------------------------------------------------
-    def spanset(self, *conds: Cond) -> str:
+    def spanset(self, *conds: Cond | AnyOf) -> str:
         """One spanset filter: ``{ cond && cond }`` (``{ }`` matches every span)."""
         return "{ " + " && ".join(c.render() for c in conds) + " }" if conds else "{ }"
 

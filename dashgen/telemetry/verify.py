@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..catalog.model import Catalog, Stage
+from ..voice.errors import stage_error
 from .otlp_json import SpanRecord, Value
 
 RULES = (
@@ -190,8 +191,7 @@ def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
                        f"parent {s.parent_span_id} not in the file" if parent is None else f"parent is {parent.name!r}")
                 rep.add("under-turn", f"{where}: not under a {catalog.turn_span!r} span ({why})", s.span_id)
 
-        failed = s.status_code == 2 or (catalog.error_attribute is not None and
-                                       (s.attributes.get(catalog.error_attribute) or Value("empty", None)).value is True)
+        failed = stage_error(catalog).failed(s.status_code, {k: v.value for k, v in s.attributes.items()})
         fb = st.measurement("first_byte")
         fbv = s.attributes.get(fb.attribute) if fb is not None else None
         nothing = (fb is not None and fb.nothing_value is not None and fbv is not None and fbv.kind == "int"
