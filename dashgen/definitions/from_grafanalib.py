@@ -114,17 +114,6 @@ def translate(dash, ctx: Ctx, path: str, line: int) -> tuple[BuiltDashboard, lis
                           dashboard=board), t.problems
 
 
-class _Translation:
-    def __init__(self, ctx: Ctx, path: str, line: int, lines: dict[str, int]):
-        self.ctx, self.path, self.line, self.lines = ctx, path, line, lines
-        self.problems: list[DefinitionProblem] = []
-        self.keys: set[str] = set()
-        self.row_slug = ""
-
-    def note(self, title: str, message: str) -> None:
-        self.problems.append(DefinitionProblem(self.path, self.lines.get(title, self.line), title, message))
-
-
 class DefinitionProblem(NamedTuple):
     """What the translation could not carry, at the panel's line (``dashgen lint`` reports it)."""
 
@@ -135,6 +124,17 @@ class DefinitionProblem(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: panel {self.panel!r}: {self.message}"
+
+
+class _Translation:
+    def __init__(self, ctx: Ctx, path: str, line: int, lines: dict[str, int]):
+        self.ctx, self.path, self.line, self.lines = ctx, path, line, lines
+        self.problems: list[DefinitionProblem] = []
+        self.keys: set[str] = set()
+        self.row_slug = ""
+
+    def note(self, title: str, message: str) -> None:
+        self.problems.append(DefinitionProblem(self.path, self.lines.get(title, self.line), title, message))
 
     def panels(self, panels) -> list[ModernPanel]:
         out: list[ModernPanel] = []
@@ -170,7 +170,7 @@ class DefinitionProblem(NamedTuple):
         title = data.get("title", "")
         ptype = data.get("type", "")
         if ptype in ANGULAR:
-            self.note(title, f"is a {ptype!r} panel, an AngularJS panel Grafana 11 and later no longer draw; "
+            self.note(title, f"a {ptype!r} panel, an AngularJS panel Grafana 11 and later no longer draw; "
                              f"dashgen cannot translate it (use grafanalib's {ANGULAR[ptype]} instead)")
         for k in sorted(set(data) - PANEL_KEYS):
             value = data.pop(k)
