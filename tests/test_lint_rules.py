@@ -261,3 +261,11 @@ def test_a_schema_problem_fires_with_schemas_only(base, grafana_schemas):
     assert lint_artifacts(arts, catalog).problems == []
     fired = lint_artifacts(arts, catalog, grafana_schemas / "grafana-12").problems
     assert [(p.rule, p.severity) for p in fired] == [("schema", ERROR)] and "bogusOption" in fired[0].message
+
+
+def test_the_docs_list_every_rule_with_its_severity():
+    from conftest import REPO
+
+    text = (REPO / "docs" / "dashboards.md").read_text(encoding="utf-8")
+    for r in RULES.values():
+        assert f"| `{r.id}` | {r.severity} |" in text, r.id
