@@ -11,6 +11,9 @@ Sources (grafana/grafana, ``packages/grafana-data/src/``):
   the base step's value is ``-Infinity`` (``null`` in the JSON).
 - ``field/fieldOverrides.ts``: panel defaults fill what the data left unset
   (``setFieldConfigDefaults``); overrides then apply in order, the last matching property winning.
+- ``public/app/core/components/OptionsUI/registry.tsx`` (``getAllStandardFieldConfigs``): the
+  ``thresholds`` option's ``defaultValue`` is base green and red from 80 (absolute), which the panel
+  gets when it sets no thresholds at all (Grafana's docs, "About thresholds: Default thresholds");
 - ``packages/grafana-schema/src/common/common.gen.ts`` ``GraphThresholdsStyleMode``: a time series
   draws its steps only when ``custom.thresholdsStyle.mode`` is not ``off`` (the default).
 """
@@ -18,6 +21,7 @@ Sources (grafana/grafana, ``packages/grafana-data/src/``):
 from __future__ import annotations
 
 BASE = None  # the base step's value (-Infinity to Grafana)
+DEFAULT_STEPS = ((BASE, "green"), (80, "red"))  # a panel that sets no thresholds gets these
 BY_VALUE_MODES = ("thresholds",)  # the by-value gradient modes (continuous-*) need a min/max: not modelled
 THRESHOLD_PANELS = ("stat", "gauge", "bargauge")  # coloured by the colour mode; never draw threshold lines
 GRAPH_PANELS = ("timeseries", "barchart", "trend")  # draw threshold lines/areas when thresholdsStyle says so
@@ -56,10 +60,18 @@ def steps(panel: dict) -> list[tuple[float | None, str]]:
     return [(s.get("value"), s.get("color", "green")) for s in raw if isinstance(s, dict)]
 
 
+def effective_steps(panel: dict) -> list[tuple[float | None, str]]:
+    """The steps Grafana colours by: the panel's, or the standard default when it sets no
+    ``thresholds`` at all (an empty step list stays empty)."""
+    if "thresholds" not in defaults(panel):
+        return list(DEFAULT_STEPS)
+    return steps(panel)
+
+
 def step_color(panel: dict, value: float) -> str | None:
-    """The colour name of the step ``value`` reaches (``getActiveThreshold``); None without steps
-    (Grafana then uses its fallback grey)."""
-    found = steps(panel)
+    """The colour name of the step ``value`` reaches (``getActiveThreshold``) among the
+    :func:`effective_steps`; None without steps (Grafana then uses its fallback grey)."""
+    found = effective_steps(panel)
     if not found:
         return None
     active = found[0][1]
