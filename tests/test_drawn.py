@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -15,16 +12,11 @@ from dashgen import drawn
 from dashgen.build import build_artifacts
 from dashgen.catalog import PRESETS, load_catalog
 
-HELPER = Path(__file__).resolve().parent / "grafana-data"
+from test_series_names import grafana_data
 
 
 def grafana_colours(cases: list[dict]) -> list[dict]:
-    assert shutil.which("node"), "node missing: run ./scripts/test"
-    assert (HELPER / "node_modules" / "@grafana" / "data").is_dir(), "run ./scripts/test (npm ci in tests/grafana-data)"
-    res = subprocess.run(["node", str(HELPER / "colors.cjs")], input=json.dumps(cases), capture_output=True,
-                         text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    return json.loads(res.stdout)
+    return grafana_data("colors.cjs", cases)
 
 
 def built_panels(preset: str) -> list[dict]:

@@ -20,10 +20,4 @@ function decide(c) {
            step: steps.length ? gd.getActiveThreshold(c.value, steps).color : null };
 }
 
-let input = '';
-process.stdin.on('data', (d) => (input += d));
-process.stdin.on('end', () => {
-  let cases;
-  try { cases = JSON.parse(input); } catch (e) { process.stderr.write(`bad input: ${e.message}\n`); process.exit(2); }
-  process.stdout.write(JSON.stringify(cases.map(decide)));
-});
+require('./serve.cjs')(decide);
