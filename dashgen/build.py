@@ -28,8 +28,8 @@ class BuildResult:
     artifacts: dict[str, str]  # posix relative path -> content
     dashboards: list  # BuiltDashboard, for callers that want the models
     rules: RuleSet  # the alert rule model (promtool tests are generated from it)
-    # Located ``file:line: ...`` problems of definition files that still built (``lint`` reports them).
-    problems: tuple[str, ...] = ()
+    # DefinitionProblems (file, line, panel, message) of definition files that still built (``lint`` reports them).
+    problems: tuple = ()
 
 
 def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSION,
@@ -58,7 +58,7 @@ def _build_artifacts(catalog: Catalog, schema_version: int, definitions: tuple[s
     alerts_dashboard = alert_panels.build(Ctx(catalog, schema_version), rules)
     dashboards = build_dashboards(catalog, schema_version) + [alerts_dashboard]
     rules = alert_panels.link(rules, alerts_dashboard)
-    problems: tuple[str, ...] = ()
+    problems: tuple = ()
     if definitions:
         from .definitions import check_collisions, user_dashboards
 

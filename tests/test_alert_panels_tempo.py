@@ -55,7 +55,7 @@ def grafana_rules(b) -> list[dict]:
 
 
 def problems_of(b, artifacts: dict | None = None, cat=None) -> list[str]:
-    return lint_artifacts(artifacts or b.artifacts, cat or b.rules.catalog).problems
+    return [str(p) for p in lint_artifacts(artifacts or b.artifacts, cat or b.rules.catalog).problems]
 
 
 # --- point 10: the alert's panel is the alert's expression -------------------------------------------

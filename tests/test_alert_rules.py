@@ -441,7 +441,7 @@ def test_lint_catches_broken_rules(built):
     group["rules"][2]["condition"] = "Z"
     arts[rel] = json.dumps(group)
     arts["alerts/prometheus/voice-latency.yaml"] = "groups:\n- name: g\n  rules:\n  - alert: A\n    record: b\n    expr: x\n"
-    problems = "\n".join(lint_alert_artifacts(arts, _dashboards(arts)))
+    problems = "\n".join(map(str, lint_alert_artifacts(arts, _dashboards(arts))))
     for expected in ("interval 45", "__panelId__ '999999'", "uid is not 1-40", "condition 'Z'",
                      "exactly one of alert and record"):
         assert expected in problems, problems

@@ -68,20 +68,28 @@ def test_every_stage_dashboard_is_found_for_its_catalog_line(preset):
     refuse_lint_problems(result.artifacts, result.dashboards, catalog)  # the presets pass
 
 
+def _every_group(artifacts: dict, change) -> list[str]:
+    groups = [rel for rel in artifacts if rel.startswith("alerts/grafana/")]
+    for rel in groups:
+        group = json.loads(artifacts[rel])
+        change(group)
+        artifacts[rel] = json.dumps(group)
+    return groups
+
+
 def test_problems_outside_a_stage_are_listed_as_lint_words_them_and_capped():
     catalog = load_catalog("default")
     result = build_artifacts(catalog)
     artifacts = dict(result.artifacts)
-    groups = [rel for rel in artifacts if rel.startswith("alerts/grafana/")]
     n = 0
-    for rel in groups:  # every group: an interval the scheduler cannot keep, rules without a runbook
-        group = json.loads(artifacts[rel])
+
+    def change(group):  # errors: an interval the scheduler cannot keep, uids Grafana refuses
+        nonlocal n
         group["interval"] = 15
         for rule in group["rules"]:
-            rule.get("annotations", {}).pop("runbook_url", None)
-            rule.pop("record", None)
-        artifacts[rel] = json.dumps(group)
+            rule["uid"] = "not a uid!"
         n += 1 + len(group["rules"])
+    groups = _every_group(artifacts, change)
     assert n > 20
     with pytest.raises(InputError) as err:
         refuse_lint_problems(artifacts, result.dashboards, catalog)
@@ -91,6 +99,23 @@ def test_problems_outside_a_stage_are_listed_as_lint_words_them_and_capped():
     assert lines[0] == f"{groups[0]}: interval 15 is not a positive multiple of 10 seconds"
     assert len(lines) == 21 and lines[-1] == f"... and {n - 20} more (dashgen lint lists them all)"
     assert all(re.match(r"alerts/grafana/\S+\.json: ", line) for line in lines[:20])
+
+
+def test_warnings_never_refuse_and_come_back_located():
+    """House style (lint/rules.py: severity warning) is printed by build, never a refusal (issue 20 §3)."""
+    catalog = load_catalog("default")
+    result = build_artifacts(catalog)
+    artifacts = dict(result.artifacts)
+
+    def change(group):
+        for rule in group["rules"]:
+            if rule.get("record") is None:
+                rule.get("annotations", {}).pop("runbook_url", None)
+    _every_group(artifacts, change)
+    warnings = refuse_lint_problems(artifacts, result.dashboards, catalog)
+    assert warnings and {(w.rule, w.severity) for w in warnings} == {("alert-runbook", "warning")}
+    assert all(str(w).startswith("alerts/grafana/") and str(w).endswith(": no runbook_url annotation")
+               for w in warnings)
 
 
 def test_plan_and_push_refuse_what_build_refuses_before_any_request(tmp_path):

@@ -101,3 +101,61 @@ def test_lint_schema_only_problem(built, grafana_schemas, tmp_path):
 def test_lint_bad_schema_dir_is_usage_error(built, tmp_path):
     proc = run_dashgen("lint", "--from", str(built), "--schemas", str(tmp_path))
     assert proc.returncode == 2 and "dashboard.jsonschema.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _hide_palette_stat_in_a_collapsed_row(d: dict) -> str:
+    """Move the overview's first stat, coloured palette-classic, into a new collapsed row."""
+    stat = next(p for p in d["panels"] if p.get("type") == "stat")
+    d["panels"].remove(stat)
+    stat["fieldConfig"]["defaults"]["color"] = {"mode": "palette-classic"}
+    bottom = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in d["panels"])
+    d["panels"].append({"type": "row", "id": 999999, "title": "Hidden", "collapsed": True,
+                        "gridPos": {"x": 0, "y": bottom, "w": 24, "h": 1}, "panels": [stat]})
+    return stat["title"]
+
+
+def test_lint_format_json_gives_rule_severity_and_location_and_finds_a_stat_in_a_collapsed_row(built, tmp_path):
+    out = copy_tree(built, tmp_path / "collapsed")
+    titles = []
+    path = _break(out, lambda d: titles.append(_hide_palette_stat_in_a_collapsed_row(d)))
+    rel = path.relative_to(out).as_posix()
+    proc = run_dashgen("lint", "--from", str(out), "--format", "json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["ok"] is False and report["errors"] == 1
+    assert report["problems"] == [{
+        "rule": "threshold-colour", "severity": "error",
+        "location": {"file": rel, "dashboard": "voice-overview", "panel": titles[0]},
+        "message": "colour mode 'palette-classic' ignores its threshold steps (use 'thresholds')"}]
+    assert {d["uid"] for d in report["dashboards"]} >= {"voice-overview"}
+
+    # the text form says the same, with the rule id; a clean output gives an empty list, exit 0
+    text = run_dashgen("lint", "--from", str(out))
+    assert f"problem: {rel}: panel {titles[0]!r}: colour mode 'palette-classic'" in text.stdout
+    assert "[threshold-colour]" in text.stdout
+    clean = run_dashgen("lint", "--from", str(built), "--format", "json")
+    assert clean.returncode == 0 and json.loads(clean.stdout)["problems"] == []
+
+
+def test_an_exclusion_silences_one_rule_for_one_panel(built, tmp_path):
+    out = copy_tree(built, tmp_path / "excluded")
+    titles = []
+    _break(out, lambda d: titles.append(_hide_palette_stat_in_a_collapsed_row(d)))
+    other = tmp_path / "other.yaml"
+    other.write_text(f"exclusions:\n  threshold-colour:\n    entries:\n      - dashboard: voice-overview\n"
+                     f"        panel: Some other panel\n", encoding="utf-8")
+    assert run_dashgen("lint", "--from", str(out), "--exclusions", str(other)).returncode == 1
+    mine = tmp_path / ".dashgen-lint.yaml"
+    mine.write_text(f"exclusions:\n  threshold-colour:\n    reason: the palette is meant here\n    entries:\n"
+                    f"      - dashboard: Voice pipeline overview\n        panel: {titles[0]}\n", encoding="utf-8")
+    proc = run_dashgen("lint", "--from", str(out), cwd=tmp_path)  # found in the directory lint runs in
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 excluded" in proc.stdout and "problem:" not in proc.stdout
+
+
+def test_a_bad_exclusions_file_is_a_located_input_error(built, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("exclusions:\n  no-such-rule: {}\n", encoding="utf-8")
+    proc = run_dashgen("lint", "--from", str(built), "--exclusions", str(bad))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{bad}:2:3: unknown lint rule 'no-such-rule'" in proc.stderr

@@ -151,8 +151,34 @@ def test_an_angular_graph_panel_is_a_located_lint_problem(tmp_path):
     """)
     res = run_cli(["lint", "--definitions", str(path)])
     assert res.code == 1
-    assert f"problem: {path}:4: panel 'Requests' is a 'graph' panel" in res.out
+    assert f"problem: {path}:4: panel 'Requests': a 'graph' panel" in res.out and "[definition]" in res.out
     assert "use grafanalib's TimeSeries instead" in res.out
+
+
+def test_a_plain_grafanalib_file_without_descriptions_builds_with_warnings(tmp_path):
+    """Issue 22: a team's first grafanalib file (two panels, no descriptions) is house style, not a
+    refusal: build writes it and prints each missing description as a warning on stderr."""
+    path = _write(tmp_path, "team.dashboard.py", """\
+        from grafanalib.core import Dashboard, Stat, Target, TimeSeries
+
+        dashboard = Dashboard(title="Team sessions", uid="team-sessions", panels=[
+            Stat(title="Sessions now", dataSource="Prometheus", targets=[Target(expr="sum(up)")]),
+            TimeSeries(title="Sessions over time", dataSource="Prometheus", targets=[Target(expr="sum(up)")]),
+        ])
+    """)
+    res = run_cli(["build", "--definitions", str(path), "-o", str(tmp_path / "out")])
+    assert res.code == 0, res.err
+    written = json.loads((tmp_path / "out" / "dashboards" / "voice-agent" / "team-sessions.json").read_text())
+    assert [p["title"] for p in written["panels"]] == ["Sessions now", "Sessions over time"]
+    warnings = [line for line in res.err.splitlines() if line.startswith("dashgen: warning: ")]
+    assert warnings == [f"dashgen: warning: dashboards/voice-agent/team-sessions.json: panel {t!r}: has no "
+                        f"description [panel-description]" for t in ("Sessions now", "Sessions over time")]
+    # lint agrees: warnings, exit 0; --format json says which rule, how severe, where
+    lint = run_cli(["lint", "--definitions", str(path), "--format", "json"])
+    assert lint.code == 0, lint.out + lint.err
+    found = [p for p in json.loads(lint.out)["problems"] if p["rule"] == "panel-description"]
+    assert [(p["severity"], p["location"]["dashboard"], p["location"]["panel"]) for p in found] == [
+        ("warning", "team-sessions", "Sessions now"), ("warning", "team-sessions", "Sessions over time")]
 
 
 def test_an_unknown_datasource_name_is_a_located_error(tmp_path):

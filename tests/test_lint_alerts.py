@@ -22,5 +22,5 @@ def test_built_rule_groups_pass_and_a_broken_one_is_named(grafana_schemas, versi
     group = json.loads(artifacts[rel])
     del group["rules"][0]["title"]
     artifacts[rel] = json.dumps(group)
-    problems = lint_artifacts(artifacts, catalog, grafana_schemas / version).problems
+    problems = [str(p) for p in lint_artifacts(artifacts, catalog, grafana_schemas / version).problems]
     assert any(p.startswith(f"{rel}: schema:") and "'title' is a required property" in p for p in problems), problems

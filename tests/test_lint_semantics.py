@@ -30,7 +30,7 @@ def broken(built, uid: str, pick, change, catalog=None) -> list[str]:
     path = next(p for p, d in ds.items() if d["uid"] == uid)
     panel = next(p for p in ds[path]["panels"] if pick(p))
     change(panel)
-    return semantics.check(ds, catalog)
+    return [str(p) for p in semantics.check(ds, catalog)]
 
 
 def tempo_q(panel) -> str:
@@ -141,7 +141,7 @@ def test_lint_runs_the_semantic_checks(built):
     next(p for p in d["panels"] if p["type"] == "stat")["fieldConfig"]["defaults"]["color"] = {"mode": "palette-classic"}
     arts[path] = json.dumps(d)
     report = lint_artifacts(arts, load_catalog())
-    assert any("ignores its threshold steps" in p for p in report.problems)
+    assert any("ignores its threshold steps" in str(p) for p in report.problems)
 
 
 def _undocumented(p):
@@ -196,6 +196,28 @@ def test_searches_driven_by_an_empty_variable_are_one_and_bounded(built):
                         "others reuse its result (Dashboard datasource)"]
     ds = copy.deepcopy(built)
     next(d for d in ds.values() if d["uid"] == "voice-session")["time"]["from"] = "now-6h"
-    assert semantics.check(ds) == ["dashboards/voice-agent/voice-session.json: searches Tempo for an empty $session "
+    assert list(map(str, semantics.check(ds))) == ["dashboards/voice-agent/voice-session.json: searches Tempo for an empty $session "
                                    "over the whole default range (now-6h) when the dashboard opens: keep the default "
                                    "range within 1h (links bring their own)"]
+
+
+def test_a_stat_hidden_in_a_collapsed_row_is_caught(built):
+    """Issue 20: a collapsed row keeps its panels in its own ``panels`` list (Grafana's
+    ``DashboardModel.toggleRow``); a palette-classic stat with threshold steps in there is as wrong
+    as one on the grid, and lint, which reads every panel through dashgen.drawn, says so."""
+    ds = copy.deepcopy(built)
+    path = next(p for p, d in ds.items() if d["uid"] == "voice-overview")
+    d = ds[path]
+    stat = next(p for p in d["panels"] if p["type"] == "stat")
+    d["panels"].remove(stat)
+    stat["fieldConfig"]["defaults"]["color"] = {"mode": "palette-classic"}
+    bottom = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in d["panels"])
+    d["panels"].append({"type": "row", "id": 9999, "title": "Hidden", "collapsed": True,
+                        "gridPos": {"x": 0, "y": bottom, "w": 24, "h": 1}, "panels": [stat]})
+    found = [p for p in semantics.check(ds) if p.rule == "threshold-colour"]
+    assert [(p.severity, p.location.dashboard, p.location.panel) for p in found] == [
+        ("error", "voice-overview", stat["title"])], found
+    assert "colour mode 'palette-classic' ignores its threshold steps" in found[0].message
+    # the same stat open in its row (expanded) is fine once it is coloured by its thresholds again
+    stat["fieldConfig"]["defaults"]["color"] = {"mode": "thresholds"}
+    assert [p for p in semantics.check(ds) if p.rule == "threshold-colour"] == []

@@ -19,7 +19,7 @@ from dashgen.review.preview.grafana import (
 )
 from dashgen.review.preview.theme import PALETTE, color_of
 
-from test_series_names import HELPER, grafana_names, panels_and_series
+from test_series_names import grafana_data, grafana_names, panels_and_series
 
 
 def built(preset: str = "default") -> dict[str, dict]:
@@ -131,14 +131,10 @@ def test_cells_are_formatted_as_grafana_formats_them():
     """getDisplayProcessor as the oracle: a string is shown raw only when its field has no unit;
     under a unit a numeric string is formatted like a number (the turn-id column of a table with a
     panel-wide "ms" shows "1 ms"); a number with no unit is shown without decimals from 100 up."""
-    import subprocess
-
     cases = [("string", "ms", "1"), ("string", None, "412"), ("string", "ms", "asr"), ("number", "ms", 412),
              ("number", None, 412.37), ("number", None, 7), ("number", "percent", 12.5), ("string", None, "0.412")]
-    res = subprocess.run(["node", str(HELPER / "display.cjs")], capture_output=True, text=True, timeout=120,
-                         input=json.dumps([{"type": t, "unit": u, "value": v} for t, u, v in cases]))
-    assert res.returncode == 0, res.stderr
-    assert [cell_text(v, t, u) for t, u, v in cases] == json.loads(res.stdout)
+    texts = grafana_data("display.cjs", [{"type": t, "unit": u, "value": v} for t, u, v in cases])
+    assert [cell_text(v, t, u) for t, u, v in cases] == texts
 
 
 def test_a_unit_formats_only_numbers_and_time_is_start_time(dashboards, hints):

@@ -22,13 +22,18 @@ FUNC = re.compile(r"\|\s*(quantile_over_time|rate|count_over_time|avg_over_time|
                   r"(?:\s*by\s*\(([^)]*)\))?")
 
 
-def grafana_names(cases: list[dict]) -> list[list[str]]:
+def grafana_data(script: str, cases: list[dict]) -> list:
+    """What @grafana/data answers for each case (tests/grafana-data/<script>, one answer per case)."""
     assert shutil.which("node"), "node missing: run ./scripts/test"
     assert (HELPER / "node_modules" / "@grafana" / "data").is_dir(), "run ./scripts/test (npm ci in tests/grafana-data)"
-    res = subprocess.run(["node", str(HELPER / "names.cjs")], input=json.dumps(cases), capture_output=True,
+    res = subprocess.run(["node", str(HELPER / script)], input=json.dumps(cases), capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout)
+
+
+def grafana_names(cases: list[dict]) -> list[list[str]]:
+    return grafana_data("names.cjs", cases)
 
 
 def series_of(query: str, catalog) -> list[list[list]]:

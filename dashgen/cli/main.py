@@ -89,7 +89,8 @@ def build_command(catalog_ref, out_dir, check, schema_version, definitions):
 
     catalog = load_catalog(catalog_ref)
     result = build_artifacts(catalog, int(schema_version), definitions)
-    refuse_lint_problems(result.artifacts, result.dashboards, catalog)  # exit 2, nothing written
+    for warning in refuse_lint_problems(result.artifacts, result.dashboards, catalog):  # errors: exit 2
+        click.echo(f"dashgen: warning: {warning} [{warning.rule}]", err=True)
     if check:
         res = check_output(result.artifacts, out_dir)
         if res.ok:
@@ -121,18 +122,25 @@ def build_command(catalog_ref, out_dir, check, schema_version, definitions):
               default=None, help="Also validate against Grafana's JSON schemas in DIR: the jsonschema/ folder "
                                  "of a grafana/grafana-foundation-sdk checkout (docs/dashboards.md says "
                                  "which branch matches your Grafana).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one object with every problem's rule, severity, location and message.")
+@click.option("--exclusions", "exclusions_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=None, help="Rules silenced per dashboard or panel (default: .dashgen-lint.yaml here, "
+                                 "if any; docs/dashboards.md).")
 @schema_version_option
 @definitions_option
-def lint_command(catalog_ref, from_dir, schemas_dir, schema_version, definitions):
+def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schema_version, definitions):
     """Offline checks: uids, panel ids, layout, TraceQL rules and query budget, schemas.
 
     \b
-    Prints one line per dashboard with its panel and query counts, then every problem.
-    Exit 0 when clean, 1 when a problem was found.
+    Prints one line per dashboard with its panel and query counts, then every problem
+    with its severity and rule id. Exit 0 when there is no error (warnings are house
+    style and never fail), 1 when there is one.
 
     \b
     Examples:
       dashgen lint
+      dashgen lint --format json
       dashgen lint --from . --schemas grafana-foundation-sdk/jsonschema
     """
     from ..build import build_artifacts
@@ -140,6 +148,10 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version, definitions
     from ..artifacts import read_output
     from ..lint import lint_artifacts
     from ..lint.dashboards import MAX_METRICS_QUERIES
+    import json
+
+    from ..lint.exclusions import load_exclusions
+    from ..lint.report import Location, problem
 
     if schemas_dir:
         require("lint --schemas", "jsonschema")
@@ -148,21 +160,32 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version, definitions
     artifacts = read_output(from_dir) if from_dir else built.artifacts
     if from_dir and not artifacts:
         raise InputError(f"{from_dir}: no dashboards/ or alerts/ there (run dashgen build first)")
+    exclusions = load_exclusions(exclusions_file)
     try:
-        report = lint_artifacts(artifacts, catalog, schemas_dir)
+        report = lint_artifacts(artifacts, catalog, schemas_dir, exclusions=exclusions)
     except FileNotFoundError as exc:
         raise InputError(str(exc)) from None
     if built is not None:  # what a definition file's translation could not carry, at its line
-        report.problems[:0] = built.problems
+        report.problems[:0] = [problem("definition", Location(d.path, panel=d.panel, line=d.line), d.message)
+                               for d in built.problems]
+    if fmt == "json":
+        click.echo(json.dumps({"ok": report.ok, "errors": len(report.errors), "warnings": len(report.warnings),
+                               "excluded": len(report.excluded),
+                               "problems": [p.as_dict() for p in report.problems],
+                               "dashboards": [vars(s) for s in report.stats]}, indent=2))
+        return 0 if report.ok else 1
     for s in report.stats:
         click.echo(f"{s.uid}: {s.panels} panels, {s.traceql_metrics}/{MAX_METRICS_QUERIES} TraceQL metrics queries, "
                    f"{s.traceql_search} TraceQL searches, {s.promql} PromQL")
-    for problem in report.problems:
-        click.echo(f"problem: {problem}")
-    if report.problems:
-        click.echo(f"dashgen: lint found {len(report.problems)} problem(s)", err=True)
+    for p in report.problems:
+        click.echo(f"{'problem' if p.is_error else 'warning'}: {p} [{p.rule}]")
+    counts = (f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+              + (f", {len(report.excluded)} excluded" if report.excluded else ""))
+    if not report.ok:
+        click.echo(f"dashgen: lint found {counts}", err=True)
         return 1
-    click.echo(f"dashgen: lint ok ({len(report.stats)} dashboards{', schemas checked' if schemas_dir else ''})")
+    click.echo(f"dashgen: lint ok ({len(report.stats)} dashboards{', schemas checked' if schemas_dir else ''}"
+               f"{'; ' + counts if report.problems or report.excluded else ''})")
     return 0
 
 

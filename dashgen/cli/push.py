@@ -97,7 +97,8 @@ def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: s
     catalog = load_catalog(catalog_ref)
     result = build_artifacts(catalog, int(schema_version), definitions)
     # what `dashgen build` would refuse is not pushed either (exit 2, before any request)
-    refuse_lint_problems(result.artifacts, result.dashboards, catalog)
+    for warning in refuse_lint_problems(result.artifacts, result.dashboards, catalog):  # errors: exit 2
+        click.echo(f"dashgen: warning: {warning} [{warning.rule}]", err=True)
     with tempfile.TemporaryDirectory(prefix="dashgen-push-") as tmp:
         write_output(result.artifacts, Path(tmp))
         yield Path(tmp)

@@ -35,7 +35,7 @@ class UserDashboard:
     built: BuiltDashboard
     path: str  # as the catalog or --definitions named it
     line: int  # where it was made: the kit.dashboard(...) call or the Dashboard(...) assignment
-    problems: tuple[str, ...] = ()  # what the grafanalib translation could not carry (lint reports them)
+    problems: tuple = ()  # DefinitionProblems: what the grafanalib translation could not carry (lint reports them)
 
 
 def user_dashboards(paths: tuple[str, ...] | list[str], ctx: Ctx) -> list[UserDashboard]:

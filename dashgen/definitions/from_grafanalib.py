@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+from typing import NamedTuple
 
 import attr
 
@@ -113,15 +114,27 @@ def translate(dash, ctx: Ctx, path: str, line: int) -> tuple[BuiltDashboard, lis
                           dashboard=board), t.problems
 
 
+class DefinitionProblem(NamedTuple):
+    """What the translation could not carry, at the panel's line (``dashgen lint`` reports it)."""
+
+    path: str
+    line: int
+    panel: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: panel {self.panel!r}: {self.message}"
+
+
 class _Translation:
     def __init__(self, ctx: Ctx, path: str, line: int, lines: dict[str, int]):
         self.ctx, self.path, self.line, self.lines = ctx, path, line, lines
-        self.problems: list[str] = []
+        self.problems: list[DefinitionProblem] = []
         self.keys: set[str] = set()
         self.row_slug = ""
 
-    def at(self, title: str) -> str:
-        return f"{self.path}:{self.lines.get(title, self.line)}"
+    def note(self, title: str, message: str) -> None:
+        self.problems.append(DefinitionProblem(self.path, self.lines.get(title, self.line), title, message))
 
     def panels(self, panels) -> list[ModernPanel]:
         out: list[ModernPanel] = []
@@ -157,15 +170,14 @@ class _Translation:
         title = data.get("title", "")
         ptype = data.get("type", "")
         if ptype in ANGULAR:
-            self.problems.append(f"{self.at(title)}: panel {title!r} is a {ptype!r} panel, an AngularJS panel "
-                                 f"Grafana 11 and later no longer draw; dashgen cannot translate it (use "
-                                 f"grafanalib's {ANGULAR[ptype]} instead)")
+            self.note(title, f"a {ptype!r} panel, an AngularJS panel Grafana 11 and later no longer draw; "
+                             f"dashgen cannot translate it (use grafanalib's {ANGULAR[ptype]} instead)")
         for k in sorted(set(data) - PANEL_KEYS):
             value = data.pop(k)
             said = value not in ("", [], {}, None, False) and value != (defaults or {}).get(k)
             if k not in LAYOUT_KEYS and ptype not in ANGULAR and said:
-                self.problems.append(f"{self.at(title)}: panel {title!r}: {k!r} has no place in current Grafana "
-                                     f"panels and was dropped (move it into options or fieldConfig)")
+                self.note(title, f"{k!r} has no place in current Grafana panels and was dropped (move it into "
+                                 f"options or fieldConfig)")
         for k, default in EMPTY_DEFAULTS.items():
             if k in data and data[k] in (default, ""):
                 del data[k]
@@ -228,8 +240,7 @@ class _Translation:
         options = data.get("options")
         if not isinstance(options, dict):
             if options not in (None, [], ""):
-                self.problems.append(f"{self.at(title)}: panel {title!r}: options {options!r} are not an object "
-                                     f"and were dropped")
+                self.note(title, f"options {options!r} are not an object and were dropped")
             options = data["options"] = {}
         for k, v in OPTION_DEFAULTS.get(ptype, {}).items():
             options.setdefault(k, v)

@@ -15,24 +15,24 @@ import re
 
 import yaml
 
+from .. import drawn
 from ..alerts.grafana import EXPR_UID
 from ..artifacts import parse
 from ..queries.traceql import check_query
 from .dashboards import UID_RE
-from .report import LintInput, LintReport
+from ..drawn import DrawnDashboard, read_dashboard
+from .report import LintInput, LintReport, Location, Problem, problem
 
 
 def check(inp: LintInput, report: LintReport) -> None:
-    report.problems += lint_alert_artifacts(inp.artifacts, inp.dashboards)
+    report.problems += lint_alert_artifacts(inp.artifacts, inp.drawn)
 
 
-def lint_alert_artifacts(artifacts: dict[str, str], dashboards: dict[str, dict]) -> list[str]:
-    """Offline checks of built alert files; ``dashboards`` maps relpath -> dashboard JSON."""
-    problems: list[str] = []
-    panels: dict[str, dict] = {}
-    for d in dashboards.values():
-        panels[d.get("uid", "")] = {p.get("id"): p for p in d.get("panels", [])} | {
-            c.get("id"): c for p in d.get("panels", []) for c in p.get("panels", [])}
+def lint_alert_artifacts(artifacts: dict[str, str], dashboards: dict[str, DrawnDashboard | dict]) -> list[Problem]:
+    """Offline checks of built alert files; ``dashboards`` maps relpath -> dashboard as Grafana reads it."""
+    problems: list[Problem] = []
+    drawn_ = [d if isinstance(d, DrawnDashboard) else read_dashboard(d) for d in dashboards.values()]
+    panels = {d.raw.get("uid", ""): {p.id: p.raw for p in d} for d in drawn_}
     uids: dict[str, str] = {}
     for rel, content in sorted(artifacts.items()):
         if rel.startswith("alerts/grafana/") and rel.endswith(".json"):
@@ -43,73 +43,81 @@ def lint_alert_artifacts(artifacts: dict[str, str], dashboards: dict[str, dict])
             try:
                 doc = parse(rel, content)
             except yaml.YAMLError as exc:
-                problems.append(f"{rel}: not valid YAML: {exc}")
+                problems.append(problem("alert-provisioning", Location(rel), f"not valid YAML: {exc}"))
                 continue
             if not isinstance(doc, dict) or doc.get("apiVersion") != 1 or not doc.get("groups"):
-                problems.append(f"{rel}: not a Grafana alerting provisioning file (apiVersion: 1, groups: [...])")
+                problems.append(problem("alert-provisioning", Location(rel),
+                                        "not a Grafana alerting provisioning file (apiVersion: 1, groups: [...])"))
     return problems
 
 
-def _lint_grafana(rel: str, content: str, panels: dict, uids: dict) -> list[str]:
+def _lint_grafana(rel: str, content: str, panels: dict, uids: dict) -> list[Problem]:
     problems = []
     try:
         group = json.loads(content)
     except json.JSONDecodeError as exc:
-        return [f"{rel}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"]
+        return [problem("json", Location(rel, line=exc.lineno, col=exc.colno), f"not valid JSON: {exc.msg}")]
     interval = group.get("interval")
     if not isinstance(interval, int) or interval <= 0 or interval % 10:
-        problems.append(f"{rel}: interval {interval!r} is not a positive multiple of 10 seconds")
+        problems.append(problem("alert-group", Location(rel),
+                                f"interval {interval!r} is not a positive multiple of 10 seconds"))
     for r in group.get("rules", []):
         uid, title = r.get("uid", ""), r.get("title", "")
-        where = f"{rel}: rule {uid or title!r}"
+        where = Location(rel, item=f"rule {uid or title!r}")
         if not UID_RE.fullmatch(uid):
-            problems.append(f"{where}: uid is not 1-40 characters of [a-zA-Z0-9_-]")
+            problems.append(problem("alert-uid", where, "uid is not 1-40 characters of [a-zA-Z0-9_-]"))
         elif uid in uids:
-            problems.append(f"{where}: uid also used in {uids[uid]}")
+            problems.append(problem("alert-uid", where, f"uid also used in {uids[uid]}"))
         uids[uid] = rel
         if r.get("ruleGroup") != group.get("title") or r.get("folderUID") != group.get("folderUid"):
-            problems.append(f"{where}: ruleGroup/folderUID differ from the group's title/folderUid")
+            problems.append(problem("alert-group", where, "ruleGroup/folderUID differ from the group's title/folderUid"))
         refs = [q.get("refId") for q in r.get("data", [])]
         if r.get("condition") not in refs:
-            problems.append(f"{where}: condition {r.get('condition')!r} is not one of its queries {refs}")
+            problems.append(problem("alert-condition", where,
+                                    f"condition {r.get('condition')!r} is not one of its queries {refs}"))
         for q in r.get("data", []):
             if q.get("datasourceUid") != EXPR_UID:
                 rtr = q.get("relativeTimeRange", {})
                 if not rtr.get("from", 0) > rtr.get("to", 0):
-                    problems.append(f"{where}: query {q.get('refId')}: relativeTimeRange.from must exceed to")
+                    problems.append(problem("alert-time-range", where,
+                                            f"query {q.get('refId')}: relativeTimeRange.from must exceed to"))
                 if (q.get("model", {}).get("datasource") or {}).get("type") == "tempo":
                     for p in check_query(q["model"].get("query", "")):
-                        problems.append(f"{where}: query {q.get('refId')}: {p}")
+                        problems.append(problem("traceql", where, f"query {q.get('refId')}: {p}"))
         ann = r.get("annotations", {})
         duid, pid = ann.get("__dashboardUid__"), ann.get("__panelId__")
         if (duid is None) != (pid is None):
-            problems.append(f"{where}: __dashboardUid__ and __panelId__ must come together")
+            problems.append(problem("alert-panel-link", where, "__dashboardUid__ and __panelId__ must come together"))
         elif duid is not None:
             if duid not in panels:
-                problems.append(f"{where}: __dashboardUid__ {duid!r} is not a generated dashboard")
+                problems.append(problem("alert-panel-link", where,
+                                        f"__dashboardUid__ {duid!r} is not a generated dashboard"))
             elif not str(pid).isdigit() or int(pid) not in panels[duid]:
-                problems.append(f"{where}: __panelId__ {pid!r} is not a panel of dashboard {duid!r}")
+                problems.append(problem("alert-panel-link", where,
+                                        f"__panelId__ {pid!r} is not a panel of dashboard {duid!r}"))
             else:
-                problems += _panel_mismatch(where, r, panels[duid][int(pid)])
+                problems += [problem("alert-panel-match", where, m) for m in _panel_mismatch(r, panels[duid][int(pid)])]
         if r.get("record") is None and not str(ann.get("runbook_url", "")).startswith("http"):
-            problems.append(f"{where}: no runbook_url annotation")
+            problems.append(problem("alert-runbook", where, "no runbook_url annotation"))
     return problems
 
 
-def _lint_prometheus(rel: str, content: str) -> list[str]:
+def _lint_prometheus(rel: str, content: str) -> list[Problem]:
     problems = []
     try:
         doc = parse(rel, content)
     except yaml.YAMLError as exc:
-        return [f"{rel}: not valid YAML: {exc}"]
+        return [problem("prometheus-rules", Location(rel), f"not valid YAML: {exc}")]
     if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
-        return [f"{rel}: not a Prometheus rule file (groups: [...])"]
+        return [problem("prometheus-rules", Location(rel), "not a Prometheus rule file (groups: [...])")]
     for g in doc["groups"]:
+        where = Location(rel, item=f"group {g.get('name')!r}")
         for r in g.get("rules", []):
             if bool(r.get("alert")) == bool(r.get("record")):
-                problems.append(f"{rel}: group {g.get('name')!r}: a rule must have exactly one of alert and record")
+                problems.append(problem("prometheus-rules", where, "a rule must have exactly one of alert and record"))
             if not str(r.get("expr", "")).strip():
-                problems.append(f"{rel}: group {g.get('name')!r}: rule {r.get('alert') or r.get('record')!r} has no expr")
+                problems.append(problem("prometheus-rules", where,
+                                        f"rule {r.get('alert') or r.get('record')!r} has no expr"))
     return problems
 
 
@@ -141,23 +149,21 @@ def panel_queries(panel: dict) -> list[str]:
 
 
 def panel_thresholds(panel: dict) -> set[float]:
-    steps = (((panel.get("fieldConfig") or {}).get("defaults") or {}).get("thresholds") or {}).get("steps") or []
-    return {float(s["value"]) for s in steps if s.get("value") is not None}
+    return {float(v) for v, _ in drawn.steps(panel) if v is not None}
 
 
-def _panel_mismatch(where: str, rule: dict, panel: dict) -> list[str]:
+def _panel_mismatch(rule: dict, panel: dict) -> list[str]:
     """The linked panel must plot the rule's queries verbatim, with its thresholds drawn."""
     if rule.get("record") is not None:
         return []
     problems = []
     title = panel.get("title")
     if panel_queries(panel) != rule_queries(rule):
-        problems.append(f"{where}: linked panel {title!r} plots other queries than the rule evaluates "
+        problems.append(f"linked panel {title!r} plots other queries than the rule evaluates "
                         f"(link the rule to a panel built from it: dashboards/alert_panels.py)")
     if panel_thresholds(panel) != rule_thresholds(rule):
-        problems.append(f"{where}: linked panel {title!r} draws thresholds {sorted(panel_thresholds(panel))}, the "
+        problems.append(f"linked panel {title!r} draws thresholds {sorted(panel_thresholds(panel))}, the "
                         f"rule compares with {sorted(rule_thresholds(rule))}")
-    custom = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("custom") or {}
-    if (custom.get("thresholdsStyle") or {}).get("mode", "off") == "off":
-        problems.append(f"{where}: linked panel {title!r} does not draw its thresholds (thresholdsStyle off)")
+    if drawn.thresholds_style(panel) == "off":
+        problems.append(f"linked panel {title!r} does not draw its thresholds (thresholdsStyle off)")
     return problems

@@ -1,5 +1,6 @@
 """Dashboard checks of ``dashgen lint``: uids, panel ids, layout, legacy keys, the TraceQL
-rules and the per-dashboard TraceQL metrics query budget, on plain JSON."""
+rules and the per-dashboard TraceQL metrics query budget, on every panel as Grafana reads it
+(``dashgen.drawn``: collapsed rows' panels included)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..artifacts import LEGACY_PANEL_KEYS
 from ..catalog.conventions import UID_RE
 from ..catalog.model import Catalog
 from ..dashboards.budget import MAX_METRICS_QUERIES
 from ..dashboards.layout import GRID_COLUMNS, overlaps
-from ..artifacts import LEGACY_PANEL_KEYS
+from ..drawn import DrawnDashboard, DrawnPanel, read_dashboard
 from ..queries.traceql import METRICS_FUNCTIONS, check_query
-from .report import LintInput, LintReport
+from .report import LintInput, LintReport, Location, Problem, problem
 
 _METRICS_RE = re.compile(r"\|\s*(" + "|".join(sorted(METRICS_FUNCTIONS)) + r")\s*\(")
 
@@ -28,57 +30,58 @@ class DashboardStats:
     promql: int
 
 
-def tempo_queries(dashboard: dict) -> list[tuple[dict, dict]]:
-    """(panel, target) for every Tempo target of a dashboard."""
-    out = []
-    for panel in dashboard.get("panels", []):
-        for target in panel.get("targets", []):
-            if (target.get("datasource") or {}).get("type") == "tempo":
-                out.append((panel, target))
-    return out
+def tempo_queries(dashboard: DrawnDashboard) -> list[tuple[DrawnPanel, dict]]:
+    """(panel, target) for every Tempo target of a dashboard, collapsed rows included."""
+    return [(p, t) for p in dashboard.charts for t in p.targets_of("tempo")]
 
 
 def is_metrics_query(query: str) -> bool:
     return bool(_METRICS_RE.search(query))
 
 
-def lint_dashboard(d: dict, catalog: Catalog | None, where: str) -> tuple[list[str], DashboardStats]:
-    problems: list[str] = []
-    uid = d.get("uid", "")
+def at(where: str, d: DrawnDashboard, panel: DrawnPanel | None = None, item: str | None = None) -> Location:
+    return Location(where, d.uid or None, panel.title if panel is not None else None, item)
+
+
+def lint_dashboard(raw: dict | DrawnDashboard, catalog: Catalog | None, where: str
+                   ) -> tuple[list[Problem], DashboardStats]:
+    d = raw if isinstance(raw, DrawnDashboard) else read_dashboard(raw)
+    out: list[Problem] = []
+    here = at(where, d)
+    uid = d.raw.get("uid", "")
     if not UID_RE.fullmatch(uid or ""):
-        problems.append(f"{where}: uid {uid!r} is not 1-40 characters of [a-zA-Z0-9_-]")
-    if "id" in d:
-        problems.append(f"{where}: has a dashboard 'id' (leave it out: Grafana matches by uid)")
-    if not str(d.get("title", "")).strip():
-        problems.append(f"{where}: empty title")
-    panels = d.get("panels", [])
+        out.append(problem("dashboard-uid", here, f"uid {uid!r} is not 1-40 characters of [a-zA-Z0-9_-]"))
+    if "id" in d.raw:
+        out.append(problem("dashboard-id", here, "has a dashboard 'id' (leave it out: Grafana matches by uid)"))
+    if not d.title.strip():
+        out.append(problem("dashboard-title", here, "empty title"))
     ids: dict[int, str] = {}
-    for p in panels:
-        title = p.get("title", "")
-        pid = p.get("id")
+    for p in d.panels:
+        pid = p.id
         if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-            problems.append(f"{where}: panel {title!r} has no positive integer id")
+            out.append(problem("panel-id", at(where, d, p), "has no positive integer id"))
         elif pid in ids:
-            problems.append(f"{where}: panels {ids[pid]!r} and {title!r} share id {pid}")
+            out.append(problem("panel-id", here, f"panels {ids[pid]!r} and {p.title!r} share id {pid}"))
         else:
-            ids[pid] = title
-        legacy = sorted(LEGACY_PANEL_KEYS & set(p))
+            ids[pid] = p.title
+        legacy = sorted(LEGACY_PANEL_KEYS & set(p.raw))
         if legacy:
-            problems.append(f"{where}: panel {title!r} has legacy keys {legacy}")
-        gp = p.get("gridPos")
+            out.append(problem("panel-legacy-keys", at(where, d, p), f"has legacy keys {legacy}"))
+        gp = p.raw.get("gridPos")
         if not gp:
-            problems.append(f"{where}: panel {title!r} has no gridPos")
+            out.append(problem("panel-grid", at(where, d, p), "has no gridPos"))
         elif gp["x"] < 0 or gp["w"] <= 0 or gp["h"] <= 0 or gp["x"] + gp["w"] > GRID_COLUMNS:
-            problems.append(f"{where}: panel {title!r} lies outside the {GRID_COLUMNS}-column grid: {gp}")
-        if p.get("type") != "row" and not str(p.get("description", "")).strip():
-            problems.append(f"{where}: panel {title!r} has no description")
-    for p in panels:
-        for t in p.get("targets", []):
+            out.append(problem("panel-grid", at(where, d, p), f"lies outside the {GRID_COLUMNS}-column grid: {gp}"))
+        if not p.is_row and not str(p.raw.get("description", "")).strip():
+            out.append(problem("panel-description", at(where, d, p), "has no description"))
+    for p in d.panels:
+        for t in p.targets:
             if (t.get("datasource") or {}).get("uid") == "-- Dashboard --" and t.get("panelId") not in ids:
-                problems.append(f"{where}: panel {p.get('title')!r} reuses panel {t.get('panelId')}, which is not on "
-                                f"this dashboard")
-    for a, b in overlaps(panels):
-        problems.append(f"{where}: panels {ids.get(a, a)!r} and {ids.get(b, b)!r} overlap")
+                out.append(problem("panel-reuse", at(where, d, p),
+                                   f"reuses panel {t.get('panelId')}, which is not on this dashboard"))
+    # the grid as it opens; a collapsed row's panels are placed below their row when it opens
+    for a, b in overlaps([p.raw for p in d.on_grid]):
+        out.append(problem("panel-overlap", here, f"panels {ids.get(a, a)!r} and {ids.get(b, b)!r} overlap"))
 
     n_metrics = n_search = n_prom = 0
     known = catalog.span_attributes() if catalog else None
@@ -89,29 +92,27 @@ def lint_dashboard(d: dict, catalog: Catalog | None, where: str) -> tuple[list[s
             n_metrics += 1
         else:
             n_search += 1
-        for problem in check_query(query, known, svc):
-            problems.append(f"{where}: panel {panel.get('title')!r}: {problem}: {query}")
-    for panel in panels:
-        n_prom += sum(1 for t in panel.get("targets", []) if (t.get("datasource") or {}).get("type") == "prometheus")
+        for found in check_query(query, known, svc):
+            out.append(problem("traceql", at(where, d, panel), f"{found}: {query}"))
+    n_prom = sum(len(p.targets_of("prometheus")) for p in d.charts)
     if n_metrics > MAX_METRICS_QUERIES:
-        problems.append(f"{where}: {n_metrics} TraceQL metrics queries (at most {MAX_METRICS_QUERIES}: each one "
-                        f"costs the Tempo cluster on every refresh)")
-    stats = DashboardStats(uid, d.get("title", ""), sum(1 for p in panels if p.get("type") != "row"),
-                           n_metrics, n_search, n_prom)
-    return problems, stats
+        out.append(problem("tempo-query-budget", here,
+                           f"{n_metrics} TraceQL metrics queries (at most {MAX_METRICS_QUERIES}: each one "
+                           f"costs the Tempo cluster on every refresh)"))
+    stats = DashboardStats(uid, d.title, len(d.charts), n_metrics, n_search, n_prom)
+    return out, stats
 
 
 def check(inp: LintInput, report: LintReport) -> None:
     """Every dashboard: unique uid matching its file name, then ``lint_dashboard``."""
     uids: dict[str, str] = {}
-    for rel, d in inp.dashboards.items():
-        uid = d.get("uid", "")
+    for rel, d in inp.drawn.items():
+        uid = d.raw.get("uid", "")
         if uid in uids:
-            report.problems.append(f"{rel}: uid {uid!r} also used by {uids[uid]}")
+            report.problems.append(problem("dashboard-uid", at(rel, d), f"uid {uid!r} also used by {uids[uid]}"))
         uids[uid] = rel
         if Path(rel).stem != uid:
-            report.problems.append(f"{rel}: file name does not match the uid {uid!r}")
+            report.problems.append(problem("dashboard-uid", at(rel, d), f"file name does not match the uid {uid!r}"))
         problems, stats = lint_dashboard(d, inp.catalog, rel)
         report.problems += problems
         report.stats.append(stats)
-

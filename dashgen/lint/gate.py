@@ -9,12 +9,16 @@ no network, a few hundredths of a second) and nothing is written or pushed when 
 
 The refusal is exit 2, like a catalog error: the output is what the catalog asks for, so the
 fix is in the catalog (exit 1 stays "stale output" for ``build --check`` and "problems
-found" for ``lint``, which CI branches on). Each problem is one line; when it belongs to one
+found" for ``lint``, which CI branches on). Only errors refuse (lint/rules.py gives each rule
+its severity): warnings, house style such as a panel without a description, are returned for the
+command to print, and nothing is refused for them. A rule silenced in ``.dashgen-lint.yaml``
+(lint/exclusions.py) is silenced here too. Each problem is one line; when it belongs to one
 stage's dashboard it starts with that stage's place in the catalog, ``file:line:col:``.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from ..artifacts import DASHBOARD, kind_of
@@ -22,39 +26,42 @@ from ..catalog.load import display_path
 from ..catalog.model import Catalog, Stage
 from ..errors import CatalogErrors, InputError
 from . import lint_artifacts
-from .dashboards import MAX_METRICS_QUERIES
+from .exclusions import Exclusions, load_exclusions
+from .report import Problem
 
 
-def refuse_lint_problems(artifacts: dict[str, str], dashboards: list, catalog: Catalog) -> None:
-    """Raise InputError (exit 2) listing what ``dashgen lint`` finds in a fresh build.
+def refuse_lint_problems(artifacts: dict[str, str], dashboards: list, catalog: Catalog,
+                         exclusions: Exclusions | None = None) -> list[Problem]:
+    """Raise InputError (exit 2) listing the errors ``dashgen lint`` finds in a fresh build;
+    return its warnings (to print on stderr), each located like an error.
 
     ``dashboards`` are the build's ``BuiltDashboard``s: they tell which dashboard shows which
-    stage, so a problem is located at the stage in the catalog.
+    stage, so a problem is located at the stage in the catalog. ``exclusions``: the project's
+    ``.dashgen-lint.yaml`` when None.
     """
-    report = lint_artifacts(artifacts, catalog)
-    if report.ok:
-        return
+    report = lint_artifacts(artifacts, catalog, exclusions=load_exclusions() if exclusions is None else exclusions)
     stage_of = _stage_dashboards(dashboards, catalog)
-    over_budget = {st.uid for st in report.stats if st.traceql_metrics > MAX_METRICS_QUERIES}
-    lines = []
-    for problem in report.problems:
-        rel = problem.partition(": ")[0].partition(":")[0]  # "path: ..." or "path:line:col: ..."
-        uid = PurePosixPath(rel).stem if kind_of(rel) == DASHBOARD else None
-        if uid not in stage_of:
-            lines.append(problem)
-            continue
-        index, stage = stage_of[uid]
-        loc = catalog.loc("stages", index, "id")
-        line = f"{display_path(catalog.source)}:{loc.line}:{loc.col}: stage {stage.id}: {problem}"
-        if uid in over_budget and "TraceQL metrics queries" in problem:
-            line += (f" (give stage {stage.id} fewer measurements, or fewer panels per measurement, "
-                     f"e.g. panels: [quantiles])")
-        lines.append(line)
+    if report.ok:
+        return [_at_stage(p, stage_of, catalog) for p in report.warnings]
+    lines = [str(_at_stage(p, stage_of, catalog)) for p in report.errors]
     limit = CatalogErrors.LIMIT
     shown = lines[:limit] + ([f"... and {len(lines) - limit} more (dashgen lint lists them all)"]
                              if len(lines) > limit else [])
     raise InputError(f"build refused: the output would fail dashgen lint ({len(lines)} problem"
                      f"{'s' if len(lines) != 1 else ''}); nothing written\n" + "\n".join(shown))
+
+
+def _at_stage(p: Problem, stage_of: dict, catalog: Catalog) -> Problem:
+    """The problem located also at the catalog line of the stage whose dashboard it is on."""
+    uid = PurePosixPath(p.location.file).stem if kind_of(p.location.file) == DASHBOARD else None
+    if uid not in stage_of:
+        return p
+    index, stage = stage_of[uid]
+    loc = catalog.loc("stages", index, "id")
+    where = replace(p.location, catalog=f"{display_path(catalog.source)}:{loc.line}:{loc.col}: stage {stage.id}")
+    hint = (f" (give stage {stage.id} fewer measurements, or fewer panels per measurement, e.g. panels: [quantiles])"
+            if p.rule == "tempo-query-budget" else "")
+    return replace(p, location=where, message=p.message + hint)
 
 
 def _stage_dashboards(dashboards: list, catalog: Catalog) -> dict[str, tuple[int, Stage]]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .report import LintInput, LintReport
+from ..drawn import read_dashboard
+from .report import LintInput, LintReport, Location, problem
 
 # Grafana's built-in "-- Dashboard --" datasource (reusing another panel's result) has no
 # query schema in the set; lint checks that its panelId names a panel of the dashboard.
@@ -132,7 +133,7 @@ def with_override_scalars_as_objects(dashboard: dict) -> dict:
     for var in (d.get("templating") or {}).get("list", []):
         if isinstance(var.get("query"), dict):
             var["query"] = {k: (v if isinstance(v, dict) else {}) for k, v in var["query"].items()}
-    for panel in d.get("panels", []):
+    for panel in (p.raw for p in read_dashboard(d)):  # collapsed rows' panels too
         for rule in panel.get("fieldConfig", {}).get("overrides", []):
             matcher = rule.get("matcher", {})
             if "options" in matcher and not isinstance(matcher["options"], dict):
@@ -150,7 +151,7 @@ def validate_dashboard(dashboard: dict, schemas: SchemaSet, tolerate_null_thresh
     uid = dashboard.get("uid", "?")
     problems = _errors(schemas.validator("dashboard", "Dashboard"), dashboard, uid)
     units = schemas.units()
-    for panel in dashboard.get("panels", []):
+    for panel in (p.raw for p in read_dashboard(dashboard)):  # collapsed rows' panels too (dashgen.drawn)
         where = f"{uid} panel {panel.get('id')} ({panel.get('title', '')})"
         ptype = panel.get("type")
         problems += _errors(schemas.validator("dashboard", "RowPanel" if ptype == "row" else "Panel"), panel, where)
@@ -217,13 +218,13 @@ def check(inp: LintInput, report: LintReport) -> None:
         return
     schemas = SchemaSet(inp.schemas_dir)
     for rel, d in inp.dashboards.items():
-        for problem in validate_dashboard(d, schemas, inp.tolerate_null_threshold):
-            report.problems.append(f"{rel}: schema: {problem}")
+        for found in validate_dashboard(d, schemas, inp.tolerate_null_threshold):
+            report.problems.append(problem("schema", Location(rel, item="schema"), str(found)))
     for rel, content in sorted(inp.artifacts.items()):
         if rel.startswith("alerts/grafana/") and rel.endswith(".json"):
             try:
                 group = json.loads(content)
             except json.JSONDecodeError:
                 continue  # the alerts checker reports it
-            for problem in validate_rule_group(group, schemas, rel):
-                report.problems.append(f"{rel}: schema: {problem}")
+            for found in validate_rule_group(group, schemas, rel):
+                report.problems.append(problem("schema", Location(rel, item="schema"), str(found)))

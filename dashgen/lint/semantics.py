@@ -36,21 +36,25 @@ way (issue 15), checked on the JSON alone so it holds for any catalog and for ha
   send it (the others reuse its result through the Dashboard datasource) and the dashboard's
   default range bounds it (at most ``EMPTY_SEARCH_MAX_RANGE``; links bring their own range).
 
-``check(dashboards)`` takes ``{path: dashboard JSON}`` and returns lint's problem strings.
+Each rule reads the dashboard through ``dashgen.drawn`` (every panel, collapsed rows' included;
+Grafana's defaults, colour mode, steps and names), never the JSON's own layout. ``check(dashboards)``
+takes ``{path: dashboard JSON}`` and returns typed problems (lint/rules.py gives each its severity).
 """
 
 from __future__ import annotations
 
 import re
 
+from .. import drawn
 from ..catalog.conventions import TIME_UNITS_PER_MS, seconds
+from ..drawn import DrawnDashboard, read_dashboard
+from .dashboards import at
+from .report import Problem, problem
 
 SEVERITY = {"green": 0, "blue": 0, "text": 0, "transparent": 0, "yellow": 1, "orange": 2, "red": 3,
             "dark-red": 4, "semi-dark-red": 3, "light-red": 3}
-THRESHOLD_COLOUR_PANELS = ("stat", "gauge", "bargauge")
 TEMPO_NAMED_BY_LABELS = re.compile(r"\|\s*(quantile_over_time|rate|count_over_time|avg_over_time|max_over_time|"
                                    r"min_over_time|sum_over_time)\s*\(")
-START_COLUMN = "Start time"
 MATCH_ALL = re.compile(r'=~\s*"\.\*"')
 BUCKETED = re.compile(r"\|\s*(?:quantile_over_time|histogram_over_time)\s*\(\s*([\w.]+)")
 SAYS_BELOW_TWO = re.compile(r"below 2\b")
@@ -61,14 +65,6 @@ NOW_MINUS = re.compile(r"now-([1-9][0-9]*[smhd])")
 SMALL_LIMIT_UNITS = 100
 
 
-def _defaults(panel: dict) -> dict:
-    return (panel.get("fieldConfig") or {}).get("defaults") or {}
-
-
-def _steps(panel: dict) -> list[dict]:
-    return ((_defaults(panel).get("thresholds") or {}).get("steps")) or []
-
-
 def _tempo_targets(panel: dict) -> list[dict]:
     return [t for t in panel.get("targets", []) if (t.get("datasource") or {}).get("type") == "tempo"]
 
@@ -77,36 +73,26 @@ def _metrics(panel: dict) -> list[str]:
     return [t.get("query", "") for t in _tempo_targets(panel) if TEMPO_NAMED_BY_LABELS.search(t.get("query", ""))]
 
 
-def _renames(panel: dict) -> int:
-    return sum(1 for o in (panel.get("fieldConfig") or {}).get("overrides", [])
-               for p in o.get("properties", []) if p.get("id") == "displayName")
-
-
 def _threshold_colour(panel: dict) -> list[str]:
-    if len(_steps(panel)) < 2:
+    if len(drawn.steps(panel)) < 2 or drawn.uses_steps(panel):
         return []
-    mode = (_defaults(panel).get("color") or {}).get("mode", "thresholds")
-    if panel.get("type") in THRESHOLD_COLOUR_PANELS and mode != "thresholds":
-        return [f"colour mode {mode!r} ignores its threshold steps (use 'thresholds')"]
-    style = ((_defaults(panel).get("custom") or {}).get("thresholdsStyle") or {}).get("mode", "off")
-    if panel.get("type") in ("timeseries", "barchart") and style == "off" and mode != "thresholds":
-        return ["has threshold steps but draws none (thresholdsStyle off)"]
-    return []
+    if panel.get("type") in drawn.fields.THRESHOLD_PANELS:
+        return [f"colour mode {drawn.color_mode(panel)!r} ignores its threshold steps (use 'thresholds')"]
+    return ["has threshold steps but draws none (thresholdsStyle off)"]
 
 
 def _threshold_order(panel: dict) -> list[str]:
-    steps = _steps(panel)
-    values = [s.get("value") for s in steps[1:]]
+    steps = drawn.steps(panel)
+    values = [v for v, _ in steps[1:]]
     if any(v is None for v in values) or values != sorted(values):
         return [f"threshold steps are not in rising order: {values}"]
     direction = 0  # +1: worse as the value rises; -1: better as it rises (set by the first change)
-    for a, b in zip(steps, steps[1:]):
-        change = SEVERITY.get(b.get("color"), 0) - SEVERITY.get(a.get("color"), 0)
+    for (_, a), (value, b) in zip(steps, steps[1:]):
+        change = SEVERITY.get(b, 0) - SEVERITY.get(a, 0)
         if change == 0:
             continue
         if direction and (change > 0) != (direction > 0):
-            return [f"threshold colour goes from {a.get('color')} to {b.get('color')} at {b.get('value')}: severity "
-                    f"must move one way as the value rises"]
+            return [f"threshold colour goes from {a} to {b} at {value}: severity must move one way as the value rises"]
         direction = direction or (1 if change > 0 else -1)
     return []
 
@@ -118,7 +104,7 @@ def _series_names(panel: dict) -> list[str]:
     if sum(1 for q in queries if "quantile_over_time" in q) > 1:
         return ["several quantile queries on one panel: Tempo names their series by quantile alone, so they "
                 "cannot be told apart (one panel per query)"]
-    if _renames(panel) == 0:
+    if drawn.overrides_setting(panel, "displayName") == 0:
         return ["TraceQL metrics series keep Grafana's label-set names (e.g. 0.95 or {p=0.95, ...}): rename them "
                 "with displayName overrides"]
     return []
@@ -128,13 +114,12 @@ def _table_types(panel: dict) -> list[str]:
     if panel.get("type") != "table" or not any(t.get("tableType") == "spans" for t in _tempo_targets(panel)):
         return []
     out = []
-    converted = {c.get("targetField") for t in panel.get("transformations") or [] if t.get("id") == "convertFieldType"
-                 for c in (t.get("options") or {}).get("conversions", [])}
+    converted = drawn.tables.converted_any(panel)
     for sort in (panel.get("options") or {}).get("sortBy", []):
         name = sort.get("displayName")
         if name == "time":
-            out.append(f"sorts by 'time', which the table shows as {START_COLUMN!r}: the sort is dropped")
-        elif name != START_COLUMN and name not in converted:
+            out.append(f"sorts by 'time', which the table shows as {drawn.START_TIME!r}: the sort is dropped")
+        elif name != drawn.START_TIME and name not in converted:
             out.append(f"sorts by {name!r}, a string column to Grafana (convert it with convertFieldType)")
     if not converted:
         out.append("shows span attributes as strings: add a convertFieldType transformation for numeric columns")
@@ -142,14 +127,14 @@ def _table_types(panel: dict) -> list[str]:
 
 
 def _span_rate_unit(panel: dict) -> list[str]:
-    if _defaults(panel).get("unit") == "reqps" and any("| rate()" in q for q in _metrics(panel)):
+    if drawn.unit(panel) == "reqps" and any("| rate()" in q for q in _metrics(panel)):
         return ["counts spans per second in 'reqps' (shown as req/s): use a unit for events, e.g. 'cps'"]
     return []
 
 
 def _links(panel: dict) -> list[str]:
     out = []
-    for link in _defaults(panel).get("links") or []:
+    for link in drawn.defaults(panel).get("links") or []:
         url = link.get("url", "")
         if url.startswith("http") or not url.startswith("/"):
             out.append(f"link {link.get('title')!r} does not start with '/': Grafana adds its sub-path only to those")
@@ -207,20 +192,21 @@ def _below_two(panel: dict, catalog=None) -> list[str]:
     return out
 
 
-def _empty_variable_searches(d: dict) -> list[str]:
-    empty = [v.get("name") for v in (d.get("templating") or {}).get("list", [])
-             if v.get("type") == "textbox" and not v.get("query")]
+def _empty_variable_searches(d: DrawnDashboard) -> list[str]:
+    empty = [v.get("name") for v in d.variables if v.get("type") == "textbox" and not v.get("query")]
     hits: dict[str, list[str]] = {}
-    for panel in d.get("panels", []):
-        for t in _tempo_targets(panel):
+    for panel in d.charts:
+        for t in panel.targets_of("tempo"):
             query = t.get("query", "")
             if TEMPO_NAMED_BY_LABELS.search(query) or BUCKETED.search(query) or query.strip().startswith("$"):
                 continue  # metrics, or a trace id lookup (Grafana fetches a trace by id, no search)
+            if not panel.loads_on_open:
+                continue  # a collapsed row's panel searches when the row is opened, not on load
             for name in empty:
                 if re.search(rf'"\$(?:{{{re.escape(name)}}}|{re.escape(name)}\b)"', query):
-                    hits.setdefault(name, []).append(panel.get("title"))
+                    hits.setdefault(name, []).append(panel.title)
     out = []
-    span = NOW_MINUS.fullmatch(str((d.get("time") or {}).get("from", "")))
+    span = NOW_MINUS.fullmatch(str((d.raw.get("time") or {}).get("from", "")))
     for name, titles in sorted(hits.items()):
         if len(titles) > 1:
             out.append(f"{len(titles)} panels search Tempo for an empty ${name} when the dashboard opens "
@@ -228,32 +214,34 @@ def _empty_variable_searches(d: dict) -> list[str]:
                        f"(Dashboard datasource)")
         if span is None or seconds(span.group(1)) > seconds(EMPTY_SEARCH_MAX_RANGE):
             out.append(f"searches Tempo for an empty ${name} over the whole default range "
-                       f"({(d.get('time') or {}).get('from')}) when the dashboard opens: keep the default range "
+                       f"({(d.raw.get('time') or {}).get('from')}) when the dashboard opens: keep the default range "
                        f"within {EMPTY_SEARCH_MAX_RANGE} (links bring their own)")
     return out
 
 
-RULES = (_threshold_colour, _threshold_order, _series_names, _table_types, _span_rate_unit, _links, _exemplars,
-         _service_regex)
-CATALOG_RULES = (_below_two,)  # rules that read the catalog when lint has it
+RULES = (("threshold-colour", _threshold_colour), ("threshold-order", _threshold_order),
+         ("series-names", _series_names), ("table-types", _table_types), ("span-rate-unit", _span_rate_unit),
+         ("links", _links), ("exemplars", _exemplars), ("service-regex", _service_regex))
+CATALOG_RULES = (("below-two", _below_two),)  # rules that read the catalog when lint has it
 
 
-def check(dashboards: dict[str, dict], catalog=None) -> list[str]:
-    """Problems, one line each: ``<path>: panel '<title>': <what Grafana or Tempo will do>``."""
+def check(dashboards: dict[str, dict | DrawnDashboard], catalog=None) -> list[Problem]:
+    """Problems of every panel (collapsed rows' included) and every dashboard."""
     problems = []
-    for where, d in sorted(dashboards.items()):
-        for panel in d.get("panels", []):
-            found = [p for rule in RULES for p in rule(panel)] + [p for rule in CATALOG_RULES
-                                                                  for p in rule(panel, catalog)]
-            problems += [f"{where}: panel {panel.get('title')!r}: {p}" for p in found]
-        problems += [f"{where}: {p}" for p in _empty_variable_searches(d)]
-        for v in (d.get("templating") or {}).get("list", []):
+    for where, raw in sorted(dashboards.items()):
+        d = raw if isinstance(raw, DrawnDashboard) else read_dashboard(raw)
+        for panel in d.charts:
+            here = at(where, d, panel)
+            problems += [problem(rule, here, found) for rule, fn in RULES for found in fn(panel.raw)]
+            problems += [problem(rule, here, found) for rule, fn in CATALOG_RULES for found in fn(panel.raw, catalog)]
+        problems += [problem("empty-variable-search", at(where, d), found) for found in _empty_variable_searches(d)]
+        for v in d.variables:
             if v.get("type") == "textbox" and v.get("query") == ".*":
-                problems.append(f"{where}: variable {v.get('name')!r} defaults to '.*': every query carries a "
-                                f"match-everything regex")
+                problems.append(problem("variable-match-all", at(where, d, item=f"variable {v.get('name')!r}"),
+                                        "defaults to '.*': every query carries a match-everything regex"))
     return problems
 
 
 def checker(inp, report) -> None:
     """The lint entry (``dashgen.lint.CHECKERS``): the rules above on every parsed dashboard."""
-    report.problems += check(inp.dashboards, inp.catalog)
+    report.problems += check(inp.drawn, inp.catalog)

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 
 from ..catalog.conventions import seconds
-from .dashboards import tempo_queries, is_metrics_query
-from .report import LintInput, LintReport
+from ..drawn import DrawnDashboard
+from .dashboards import at, is_metrics_query, tempo_queries
+from .report import LintInput, LintReport, Problem, problem
 
 DEFAULT_VERSION, DEFAULT_MAX_RANGE = "2.6", "3h"
 
@@ -46,36 +47,39 @@ def _version(text: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def lint_tempo(d: dict, where: str, version: str, max_range: str) -> list[str]:
-    problems = []
+def lint_tempo(d: DrawnDashboard, where: str, version: str, max_range: str) -> list[Problem]:
+    out = []
     limit = seconds(max_range)
     queries = tempo_queries(d)
     metrics_panels = {id(p): p for p, t in queries if is_metrics_query(t.get("query", ""))}
     if metrics_panels:
-        time = d.get("time") or {}
+        time = d.raw.get("time") or {}
         span = relative_seconds(time.get("from")) if time.get("to", "now") == "now" else None
         if span is not None and span > limit:
-            problems.append(f"{where}: default time range {time.get('from')} is longer than Tempo's TraceQL metrics "
-                            f"limit {max_range} (tempo.metrics_max_range): its {len(metrics_panels)} metrics panels "
-                            f"fail on open with HTTP 400 (set the range to now-{max_range} or less)")
+            out.append(problem("tempo-range", at(where, d),
+                               f"default time range {time.get('from')} is longer than Tempo's TraceQL metrics "
+                               f"limit {max_range} (tempo.metrics_max_range): its {len(metrics_panels)} metrics "
+                               f"panels fail on open with HTTP 400 (set the range to now-{max_range} or less)"))
         for p in metrics_panels.values():
-            own = relative_seconds("now-" + str(p.get("timeFrom"))) if p.get("timeFrom") else None
+            own = relative_seconds("now-" + str(p.raw.get("timeFrom"))) if p.raw.get("timeFrom") else None
             if own is not None and own > limit:
-                problems.append(f"{where}: panel {p.get('title')!r} sets timeFrom {p['timeFrom']}, longer than "
-                                f"Tempo's TraceQL metrics limit {max_range} (tempo.metrics_max_range)")
+                out.append(problem("tempo-range", at(where, d, p),
+                                   f"sets timeFrom {p.raw['timeFrom']}, longer than Tempo's TraceQL metrics limit "
+                                   f"{max_range} (tempo.metrics_max_range)"))
     have = _version(version)
     for panel, target in queries:
         query = target.get("query", "")
         for pattern, what, since in FEATURES:
             if pattern.search(query) and since > have:
-                problems.append(f"{where}: panel {panel.get('title')!r} uses {what}, which needs Tempo "
-                                f"{since[0]}.{since[1]}, newer than tempo.version {version}: {query}")
-    return problems
+                out.append(problem("tempo-version", at(where, d, panel),
+                                   f"uses {what}, which needs Tempo {since[0]}.{since[1]}, newer than "
+                                   f"tempo.version {version}: {query}"))
+    return out
 
 
 def check(inp: LintInput, report: LintReport) -> None:
     """Every dashboard against the catalog's ``tempo:`` block (its defaults without a catalog)."""
     t = inp.catalog.tempo_server if inp.catalog else None
     version, max_range = (t.version, t.metrics_max_range) if t else (DEFAULT_VERSION, DEFAULT_MAX_RANGE)
-    for rel, d in inp.dashboards.items():
+    for rel, d in inp.drawn.items():
         report.problems += lint_tempo(d, rel, version, max_range)

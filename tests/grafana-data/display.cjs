@@ -6,13 +6,7 @@
 const gd = require('./load.cjs');
 const theme = gd.createTheme();
 
-let input = '';
-process.stdin.on('data', (d) => (input += d));
-process.stdin.on('end', () => {
-  let cases;
-  try { cases = JSON.parse(input); } catch (e) { process.stderr.write(`bad input: ${e.message}\n`); process.exit(2); }
-  process.stdout.write(JSON.stringify(cases.map((c) => {
-    const field = { name: 'x', type: c.type, config: c.unit ? { unit: c.unit } : {}, values: [c.value] };
-    return gd.formattedValueToString(gd.getDisplayProcessor({ field, theme })(c.value));
-  })));
+require('./serve.cjs')((c) => {
+  const field = { name: 'x', type: c.type, config: c.unit ? { unit: c.unit } : {}, values: [c.value] };
+  return gd.formattedValueToString(gd.getDisplayProcessor({ field, theme })(c.value));
 });

@@ -36,10 +36,4 @@ function names(c) {
   return out.map((f) => gd.getFieldDisplayName(f.fields[1], f, out));
 }
 
-let input = '';
-process.stdin.on('data', (d) => (input += d));
-process.stdin.on('end', () => {
-  let cases;
-  try { cases = JSON.parse(input); } catch (e) { process.stderr.write(`bad input: ${e.message}\n`); process.exit(2); }
-  process.stdout.write(JSON.stringify(cases.map(names)));
-});
+require('./serve.cjs')(names);

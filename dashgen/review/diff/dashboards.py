@@ -4,35 +4,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ...artifacts import DASHBOARD, kind_of
+from ...drawn import DrawnPanel, read_dashboard, steps
 from .leaves import ARROW, MISSING, get_path, leaf_changes, num, short, was, with_unit, without
 from .model import Change, Section
 
 
-@dataclass
-class _PanelInfo:
-    panel: dict
-    row: str | None  # the title of the row the panel sits in
-
-
-def panels_of(dashboard: dict) -> dict[int, _PanelInfo]:
-    """Every panel by id (rows too, and panels inside collapsed rows), with its row title."""
-    out: dict[int, _PanelInfo] = {}
-    top = [p for p in dashboard.get("panels", []) if isinstance(p, dict)]
-    top.sort(key=lambda p: (get_path(p, "gridPos.y", 0), get_path(p, "gridPos.x", 0)))
-    row = None
-    for p in top:
-        if p.get("type") == "row":
-            row = p.get("title", "")
-            out[p.get("id")] = _PanelInfo(p, None)
-            for inner in p.get("panels", []) or []:
-                out[inner.get("id")] = _PanelInfo(inner, row)
-        else:
-            out[p.get("id")] = _PanelInfo(p, row)
-    return out
+def panels_of(dashboard: dict) -> dict[int, DrawnPanel]:
+    """Every panel by id (rows too, and panels inside collapsed rows), with its row title
+    (:func:`dashgen.drawn.read_dashboard`)."""
+    return {p.id: p for p in read_dashboard(dashboard)}
 
 
 def _grid(gp: dict | None) -> str:
@@ -52,25 +35,19 @@ def _query_of(target: dict) -> tuple[str, str]:
     return json.dumps(rest, sort_keys=True), "json"
 
 
-def _thresholds(panel: dict) -> list[dict]:
-    steps = get_path(panel, "fieldConfig.defaults.thresholds.steps")
-    return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
-
-
-def threshold_changes(subject: str, before: list[dict], after: list[dict], unit: str | None) -> list[Change]:
+def threshold_changes(subject: str, before: list[tuple], after: list[tuple], unit: str | None) -> list[Change]:
     """Word threshold step changes: values matched by colour first, so 350 -> 300 reads as one change.
 
     Steps present on both sides (same value and colour) are left out; the rest are paired by
     value, then by colour in order, then by position; what is left was added or removed.
     """
     out: list[Change] = []
-    b_base = next((s for s in before if s.get("value") is None), None)
-    a_base = next((s for s in after if s.get("value") is None), None)
-    if b_base and a_base and b_base.get("color") != a_base.get("color"):
-        out.append(Change("threshold", "threshold-changed", subject,
-                          f"base colour {b_base.get('color')} {ARROW} {a_base.get('color')}"))
-    b = [(s.get("value"), s.get("color")) for s in before if s.get("value") is not None]
-    a = [(s.get("value"), s.get("color")) for s in after if s.get("value") is not None]
+    b_base = next((c for v, c in before if v is None), None)
+    a_base = next((c for v, c in after if v is None), None)
+    if b_base and a_base and b_base != a_base:
+        out.append(Change("threshold", "threshold-changed", subject, f"base colour {b_base} {ARROW} {a_base}"))
+    b = [(v, c) for v, c in before if v is not None]
+    a = [(v, c) for v, c in after if v is not None]
     common = Counter(b) & Counter(a)
     b_left = list((Counter(b) - common).elements())
     a_left = list((Counter(a) - common).elements())
@@ -139,8 +116,8 @@ _PANEL_HANDLED = ("id", "title", "type", "gridPos", "targets", "description", "p
                   "fieldConfig.defaults.thresholds.steps", "fieldConfig.defaults.unit", "options.content")
 
 
-def _panel_changes(pb: _PanelInfo, pa: _PanelInfo) -> list[Change]:
-    b, a = pb.panel, pa.panel
+def _panel_changes(pb: DrawnPanel, pa: DrawnPanel) -> list[Change]:
+    b, a = pb.raw, pa.raw
     subject = str(a.get("title", "")) or f"panel {a.get('id')}"
     kind_word = "row" if a.get("type") == "row" else "panel"
     out: list[Change] = []
@@ -172,7 +149,7 @@ def _panel_changes(pb: _PanelInfo, pa: _PanelInfo) -> list[Change]:
         out.append(Change("panel", "panel-moved", subject, f"now in row {pa.row or '(none)'} (was {pb.row or '(none)'})"))
     out += _target_changes(subject, b.get("targets"), a.get("targets"))
     unit = get_path(a, "fieldConfig.defaults.unit")
-    out += threshold_changes(subject, _thresholds(b), _thresholds(a), unit)
+    out += threshold_changes(subject, steps(b), steps(a), unit)
     ub = get_path(b, "fieldConfig.defaults.unit", MISSING)
     if ub != get_path(a, "fieldConfig.defaults.unit", MISSING):
         out.append(Change("unit", "unit-changed", subject, f"unit {was(ub, get_path(a, 'fieldConfig.defaults.unit', MISSING))}"))
@@ -186,22 +163,22 @@ def _panel_changes(pb: _PanelInfo, pa: _PanelInfo) -> list[Change]:
     return out
 
 
-def _collapse_shifts(changes: list[Change], before: dict[int, _PanelInfo], after: dict[int, _PanelInfo],
+def _collapse_shifts(changes: list[Change], before: dict[int, DrawnPanel], after: dict[int, DrawnPanel],
                      moved_ids: list[int]) -> list[Change]:
     """Many panels pushed down by the same number of grid rows (an insertion above) read as one line."""
     by_dy: dict[int, list[int]] = defaultdict(list)
     for pid in moved_ids:
-        gb, ga = before[pid].panel.get("gridPos") or {}, after[pid].panel.get("gridPos") or {}
+        gb, ga = before[pid].raw.get("gridPos") or {}, after[pid].raw.get("gridPos") or {}
         if (gb.get("x"), gb.get("w"), gb.get("h")) == (ga.get("x"), ga.get("w"), ga.get("h")) and \
                 before[pid].row == after[pid].row:
             by_dy[(ga.get("y") or 0) - (gb.get("y") or 0)].append(pid)
     collapse = {dy: ids for dy, ids in by_dy.items() if len(ids) >= 3}
     if not collapse:
         return changes
-    drop = {str(after[pid].panel.get("title", "")) for ids in collapse.values() for pid in ids}
+    drop = {str(after[pid].raw.get("title", "")) for ids in collapse.values() for pid in ids}
     out = [c for c in changes if not (c.kind == "panel-moved" and c.subject in drop)]
     for dy, ids in sorted(collapse.items()):
-        titles = [str(after[pid].panel.get("title", "")) for pid in ids]
+        titles = [str(after[pid].raw.get("title", "")) for pid in ids]
         direction = "down" if dy > 0 else "up"
         names = ", ".join(titles[:6]) + (f" and {len(titles) - 6} more" if len(titles) > 6 else "")
         out.append(Change("panel", "panel-moved-many", "",
@@ -214,10 +191,10 @@ def _dashboard_contents_line(d: dict) -> list[Change]:
     """For an added dashboard: its rows and panels, one line per row."""
     rows: dict[str | None, list[str]] = {}
     for info in panels_of(d).values():
-        if info.panel.get("type") == "row":
-            rows.setdefault(info.panel.get("title", ""), [])
+        if info.raw.get("type") == "row":
+            rows.setdefault(info.raw.get("title", ""), [])
         else:
-            rows.setdefault(info.row, []).append(f"{info.panel.get('title', '')} ({info.panel.get('type')})")
+            rows.setdefault(info.row, []).append(f"{info.raw.get('title', '')} ({info.raw.get('type')})")
     n = sum(len(v) for v in rows.values())
     out = [Change("dashboard", "dashboard-contents", "", f"{n} panels in {sum(1 for r in rows if r is not None)} rows")]
     for row, titles in rows.items():
@@ -278,9 +255,9 @@ def diff_dashboard(b: dict, a: dict, path_b: str, path_a: str) -> list[Change]:
     # A panel whose key (and so id) changed but whose title did not: say so, and diff the rest.
     reid: dict[int, int] = {}
     for pid in list(removed):
-        title, ptype = pb[pid].panel.get("title"), pb[pid].panel.get("type")
-        same = [x for x in added if pa[x].panel.get("title") == title and pa[x].panel.get("type") == ptype]
-        if len(same) == 1 and sum(1 for x in removed if pb[x].panel.get("title") == title) == 1:
+        title, ptype = pb[pid].raw.get("title"), pb[pid].raw.get("type")
+        same = [x for x in added if pa[x].raw.get("title") == title and pa[x].raw.get("type") == ptype]
+        if len(same) == 1 and sum(1 for x in removed if pb[x].raw.get("title") == title) == 1:
             reid[pid] = same[0]
             removed.remove(pid)
             added.remove(same[0])
@@ -289,17 +266,17 @@ def diff_dashboard(b: dict, a: dict, path_b: str, path_a: str) -> list[Change]:
     for pid in pa:
         if pid in added:
             info = pa[pid]
-            p = info.panel
+            p = info.raw
             where = f" in row {info.row}" if info.row else ""
             panel_changes.append(Change("panel", "panel-added", str(p.get("title", "")),
                                         f"{'row' if p.get('type') == 'row' else p.get('type', 'panel')} added{where} at {_grid(p.get('gridPos'))}"))
     for pid in pb:
         if pid in removed:
-            p = pb[pid].panel
+            p = pb[pid].raw
             panel_changes.append(Change("panel", "panel-removed", str(p.get("title", "")),
                                         f"{'row' if p.get('type') == 'row' else p.get('type', 'panel')} removed"))
     for old, new in reid.items():
-        panel_changes.append(Change("panel", "panel-reid", str(pa[new].panel.get("title", "")),
+        panel_changes.append(Change("panel", "panel-reid", str(pa[new].raw.get("title", "")),
                                     f"panel id {old} {ARROW} {new} (its key changed: links and alert annotations "
                                     f"to panel {old} no longer resolve)"))
         panel_changes += _panel_changes(pb[old], pa[new])
@@ -345,7 +322,7 @@ def dashboard_sections(b: dict[str, tuple[str, dict]], a: dict[str, tuple[str, d
                                     + _dashboard_contents_line(d)))
         elif uid not in a:
             path, d = b[uid]
-            n = sum(1 for p in panels_of(d).values() if p.panel.get("type") != "row")
+            n = sum(1 for p in panels_of(d).values() if p.raw.get("type") != "row")
             sections.append(Section("dashboard", uid, str(d.get("title", "")), "removed", path,
                                     [Change("dashboard", "dashboard-removed", "",
                                             f"dashboard removed: {d.get('title', '')} ({n} panels)")]))

@@ -117,8 +117,8 @@ def _rule_unit(rule: dict, dashboards: dict[str, tuple[str, dict]]) -> str | Non
     if not d:
         return None
     for info in panels_of(d).values():
-        if str(info.panel.get("id")) == str(ann.get("__panelId__")):
-            return get_path(info.panel, "fieldConfig.defaults.unit")
+        if str(info.raw.get("id")) == str(ann.get("__panelId__")):
+            return get_path(info.raw, "fieldConfig.defaults.unit")
     return None
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ...drawn import read_dashboard
 from . import world
 from .grafana import (Frame, START_TIME, cell_text, column_kind, column_unit, display_names, prometheus_frame,
                       tempo_frame)
@@ -58,9 +59,10 @@ def resolve_sources(panel: dict, dashboard: dict) -> dict:
     target = (panel.get("targets") or [{}])[0]
     if (target.get("datasource") or {}).get("uid") != DASHBOARD_DS or "panelId" not in target:
         return panel
-    source = next((p for p in dashboard.get("panels", []) if p.get("id") == target["panelId"]), None)
-    if source is None:
+    found = read_dashboard(dashboard).by_id().get(target["panelId"])  # a collapsed row's panel too
+    if found is None:
         return panel
+    source = found.raw
     source = resolve_sources(source, dashboard)
     before = source.get("transformations") or [] if target.get("withTransforms") else []
     return {**panel, "targets": source.get("targets") or [],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...dashboards.layout import GRID_COLUMNS
+from ...drawn import read_dashboard
 
 ROW_PX = 30  # one grid row, as Grafana's GRID_CELL_HEIGHT
 WIDTH_PX = 1600
@@ -51,18 +52,9 @@ class Layout:
 
 
 def visible_panels(dashboard: dict) -> list[tuple[dict, str | None]]:
-    """(panel, row title) for what Grafana shows: top-level panels; a collapsed row hides its panels."""
-    out = []
-    row = None
-    panels = [p for p in dashboard.get("panels", []) if isinstance(p, dict) and p.get("gridPos")]
-    panels.sort(key=lambda p: (p["gridPos"].get("y", 0), p["gridPos"].get("x", 0)))
-    for p in panels:
-        if p.get("type") == "row":
-            row = p.get("title", "")
-            out.append((p, None))
-        else:
-            out.append((p, row))
-    return out
+    """(panel, row title) for what Grafana shows: top-level panels; a collapsed row hides its panels
+    (:attr:`dashgen.drawn.DrawnDashboard.on_grid`)."""
+    return [(p.raw, p.row) for p in read_dashboard(dashboard).on_grid if p.raw.get("gridPos")]
 
 
 def layout_model(dashboard: dict, width_px: int = WIDTH_PX, row_px: int = ROW_PX,

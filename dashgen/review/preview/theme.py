@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ... import drawn
 from ...catalog.conventions import GRAFANA_UNIT_SUFFIX
 
 DPI = 100
@@ -43,21 +44,16 @@ def color_of(name: str | None) -> str:
 
 def threshold_steps(panel: dict) -> list[tuple[float | None, str]]:
     """(value, colour) of the panel's threshold steps; the base step's value is None."""
-    steps = (((panel.get("fieldConfig") or {}).get("defaults") or {}).get("thresholds") or {}).get("steps") or []
-    return [(s.get("value"), s.get("color", "green")) for s in steps if isinstance(s, dict)]
+    return drawn.steps(panel)
 
 
 def unit_of(panel: dict) -> str | None:
-    return ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit")
+    return drawn.unit(panel)
 
 
 def step_color(panel: dict, value: float) -> str:
-    """The colour Grafana gives ``value``: the last step at or below it."""
-    color = "green"
-    for v, c in threshold_steps(panel):
-        if v is None or value >= v:
-            color = c
-    return color_of(color)
+    """The colour Grafana gives ``value``: its active step (``drawn.step_color``), in the theme."""
+    return color_of(drawn.step_color(panel, value))
 
 
 def fmt_value(value: float, unit: str | None) -> str:
