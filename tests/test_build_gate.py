@@ -95,7 +95,7 @@ def test_problems_outside_a_stage_are_listed_as_lint_words_them_and_capped():
 
 def test_plan_and_push_refuse_what_build_refuses_before_any_request(tmp_path):
     """lint -> plan -> apply: a catalog whose build lint rejects is not planned or pushed either."""
-    from grafana_emulator import GrafanaEmulator
+    from dashgen.sandbox.emulator import GrafanaEmulator
 
     (tmp_path / "crowded.yaml").write_text(crowded_catalog(), encoding="utf-8")
     with GrafanaEmulator() as emu:

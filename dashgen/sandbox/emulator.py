@@ -1,12 +1,21 @@
-"""A strict, in-process emulator of the Grafana HTTP API contract dashgen push talks to.
+"""A strict, in-memory emulator of the Grafana HTTP API that dashgen plan and push talk to.
 
-The contract is /work/shared/docs/grafana-http-api.md (Grafana 10-12 legacy ``/api``
-endpoints plus the alerting provisioning API) and grafana-apis.md (Grafana 12/13: discovery,
-feature toggles, App Platform). ``grafana_version`` ("11.6.0", "12.2.0", "13.0.0", ...) and
-``feature_toggles`` pick the instance: stock (every experimental toggle off) unless told
-otherwise. This is a REAL HTTP server
-(``ThreadingHTTPServer`` on 127.0.0.1, random port), so the client under test goes
-through sockets, keep-alive, timeouts and dropped connections exactly as in production.
+It serves what dashgen uses of Grafana 11.6, 12.x and 13.x: the legacy ``/api`` endpoints
+(health, frontend settings with the feature toggles and datasources, search, dashboards by uid,
+folders), the alerting provisioning API (``/api/v1/provisioning/...``: rule groups and alert
+rules), and on 12 and 13 the App Platform (``GET /apis`` discovery, ``dashboard.grafana.app``
+and ``folder.grafana.app``, manager annotations, ``resourceVersion`` locking, dashboards re-saved
+as v2). The shapes follow Grafana's HTTP API reference
+(https://grafana.com/docs/grafana/latest/developers/http_api/) and its alerting provisioning
+API (https://grafana.com/docs/grafana/latest/developers/http_api/alerting_provisioning/).
+``grafana_version`` ("11.6.0", "12.2.0", "13.0.0", ...) and ``feature_toggles`` pick the
+instance: stock (every experimental toggle off) unless told otherwise. This is a REAL HTTP
+server (``ThreadingHTTPServer`` on 127.0.0.1, a random port unless given one), so the client
+goes through sockets, keep-alive, timeouts and dropped connections exactly as in production.
+
+``dashgen sandbox`` (dashgen/sandbox/serve.py) serves one to try plan and push without a
+Grafana; the test suite runs every push scenario against it. What it does not model is listed
+in docs/sandbox.md: it stores and validates, it never evaluates a query or an alert rule.
 
 Strictness: auth is checked before anything else, validation happens in the order the
 contract gives, and error bodies have the contract's shapes. It is never looser than
@@ -173,8 +182,9 @@ class GrafanaEmulator:
         self.add_datasource("Tempo", "tempo", "P214B5B846CF3925F")
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "GrafanaEmulator":
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    def start(self, port: int = 0) -> "GrafanaEmulator":
+        """Serve on 127.0.0.1 (loopback only) at ``port``, a free one when 0."""
+        server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         server.daemon_threads = True
         server.request_queue_size = 256
         server.emu = self  # type: ignore[attr-defined]
