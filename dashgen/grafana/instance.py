@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DashgenError
+from ..errors import DashgenError, InputError
 from .apps import AppsAPI
 from .client import GrafanaClient, GrafanaError
 from .handler import Read
@@ -158,10 +158,14 @@ def api_groups_of(doc: Any) -> dict[str, dict]:
 
 
 def _resolve_ds(instance: Instance, ds: dict) -> dict:
+    """The live datasource the build's ``ds`` names. One the instance lacks, or has with another
+    type, is input (the catalog's ``grafana.datasources`` against this instance) decided at
+    preflight with nothing written: exit 2, like every other input error."""
     live = instance.datasource_meta.get(ds["name"])
     if live is None:
-        raise DashgenError(f"datasource {ds['name']!r} (type {ds['type']}) not found in Grafana at {instance.url}; "
-                           "create it, or change its name in the catalog")
+        raise InputError(f"datasource {ds['name']!r} (type {ds['type']}) not found in Grafana at {instance.url}; "
+                         "create it, or change its name in the catalog's grafana.datasources")
     if live.get("type") != ds["type"]:
-        raise DashgenError(f"datasource {ds['name']!r} has type {live.get('type')!r}, expected {ds['type']!r}")
+        raise InputError(f"datasource {ds['name']!r} has type {live.get('type')!r} in Grafana at {instance.url}, "
+                         f"expected {ds['type']!r}; point the catalog's grafana.datasources at a {ds['type']} datasource")
     return {"uid": live["uid"], "name": live.get("name") or ds["name"], "type": live["type"]}
