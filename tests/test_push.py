@@ -931,7 +931,7 @@ def test_legacy_406_is_a_v2_dashboard_whatever_its_message_says():
 
 
 def test_recording_rules_refused_despite_the_toggle_are_left_out_not_failed(tmp_path):
-    """grafana-apis.md section 7: detect with the toggle, "and still handle the 400". An instance
+    """Detect with the toggle, and still handle the 400 (pkg/services/ngalert/api/api_provisioning.go). An instance
     whose toggle is on but whose grafana.ini turns recording rules off refuses the group: in auto
     mode that group is left out (exit 0, saying why), the rest pushed; when required, it fails."""
     build = write_build(tmp_path / "b", 2, groups=[group_json(), recording_group_json()])

@@ -1,7 +1,7 @@
 """Preflight: what the Grafana instance is and can take, learned before anything is written.
 
 Three reads, run in the first round together with the handlers' first reads
-(grafana-apis.md, section 1):
+(Grafana's pkg/api/frontendsettings.go and Kubernetes-style ``GET /apis`` discovery):
 
 - ``GET /api/health`` (no auth): reachable, database ok, the version;
 - ``GET /api/frontend/settings``: the feature toggles that are on, and every datasource the
@@ -13,7 +13,7 @@ Three reads, run in the first round together with the handlers' first reads
 
 What the instance *can take* is decided here from the toggles and the version, never from a
 failed write: Grafana-managed recording rules need ``grafanaManagedRecordingRules``; Tempo-backed
-alert rules need Grafana 12.1+ with ``tempoAlerting`` (grafana-apis.md, section 7).
+alert rules need Grafana 12.1+ with ``tempoAlerting`` (Grafana's feature toggle registry, pkg/services/featuremgmt/registry.go).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Instance:
         return version_tuple(self.version)
 
     def toggle(self, name: str) -> bool:
-        """A toggle that is absent or not exactly ``true`` is off (grafana-apis.md, section 1)."""
+        """A toggle that is absent or not exactly ``true`` is off (Grafana's pkg/api/frontendsettings.go lists only the toggles that are on)."""
         return self.toggles.get(name) is True
 
     def describe(self) -> str:
