@@ -13,7 +13,7 @@ import subprocess
 
 from conftest import REPO, run_dashgen
 
-# Built from pieces so that this file does not match itself.
+SELF = "tests/test_docs_truth.py"
 FORBIDDEN = {
     "a machine path": re.compile("|".join(re.escape(p) for p in ("/" + "work/", "/" + "home/", "/" + "Users/",
                                                                  "/" + "root/", "C:" + "\\Users"))),
@@ -37,7 +37,7 @@ def tracked_text_files() -> dict[str, str]:
     for raw in filter(None, names):
         name = raw.decode()
         path = REPO / name
-        if not path.is_file() or name == "LICENSE":
+        if not path.is_file() or name in ("LICENSE", SELF):  # this file names the patterns it forbids
             continue
         data = path.read_bytes()
         if b"\0" in data[:8192]:  # images and other binaries

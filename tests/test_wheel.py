@@ -133,3 +133,14 @@ def test_version_and_sandbox_from_the_installed_wheel(installed, tmp_path):
     sandbox = subprocess.run(["dashgen", "sandbox", "--help"], cwd=tmp_path, env=installed.env(),
                              capture_output=True, text=True, timeout=60)
     assert sandbox.returncode == 0 and "in-memory Grafana emulator" in sandbox.stdout
+
+
+def test_the_example_workflow_and_docs_install_this_distribution():
+    """Never a bare "dashgen" requirement: on PyPI that name is another project's."""
+    bare = re.compile(r"""(?<![\w-])dashgen(\[[\w,]+\])?\s*(==|>=|~=)|pip install ['"]?dashgen\b""")
+    for path in [REPO / ".github" / "workflows" / "dashboards.yml", REPO / ".pre-commit-hooks.yaml",
+                 REPO / "README.md", REPO / "CHANGELOG.md", *sorted((REPO / "docs").glob("*.md"))]:
+        assert not bare.search(path.read_text()), path
+    workflow = (REPO / ".github" / "workflows" / "dashboards.yml").read_text()
+    assert f'DASHGEN_INSTALL: "{DISTRIBUTION}[preview]=={__version__}"' in workflow
+    assert f"pip install {DISTRIBUTION}" in (REPO / "README.md").read_text()
