@@ -187,3 +187,12 @@ def test_sandbox_port_taken_is_one_line_exit_2():
         res = run_dashgen("sandbox", "--port", port)
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in res.stderr
+
+
+def test_sandbox_stops_cleanly_when_signalled_as_soon_as_it_listens(tmp_path):
+    """SIGTERM right after the env file appears: exit 0 and "stopped" (the context manager checks),
+    and the port is free again."""
+    with sandbox(tmp_path) as (env, _):
+        url = env["GRAFANA_URL"]
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url + "/api/health", timeout=2)

@@ -43,6 +43,7 @@ push --prune; edit a dashboard through its API to see drift refused.
 def sandbox_command(version, toggles, port, datasources, env_file):
     from ..sandbox import serve
 
+    signals = serve.StopSignals()
     try:
         sandbox = serve.start(serve.grafana_version(version), list(toggles), port,
                               [serve.datasource(d) for d in datasources])
@@ -63,5 +64,5 @@ def sandbox_command(version, toggles, port, datasources, env_file):
     import sys
 
     sys.stdout.flush()
-    serve.wait_until_stopped(sandbox, lambda: click.echo("dashgen sandbox: stopped", err=True))
+    signals.wait(sandbox, lambda: click.echo("dashgen sandbox: stopped", err=True))
     return 0

@@ -70,15 +70,21 @@ def write_env_file(path: Path, sandbox: Sandbox) -> None:
     os.replace(tmp, path)
 
 
-def wait_until_stopped(sandbox: Sandbox, on_stop: Callable[[], None]) -> None:
-    """Block until SIGINT or SIGTERM, then stop the server (the state is gone with it)."""
-    stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not stop.wait(3600):
-            pass
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        sandbox.emulator.stop()
-        on_stop()
+class StopSignals:
+    """SIGINT and SIGTERM set an event instead of ending the process: installed before the sandbox
+    announces itself, so a signal sent as soon as it listens still stops it cleanly."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous = {s: signal.signal(s, lambda *_: self.event.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def wait(self, sandbox: Sandbox, on_stop: Callable[[], None]) -> None:
+        """Block until a signal came, then stop the server (the state is gone with it)."""
+        try:
+            while not self.event.wait(3600):
+                pass
+        finally:
+            for s, handler in self._previous.items():
+                signal.signal(s, handler)
+            sandbox.emulator.stop()
+            on_stop()
