@@ -195,3 +195,29 @@ def test_every_preset_keeps_ratios_and_percentages_in_range(built):
                 top = 1 if unit == "percentunit" else 100
                 for s in synthetic_series(p, h):
                     assert np.all((s.values >= 0) & (s.values <= top)), (preset, d["uid"], p["title"], s.name)
+
+
+def test_the_stage_dashboards_burn_rate_is_the_slo_dashboards():
+    """One service: the barge-in dashboard's burn rate (from the histogram) and the SLO dashboard's
+    (from Sloth's recorded series) are the same curve over the same window."""
+    slo_d, stage_d = dashboard("voice-slo"), dashboard("voice-barge-in")
+    h = hints_for(slo_d)
+    from_slo = next(s for p in panels(slo_d) if p["title"] == "Barge-in: burn rate per alert window"
+                    for s in synthetic_series(p, h) if s.name.startswith("1h"))
+    from_histogram = next(s for p in panels(stage_d) if p["title"].startswith("SLO burn rate")
+                          for s in synthetic_series(p, h) if s.name == "burn rate over 1h")
+    assert np.allclose(from_slo.values, from_histogram.values)
+
+
+def test_barge_in_table_rows_keep_their_milestones_in_order():
+    from dashgen.review.preview.data import table_model
+
+    d = dashboard("voice-barge-in")
+    h = hints_for(d)
+    table = next(p for p in panels(d) if p["type"] == "table" and "audio.vad_detect_ms" in json.dumps(p))
+    cols, _, rows = table_model(table, h, 30)
+    order = [cols.index(c) for c in ("audio.vad_detect_ms", "audio.cancel_ms", "audio.silence_ms")]
+    assert rows
+    for row in rows:
+        values = [float(row[i].split()[0]) for i in order]
+        assert values == sorted(values), row

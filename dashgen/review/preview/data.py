@@ -179,7 +179,6 @@ def _slo_series(expr: str, slo: world.SloHint, hints: Hints):
 def _histogram_series(expr: str, stage: str | None, hints: Hints):
     """Rates and quantiles of a catalog histogram: events per second (all, good at or below an
     ``le``, bad above it), ``histogram_quantile``, and the bad share over a budget."""
-    import numpy as np
 
     metric = re.search(r"(\w+?)(?:_bucket|_count|_sum)\b", expr).group(1)
     attr = hints.metrics.get(metric, metric)
@@ -200,8 +199,7 @@ def _histogram_series(expr: str, stage: str | None, hints: Hints):
     budget = float(budgets[-1]) if budgets else 1.0
     window = re.search(r"\[(\d+[smhdw])\]", expr)
     bad = world.share_above(hints, stage, attr, le or 0.0)
-    width = max(1, int(round(seconds(window.group(1)) / (hints.range_s / N_POINTS)))) if window else 1
-    return np.convolve(bad, np.ones(width) / width, mode="full")[:N_POINTS] / budget
+    return (world.over_window(hints, bad, seconds(window.group(1))) if window else bad) / budget
 
 
 def _prometheus_series(expr: str, hints: Hints) -> list[tuple[list, Any]]:
@@ -291,6 +289,10 @@ def _span_rows(panel: dict, hints: Hints, n: int) -> list[dict[str, object]]:
                 row[c] = "true" if r.uniform() < 0.05 else ""
             else:
                 measured[c] = world.sample(hints, st, c, r, floors.get(c))
+        # a span's barge-in milestones count from one zero: VAD confirmed <= cancelled <= silent
+        steps = sorted((hints.milestones[(st, c)][0], c) for c in measured if (st, c) in hints.milestones)
+        for (_, c), v in zip(steps, sorted(measured[c] for _, c in steps)):
+            measured[c] = v
         first = hints.attribute_of(st, "first_byte") or next((c for c in measured if "first_byte" in c), None)
         for c in measured:  # a span's total is at least its first byte
             if hints.kind(st, c) == "total" and first in measured:

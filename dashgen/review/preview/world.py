@@ -13,9 +13,9 @@ dashboard's p95, and the relations a real system cannot break hold everywhere:
 - barge-in milestones all count from VAD firing, so each is the last one's distribution scaled
   by a fraction that grows with the milestone: every quantile of VAD confirmed <= cancelled <=
   outbound silent, at every moment;
-- an SLO spends a fixed part of its error budget over its period (``SLO_BUDGET_SPENT``) when the
-  stage is healthy and burns faster during its incident: the SLI stays in [0, 1], the budget
-  remaining at most 100%.
+- a measurement with an SLO is spread so that, healthy, it spends a fixed part of its error
+  budget over the period (``SLO_BUDGET_SPENT``), and faster during its incident: the SLI stays in
+  [0, 1], the budget remaining at most 100%, on the SLO dashboard and the stage's alike.
 
 The level of a measurement is its catalog threshold (p95 sits near it and crosses it during the
 incident), or a default by unit.
@@ -164,6 +164,10 @@ class Hints:
         found = found or next((k for (_, a), k in self.kinds.items() if a == key), None)
         return found or ("total" if "total" in key else "first_byte" if "first_byte" in key else key)
 
+    def slo_of(self, stage: str | None, attr: str) -> "SloHint | None":
+        key = attr_key(attr)
+        return next((s for s in self.slos.values() if s.stage == stage and s.attribute == key), None)
+
     def attribute_of(self, stage: str | None, kind: str) -> str | None:
         return next((a for (s, a), k in self.kinds.items() if s == stage and k == kind), None)
 
@@ -237,8 +241,12 @@ def median(hints: Hints, stage: str | None, attr: str, unit: str | None = None):
     first = hints.attribute_of(stage, "first_byte")
     if kind == "total" and first and first != attr_key(attr):
         return median(hints, stage, first, unit) * TOTAL_OVER_FIRST_BYTE
-    level = hints.level(stage, attr) or default_level(unit or hints.units.get(attr_key(attr)), attr)
-    return level * MEDIAN_OF_LEVEL * wave(f"{stage}/{attr_key(attr)}") * (1 + 0.7 * incident(stage))
+    slo = hints.slo_of(stage, attr)
+    if slo is not None:  # healthy, the SLO spends SLO_BUDGET_SPENT of its budget: P(value > threshold)
+        base = slo.threshold / math.exp(SIGMA * _NORMAL.inv_cdf(1 - slo.budget * SLO_BUDGET_SPENT))
+    else:
+        base = (hints.level(stage, attr) or default_level(unit or hints.units.get(attr_key(attr)), attr)) * MEDIAN_OF_LEVEL
+    return base * wave(f"{stage}/{attr_key(attr)}") * (1 + 0.7 * incident(stage))
 
 
 def quantile(hints: Hints, stage: str | None, attr: str, q: float, unit: str | None = None):
@@ -291,21 +299,19 @@ def error_share(stage: str | None):
 
 # -- SLOs (Sloth's recorded series) ----------------------------------------------------------------
 
-def slo_error_ratio(hints: Hints, slo: SloHint, window_s: float):
-    """``slo:sli_error:ratio_rate<window>``: the share of bad events over the window, at each point.
-
-    A healthy stage spends ``SLO_BUDGET_SPENT`` of its budget over the period; the incident raises
-    the bad share as much as the measurement's distribution says. Windows longer than the
-    dashboard's range average what came before, mostly healthy time.
-    """
+def over_window(hints: Hints, values, window_s: float):
+    """The average of ``values`` over the trailing ``window_s`` at each point (a PromQL range
+    vector's ``rate``); what came before the dashboard's range is taken as its typical value."""
     import numpy as np
 
-    bad = share_above(hints, slo.stage, slo.attribute, slo.threshold)
-    healthy = float(np.median(bad))
-    ratio = np.clip(bad / max(healthy, 1e-12) * slo.budget * SLO_BUDGET_SPENT, 0, 1)
-    step = hints.range_s / N_POINTS
-    width = max(1, int(round(window_s / step)))
+    width = max(1, int(round(window_s / (hints.range_s / N_POINTS))))
     if width <= 1:
-        return ratio
-    before = np.full(width - 1, slo.budget * SLO_BUDGET_SPENT)
-    return np.convolve(np.concatenate([before, ratio]), np.ones(width) / width, mode="valid")[:N_POINTS]
+        return values
+    before = np.full(width - 1, float(np.median(values)))
+    return np.convolve(np.concatenate([before, values]), np.ones(width) / width, mode="valid")[:N_POINTS]
+
+
+def slo_error_ratio(hints: Hints, slo: SloHint, window_s: float):
+    """``slo:sli_error:ratio_rate<window>``: the share of bad events over the window, from the
+    measurement's own distribution (so the same as the histogram panels show)."""
+    return over_window(hints, share_above(hints, slo.stage, slo.attribute, slo.threshold), window_s)
