@@ -9,6 +9,7 @@ version and toggles: the answers must be the same.
 from __future__ import annotations
 
 import base64
+import os
 import json
 import re
 import signal
@@ -196,3 +197,21 @@ def test_sandbox_stops_cleanly_when_signalled_as_soon_as_it_listens(tmp_path):
         url = env["GRAFANA_URL"]
     with pytest.raises(OSError):
         urllib.request.urlopen(url + "/api/health", timeout=2)
+
+
+def test_the_documented_ci_block_runs_as_written(tmp_path, default_build):
+    """docs/sandbox.md's "In CI" block, run by bash in a directory holding a build output."""
+    doc = (REPO / "docs" / "sandbox.md").read_text()
+    block = re.search(r"## In CI\n.*?```sh\n(.*?)```", doc, re.S).group(1)
+    assert "dashgen sandbox" in block and "dashgen push --from ." in block
+    import shutil
+
+    work = tmp_path / "repo"
+    shutil.copytree(default_build, work)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summaries = [line for line in proc.stdout.splitlines() if line.startswith("Summary:")]
+    assert len(summaries) == 2 and "created" in summaries[0] and "unchanged" in summaries[1], proc.stdout
