@@ -53,8 +53,7 @@ class RemoteEmulator:
 
 
 def _serve(conn, latency: float, version: str) -> None:
-    sys.path.insert(0, str(HERE.parent / "tests"))
-    from grafana_emulator import GrafanaEmulator
+    from dashgen.sandbox.emulator import GrafanaEmulator
 
     emu = GrafanaEmulator(grafana_version=version).start()
     emu.latency = latency

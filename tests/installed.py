@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import REPO
+from dashgen import DISTRIBUTION
 
 
 @dataclass(frozen=True)
 class Installed:
     wheel: Path
     venv: Path
+    sdist: Path
 
     @property
     def bin(self) -> Path:
@@ -43,14 +45,19 @@ def _run(*cmd: str, cwd: Path | None = None) -> None:
 
 
 def installed_dashgen(tmp_path_factory) -> Installed:
+    """Build the sdist and, from it, the wheel (``python -m build``, as a release is made), then
+    install the wheel into a fresh venv."""
     root = tmp_path_factory.getbasetemp() / "installed-dashgen"
     done = root / "done"
     if not done.exists():
         dist, venv = root / "dist", root / "venv"
         root.mkdir(exist_ok=True)
-        _run(sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q", "-w", str(dist), cwd=root)
+        _run(sys.executable, "-m", "build", "--outdir", str(dist), str(REPO), cwd=root)
         _run(sys.executable, "-m", "venv", str(venv))
-        (wheel,) = dist.glob("dashgen-*.whl")
+        stem = DISTRIBUTION.replace("-", "_")
+        (wheel,) = dist.glob(f"{stem}-*.whl")
+        (sdist,) = dist.glob(f"{stem}-*.tar.gz")
         _run(str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel))
-        done.write_text(str(wheel))
-    return Installed(Path(done.read_text()), root / "venv")
+        done.write_text(f"{wheel}\n{sdist}")
+    wheel, sdist = done.read_text().splitlines()
+    return Installed(Path(wheel), root / "venv", Path(sdist))

@@ -120,7 +120,7 @@ def test_warnings_never_refuse_and_come_back_located():
 
 def test_plan_and_push_refuse_what_build_refuses_before_any_request(tmp_path):
     """lint -> plan -> apply: a catalog whose build lint rejects is not planned or pushed either."""
-    from grafana_emulator import GrafanaEmulator
+    from dashgen.sandbox.emulator import GrafanaEmulator
 
     (tmp_path / "crowded.yaml").write_text(crowded_catalog(), encoding="utf-8")
     with GrafanaEmulator() as emu:

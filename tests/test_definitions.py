@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import REPO  # noqa: E402
-from grafana_emulator import GrafanaEmulator  # noqa: E402
+from dashgen.sandbox.emulator import GrafanaEmulator  # noqa: E402
 from push_fixtures import run_cli  # noqa: E402
 
 from dashgen import api  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from grafana_emulator import Fault, GrafanaEmulator, make_token  # noqa: E402
+from dashgen.sandbox.emulator import Fault, GrafanaEmulator, make_token  # noqa: E402
 from push_fixtures import FOLDER, GROUP, group_json, recording_group_json, run_cli, write_build  # noqa: E402
 
 from dashgen.grafana.client import GrafanaClient, GrafanaError  # noqa: E402
@@ -484,11 +484,22 @@ def test_basic_auth_and_org_mismatch(emu, build):
     assert res.code == 1 and "organization" in res.err and res.err.count("\n") == 1
 
 
-def test_missing_datasource_fails_early(emu, env, build):
+@pytest.mark.parametrize("command", ["push", "plan"])
+def test_missing_datasource_is_input_refused_at_preflight(emu, env, build, command):
+    """Issue 23 section 4: input decided at preflight with nothing written is exit 2, not 1."""
     emu.remove_datasource("Tempo")
+    res = run_cli([command, "--from", str(build), *FAST], env)
+    assert res.code == 2 and res.err.count("\n") == 1, res.all
+    assert "datasource 'Tempo'" in res.err and "not found" in res.err and "grafana.datasources" in res.err
+    assert emu.writes() == []
+
+
+def test_datasource_of_another_type_is_input_refused(emu, env, build):
+    emu.remove_datasource("Tempo")
+    emu.add_datasource("Tempo", "loki", "LOKI0000000000001")
     res = push(build, env)
-    assert res.code == 1 and res.err.count("\n") == 1
-    assert "datasource 'Tempo'" in res.err and "not found" in res.err
+    assert res.code == 2 and res.err.count("\n") == 1, res.all
+    assert "datasource 'Tempo' has type 'loki'" in res.err and "expected 'tempo'" in res.err
     assert emu.writes() == []
 
 
@@ -920,7 +931,7 @@ def test_legacy_406_is_a_v2_dashboard_whatever_its_message_says():
 
 
 def test_recording_rules_refused_despite_the_toggle_are_left_out_not_failed(tmp_path):
-    """grafana-apis.md section 7: detect with the toggle, "and still handle the 400". An instance
+    """Detect with the toggle, and still handle the 400 (pkg/services/ngalert/api/api_provisioning.go). An instance
     whose toggle is on but whose grafana.ini turns recording rules off refuses the group: in auto
     mode that group is left out (exit 0, saying why), the rest pushed; when required, it fails."""
     build = write_build(tmp_path / "b", 2, groups=[group_json(), recording_group_json()])

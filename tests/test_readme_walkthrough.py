@@ -5,7 +5,7 @@ directory that carries over (``cd`` and ``export`` persist, as in the reader's t
 the ```text block right after it is what the block must print (stdout and stderr, as a
 terminal shows them); a ```diff block is an edit of my.yaml, applied hunk by hunk. It runs
 in a fresh venv holding only the wheel and its declared dependencies (tests/installed.py),
-against tests/grafana_emulator.py standing in for the Grafana at http://localhost:3000.
+against the Grafana emulator of dashgen/sandbox/ standing in for the Grafana at http://localhost:3000.
 
 Run-dependent details are masked on both sides before comparing: durations, the commit id
 ``git`` gives, the emulator's address. Push progress lines (``[3/12] create ...``, a bar on
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import REPO
-from grafana_emulator import GrafanaEmulator
+from dashgen.sandbox.emulator import GrafanaEmulator
 from installed import installed_dashgen
 
 README = REPO / "README.md"

@@ -8,14 +8,19 @@ inside a venv (see tests/installed.py).
 
 from __future__ import annotations
 
+import re
 import subprocess
+import tarfile
 import zipfile
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, run_dashgen
 from installed import installed_dashgen
+
+from dashgen import DISTRIBUTION, __version__
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +64,83 @@ def test_lint_schemas_works_after_a_plain_install(installed, grafana_schemas, tm
                           env=installed.env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[-1] == "dashgen: lint ok (9 dashboards, schemas checked)"
+
+
+# ------------------------------------------------------------------ issue 23 section 2: releasable
+def tracked(under: str) -> list[str]:
+    out = subprocess.run(["git", "ls-files", under], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if (REPO / line).is_file()]
+
+
+def wheel_metadata(wheel: Path):
+    with zipfile.ZipFile(wheel) as z:
+        (name,) = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")]
+        return Parser().parsestr(z.read(name).decode()), z.namelist()
+
+
+def test_the_wheel_names_its_own_distribution_version_and_license(installed):
+    meta, names = wheel_metadata(installed.wheel)
+    assert meta["Name"] == DISTRIBUTION == "voice-dashgen"  # "dashgen" on PyPI is another project
+    source_version = re.search(r'^__version__ = "([^"]+)"', (REPO / "dashgen" / "__init__.py").read_text(), re.M)
+    assert meta["Version"] == source_version.group(1) == __version__  # one home: dashgen/__init__.py
+    assert meta["License-Expression"] == "Apache-2.0"
+    assert meta["Requires-Python"] == ">=3.11"
+    assert {"otel", "preview"} <= set(meta.get_all("Provides-Extra"))
+    assert "grafanalib==0.7.1" in meta.get_all("Requires-Dist")
+    classifiers = meta.get_all("Classifier")
+    assert "Programming Language :: Python :: 3.11" in classifiers and "Typing :: Typed" in classifiers
+    (license_file,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+    with zipfile.ZipFile(installed.wheel) as z:
+        assert z.read(license_file) == (REPO / "LICENSE").read_bytes()
+    assert "Apache License" in (REPO / "LICENSE").read_text() and "Version 2.0, January 2004" in (REPO / "LICENSE").read_text()
+    assert "voice-dashgen" in meta.get_payload()  # the README is the long description, naming the distribution
+
+
+def test_the_wheel_has_every_file_of_the_package(installed):
+    """Every tracked file under dashgen/ (presets, the sandbox, windows, py.typed) is in the wheel."""
+    names = set(zipfile.ZipFile(installed.wheel).namelist())
+    package = tracked("dashgen")
+    assert "dashgen/py.typed" in package and "dashgen/sandbox/emulator.py" in package
+    missing = [f for f in package if f not in names]
+    assert missing == []
+    assert not [n for n in names if n.startswith(("tests/", "bench/", "dashboards/", "alerts/"))]
+
+
+def test_the_sdist_carries_what_a_release_needs(installed):
+    with tarfile.open(installed.sdist) as t:
+        root = t.getnames()[0].split("/")[0]
+        names = {n.partition("/")[2] for n in t.getnames()}
+        pkg_info = Parser().parsestr(t.extractfile(f"{root}/PKG-INFO").read().decode())
+    assert root == f"voice_dashgen-{__version__}"
+    assert pkg_info["Name"] == DISTRIBUTION and pkg_info["Version"] == __version__
+    for f in ("LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml", *tracked("dashgen"), *tracked("templates")):
+        assert f in names, f
+
+
+def test_the_changelog_has_a_section_for_this_version():
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    first = re.search(r"^## (\S+)", changelog, re.M)
+    assert first and first.group(1) == __version__
+
+
+def test_version_and_sandbox_from_the_installed_wheel(installed, tmp_path):
+    version = subprocess.run(["dashgen", "--version"], cwd=tmp_path, env=installed.env(),
+                             capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout == f"dashgen {__version__} (distribution {DISTRIBUTION})\n"
+    meta = subprocess.run(["python", "-c", f"import importlib.metadata as m; print(m.version({DISTRIBUTION!r}))"],
+                          cwd=tmp_path, env=installed.env(), capture_output=True, text=True, timeout=60)
+    assert meta.stdout.strip() == __version__
+    sandbox = subprocess.run(["dashgen", "sandbox", "--help"], cwd=tmp_path, env=installed.env(),
+                             capture_output=True, text=True, timeout=60)
+    assert sandbox.returncode == 0 and "in-memory Grafana emulator" in sandbox.stdout
+
+
+def test_the_example_workflow_and_docs_install_this_distribution():
+    """Never a bare "dashgen" requirement: on PyPI that name is another project's."""
+    bare = re.compile(r"""(?<![\w-])dashgen(\[[\w,]+\])?\s*(==|>=|~=)|pip install ['"]?dashgen\b""")
+    for path in [REPO / ".github" / "workflows" / "dashboards.yml", REPO / ".pre-commit-hooks.yaml",
+                 REPO / "README.md", REPO / "CHANGELOG.md", *sorted((REPO / "docs").glob("*.md"))]:
+        assert not bare.search(path.read_text()), path
+    workflow = (REPO / ".github" / "workflows" / "dashboards.yml").read_text()
+    assert f'DASHGEN_INSTALL: "{DISTRIBUTION}[preview]=={__version__}"' in workflow
+    assert f"pip install {DISTRIBUTION}" in (REPO / "README.md").read_text()

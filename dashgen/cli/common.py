@@ -40,8 +40,7 @@ def require(command: str, module: str, *, extra: str | None = None, package: str
     OpenTelemetry) or on a base requirement a ``--no-deps`` install may lack (lint --schemas:
     jsonschema) goes through here, so the exit code and the wording are the same everywhere.
     The install line names the exact requirements from dashgen's own metadata (pyproject.toml
-    is their one home) rather than ``pip install 'dashgen[extra]'``: dashgen is installed from
-    a checkout, and that name on a package index may be another project.
+    is their one home), so the line is right for a checkout's install and a release's alike.
     """
     import importlib
 
@@ -58,8 +57,10 @@ def _install_args(extra: str | None, package: str) -> str:
     import importlib.metadata as md
     import re
 
+    from .. import DISTRIBUTION
+
     try:
-        declared = md.requires("dashgen") or []
+        declared = md.requires(DISTRIBUTION) or []
     except md.PackageNotFoundError:  # run from a source tree (PYTHONPATH): install its extra
         declared = []
     wanted = []

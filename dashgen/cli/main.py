@@ -9,7 +9,7 @@ import click
 
 from pathlib import Path
 
-from .. import __version__
+from .. import DISTRIBUTION, __version__
 from .common import catalog_option, definitions_option, require, schema_version_option
 from ..errors import CatalogError, DashgenError, InputError
 
@@ -42,7 +42,8 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "--version", prog_name="dashgen")
+@click.version_option(__version__, "--version", prog_name="dashgen",
+                      message=f"%(prog)s %(version)s (distribution {DISTRIBUTION})")
 def cli() -> None:
     """dashgen turns a voice agent's stage catalog into Grafana dashboards and alert rules.
 
@@ -52,6 +53,7 @@ def cli() -> None:
       dashgen build --check    CI: fail (exit 1) when the committed output is stale
       dashgen lint             offline checks (uids, ids, layout, TraceQL rules)
       dashgen plan / push      diff against a live Grafana, then apply
+      dashgen sandbox          a local in-memory Grafana emulator to try plan / push on
 
     \b
     Exit codes: 0 ok, 1 failure, 2 bad usage or input, 3 drift or conflict refused.
@@ -219,6 +221,7 @@ def catalog_validate(catalog_ref):
 # Commands of other modules, imported only when run (keeps requests & co. off the build path).
 cli.add_lazy_command("plan", "dashgen.cli.push:plan_command")
 cli.add_lazy_command("push", "dashgen.cli.push:push_command")
+cli.add_lazy_command("sandbox", "dashgen.cli.sandbox:sandbox_command")
 cli.add_lazy_command("diff", "dashgen.cli.review:diff_command")
 cli.add_lazy_command("preview", "dashgen.cli.review:preview_command")
 cli.add_lazy_command("simulate", "dashgen.cli.telemetry:simulate_command")

@@ -1,8 +1,8 @@
 """Barge-in: from the moment VAD fires to outbound audio going quiet, milestone by milestone.
 
 Every milestone is measured from the same zero, the moment voice-activity detection fires
-(the seed: "from the moment voice-activity detection fires, to the moment the agent's
-outbound audio actually goes quiet"), so p95s of successive milestones can be read against
+(a barge-in lasts from the moment voice-activity detection fires to the moment the agent's
+outbound audio actually goes quiet), so p95s of successive milestones can be read against
 each other and against the 200 ms line.
 """
 

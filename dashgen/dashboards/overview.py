@@ -42,7 +42,7 @@ def by_stage_names(ctx: Ctx, suffix: str = "", **labels) -> list[dict]:
 
 
 def first_byte_p95_by_stage(ctx: Ctx) -> list[TimeSeriesPanel]:
-    """The seed's saved query, without select: p95 of first byte, one series per stage.
+    """The voice team's standing query, without select: p95 of first byte, one series per stage.
 
     For float conventions (no quantiles in Tempo): avg and max by stage, one panel each.
     """

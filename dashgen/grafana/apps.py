@@ -1,7 +1,7 @@
 """The Grafana App Platform (``/apis``), as far as dashgen uses it: which API a push goes
 through, object paths, and the manager annotations that carry ownership.
 
-Facts from grafana-apis.md (Grafana's ``pkg/apimachinery/utils/meta.go`` and the apps'
+Facts from Grafana's source (``pkg/apimachinery/utils/meta.go`` and the apps'
 manifests): dashboards and folders are served for general use from 12.0 (``v1beta1``) and
 13.0 (``v1``), the preferred version is read from ``GET /apis`` rather than hard-coded (an
 operator can change it), ``metadata.name`` is the classic uid, the namespace is ``default``

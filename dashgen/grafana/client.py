@@ -1,4 +1,4 @@
-"""A small, careful HTTP client for the Grafana API (see docs: grafana-http-api contract).
+"""A small, careful HTTP client for the Grafana API (https://grafana.com/docs/grafana/latest/developers/http_api/).
 
 * one ``requests.Session`` (connection pool sized for the worker pool), JSON in and out;
 * auth: a service-account token (``Authorization: Bearer``) or basic auth, ``X-Grafana-Org-Id``;

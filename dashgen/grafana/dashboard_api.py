@@ -3,7 +3,8 @@
 
 Both give the handler the same :class:`LiveDashboard`, so ``dashboards`` compares without
 knowing which API was used, and a dashboard pushed one way is recognised the other way: the two
-APIs are two views of one store (grafana-apis.md, section 4), and dashgen's content marker (the
+APIs are two views of one store (Grafana's legacy ``pkg/api/dashboard.go`` and the
+dashboard app's legacy storage read and write the same rows), and dashgen's content marker (the
 owner and hash tags) is inside the dashboard in both.
 
 Optimistic locking: the legacy API takes the ``version`` that was read with ``overwrite: false``
@@ -62,7 +63,7 @@ class LegacyDashboards:
         try:
             body = self.client.call("GET", f"/api/dashboards/uid/{uid}", allow_404=True)
         except GrafanaError as exc:
-            if exc.status == 406:  # stored as v2: the legacy API cannot show it (grafana-apis.md section 6)
+            if exc.status == 406:  # stored as v2: the legacy API cannot show it (Grafana's pkg/api/dashboard.go: 406 "dashboard api version not supported")
                 m = V2_PATH_RE.search(exc.message)  # the message names the API to use, with its version
                 return LiveDashboard(uid, {}, "", stored_version=m.group(1) if m else "v2")
             raise

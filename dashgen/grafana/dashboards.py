@@ -12,7 +12,7 @@ On the App Platform, dashgen also carries its ownership in the manager annotatio
 (``managedBy: dashgen``, ``managerId: <catalog>``, ``sourcePath``: the built file,
 ``sourceChecksum``: the hash). A dashboard another tool manages (Terraform, Git Sync, another
 catalog) is never taken over, not even with ``--force``: Grafana 13 refuses a change of manager,
-and a tool must not strip another's annotations to get through (grafana-apis.md, section 5).
+and a tool must not strip another's annotations to get through (Grafana's ``pkg/apimachinery/utils/meta.go``, the manager annotations).
 The tags stay too, so a dashboard pushed through one API is recognised through the other and
 switching a live instance from legacy to apps mode rewrites nothing that did not change.
 """
@@ -220,8 +220,8 @@ class Dashboards(Handler):
         return AppDashboards(self.client, api) if api else None
 
     def _v2_rereads(self) -> list[Read]:
-        """A dashboard a person re-saved as v2 answers the legacy GET with 406 (grafana-apis.md
-        section 6): read its v1 view on the App Platform, for who changed it, when, and what."""
+        """A dashboard a person re-saved as v2 answers the legacy GET with 406 (Grafana's
+        pkg/api/dashboard.go): read its v1 view on the App Platform, for who changed it, when, and what."""
         unseen = [uid for uid, live in self.bodies.items() if live is not None and live.stored_version and not live.dashboard]
         reader = self._v2_reader() if unseen else None
         if reader is None:

@@ -2,7 +2,7 @@
 
 dashgen creates the folders its manifest declares (``POST /api/folders`` with the manifest's uid)
 but never renames or deletes one: a folder may hold dashboards dashgen does not own, and deleting
-a folder deletes what it holds (grafana-http-api.md, Folders).
+a folder deletes what it holds (Grafana's folder API reference, "Delete folder").
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Folders(Handler):
         api = self.instance.apps
         if api is None:
             self.client.call("POST", "/api/folders", body={"uid": item.key, "title": item.title}, reconcile=reconcile)
-        else:  # metadata.name is the uid; a name already taken is 409 AlreadyExists (grafana-apis.md section 4)
+        else:  # metadata.name is the uid; a name already taken is 409 AlreadyExists (Kubernetes API semantics)
             body = {"apiVersion": api.folder_api_version, "kind": "Folder",
                     "metadata": {"name": item.key, "namespace": api.namespace}, "spec": {"title": item.title}}
             self.client.call("POST", api.folders(), body=body, ok=(200, 201), reconcile=reconcile)

@@ -1,7 +1,7 @@
 """Preflight: what the Grafana instance is and can take, learned before anything is written.
 
 Three reads, run in the first round together with the handlers' first reads
-(grafana-apis.md, section 1):
+(Grafana's pkg/api/frontendsettings.go and Kubernetes-style ``GET /apis`` discovery):
 
 - ``GET /api/health`` (no auth): reachable, database ok, the version;
 - ``GET /api/frontend/settings``: the feature toggles that are on, and every datasource the
@@ -13,7 +13,7 @@ Three reads, run in the first round together with the handlers' first reads
 
 What the instance *can take* is decided here from the toggles and the version, never from a
 failed write: Grafana-managed recording rules need ``grafanaManagedRecordingRules``; Tempo-backed
-alert rules need Grafana 12.1+ with ``tempoAlerting`` (grafana-apis.md, section 7).
+alert rules need Grafana 12.1+ with ``tempoAlerting`` (Grafana's feature toggle registry, pkg/services/featuremgmt/registry.go).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DashgenError
+from ..errors import DashgenError, InputError
 from .apps import AppsAPI
 from .client import GrafanaClient, GrafanaError
 from .handler import Read
@@ -60,7 +60,7 @@ class Instance:
         return version_tuple(self.version)
 
     def toggle(self, name: str) -> bool:
-        """A toggle that is absent or not exactly ``true`` is off (grafana-apis.md, section 1)."""
+        """A toggle that is absent or not exactly ``true`` is off (Grafana's pkg/api/frontendsettings.go lists only the toggles that are on)."""
         return self.toggles.get(name) is True
 
     def describe(self) -> str:
@@ -158,10 +158,14 @@ def api_groups_of(doc: Any) -> dict[str, dict]:
 
 
 def _resolve_ds(instance: Instance, ds: dict) -> dict:
+    """The live datasource the build's ``ds`` names. One the instance lacks, or has with another
+    type, is input (the catalog's ``grafana.datasources`` against this instance) decided at
+    preflight with nothing written: exit 2, like every other input error."""
     live = instance.datasource_meta.get(ds["name"])
     if live is None:
-        raise DashgenError(f"datasource {ds['name']!r} (type {ds['type']}) not found in Grafana at {instance.url}; "
-                           "create it, or change its name in the catalog")
+        raise InputError(f"datasource {ds['name']!r} (type {ds['type']}) not found in Grafana at {instance.url}; "
+                         "create it, or change its name in the catalog's grafana.datasources")
     if live.get("type") != ds["type"]:
-        raise DashgenError(f"datasource {ds['name']!r} has type {live.get('type')!r}, expected {ds['type']!r}")
+        raise InputError(f"datasource {ds['name']!r} has type {live.get('type')!r} in Grafana at {instance.url}, "
+                         f"expected {ds['type']!r}; point the catalog's grafana.datasources at a {ds['type']} datasource")
     return {"uid": live["uid"], "name": live.get("name") or ds["name"], "type": live["type"]}

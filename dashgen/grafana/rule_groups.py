@@ -25,9 +25,9 @@ from .plan import CONFLICT, CREATE, DRIFTED, ORPHAN, PRUNE, UNCHANGED, UPDATE, D
 RULE_HASH_ANNOTATION = "dashgen_hash"
 RULE_SERVER_KEYS = {"id", "updated", "provenance", "orgID", "folderUID", "ruleGroup"}
 MODEL_DEFAULTS = {"intervalMs": 1000, "maxDataPoints": 43200}
-# Grafana ignores and clears these on a recording rule (grafana-apis.md, section 7)
+# Grafana ignores and clears these on a recording rule (Grafana's alerting, pkg/services/ngalert)
 RECORDING_IGNORED = {"condition", "noDataState", "execErrState", "for", "notification_settings"}
-RECORDING_REFUSED = "recording rules cannot be created on this instance"  # Grafana's 400 (grafana-apis.md section 7)
+RECORDING_REFUSED = "recording rules cannot be created on this instance"  # Grafana's 400 (pkg/services/ngalert/api/api_provisioning.go)
 
 
 def _is_recording(rule: dict) -> bool:
@@ -269,7 +269,7 @@ class RuleGroups(Handler):
             self.client.call("PUT", self._path(folder, group), body=it.desired, headers=ctx.provenance_headers,
                              reconcile=reconcile)
         except GrafanaError as exc:
-            # the toggle said yes, the instance still says no (grafana-apis.md section 7: newer code
+            # the toggle said yes, the instance still says no (newer Grafana
             # also reads grafana.ini's [recording_rules] enabled): as if the toggle were off
             if not (exc.status == 400 and RECORDING_REFUSED in exc.message and not self.require_recording
                     and _recording_only(it.desired.get("rules") or [])):

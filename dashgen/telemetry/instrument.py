@@ -214,7 +214,7 @@ def _get_default() -> Instrumentation:
 
 
 def stage_span(stage: str, session_id: str, turn_id):
-    """The seed's ``stage_span(stage, session_id, turn_id)`` on the configured instrumentation."""
+    """``stage_span(stage, session_id, turn_id)``, the usual per-stage span helper, on the configured instrumentation."""
     return _get_default().stage_span(stage, session_id, turn_id)
 
 

@@ -138,9 +138,9 @@ class StageRecorder:
         return self._max_gap_ms
 
     # barge-in ----------------------------------------------------------------------------------
-    # Every milestone counts from one zero, the moment VAD fires (the seed's definition: "from the
-    # moment voice-activity detection fires, to the moment the agent's outbound audio actually
-    # goes quiet"). The zero is the span's start; a span opened earlier (while the agent speaks,
+    # Every milestone counts from one zero, the moment VAD fires (a barge-in lasts from the moment
+    # voice-activity detection fires to the moment the agent's outbound audio actually goes
+    # quiet). The zero is the span's start; a span opened earlier (while the agent speaks,
     # before the user does) calls vad_fired() to move it, so the wait is never counted.
     def vad_fired(self) -> None:
         """Voice-activity detection fired: the zero of every barge-in milestone."""
@@ -155,8 +155,8 @@ class StageRecorder:
         self._record_ms("vad_detect", self._since_vad())
 
     def cancelled(self) -> None:
-        """LLM and TTS generation cancelled: ``cancel`` and first byte from VAD firing (the seed marks
-        first byte here), and the confirmed-to-cancel step in the catalog's unit (microseconds: it is
+        """LLM and TTS generation cancelled: ``cancel`` and first byte from VAD firing (on a barge-in,
+        first byte is marked here), and the confirmed-to-cancel step in the catalog's unit (microseconds: it is
         often under 1 ms)."""
         self._record_ms("cancel", self._since_vad())
         self._record_ms("cancel_delay", self.elapsed_ms(self._confirmed_at if self._confirmed_at is not None

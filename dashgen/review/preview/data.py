@@ -19,9 +19,10 @@ from .grafana import (Frame, START_TIME, cell_text, column_kind, column_unit, di
                       tempo_frame)
 from .theme import threshold_steps, unit_of
 from .world import N_POINTS, Hints, attr_key, default_level, rng
+from ...catalog.conventions import seconds
 
 __all__ = ["FUNC_RE", "N_POINTS", "Hints", "Series", "attr_key", "bar_segments", "default_level", "limits_of",
-           "resolve_sources", "rng_for", "stage_of", "synthetic_series", "table_columns", "table_model"]
+           "resolve_sources", "rng_for", "stage_of", "synthetic_series", "table_columns", "table_model", "time_ticks"]
 
 FUNC_RE = re.compile(r"\|\s*(\w+)\(\s*([\w.]*)((?:\s*,\s*[0-9.]+)*)\s*\)(?:\s*by\s*\(([^)]*)\))?")
 _SELECT_RE = re.compile(r"select\(([^)]*)\)")
@@ -75,6 +76,23 @@ class Series:
     values: Any  # numpy array
 
 
+# -- time ---------------------------------------------------------------------------------------
+
+PREVIEW_NOW = "2025-06-02T14:00:00"  # the preview's "now": the span tables' start times fall before it
+
+
+def time_ticks(hints: Hints, n: int = N_POINTS) -> tuple[list[float], list[str]]:
+    """Seven x-axis ticks (index, label) from ``now - range`` to now: the axis spans the dashboard's
+    time range, as the time picker says (``Last 3 hours``: 11:00 to 14:00)."""
+    from datetime import datetime, timedelta
+
+    now = datetime.fromisoformat(PREVIEW_NOW)
+    form = "%H:%M" if hints.range_s <= 86400 else "%m/%d %H:%M"
+    positions = [i * (n - 1) / 6 for i in range(7)]
+    labels = [(now - timedelta(seconds=hints.range_s * (6 - i) / 6)).strftime(form) for i in range(7)]
+    return positions, labels
+
+
 # -- time series --------------------------------------------------------------------------------
 
 def _tempo_series(query: str, hints: Hints, unit: str | None) -> list[tuple[list, Any]]:
@@ -124,31 +142,92 @@ def _tempo_series(query: str, hints: Hints, unit: str | None) -> list[tuple[list
     return out
 
 
-def _prometheus_series(expr: str, hints: Hints) -> list[tuple[list, Any]]:
-    """Ratios of the stage counters, SLO burn rates from the histograms (same world), else a level."""
+_SLOTH_ID_RE = re.compile(r'sloth_id="([^"]+)"')
+_SLI_WINDOW_RE = re.compile(r"slo:sli_error:ratio_rate(\d+[smhdw])")
+_QUANTILE_RE = re.compile(r"histogram_quantile\(\s*([0-9.]+)")
+
+
+def _slo_series(expr: str, slo: world.SloHint, hints: Hints):
+    """Sloth's recorded series (``slo:*``, the names of dashgen/alerts/slo.py) as the SLO panels
+    combine them: SLI = 1 - error ratio; burn rate = error ratio / budget; budget remaining =
+    1 - period error ratio / budget; runs out in = remaining x period / current burn rate."""
     import numpy as np
 
-    by = re.search(r"sum by \((\w+)\)", expr)
-    stages = [v for k, v in _PROM_STAGE_RE.findall(expr) if by and k == by.group(1)] or (
-        hints.stage_values if by else [None])
+    def error_ratio(window: str):
+        return world.slo_error_ratio(hints, slo, seconds(window))
+
+    period = error_ratio(f"{int(slo.period_s)}s")
+    burn_now = error_ratio("5m") / slo.budget  # slo:current_burn_rate:ratio, over Sloth's 5m window
+    if "slo:period_error_budget_remaining:ratio" in expr:
+        remaining = 1 - period / slo.budget
+        if "slo:current_burn_rate:ratio" in expr:  # budget runs out in: clamp_min(remaining, 0) x period / burn
+            return np.clip(remaining, 0, None) * slo.period_s / np.maximum(burn_now, 1e-9)
+        return remaining
+    if "slo:current_burn_rate:ratio" in expr:
+        return burn_now
+    m = _SLI_WINDOW_RE.search(expr)
+    if m:
+        ratio = error_ratio(m.group(1))
+        if "slo:error_budget:ratio" in expr:  # a burn rate
+            return ratio / slo.budget
+        return 1 - ratio if re.match(r"\s*1\s*-", expr) else ratio
+    if "slo:error_budget:ratio" in expr:
+        return np.full(N_POINTS, slo.budget)
+    if "slo:objective:ratio" in expr:
+        return np.full(N_POINTS, slo.objective)
+    return 1 - period
+
+
+def _histogram_series(expr: str, stage: str | None, hints: Hints):
+    """Rates and quantiles of a catalog histogram: events per second (all, good at or below an
+    ``le``, bad above it), ``histogram_quantile``, and the bad share over a budget."""
+
+    metric = re.search(r"(\w+?)(?:_bucket|_count|_sum)\b", expr).group(1)
+    attr = hints.metrics.get(metric, metric)
+    le_match = re.search(r'le=~?"([0-9.]+)', expr)
+    le = float(le_match.group(1)) if le_match else None
+    rate = world.span_rate(hints, stage)
+    q = _QUANTILE_RE.search(expr)
+    if q:
+        return world.quantile(hints, stage, attr, float(q.group(1)))
+    if "/" not in expr:
+        if "_bucket" in expr and "_count" in expr and le is not None:  # all - good: the bad events
+            return rate * world.share_above(hints, stage, attr, le)
+        if "_bucket" in expr and le is not None:  # the good events
+            return rate * (1 - world.share_above(hints, stage, attr, le))
+        return rate
+    # (1 - good / all) / budget; guards (minimum events) may follow the budget in the expression
+    budgets = re.findall(r"/\s*([0-9]*\.[0-9]+|[0-9]+)\b(?!\s*[*/])", expr)
+    budget = float(budgets[-1]) if budgets else 1.0
+    window = re.search(r"\[(\d+[smhdw])\]", expr)
+    bad = world.share_above(hints, stage, attr, le or 0.0)
+    return (world.over_window(hints, bad, seconds(window.group(1))) if window else bad) / budget
+
+
+def _prometheus_series(expr: str, hints: Hints) -> list[tuple[list, Any]]:
+    """What a PromQL query returns in the synthetic service: Sloth's SLO series, the catalog's
+    histograms, the stage counters' ratios, else a level; one series per value of its ``by`` label."""
+    import numpy as np
+
+    sloth = _SLOTH_ID_RE.search(expr)
+    if sloth and sloth.group(1) in hints.slos:
+        return [([], _slo_series(expr, hints.slos[sloth.group(1)], hints))]
+    by = re.search(r"(?:sum|max|min|avg|count) by \((\w+)\)", expr)
+    label = by.group(1) if by else None
+    stage_label = hints.prometheus_stage_label
+    pinned = [v for k, v in _PROM_STAGE_RE.findall(expr) if label and k == label]
+    values = list(dict.fromkeys(pinned or (hints.groups(label) if label else [None])))
+    pinned_stage = next((v for k, v in _PROM_STAGE_RE.findall(expr) if k == stage_label), None)
     out = []
-    for st in dict.fromkeys(stages):
-        labels = [(by.group(1), st)] if by and st else []
-        if "_bucket" in expr:  # (1 - good / all) / budget
-            metric = re.search(r"(\w+)_bucket", expr).group(1)
-            le_match = re.search(r'le=~?"([0-9.]+)', expr)
-            le = float(le_match.group(1)) if le_match else 0.0
-            # the budget divides the bad share; guards (minimum events) may follow it in the expression
-            budgets = re.findall(r"/\s*([0-9]*\.[0-9]+|[0-9]+)\b(?!\s*[*/])", expr)
-            budget = float(budgets[-1]) if budgets else 1.0
-            window = re.search(r"\[(\d+)h\]", expr)
-            bad = world.share_above(hints, st, hints.metrics.get(metric, metric), le)
-            width = max(1, int(window.group(1)) * N_POINTS // 6) if window else 1
-            out.append((labels, np.convolve(bad, np.ones(width) / width, mode="full")[:N_POINTS] / budget))
+    for value in values:
+        labels = [(label, value)] if label and value else []
+        st = value if label and label == stage_label else pinned_stage
+        if re.search(r"\w+_(bucket|count)\b", expr) and not re.search(r"nothing|error", expr):
+            out.append((labels, _histogram_series(expr, st, hints)))
         elif "/" in expr and ("nothing" in expr or "error" in expr):
             out.append((labels, world.nothing_share(st) if "nothing" in expr else world.error_share(st)))
         else:
-            out.append((labels, np.full(N_POINTS, default_level(None, None)) * world.wave(expr)))
+            out.append((labels, np.full(N_POINTS, default_level(None, None)) * world.wave(f"{expr}/{value}")))
     return out
 
 
@@ -212,6 +291,10 @@ def _span_rows(panel: dict, hints: Hints, n: int) -> list[dict[str, object]]:
                 row[c] = "true" if r.uniform() < 0.05 else ""
             else:
                 measured[c] = world.sample(hints, st, c, r, floors.get(c))
+        # a span's barge-in milestones count from one zero: VAD confirmed <= cancelled <= silent
+        steps = sorted((hints.milestones[(st, c)][0], c) for c in measured if (st, c) in hints.milestones)
+        for (_, c), v in zip(steps, sorted(measured[c] for _, c in steps)):
+            measured[c] = v
         first = hints.attribute_of(st, "first_byte") or next((c for c in measured if "first_byte" in c), None)
         for c in measured:  # a span's total is at least its first byte
             if hints.kind(st, c) == "total" and first in measured:

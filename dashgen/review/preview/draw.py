@@ -41,7 +41,7 @@ def draw_dashboard(dashboard: dict, hints: Hints | None = None, width_px: int = 
     """A matplotlib Figure of the dashboard, sized from the layout model (``width_px`` x height)."""
     from matplotlib.figure import Figure
 
-    hints = hints or Hints()
+    hints = (hints or Hints()).for_range((dashboard.get("time") or {}).get("from", "now-6h"))
     layout = layout_model(dashboard, width_px)
     fig = Figure(figsize=(layout.width_px / DPI, layout.height_px / DPI), dpi=DPI, facecolor=BG)
     _draw_header(fig, layout, dashboard)

@@ -13,7 +13,7 @@ import re
 import textwrap
 
 from .data import (FUNC_RE, N_POINTS, Hints, attr_key, bar_segments, default_level, limits_of, rng_for, stage_of,
-                   synthetic_series, table_model)
+                   synthetic_series, table_model, time_ticks)
 from .grafana import drawn_thresholds, js_regex, series_color, value_color
 from .layout import GAP_PX, fit, pt, px_rect, rect
 from .theme import DPI, GRID_LINE, PANEL_BG, TEXT, TEXT_DIM, color_of, fmt_value, unit_of
@@ -31,10 +31,10 @@ def _style_axes(ax, unit: str | None, legend: bool = False):
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_value(v, unit)))
 
 
-def _time_labels(ax, n: int):
-    ticks = [int(i * (n - 1) / 6) for i in range(7)]
+def _time_labels(ax, n: int, hints: Hints):
+    ticks, labels = time_ticks(hints, n)  # the dashboard's time range (data.time_ticks)
     ax.set_xticks(ticks)
-    ax.set_xticklabels([f"{(6 + i) % 24:02d}:00" for i in range(7)])
+    ax.set_xticklabels(labels)
     ax.set_xlim(0, n - 1)
 
 
@@ -76,7 +76,7 @@ def draw_timeseries(fig, layout, box, panel, hints, inner):
             if "line" in mode or "dashed" in mode:
                 ax.axhline(v, color=color_of(c), linewidth=1.1, linestyle=(0, (4, 3)) if "dashed" in mode else "-")
     ax.set_ylim(0, ymax * 1.15)
-    _time_labels(ax, N_POINTS)
+    _time_labels(ax, N_POINTS, hints)
     if legend_h:
         x0 = left + 56
         for i, s in enumerate(series):
@@ -127,8 +127,9 @@ def draw_heatmap(fig, layout, box, panel, hints, inner):
     ax.grid(False)
     ax.set_yticks(range(0, len(edges), 2))
     ax.set_yticklabels([fmt_value(edges[i], yunit) for i in range(0, len(edges), 2)])
-    ax.set_xticks([int(i * cols / 6) for i in range(7)])
-    ax.set_xticklabels([f"{(6 + i) % 24:02d}:00" for i in range(7)])
+    ticks, labels = time_ticks(hints, cols + 1)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(labels)
     # The colour scale at the right, as Grafana's heatmap legend.
     cax = fig.add_axes(px_rect(layout, left + width - 18, top + 4, 8, height - 28))
     cax.imshow(np.linspace(1, 0, 64)[:, None] ** 0.5, aspect="auto", cmap=cmap)

@@ -56,13 +56,44 @@ def step_color(panel: dict, value: float) -> str:
     return color_of(drawn.step_color(panel, value))
 
 
+# Grafana's currency units (packages/grafana-data/src/valueFormats/categories.ts): the symbol
+# before the value (after it for the krone and krona), scaled by thousands (symbolFormatters.ts
+# ``currency``: '', K, M, B, T).
+CURRENCY_SYMBOLS = {"currencyUSD": "$", "currencyGBP": "£", "currencyEUR": "€", "currencyJPY": "¥",
+                    "currencyRUB": "₽", "currencyUAH": "₴", "currencyBRL": "R$", "currencyCZK": "czk",
+                    "currencyCHF": "CHF", "currencyPLN": "PLN", "currencyBTC": "฿", "currencyZAR": "R",
+                    "currencyINR": "₹", "currencyKRW": "₩"}
+CURRENCY_SUFFIXES = {"currencyDKK": "kr", "currencyISK": "kr", "currencyNOK": "kr", "currencySEK": "kr"}
+# Grafana's ``s`` unit scales to the largest unit that keeps the value at 1 or more
+# (packages/grafana-data/src/valueFormats/dateTimeFormatters.ts ``toSeconds``).
+SECONDS_SCALE = ((31536000, 3.15569e7, " year"), (604800, 604800, " week"), (86400, 86400, " day"),
+                 (3600, 3600, " hour"), (60, 60, " min"))
+
+
+def _number(value: float) -> str:
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def fmt_value(value: float, unit: str | None) -> str:
     if unit == "percentunit":
         return f"{value * 100:.1f}%"
-    if abs(value) >= 100:
-        text = f"{value:.0f}"
-    elif abs(value) >= 10:
-        text = f"{value:.1f}".rstrip("0").rstrip(".")
-    else:
-        text = f"{value:.2f}".rstrip("0").rstrip(".")
+    if unit in CURRENCY_SYMBOLS or unit in CURRENCY_SUFFIXES:
+        scaled, step = abs(value), ""
+        for bigger in ("K", "M", "B", "T"):
+            if scaled < 1000:
+                break
+            scaled, step = scaled / 1000, bigger
+        sign = "-" if value < 0 else ""
+        if unit in CURRENCY_SUFFIXES:
+            return f"{sign}{_number(scaled)} {step}{CURRENCY_SUFFIXES[unit]}"
+        return f"{sign}{CURRENCY_SYMBOLS[unit]}{_number(scaled)}{step}"
+    if unit == "s" and abs(value) >= 60:
+        for limit, size, name in SECONDS_SCALE:
+            if abs(value) >= limit:
+                return f"{_number(value / size)}{name}"
+    text = _number(value)
     return text + UNIT_SUFFIX.get(unit or "", f" {unit}" if unit else "")

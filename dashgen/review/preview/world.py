@@ -9,7 +9,13 @@ dashboard's p95, and the relations a real system cannot break hold everywhere:
 - a stage's ``total`` is its ``first_byte`` times a factor of at least 1, so every quantile of
   the total is at least the same quantile of the first byte;
 - span rates nest: turns >= spans of a stage >= its produced-nothing, error and "above N" spans
-  (the last from the same distribution), and every ratio is in [0, 1].
+  (the last from the same distribution), and every ratio is in [0, 1];
+- barge-in milestones all count from VAD firing, so each is the last one's distribution scaled
+  by a fraction that grows with the milestone: every quantile of VAD confirmed <= cancelled <=
+  outbound silent, at every moment;
+- a measurement with an SLO is spread so that, healthy, it spends a fixed part of its error
+  budget over the period (``SLO_BUDGET_SPENT``), and faster during its incident: the SLI stays in
+  [0, 1], the budget remaining at most 100%, on the SLO dashboard and the stage's alike.
 
 The level of a measurement is its catalog threshold (p95 sits near it and crosses it during the
 incident), or a default by unit.
@@ -23,11 +29,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from statistics import NormalDist
 
-N_POINTS = 96  # 6 h at a nearly 4-minute step
+N_POINTS = 96  # points across the dashboard's time range (Hints.range_s)
+DEFAULT_RANGE_S = 6 * 3600.0  # Grafana's default time range, now-6h
 SIGMA = 0.3  # spread of log(value): p95 = 1.64 x median, p99 = 2 x median
 MEDIAN_OF_LEVEL = 0.5  # the median sits at half the limit: p95 at 0.82 of it, p99 at it
 TOTAL_OVER_FIRST_BYTE = 1.8
 TURNS_PER_SECOND = 3.0
+SLO_BUDGET_SPENT = 0.4  # the share of the error budget a healthy stage spends over the SLO period
 _NORMAL = NormalDist()
 
 
@@ -77,6 +85,26 @@ class Hints:
     span_names: list[str] = field(default_factory=list)
     turn_span: str | None = None
     nothing_value: str = "-1"
+    range_s: float = DEFAULT_RANGE_S  # the dashboard's time range (now-6h: 21600)
+    # (stage, attribute) -> (position, count, the last milestone's attribute): barge-in milestones
+    milestones: dict[tuple[str, str], tuple[int, int, str]] = field(default_factory=dict)
+    slos: dict[str, "SloHint"] = field(default_factory=dict)  # sloth_id -> what the SLO measures
+
+    @property
+    def prometheus_stage_label(self) -> str | None:
+        """The stage label of the metrics (``audio.stage`` -> ``audio_stage``, as the bridge names it)."""
+        return self.stage_attr.replace(".", "_") if self.stage_attr else None
+
+    def for_range(self, time_from: object) -> "Hints":
+        """These hints over a dashboard's time range (``now-3h``); any other form keeps 6 h."""
+        import re
+        from dataclasses import replace
+
+        m = re.fullmatch(r"now-(\d+)([smhdw])", str(time_from or ""))
+        if not m:
+            return self
+        return replace(self, range_s=float(int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400,
+                                                               "w": 604800}[m.group(2)]))
 
     @classmethod
     def from_catalog(cls, catalog) -> "Hints":
@@ -88,6 +116,8 @@ class Hints:
         h.span_names = [s.span for s in catalog.stages]
         h.turn_span = catalog.turn_span
         for s in catalog.stages:
+            h._add_milestones(s)
+            h._add_slo(catalog, s)
             for m in s.measurements:
                 limit = next((t.value for t in m.thresholds), None) or m.bad_above
                 h.units.setdefault(m.attribute, m.unit)
@@ -103,6 +133,25 @@ class Hints:
                     h.levels.setdefault((None, m.attribute), float(limit))
         return h
 
+    def _add_milestones(self, stage) -> None:
+        from ...dashboards.barge_in import applies, milestones
+
+        if applies(stage):
+            ms = milestones(stage)
+            for i, m in enumerate(ms):
+                self.milestones[(stage.id, m.attribute)] = (i, len(ms), ms[-1].attribute)
+
+    def _add_slo(self, catalog, stage) -> None:
+        if stage.slo is None:
+            return
+        from ...alerts.slo import slo_ids
+        from ...catalog.conventions import seconds
+
+        m = next((m for m in stage.measurements if m.id == stage.slo.measurement), None)
+        if m is not None:
+            self.slos[slo_ids(catalog, stage).id] = SloHint(stage.id, m.attribute, float(stage.slo.threshold),
+                                                            float(stage.slo.objective), seconds(stage.slo.window))
+
     def level(self, stage: str | None, attr: str | None) -> float | None:
         if not attr:
             return None
@@ -115,19 +164,42 @@ class Hints:
         found = found or next((k for (_, a), k in self.kinds.items() if a == key), None)
         return found or ("total" if "total" in key else "first_byte" if "first_byte" in key else key)
 
+    def slo_of(self, stage: str | None, attr: str) -> "SloHint | None":
+        key = attr_key(attr)
+        return next((s for s in self.slos.values() if s.stage == stage and s.attribute == key), None)
+
     def attribute_of(self, stage: str | None, kind: str) -> str | None:
         return next((a for (s, a), k in self.kinds.items() if s == stage and k == kind), None)
 
     def groups(self, by: str) -> list[str]:
+        """The values a ``by (label)`` query returns: the stages for the stage attribute or label,
+        the span names for ``name``, else three values named after the label (``model-1``...):
+        never stage names for a label that is not the stage."""
         key = attr_key(by.strip())
-        if self.stage_attr and key == self.stage_attr and self.stage_values:
+        if self.stage_values and key in (self.stage_attr, self.prometheus_stage_label):
             return self.stage_values
         if key == "name" and self.span_names:
             return self.span_names
-        return ["a", "b", "c"]
+        return [f"{key.rsplit('.', 1)[-1]}-{i}" for i in (1, 2, 3)]
 
     def stage_of_span(self, name: str) -> str | None:
         return self.stage_values[self.span_names.index(name)] if name in self.span_names else None
+
+
+@dataclass(frozen=True)
+class SloHint:
+    """An SLO as the preview needs it: the stage and attribute it measures, its good-event limit,
+    objective and period."""
+
+    stage: str
+    attribute: str
+    threshold: float
+    objective: float
+    period_s: float
+
+    @property
+    def budget(self) -> float:
+        return 1 - self.objective
 
 
 # -- time shapes --------------------------------------------------------------------------------
@@ -161,12 +233,20 @@ def incident(stage: str | None):
 
 def median(hints: Hints, stage: str | None, attr: str, unit: str | None = None):
     """The median of a measurement over time."""
+    milestone = hints.milestones.get((stage, attr_key(attr))) if stage else None
+    if milestone and milestone[0] < milestone[1] - 1:  # an earlier milestone: a fraction of the last
+        position, count, last = milestone
+        return median(hints, stage, last, unit) * (0.35 + 0.65 * position / (count - 1)) ** 1.5
     kind = hints.kind(stage, attr)
     first = hints.attribute_of(stage, "first_byte")
     if kind == "total" and first and first != attr_key(attr):
         return median(hints, stage, first, unit) * TOTAL_OVER_FIRST_BYTE
-    level = hints.level(stage, attr) or default_level(unit or hints.units.get(attr_key(attr)), attr)
-    return level * MEDIAN_OF_LEVEL * wave(f"{stage}/{attr_key(attr)}") * (1 + 0.7 * incident(stage))
+    slo = hints.slo_of(stage, attr)
+    if slo is not None:  # healthy, the SLO spends SLO_BUDGET_SPENT of its budget: P(value > threshold)
+        base = slo.threshold / math.exp(SIGMA * _NORMAL.inv_cdf(1 - slo.budget * SLO_BUDGET_SPENT))
+    else:
+        base = (hints.level(stage, attr) or default_level(unit or hints.units.get(attr_key(attr)), attr)) * MEDIAN_OF_LEVEL
+    return base * wave(f"{stage}/{attr_key(attr)}") * (1 + 0.7 * incident(stage))
 
 
 def quantile(hints: Hints, stage: str | None, attr: str, q: float, unit: str | None = None):
@@ -215,3 +295,23 @@ def nothing_share(stage: str | None):
 
 def error_share(stage: str | None):
     return 0.004 * wave(f"errors/{stage}", 0.3) + 0.02 * incident(stage)
+
+
+# -- SLOs (Sloth's recorded series) ----------------------------------------------------------------
+
+def over_window(hints: Hints, values, window_s: float):
+    """The average of ``values`` over the trailing ``window_s`` at each point (a PromQL range
+    vector's ``rate``); what came before the dashboard's range is taken as its typical value."""
+    import numpy as np
+
+    width = max(1, int(round(window_s / (hints.range_s / N_POINTS))))
+    if width <= 1:
+        return values
+    before = np.full(width - 1, float(np.median(values)))
+    return np.convolve(np.concatenate([before, values]), np.ones(width) / width, mode="valid")[:N_POINTS]
+
+
+def slo_error_ratio(hints: Hints, slo: SloHint, window_s: float):
+    """``slo:sli_error:ratio_rate<window>``: the share of bad events over the window, from the
+    measurement's own distribution (so the same as the histogram panels show)."""
+    return over_window(hints, share_above(hints, slo.stage, slo.attribute, slo.threshold), window_s)

@@ -1,12 +1,21 @@
-"""A strict, in-process emulator of the Grafana HTTP API contract dashgen push talks to.
+"""A strict, in-memory emulator of the Grafana HTTP API that dashgen plan and push talk to.
 
-The contract is /work/shared/docs/grafana-http-api.md (Grafana 10-12 legacy ``/api``
-endpoints plus the alerting provisioning API) and grafana-apis.md (Grafana 12/13: discovery,
-feature toggles, App Platform). ``grafana_version`` ("11.6.0", "12.2.0", "13.0.0", ...) and
-``feature_toggles`` pick the instance: stock (every experimental toggle off) unless told
-otherwise. This is a REAL HTTP server
-(``ThreadingHTTPServer`` on 127.0.0.1, random port), so the client under test goes
-through sockets, keep-alive, timeouts and dropped connections exactly as in production.
+It serves what dashgen uses of Grafana 11.6, 12.x and 13.x: the legacy ``/api`` endpoints
+(health, frontend settings with the feature toggles and datasources, search, dashboards by uid,
+folders), the alerting provisioning API (``/api/v1/provisioning/...``: rule groups and alert
+rules), and on 12 and 13 the App Platform (``GET /apis`` discovery, ``dashboard.grafana.app``
+and ``folder.grafana.app``, manager annotations, ``resourceVersion`` locking, dashboards re-saved
+as v2). The shapes follow Grafana's HTTP API reference
+(https://grafana.com/docs/grafana/latest/developers/http_api/) and its alerting provisioning
+API (https://grafana.com/docs/grafana/latest/developers/http_api/alerting_provisioning/).
+``grafana_version`` ("11.6.0", "12.2.0", "13.0.0", ...) and ``feature_toggles`` pick the
+instance: stock (every experimental toggle off) unless told otherwise. This is a REAL HTTP
+server (``ThreadingHTTPServer`` on 127.0.0.1, a random port unless given one), so the client
+goes through sockets, keep-alive, timeouts and dropped connections exactly as in production.
+
+``dashgen sandbox`` (dashgen/sandbox/serve.py) serves one to try plan and push without a
+Grafana; the test suite runs every push scenario against it. What it does not model is listed
+in docs/sandbox.md: it stores and validates, it never evaluates a query or an alert rule.
 
 Strictness: auth is checked before anything else, validation happens in the order the
 contract gives, and error bodies have the contract's shapes. It is never looser than
@@ -113,7 +122,7 @@ class _Dash:
     updated_by: str
     provisioned: bool = False
     versions: list[dict] = field(default_factory=list)
-    # App Platform view of the same row (grafana-apis.md section 3): the two APIs share one store
+    # App Platform view of the same row (Grafana's legacy storage of the dashboard app): the two APIs share one store
     annotations: dict[str, str] = field(default_factory=dict)  # manager/source annotations a client set
     resource_version: str = ""
     k8s_uid: str = field(default_factory=lambda: secrets.token_urlsafe(33)[:44])
@@ -173,8 +182,9 @@ class GrafanaEmulator:
         self.add_datasource("Tempo", "tempo", "P214B5B846CF3925F")
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "GrafanaEmulator":
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    def start(self, port: int = 0) -> "GrafanaEmulator":
+        """Serve on 127.0.0.1 (loopback only) at ``port``, a free one when 0."""
+        server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         server.daemon_threads = True
         server.request_queue_size = 256
         server.emu = self  # type: ignore[attr-defined]
@@ -495,7 +505,7 @@ class GrafanaEmulator:
         return self.feature_toggles.get(name) is True
 
     def _frontend_settings(self) -> dict:
-        """The parts of ``GET /api/frontend/settings`` a client reads (grafana-apis.md, section 1): the
+        """The parts of ``GET /api/frontend/settings`` a client reads (Grafana's pkg/api/frontendsettings.go): the
         toggles that are on, and every datasource by name with its plugin's capabilities."""
         tempo_alerting = self.version >= (12, 1) and self.toggle("tempoAlerting")
         datasources = {}
@@ -511,7 +521,7 @@ class GrafanaEmulator:
                 "datasources": datasources, "appSubUrl": "", "unifiedAlertingEnabled": True}
 
     def served_groups(self) -> dict[str, tuple[list[str], str]]:
-        """API group -> (served versions, preferred version), per the table in grafana-apis.md section 1."""
+        """API group -> (served versions, preferred version), as Grafana 12.x and 13.x serve them."""
         if self.version < (12, 0):
             return {}
         if self.version < (13, 0):
@@ -555,7 +565,7 @@ class GrafanaEmulator:
         d = self.dashboards.get(uid)
         if not d:
             return 404, {"message": "Dashboard not found", "traceID": ""}
-        if d.stored.startswith("v2"):  # grafana-apis.md section 6: the legacy API cannot show it
+        if d.stored.startswith("v2"):  # Grafana's pkg/api/dashboard.go answers 406 for a v2 dashboard
             return 406, {"message": "dashboard api version not supported, use /apis/dashboard.grafana.app/"
                                     f"{d.stored}/namespaces/{self.namespace()}/dashboards/{uid} instead"}
         return 200, {"dashboard": self._stored(d), "meta": self._meta(d)}
@@ -772,7 +782,7 @@ class GrafanaEmulator:
         uid = r.get("uid") or ""
         if not UID_RE.match(uid) or len(uid) > 40:
             return f"invalid alert rule: cannot create rule with UID '{uid}': UID is invalid"
-        # recording rules (grafana-apis.md section 7): refused unless the toggle is on; then the metric
+        # recording rules (pkg/services/ngalert/api/api_provisioning.go): refused unless the toggle is on; then the metric
         # must be a Prometheus name and `from` a query, and the alerting-only fields are ignored
         record = r.get("record")
         if record is not None and not (self.toggle("grafanaManagedRecordingRules") and self.recording_rules_enabled):
@@ -921,7 +931,7 @@ class GrafanaEmulator:
         return 404, {"message": "Not found"}
 
     # ------------------------------------------------------------------ App Platform (/apis)
-    # grafana-apis.md sections 2-6: Kubernetes-style objects over the same store as /api.
+    # The App Platform: Kubernetes-style objects over the same store as /api.
     MANAGER_KEYS = ("grafana.app/managedBy", "grafana.app/managerId")
     SERVER_ANNOTATIONS = ("grafana.app/createdBy", "grafana.app/updatedBy", "grafana.app/updatedTimestamp")
 
