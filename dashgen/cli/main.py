@@ -88,7 +88,7 @@ def build_command(catalog_ref, out_dir, check, schema_version, definitions):
     from ..lint.gate import refuse_lint_problems
 
     catalog = load_catalog(catalog_ref)
-    result = build_artifacts(catalog, int(schema_version), definitions)
+    result = build_artifacts(catalog, schema_version, definitions)
     refuse_lint_problems(result.artifacts, result.dashboards, catalog)  # exit 2, nothing written
     if check:
         res = check_output(result.artifacts, out_dir)
@@ -144,7 +144,7 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version, definitions
     if schemas_dir:
         require("lint --schemas", "jsonschema")
     catalog = load_catalog(catalog_ref)
-    built = None if from_dir else build_artifacts(catalog, int(schema_version), definitions)
+    built = None if from_dir else build_artifacts(catalog, schema_version, definitions)
     artifacts = read_output(from_dir) if from_dir else built.artifacts
     if from_dir and not artifacts:
         raise InputError(f"{from_dir}: no dashboards/ or alerts/ there (run dashgen build first)")

@@ -95,7 +95,7 @@ def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: s
     from ..lint.gate import refuse_lint_problems
 
     catalog = load_catalog(catalog_ref)
-    result = build_artifacts(catalog, int(schema_version), definitions)
+    result = build_artifacts(catalog, schema_version, definitions)
     # what `dashgen build` would refuse is not pushed either (exit 2, before any request)
     refuse_lint_problems(result.artifacts, result.dashboards, catalog)
     with tempfile.TemporaryDirectory(prefix="dashgen-push-") as tmp:

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from ...dashboards.v2 import classic_view
 from ...artifacts import DASHBOARD, kind_of
 from .leaves import ARROW, MISSING, get_path, leaf_changes, num, short, was, with_unit, without
 from .model import Change, Section
@@ -324,7 +325,7 @@ def load_dashboards(files: dict[str, str], covered: set[str]) -> dict[str, tuple
         if kind_of(path) != DASHBOARD:
             continue
         try:
-            d = json.loads(content)
+            d = classic_view(json.loads(content))  # a v2 object reads as the classic model it stands for
         except json.JSONDecodeError:
             continue
         if not isinstance(d, dict):
