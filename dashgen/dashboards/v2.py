@@ -61,6 +61,27 @@ def classic_view(doc: Any) -> Any:
     return to_classic(doc) if is_v2(doc) else doc
 
 
+def comparable(d: dict) -> dict:
+    """A classic dashboard without what a v2 object cannot hold, to compare it with one that was v2:
+    row panels' ids (v2 rows have none), a panel's own datasource where every query names one (v2
+    keeps it on the queries), an empty ``fieldConfig``, the ``schemaVersion``."""
+    d = copy.deepcopy(d)
+    d.pop("schemaVersion", None)
+
+    def fix(panels: list) -> None:
+        for p in panels:
+            if p.get("type") == "row":
+                p.pop("id", None)
+            if p.get("targets") and all(t.get("datasource") for t in p["targets"]):
+                p.pop("datasource", None)
+            if p.get("fieldConfig") in ({"defaults": {}, "overrides": []}, {"defaults": {"custom": {}}, "overrides": []}):
+                p.pop("fieldConfig")
+            fix(p.get("panels") or [])
+
+    fix(d.get("panels") or [])
+    return d
+
+
 # -------------------------------------------------------------------------------------------------
 # classic -> v2
 
