@@ -216,3 +216,12 @@ def test_git_sync_limit_is_a_located_refusal_with_nothing_written(tmp_path, dash
     assert "10 resources" in res.stderr and "max_resources_per_repository" in res.stderr
     assert "Traceback" not in res.stderr
     assert not repo.exists() and not (tmp_path / "out").exists()
+
+
+def test_push_refuses_a_v2_build_with_the_way_out(tmp_path, dashgen_cli):
+    out = tmp_path / "out"
+    assert dashgen_cli("build", "-o", str(out), "--schema-version", "v2").returncode == 0
+    res = dashgen_cli("plan", "--from", str(out), "--url", "http://127.0.0.1:9", env={"GRAFANA_TOKEN": "x"})
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "--schema-version 42" in res.stderr and "--git-sync" in res.stderr
+    assert "Traceback" not in res.stderr

@@ -162,6 +162,10 @@ def load_build(root: str | Path) -> Build:
         manifest = artifacts.parse(artifacts.MANIFEST, files[artifacts.MANIFEST]) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"{manifest_path}: cannot read YAML ({str(exc).splitlines()[0][:120]})") from None
+    if manifest.get("dashboard_format") == "v2":
+        raise InputError(f"{manifest_path}: this build holds dashboard.grafana.app/v2 objects, which push does not "
+                         f"write yet: build with --schema-version 42 (Grafana 12/13 convert it) to push, or let "
+                         f"Grafana's Git Sync pull them (dashgen build --schema-version v2 --git-sync DIR)")
     folders = manifest.get("folders") or []
     datasources = manifest.get("datasources") or {}
     if not isinstance(folders, list) or not all(isinstance(f, dict) and f.get("uid") and f.get("title") for f in folders):
