@@ -225,3 +225,41 @@ def test_push_refuses_a_v2_build_with_the_way_out(tmp_path, dashgen_cli):
     assert res.returncode == 2, res.stdout + res.stderr
     assert "--schema-version 42" in res.stderr and "--git-sync" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+# ------------------------------------------------------------------ push --only (the Git Sync flow)
+def _emulated_push(args, version="13.0.0", folder=True):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from grafana_emulator import GrafanaEmulator
+    from push_fixtures import run_cli
+
+    with GrafanaEmulator(grafana_version=version) as emu:
+        if folder:  # what Git Sync created from voice-agent/_folder.json
+            pre = run_cli(["push", "--only", "folders", "--from", args[args.index("--from") + 1],
+                           "--retry-base-delay", "0.001"], {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token})
+            assert pre.code == 0, pre.all
+        emu.reset_records()
+        res = run_cli([*args, "--retry-base-delay", "0.001", "--output", "json"],
+                      {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token})
+        return res, emu, [r.path for r in emu.writes()]
+
+
+def test_push_only_rule_groups_of_a_v2_build_writes_rules_and_nothing_else(tmp_path, dashgen_cli):
+    out = tmp_path / "out"
+    assert dashgen_cli("build", "-o", str(out), "--schema-version", "v2").returncode == 0
+    res, emu, writes = _emulated_push(["push", "--from", str(out), "--only", "rule-groups"])
+    assert res.code == 0, res.all
+    kinds = {r["kind"] for r in json.loads(res.out)["resources"]}
+    assert kinds <= {"folder", "rule-group", "rule"} and "rule-group" in kinds
+    assert writes and all("/dashboards" not in w and "folders" not in w for w in writes), writes
+    assert not emu.dashboards and emu.rules
+
+
+def test_push_only_rule_groups_needs_the_folder_git_sync_makes(tmp_path, dashgen_cli):
+    out = tmp_path / "out"
+    assert dashgen_cli("build", "-o", str(out), "--schema-version", "v2").returncode == 0
+    res, emu, writes = _emulated_push(["push", "--from", str(out), "--only", "rule-groups"], folder=False)
+    assert res.code == 2 and "does not exist" in res.err and "_folder.json" in res.err, res.all
+    assert writes == [] and "Traceback" not in res.all

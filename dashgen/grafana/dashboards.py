@@ -90,6 +90,7 @@ class Wanted:
 
 class Dashboards(Handler):
     kinds = ("dashboard",)
+    option_name = "dashboards"  # what --only calls it
 
     def __init__(self, *args: Any):
         super().__init__(*args)

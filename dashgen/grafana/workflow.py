@@ -71,7 +71,10 @@ def make_plan(client: GrafanaClient, build: Build, options: Options, *,
               concurrency: int = 8) -> tuple[Plan, list[Handler]]:
     instance = Instance(client.base_url)
     evidence = Evidence()
-    handlers = [t(client, build, instance, evidence) for t in HANDLER_TYPES]
+    # folders are always read: what is pushed into them needs them (Folders creates them only when
+    # it pushes folders); a kind left out by --only is neither read nor written
+    handlers = [t(client, build, instance, evidence) for t in HANDLER_TYPES
+                if t is Folders or options.pushes(t.option_name)]
     rounds = [h.reads(options) for h in handlers]
     first, rounds = _next_round(rounds)
     preflight = preflight_reads(client, instance, build.datasources, discover_apis=options.api != "legacy")
