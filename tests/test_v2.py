@@ -218,13 +218,14 @@ def test_git_sync_limit_is_a_located_refusal_with_nothing_written(tmp_path, dash
     assert not repo.exists() and not (tmp_path / "out").exists()
 
 
-def test_push_refuses_a_v2_build_with_the_way_out(tmp_path, dashgen_cli):
+@pytest.mark.parametrize("version,api", [("11.6.0", "auto"), ("13.0.0", "legacy")])
+def test_push_of_v2_dashboards_needs_the_app_platform_v2_api(version, api, tmp_path, dashgen_cli):
     out = tmp_path / "out"
     assert dashgen_cli("build", "-o", str(out), "--schema-version", "v2").returncode == 0
-    res = dashgen_cli("plan", "--from", str(out), "--url", "http://127.0.0.1:9", env={"GRAFANA_TOKEN": "x"})
-    assert res.returncode == 2, res.stdout + res.stderr
-    assert "--schema-version 42" in res.stderr and "--git-sync" in res.stderr
-    assert "Traceback" not in res.stderr
+    res, emu, writes = _emulated_push(["push", "--from", str(out), "--api", api], version=version, folder=False)
+    assert res.code == 2, res.all
+    assert "--schema-version 42" in res.err and "--only rule-groups" in res.err and "Traceback" not in res.all
+    assert writes == []
 
 
 # ------------------------------------------------------------------ push --only (the Git Sync flow)

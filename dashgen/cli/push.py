@@ -137,7 +137,7 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), fr
          disable_provenance, quick, output, verbose, api="auto", recording_rules="auto", only=(), force=False,
          backup_dir=".dashgen/backups") -> int:
     from ..grafana.apply import Applier, exit_code, save_message
-    from ..grafana.plan import Options, load_build, refuse_unpushable
+    from ..grafana.plan import Options, load_build
     from ..grafana.report import Progress, format_table, plan_json, refusal_report
     from ..grafana.workflow import make_plan
 
@@ -152,7 +152,6 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), fr
         build = load_build(root)
         options = Options(prune=prune, force=force, quick=quick, disable_provenance=disable_provenance, api=api,
                           orphans=not apply_changes, recording_rules=recording_rules, only=tuple(only))
-        refuse_unpushable(build, options)
         try:
             plan, handlers = make_plan(client, build, options, concurrency=concurrency)
         except GrafanaError as exc:

@@ -213,13 +213,3 @@ def load_build(root: str | Path) -> Build:
         raise InputError(f"{manifest_path}: recording_rules must be auto or require, not {recording!r}")
     return Build(str(root), folders, datasources, owner_tag, dashboards, groups, str(manifest.get("catalog") or ""),
                  recording, str(manifest.get("dashboard_format") or "classic"))
-
-
-def refuse_unpushable(build: Build, options: Options) -> None:
-    """Exit 2 before any request when the build holds what push does not write."""
-    if build.dashboard_format == "v2" and options.pushes("dashboards"):
-        raise InputError(f"{build.root}: this build holds dashboard.grafana.app/v2 objects, which push does not write "
-                         f"yet: push a --schema-version 42 build (Grafana 12/13 convert it), or let Grafana's Git Sync "
-                         f"pull them (dashgen build --schema-version v2 --git-sync DIR) and push the alert rules with "
-                         f"--only rule-groups")
-
