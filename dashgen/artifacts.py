@@ -221,8 +221,9 @@ def check_output(artifacts: dict[str, str], out_dir: Path) -> CheckResult:
     return CheckResult(stale, missing, extra)
 
 
-def write_output(artifacts: dict[str, str], out_dir: Path) -> None:
-    """Write ``artifacts`` under ``out_dir``, replacing ``dashboards/`` and ``alerts/`` whole.
+def write_output(artifacts: dict[str, str], out_dir: Path, tops: Iterable[str] = OUTPUT_DIRS) -> None:
+    """Write ``artifacts`` under ``out_dir``, replacing ``dashboards/`` and ``alerts/`` whole
+    (``tops``: the top-level directories replaced; ``build --git-sync`` replaces its folders).
 
     Everything is written to a temporary directory beside the output first; then each output
     directory is swapped in with renames (``os.replace``, atomic within one file system). If
@@ -246,10 +247,11 @@ def write_output(artifacts: dict[str, str], out_dir: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(content)
-        for top in OUTPUT_DIRS:
+        tops = tuple(tops)
+        for top in tops:
             (staging / top).mkdir(exist_ok=True)
         old.mkdir()
-        for top in OUTPUT_DIRS:
+        for top in tops:
             if (out_dir / top).exists():
                 os.replace(out_dir / top, old / top)
                 moved_away.append(top)

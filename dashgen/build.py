@@ -19,7 +19,7 @@ from .catalog.model import Catalog
 from .dashboards import alert_panels, build_dashboards
 from .dashboards.kit import OWNER_TAG, Ctx
 from .errors import InputError
-from .dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
+from .dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS, V2_CLASSIC_BASE, V2_FORMAT
 from .artifacts import MANIFEST, canonical_json, canonical_yaml, dashboard_path
 
 
@@ -32,7 +32,7 @@ class BuildResult:
     problems: tuple = ()
 
 
-def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSION,
+def build_artifacts(catalog: Catalog, schema_version: int | str = DEFAULT_SCHEMA_VERSION,
                     definitions: tuple[str, ...] = ()) -> BuildResult:
     """Every output file of ``catalog`` and its definition files (``catalog.definitions``, then
     ``definitions``: user code, run here; docs/extending.md); pure otherwise.
@@ -50,10 +50,13 @@ def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSI
             gc.enable()
 
 
-def _build_artifacts(catalog: Catalog, schema_version: int, definitions: tuple[str, ...]) -> BuildResult:
+def _build_artifacts(catalog: Catalog, schema_version: int | str, definitions: tuple[str, ...]) -> BuildResult:
+    v2 = schema_version == V2_FORMAT
+    if v2:  # the newest classic model, written as dashboard.grafana.app/v2 objects below
+        schema_version = V2_CLASSIC_BASE
     if schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         raise InputError(f"--schema-version {schema_version} is not supported (use one of "
-                         f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})")
+                         f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))} or {V2_FORMAT})")
     rules = rule_set(catalog)
     alerts_dashboard = alert_panels.build(Ctx(catalog, schema_version), rules)
     dashboards = build_dashboards(catalog, schema_version) + [alerts_dashboard]
@@ -71,14 +74,34 @@ def _build_artifacts(catalog: Catalog, schema_version: int, definitions: tuple[s
         path = dashboard_path(d.folder_uid, d.uid)
         if path in artifacts:
             raise InputError(f"two dashboards would be written to {path}")
-        artifacts[path] = canonical_json(d.dashboard)
-    artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards))
+        artifacts[path] = canonical_json(_v2_object(d) if v2 else d.dashboard)
+    artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards, v2))
     artifacts.update(alert_artifacts(rules))
     artifacts.update(collector_artifacts(catalog))
     return BuildResult(dict(sorted(artifacts.items())), dashboards, rules, problems)
 
 
-def manifest(catalog: Catalog, dashboards) -> dict:
+def _v2_object(d) -> dict:
+    """``d`` as a dashboard.grafana.app/v2 object, its threshold base steps kept as JSON null."""
+    from .artifacts import to_plain
+    from .dashboards.model import NULL
+    from .dashboards.v2 import to_v2
+
+    def keep_nulls(node):
+        if isinstance(node, dict):
+            if node.keys() == {"color", "value"} and node["value"] is None:
+                node["value"] = NULL
+            for v in node.values():
+                keep_nulls(v)
+        elif isinstance(node, list):
+            for v in node:
+                keep_nulls(v)
+        return node
+
+    return keep_nulls(to_v2(to_plain(d.dashboard)))
+
+
+def manifest(catalog: Catalog, dashboards, v2: bool = False) -> dict:
     """What push needs besides the files: folders, datasources to resolve, the owner tag."""
     return {
         "catalog": catalog.name,
@@ -92,4 +115,7 @@ def manifest(catalog: Catalog, dashboards) -> dict:
         # the catalog asked for Grafana-managed recording rules (alerting.grafana_recording_rules: true):
         # push refuses an instance that cannot take them, as `--recording-rules require` does
         **({"recording_rules": "require"} if catalog.alerting.grafana_recording_rules is True else {}),
+        # the dashboards are dashboard.grafana.app/v2 objects (build --schema-version v2): push
+        # writes them through /apis, v2 on Grafana 13 and v2beta1 on 12
+        **({"dashboard_format": V2_FORMAT} if v2 else {}),
     }

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..catalog import PRESETS
-from ..dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
+from ..dashboards.model import DEFAULT_SCHEMA_VERSION, SCHEMA_VERSION_CHOICES, parse_schema_version
 from ..errors import InputError
 
 catalog_option = click.option(
@@ -20,9 +20,12 @@ catalog_option = click.option(
 )
 
 schema_version_option = click.option(
-    "--schema-version", type=click.Choice([str(v) for v in SUPPORTED_SCHEMA_VERSIONS]),
-    default=str(DEFAULT_SCHEMA_VERSION), show_default=True,
-    help="Dashboard schemaVersion to write: 41 (Grafana 11.x) or 42 (Grafana 12.x).",
+    "--schema-version", type=click.Choice(SCHEMA_VERSION_CHOICES, case_sensitive=False),
+    default=str(DEFAULT_SCHEMA_VERSION), show_default=True, envvar="DASHGEN_SCHEMA_VERSION",
+    callback=lambda _ctx, _param, value: parse_schema_version(value),
+    help="Dashboard format to write: schemaVersion 41 (Grafana 11.6+, file provisioning), 42 (Grafana "
+         "12.x) or v2 (Grafana 13's dashboard.grafana.app/v2 objects: docs/compatibility.md). "
+         "Env: DASHGEN_SCHEMA_VERSION.",
 )
 
 definitions_option = click.option(

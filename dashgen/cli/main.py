@@ -67,9 +67,18 @@ def cli() -> None:
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 and list stale, missing and extra files when the output on disk "
                    "differs from a fresh build (run it in CI).")
+@click.option("--git-sync", "git_sync_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR",
+              help="Also write the tree Grafana's Git Sync reads into DIR (a folder of the synced repository): "
+                   "<folder uid>/_folder.json and one <uid>.json per dashboard, in the --schema-version format "
+                   "(v2 is what Grafana 13 stores). Git Sync carries no alert rules: push them with "
+                   "dashgen push --only rule-groups. With --check, checks DIR instead.")
+@click.option("--git-sync-max-resources", type=click.IntRange(1), default=1000, show_default=True,
+              help="Refuse a Git Sync tree with more dashboards and folders than this (Git Sync's recommended "
+                   "ceiling per repository connection; 20 on Grafana Cloud Free).")
 @schema_version_option
 @definitions_option
-def build_command(catalog_ref, out_dir, check, schema_version, definitions):
+def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resources, schema_version, definitions):
     """Render every dashboard and alert rule into DIR/dashboards/ and DIR/alerts/.
 
     \b
@@ -83,6 +92,7 @@ def build_command(catalog_ref, out_dir, check, schema_version, definitions):
       dashgen build                          # bundled default catalog, into ./
       dashgen build -c pipecat -o out/       # the Pipecat preset, into out/
       dashgen build -c my-catalog.yaml --check
+      dashgen build --schema-version v2 --git-sync ../grafana-repo/voice   # Grafana 13 Git Sync
     """
     from ..artifacts import check_output, write_output
     from ..build import build_artifacts
@@ -90,9 +100,26 @@ def build_command(catalog_ref, out_dir, check, schema_version, definitions):
     from ..lint.gate import refuse_lint_problems
 
     catalog = load_catalog(catalog_ref)
-    result = build_artifacts(catalog, int(schema_version), definitions)
+    result = build_artifacts(catalog, schema_version, definitions)
     for warning in refuse_lint_problems(result.artifacts, result.dashboards, catalog):  # errors: exit 2
         click.echo(f"dashgen: warning: {warning} [{warning.rule}]", err=True)
+    tree = None
+    if git_sync_dir is not None:
+        from ..gitsync import check_limits, git_sync_tree
+
+        tree = git_sync_tree(result.artifacts)
+        check_limits(tree, git_sync_max_resources)  # exit 2, nothing written
+    if check and tree is not None:
+        from ..gitsync import check_tree
+
+        problems = check_tree(tree, git_sync_dir)
+        for line in problems:
+            click.echo(line)
+        if problems:
+            click.echo(f"dashgen: the Git Sync tree in {git_sync_dir} is out of date; run: dashgen build "
+                       f"--git-sync {git_sync_dir}" + (f" --schema-version {schema_version}"
+                                                        if str(schema_version) != "41" else ""), err=True)
+            return 1
     if check:
         res = check_output(result.artifacts, out_dir)
         if res.ok:
@@ -106,6 +133,12 @@ def build_command(catalog_ref, out_dir, check, schema_version, definitions):
         return 1
     try:
         write_output(result.artifacts, out_dir)
+        if tree is not None:
+            from ..gitsync import summary, write_tree
+
+            write_tree(tree, git_sync_dir)
+            click.echo(f"dashgen: wrote the Git Sync tree to {git_sync_dir}: {summary(tree)}; Git Sync carries "
+                       f"no alert rules (dashgen push --only rule-groups)")
     except OSError as exc:
         raise DashgenError(f"{out_dir}: cannot write the output: {exc.strerror or exc}") from None
     n_dash = len(result.dashboards)
@@ -158,7 +191,7 @@ def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schem
     if schemas_dir:
         require("lint --schemas", "jsonschema")
     catalog = load_catalog(catalog_ref)
-    built = None if from_dir else build_artifacts(catalog, int(schema_version), definitions)
+    built = None if from_dir else build_artifacts(catalog, schema_version, definitions)
     artifacts = read_output(from_dir) if from_dir else built.artifacts
     if from_dir and not artifacts:
         raise InputError(f"{from_dir}: no dashboards/ or alerts/ there (run dashgen build first)")

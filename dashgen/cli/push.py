@@ -72,6 +72,10 @@ def _common(f):
                      help="Grafana-managed recording rules: auto pushes them where the instance's "
                           "grafanaManagedRecordingRules toggle is on and leaves them out otherwise (with a notice); "
                           "require refuses to push (exit 2) to an instance that cannot take them."),
+        click.option("--only", "only", type=click.Choice(["folders", "dashboards", "rule-groups"]), multiple=True,
+                     help="Push only these kinds (repeatable); the others are neither read nor written. With Git "
+                          "Sync, Grafana pulls the dashboards and folders: --only rule-groups pushes the alert rules "
+                          "(into folders that must exist).") ,
         click.option("--output", "output", type=click.Choice(["text", "json"]), default="text", show_default=True,
                      help="json: one JSON document on stdout, for machines."),
         click.option("--verbose", "-v", is_flag=True, help="List unchanged resources too."),
@@ -95,7 +99,7 @@ def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: s
     from ..lint.gate import refuse_lint_problems
 
     catalog = load_catalog(catalog_ref)
-    result = build_artifacts(catalog, int(schema_version), definitions)
+    result = build_artifacts(catalog, schema_version, definitions)
     # what `dashgen build` would refuse is not pushed either (exit 2, before any request)
     for warning in refuse_lint_problems(result.artifacts, result.dashboards, catalog):  # errors: exit 2
         click.echo(f"dashgen: warning: {warning} [{warning.rule}]", err=True)
@@ -131,7 +135,8 @@ def _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecu
 
 def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), from_dir, url, token_file, org_id, ca_cert,
          insecure_skip_verify, allow_insecure_http, concurrency, retries, retry_base_delay, timeout, prune,
-         disable_provenance, quick, output, verbose, api="auto", recording_rules="auto", force=False, backup_dir=".dashgen/backups") -> int:
+         disable_provenance, quick, output, verbose, api="auto", recording_rules="auto", only=(), force=False,
+         backup_dir=".dashgen/backups") -> int:
     from ..grafana.apply import Applier, exit_code, save_message
     from ..grafana.plan import Options, load_build
     from ..grafana.report import Progress, format_table, plan_json, refusal_report
@@ -146,12 +151,10 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), fr
     side.shutdown(wait=False)  # the submitted call runs on; .result() below waits for it
     with _build_dir(from_dir, catalog_ref, schema_version, definitions) as root:
         build = load_build(root)
+        options = Options(prune=prune, force=force, quick=quick, disable_provenance=disable_provenance, api=api,
+                          orphans=not apply_changes, recording_rules=recording_rules, only=tuple(only))
         try:
-            plan, handlers = make_plan(client, build, Options(prune=prune, force=force, quick=quick,
-                                                              disable_provenance=disable_provenance, api=api,
-                                                              orphans=not apply_changes,
-                                                              recording_rules=recording_rules),
-                                       concurrency=concurrency)
+            plan, handlers = make_plan(client, build, options, concurrency=concurrency)
         except GrafanaError as exc:
             if exc.status in (401, 403):
                 raise DashgenError(f"Grafana rejected the request: {exc.message}") from None
@@ -247,6 +250,7 @@ def push_command(dry_run: bool, **kw) -> int:
       dashgen push --from build/ --prune --concurrency 16
       dashgen push --dry-run --output json
       dashgen push --force --backup-dir backups/     # after reading the refusal report
+      dashgen push --only rule-groups                # Git Sync pulls the dashboards
     """
     if dry_run:
         kw.pop("backup_dir", None)

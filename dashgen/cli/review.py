@@ -14,7 +14,7 @@ def _current_build(catalog_ref, schema_version, definitions=()) -> dict[str, str
     from ..build import build_artifacts
     from ..catalog import load_catalog
 
-    return build_artifacts(load_catalog(catalog_ref), int(schema_version), definitions).artifacts
+    return build_artifacts(load_catalog(catalog_ref), schema_version, definitions).artifacts
 
 
 def _read_dir(path: Path, option: str) -> dict[str, str]:
@@ -78,7 +78,7 @@ def diff_command(base_ref, against_dir, head_dir, root_dir, fmt, output, exit_co
     else:
         from ..review.gitref import base_output
 
-        got = base_output(base_ref or "HEAD", root_dir, catalog_ref, int(schema_version))
+        got = base_output(base_ref or "HEAD", root_dir, catalog_ref, schema_version)
         base, base_label = got.artifacts, got.label
     diff = diff_outputs(base, head, base_label, head_label)
     text = format_diff(diff, fmt)
@@ -124,6 +124,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
     import time
 
     from ..artifacts import DASHBOARD, of_kind
+    from ..dashboards.v2 import classic_view
     from ..build import build_artifacts
     from ..catalog import load_catalog
     from ..review.preview import write_previews
@@ -132,11 +133,11 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
     if from_dir is not None:
         files = _read_dir(from_dir, "--from")
     else:
-        files = build_artifacts(catalog, int(schema_version), definitions).artifacts
+        files = build_artifacts(catalog, schema_version, definitions).artifacts
     dashboards = []
     for rel, text in of_kind(files, DASHBOARD):
         try:
-            dashboards.append(json.loads(text))
+            dashboards.append(classic_view(json.loads(text)))
         except json.JSONDecodeError as exc:
             raise InputError(f"{from_dir}/{rel}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     if only:

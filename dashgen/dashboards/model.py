@@ -22,6 +22,18 @@ from attr.validators import instance_of
 
 DEFAULT_SCHEMA_VERSION = 41
 SUPPORTED_SCHEMA_VERSIONS = (41, 42)
+# ``--schema-version v2``: Grafana 13's dashboard.grafana.app/v2 objects (dashboards/v2.py), built
+# from the newest classic model.
+V2_FORMAT = "v2"
+V2_CLASSIC_BASE = 42
+SCHEMA_VERSION_CHOICES = (*(str(v) for v in SUPPORTED_SCHEMA_VERSIONS), V2_FORMAT)
+
+
+def parse_schema_version(value) -> int | str:
+    """``41``/``"41"``/``42`` -> an int, ``"v2"`` -> ``"v2"`` (the --schema-version choices)."""
+    if isinstance(value, str) and value.strip().lower() == V2_FORMAT:
+        return V2_FORMAT
+    return int(value)
 
 
 class _GrafanaNull:

@@ -99,7 +99,14 @@ class DrawnDashboard:
 
 
 def read_dashboard(dashboard: dict) -> DrawnDashboard:
-    """A dashboard JSON (schema v1: ``panels`` with ``gridPos``) as Grafana lays it out."""
+    """A dashboard JSON (schema v1: ``panels`` with ``gridPos``) as Grafana lays it out. A v2 object
+    (``dashboard.grafana.app/v2``: ``elements`` and a ``layout``) is read as the classic dashboard it
+    stands for, the way Grafana converts it (``dashboards/v2.py``), so every reader applies the same
+    rules to both formats."""
+    from ..dashboards.v2 import is_v2, to_classic
+
+    if is_v2(dashboard):
+        dashboard = to_classic(dashboard)
     top = sorted((p for p in dashboard.get("panels") or [] if isinstance(p, dict)), key=_grid_key)
     out: list[DrawnPanel] = []
     row = None

@@ -67,6 +67,15 @@ def stable_version(group: dict | None) -> str | None:
     return next((v for v in STABLE if v in served), None)
 
 
+V2_VERSIONS = ("v2", "v2beta1")  # Grafana 13 serves v2 (and v2beta1), 12.1+ v2beta1 (grafana-apis.md section 1)
+
+
+def v2_version(group: dict | None) -> str | None:
+    """The v2 dashboard version to write on this instance: ``v2`` where served, else ``v2beta1``."""
+    served = {v.get("version") for v in (group or {}).get("versions") or [] if isinstance(v, dict)}
+    return next((v for v in V2_VERSIONS if v in served), None)
+
+
 def choose_api(requested: str, api_groups: dict[str, dict], describe: str, org_id: int | None) -> AppsAPI | None:
     """The App Platform API to push through, or None for the legacy ``/api`` endpoints.
 

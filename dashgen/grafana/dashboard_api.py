@@ -141,13 +141,21 @@ class AppDashboards(LegacyDashboards):
     def save(self, uid: str, dashboard: dict, folder_uid: str, *, lock: str, overwrite: bool, message: str,
              landed: Callable[[LiveDashboard], bool], source: dict[str, str]) -> Any:
         spec = {k: v for k, v in dashboard.items() if k not in ("id", "uid", "version")}
+        return self.save_body(uid, spec, folder_uid, lock=lock, message=message, landed=landed, source=source)
+
+    def save_body(self, uid: str, spec: dict, folder_uid: str, *, lock: str, message: str,
+                  landed: Callable[[LiveDashboard], bool], source: dict[str, str], version: str | None = None) -> Any:
+        """Create or update the object with this ``spec`` in ``version`` (default: the API's stable
+        one); a 409 is drift, never retried. ``reconcile`` reads back through :meth:`get`."""
+        version = version or self.api.dashboard_version
         annotations = {**source, apps.MESSAGE: message}
         if folder_uid:
             annotations[apps.FOLDER] = folder_uid
         metadata: dict[str, Any] = {"name": uid, "namespace": self.api.namespace, "annotations": annotations}
         if lock:
             metadata["resourceVersion"] = lock  # 409 if it moved on since dashgen read it
-        body = {"apiVersion": self.api.dashboard_api_version, "kind": "Dashboard", "metadata": metadata, "spec": spec}
+        body = {"apiVersion": f"{apps.DASHBOARD_GROUP}/{version}", "kind": "Dashboard", "metadata": metadata,
+                "spec": spec}
 
         def reconcile() -> Any:
             live = self.get(uid)
@@ -161,9 +169,10 @@ class AppDashboards(LegacyDashboards):
 
         try:
             if lock:
-                res = self.client.call("PUT", self.api.dashboards(uid), body=body, reconcile=reconcile)
+                res = self.client.call("PUT", self.api.dashboards(uid, version), body=body, reconcile=reconcile)
             else:
-                res = self.client.call("POST", self.api.dashboards(), body=body, ok=(200, 201), reconcile=reconcile)
+                res = self.client.call("POST", self.api.dashboards(None, version), body=body, ok=(200, 201),
+                                       reconcile=reconcile)
         except GrafanaError as exc:
             if exc.status == 409:  # Conflict (a newer resourceVersion) or AlreadyExists: drift, never retried
                 raise Conflict(_changed_detail(self._reread(uid), 409)) from None
@@ -181,3 +190,43 @@ class AppDashboards(LegacyDashboards):
         except GrafanaError as exc:
             if exc.status != 404:
                 raise
+
+
+class V2Dashboards(AppDashboards):
+    """Dashboards written as ``dashboard.grafana.app/v2`` objects (``build --schema-version v2``),
+    through ``v2`` on Grafana 13 and ``v2beta1`` on 12.
+
+    The handler works on the classic view (dashboards/v2.py ``to_classic``), so ownership tags,
+    hashes, drift and its readable diff are the classic ones; this store converts at the API
+    boundary. A dashboard still stored as v1 (pushed by a classic build before) is read through
+    the v1 API, as it is stored, instead of Grafana's conversion of it.
+    """
+
+    def __init__(self, client: GrafanaClient, api: apps.AppsAPI, version: str):
+        super().__init__(client, api)
+        self.version = version
+
+    def live_of(self, obj: dict) -> LiveDashboard:
+        from ..dashboards.v2 import to_classic
+
+        live = super().live_of(obj)
+        live.dashboard = {**to_classic(obj), "uid": live.uid}
+        live.stored_version = ""  # stored as v2: what this store writes, not a person's re-save
+        return live
+
+    def get(self, uid: str) -> LiveDashboard | None:
+        obj = self.client.call("GET", self.api.dashboards(uid, self.version), allow_404=True)
+        if obj is None:
+            return None
+        stored = ((obj.get("status") or {}).get("conversion") or {}).get("storedVersion") or self.version
+        if not str(stored).startswith("v2"):  # stored as v1: read it as it is stored, not converted
+            return AppDashboards.get(self, uid)
+        return self.live_of(obj)
+
+    def save(self, uid: str, dashboard: dict, folder_uid: str, *, lock: str, overwrite: bool, message: str,
+             landed: Callable[[LiveDashboard], bool], source: dict[str, str]) -> Any:
+        from ..dashboards.v2 import to_v2
+
+        spec = to_v2({**dashboard, "uid": uid}, f"{apps.DASHBOARD_GROUP}/{self.version}")["spec"]
+        return self.save_body(uid, spec, folder_uid, lock=lock, message=message, landed=landed, source=source,
+                              version=self.version)

@@ -26,7 +26,7 @@ from typing import Any, Iterator
 import os
 
 from . import apps
-from .dashboard_api import AppDashboards, LegacyDashboards, LiveDashboard
+from .dashboard_api import AppDashboards, LegacyDashboards, LiveDashboard, V2Dashboards
 from .handler import Handler, Read, WriteContext, short_hash
 from .instance import api_groups_of, discover
 from .plan import CONFLICT, CREATE, DRIFTED, ORPHAN, PRUNE, UNCHANGED, UPDATE, DesiredDashboard, Item, Options
@@ -90,6 +90,7 @@ class Wanted:
 
 class Dashboards(Handler):
     kinds = ("dashboard",)
+    option_name = "dashboards"  # what --only calls it
 
     def __init__(self, *args: Any):
         super().__init__(*args)
@@ -110,8 +111,16 @@ class Dashboards(Handler):
         (the first round's probe, which runs beside the preflight, reads through /api on its own)."""
         if self._store is None:
             apps_api = self.instance.apps
-            self._store = LegacyDashboards(self.client) if apps_api is None else AppDashboards(self.client, apps_api)
+            if self.v2:
+                self._store = V2Dashboards(self.client, apps_api, self.instance.v2_version)
+            else:
+                self._store = LegacyDashboards(self.client) if apps_api is None else AppDashboards(self.client, apps_api)
         return self._store
+
+    @property
+    def v2(self) -> bool:
+        """The build's dashboards are dashboard.grafana.app/v2 objects, written as such."""
+        return self.build.dashboard_format == "v2"
 
     def prepare(self, options: Options) -> None:
         self.wanted  # noqa: B018 - computed here, while a read round is in flight, unless a read needed it first
@@ -123,8 +132,13 @@ class Dashboards(Handler):
         build, resolved = self.build, self.instance.datasources
         mapping, types = self.instance.datasource_uids(build.datasources)
         by_var = {(build.datasources[k].get("variable") or k): r for k, r in resolved.items()}
+        v2_api = f"{apps.DASHBOARD_GROUP}/{self.instance.v2_version}" if self.v2 else ""
         for b in build.dashboards:
-            d = _rewrite_uids(b.data, mapping, types)  # a fresh tree: the build is never mutated
+            data = b.data
+            if self.v2:  # worked on as the classic dashboard it stands for, written back as v2 (V2Dashboards)
+                from ..dashboards.v2 import to_classic
+                data = to_classic(data)
+            d = _rewrite_uids(data, mapping, types)  # a fresh tree: the build is never mutated
             d.pop("id", None)
             d.pop("version", None)
             for var in (d.get("templating") or {}).get("list") or []:
@@ -135,6 +149,10 @@ class Dashboards(Handler):
             if build.owner_tag not in tags:
                 tags.append(build.owner_tag)
             d["tags"] = tags
+            if self.v2:  # what reads back from the stored v2 object: the hash must be of that
+                from ..dashboards.v2 import to_classic, to_v2
+                d = {**to_classic(to_v2(d, v2_api)), "uid": b.uid}
+                d.pop("id", None)
             h = dashboard_hash(d, b.folder_uid)
             d["tags"] = tags + [HASH_TAG_PREFIX + h]
             wanted.append(Wanted(b, d, h))
@@ -277,7 +295,7 @@ class Dashboards(Handler):
         ld = live.dashboard
         if self._not_ours(live):
             it.action, it.reason = CONFLICT, self._not_ours(live)
-        elif live.stored_version:
+        elif live.stored_version and not self.v2:
             it.refuse_unless(options.force, DRIFTED, self._v2_reason(live) + _what_changed(w.dashboard, live))
         elif owner not in (ld.get("tags") or []) and live.manager != self.manager:
             it.refuse_unless(options.force, CONFLICT,

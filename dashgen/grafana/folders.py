@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from ..errors import InputError
 from .handler import Handler, Read, WriteContext
 from .plan import CREATE, UNCHANGED, Item, Options
 
 
 class Folders(Handler):
     kinds = ("folder",)
+    option_name = "folders"  # what --only calls it
 
     def __init__(self, *args: Any):
         super().__init__(*args)
@@ -40,6 +42,11 @@ class Folders(Handler):
         for f in self.build.folders:
             lf = self.live.get(f["uid"])
             if lf is None and f["uid"] not in self.evidence.folders_seen:
+                if not options.pushes(self.option_name):
+                    raise InputError(
+                        f"folder {f['uid']!r} ({f['title']}) does not exist in Grafana, and --only "
+                        f"{','.join(options.only)} creates no folder: let Git Sync create it first (its "
+                        f"{f['uid']}/_folder.json), or add folders to --only")
                 items.append(Item("folder", f["uid"], f["title"], CREATE, desired={"uid": f["uid"], "title": f["title"]}))
                 continue
             title = (lf or {}).get("title")

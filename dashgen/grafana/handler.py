@@ -72,6 +72,7 @@ class Handler:
     """Base class; see the module docstring for the life cycle."""
 
     kinds: tuple[str, ...] = ()  # the Item kinds this handler plans, writes and deletes
+    option_name: str = ""  # its name for `push --only` (plan.ONLY_KINDS)
 
     def __init__(self, client: GrafanaClient, build: "Build", instance: "Instance", evidence: Evidence):
         self.client, self.build, self.instance, self.evidence = client, build, instance, evidence

@@ -46,6 +46,7 @@ class Instance:
     version: str = ""
     toggles: dict[str, bool] = field(default_factory=dict)
     api_groups: dict[str, dict] = field(default_factory=dict)  # group name -> APIGroup (GET /apis)
+    v2_version: str = ""  # the v2 dashboard version a v2 build is written in ("v2" on 13, "v2beta1" on 12)
     datasource_meta: dict[str, dict] = field(default_factory=dict)  # datasource name -> frontend settings entry
     datasources: dict[str, dict] = field(default_factory=dict)  # manifest key -> {uid, name, type}
     apps: AppsAPI | None = None  # where dashboards and folders go on the App Platform; None: legacy /api

@@ -25,6 +25,10 @@ from ..errors import InputError
 if TYPE_CHECKING:
     from .handler import Handler
 
+# What `--only` can name: with Git Sync, Grafana pulls the dashboards and folders and dashgen
+# pushes only the alert rules (`--only rule-groups`), which Git Sync does not carry.
+ONLY_KINDS = ("folders", "dashboards", "rule-groups")
+
 # Actions, as shown by `dashgen plan`.
 CREATE, UPDATE, UNCHANGED, DRIFTED, CONFLICT, PRUNE, ORPHAN = (
     "create", "update", "unchanged", "drifted", "conflict", "prune", "orphan")
@@ -43,6 +47,11 @@ class Options:
     orphans: bool = False  # list what dashgen owns that the build no longer makes (`dashgen plan`)
     api: str = "auto"  # auto | legacy | apps: which API dashboards and folders go through
     recording_rules: str = "auto"  # auto (push them where the instance takes them) | require
+    only: tuple[str, ...] = ()  # push only these kinds (ONLY_KINDS); () = every kind
+
+    def pushes(self, kind: str) -> bool:
+        """Whether this run writes ``kind`` (``folders``, ``dashboards``, ``rule-groups``)."""
+        return not self.only or kind in self.only
 
     @property
     def inventory(self) -> bool:
@@ -143,6 +152,7 @@ class Build:
     groups: list[DesiredGroup]
     catalog: str = ""  # the catalog's name: with dashgen, the manager identity on the App Platform
     recording_rules: str = "auto"  # "require": the catalog asked for Grafana-managed recording rules
+    dashboard_format: str = "classic"  # "v2": the dashboards are dashboard.grafana.app/v2 objects
 
 
 def _read_json(path: Path, text: str) -> Any:
@@ -175,6 +185,8 @@ def load_build(root: str | Path) -> Build:
     for rel, text in artifacts.of_kind(files, artifacts.DASHBOARD):
         path, folder = root / rel, artifacts.folder_of(rel)
         data = _read_json(path, text)
+        if isinstance(data, dict) and str(data.get("apiVersion", "")).startswith("dashboard.grafana.app/v2"):
+            data = dict(data, uid=(data.get("metadata") or {}).get("name"))  # a v2 object: named by metadata.name
         if not isinstance(data, dict) or not data.get("uid"):
             raise InputError(f"{path}: not a dashboard (no uid)")
         if folder not in folder_uids:
@@ -200,5 +212,4 @@ def load_build(root: str | Path) -> Build:
     if recording not in ("auto", "require"):
         raise InputError(f"{manifest_path}: recording_rules must be auto or require, not {recording!r}")
     return Build(str(root), folders, datasources, owner_tag, dashboards, groups, str(manifest.get("catalog") or ""),
-                 recording)
-
+                 recording, str(manifest.get("dashboard_format") or "classic"))

@@ -92,6 +92,7 @@ def _titles(rules: list[dict]) -> str:
 
 class RuleGroups(Handler):
     kinds = ("rule-group", "rule")
+    option_name = "rule-groups"  # what --only calls it
 
     def __init__(self, *args: Any):
         super().__init__(*args)

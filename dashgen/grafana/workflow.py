@@ -11,7 +11,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator
 
-from .apps import choose_api
+from ..errors import InputError
+from .apps import DASHBOARD_GROUP, choose_api, v2_version
 from .client import GrafanaClient
 from .dashboards import Dashboards
 from .folders import Folders
@@ -67,11 +68,26 @@ def _next_round(rounds: list[Iterator[list[Read]]]) -> tuple[list[Read], list[It
     return reads, alive
 
 
+def _require_v2(instance: Instance, options: Options) -> str:
+    """The v2 dashboard version a v2 build is pushed in; exit 2, before any write, where there is none."""
+    version = v2_version(instance.api_groups.get(DASHBOARD_GROUP))
+    if instance.apps is None or version is None:
+        why = ("--api legacy cannot write v2 dashboards" if options.api == "legacy" else
+               f"{instance.describe()} serves no {DASHBOARD_GROUP} v2 or v2beta1 (Grafana 12.1+ with dynamic "
+               f"dashboards, 13 by default)")
+        raise InputError(f"this build holds v2 dashboards: {why}; push a --schema-version 42 build instead, or "
+                         f"--only rule-groups")
+    return version
+
+
 def make_plan(client: GrafanaClient, build: Build, options: Options, *,
               concurrency: int = 8) -> tuple[Plan, list[Handler]]:
     instance = Instance(client.base_url)
     evidence = Evidence()
-    handlers = [t(client, build, instance, evidence) for t in HANDLER_TYPES]
+    # folders are always read: what is pushed into them needs them (Folders creates them only when
+    # it pushes folders); a kind left out by --only is neither read nor written
+    handlers = [t(client, build, instance, evidence) for t in HANDLER_TYPES
+                if t is Folders or options.pushes(t.option_name)]
     rounds = [h.reads(options) for h in handlers]
     first, rounds = _next_round(rounds)
     preflight = preflight_reads(client, instance, build.datasources, discover_apis=options.api != "legacy")
@@ -80,6 +96,8 @@ def make_plan(client: GrafanaClient, build: Build, options: Options, *,
     if error:
         raise error
     instance.apps = choose_api(options.api, instance.api_groups, instance.describe(), client.org_id)
+    if build.dashboard_format == "v2" and options.pushes("dashboards"):
+        instance.v2_version = _require_v2(instance, options)
     # the desired objects are computed while the second round's reads are in flight: those reads
     # depend on the preflight (which API to read through), never on the desired objects
     reads, rounds = _next_round(rounds)

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from ..catalog.model import Catalog
+from ..dashboards.v2 import classic_view, is_v2
 from . import alerts, dashboards, schemas, semantics, tempo
 from .exclusions import Exclusions
 from .report import LintInput, LintReport, Location, Problem, problem
@@ -31,16 +32,21 @@ def lint_artifacts(artifacts: dict[str, str], catalog: Catalog | None, schemas_d
     """Lint built files given as ``{relative path: content}``."""
     report = LintReport()
     parsed: dict[str, dict] = {}
+    v2_objects: dict[str, dict] = {}
     for rel, content in sorted(artifacts.items()):
         if rel.startswith("dashboards/") and rel.endswith(".json"):
             try:
-                parsed[rel] = json.loads(content)
+                doc = json.loads(content)
             except json.JSONDecodeError as exc:
                 report.problems.append(problem("json", Location(rel, line=exc.lineno, col=exc.colno),
                                                f"not valid JSON: {exc.msg}"))
+                continue
+            if is_v2(doc):  # the same rules on the classic model it stands for; schemas see both
+                v2_objects[rel] = doc
+            parsed[rel] = classic_view(doc)
     if tolerate_null_threshold is None:
         tolerate_null_threshold = schemas_dir is not None and "11." in Path(schemas_dir).name
-    inp = LintInput(artifacts, parsed, catalog, schemas_dir, tolerate_null_threshold)
+    inp = LintInput(artifacts, parsed, catalog, schemas_dir, tolerate_null_threshold, v2_objects=v2_objects)
     for check in CHECKERS:
         check(inp, report)
     if exclusions is not None and exclusions.rules:

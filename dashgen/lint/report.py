@@ -68,6 +68,7 @@ class LintInput:
     catalog: Catalog | None  # None: lint files without their catalog (fewer checks)
     schemas_dir: Path | None = None  # Grafana's JSON schemas (foundation-sdk form), when given
     tolerate_null_threshold: bool = False  # the 11.6 schemas type the base step as a number
+    v2_objects: dict[str, dict] = field(default_factory=dict)  # dashboards that are v2 objects, as written
     drawn: dict[str, DrawnDashboard] = field(default_factory=dict)  # the dashboards as Grafana reads them
 
     def __post_init__(self):

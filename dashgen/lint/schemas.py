@@ -58,6 +58,20 @@ class SchemaSet:
         return json.loads(path.read_text(encoding="utf-8"))
 
     @lru_cache(maxsize=None)
+    def v2_validator(self):
+        """The v2 dashboard ``spec`` (``dashboardv2.jsonschema.json#/definitions/Dashboard``), looked
+        for in the folder and in an ``app-platform/`` folder beside it; None when neither has it."""
+        for folder in (self.folder, self.folder.parent / "app-platform"):
+            path = folder / "dashboardv2.jsonschema.json"
+            if path.is_file():
+                import jsonschema
+
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                return jsonschema.Draft7Validator({"$ref": "#/definitions/Dashboard",
+                                                   "definitions": doc.get("definitions", {})})
+        return None
+
+    @lru_cache(maxsize=None)
     def validator(self, doc: str, definition: str):
         import jsonschema
 
@@ -144,6 +158,42 @@ def with_override_scalars_as_objects(dashboard: dict) -> dict:
     return d
 
 
+def with_v2_scalars_as_objects(obj: dict) -> dict:
+    """The v2 twin of :func:`with_override_scalars_as_objects`: the v2 schema types the same
+    open values as objects (an override's matcher ``options`` and property ``value``, a query
+    variable's query members) and an annotation's ``legacyOptions`` values too (CUE ``[string]: _``,
+    where Grafana's own converter writes strings)."""
+    import copy
+
+    spec = copy.deepcopy(obj.get("spec") or {})
+    for el in (spec.get("elements") or {}).values():
+        fc = ((el.get("spec") or {}).get("vizConfig") or {}).get("spec", {}).get("fieldConfig") or {}
+        for rule in fc.get("overrides") or []:
+            matcher = rule.get("matcher") or {}
+            if "options" in matcher and not isinstance(matcher["options"], dict):
+                matcher["options"] = {}
+            for prop in rule.get("properties") or []:
+                if "value" in prop and not isinstance(prop["value"], dict):
+                    prop["value"] = {}
+    for ann in spec.get("annotations") or []:
+        legacy = (ann.get("spec") or {}).get("legacyOptions")
+        if isinstance(legacy, dict):
+            ann["spec"]["legacyOptions"] = {k: (v if isinstance(v, dict) else {}) for k, v in legacy.items()}
+    return spec
+
+
+def validate_v2_dashboard(obj: dict, schemas: SchemaSet, where: str) -> list[SchemaProblem]:
+    """A dashboard.grafana.app/v2 object: its ``spec`` against Grafana's v2 schema (the panels'
+    options, field config and queries are checked on the classic view by :func:`validate_dashboard`)."""
+    problems = []
+    if obj.get("kind") != "Dashboard" or not (obj.get("metadata") or {}).get("name"):
+        problems.append(SchemaProblem(where, "a v2 dashboard object needs kind: Dashboard and metadata.name", ""))
+    validator = schemas.v2_validator()
+    if validator is None:
+        return problems + [SchemaProblem(where, "no dashboardv2.jsonschema.json beside the schema folder", "")]
+    return problems + _errors(validator, with_v2_scalars_as_objects(obj), where + " spec")
+
+
 def validate_dashboard(dashboard: dict, schemas: SchemaSet, tolerate_null_threshold: bool = False) -> list[SchemaProblem]:
     dashboard = with_override_scalars_as_objects(dashboard)
     if tolerate_null_threshold:
@@ -219,6 +269,9 @@ def check(inp: LintInput, report: LintReport) -> None:
     schemas = SchemaSet(inp.schemas_dir)
     for rel, d in inp.dashboards.items():
         for found in validate_dashboard(d, schemas, inp.tolerate_null_threshold):
+            report.problems.append(problem("schema", Location(rel, item="schema"), str(found)))
+    for rel, obj in inp.v2_objects.items():
+        for found in validate_v2_dashboard(obj, schemas, (obj.get("metadata") or {}).get("name", rel)):
             report.problems.append(problem("schema", Location(rel, item="schema"), str(found)))
     for rel, content in sorted(inp.artifacts.items()):
         if rel.startswith("alerts/grafana/") and rel.endswith(".json"):

@@ -6,6 +6,7 @@ import json
 from collections import Counter, defaultdict
 from pathlib import PurePosixPath
 
+from ...dashboards.v2 import comparable, is_v2, to_classic
 from ...artifacts import DASHBOARD, kind_of
 from ...drawn import DrawnPanel, read_dashboard, steps
 from .leaves import ARROW, MISSING, get_path, leaf_changes, num, short, was, with_unit, without
@@ -290,11 +291,12 @@ def diff_dashboard(b: dict, a: dict, path_b: str, path_a: str) -> list[Change]:
     return out
 
 
-def load_dashboards(files: dict[str, str], covered: set[str]) -> dict[str, tuple[str, dict]]:
-    """``{uid: (path, dashboard)}`` of the dashboards in a build output; their paths join ``covered``.
+def load_dashboards(files: dict[str, str], covered: set[str]) -> dict[str, tuple[str, dict, bool]]:
+    """``{uid: (path, dashboard, was v2)}`` of the dashboards in a build output; their paths join ``covered``.
 
     A dashboard without a uid goes by its file name. A file that is not a JSON object is left
-    out, to the file section, which says what is wrong with it.
+    out, to the file section, which says what is wrong with it. A v2 object is read as the
+    classic dashboard it stands for, so a v2 dashboard is diffed in the same words as a classic one.
     """
     out = {}
     for path, content in files.items():
@@ -306,28 +308,33 @@ def load_dashboards(files: dict[str, str], covered: set[str]) -> dict[str, tuple
             continue
         if not isinstance(d, dict):
             continue
+        v2 = is_v2(d)
+        if v2:
+            d = to_classic(d)
         covered.add(path)
-        out[str(d.get("uid") or PurePosixPath(path).stem)] = (path, d)
+        out[str(d.get("uid") or PurePosixPath(path).stem)] = (path, d, v2)
     return out
 
 
-def dashboard_sections(b: dict[str, tuple[str, dict]], a: dict[str, tuple[str, dict]]) -> list[Section]:
+def dashboard_sections(b: dict[str, tuple[str, dict, bool]], a: dict[str, tuple[str, dict, bool]]) -> list[Section]:
     """One section per dashboard added, removed, renamed or changed, in path order."""
     sections: list[Section] = []
     for uid in sorted(set(b) | set(a), key=lambda u: (a.get(u) or b.get(u))[0]):
         if uid not in b:
-            path, d = a[uid]
+            path, d, _ = a[uid]
             sections.append(Section("dashboard", uid, str(d.get("title", "")), "added", path,
                                     [Change("dashboard", "dashboard-added", "", f"dashboard added: {d.get('title', '')}")]
                                     + _dashboard_contents_line(d)))
         elif uid not in a:
-            path, d = b[uid]
+            path, d, _ = b[uid]
             n = sum(1 for p in panels_of(d).values() if p.raw.get("type") != "row")
             sections.append(Section("dashboard", uid, str(d.get("title", "")), "removed", path,
                                     [Change("dashboard", "dashboard-removed", "",
                                             f"dashboard removed: {d.get('title', '')} ({n} panels)")]))
         else:
-            (path_b, db), (path_a, da) = b[uid], a[uid]
+            (path_b, db, v2_b), (path_a, da, v2_a) = b[uid], a[uid]
+            if v2_b or v2_a:  # compare what both formats hold (row ids, where datasources sit: dashboards/v2.py)
+                db, da = comparable(db), comparable(da)
             changes = []
             status = "changed"
             if db.get("title") != da.get("title"):

@@ -110,10 +110,10 @@ def _params(params: list, unit: str | None) -> str:
     return with_unit(params[0], unit) if params else "(none)"
 
 
-def _rule_unit(rule: dict, dashboards: dict[str, tuple[str, dict]]) -> str | None:
+def _rule_unit(rule: dict, dashboards: dict[str, tuple]) -> str | None:
     """The unit of the panel the rule points at (``__dashboardUid__``/``__panelId__``), if any."""
     ann = rule.get("annotations") or {}
-    _, d = dashboards.get(str(ann.get("__dashboardUid__")), (None, None))
+    d = dashboards.get(str(ann.get("__dashboardUid__")), (None, None))[1]
     if not d:
         return None
     for info in panels_of(d).values():
@@ -214,7 +214,7 @@ def rule_changes(subject: str, b: dict, a: dict, unit: str | None) -> list[Chang
     return out
 
 
-def grafana_rule_sections(base: dict[str, str], head: dict[str, str], dash_a: dict[str, tuple[str, dict]],
+def grafana_rule_sections(base: dict[str, str], head: dict[str, str], dash_a: dict[str, tuple],
                           covered: set[str]) -> list[Section]:
     """One section per Grafana rule group with a change; a rule's unit is its linked panel's in ``dash_a``."""
     rb, gb = _grafana_rules(base, covered)
