@@ -233,8 +233,9 @@ def _emulated_push(args, version="13.0.0", folder=True):
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from grafana_emulator import GrafanaEmulator
     from push_fixtures import run_cli
+
+    from dashgen.sandbox.emulator import GrafanaEmulator
 
     with GrafanaEmulator(grafana_version=version) as emu:
         if folder:  # what Git Sync created from voice-agent/_folder.json
@@ -264,3 +265,80 @@ def test_push_only_rule_groups_needs_the_folder_git_sync_makes(tmp_path, dashgen
     res, emu, writes = _emulated_push(["push", "--from", str(out), "--only", "rule-groups"], folder=False)
     assert res.code == 2 and "does not exist" in res.err and "_folder.json" in res.err, res.all
     assert writes == [] and "Traceback" not in res.all
+
+
+@pytest.mark.parametrize("version,stored", [("13.0.0", "v2"), ("12.2.0", "v2beta1")])
+def test_v2_build_is_stored_as_v2_a_second_push_writes_nothing_and_an_edit_is_a_readable_diff(
+        version, stored, tmp_path, dashgen_cli):
+    import re
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from push_fixtures import run_cli
+
+    from dashgen.sandbox.emulator import GrafanaEmulator
+
+    out = tmp_path / "out"
+    assert dashgen_cli("build", "-o", str(out), "--schema-version", "v2").returncode == 0
+    fast = ["--retry-base-delay", "0.001"]
+    with GrafanaEmulator(grafana_version=version) as emu:
+        env = {"GRAFANA_URL": emu.url, "GRAFANA_TOKEN": emu.token}
+        res = run_cli(["push", "--from", str(out), *fast], env)
+        assert res.code == 0, res.all
+        built = {p.stem: json.loads(p.read_text()) for p in (out / "dashboards" / "voice-agent").glob("*.json")}
+        assert set(emu.dashboards) == set(built)
+        for uid, d in emu.dashboards.items():
+            assert d.stored == stored, uid
+            spec = d.v2spec
+            assert sorted(spec["elements"]) == sorted(built[uid]["spec"]["elements"])
+            assert [r["spec"].get("title") for r in spec["layout"]["spec"].get("rows", [])] == \
+                [r["spec"].get("title") for r in built[uid]["spec"]["layout"]["spec"].get("rows", [])]
+            assert "dashgen" in spec["tags"] and any(t.startswith("dashgen-hash:") for t in spec["tags"])
+            assert d.annotations["grafana.app/managedBy"] == "dashgen"
+        # the legacy API cannot show them (406), as Grafana 12/13 answer for a v2-stored dashboard
+        first = sorted(built)[0]
+        legacy = [r for r in emu.requests if r.path == f"/api/dashboards/uid/{first}"]
+        assert not [r for r in emu.requests if r.method == "POST" and r.path == "/api/dashboards/db"]
+        emu.reset_records()
+        res = run_cli(["push", "--from", str(out), *fast], env)
+        assert res.code == 0 and emu.writes() == [], res.all
+        # a person edits a panel title in the v2 editor: drift, reported in diff's words
+        target = "voice-tts"
+
+        def retitle(dash):
+            panel = next(p for p in dash["panels"] if p.get("type") == "timeseries")
+            panel["title"] = "TTS first audio, edited"
+        emu.ui_save_v2(target, user="carol", mutate=retitle)
+        emu.reset_records()
+        res = run_cli(["plan", "--from", str(out), *fast], env)
+        assert res.code == 3 and emu.writes() == [], res.all
+        line = next(ln for ln in res.err.splitlines() if target in ln)
+        assert "drifted" in line and "TTS first audio, edited" in line and re.search(r"build -> live: .*title", line), line
+        assert legacy is not None
+
+
+def test_emulator_refuses_an_invalid_v2_spec_and_a_v2_body_on_the_legacy_api():
+    from dashgen.grafana.client import GrafanaClient, GrafanaError
+    from dashgen.sandbox.emulator import GrafanaEmulator
+
+    with GrafanaEmulator(grafana_version="13.0.0") as emu:
+        c = GrafanaClient(emu.url, token=emu.token, retries=0)
+        spec = to_v2({"uid": "d", "title": "D", "panels": [
+            {"id": 1, "type": "stat", "title": "s", "gridPos": {"x": 0, "y": 0, "w": 6, "h": 4}}]})["spec"]
+        path = "/apis/dashboard.grafana.app/v2/namespaces/default/dashboards"
+        obj = {"apiVersion": V2, "kind": "Dashboard", "metadata": {"name": "d"}, "spec": spec}
+        broken = copy.deepcopy(obj)
+        broken["spec"]["layout"]["spec"]["items"][0]["spec"]["element"]["name"] = "panel-9"
+        with pytest.raises(GrafanaError) as exc:
+            c.call("POST", path, body=broken)
+        assert exc.value.status == 422 and "panel-9" in exc.value.message
+        with pytest.raises(GrafanaError) as exc:
+            c.call("POST", "/api/dashboards/db", body={"dashboard": {**spec, "uid": "d"}, "overwrite": False})
+        assert exc.value.status == 400 and "/apis/dashboard.grafana.app/v2" in exc.value.message
+        c.call("POST", path, body=obj, ok=(200, 201))
+        assert emu.dashboards["d"].stored == "v2"
+        v1 = c.call("GET", "/apis/dashboard.grafana.app/v1/namespaces/default/dashboards/d")
+        assert v1["status"]["conversion"]["storedVersion"] == "v2" and v1["spec"]["panels"][0]["title"] == "s"
+        with pytest.raises(GrafanaError) as exc:
+            c.call("GET", "/api/dashboards/uid/d")
+        assert exc.value.status == 406

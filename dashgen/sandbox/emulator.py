@@ -574,6 +574,9 @@ class GrafanaEmulator:
         if not isinstance(body, dict) or not isinstance(body.get("dashboard"), dict):
             return 400, {"message": "bad request data", "traceID": ""}
         dash = copy.deepcopy(body["dashboard"])
+        if "elements" in dash or "layout" in dash or str(dash.get("apiVersion", "")).startswith("dashboard.grafana.app/"):
+            return 400, {"message": "v2 dashboards cannot be saved through /api/dashboards/db: use "
+                                    "/apis/dashboard.grafana.app/v2 (a v2 spec has elements and a layout, not panels)"}
         title = dash.get("title")
         if not isinstance(title, str) or not title.strip():
             return 400, {"status": "empty-name", "message": "Dashboard title cannot be empty"}
@@ -957,10 +960,11 @@ class GrafanaEmulator:
             d = self.dashboards[uid]
             if mutate is None:
                 def mutate(dash: dict) -> None:
-                    dash["panels"][0]["title"] = dash["panels"][0].get("title", "") + " (edited)"
+                    first = next(p for p in dash["panels"] if p.get("type") != "row")
+                    first["title"] = first.get("title", "") + " (edited)"
             mutate(d.data)
             d.stored = "v2" if self.version >= (13, 0) else "v2beta1"
-            d.v2spec = self._to_v2(d.data)
+            d.v2spec = self._to_v2(d.data, d.stored)
             d.version += 1
             d.resource_version = self._next_rv()
             d.updated, d.updated_by = _now(), user
@@ -968,26 +972,92 @@ class GrafanaEmulator:
             return d
 
     @staticmethod
-    def _to_v2(classic: dict) -> dict:
-        elements, items = {}, []
-        for p in classic.get("panels") or []:
-            key = f"panel-{p.get('id')}"
-            queries = [{"kind": "PanelQuery", "spec": {"refId": t.get("refId"), "hidden": False, "query": {
-                "kind": "DataQuery", "group": (p.get("datasource") or {}).get("type", ""), "version": "v0",
-                "datasource": {"name": (p.get("datasource") or {}).get("uid", "")},
-                "spec": {k: v for k, v in t.items() if k not in ("refId", "datasource")}}}} for t in p.get("targets") or []]
-            elements[key] = {"kind": "Panel", "spec": {"id": p.get("id"), "title": p.get("title", ""), "description": "",
-                             "links": [], "data": {"kind": "QueryGroup", "spec": {"queries": queries, "transformations": [],
-                                                                                    "queryOptions": {}}},
-                             "vizConfig": {"kind": "VizConfig", "group": p.get("type", ""), "version": "",
-                                           "spec": {"options": p.get("options", {}), "fieldConfig": p.get("fieldConfig", {})}}}}
-            g = p.get("gridPos") or {}
-            items.append({"kind": "GridLayoutItem", "spec": {"x": g.get("x", 0), "y": g.get("y", 0), "width": g.get("w", 12),
-                                                            "height": g.get("h", 8), "element": {"kind": "ElementReference",
-                                                                                                  "name": key}}})
-        return {"title": classic.get("title", ""), "tags": list(classic.get("tags") or []), "elements": elements,
-                "layout": {"kind": "GridLayout", "spec": {"items": items}}, "variables": [], "annotations": [],
-                "links": [], "cursorSync": "Off", "timeSettings": {"from": "now-1h", "to": "now"}}
+    def _to_v2(classic: dict, version: str = "v2") -> dict:
+        """The v2 spec Grafana's converter makes of a classic dashboard (``dashboards/v2.py`` follows
+        grafana/grafana ``apps/dashboard/pkg/migration/conversion``)."""
+        from ..dashboards.v2 import to_v2
+
+        return to_v2({**classic, "uid": classic.get("uid") or "x"}, f"dashboard.grafana.app/{version}")["spec"]
+
+    @staticmethod
+    def _to_classic(uid: str, spec: dict, version: str) -> dict:
+        from ..dashboards.v2 import to_classic
+
+        d = to_classic({"apiVersion": f"dashboard.grafana.app/{version}", "metadata": {"name": uid}, "spec": spec})
+        d.pop("schemaVersion", None)
+        return d
+
+    V2_SPEC_KEYS = frozenset({"annotations", "cursorSync", "description", "editable", "elements", "layout", "links",
+                              "liveNow", "preload", "revision", "tags", "timeSettings", "title", "variables",
+                              "preferences"})
+    V2_LAYOUTS = ("GridLayout", "RowsLayout", "AutoGridLayout", "TabsLayout")
+
+    def _v2_problem(self, spec: dict, version: str) -> str | None:
+        """What Grafana's v2 schema refuses in ``spec`` (the checks a push can trip), or None.
+
+        Required fields and unknown top-level keys (additionalProperties: false), element and
+        layout kinds, every layout item naming an element, the query and visualization kinds of
+        the version (v2beta1 and v2 write ``DataQuery``/``VizConfig``; v2 names a transformation
+        ``Transformation`` with its id as ``group``, v2beta1 by its id)."""
+        unknown = set(spec) - self.V2_SPEC_KEYS
+        if unknown:
+            return f'.spec: unknown field "{sorted(unknown)[0]}"'
+        for key in ("title", "elements", "layout", "variables", "annotations", "links", "timeSettings", "tags",
+                    "cursorSync", "preload"):
+            if key not in spec:
+                return f'.spec.{key}: Required value'
+        elements = spec["elements"]
+        if not isinstance(elements, dict):
+            return ".spec.elements: must be an object"
+        for name, el in elements.items():
+            kind = (el or {}).get("kind")
+            if kind not in ("Panel", "LibraryPanel"):
+                return f".spec.elements.{name}.kind: Unsupported value: {kind!r}"
+            if kind == "LibraryPanel":
+                continue
+            es = el.get("spec") or {}
+            for key in ("id", "title", "description", "links", "data", "vizConfig"):
+                if key not in es:
+                    return f".spec.elements.{name}.spec.{key}: Required value"
+            if (es["vizConfig"] or {}).get("kind") != "VizConfig" or not es["vizConfig"].get("group"):
+                return f".spec.elements.{name}.spec.vizConfig: kind VizConfig with the panel type as group"
+            data = (es["data"] or {}).get("spec") or {}
+            for q in data.get("queries") or []:
+                dq = ((q or {}).get("spec") or {}).get("query") or {}
+                if dq.get("kind") != "DataQuery" or "version" not in dq or "group" not in dq:
+                    return f".spec.elements.{name}: a panel query must be a DataQuery with group and version"
+            for t in data.get("transformations") or []:
+                if version == "v2" and (t.get("kind") != "Transformation" or not t.get("group")):
+                    return f".spec.elements.{name}: a v2 transformation is kind Transformation with its id as group"
+                if version != "v2" and t.get("kind") in ("", "Transformation", None):
+                    return f".spec.elements.{name}: a v2beta1 transformation's kind is its id"
+        referenced: list[str] = []
+
+        def walk(layout: Any, where: str) -> str | None:
+            kind = (layout or {}).get("kind")
+            if kind not in self.V2_LAYOUTS:
+                return f"{where}.kind: Unsupported value: {kind!r}"
+            ls = layout.get("spec") or {}
+            if kind in ("GridLayout", "AutoGridLayout"):
+                for item in ls.get("items") or []:
+                    referenced.append(((item.get("spec") or {}).get("element") or {}).get("name", ""))
+                return None
+            for i, sub in enumerate(ls.get("rows" if kind == "RowsLayout" else "tabs") or []):
+                bad = walk((sub.get("spec") or {}).get("layout"), f"{where}.{i}.layout")
+                if bad:
+                    return bad
+            return None
+
+        bad = walk(spec["layout"], ".spec.layout")
+        if bad:
+            return bad
+        missing = [n for n in referenced if n not in elements]
+        if missing:
+            return f".spec.layout: element {missing[0]!r} is not in .spec.elements"
+        ts = spec["timeSettings"] or {}
+        if not ts.get("from") or not ts.get("to"):
+            return ".spec.timeSettings: from and to are required"
+        return None
 
     def _apis(self, method: str, p: list[str], q: dict, body: Any, headers: Any, who: str, rec: Recorded):
         not_served = self._k8s_status(404, "NotFound", "the server could not find the requested resource")
@@ -1019,7 +1089,7 @@ class GrafanaEmulator:
         status: dict = {}
         v2_family = version.startswith("v2")
         if v2_family:
-            spec = copy.deepcopy(d.v2spec) if d.stored.startswith("v2") else self._to_v2(d.data)
+            spec = copy.deepcopy(d.v2spec) if d.stored.startswith("v2") else self._to_v2(d.data, version)
             if not d.stored.startswith("v2"):
                 status = {"conversion": {"failed": False, "storedVersion": d.stored}}
         else:
@@ -1085,11 +1155,17 @@ class GrafanaEmulator:
                          "details": {"name": name, "group": "dashboard.grafana.app", "kind": "dashboards", "uid": d.k8s_uid}}
         if method not in ("POST", "PUT") or (method == "POST") != (name is None):
             return self._k8s_status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
-        if version.startswith("v2"):
-            return self._k8s_status(400, "BadRequest", "this emulator stores v2 dashboards only through the UI (ui_save_v2)")
         bad = self._check_envelope(body, api_version, "Dashboard", name)
         if bad:
             return bad
+        v2 = version.startswith("v2")
+        if v2:
+            if version not in ("v2", "v2beta1"):
+                return self._k8s_status(400, "BadRequest", f"this emulator writes v2 and v2beta1 dashboards, not {version}")
+            problem = self._v2_problem(body["spec"], version)
+            if problem:
+                return self._k8s_status(422, "Invalid", f'Dashboard.dashboard.grafana.app "{body["metadata"].get("name")}" '
+                                                        f"is invalid: {problem}")
         meta, spec = body["metadata"], copy.deepcopy(body["spec"])
         uid = meta.get("name") or ""
         if method == "POST":
@@ -1128,14 +1204,19 @@ class GrafanaEmulator:
             refused = self._manager_refusal(existing.annotations, ann)
             if refused:
                 return refused
+        v2spec = None
+        if v2:  # stored as written; the classic views (legacy API, v1 reads, search) are converted from it
+            v2spec, spec = spec, self._to_classic(uid, spec, version)
         for key in ("id", "uid", "version"):
             spec.pop(key, None)
         spec["uid"] = uid
+        stored = version if v2 else "v1"
         now = _now()
         if existing:
-            changed = spec != existing.data or folder != existing.folder_uid or existing.stored != "v1"
+            changed = (spec != existing.data or folder != existing.folder_uid or existing.stored != stored
+                       or v2spec != existing.v2spec)
             existing.data, existing.folder_uid, existing.annotations = spec, folder, ann
-            existing.stored, existing.v2spec = "v1", None
+            existing.stored, existing.v2spec = stored, v2spec
             existing.resource_version = self._next_rv()
             if changed:
                 existing.version += 1
@@ -1145,11 +1226,12 @@ class GrafanaEmulator:
         else:
             d = _Dash(self._id(), uid, spec, folder, 1, now, now, who, who)
             d.resource_version, d.annotations = self._next_rv(), ann
+            d.stored, d.v2spec = stored, v2spec
             d.versions.append({"version": 1, "created": now, "createdBy": who, "message": message})
             self.dashboards[uid] = d
         rec.applied = True
-        self.mutations.append(("dashboard", uid, _digest([spec, folder, ann])))
-        return (201 if method == "POST" else 200), self._dash_object(d, api_version, "v1")
+        self.mutations.append(("dashboard", uid, _digest([v2spec or spec, folder, ann])))
+        return (201 if method == "POST" else 200), self._dash_object(d, api_version, version)
 
     def _folder_object(self, f: dict, api_version: str) -> dict:
         ann = dict(f.get("annotations") or {})
