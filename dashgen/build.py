@@ -33,9 +33,13 @@ class BuildResult:
 
 
 def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSION,
-                    definitions: tuple[str, ...] = ()) -> BuildResult:
+                    definitions: tuple[str, ...] = (), catalog_file: str | None = None) -> BuildResult:
     """Every output file of ``catalog`` and its definition files (``catalog.definitions``, then
     ``definitions``: user code, run here; docs/extending.md); pure otherwise.
+
+    ``catalog_file`` is how the manifest records the catalog (``dashgen.pipeline`` passes its path
+    relative to the output directory, so later commands find it); default: a preset's name, else
+    nothing.
 
     The cyclic garbage collector is paused meanwhile: a build makes many short-lived, acyclic
     objects, and the collector's full passes over a growing heap made large catalogs cost more
@@ -44,13 +48,14 @@ def build_artifacts(catalog: Catalog, schema_version: int = DEFAULT_SCHEMA_VERSI
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build_artifacts(catalog, schema_version, (*catalog.definitions, *definitions))
+        return _build_artifacts(catalog, schema_version, (*catalog.definitions, *definitions), catalog_file)
     finally:
         if enabled:
             gc.enable()
 
 
-def _build_artifacts(catalog: Catalog, schema_version: int, definitions: tuple[str, ...]) -> BuildResult:
+def _build_artifacts(catalog: Catalog, schema_version: int, definitions: tuple[str, ...],
+                     catalog_file: str | None) -> BuildResult:
     if schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         raise InputError(f"--schema-version {schema_version} is not supported (use one of "
                          f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})")
@@ -72,16 +77,22 @@ def _build_artifacts(catalog: Catalog, schema_version: int, definitions: tuple[s
         if path in artifacts:
             raise InputError(f"two dashboards would be written to {path}")
         artifacts[path] = canonical_json(d.dashboard)
-    artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards))
+    if catalog_file is None and catalog.source.startswith("preset:"):
+        catalog_file = catalog.source.partition(":")[2]
+    artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards, catalog_file))
     artifacts.update(alert_artifacts(rules))
     artifacts.update(collector_artifacts(catalog))
     return BuildResult(dict(sorted(artifacts.items())), dashboards, rules, problems)
 
 
-def manifest(catalog: Catalog, dashboards) -> dict:
-    """What push needs besides the files: folders, datasources to resolve, the owner tag."""
+def manifest(catalog: Catalog, dashboards, catalog_file: str | None = None) -> dict:
+    """What push needs besides the files: folders, datasources to resolve, the owner tag; and the
+    catalog it was built from (``catalog_file``: a preset's name or a path relative to the output
+    directory), which commands run without ``-c`` build again and which no other catalog replaces
+    unasked (``dashgen.pipeline``)."""
     return {
         "catalog": catalog.name,
+        **({"catalog_file": catalog_file} if catalog_file else {}),
         "owner_tag": OWNER_TAG,
         "folders": [{"uid": catalog.folder_uid, "title": catalog.folder_title}],
         "datasources": {

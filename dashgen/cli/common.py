@@ -14,22 +14,29 @@ from ..dashboards.model import DEFAULT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS
 from ..errors import InputError
 
 catalog_option = click.option(
-    "--catalog", "-c", "catalog_ref", metavar="FILE|PRESET", default=None, envvar="DASHGEN_CATALOG",
-    help=f"Stage catalog: a YAML file, or a bundled preset ({', '.join(PRESETS)}). "
-         f"Default: the bundled 'default' (audio.* convention). Env: DASHGEN_CATALOG.",
+    "--catalog", "-c", "catalog_ref", metavar="FILE|PRESET", default=None,
+    help=f"Stage catalog: a YAML file, or a bundled preset ({', '.join(PRESETS)}). Default: $DASHGEN_CATALOG, "
+         f"else the project file's catalog (dashgen.toml: dashgen init), else the one the output's "
+         f"dashboards/manifest.yaml records; never a silent demo.",
+)
+
+replace_catalog_option = click.option(
+    "--replace-catalog", is_flag=True,
+    help="Accept a catalog other than the one the existing output was built from "
+         "(recorded in dashboards/manifest.yaml); without it such a command refuses (exit 2).",
 )
 
 schema_version_option = click.option(
-    "--schema-version", type=click.Choice([str(v) for v in SUPPORTED_SCHEMA_VERSIONS]),
-    default=str(DEFAULT_SCHEMA_VERSION), show_default=True,
-    help="Dashboard schemaVersion to write: 41 (Grafana 11.x) or 42 (Grafana 12.x).",
+    "--schema-version", type=click.Choice([str(v) for v in SUPPORTED_SCHEMA_VERSIONS]), default=None,
+    help=f"Dashboard schemaVersion to write: 41 (Grafana 11.x) or 42 (Grafana 12.x). "
+         f"Default: the project file's schema_version, else {DEFAULT_SCHEMA_VERSION}.",
 )
 
 definitions_option = click.option(
     "--definitions", "definitions", metavar="PATH", multiple=True,
     type=click.Path(dir_okay=False, exists=True),
     help="A Python file adding dashboards of your own (repeatable), after those the catalog's definitions: "
-         "names. It is code run at build time (docs/extending.md).",
+         "names; replaces the project file's definitions. It is code run at build time (docs/extending.md).",
 )
 
 
