@@ -127,6 +127,11 @@ def test_byte_identical_across_runs_directories_and_hash_seeds(tmp_path):
                      env={"PYTHONHASHSEED": "4242", "TZ": "Asia/Tokyo", "LC_ALL": "C"})
     assert r1.returncode == 0 and r2.returncode == 0, (r1.stderr, r2.stderr)
     t1, t2 = tree(tmp_path / "a" / "out"), tree(tmp_path / "b" / "deeper" / "out2")
+    # the manifest records which catalog built it, relative to the output (never where a machine keeps it)
+    manifest = "dashboards/manifest.yaml"
+    assert b"\ncatalog_file: default\n" in t1[manifest]
+    assert b"\ncatalog_file: ../../my-catalog.yaml\n" in t2[manifest]
+    t2[manifest] = t2[manifest].replace(b"../../my-catalog.yaml", b"default")
     assert len(t1) >= 2 and t1 == t2
     # and equal to the in-process build
     assert t1 == {k: v.encode() for k, v in build_artifacts(load_catalog("default")).artifacts.items()}

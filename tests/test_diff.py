@@ -518,6 +518,9 @@ def test_cli_base_ref_reads_the_committed_output(base, tmp_path):
     catalog.write_text(DEFAULT_CATALOG.read_text().replace(TTS_THRESHOLD_LINE,
                                                             "{quantile: 0.95, value: 300, severity: page, for: 10m}"))
     r = run_dashgen("diff", "--base", "main", "--catalog", str(catalog), "--exit-code", "--format", "markdown", cwd=repo)
+    assert r.returncode == 2 and "records the catalog default, not " in r.stderr  # another catalog: asked first
+    r = run_dashgen("diff", "--base", "main", "--catalog", str(catalog), "--replace-catalog", "--exit-code",
+                    "--format", "markdown", cwd=repo)
     assert r.returncode == 1, r.stderr
     assert r.stdout.startswith("**dashgen diff** (`main (")
     assert f"- **{TTS_FB}**: threshold 350 -> 300 ms" in r.stdout
