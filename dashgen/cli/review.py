@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -85,7 +86,9 @@ def diff_command(base_ref, against_dir, head_dir, root_dir, fmt, output, exit_co
                 manifest = None
             pipeline.refuse_other_catalog(inputs, catalog, manifest if isinstance(manifest, dict) else None,
                                           base_root, f"the base's {MANIFEST} ({base_label})")
-        head = pipeline.run(inputs, catalog=catalog).artifacts  # what build would refuse is not reviewed
+        # built as if into the base's directory (its manifest names the catalog relative to there);
+        # what build would refuse is not reviewed
+        head = pipeline.run(replace(inputs, out_dir=Path(base_root)), catalog=catalog).artifacts
         head_label = "this build"
     else:
         head_label = str(head_dir)
