@@ -231,7 +231,7 @@ def _near(path) -> str:
         rel = os.path.relpath(path)
     except ValueError:
         return str(path)
-    return rel if not rel.startswith(os.pardir * 3) else str(Path(path).resolve())
+    return rel if not rel.startswith(os.path.join(os.pardir, os.pardir, os.pardir)) else str(Path(path).resolve())
 
 
 def _shown(path: Path) -> str:
