@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         catalogs: dict[int, list[str]] = {}
         for f in args.factors:
             if f == 1:
-                catalogs[f] = []  # the bundled default, as `dashgen build` with no -c
+                catalogs[f] = ["-c", "default"]  # the bundled default
             else:
                 path = tmp / f"catalog-x{f}.yaml"
                 path.write_text(synthetic_catalog(f), encoding="utf-8")

@@ -33,9 +33,13 @@ class BuildResult:
 
 
 def build_artifacts(catalog: Catalog, schema_version: int | str = DEFAULT_SCHEMA_VERSION,
-                    definitions: tuple[str, ...] = ()) -> BuildResult:
+                    definitions: tuple[str, ...] = (), catalog_file: str | None = None) -> BuildResult:
     """Every output file of ``catalog`` and its definition files (``catalog.definitions``, then
     ``definitions``: user code, run here; docs/extending.md); pure otherwise.
+
+    ``catalog_file`` is how the manifest records the catalog (``dashgen.pipeline`` passes its path
+    relative to the output directory, so later commands find it); default: a preset's name, else
+    nothing.
 
     The cyclic garbage collector is paused meanwhile: a build makes many short-lived, acyclic
     objects, and the collector's full passes over a growing heap made large catalogs cost more
@@ -44,13 +48,14 @@ def build_artifacts(catalog: Catalog, schema_version: int | str = DEFAULT_SCHEMA
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build_artifacts(catalog, schema_version, (*catalog.definitions, *definitions))
+        return _build_artifacts(catalog, schema_version, (*catalog.definitions, *definitions), catalog_file)
     finally:
         if enabled:
             gc.enable()
 
 
-def _build_artifacts(catalog: Catalog, schema_version: int | str, definitions: tuple[str, ...]) -> BuildResult:
+def _build_artifacts(catalog: Catalog, schema_version: int | str, definitions: tuple[str, ...],
+                     catalog_file: str | None) -> BuildResult:
     v2 = schema_version == V2_FORMAT
     if v2:  # the newest classic model, written as dashboard.grafana.app/v2 objects below
         schema_version = V2_CLASSIC_BASE
@@ -75,7 +80,9 @@ def _build_artifacts(catalog: Catalog, schema_version: int | str, definitions: t
         if path in artifacts:
             raise InputError(f"two dashboards would be written to {path}")
         artifacts[path] = canonical_json(_v2_object(d) if v2 else d.dashboard)
-    artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards, v2))
+    if catalog_file is None and catalog.source.startswith("preset:"):
+        catalog_file = catalog.source.partition(":")[2]
+    artifacts[MANIFEST] = canonical_yaml(manifest(catalog, dashboards, catalog_file, v2))
     artifacts.update(alert_artifacts(rules))
     artifacts.update(collector_artifacts(catalog))
     return BuildResult(dict(sorted(artifacts.items())), dashboards, rules, problems)
@@ -101,10 +108,14 @@ def _v2_object(d) -> dict:
     return keep_nulls(to_v2(to_plain(d.dashboard)))
 
 
-def manifest(catalog: Catalog, dashboards, v2: bool = False) -> dict:
-    """What push needs besides the files: folders, datasources to resolve, the owner tag."""
+def manifest(catalog: Catalog, dashboards, catalog_file: str | None = None, v2: bool = False) -> dict:
+    """What push needs besides the files: folders, datasources to resolve, the owner tag; and the
+    catalog it was built from (``catalog_file``: a preset's name or a path relative to the output
+    directory), which commands run without ``-c`` build again and which no other catalog replaces
+    unasked (``dashgen.pipeline``)."""
     return {
         "catalog": catalog.name,
+        **({"catalog_file": catalog_file} if catalog_file else {}),
         "owner_tag": OWNER_TAG,
         "folders": [{"uid": catalog.folder_uid, "title": catalog.folder_title}],
         "datasources": {

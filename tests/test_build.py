@@ -87,13 +87,13 @@ def test_output_is_canonical(builds, preset):
 
 def test_schema_version_42_flag(tmp_path):
     """"schemaVersion 41 by default and 42 with --schema-version 42"."""
-    assert run_dashgen("build", "-o", "v41", cwd=tmp_path).returncode == 0
-    assert run_dashgen("build", "-o", "v42", "--schema-version", "42", cwd=tmp_path).returncode == 0
+    assert run_dashgen("build", "-c", "default", "-o", "v41", cwd=tmp_path).returncode == 0
+    assert run_dashgen("build", "-c", "default", "-o", "v42", "--schema-version", "42", cwd=tmp_path).returncode == 0
     for version in (41, 42):
         files = sorted((tmp_path / f"v{version}" / "dashboards").rglob("*.json"))
         assert files
         assert {json.loads(f.read_text())["schemaVersion"] for f in files} == {version}
-    bad = run_dashgen("build", "-o", "v40", "--schema-version", "40", cwd=tmp_path)
+    bad = run_dashgen("build", "-c", "default", "-o", "v40", "--schema-version", "40", cwd=tmp_path)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and not (tmp_path / "v40").exists()
 
 
@@ -122,11 +122,16 @@ def test_byte_identical_across_runs_directories_and_hash_seeds(tmp_path):
     (tmp_path / "b" / "deeper").mkdir(parents=True)
     catalog = tmp_path / "b" / "my-catalog.yaml"
     catalog.write_text(BASE, encoding="utf-8")
-    r1 = run_dashgen("build", "-o", str(tmp_path / "a" / "out"), cwd=tmp_path / "a", env={"PYTHONHASHSEED": "1"})
+    r1 = run_dashgen("build", "-c", "default", "-o", str(tmp_path / "a" / "out"), cwd=tmp_path / "a", env={"PYTHONHASHSEED": "1"})
     r2 = run_dashgen("build", "-c", "../my-catalog.yaml", "-o", "out2", cwd=tmp_path / "b" / "deeper",
                      env={"PYTHONHASHSEED": "4242", "TZ": "Asia/Tokyo", "LC_ALL": "C"})
     assert r1.returncode == 0 and r2.returncode == 0, (r1.stderr, r2.stderr)
     t1, t2 = tree(tmp_path / "a" / "out"), tree(tmp_path / "b" / "deeper" / "out2")
+    # the manifest records which catalog built it, relative to the output (never where a machine keeps it)
+    manifest = "dashboards/manifest.yaml"
+    assert b"\ncatalog_file: default\n" in t1[manifest]
+    assert b"\ncatalog_file: ../../my-catalog.yaml\n" in t2[manifest]
+    t2[manifest] = t2[manifest].replace(b"../../my-catalog.yaml", b"default")
     assert len(t1) >= 2 and t1 == t2
     # and equal to the in-process build
     assert t1 == {k: v.encode() for k, v in build_artifacts(load_catalog("default")).artifacts.items()}
@@ -268,7 +273,7 @@ def test_failed_build_leaves_previous_output_untouched(tmp_path, monkeypatch, fa
 def test_cli_build_failure_midway_keeps_old_output(tmp_path, monkeypatch):
     """A definition raising in the middle of a build: exit non-zero, old files byte-identical."""
     out = tmp_path / "out"
-    assert run_dashgen("build", "-o", str(out), cwd=tmp_path).returncode == 0
+    assert run_dashgen("build", "-c", "default", "-o", str(out), cwd=tmp_path).returncode == 0
     before = tree(out)
     script = ("import dashgen.build as b\n"
               "orig = b.canonical_json\n"
@@ -281,7 +286,7 @@ def test_cli_build_failure_midway_keeps_old_output(tmp_path, monkeypatch):
               "from dashgen.cli import main; main()\n")
     import subprocess
     import sys
-    proc = subprocess.run([sys.executable, "-c", script, "build", "-o", str(out)], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", script, "build", "-c", "default", "-o", str(out)], capture_output=True, text=True,
                           cwd=tmp_path)
     assert proc.returncode != 0 and "definition failed" in proc.stderr
     assert tree(out) == before and _debris(out) == []
@@ -293,8 +298,8 @@ def test_check_reports_stale_missing_and_extra(tmp_path):
     """"--check: exit 1 listing stale, missing and extra files when the output on disk differs
     from a fresh build; exit 0 otherwise"."""
     out = tmp_path / "out"
-    assert run_dashgen("build", "-o", "out", cwd=tmp_path).returncode == 0
-    ok = run_dashgen("build", "-o", "out", "--check", cwd=tmp_path)
+    assert run_dashgen("build", "-c", "default", "-o", "out", cwd=tmp_path).returncode == 0
+    ok = run_dashgen("build", "-c", "default", "-o", "out", "--check", cwd=tmp_path)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     files = sorted(p for p in out.rglob("*.json"))
     stale, missing = files[0], files[1]
@@ -302,7 +307,7 @@ def test_check_reports_stale_missing_and_extra(tmp_path):
     missing.unlink()
     (out / "dashboards" / "extra.json").write_text("{}\n")
     before = tree(out)
-    proc = run_dashgen("build", "-o", "out", "--check", cwd=tmp_path)
+    proc = run_dashgen("build", "-c", "default", "-o", "out", "--check", cwd=tmp_path)
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert f"stale: {stale.relative_to(out).as_posix()}" in lines
@@ -328,7 +333,7 @@ def test_build_path_does_not_import_network_or_schema_libraries(tmp_path):
               "atexit.register(lambda: print('LOADED', sorted(m for m in ('requests', 'jsonschema', 'urllib3') "
               "if m in sys.modules), file=sys.stderr))\n"
               "from dashgen.cli import main; main()\n")
-    proc = subprocess.run([sys.executable, "-c", script, "build", "-o", "out"], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", script, "build", "-c", "default", "-o", "out"], capture_output=True, text=True,
                           cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "LOADED []" in proc.stderr, proc.stderr

@@ -131,3 +131,15 @@ def test_plan_and_push_refuse_what_build_refuses_before_any_request(tmp_path):
             assert "build refused: the output would fail dashgen lint" in proc.stderr and "stage llm" in proc.stderr
             assert "Traceback" not in proc.stderr
         assert emu.requests == []
+
+
+def test_diff_and_preview_refuse_what_build_refuses(tmp_path):
+    """review reads the same gated build: a diff or a preview never shows output build would refuse."""
+    (tmp_path / "crowded.yaml").write_text(crowded_catalog(), encoding="utf-8")
+    base = tmp_path / "base"
+    assert run_dashgen("build", "-c", "default", "-o", str(base), cwd=tmp_path).returncode == 0
+    for args in (["diff", "--against", str(base), "--replace-catalog"], ["preview", "-o", "previews"]):
+        proc = run_dashgen(*args, "-c", "crowded.yaml", cwd=tmp_path)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert "build refused: the output would fail dashgen lint" in proc.stderr and "stage llm" in proc.stderr
+    assert not (tmp_path / "previews").exists()

@@ -163,7 +163,7 @@ def test_missing_file_is_exit_2_one_line(tmp_path):
 
 
 def test_bad_catalog_leaves_existing_output_untouched(tmp_path):
-    assert run_dashgen("build", "-o", "out", cwd=tmp_path).returncode == 0
+    assert run_dashgen("build", "-c", "default", "-o", "out", cwd=tmp_path).returncode == 0
     before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     assert before
     (tmp_path / "bad.yaml").write_text(edit("value: 150", "value: 0"), encoding="utf-8")

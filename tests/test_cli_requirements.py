@@ -73,12 +73,12 @@ def test_jsonschema_is_a_base_requirement():
 
 
 def test_simulate_out_must_end_in_json(tmp_path):
-    r = subprocess.run([sys.executable, "-c", "from dashgen.cli import main; main()", "simulate", "--out", "t5"],
+    r = subprocess.run([sys.executable, "-c", "from dashgen.cli import main; main()", "simulate", "-c", "default", "--out", "t5"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert r.stderr == ("dashgen: error: --out t5: the file name must end in .json (OTLP JSON; e.g. t5.json)\n")
     assert list(tmp_path.iterdir()) == []
-    r = subprocess.run([sys.executable, "-c", "from dashgen.cli import main; main()", "simulate", "--out", "t5.JSON",
+    r = subprocess.run([sys.executable, "-c", "from dashgen.cli import main; main()", "simulate", "-c", "default", "--out", "t5.JSON",
                         "--sessions", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["t5.JSON"]

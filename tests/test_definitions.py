@@ -270,8 +270,9 @@ def test_user_dashboards_go_through_check_diff_plan_push_and_prune(tmp_path):
 
     plain = tmp_path / "plain"
     assert run_cli(["build", "-o", str(plain)]).code == 0
-    diff = run_cli(["diff", "--against", str(plain), "-c", str(EXAMPLE)])
-    assert diff.out.splitlines()[0].endswith("this build: 2 dashboards added"), diff.out
+    diff = run_cli(["diff", "--against", str(plain), "-c", str(EXAMPLE), "--replace-catalog"])
+    assert diff.out.splitlines()[0].endswith("this build: 2 dashboards added; 1 other file changed"), diff.out
+    assert "catalog_file default -> " in diff.out  # another catalog: the manifest says so
     assert "dashboard LLM providers (voice-llm-providers): added" in diff.out
     assert run_cli(["diff", "--against", str(out), "-c", str(EXAMPLE), "--exit-code"]).code == 0
 

@@ -21,7 +21,7 @@ from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.review.diff import Diff, diff_outputs, format_diff
 
-from conftest import DEFAULT_CATALOG, run_dashgen
+from conftest import DEFAULT_CATALOG, REPO, run_dashgen
 from push_fixtures import rule as push_rule  # the Grafana A/B/C rule shape
 
 TTS_THRESHOLD_LINE = "{quantile: 0.95, value: 350, severity: page, for: 5m}"
@@ -518,6 +518,9 @@ def test_cli_base_ref_reads_the_committed_output(base, tmp_path):
     catalog.write_text(DEFAULT_CATALOG.read_text().replace(TTS_THRESHOLD_LINE,
                                                             "{quantile: 0.95, value: 300, severity: page, for: 10m}"))
     r = run_dashgen("diff", "--base", "main", "--catalog", str(catalog), "--exit-code", "--format", "markdown", cwd=repo)
+    assert r.returncode == 2 and "records the catalog default, not " in r.stderr  # another catalog: asked first
+    r = run_dashgen("diff", "--base", "main", "--catalog", str(catalog), "--replace-catalog", "--exit-code",
+                    "--format", "markdown", cwd=repo)
     assert r.returncode == 1, r.stderr
     assert r.stdout.startswith("**dashgen diff** (`main (")
     assert f"- **{TTS_FB}**: threshold 350 -> 300 ms" in r.stdout
@@ -564,3 +567,23 @@ def test_cli_git_errors_are_one_line_exit_2(tmp_path):
     assert "not inside a git repository" in r.stderr
     r = run_dashgen("diff", "--base", "HEAD", "--against", str(plain), cwd=repo)
     assert r.returncode == 2 and "alternatives" in r.stderr
+
+
+def test_cli_base_ref_of_a_dashgen_checkout_is_built_with_that_revision_s_own_code(tmp_path):
+    """--base REF without committed output, in dashgen's own repository: REF is built by REF's dashgen
+    (``python -m dashgen.pipeline`` in a worktree), so a change to dashgen's code shows in the diff."""
+    repo = make_repo(tmp_path / "repo")
+    shutil.copytree(REPO / "dashgen", repo / "dashgen", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "templates", repo / "templates")
+    overview = repo / "dashgen" / "dashboards" / "overview.py"
+    text = overview.read_text()
+    assert text.count('"Voice pipeline overview"') == 1
+    overview.write_text(text.replace('"Voice pipeline overview"', '"Voice pipeline overview (old)"'))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "dashgen with an old title")
+    overview.write_text(text)  # the working tree's dashgen (what this build runs) has today's title
+    r = run_dashgen("diff", "--base", "HEAD", "-c", "default", "--exit-code", cwd=repo)
+    assert r.returncode == 1, r.stderr
+    assert "renamed" in r.stdout or "title" in r.stdout, r.stdout
+    assert "Voice pipeline overview (old)" in r.stdout
+    assert git(repo, "worktree", "list").count("\n") == 1

@@ -12,7 +12,7 @@ NOTE = "dashgen: note: add .dashgen/ (previews, push backups) to {}"
 
 def test_preview_says_it_once_when_the_gitignore_lacks_it(tmp_path):
     (tmp_path / ".gitignore").write_text("__pycache__/\n# .dashgen/ is not here\n", encoding="utf-8")
-    args = ("preview", "--only", "voice-overview", "--format", "png")
+    args = ("preview", "-c", "default", "--only", "voice-overview", "--format", "png")
     first = run_dashgen(*args, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stderr.splitlines() == [NOTE.format(".gitignore")]

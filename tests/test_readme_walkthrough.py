@@ -123,9 +123,11 @@ def test_readme_walkthrough_runs_as_written(tmp_path_factory, tmp_path):
 def test_every_walkthrough_step_is_there():
     section = README.read_text(encoding="utf-8").split(START)[1].split(END)[0]
     commands = [b.body for b in blocks(README.read_text(encoding="utf-8")) if b.lang == "sh"]
-    for step in ("dashgen catalog show > my.yaml", "dashgen build -c my.yaml", "dashgen diff -c my.yaml",
-                 "dashgen plan -c my.yaml", "dashgen push -c my.yaml"):
+    for step in ("dashgen catalog show > my.yaml", "dashgen init --catalog my.yaml", "dashgen build\n",
+                 "dashgen diff\n", "dashgen plan\n", "dashgen push\n"):
         assert any(step in c for c in commands), step
+    # after `dashgen init`, the project file names the catalog: no command repeats it
+    assert not any(" -c " in c or "--catalog" in c.replace("init --catalog", "") for c in commands)
     assert ".gitignore" in section and "```diff" in section
 
 

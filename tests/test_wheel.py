@@ -48,7 +48,7 @@ def test_wheel_install_builds_the_same_bytes_outside_the_repo(installed, tmp_pat
                            env=installed.env(), capture_output=True, text=True, check=True).stdout.strip()
     assert Path(where).resolve().is_relative_to(installed.venv.resolve()), where
     # the console script of the wheel, from a directory outside the repository
-    proc = subprocess.run(["dashgen", "build", "-o", "out"], cwd=outside, env=installed.env(),
+    proc = subprocess.run(["dashgen", "build", "-c", "default", "-o", "out"], cwd=outside, env=installed.env(),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     installed_tree = tree(outside / "out")
@@ -60,7 +60,7 @@ def test_wheel_install_builds_the_same_bytes_outside_the_repo(installed, tmp_pat
 
 
 def test_lint_schemas_works_after_a_plain_install(installed, grafana_schemas, tmp_path):
-    proc = subprocess.run(["dashgen", "lint", "--schemas", str(grafana_schemas / "grafana-12")], cwd=tmp_path,
+    proc = subprocess.run(["dashgen", "lint", "-c", "default", "--schemas", str(grafana_schemas / "grafana-12")], cwd=tmp_path,
                           env=installed.env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[-1] == "dashgen: lint ok (9 dashboards, schemas checked)"

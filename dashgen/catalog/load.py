@@ -62,7 +62,8 @@ def resolve_catalog_source(ref: str | None) -> tuple[str, str, str]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{ref}: no such catalog file (give a path, or one of the presets: {', '.join(PRESETS)})") from None
+        raise InputError(f"{ref}: no such catalog file{_did_you_mean(ref)} (give a path, or one of the presets: "
+                         f"{', '.join(PRESETS)})") from None
     except IsADirectoryError:
         raise InputError(f"{ref}: is a directory, not a catalog file (give the path of a .yaml file)") from None
     except OSError as exc:
@@ -76,6 +77,21 @@ def resolve_catalog_source(ref: str | None) -> tuple[str, str, str]:
         raise CatalogError(ref, line, col, f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
                            "save the catalog as UTF-8") from None
     return text, ref, ref
+
+
+def _did_you_mean(ref: str) -> str:
+    """``; did you mean pipecat?`` for a preset name or a catalog file beside ``ref`` close to it."""
+    import difflib
+
+    path = Path(ref)
+    folder = path.parent
+    try:
+        nearby = [str(folder / p.name) if str(folder) != "." else p.name
+                  for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()]
+    except OSError:
+        nearby = []
+    close = difflib.get_close_matches(ref, [*PRESETS, *sorted(nearby)], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def load_catalog(ref: str | None = None) -> Catalog:

@@ -14,25 +14,32 @@ from ..dashboards.model import DEFAULT_SCHEMA_VERSION, SCHEMA_VERSION_CHOICES, p
 from ..errors import InputError
 
 catalog_option = click.option(
-    "--catalog", "-c", "catalog_ref", metavar="FILE|PRESET", default=None, envvar="DASHGEN_CATALOG",
-    help=f"Stage catalog: a YAML file, or a bundled preset ({', '.join(PRESETS)}). "
-         f"Default: the bundled 'default' (audio.* convention). Env: DASHGEN_CATALOG.",
+    "--catalog", "-c", "catalog_ref", metavar="FILE|PRESET", default=None,
+    help=f"Stage catalog: a YAML file, or a bundled preset ({', '.join(PRESETS)}). Default: $DASHGEN_CATALOG, "
+         f"else the project file's catalog (dashgen.toml: dashgen init), else the one the output's "
+         f"dashboards/manifest.yaml records; never a silent demo.",
+)
+
+replace_catalog_option = click.option(
+    "--replace-catalog", is_flag=True,
+    help="Accept a catalog other than the one the existing output was built from "
+         "(recorded in dashboards/manifest.yaml); without it such a command refuses (exit 2).",
 )
 
 schema_version_option = click.option(
-    "--schema-version", type=click.Choice(SCHEMA_VERSION_CHOICES, case_sensitive=False),
-    default=str(DEFAULT_SCHEMA_VERSION), show_default=True, envvar="DASHGEN_SCHEMA_VERSION",
-    callback=lambda _ctx, _param, value: parse_schema_version(value),
-    help="Dashboard format to write: schemaVersion 41 (Grafana 11.6+, file provisioning), 42 (Grafana "
-         "12.x) or v2 (Grafana 13's dashboard.grafana.app/v2 objects: docs/compatibility.md). "
-         "Env: DASHGEN_SCHEMA_VERSION.",
+    "--schema-version", type=click.Choice(SCHEMA_VERSION_CHOICES, case_sensitive=False), default=None,
+    envvar="DASHGEN_SCHEMA_VERSION",
+    callback=lambda _ctx, _param, value: None if value is None else parse_schema_version(value),
+    help=f"Dashboard format to write: schemaVersion 41 (Grafana 11.6+, file provisioning), 42 (Grafana "
+         f"12.x) or v2 (Grafana 13's dashboard.grafana.app/v2 objects: docs/compatibility.md). Default: the "
+         f"project file's schema_version, else {DEFAULT_SCHEMA_VERSION}. Env: DASHGEN_SCHEMA_VERSION.",
 )
 
 definitions_option = click.option(
     "--definitions", "definitions", metavar="PATH", multiple=True,
     type=click.Path(dir_okay=False, exists=True),
     help="A Python file adding dashboards of your own (repeatable), after those the catalog's definitions: "
-         "names. It is code run at build time (docs/extending.md).",
+         "names; replaces the project file's definitions. It is code run at build time (docs/extending.md).",
 )
 
 

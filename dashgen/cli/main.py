@@ -10,7 +10,8 @@ import click
 from pathlib import Path
 
 from .. import DISTRIBUTION, __version__
-from .common import catalog_option, definitions_option, require, schema_version_option
+from ..artifacts import MANIFEST
+from .common import catalog_option, definitions_option, replace_catalog_option, require, schema_version_option
 from ..errors import CatalogError, DashgenError, InputError
 
 
@@ -49,7 +50,8 @@ def cli() -> None:
 
     \b
     Typical flow:
-      dashgen build            write dashboards/ and alerts/ from the bundled catalog
+      dashgen init -c my.yaml  write dashgen.toml: the project's catalog, output, Grafana
+      dashgen build            write dashboards/ and alerts/ from the project's catalog
       dashgen build --check    CI: fail (exit 1) when the committed output is stale
       dashgen lint             offline checks (uids, ids, layout, TraceQL rules)
       dashgen plan / push      diff against a live Grafana, then apply
@@ -62,8 +64,8 @@ def cli() -> None:
 
 @cli.command("build")
 @catalog_option
-@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Directory that receives dashboards/ and alerts/.")
+@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory that receives dashboards/ and alerts/. Default: the project file's output, else ./")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 and list stale, missing and extra files when the output on disk "
                    "differs from a fresh build (run it in CI).")
@@ -78,7 +80,9 @@ def cli() -> None:
                    "ceiling per repository connection; 20 on Grafana Cloud Free).")
 @schema_version_option
 @definitions_option
-def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resources, schema_version, definitions):
+@replace_catalog_option
+def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resources, schema_version, definitions,
+                  replace_catalog):
     """Render every dashboard and alert rule into DIR/dashboards/ and DIR/alerts/.
 
     \b
@@ -86,23 +90,31 @@ def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resour
     written atomically: on any error the previous output stays untouched.
     Output that dashgen lint would reject (e.g. a dashboard over the TraceQL
     query budget) is refused: exit 2, each problem located, nothing written.
+    Output built from another catalog (its dashboards/manifest.yaml says which)
+    is not replaced unless --replace-catalog.
+
+    \b
+    The catalog: -c, else $DASHGEN_CATALOG, else the project file (dashgen.toml,
+    written by dashgen init), else the one the output's manifest records.
 
     \b
     Examples:
-      dashgen build                          # bundled default catalog, into ./
+      dashgen build                          # the project's catalog, into its output
       dashgen build -c pipecat -o out/       # the Pipecat preset, into out/
       dashgen build -c my-catalog.yaml --check
       dashgen build --schema-version v2 --git-sync ../grafana-repo/voice   # Grafana 13 Git Sync
     """
     from ..artifacts import check_output, write_output
-    from ..build import build_artifacts
-    from ..catalog import load_catalog
-    from ..lint.gate import refuse_lint_problems
+    from .. import pipeline
 
-    catalog = load_catalog(catalog_ref)
-    result = build_artifacts(catalog, schema_version, definitions)
-    for warning in refuse_lint_problems(result.artifacts, result.dashboards, catalog):  # errors: exit 2
-        click.echo(f"dashgen: warning: {warning} [{warning.rule}]", err=True)
+    inputs = pipeline.resolve(catalog_ref, out_dir=out_dir, schema_version=schema_version, definitions=definitions)
+    out_dir = inputs.out_dir
+    catalog = pipeline.load(inputs)
+    if not replace_catalog:
+        pipeline.refuse_other_catalog(inputs, catalog, pipeline.read_manifest(out_dir), out_dir,
+                                      str(out_dir / MANIFEST))
+    result = pipeline.run(inputs, catalog=catalog)  # exit 2 when lint would refuse it, nothing written
+    pipeline.warn(result)
     tree = None
     if git_sync_dir is not None:
         from ..gitsync import check_limits, git_sync_tree
@@ -116,9 +128,8 @@ def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resour
         for line in problems:
             click.echo(line)
         if problems:
-            click.echo(f"dashgen: the Git Sync tree in {git_sync_dir} is out of date; run: dashgen build "
-                       f"--git-sync {git_sync_dir}" + (f" --schema-version {schema_version}"
-                                                        if str(schema_version) != "41" else ""), err=True)
+            click.echo(f"dashgen: the Git Sync tree in {git_sync_dir} is out of date; run: "
+                       f"{inputs.command('build')} --git-sync {git_sync_dir}", err=True)
             return 1
     if check:
         res = check_output(result.artifacts, out_dir)
@@ -129,7 +140,8 @@ def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resour
             for path in paths:
                 click.echo(f"{label}: {path}")
         click.echo(f"dashgen: output in {out_dir} is out of date ({len(res.stale)} stale, {len(res.missing)} "
-                   f"missing, {len(res.extra)} extra); run: dashgen build", err=True)
+                   f"missing, {len(res.extra)} extra); run: {inputs.command('build')}"
+                   f"{' --replace-catalog' if replace_catalog else ''}", err=True)
         return 1
     try:
         write_output(result.artifacts, out_dir)
@@ -145,14 +157,15 @@ def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resour
     n_alerts = sum(1 for p in result.artifacts if p.startswith("alerts/"))
     n_bridge = sum(1 for p in result.artifacts if p.startswith("collector/"))
     click.echo(f"dashgen: wrote {n_dash} dashboards, {n_alerts} alert files and {n_bridge} collector files to {out_dir} "
-               f"(catalog {catalog.source})")
+               f"(catalog {result.catalog.source})")
     return 0
 
 
 @cli.command("lint")
 @catalog_option
 @click.option("--from", "from_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Lint the build output in DIR (e.g. the committed one) instead of a fresh build.")
+              help="Lint the build output in DIR (e.g. the committed one) instead of a fresh build; without -c, "
+                   "against the catalog its manifest records.")
 @click.option("--schemas", "schemas_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               default=None, help="Also validate against Grafana's JSON schemas in DIR: the jsonschema/ folder "
                                  "of a grafana/grafana-foundation-sdk checkout (docs/dashboards.md says "
@@ -164,7 +177,8 @@ def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resour
                                  "if any; docs/dashboards.md).")
 @schema_version_option
 @definitions_option
-def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schema_version, definitions):
+@replace_catalog_option
+def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schema_version, definitions, replace_catalog):
     """Offline checks: uids, panel ids, layout, TraceQL rules and query budget, schemas.
 
     \b
@@ -178,20 +192,24 @@ def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schem
       dashgen lint --format json
       dashgen lint --from . --schemas grafana-foundation-sdk/jsonschema
     """
-    from ..build import build_artifacts
-    from ..catalog import load_catalog
     from ..artifacts import read_output
     from ..lint import lint_artifacts
     from ..lint.dashboards import MAX_METRICS_QUERIES
     import json
 
+    from .. import pipeline
     from ..lint.exclusions import load_exclusions
     from ..lint.report import Location, problem
 
     if schemas_dir:
         require("lint --schemas", "jsonschema")
-    catalog = load_catalog(catalog_ref)
-    built = None if from_dir else build_artifacts(catalog, schema_version, definitions)
+    inputs = pipeline.resolve(catalog_ref, schema_version=schema_version, definitions=definitions,
+                              manifest_dir=from_dir)
+    catalog = pipeline.load(inputs)
+    if from_dir and not replace_catalog:
+        pipeline.refuse_other_catalog(inputs, catalog, pipeline.read_manifest(from_dir), from_dir,
+                                      str(from_dir / MANIFEST))
+    built = None if from_dir else pipeline.run(inputs, catalog=catalog, gate=False)  # lint reports, never refuses
     artifacts = read_output(from_dir) if from_dir else built.artifacts
     if from_dir and not artifacts:
         raise InputError(f"{from_dir}: no dashboards/ or alerts/ there (run dashgen build first)")
@@ -202,7 +220,7 @@ def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schem
         raise InputError(str(exc)) from None
     if built is not None:  # what a definition file's translation could not carry, at its line
         report.problems[:0] = [problem("definition", Location(d.path, panel=d.panel, line=d.line), d.message)
-                               for d in built.problems]
+                               for d in built.definition_problems]
     if fmt == "json":
         click.echo(json.dumps({"ok": report.ok, "errors": len(report.errors), "warnings": len(report.warnings),
                                "excluded": len(report.excluded),
@@ -221,6 +239,77 @@ def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schem
         return 1
     click.echo(f"dashgen: lint ok ({len(report.stats)} dashboards{', schemas checked' if schemas_dir else ''}"
                f"{'; ' + counts if report.problems or report.excluded else ''})")
+    return 0
+
+
+@cli.command("init")
+@click.option("--catalog", "-c", "catalog", metavar="FILE|PRESET", default=None,
+              help="The project's stage catalog: a YAML file (relative to here) or a bundled preset "
+                   "(default, pipecat, livekit). Default: catalog.yaml with --from-preset, else the catalog the "
+                   "output's manifest records.")
+@click.option("--from-preset", "from_preset", type=click.Choice(["default", "pipecat", "livekit"]), default=None,
+              help="Start the catalog file from this bundled preset (written to --catalog, which must not exist yet).")
+@click.option("--output", "output", metavar="DIR", default=".", show_default=True,
+              help="Where dashgen build writes dashboards/, alerts/ and collector/.")
+@click.option("--schema-version", type=click.Choice(["41", "42"]), default=None,
+              help="Dashboard schemaVersion: 41 for Grafana 11.x; left out: 42 (Grafana 12.x).")
+@click.option("--definitions", "definitions", metavar="FILE", multiple=True,
+              help="A Python file adding dashboards of your own (repeatable; docs/extending.md).")
+@click.option("--grafana-url", "grafana_url", metavar="URL", default=None,
+              help="Grafana's base URL for plan and push (else they read $GRAFANA_URL).")
+@click.option("--force", is_flag=True, help="Overwrite an existing dashgen.toml.")
+def init_command(catalog, from_preset, output, schema_version, definitions, grafana_url, force):
+    """Write dashgen.toml, the project file every dashgen command here reads.
+
+    \b
+    It names the catalog, the definition files, the output directory, the schema
+    version and how plan/push reach Grafana, so `dashgen build`, `dashgen diff`,
+    `dashgen lint --from .` and `dashgen push` need no -c and always build YOUR
+    catalog. Without a project file (or -c, or DASHGEN_CATALOG, or an output whose
+    dashboards/manifest.yaml records its catalog) a command refuses, exit 2.
+    [tool.dashgen] in pyproject.toml is read the same way (same keys).
+
+    \b
+    Examples:
+      dashgen init --catalog my.yaml                 # your existing catalog
+      dashgen init --from-preset default --catalog my.yaml   # start my.yaml from a preset
+      dashgen init --catalog pipecat --schema-version 41 --grafana-url https://grafana.example.com
+    """
+    from .. import pipeline
+    from ..catalog import PRESETS, load_catalog, preset_path
+    from ..project import PROJECT_FILE, render_project
+
+    target = Path(PROJECT_FILE)
+    if target.exists() and not force:
+        raise InputError(f"{PROJECT_FILE} already exists (edit it, or pass --force to write a new one)")
+    if catalog is None:
+        catalog = "catalog.yaml" if from_preset else pipeline.recorded_catalog(Path(output))
+        if catalog is None:
+            raise InputError("which catalog? pass --catalog FILE (or a preset name), or --from-preset NAME to start one")
+    if from_preset:
+        if catalog in PRESETS:
+            raise InputError(f"--from-preset copies a preset into a file of yours: --catalog names that file, "
+                             f"not the preset {catalog}")
+        if Path(catalog).exists():
+            raise InputError(f"{catalog} already exists: leave out --from-preset to use it as it is")
+    else:
+        load_catalog(catalog)  # a catalog that does not load is refused here, not at the first build
+    for d in definitions:
+        if not Path(d).is_file():
+            raise InputError(f"--definitions {d}: no such file")
+    text = render_project(catalog=Path(catalog).as_posix() if catalog not in PRESETS else catalog, output=output,
+                          schema_version=int(schema_version) if schema_version else None,
+                          definitions=tuple(Path(d).as_posix() for d in definitions),
+                          grafana={"url": grafana_url} if grafana_url else {})
+    try:
+        if from_preset:
+            Path(catalog).parent.mkdir(parents=True, exist_ok=True)
+            Path(catalog).write_text(preset_path(from_preset).read_text(encoding="utf-8"), encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
+    made = f" and {catalog} (from the {from_preset} preset)" if from_preset else ""
+    click.echo(f"dashgen: wrote {PROJECT_FILE}{made}; next: dashgen build")
     return 0
 
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import click
 
@@ -18,7 +15,7 @@ from ..grafana.client import GrafanaClient, GrafanaError
 
 CONNECTION_HELP = """
 \b
-Connection (flags override the environment):
+Connection (flags override the environment, which overrides dashgen.toml's [grafana]):
   GRAFANA_URL                   --url          e.g. https://grafana.example.com
   GRAFANA_TOKEN                 --token-file   a service-account token (glsa_...)
   GRAFANA_USER/GRAFANA_PASSWORD                basic auth instead of a token
@@ -85,33 +82,36 @@ def _common(f):
     return f
 
 
-@contextmanager
-def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: str,
-               definitions: tuple[str, ...] = ()) -> Iterator[Path]:
+def _desired(from_dir: Path | None, catalog_ref: str | None, schema_version: str | None,
+             definitions: tuple[str, ...] = ()):
+    """What to push: the build output in --from DIR as it is, or a fresh, gated build in memory."""
+    from ..grafana.plan import build_from_files, load_build
+
     if from_dir is not None:
         if not from_dir.is_dir():
             raise InputError(f"--from {from_dir}: no such directory")
-        yield from_dir
-        return
-    from ..artifacts import write_output
-    from ..build import build_artifacts
-    from ..catalog import load_catalog
-    from ..lint.gate import refuse_lint_problems
+        return load_build(from_dir)
+    from .. import pipeline
 
-    catalog = load_catalog(catalog_ref)
-    result = build_artifacts(catalog, schema_version, definitions)
     # what `dashgen build` would refuse is not pushed either (exit 2, before any request)
-    for warning in refuse_lint_problems(result.artifacts, result.dashboards, catalog):  # errors: exit 2
-        click.echo(f"dashgen: warning: {warning} [{warning.rule}]", err=True)
-    with tempfile.TemporaryDirectory(prefix="dashgen-push-") as tmp:
-        write_output(result.artifacts, Path(tmp))
-        yield Path(tmp)
+    result = pipeline.run(pipeline.resolve(catalog_ref, schema_version=schema_version, definitions=definitions))
+    pipeline.warn(result)
+    return build_from_files(result.artifacts)
 
 
 def _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecure_http, retries,
             retry_base_delay, timeout, concurrency) -> GrafanaClient:
+    from ..project import find_project
+
+    project = find_project()
+    grafana = project.grafana if project else {}
+    # flags and GRAFANA_* first (click read them), then the project file's [grafana] table
+    url = url or grafana.get("url") or os.environ.get(grafana.get("url_env", "GRAFANA_URL")) or None
+    if org_id is None:
+        org_id = grafana.get("org_id")
     if not url:
-        raise InputError("no Grafana URL: set GRAFANA_URL or pass --url")
+        raise InputError("no Grafana URL: set GRAFANA_URL or pass --url"
+                         + (f" (or url/url_env in {project.label})" if project else ""))
     token = None
     if token_file is not None:
         try:
@@ -121,7 +121,7 @@ def _client(url, token_file, org_id, ca_cert, insecure_skip_verify, allow_insecu
         if not token:
             raise InputError(f"--token-file {token_file}: the file is empty")
     else:
-        token = os.environ.get("GRAFANA_TOKEN") or None
+        token = os.environ.get("GRAFANA_TOKEN") or os.environ.get(grafana.get("token_env", "GRAFANA_TOKEN")) or None
     user = os.environ.get("GRAFANA_USER") or None
     password = os.environ.get("GRAFANA_PASSWORD") or None
     if token:
@@ -138,7 +138,7 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), fr
          disable_provenance, quick, output, verbose, api="auto", recording_rules="auto", only=(), force=False,
          backup_dir=".dashgen/backups") -> int:
     from ..grafana.apply import Applier, exit_code, save_message
-    from ..grafana.plan import Options, load_build
+    from ..grafana.plan import Options
     from ..grafana.report import Progress, format_table, plan_json, refusal_report
     from ..grafana.workflow import make_plan
 
@@ -149,16 +149,15 @@ def _run(*, apply_changes: bool, catalog_ref, schema_version, definitions=(), fr
     side = ThreadPoolExecutor(1)
     message = side.submit(save_message) if apply_changes else None
     side.shutdown(wait=False)  # the submitted call runs on; .result() below waits for it
-    with _build_dir(from_dir, catalog_ref, schema_version, definitions) as root:
-        build = load_build(root)
-        options = Options(prune=prune, force=force, quick=quick, disable_provenance=disable_provenance, api=api,
-                          orphans=not apply_changes, recording_rules=recording_rules, only=tuple(only))
-        try:
-            plan, handlers = make_plan(client, build, options, concurrency=concurrency)
-        except GrafanaError as exc:
-            if exc.status in (401, 403):
-                raise DashgenError(f"Grafana rejected the request: {exc.message}") from None
-            raise DashgenError(f"reading the live state failed: {exc.message}") from None
+    build = _desired(from_dir, catalog_ref, schema_version, definitions)
+    options = Options(prune=prune, force=force, quick=quick, disable_provenance=disable_provenance, api=api,
+                      orphans=not apply_changes, recording_rules=recording_rules, only=tuple(only))
+    try:
+        plan, handlers = make_plan(client, build, options, concurrency=concurrency)
+    except GrafanaError as exc:
+        if exc.status in (401, 403):
+            raise DashgenError(f"Grafana rejected the request: {exc.message}") from None
+        raise DashgenError(f"reading the live state failed: {exc.message}") from None
     as_json = output == "json"
     for notice in plan.notices:
         click.echo(f"dashgen: note: {notice}", err=True)

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from .common import catalog_option, definitions_option, gitignore_hint, require, schema_version_option
+from .common import (catalog_option, definitions_option, gitignore_hint, replace_catalog_option, require,
+                     schema_version_option)
 from ..errors import InputError
-
-
-def _current_build(catalog_ref, schema_version, definitions=()) -> dict[str, str]:
-    from ..build import build_artifacts
-    from ..catalog import load_catalog
-
-    return build_artifacts(load_catalog(catalog_ref), schema_version, definitions).artifacts
 
 
 def _read_dir(path: Path, option: str) -> dict[str, str]:
@@ -35,9 +30,9 @@ def _read_dir(path: Path, option: str) -> dict[str, str]:
               help="Compare against the build output in DIR instead of a git ref.")
 @click.option("--head", "head_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The new side: the build output in DIR instead of a fresh build of the catalog.")
-@click.option("--root", "root_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True,
-              help="Where dashboards/ and alerts/ live in the repository (the --out of dashgen build); --base reads there.")
+@click.option("--root", "root_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where dashboards/ and alerts/ live in the repository (the --out of dashgen build); --base reads "
+                   "there. Default: the project file's output, else ./")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "text", "json"]), default="text", show_default=True,
               help="markdown for a pull-request comment, text for a terminal, json for tools.")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -46,8 +41,9 @@ def _read_dir(path: Path, option: str) -> dict[str, str]:
 @catalog_option
 @schema_version_option
 @definitions_option
+@replace_catalog_option
 def diff_command(base_ref, against_dir, head_dir, root_dir, fmt, output, exit_code, catalog_ref, schema_version,
-                 definitions):
+                 definitions, replace_catalog):
     """What a change does to the dashboards and alert rules, the way a reviewer reads it.
 
     \b
@@ -62,24 +58,40 @@ def diff_command(base_ref, against_dir, head_dir, root_dir, fmt, output, exit_co
       dashgen diff --base origin/main --format markdown > comment.md
       dashgen diff --against old-build/ --head new-build/ --exit-code
     """
+    from ..artifacts import MANIFEST, parse
     from ..review.diff import diff_outputs, format_diff
+    from .. import pipeline
 
     if base_ref is not None and against_dir is not None:
         raise InputError("--base and --against are alternatives: give one")
-    if head_dir is not None:
-        head = _read_dir(head_dir, "--head")
-        head_label = str(head_dir)
-    else:
-        head = _current_build(catalog_ref, schema_version, definitions)
-        head_label = "this build"
+    # without -c: the project's catalog, else the one the base output (--against, or --root) records
+    inputs = pipeline.resolve(catalog_ref, out_dir=root_dir, schema_version=schema_version, definitions=definitions,
+                              manifest_dir=against_dir, required=False)
+    root_dir = inputs.out_dir
+    head = _read_dir(head_dir, "--head") if head_dir is not None else None
     if against_dir is not None:
         base = _read_dir(against_dir, "--against")
-        base_label = str(against_dir)
+        base_label, base_root = str(against_dir), against_dir
     else:
         from ..review.gitref import base_output
 
-        got = base_output(base_ref or "HEAD", root_dir, catalog_ref, schema_version)
-        base, base_label = got.artifacts, got.label
+        got = base_output(base_ref or "HEAD", root_dir, inputs.catalog_ref, inputs.schema_version)
+        base, base_label, base_root = got.artifacts, got.label, root_dir
+    if head is None:
+        catalog = pipeline.load(inputs)
+        if not replace_catalog and MANIFEST in base:
+            try:
+                manifest = parse(MANIFEST, base[MANIFEST])
+            except Exception:  # an unreadable manifest is diffed, not trusted
+                manifest = None
+            pipeline.refuse_other_catalog(inputs, catalog, manifest if isinstance(manifest, dict) else None,
+                                          base_root, f"the base's {MANIFEST} ({base_label})")
+        # built as if into the base's directory (its manifest names the catalog relative to there);
+        # what build would refuse is not reviewed
+        head = pipeline.run(replace(inputs, out_dir=Path(base_root)), catalog=catalog).artifacts
+        head_label = "this build"
+    else:
+        head_label = str(head_dir)
     diff = diff_outputs(base, head, base_label, head_label)
     text = format_diff(diff, fmt)
     if output is not None:
@@ -125,15 +137,18 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
 
     from ..artifacts import DASHBOARD, of_kind
     from ..dashboards.v2 import classic_view
-    from ..build import build_artifacts
-    from ..catalog import load_catalog
     from ..review.preview import write_previews
+    from .. import pipeline
 
-    catalog = load_catalog(catalog_ref) if from_dir is None or catalog_ref else None
+    # --from DIR draws what is there; the catalog (-c, the project's, DIR's manifest's), when known,
+    # only shapes the synthetic data
+    inputs = pipeline.resolve(catalog_ref, schema_version=schema_version, definitions=definitions,
+                              manifest_dir=from_dir, required=from_dir is None)
+    catalog = pipeline.load(inputs) if inputs.catalog_ref is not None else None
     if from_dir is not None:
         files = _read_dir(from_dir, "--from")
     else:
-        files = build_artifacts(catalog, schema_version, definitions).artifacts
+        files = pipeline.run(inputs, catalog=catalog).artifacts  # what build would refuse is not drawn
     dashboards = []
     for rel, text in of_kind(files, DASHBOARD):
         try:

@@ -84,13 +84,13 @@ def simulate_command(catalog_ref, sessions, seed, incidents, window_minutes, ser
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-    from ..catalog import load_catalog
     from ..telemetry.instrument import Instrumentation
     from ..telemetry.simulate import Simulator
+    from .. import pipeline
 
     check_incidents(incidents)
     url = _traces_url(otlp_endpoint) if otlp_endpoint else None
-    catalog = load_catalog(catalog_ref)
+    catalog = pipeline.load(pipeline.resolve(catalog_ref))
     memory = InMemorySpanExporter()
     tp = TracerProvider(resource=Resource.create({"service.name": service}))
     tp.add_span_processor(SimpleSpanProcessor(memory))
@@ -144,11 +144,11 @@ def verify_traces_command(catalog_ref, trace_file):
       dashgen simulate --out traces.json && dashgen verify-traces traces.json
       curl -s http://tempo:3200/api/traces/$TRACE_ID > t.json && dashgen verify-traces -c pipecat t.json
     """
-    from ..catalog import load_catalog
     from ..telemetry.otlp_json import read_spans
     from ..telemetry.verify import verify
+    from .. import pipeline
 
-    catalog = load_catalog(catalog_ref)
+    catalog = pipeline.load(pipeline.resolve(catalog_ref))
     try:
         text = trace_file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -186,15 +186,15 @@ def verify_metrics_command(catalog_ref, sessions, seed, incidents, window_minute
       dashgen verify-metrics --incident slow-tts
     """
     require("verify-metrics", "opentelemetry.sdk.metrics", extra="otel")
-    from ..build import build_artifacts
-    from ..catalog import load_catalog
     from ..telemetry.promserver import binaries
     from ..telemetry.verify_metrics import verify
+    from .. import pipeline
 
     check_incidents(incidents)
     binaries()
-    catalog = load_catalog(catalog_ref)
-    report = verify(catalog, build_artifacts(catalog), sessions=sessions, seed=seed, incidents=incidents,
+    result = pipeline.run(pipeline.resolve(catalog_ref))  # the rules and panels build would write
+    catalog = result.catalog
+    report = verify(catalog, result, sessions=sessions, seed=seed, incidents=incidents,
                     window_minutes=window_minutes)
     inc = f", incident {', '.join(incidents)}" if incidents else ""
     click.echo(f"verify-metrics: catalog {catalog.source}, {sessions} sessions over {window_minutes:g} min{inc}")

@@ -163,8 +163,14 @@ def _read_json(path: Path, text: str) -> Any:
 
 
 def load_build(root: str | Path) -> Build:
+    """The build output in the directory ``root`` (``push --from DIR``)."""
+    return build_from_files(artifacts.read_output(root), root)
+
+
+def build_from_files(files: dict[str, str], root: str | Path = ".") -> Build:
+    """A build from its files ``{relative path: text}`` (a fresh one is never written to disk
+    first); ``root`` is where they live, or ``.`` for a build in memory: messages name files under it."""
     root = Path(root)
-    files = artifacts.read_output(root)
     manifest_path = root / artifacts.MANIFEST
     if artifacts.MANIFEST not in files:
         raise InputError(f"{manifest_path}: not found; --from must point at a `dashgen build --out DIR` directory")

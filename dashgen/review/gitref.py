@@ -19,7 +19,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..artifacts import OUTPUT_DIRS, from_blobs
+from ..artifacts import OUTPUT_DIRS, from_blobs, read_output
+from ..catalog import PRESETS
 from ..errors import InputError
 
 
@@ -96,20 +97,6 @@ def committed_output(commit: str, cwd: Path) -> dict[str, str]:
     return from_blobs(blobs(), f"{commit[:7]}:")
 
 
-def _build_script() -> str:
-    return ("import json, sys\n"
-            "import dashgen.build\n"
-            "from dashgen.catalog import load_catalog\n"
-            "# build_artifacts was called render_artifacts before the pipeline refactor\n"
-            "build = getattr(dashgen.build, 'build_artifacts', None) or dashgen.build.render_artifacts\n"
-            "catalog = load_catalog(sys.argv[1] or None)\n"
-            "try:\n"
-            "    result = build(catalog, int(sys.argv[2]))\n"
-            "except TypeError:  # a dashgen from before --schema-version\n"
-            "    result = build(catalog)\n"
-            "sys.stdout.write(json.dumps(result.artifacts))\n")
-
-
 def build_at(commit: str, label: str, cwd: Path, catalog_ref: str | None, schema_version: int) -> dict[str, str]:
     """Build ``commit``'s catalog in a temporary worktree (REF's own dashgen when it has one)."""
     root = repo_root(cwd)
@@ -123,7 +110,7 @@ def build_at(commit: str, label: str, cwd: Path, catalog_ref: str | None, schema
             raise InputError(f"--base {label}: cannot check it out in a temporary worktree: {exc}") from None
         work = tree / sub
         ref = catalog_ref
-        if ref and (ref.endswith((".yaml", ".yml")) or "/" in ref or os.sep in ref):
+        if ref and ref not in PRESETS:
             path = Path(ref)
             if path.is_absolute():
                 try:
@@ -136,18 +123,18 @@ def build_at(commit: str, label: str, cwd: Path, catalog_ref: str | None, schema
                 raise InputError(f"--base {label}: the catalog {ref} does not exist at that ref")
             ref = str(path)
         if (tree / "dashgen" / "__init__.py").is_file():
-            env = dict(os.environ, PYTHONPATH=str(tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-            env.pop("DASHGEN_CATALOG", None)
-            proc = subprocess.run([sys.executable, "-c", _build_script(), ref or "", str(schema_version)],
-                                  cwd=work if work.is_dir() else tree, env=env, capture_output=True, check=False)
-            if proc.returncode != 0:
-                lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-                raise InputError(f"--base {label}: building that ref failed: {lines[-1] if lines else proc.returncode}")
-            return dict(sorted(json.loads(proc.stdout).items()))
-        from ..build import build_artifacts
-        from ..catalog import load_catalog
+            return _own_build(tree, work if work.is_dir() else tree, label, ref, schema_version)
+        from .. import pipeline
+        from ..project import find_project
 
-        return build_artifacts(load_catalog(ref), schema_version).artifacts
+        if ref is None:  # the revision's own project file says which catalog it builds
+            project = find_project(work) if work.is_dir() else None
+            if project is None or not project.catalog:
+                raise InputError(f"--base {label}: {pipeline.NO_CATALOG}")
+            ref = project.catalog
+        inputs = pipeline.Inputs(ref, "-c", work, schema_version, ())
+        # the base shows what that ref built, even what today's gate refuses
+        return pipeline.run(inputs, gate=False).artifacts
     finally:
         try:
             _git(["worktree", "remove", "--force", str(tree)], root)
@@ -158,6 +145,36 @@ def build_at(commit: str, label: str, cwd: Path, catalog_ref: str | None, schema
             _git(["worktree", "prune"], root)
         except (_GitFailed, InputError):
             pass
+
+
+def _own_build(tree: Path, work: Path, label: str, ref: str | None, schema_version: int) -> dict[str, str]:
+    """Build with the dashgen of the checked-out revision ``tree`` (so a change to dashgen's own
+    dashboards is part of the diff), through that revision's entry point: ``python -m
+    dashgen.pipeline``, which prints the build as JSON; a revision from before it had one is built
+    with its ``dashgen build --out DIR`` (the console script's ``dashgen.cli:main``)."""
+    env = dict(os.environ, PYTHONPATH=str(tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("DASHGEN_CATALOG", None)
+    catalog = ["-c", ref] if ref else []
+    if (tree / "dashgen" / "pipeline.py").is_file():
+        args = ["-m", "dashgen.pipeline", *catalog, "--schema-version", str(schema_version), "--no-gate"]
+        proc = subprocess.run([sys.executable, *args], cwd=work, env=env, capture_output=True, check=False)
+        _refuse_failed(proc, label)
+        return dict(sorted(json.loads(proc.stdout).items()))
+    with tempfile.TemporaryDirectory(prefix="dashgen-base-out-") as out:
+        entry = "import sys; from dashgen.cli import main; sys.exit(main())"  # what pip's console script runs
+        for version in (["--schema-version", str(schema_version)], []):  # [] for a dashgen before that flag
+            proc = subprocess.run([sys.executable, "-c", entry, "build", *catalog, "--out", out, *version],
+                                  cwd=work, env=env, capture_output=True, check=False)
+            if proc.returncode != 2 or b"--schema-version" not in proc.stderr:
+                break
+        _refuse_failed(proc, label)
+        return read_output(out)
+
+
+def _refuse_failed(proc: subprocess.CompletedProcess, label: str) -> None:
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InputError(f"--base {label}: building that ref failed: {lines[-1] if lines else proc.returncode}")
 
 
 def base_output(ref: str, cwd: Path, catalog_ref: str | None, schema_version: int,

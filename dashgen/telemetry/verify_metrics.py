@@ -143,7 +143,8 @@ def _check_values(prom: PrometheusServer, sim: Simulation, catalog: Catalog, rul
 
 def verify(catalog: Catalog, built, sessions: int = 240, seed: int = 1, incidents=(), window_minutes: float = 30,
            now_ns: int | None = None, workdir: Path | None = None) -> MetricsReport:
-    """Run the whole check; ``built`` is ``build.build_artifacts(catalog)``."""
+    """Run the whole check; ``built`` is ``build.build_artifacts(catalog)`` or a ``pipeline.Result``
+    (what is read: ``artifacts``, ``rules``, ``dashboards``)."""
     now_ns = time.time_ns() if now_ns is None else now_ns
     report = MetricsReport()
     sim = simulate(catalog, sessions, seed, incidents, window_minutes, now_ns)
