@@ -3,7 +3,7 @@
 Per stage SLO (share of measurements at or below a threshold that is a bucket boundary):
 
 - SLI recordings: the bad-event ratio over each window of the burn-rate window pairs
-  (``windows/``), as Sloth's ``slo:sli_error:ratio_rate<window>`` labelled ``sloth_id``,
+  (``dashgen.voice.burn_rates``: the window set of the SLO's period), as Sloth's ``slo:sli_error:ratio_rate<window>`` labelled ``sloth_id``,
   ``sloth_service``, ``sloth_slo`` and ``sloth_window``;
 - meta recordings, in Sloth's shapes (slok/sloth ``internal/plugin/slo/core/metadata_rules_v1``):
   the SLI over the whole SLO window, objective, error budget, period in days, current and
@@ -24,6 +24,7 @@ from ..catalog import conventions as cv
 from ..catalog.conventions import seconds
 from ..catalog.model import Catalog, Slo, Stage
 from ..queries import promql
+from ..voice.burn_rates import alert_windows, burn_rates, limit as burn_limit
 from .family import FamilyContext, num, percent
 from .model import BadEventRatio, Condition, Recording, Rule, SloIds, SloSeries, rule_uid
 
@@ -37,11 +38,6 @@ def slo_ids(catalog: Catalog, s: Stage) -> SloIds:
     dashboard selects its series by the same ids."""
     slo_id = rule_uid(catalog, s.id, s.slo.measurement)
     return SloIds(catalog.uid_prefix, slo_id[len(catalog.uid_prefix) + 1:])
-
-
-def alert_windows(slo: Slo) -> list[str]:
-    """Every window of the burn-rate pairs, shortest first (one SLI recording each)."""
-    return sorted({w for _, long, short, _ in slo.burn_rates() for w in (long, short)}, key=seconds)
 
 
 def meta_series(ids: SloIds, slo: Slo) -> list[tuple[str, str, str]]:
@@ -75,7 +71,7 @@ def rules(ctx: FamilyContext) -> list[Rule]:
         base = dict(ctx.stage_values(s), measurement_title=m.title, unit=m.unit, threshold=num(slo.threshold),
                     metric=m.metric.name, objective=percent(slo.objective), slo_window=slo.window)
         record_labels = {**ids.labels, "team": a.team}
-        pairs = slo.burn_rates()
+        pairs = burn_rates(slo)
         windows = alert_windows(slo)
         ratio = {w: BadEventRatio(m.metric, s.id, slo.threshold, w, ids, cv.sli_error_record(w), ctx.extra,
                                   ctx.guard(m.metric.count, m.metric.label, s.id, w)) for w in windows}
@@ -98,7 +94,7 @@ def rules(ctx: FamilyContext) -> list[Rule]:
             uid = ctx.uid(s.id, m.id, "slo", severity)
             when = []
             for long, short, rate in sev_pairs:
-                limit = round(rate * slo.budget, 10)
+                limit = burn_limit(slo, rate)
                 when.append((Condition(ratio[long], ">", limit, "ratio"), Condition(ratio[short], ">", limit, "ratio")))
             values = dict(base, kind="burn", severity=severity,
                           rates=" / ".join(num(r) for _, _, r in sev_pairs),

@@ -84,7 +84,7 @@ def build_command(catalog_ref, out_dir, check, schema_version, definitions):
     """
     from ..artifacts import check_output, write_output
     from ..build import build_artifacts
-    from ..catalog import load_catalog
+    from ..voice.checks import load_catalog
     from ..lint.gate import refuse_lint_problems
 
     catalog = load_catalog(catalog_ref)
@@ -136,7 +136,7 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version, definitions
       dashgen lint --from . --schemas grafana-foundation-sdk/jsonschema
     """
     from ..build import build_artifacts
-    from ..catalog import load_catalog
+    from ..voice.checks import load_catalog
     from ..artifacts import read_output
     from ..lint import lint_artifacts
     from ..lint.dashboards import MAX_METRICS_QUERIES
@@ -185,7 +185,7 @@ def catalog_show(preset):
 @click.argument("catalog_ref", metavar="FILE|PRESET")
 def catalog_validate(catalog_ref):
     """Validate a catalog; errors come as FILE:LINE:COL: problem (fix), exit 2."""
-    from ..catalog import load_catalog
+    from ..voice.checks import load_catalog
 
     c = load_catalog(catalog_ref)
     n = sum(len(s.measurements) for s in c.stages)

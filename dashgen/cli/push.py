@@ -91,7 +91,7 @@ def _build_dir(from_dir: Path | None, catalog_ref: str | None, schema_version: s
         return
     from ..artifacts import write_output
     from ..build import build_artifacts
-    from ..catalog import load_catalog
+    from ..voice.checks import load_catalog
     from ..lint.gate import refuse_lint_problems
 
     catalog = load_catalog(catalog_ref)

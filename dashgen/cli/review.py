@@ -12,7 +12,7 @@ from ..errors import InputError
 
 def _current_build(catalog_ref, schema_version, definitions=()) -> dict[str, str]:
     from ..build import build_artifacts
-    from ..catalog import load_catalog
+    from ..voice.checks import load_catalog
 
     return build_artifacts(load_catalog(catalog_ref), int(schema_version), definitions).artifacts
 
@@ -125,7 +125,7 @@ def preview_command(out_dir, from_dir, only, formats, catalog_ref, schema_versio
 
     from ..artifacts import DASHBOARD, of_kind
     from ..build import build_artifacts
-    from ..catalog import load_catalog
+    from ..voice.checks import load_catalog
     from ..review.preview import write_previews
 
     catalog = load_catalog(catalog_ref) if from_dir is None or catalog_ref else None

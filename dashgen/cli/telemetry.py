@@ -84,7 +84,7 @@ def simulate_command(catalog_ref, sessions, seed, incidents, window_minutes, ser
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-    from ..catalog import load_catalog
+    from ..voice.checks import load_catalog
     from ..telemetry.instrument import Instrumentation
     from ..telemetry.simulate import Simulator
 
@@ -144,7 +144,7 @@ def verify_traces_command(catalog_ref, trace_file):
       dashgen simulate --out traces.json && dashgen verify-traces traces.json
       curl -s http://tempo:3200/api/traces/$TRACE_ID > t.json && dashgen verify-traces -c pipecat t.json
     """
-    from ..catalog import load_catalog
+    from ..voice.checks import load_catalog
     from ..telemetry.otlp_json import read_spans
     from ..telemetry.verify import verify
 
@@ -187,7 +187,7 @@ def verify_metrics_command(catalog_ref, sessions, seed, incidents, window_minute
     """
     require("verify-metrics", "opentelemetry.sdk.metrics", extra="otel")
     from ..build import build_artifacts
-    from ..catalog import load_catalog
+    from ..voice.checks import load_catalog
     from ..telemetry.promserver import binaries
     from ..telemetry.verify_metrics import verify
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..catalog.model import Measurement, Stage
 from ..queries import promql
 from ..queries.traceql import Cond, Keyword
-from ..telemetry.roles import caller_felt
+from ..voice.roles import caller_felt
 from .budget import headline, metrics_queries
 from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
 from .model import Row, TextPanel, TimeSeriesPanel, threshold_steps

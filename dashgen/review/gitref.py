@@ -145,7 +145,7 @@ def build_at(commit: str, label: str, cwd: Path, catalog_ref: str | None, schema
                 raise InputError(f"--base {label}: building that ref failed: {lines[-1] if lines else proc.returncode}")
             return dict(sorted(json.loads(proc.stdout).items()))
         from ..build import build_artifacts
-        from ..catalog import load_catalog
+        from ..voice.checks import load_catalog
 
         return build_artifacts(load_catalog(ref), schema_version).artifacts
     finally:

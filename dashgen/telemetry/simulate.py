@@ -31,7 +31,12 @@ from dataclasses import dataclass, field
 from ..catalog.model import Catalog, Stage
 from ..catalog.conventions import TIME_UNITS_PER_MS
 from .instrument import Instrumentation, VirtualClock
-from .roles import role_of
+from ..voice.roles import role
+
+# The timeline the simulator gives a stage, by its catalog role (dashgen.voice.roles); a custom
+# stage gets the generic one, which draws every measurement from its unit.
+TIMELINES = {"speech_to_text": "_asr", "generation": "_llm", "text_to_speech": "_tts", "playback": "_client",
+             "barge_in": "_barge_in", "custom": "_generic"}
 
 INCIDENTS = {
     "slow-tts": "TTS first audio median 480 ms and frequent stalls (TTS first-byte page)",
@@ -241,10 +246,9 @@ class Simulator:
         tclock = VirtualClock(epoch)
         with self.inst.turn_span(sid, tid, clock=tclock) as turn:
             for st in c.stages:
-                role = role_of(st, c)
-                if role == "turn":
+                if role(st, c) == "turn":
                     continue
-                fn = getattr(self, "_" + role)
+                fn = getattr(self, TIMELINES[role(st, c)])
                 try:
                     ran = fn(st, sid, tid, p, epoch)
                 except SimulatedFailure:
