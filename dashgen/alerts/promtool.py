@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from ..artifacts import canonical_yaml
+from ..canonical import canonical_yaml
 from ..catalog.conventions import SLOTH_CURRENT_BURN, SLOTH_ERROR_BUDGET, SLOTH_OBJECTIVE
 from ..queries.promql import le_spellings
 from ..voice.burn_rates import burn_rates
