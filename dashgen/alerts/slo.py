@@ -7,8 +7,9 @@ Per stage SLO (share of measurements at or below a threshold that is a bucket bo
   ``sloth_service``, ``sloth_slo`` and ``sloth_window``;
 - meta recordings, in Sloth's shapes (slok/sloth ``internal/plugin/slo/core/metadata_rules_v1``):
   the SLI over the whole SLO window, objective, error budget, period in days, current and
-  period burn rates, and the error budget remaining. The SLO dashboard reads these, and so do
-  Sloth's own Grafana dashboards and tooling, unchanged;
+  period burn rates, the error budget remaining, and the ``sloth_slo_info`` series Sloth's
+  backend lists SLOs by. The SLO dashboard reads these, and so do Sloth's own Grafana
+  dashboards and its UI (which also reads the alerts' ``sloth_severity``), unchanged;
 - two alerts, page and ticket, each firing while both windows of any of its pairs burn the
   error budget faster than the pair allows (Google SRE workbook, "Alerting on SLOs"). The
   Prometheus form alerts on the recorded ratios; the Grafana-managed form computes them inline
@@ -59,6 +60,17 @@ def meta_series(ids: SloIds, slo: Slo) -> list[tuple[str, str, str]]:
     ]
 
 
+def info_labels(slo: Slo, stage_label: str | None, stage_id: str) -> dict[str, str]:
+    """The labels of Sloth's ``sloth_slo_info`` series besides the SLO's ids (slok/sloth
+    ``internal/plugin/slo/core/metadata_rules_v1``): the objective in percent, as Sloth writes it
+    and its backend parses it, and who generated the rules. Sloth's backend takes every label of
+    the current burn rate that the info series lacks for a grouping label (one SLO per value), so
+    the info series carries the stage label the SLI ratios keep too."""
+    return {cv.SLOTH_OBJECTIVE_LABEL: cv.format_number(round(slo.objective * 100, 10)),
+            "sloth_mode": "dashgen", "sloth_spec": "dashgen/catalog/v1",
+            **({stage_label: stage_id} if stage_label else {})}
+
+
 def rules(ctx: FamilyContext) -> list[Rule]:
     a = ctx.alerting
     out = []
@@ -89,6 +101,11 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                 labels={**record_labels, **({cv.SLOTH_WINDOW_LABEL: slo.window} if period else {})},
                 annotations={}, records=Recording(record, SloSeries(expr)),
             ))
+        out.append(Rule(
+            uid=ctx.uid(s.id, m.id, "info"), group="slo-recording", stage=s.id, title=f"{ids.id} info",
+            labels={**record_labels, **info_labels(slo, m.metric.label, s.id)},
+            annotations={}, records=Recording(cv.SLOTH_INFO, SloSeries(promql.vector(1))),
+        ))
         for severity in ("page", "ticket"):
             sev_pairs = [(long, short, rate) for sev, long, short, rate in pairs if sev == severity]
             uid = ctx.uid(s.id, m.id, "slo", severity)
@@ -102,7 +119,8 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                                                for lg, sh, r in sev_pairs))
             out.append(Rule(
                 uid=uid, title=ctx.title(**values), group="slo-burn", stage=s.id,
-                labels=ctx.labels(s.id, severity, slo=ids.id), annotations=ctx.texts(uid, **values),
+                labels=ctx.labels(s.id, severity, slo=ids.id, **{cv.SLOTH_SEVERITY_LABEL: severity}),
+                annotations=ctx.texts(uid, **values),
                 when=tuple(when), for_=BURN_FOR[severity], name=ctx.alert_name(s.id, m.id, "slo", "burn", severity),
                 receiver=a.receiver, slo=slo,
             ))
