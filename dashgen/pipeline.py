@@ -122,8 +122,10 @@ def resolve(catalog_ref: str | None = None, *, out_dir: Path | None = None, sche
 
 
 def load(inputs: Inputs):
-    """The validated catalog of ``inputs`` (refuses, exit 2, when none was resolved)."""
-    from .catalog import load_catalog
+    """The validated catalog of ``inputs`` (refuses, exit 2, when none was resolved): the catalog's own
+    checks and what its meaning requires (``voice.checks``: burn windows for its SLO period, pages
+    that can fire)."""
+    from .voice.checks import load_catalog
 
     if inputs.catalog_ref is None:
         raise InputError(NO_CATALOG)

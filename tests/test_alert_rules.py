@@ -16,9 +16,10 @@ from dashgen.alerts.model import GROUPS, HistogramQuantile, rule_uid
 from dashgen.alerts.prometheus import expression
 from dashgen.lint.alerts import lint_alert_artifacts
 from dashgen.build import build_artifacts
-from dashgen.catalog import load_catalog, parse_catalog, preset_path
+from dashgen.catalog import load_catalog, preset_path
 from dashgen.catalog.conventions import prometheus_name
 from dashgen.errors import CatalogError
+from dashgen.voice.checks import parse_catalog  # the catalog's form and its meaning (SLO windows, pages)
 
 SCHEMA_VERSIONS = ("grafana-12", "grafana-11.6")
 QUERY_DEFS = {"grafana-12": {"prometheus": "Dataquery", "tempo": "Dataquery"},
@@ -119,15 +120,15 @@ def test_rule_counts_per_form(built, built_tempo):
         return n
 
     # 4 p95 + 5 error + 5 nothing + 6 absence (5 telemetry missing, turns stopped) + 2 SLOs x 2 burn = 24
-    # alerts; every form adds per SLO 7 SLI recordings and 7 Sloth meta recordings (the Grafana forms
+    # alerts; every form adds per SLO 7 SLI recordings and 8 Sloth meta recordings, its info series included (the Grafana forms
     # unless grafana_recording_rules: false; push sends them where the instance's toggle is on)
-    assert count(built.artifacts, "alerts/grafana/") == 24 + 2 * 14
-    assert count(built.artifacts, "alerts/provisioning/") == 24 + 2 * 14
-    assert count(built.artifacts, "alerts/prometheus/") == 24 + 2 * 14
+    assert count(built.artifacts, "alerts/grafana/") == 24 + 2 * 15
+    assert count(built.artifacts, "alerts/provisioning/") == 24 + 2 * 15
+    assert count(built.artifacts, "alerts/prometheus/") == 24 + 2 * 15
     # TraceQL opt-in: +4 Grafana-managed rules (every thresholded measurement is an integer), none for Prometheus
-    assert count(built_tempo.artifacts, "alerts/grafana/") == 28 + 2 * 14
-    assert count(built_tempo.artifacts, "alerts/provisioning/") == 28 + 2 * 14
-    assert count(built_tempo.artifacts, "alerts/prometheus/") == 24 + 2 * 14
+    assert count(built_tempo.artifacts, "alerts/grafana/") == 28 + 2 * 15
+    assert count(built_tempo.artifacts, "alerts/provisioning/") == 28 + 2 * 15
+    assert count(built_tempo.artifacts, "alerts/prometheus/") == 24 + 2 * 15
 
 
 def test_group_files_are_put_bodies(built):
@@ -198,7 +199,7 @@ def test_burn_rate_windows_and_factors(built):
     windows = ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d")
     assert [r["record"] for r in tts] == [f"slo:sli_error:ratio_rate{w}" for w in windows] + [
         "slo:objective:ratio", "slo:error_budget:ratio", "slo:time_period:days", "slo:current_burn_rate:ratio",
-        "slo:period_burn_rate:ratio", "slo:period_error_budget_remaining:ratio"]
+        "slo:period_burn_rate:ratio", "slo:period_error_budget_remaining:ratio", "sloth_slo_info"]
     assert [r["labels"].get("sloth_window") for r in tts[:8]] == list(windows)
     assert {r["expr"] for r in tts[8:11]} == {"vector(0.95)", "vector(0.05)", "vector(30)"}
     r1h = next(r for r in tts if r["record"].endswith("rate1h"))
@@ -219,10 +220,10 @@ def test_grafana_recording_rules(setting, required):
         text = text.replace("tempo_rules: false", f"tempo_rules: false\n  grafana_recording_rules: {setting}")
     built = build_artifacts(parse_catalog(text, "opted-in.yaml"))
     group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-slo-recording.json"])
-    assert len(group["rules"]) == 28
+    assert len(group["rules"]) == 30
     for r in group["rules"]:
         assert r["record"]["from"] == r["condition"] == "A"
-        assert r["record"]["metric"].startswith("slo:")
+        assert r["record"]["metric"].startswith("slo:") or r["record"]["metric"] == "sloth_slo_info"
     manifest = yaml.safe_load(built.artifacts["dashboards/manifest.yaml"])
     assert manifest.get("recording_rules") == ("require" if required else None)
 
@@ -332,8 +333,8 @@ def test_quantile_threshold_above_the_last_bucket_is_rejected():
     (("slo: {measurement: silence,", "slo: {measurement: silense,"), r"did you mean 'silence'"),
     (("objective: 0.95, threshold: 350, window: 30d", "objective: 0.9, threshold: 350, window: 30d"),
      r"could never fire"),
-    (("objective: 0.95, threshold: 350, window: 30d", "objective: 0.95, threshold: 350, window: 1d"),
-     r"shorter than the 3d burn-rate window"),
+    (("objective: 0.95, threshold: 350, window: 30d", "objective: 0.95, threshold: 350, window: 7d"),
+     r"stages\[2\]\.slo\.window 7d has no burn-rate window set.* \(use window: 28d or 30d\)$"),
     (("        metric: *first_byte_metric\n", "        metric: {buckets: [0, 100, 350, 1000]}\n"),
      r"both record audio_first_byte_milliseconds but with different buckets"),
     (("    buckets: [0, 25, 50, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 2000, 5000]",

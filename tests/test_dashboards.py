@@ -10,6 +10,7 @@ import pytest
 
 from dashgen.build import build_artifacts
 from dashgen.catalog import PRESETS, load_catalog
+from dashgen.voice.burn_rates import burn_rates
 from dashgen.lint import lint_artifacts
 from dashgen.lint.dashboards import MAX_METRICS_QUERIES, is_metrics_query
 from traceql_grammar import assert_traceql_parses
@@ -89,7 +90,7 @@ def test_every_dashboard_has_variables_range_refresh_and_links(dashboards):
 def test_every_panel_has_a_description_unit_and_catalog_thresholds(dashboards):
     catalog = load_catalog()
     limits = {t.value for s in catalog.stages for m in s.measurements for t in m.thresholds}
-    limits |= {rate for s in catalog.stages if s.slo for _, _, _, rate in s.slo.burn_rates()}
+    limits |= {rate for s in catalog.stages if s.slo for _, _, _, rate in burn_rates(s.slo)}
     limits |= {catalog.alerting.error_rate.above, catalog.alerting.nothing_rate.above}
     # the SLO dashboard: objectives, and the budget's own lines (0 = spent, the warning share, days left)
     from dashgen.dashboards.slo import BUDGET_WARN, EXHAUSTION_STEPS
@@ -240,7 +241,7 @@ def test_slo_burn_panels_use_the_alerts_histograms_and_burn_rates(dashboards):
         assert all(t["datasource"] == {"type": "prometheus", "uid": "${prometheus}"} for t in p["targets"])
         assert [t["legendFormat"] for t in p["targets"]] == ["burn rate over 1h", "burn rate over 6h"]
         assert f'audio_stage="{stage.id}"' in p["targets"][0]["expr"] and "[1h]" in p["targets"][0]["expr"]
-        assert sorted(steps(p)[1:]) == sorted({r for *_, r in stage.slo.burn_rates()})
+        assert sorted(steps(p)[1:]) == sorted({r for *_, r in burn_rates(stage.slo)})
 
 
 def test_session_drilldown(dashboards):

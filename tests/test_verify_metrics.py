@@ -14,6 +14,8 @@ from dashgen.catalog import load_catalog
 from dashgen.cli import main
 from dashgen.telemetry import verify_metrics
 from dashgen.telemetry.verify_metrics import Simulation, verify
+from dashgen.voice.checks import parse_catalog
+from voice_catalogs import rag_catalog_text
 
 
 def test_prometheus_and_promtool_are_installed():
@@ -68,6 +70,15 @@ def test_presets_pass_on_normal_traffic(preset):
     c = load_catalog(preset)
     report = verify(c, build_artifacts(c), sessions=120)
     assert report.ok and not report.firing, "\n".join(report.lines)
+
+
+def test_a_catalog_with_a_custom_stage_passes():
+    """A custom rag_retrieval stage (a p95 rule of its own) and a custom ASR measurement: simulate records
+    them, so the rules and panels on them have data and the p95 lands within a bucket of the spans'."""
+    c = parse_catalog(rag_catalog_text(), "rag.yaml")
+    report = verify(c, build_artifacts(c), sessions=120)
+    assert report.ok and not report.firing, "\n".join(report.lines)
+    assert any(line.startswith("ok    ") and "rag_retrieval first_byte p95" in line for line in report.lines), report.lines
 
 
 def test_a_metric_path_that_loses_the_stage_label_fails(default, monkeypatch):

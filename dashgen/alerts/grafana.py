@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from string import ascii_uppercase
 
-from ..artifacts import canonical_json
+from ..canonical import canonical_json
 from ..catalog.model import Catalog
 from ..queries import promql
 from .model import Rule, RuleSet, Signal

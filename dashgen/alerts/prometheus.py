@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import reduce
 
-from ..artifacts import canonical_yaml
+from ..canonical import canonical_yaml
 from ..catalog.conventions import seconds
 from ..queries import promql
 from .model import Rule, RuleSet

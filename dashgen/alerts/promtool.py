@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import math
 
-from ..artifacts import canonical_yaml
+from ..canonical import canonical_yaml
 from ..catalog.conventions import SLOTH_CURRENT_BURN, SLOTH_ERROR_BUDGET, SLOTH_OBJECTIVE
 from ..queries.promql import le_spellings
+from ..voice.burn_rates import burn_rates
 from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet, stage_labels
 from . import promtool_paging
 from .promtool_series import (
@@ -162,7 +163,7 @@ def _sloth_samples(sig: BadEventRatio, slo, recordings: list[Rule], at: str, rat
 def _burn_tests(page: Rule, ticket: Rule, recordings: list[Rule]) -> list[dict]:
     sig: BadEventRatio = page.when[0][0].signal  # every window reads the same buckets
     budget = page.slo.budget
-    slow_rate = slow_burn_rate(page.slo.burn_rates())
+    slow_rate = slow_burn_rate(burn_rates(page.slo))
     slow_bad = round(slow_rate * budget * PER_MIN)
     page_for, ticket_for = minutes(page.for_), minutes(ticket.for_)
     fast_min, slow_min = 60 + page_for + 5, 6 * 60 + ticket_for + 5

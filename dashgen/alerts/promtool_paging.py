@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 from ..catalog.model import Stage
+from ..voice.burn_rates import burn_rates
 from .model import Absent, BadEventRatio, CounterRatio, Rule, RuleSet, StageEvents, stage_labels
 from .promtool_series import HISTORY_MIN, PER_MIN, STEP, expected, fmt_labels, linear, minutes, piecewise
 
@@ -127,7 +128,7 @@ def _burn_mix(sig: BadEventRatio, bad_per_min: int, burn_min: int) -> list[dict]
 def _policy_tests(rs: RuleSet, page: Rule) -> list[dict]:
     sig: BadEventRatio = page.when[0][0].signal  # the fastest pair's long window
     budget, start = page.slo.budget, HISTORY_MIN
-    fastest = max(r for sev, _, _, r in page.slo.burn_rates() if sev == "page")
+    fastest = max(r for sev, _, _, r in burn_rates(page.slo) if sev == "page")
     page_for = minutes(page.for_)
     slow_bad = round(2 * budget * PER_MIN)
     fast_bad = min(PER_MIN, math.ceil(fastest * 1.05 * budget * PER_MIN))

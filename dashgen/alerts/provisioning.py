@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ..artifacts import canonical_yaml
+from ..canonical import canonical_yaml
 from .grafana import ORG_ID, grafana_groups, grafana_rule
 from .model import Rule, RuleSet
 

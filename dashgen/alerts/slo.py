@@ -3,12 +3,13 @@
 Per stage SLO (share of measurements at or below a threshold that is a bucket boundary):
 
 - SLI recordings: the bad-event ratio over each window of the burn-rate window pairs
-  (``windows/``), as Sloth's ``slo:sli_error:ratio_rate<window>`` labelled ``sloth_id``,
+  (``dashgen.voice.burn_rates``: the window set of the SLO's period), as Sloth's ``slo:sli_error:ratio_rate<window>`` labelled ``sloth_id``,
   ``sloth_service``, ``sloth_slo`` and ``sloth_window``;
 - meta recordings, in Sloth's shapes (slok/sloth ``internal/plugin/slo/core/metadata_rules_v1``):
   the SLI over the whole SLO window, objective, error budget, period in days, current and
-  period burn rates, and the error budget remaining. The SLO dashboard reads these, and so do
-  Sloth's own Grafana dashboards and tooling, unchanged;
+  period burn rates, the error budget remaining, and the ``sloth_slo_info`` series Sloth's
+  backend lists SLOs by. The SLO dashboard reads these, and so do Sloth's own Grafana
+  dashboards and its UI (which also reads the alerts' ``sloth_severity``), unchanged;
 - two alerts, page and ticket, each firing while both windows of any of its pairs burn the
   error budget faster than the pair allows (Google SRE workbook, "Alerting on SLOs"). The
   Prometheus form alerts on the recorded ratios; the Grafana-managed form computes them inline
@@ -24,6 +25,7 @@ from ..catalog import conventions as cv
 from ..catalog.conventions import seconds
 from ..catalog.model import Catalog, Slo, Stage
 from ..queries import promql
+from ..voice.burn_rates import alert_windows, burn_rates, limit as burn_limit
 from .family import FamilyContext, num, percent
 from .model import BadEventRatio, Condition, Recording, Rule, SloIds, SloSeries, rule_uid
 
@@ -37,11 +39,6 @@ def slo_ids(catalog: Catalog, s: Stage) -> SloIds:
     dashboard selects its series by the same ids."""
     slo_id = rule_uid(catalog, s.id, s.slo.measurement)
     return SloIds(catalog.uid_prefix, slo_id[len(catalog.uid_prefix) + 1:])
-
-
-def alert_windows(slo: Slo) -> list[str]:
-    """Every window of the burn-rate pairs, shortest first (one SLI recording each)."""
-    return sorted({w for _, long, short, _ in slo.burn_rates() for w in (long, short)}, key=seconds)
 
 
 def meta_series(ids: SloIds, slo: Slo) -> list[tuple[str, str, str]]:
@@ -63,6 +60,17 @@ def meta_series(ids: SloIds, slo: Slo) -> list[tuple[str, str, str]]:
     ]
 
 
+def info_labels(slo: Slo, stage_label: str | None, stage_id: str) -> dict[str, str]:
+    """The labels of Sloth's ``sloth_slo_info`` series besides the SLO's ids (slok/sloth
+    ``internal/plugin/slo/core/metadata_rules_v1``): the objective in percent, as Sloth writes it
+    and its backend parses it, and who generated the rules. Sloth's backend takes every label of
+    the current burn rate that the info series lacks for a grouping label (one SLO per value), so
+    the info series carries the stage label the SLI ratios keep too."""
+    return {cv.SLOTH_OBJECTIVE_LABEL: cv.format_number(round(slo.objective * 100, 10)),
+            "sloth_mode": "dashgen", "sloth_spec": "dashgen/catalog/v1",
+            **({stage_label: stage_id} if stage_label else {})}
+
+
 def rules(ctx: FamilyContext) -> list[Rule]:
     a = ctx.alerting
     out = []
@@ -75,7 +83,7 @@ def rules(ctx: FamilyContext) -> list[Rule]:
         base = dict(ctx.stage_values(s), measurement_title=m.title, unit=m.unit, threshold=num(slo.threshold),
                     metric=m.metric.name, objective=percent(slo.objective), slo_window=slo.window)
         record_labels = {**ids.labels, "team": a.team}
-        pairs = slo.burn_rates()
+        pairs = burn_rates(slo)
         windows = alert_windows(slo)
         ratio = {w: BadEventRatio(m.metric, s.id, slo.threshold, w, ids, cv.sli_error_record(w), ctx.extra,
                                   ctx.guard(m.metric.count, m.metric.label, s.id, w)) for w in windows}
@@ -93,12 +101,17 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                 labels={**record_labels, **({cv.SLOTH_WINDOW_LABEL: slo.window} if period else {})},
                 annotations={}, records=Recording(record, SloSeries(expr)),
             ))
+        out.append(Rule(
+            uid=ctx.uid(s.id, m.id, "info"), group="slo-recording", stage=s.id, title=f"{ids.id} info",
+            labels={**record_labels, **info_labels(slo, m.metric.label, s.id)},
+            annotations={}, records=Recording(cv.SLOTH_INFO, SloSeries(promql.vector(1))),
+        ))
         for severity in ("page", "ticket"):
             sev_pairs = [(long, short, rate) for sev, long, short, rate in pairs if sev == severity]
             uid = ctx.uid(s.id, m.id, "slo", severity)
             when = []
             for long, short, rate in sev_pairs:
-                limit = round(rate * slo.budget, 10)
+                limit = burn_limit(slo, rate)
                 when.append((Condition(ratio[long], ">", limit, "ratio"), Condition(ratio[short], ">", limit, "ratio")))
             values = dict(base, kind="burn", severity=severity,
                           rates=" / ".join(num(r) for _, _, r in sev_pairs),
@@ -106,7 +119,8 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                                                for lg, sh, r in sev_pairs))
             out.append(Rule(
                 uid=uid, title=ctx.title(**values), group="slo-burn", stage=s.id,
-                labels=ctx.labels(s.id, severity, slo=ids.id), annotations=ctx.texts(uid, **values),
+                labels=ctx.labels(s.id, severity, slo=ids.id, **{cv.SLOTH_SEVERITY_LABEL: severity}),
+                annotations=ctx.texts(uid, **values),
                 when=tuple(when), for_=BURN_FOR[severity], name=ctx.alert_name(s.id, m.id, "slo", "burn", severity),
                 receiver=a.receiver, slo=slo,
             ))

@@ -205,6 +205,11 @@ SLOTH_PERIOD_BURN = "slo:period_burn_rate:ratio"
 SLOTH_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
 SLOTH_ID_LABELS = ("sloth_id", "sloth_service", "sloth_slo")
 SLOTH_WINDOW_LABEL = "sloth_window"
+# What Sloth's own backend lists SLOs by (internal/http/backend/storage/prometheus/cache.go): the
+# info series (PromMetaSLOInfoMetric, its objective label in percent) and the alerts' severity.
+SLOTH_INFO = "sloth_slo_info"
+SLOTH_SEVERITY_LABEL = "sloth_severity"
+SLOTH_OBJECTIVE_LABEL = "sloth_objective"
 
 
 def sli_error_record(window: str) -> str:

@@ -284,7 +284,8 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
     stages = tuple(
         Stage(id=s["id"], span=s["span"], title=s["title"], first_byte=s["first_byte"], description=s["description"],
               measurements=tuple(measurement(m) for m in s["measurements"]), slo=slo(s["slo"]),
-              flags=tuple(Flag(**f) for f in s["flags"]), records_errors=s["records_errors"])
+              flags=tuple(Flag(**f) for f in s["flags"]), records_errors=s["records_errors"],
+              role=s["role"], critical_path=s["critical_path"])
         for s in (raw["stages"][si] for si in built)
     )
     ds = g["datasources"]
@@ -332,7 +333,8 @@ def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerti
 
 def _metric_checks(catalog: Catalog, ctx: Context, built: list[int]) -> None:
     """Buckets increase, measurements sharing a histogram agree on it, thresholds lie inside it
-    and an SLO threshold is one of its boundaries; an SLO can fire and outlasts its windows.
+    and an SLO threshold is one of its boundaries. What the SLO means (a window set for its
+    period, pages that can fire) is checked a layer up, in ``dashgen.voice.checks``.
     ``built[i]`` is the index in the document of ``catalog.stages[i]``."""
     shared: dict[str, tuple[tuple, Metric, str]] = {}
     for si, stage in zip(built, catalog.stages):
@@ -393,18 +395,6 @@ def _slo_checks(ctx: Context, spath: tuple, stage: Stage) -> None:
     elif list(m.metric.buckets) == sorted(set(m.metric.buckets)):  # else reported with the buckets
         _check_boundary(ctx, spath + ("threshold",), slo.threshold, m.metric,
                         f"stages[{si}].slo.threshold", f"{stage.id}.{m.id}")
-    budget = 1 - slo.objective
-    fastest = max(rate for _, _, _, rate in slo.burn_rates())
-    if fastest * budget >= 1:
-        ctx.add(ctx.locations[spath + ("objective",)],
-                f"stages[{si}].slo.objective {slo.objective:g} leaves an error budget of "
-                f"{budget:g}: the {fastest:g}x burn-rate page would need more than 100% bad events "
-                f"and could never fire",
-                f"use an objective above {1 - 1 / fastest:.4f}, or a shorter window")
-    if seconds(slo.window) < seconds("3d"):
-        ctx.add(ctx.locations.get(spath + ("window",), ctx.locations[spath]),
-                f"stages[{si}].slo.window {slo.window} is shorter than the 3d burn-rate window",
-                "use a window of at least 3d, e.g. 30d")
 
 
 def _check_boundary(ctx: Context, path: tuple, value: float, metric: Metric, what: str, where: str) -> None:

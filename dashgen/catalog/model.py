@@ -12,7 +12,6 @@ from typing import Mapping
 
 from .conventions import UNITS, quantile_label, seconds
 from .spec import DEFAULT_QUANTILES
-from ..alerts.windows import burn_windows
 from .yamlspec import Loc
 
 @dataclass(frozen=True)
@@ -84,6 +83,8 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Slo:
+    """A latency SLO; its burn-rate windows, keyed by ``window``, are in ``dashgen.voice.burn_rates``."""
+
     measurement: str
     objective: float
     threshold: float
@@ -92,16 +93,6 @@ class Slo:
     @property
     def budget(self) -> float:
         return round(1 - self.objective, 12)
-
-    def burn_rates(self) -> list[tuple[str, str, str, float]]:
-        """``(severity, long window, short window, burn rate)`` per window pair of
-        ``dashgen/alerts/windows/``."""
-        days = seconds(self.window) / 86400
-        out = []
-        for w in burn_windows():
-            rate = w.budget_share * days * 86400 / seconds(w.long)
-            out.append((w.severity, w.long, w.short, round(rate, 4)))
-        return out
 
 
 @dataclass(frozen=True)
@@ -125,6 +116,9 @@ class Stage:
     slo: Slo | None = None
     flags: tuple[Flag, ...] = ()
     records_errors: bool = True
+    # As declared (None: not given); what they mean, defaults included: dashgen.voice.roles
+    role: str | None = None
+    critical_path: bool | None = None
 
     def measurement(self, mid: str) -> Measurement | None:
         for m in self.measurements:

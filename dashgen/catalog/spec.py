@@ -34,6 +34,8 @@ SPAN_NAME_RE = r"[A-Za-z0-9_.:/ -]{1,100}"
 LABEL_NAME_RE = r"(?!__)(?!le$)" + LABEL_NAME_PATTERN  # le is the bucket label of every histogram
 
 SEVERITIES = ("page", "ticket")
+# The part a stage plays in a voice turn (what each one means: dashgen.voice.roles).
+STAGE_ROLES = ("speech_to_text", "generation", "text_to_speech", "playback", "barge_in", "turn", "custom")
 PANEL_KINDS = ("quantiles", "average", "heatmap", "bad_rate")
 DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
 
@@ -252,6 +254,17 @@ _STAGE = Map(
                               doc="the stage's numeric attributes, in display order"),
         "flags": Field(ListOf(item=_FLAG, unique_by="id"), default=[],
                        doc="boolean span attributes of the stage, shown as the share of its spans where true"),
+        "role": Field(Enum(values=STAGE_ROLES), default=None,
+                      doc="the part the stage plays in a turn: speech_to_text, generation, text_to_speech, playback "
+                          "(the client playing the agent's audio), barge_in (the user talking over the agent), turn "
+                          "(the stage whose span is the turn span) or custom (anything else, e.g. a retrieval "
+                          "step); it chooses the barge-in dashboard, the caller-felt latency and the simulator's "
+                          "timeline (default: turn for the stage whose span is convention.turn_span, else custom)"),
+        "critical_path": Field(Bool(), default=None,
+                               doc="whether the stage's first byte is a step of the latency the caller feels, between "
+                                   "the end of the user's speech and the agent's first audio: such stages add up, in "
+                                   "catalog order, in the session drilldown's per-turn bars (default: true for "
+                                   "speech_to_text, generation and text_to_speech, false for the others)"),
         "records_errors": Field(Bool(), default=True,
                                 doc="whether the stage span marks a failure (status ERROR or the error attribute); false (e.g. "
                                     "LiveKit's llm_node, Pipecat's stt/tts) drops its error-rate alert, which "

@@ -332,7 +332,7 @@ def catalog_show(preset):
 @click.argument("catalog_ref", metavar="FILE|PRESET")
 def catalog_validate(catalog_ref):
     """Validate a catalog; errors come as FILE:LINE:COL: problem (fix), exit 2."""
-    from ..catalog import load_catalog
+    from ..voice.checks import load_catalog
 
     c = load_catalog(catalog_ref)
     n = sum(len(s.measurements) for s in c.stages)

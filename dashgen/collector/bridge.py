@@ -71,7 +71,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..artifacts import canonical_yaml
+from ..canonical import canonical_yaml
 from ..catalog.conventions import UNITS, format_number, otlp_metric_name
 from ..catalog.model import Catalog, Measurement, Stage
 from ..voice.errors import counted, stage_error

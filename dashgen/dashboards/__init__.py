@@ -1,13 +1,15 @@
 """Dashboard definitions: pure functions from a Catalog to laid-out dashboards.
 
 Output order: the overview, one dashboard per stage (barge-in gets its milestone
-breakdown when the catalog has the milestones), the session drilldown, then the SLO
+breakdown when its role is barge_in and it has the milestones,
+``dashgen.voice.barge_in``), the session drilldown, then the SLO
 dashboard when the catalog declares an SLO.
 """
 
 from __future__ import annotations
 
 from ..catalog.model import Catalog
+from ..voice.barge_in import applies
 from . import barge_in, overview, session, slo, stage
 from .kit import BuiltDashboard, Ctx
 
@@ -16,7 +18,7 @@ def build_dashboards(catalog: Catalog, schema_version: int) -> list[BuiltDashboa
     ctx = Ctx(catalog, schema_version)
     out = [overview.build(ctx)]
     for s in catalog.stages:
-        if s.id == "barge_in" and barge_in.applies(s):
+        if applies(s, catalog):
             out.append(barge_in.build(ctx, s))
         else:
             out.append(stage.build(ctx, s))

@@ -1,15 +1,15 @@
-"""Barge-in: from the moment VAD fires to outbound audio going quiet, milestone by milestone.
+"""Barge-in dashboard: from the moment VAD fires to outbound audio going quiet, milestone by milestone.
 
-Every milestone is measured from the same zero, the moment voice-activity detection fires
-(a barge-in lasts from the moment voice-activity detection fires to the moment the agent's
-outbound audio actually goes quiet), so p95s of successive milestones can be read against
-each other and against the 200 ms line.
+Which measurements are the milestones, and when a stage has them, is ``dashgen.voice.barge_in``'s
+to say: every milestone is measured from the same zero, the moment voice-activity detection
+fires, so p95s of successive milestones can be read against each other and against the limit.
 """
 
 from __future__ import annotations
 
 from ..catalog.conventions import quantile_label
 from ..catalog.model import Stage
+from ..voice.barge_in import milestones
 from .kit import BuiltDashboard, Ctx
 from .model import Row, TextPanel
 from .panels import (
@@ -18,24 +18,6 @@ from .panels import (
 from .stage import left_out_note, measurement_panels
 
 BREAKDOWN_QUANTILES = (0.5, 0.95)
-
-
-def milestones(stage: Stage):
-    """The cumulative milestones: every measurement but first byte and total that shares the unit
-    of the last one (a finer-grained step like VAD-to-cancel in us gets its own panel)."""
-    candidates = [m for m in stage.measurements if m.id not in ("first_byte", "total")]
-    with_limit = [m for m in candidates if m.thresholds]
-    if not with_limit:
-        return candidates
-    unit = with_limit[-1].unit
-    ms = [m for m in candidates if m.unit == unit]
-    return ms[: ms.index(with_limit[-1]) + 1]
-
-
-def applies(stage: Stage) -> bool:
-    """The breakdown dashboard needs at least two integer milestones and a limit on the last."""
-    ms = milestones(stage)
-    return len(ms) >= 2 and all(m.quantiles_work for m in ms) and bool(ms[-1].thresholds)
 
 
 def breakdown_panels(ctx: Ctx, stage: Stage) -> list:

@@ -20,6 +20,8 @@ import grafanalib.core as gl
 # attrs generating those methods for each class is a measurable share of start-up.
 from attr.validators import instance_of
 
+from ..canonical import NULL  # the one JSON null Grafana needs; the dashboards import it from here
+
 DEFAULT_SCHEMA_VERSION = 41
 SUPPORTED_SCHEMA_VERSIONS = (41, 42)
 # ``--schema-version v2``: Grafana 13's dashboard.grafana.app/v2 objects (dashboards/v2.py), built
@@ -35,22 +37,6 @@ def parse_schema_version(value) -> int | str:
         return V2_FORMAT
     return int(value)
 
-
-class _GrafanaNull:
-    """Serialised as JSON null by ``render``; everything else that is None is dropped."""
-
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "NULL"
-
-
-NULL = _GrafanaNull()
 
 
 def datasource_ref(ds_type: str, uid: str) -> dict:

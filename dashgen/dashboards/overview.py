@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from ..catalog.model import Measurement, Stage
 from ..queries import promql
-from ..queries.traceql import Cond
-from ..telemetry.roles import caller_felt
+from ..queries.traceql import Cond, Keyword
 from ..voice.errors import counted, stage_error
+from ..voice.roles import caller_felt
 from .budget import headline, metrics_queries
 from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
 from .model import Row, TextPanel, TimeSeriesPanel, threshold_steps

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from ..catalog.conventions import quantile_label
 from ..catalog.model import Flag, Measurement, Stage
+from ..voice.burn_rates import burn_rates, page_long_windows
 from .model import DataLink, HeatmapPanel, StatPanel, TablePanel, TimeSeriesPanel, threshold_steps
 from ..queries.traceql import Cond
 from .kit import SEVERITY_COLORS, Ctx
@@ -275,9 +276,9 @@ def slo_burn_panel(ctx: Ctx, stage: Stage, w: int = 24, h: int = 8) -> TimeSerie
     targets = [ctx.prom(promql.burn_rate(m.metric.name, m.metric.label, stage.id, slo.threshold, window, slo.objective,
                                          ctx.prom_extra()),
                         ref, legend=f"burn rate over {window}")
-               for ref, window in (("A", "1h"), ("B", "6h"))]
+               for ref, window in zip("AB", page_long_windows(slo))]
     objective = f"{slo.objective * 100:g}%"
-    rates = slo.burn_rates()  # the same burn rates the multi-window alerts fire at
+    rates = burn_rates(slo)  # the same burn rates the multi-window alerts fire at
     lines = {rate: SEVERITY_COLORS[sev] for sev, _, _, rate in sorted(rates, key=lambda r: r[0] == "page")}
     said = ", ".join(f"{sev} at {rate:g} ({long} and {short})" for sev, long, short, rate in rates)
     return TimeSeriesPanel(

@@ -14,7 +14,7 @@ search covers the last hour only, while links from the other dashboards bring th
 from __future__ import annotations
 
 from ..queries.traceql import Cond, Var
-from ..telemetry.roles import response_chain
+from ..voice.roles import response_chain
 from .kit import BuiltDashboard, Ctx
 from .model import DataLink, Row, TablePanel, TempoTarget, TextboxVariable
 from .model_views import BarChartPanel, TracesPanel
@@ -133,10 +133,14 @@ def first_byte_per_turn(ctx: Ctx) -> TablePanel | None:
 
 
 def response_bars(ctx: Ctx) -> BarChartPanel | None:
-    """Per turn, ASR first partial + LLM first token + TTS first audio stacked: the silence the
-    server side adds between the user's last word and the agent's first audio."""
+    """Per turn, the first bytes of the stages on the critical path stacked (ASR first partial + LLM
+    first token + TTS first audio, and any stage the catalog marks ``critical_path``, in catalog
+    order): the silence the server side adds between the user's last word and the agent's first
+    audio. One column of the spans table feeds the bars, so they stack the stages whose first byte
+    is that one attribute."""
     c = ctx.catalog
     chain = [s for s in response_chain(c) if s.measurement("first_byte").quantiles_work]
+    chain = [s for s in chain if s.measurement("first_byte").attribute == chain[0].measurement("first_byte").attribute]
     if len(chain) < 2 or not c.stage_attribute:
         return None
     fb = chain[0].measurement("first_byte")

@@ -19,6 +19,7 @@ from ..alerts.slo import CURRENT_WINDOW, slo_ids
 from ..catalog import conventions as cv
 from ..catalog.conventions import format_percent, seconds
 from ..catalog.model import Stage
+from ..voice.burn_rates import burn_rates
 from ..queries import promql
 from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
 from .model import DatasourceVariable, Row, StatPanel, TimeSeriesPanel, threshold_steps
@@ -58,7 +59,7 @@ def slo_panels(ctx: Ctx, stage: Stage) -> list:
     # budget in the whole window): remaining x window / burn rate; none left reads 0.
     time_left = (f"clamp_min({remaining}, 0) * {seconds(period)} / on ({', '.join(on)}) group_left () "
                  f"({promql.without('max', (cv.SLOTH_WINDOW_LABEL,), sel(cv.SLOTH_CURRENT_BURN))})")
-    rates = sorted(slo.burn_rates(), key=lambda r: -r[3])
+    rates = sorted(burn_rates(slo), key=lambda r: -r[3])
     stats = [
         _stat(ctx, stage, "sli-now", f"SLI over {period}",
               f"Share of {m.title.lower()} measurements at or below {slo.threshold:g} {m.unit} over the last {period} "

@@ -47,7 +47,8 @@ from typing import Iterator
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Status, StatusCode
 
-from ..catalog import Catalog, Measurement, Stage, load_catalog
+from ..catalog import Catalog, Measurement, Stage
+from ..voice.checks import load_catalog
 from ..catalog.conventions import UNITS
 from .clocks import Clock, SystemClock, VirtualClock
 from .recorder import TEMPO_MIN_INT, StageRecorder, encode_value, revision_percent

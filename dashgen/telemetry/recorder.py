@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 # Smallest integer Tempo's quantile_over_time / histogram_over_time counts.
 TEMPO_MIN_INT = 2
+# Measurements the recorder works out itself when the span ends (``_finish``), from what happened.
+DERIVED_AT_END = ("first_byte", "total", "max_chunk_gap")
 
 
 def encode_value(measurement: Measurement, value: float) -> int | float:
@@ -86,6 +88,10 @@ class StageRecorder:
     @property
     def produced(self) -> bool:
         return self._produced
+
+    def recorded(self, measurement_id: str) -> bool:
+        """Whether the measurement has a value already (from ``set`` or a stage helper)."""
+        return measurement_id in self._values
 
     def set(self, measurement_id: str, value: float, unit: str | None = None) -> None:
         """Record a measurement of this stage: ``value`` in ``unit`` (a time unit is converted to the

@@ -26,12 +26,19 @@ from __future__ import annotations
 import math
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..catalog.model import Catalog, Stage
 from ..catalog.conventions import TIME_UNITS_PER_MS
 from .instrument import Instrumentation, VirtualClock
-from .roles import role_of
+from .recorder import DERIVED_AT_END
+from ..voice.roles import role
+
+# The timeline the simulator gives a stage, by its catalog role (dashgen.voice.roles); a custom
+# stage gets the generic one, which draws every measurement from its unit.
+TIMELINES = {"speech_to_text": "_asr", "generation": "_llm", "text_to_speech": "_tts", "playback": "_client",
+             "barge_in": "_barge_in", "custom": "_generic"}
 
 INCIDENTS = {
     "slow-tts": "TTS first audio median 480 ms and frequent stalls (TTS first-byte page)",
@@ -241,10 +248,9 @@ class Simulator:
         tclock = VirtualClock(epoch)
         with self.inst.turn_span(sid, tid, clock=tclock) as turn:
             for st in c.stages:
-                role = role_of(st, c)
-                if role == "turn":
+                if role(st, c) == "turn":
                     continue
-                fn = getattr(self, "_" + role)
+                fn = getattr(self, TIMELINES[role(st, c)])
                 try:
                     ran = fn(st, sid, tid, p, epoch)
                 except SimulatedFailure:
@@ -255,12 +261,24 @@ class Simulator:
             self._turn_measurements(turn, p)
             tclock.set(p.end)
 
-    def _open(self, st: Stage, sid, tid, epoch: int, at_ms: float, skew: float = 0.0):
+    def _open(self, st: Stage, sid, tid, epoch: int, at_ms: float, p: TurnPlan, skew: float = 0.0):
         clock = VirtualClock(epoch + int(skew * 1e6), at_ms)
-        return self.inst.stage_span(st.id, sid, tid, clock=clock), clock
+        return self._every_measurement(st, sid, tid, clock, p), clock
+
+    @contextmanager
+    def _every_measurement(self, st: Stage, sid, tid, clock, p: TurnPlan):
+        """The stage's span; when it produced something, every measurement its timeline did not record
+        (a custom one on any stage) gets a value drawn from its unit, so the spans carry everything the
+        catalog declares, as ``verify-traces`` and ``verify-metrics`` require of a real application."""
+        with self.inst.stage_span(st.id, sid, tid, clock=clock) as rec:
+            yield rec
+            if rec.produced:
+                for m in st.measurements:
+                    if m.id not in DERIVED_AT_END and not rec.recorded(m.id):
+                        rec.set(m.id, *self._draw(m.unit, p.generic["u"]))
 
     def _asr(self, st, sid, tid, p: TurnPlan, epoch) -> bool:
-        cm, clock = self._open(st, sid, tid, epoch, 0.0)
+        cm, clock = self._open(st, sid, tid, epoch, 0.0, p)
         with cm as rec:
             if p.asr_error:
                 clock.advance(800)
@@ -279,7 +297,7 @@ class Simulator:
     def _llm(self, st, sid, tid, p: TurnPlan, epoch) -> bool:
         if p.asr_nothing:
             return False
-        cm, clock = self._open(st, sid, tid, epoch, p.llm_start)
+        cm, clock = self._open(st, sid, tid, epoch, p.llm_start, p)
         with cm as rec:
             if p.llm_error:
                 clock.advance(2000)
@@ -292,7 +310,7 @@ class Simulator:
     def _tts(self, st, sid, tid, p: TurnPlan, epoch) -> bool:
         if p.asr_nothing or p.llm_error:
             return False
-        cm, clock = self._open(st, sid, tid, epoch, p.tts_start)
+        cm, clock = self._open(st, sid, tid, epoch, p.tts_start, p)
         with cm as rec:
             if p.tts_error:
                 clock.advance(1500)
@@ -307,7 +325,7 @@ class Simulator:
         if p.asr_nothing or p.llm_error or p.tts_error:
             return False
         # the client's span starts when it hears the user stop, by its own (skewed) clock
-        cm, clock = self._open(st, sid, tid, epoch, p.utterance, skew=p.client_skew)
+        cm, clock = self._open(st, sid, tid, epoch, p.utterance, p, skew=p.client_skew)
         with cm as rec:
             clock.set(p.play_start)
             rec.played()
@@ -320,7 +338,7 @@ class Simulator:
         if not b:
             return False
         # the span opens when the user starts talking over the agent; the milestones count from VAD firing
-        cm, clock = self._open(st, sid, tid, epoch, b["start"])
+        cm, clock = self._open(st, sid, tid, epoch, b["start"], p)
         with cm as rec:
             clock.advance(b["onset"]); rec.vad_fired()
             clock.advance(b["vad"]); rec.confirmed()
@@ -329,18 +347,14 @@ class Simulator:
         return True
 
     def _generic(self, st, sid, tid, p: TurnPlan, epoch) -> bool:
-        """A stage the simulator has no model for: first byte after ~120 ms, every other measurement drawn
-        from its unit, so every declared attribute is emitted."""
+        """A custom stage (no model of its own): first byte after ~120 ms; every other measurement is drawn
+        from its unit when the span closes (``_every_measurement``)."""
         if p.asr_nothing or p.llm_error:
             return False
-        cm, clock = self._open(st, sid, tid, epoch, p.llm_start)
+        cm, clock = self._open(st, sid, tid, epoch, p.llm_start, p)
         with cm as rec:
             clock.advance(p.generic["first"])
             rec()
-            for m in st.measurements:
-                if m.id in ("first_byte", "total"):
-                    continue
-                rec.set(m.id, *self._draw(m.unit, p.generic["u"]))
             clock.advance(p.generic["first"] * p.generic["total"])
         return True
 

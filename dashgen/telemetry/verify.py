@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..catalog.model import Catalog, Stage
+from ..voice.barge_in import applies, milestones
 from ..voice.errors import stage_error
 from .otlp_json import SpanRecord, Value
 
@@ -121,10 +122,8 @@ def _stage_of(span: SpanRecord, catalog: Catalog, by_span: dict[str, list[Stage]
     return None, None
 
 
-def _check_milestones(rep: Report, st: Stage, s: SpanRecord, where: str) -> None:
-    from ..dashboards.barge_in import applies, milestones
-
-    if not applies(st):
+def _check_milestones(rep: Report, catalog: Catalog, st: Stage, s: SpanRecord, where: str) -> None:
+    if not applies(st, catalog):
         return
     values = [(m, s.attributes.get(m.attribute)) for m in milestones(st)]
     values = [(m, v.value) for m, v in values if v is not None and v.kind in ("int", "double")]
@@ -232,7 +231,7 @@ def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
             elif m.integer and val < 2:
                 rep.add("range", f"{where}: {m.attribute} is {val}: Tempo's quantiles drop values below 2 "
                                  f"(emit 2, or declare a finer unit)", s.span_id)
-        _check_milestones(rep, st, s, where)
+        _check_milestones(rep, catalog, st, s, where)
     for (sid, attr), ids in missing.items():
         if present.get((sid, attr)):
             for i in ids:

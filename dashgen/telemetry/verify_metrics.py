@@ -184,7 +184,9 @@ def _recorded_at(prom) -> float:
     """Wait until every recording group has been evaluated once; the time to query their series at."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        groups = prom.api("rules", type="record")["groups"]
+        # type=record still lists the alerting groups, with no rules: those are not waited for (a
+        # 1m alerting group's first evaluation can be a minute away)
+        groups = [g for g in prom.api("rules", type="record")["groups"] if g.get("rules")]
         if all(not g.get("lastEvaluation", "0001").startswith("0001") for g in groups):
             return time.time()
         time.sleep(0.5)
