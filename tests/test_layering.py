@@ -3,8 +3,9 @@
 The layer order enforced here, lowest first (README.md, "Repository layout", says the same):
 
     errors, canonical, templating, the package root (its version)
-    < catalog < voice < queries < alerts | collector < dashboards < api < artifacts < lint
-    < definitions < build < review < grafana < telemetry < cli
+    < catalog < voice < queries < alerts | collector < dashboards < project < api < artifacts
+    < drawn < lint < definitions < build | gitsync < pipeline < review < grafana
+    < telemetry | sandbox < cli
 
 A module may import its own package and any lower layer, never a higher one nor another package
 of its own layer (alerts and collector never read each other). Every import counts: at the top of
@@ -35,14 +36,17 @@ LAYERS = [
     {"queries"},
     {"alerts", "collector"},
     {"dashboards"},
+    {"project"},
     {"api"},
     {"artifacts"},
+    {"drawn"},
     {"lint"},
     {"definitions"},
-    {"build"},
+    {"build", "gitsync"},
+    {"pipeline"},
     {"review"},
     {"grafana"},
-    {"telemetry"},
+    {"telemetry", "sandbox"},
     {"cli"},
 ]
 LEVEL = {unit: i for i, layer in enumerate(LAYERS) for unit in layer}
@@ -52,8 +56,8 @@ NEVER = [("catalog", "alerts"), ("artifacts", "dashboards"), ("dashboards", "tel
 def unit_of(module: str) -> str:
     """``dashgen.alerts.slo`` -> ``alerts``; ``dashgen`` or ``dashgen.__version__`` -> the root."""
     parts = module.split(".")
-    if len(parts) == 1 or parts[1] == "__version__":
-        return "__init__"
+    if len(parts) == 1 or not ((PACKAGE / parts[1]).is_dir() or (PACKAGE / f"{parts[1]}.py").is_file()):
+        return "__init__"  # the package root, or a name it defines (__version__, DISTRIBUTION)
     return parts[1].removesuffix(".py")
 
 
