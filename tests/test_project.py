@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DEFAULT_CATALOG, run_dashgen
-from grafana_emulator import GrafanaEmulator
+from dashgen.sandbox.emulator import GrafanaEmulator  # noqa: E402
 from push_fixtures import run_cli
 
 NO_CATALOG = "dashgen: error: no catalog: pass -c FILE or run dashgen init\n"
