@@ -28,16 +28,12 @@ from .model import (
     Absence, Alerting, Catalog, Datasource, Flag, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage,
     TempoServer, Threshold,
 )
-from .spec import ALERTING_SPEC, CATALOG_SPEC, DEFAULT_QUANTILES, PROMETHEUS_SPEC, TEMPO_SPEC
+from .spec import CATALOG_SPEC, DEFAULT_QUANTILES
 from .yamlspec import INVALID, Context, dotted, load_document
 
 PRESETS = ("default", "pipecat", "livekit")
 # Dashboard variables the dashboards define themselves: a matcher label may not take their name.
 RESERVED_VARIABLES = ("service", "session", "turn", "stage", "trace", "traceId")
-
-# Rate alerts the catalog leaves out: (above, for, severity). A produced-nothing stage is
-# rarely an outage, so its default waits longer and opens a ticket.
-_RATE_DEFAULTS = {"error_rate": (0.05, "5m", "page"), "nothing_rate": (0.05, "10m", "ticket")}
 
 
 def preset_path(name: str) -> Path:
@@ -222,10 +218,10 @@ def _measurement_checks(stage_id: str, m: dict, base: tuple, ctx: Context) -> No
 def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
     """The model of the stages at the indexes ``built`` (all of them for a valid catalog)."""
     conv, g = raw["convention"], raw["grafana"]
-    alerting = _alerting(raw["alerting"] or ALERTING_SPEC.defaults(), conv["stage_attribute"], raw["name"])
+    alerting = _alerting(raw["alerting"], conv["stage_attribute"], raw["name"])
 
     def metric_name(m: dict) -> str:
-        return (m["metric"] or {}).get("name") or prometheus_name(m["attribute"], m["unit"])
+        return m["metric"]["name"] or prometheus_name(m["attribute"], m["unit"])
 
     # A histogram without explicit buckets gets the unit's defaults plus every threshold compared
     # with it (quantile thresholds, SLO thresholds) over all measurements recorded into it, so the
@@ -240,7 +236,7 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
             limits.setdefault(metric_name(m), set()).update(values)
 
     def measurement(m: dict) -> Measurement:
-        block = m["metric"] or {}
+        block = m["metric"]
         name = metric_name(m)
         source = block.get("source") or alerting.source
         framework = source == "framework"
@@ -272,8 +268,7 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
         for s in (raw["stages"][si] for si in built)
     )
     ds = g["datasources"]
-    tempo = raw["tempo"] or TEMPO_SPEC.defaults()
-    prom = raw["prometheus"] or PROMETHEUS_SPEC.defaults()
+    tempo, prom = raw["tempo"], raw["prometheus"]
     return Catalog(
         source=source, name=raw["name"], title=raw["title"], notes=raw["notes"],
         session_attribute=conv["session_attribute"], turn_attribute=conv["turn_attribute"],
@@ -291,12 +286,10 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
 
 
 def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerting:
-    counters = a["counters"] or {}
+    counters = a["counters"]  # every key of a block has its default, the block's own (spec.py)
 
     def rate_alert(key: str) -> RateAlert:
-        block, (above, for_, severity) = a[key] or {}, _RATE_DEFAULTS[key]
-        return RateAlert(above=float(block.get("above", above)), for_=block.get("for") or for_,
-                         severity=block.get("severity") or severity)
+        return RateAlert(above=float(a[key]["above"]), for_=a[key]["for"], severity=a[key]["severity"])
 
     return Alerting(
         team=a["team"], receiver=a["receiver"], runbook_url=a["runbook_url"].rstrip("/"),
@@ -307,7 +300,7 @@ def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerti
         nothing_metric=counters.get("nothing") or counter_name(stage_attribute, catalog_name, "nothing"),
         error_rate=rate_alert("error_rate"), nothing_rate=rate_alert("nothing_rate"),
         tempo_rules=a["tempo_rules"], min_events=a["min_events"],
-        absence=Absence((a["absence"] or {}).get("for") or "15m", (a["absence"] or {}).get("severity") or "ticket"),
+        absence=Absence(a["absence"]["for"], a["absence"]["severity"]),
         grafana_recording_rules=a["grafana_recording_rules"],
     )
 
