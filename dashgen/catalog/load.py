@@ -23,7 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..errors import CatalogError, InputError
-from .conventions import OTEL_DEFAULT_BUCKETS, counter_name, default_buckets, prometheus_name, seconds, stage_label
+from .conventions import (OTEL_DEFAULT_BUCKETS, counter_name, default_buckets, prometheus_name, reserved_dashboard,
+                          seconds, stage_label)
 from .model import (
     Absence, Alerting, Catalog, Datasource, Flag, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage,
     TempoServer, Threshold,
@@ -133,6 +134,12 @@ def _document_checks(raw: dict, ctx: Context) -> None:
             base = ("stages", si, "measurements", mi)
             if ctx.valid(base):
                 _measurement_checks(stage["id"], m, base, ctx)
+    for si, stage in stages:
+        taken = reserved_dashboard(stage["id"]) if ctx.valid(("stages", si, "id")) else None
+        if taken:
+            ctx.add(ctx.locations[("stages", si, "id")],
+                    f"stage id {stage['id']!r} would give its dashboard the uid of {taken}, which it would overwrite",
+                    f"rename the stage, e.g. {stage['id']}_stage")
     short_titles: dict[str, int] = {}
     for si, stage in stages:
         if not ctx.valid(("stages", si, "title")):

@@ -137,7 +137,8 @@ ALERTING_SPEC = Map(
                                   "for 10m, ticket)"),
         "tempo_rules": Field(Bool(), default=False,
                              doc="also emit Grafana-managed TraceQL rules on Tempo (needs Grafana 12.1+ with the "
-                                 "tempoAlerting feature; default false)"),
+                                 "tempoAlerting feature toggle, which push checks, and Tempo 2.5+ for "
+                                 "quantile_over_time; default false)"),
         "min_events": Field(Num(integer=True, minimum=0, example="10"), default=10,
                             doc="fewest events (stage runs, measurements) a window must hold before its ratio, "
                                 "quantile or burn rate may alert; fewer and the rule stays silent (default 10; "

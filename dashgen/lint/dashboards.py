@@ -1,5 +1,5 @@
 """Dashboard checks of ``dashgen lint``: uids, panel ids, layout, legacy keys, the TraceQL
-rules and the per-dashboard TraceQL metrics query budget, on plain JSON."""
+rules, the per-dashboard TraceQL metrics query budget and panel budget, on plain JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..catalog.conventions import UID_RE
 from ..catalog.model import Catalog
-from ..dashboards.budget import MAX_METRICS_QUERIES
+from ..dashboards.budget import MAX_METRICS_QUERIES, MAX_PANELS_ON_LOAD
 from ..dashboards.layout import GRID_COLUMNS, overlaps
 from ..artifacts import LEGACY_PANEL_KEYS
 from ..queries.traceql import METRICS_FUNCTIONS, check_query
@@ -96,6 +96,11 @@ def lint_dashboard(d: dict, catalog: Catalog | None, where: str) -> tuple[list[s
     if n_metrics > MAX_METRICS_QUERIES:
         problems.append(f"{where}: {n_metrics} TraceQL metrics queries (at most {MAX_METRICS_QUERIES}: each one "
                         f"costs the Tempo cluster on every refresh)")
+    # Grafana builds every top-level panel when the dashboard opens; a collapsed row keeps its
+    # children in its own "panels" list until it is opened, so they are not counted.
+    if len(panels) > MAX_PANELS_ON_LOAD:
+        problems.append(f"{where}: {len(panels)} panels drawn on load (at most {MAX_PANELS_ON_LOAD}: each one is "
+                        f"built when the dashboard opens; put sections in collapsed rows or split the dashboard)")
     stats = DashboardStats(uid, d.get("title", ""), sum(1 for p in panels if p.get("type") != "row"),
                            n_metrics, n_search, n_prom)
     return problems, stats
