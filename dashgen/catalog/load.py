@@ -94,6 +94,7 @@ def parse_catalog(text: str, display_path: str, source: str | None = None) -> Ca
     catalog = _build(raw, ctx, source or display_path, built) if built and ctx.valid(*shared) else None
     if catalog is not None:
         _metric_checks(catalog, ctx, built)
+        _tempo_checks(catalog, ctx, built)
     ctx.raise_errors()  # nothing was collected when every stage was built
     if raw["definitions"]:
         catalog = dataclasses.replace(catalog, definitions=_definitions(raw["definitions"], ctx, source or display_path))
@@ -331,6 +332,40 @@ def _metric_checks(catalog: Catalog, ctx: Context, built: list[int]) -> None:
                                 f"{dotted(base)}.thresholds[{ti}].value", f"{stage.id}.{m.id}")
         if stage.slo:
             _slo_checks(ctx, ("stages", si, "slo"), stage)
+
+
+# The TraceQL metrics functions the dashboards use, with the Tempo release that brought them
+# (Tempo's changelog; the table of lint/tempo.py and docs/compatibility.md): every catalog gets
+# quantile_over_time/histogram_over_time panels; a float measurement (Tempo's quantiles drop
+# floats) or one asking for panels: [average] gets avg_over_time/max_over_time panels.
+QUANTILES_SINCE, OVER_TIME_SINCE = (2, 5), (2, 7)
+
+
+def _tempo_checks(catalog: Catalog, ctx: Context, built: list[int]) -> None:
+    """The oldest Tempo (``tempo.version``) answers every query the catalog's dashboards need."""
+    version = catalog.tempo_server.version_tuple
+    where = ctx.locations.get(("tempo", "version"))
+    if version < QUANTILES_SINCE:
+        ctx.add(where or ctx.locations[("stages",)],
+                f"tempo.version {catalog.tempo_server.version} is older than Tempo 2.5, which brought "
+                f"quantile_over_time and histogram_over_time, on which every stage dashboard relies",
+                'use tempo.version: "2.5" or later (the oldest Tempo you run)')
+        return
+    if version >= OVER_TIME_SINCE:
+        return
+    for si, stage in zip(built, catalog.stages):
+        for mi, m in enumerate(stage.measurements):
+            base = ("stages", si, "measurements", mi)
+            if m.integer and "average" not in m.panels:
+                continue
+            key = base + (("integer",) if not m.integer else ("panels",))
+            why = "a float (Tempo's quantiles drop floats)" if not m.integer else "asked for an average panel"
+            fix = "record it as an integer (integer: true)" if not m.integer else "drop average from its panels"
+            ctx.add(ctx.locations.get(key, ctx.locations[base]),
+                    f"{stage.id}.{m.id} is {why}, so its panels use avg_over_time and max_over_time, which need "
+                    f"Tempo 2.7, newer than tempo.version {catalog.tempo_server.version}"
+                    + ("" if where else " (the default when the tempo block leaves it out)"),
+                    f'set tempo.version: "2.7" if your Tempo is 2.7 or later, or {fix}')
 
 
 def _histogram_checks(ctx: Context, base: tuple, where: str, m: Measurement,

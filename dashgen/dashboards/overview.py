@@ -46,23 +46,33 @@ def first_byte_p95_by_stage(ctx: Ctx) -> list[TimeSeriesPanel]:
     For float conventions (no quantiles in Tempo): avg and max by stage, one panel each.
     """
     pairs = _first_bytes(ctx)
+    if not pairs:  # no stage measures a first byte
+        return []
     m0 = pairs[0][1]
     attr = ctx.q.span(m0.attribute)
     conds = ctx.all_stages_conds() + ctx.measured(m0) + ctx.service_conds()
     limits = ", ".join(f"{s.id} {t.value:g} {m.unit}" for s, m in pairs for t in m.thresholds if t.quantile == 0.95)
     variants = []
-    if m0.quantiles_work:
+    # One query over every stage's first byte: quantiles only when every stage records it as an
+    # integer (Tempo's quantiles drop floats, so one float stage would vanish from the p95)
+    if all(m.quantiles_work for _, m in pairs):
         variants.append(("first-byte-p95-by-stage", "First byte p95 by stage",
                          ctx.q.quantile(conds, attr, (0.95,), (ctx.by_stage(),)),
                          f"p95 of {attr} per stage: time until each stage produced its first useful output (ASR first "
                          f"partial, LLM first token, TTS first audio). Spans that produced nothing (-1) are excluded. "
-                         f"Tempo buckets values in powers of two, so the p95 is coarse.", "p95",
+                         f"Tempo buckets values in powers of two, so the p95 is coarse"
+                         + ("" if all(m.unit == "ms" for _, m in pairs) else  # whole ms: 0 and 1 are no concern
+                            ", and drops values below 2 (a stage recorded in seconds shows only its slow turns)")
+                         + ".", "p95",
                          by_stage_names(ctx, " p95", p=0.95)))
     else:
+        float_stages = [s.id for s, m in pairs if not m.quantiles_work]
+        floats = ("This convention" if len(float_stages) == len(pairs)
+                  else "Stage " + ", ".join(float_stages) if len(float_stages) == 1 else "Stages " + ", ".join(float_stages))
         for how, word in (("avg", "Average"), ("max", "Maximum")):
             query = (ctx.q.avg if how == "avg" else ctx.q.max)(conds, attr, (ctx.by_stage(),))
             variants.append((f"first-byte-{how}-by-stage", f"First byte {how} by stage", query,
-                             f"{word} of {attr} per stage. This convention records it as float seconds, which Tempo's "
+                             f"{word} of {attr} per stage. {floats} records it as a float, which Tempo's "
                              f"quantile functions drop, so there is no p95 here: the stage dashboards show span "
                              f"duration quantiles.", how, by_stage_names(ctx, f" {how}")))
     w = 24 if len(variants) == 1 else 12

@@ -15,6 +15,7 @@ stage's dashboard it starts with that stage's place in the catalog, ``file:line:
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from ..artifacts import DASHBOARD, kind_of
@@ -41,7 +42,7 @@ def refuse_lint_problems(artifacts: dict[str, str], dashboards: list, catalog: C
         rel = problem.partition(": ")[0].partition(":")[0]  # "path: ..." or "path:line:col: ..."
         uid = PurePosixPath(rel).stem if kind_of(rel) == DASHBOARD else None
         if uid not in stage_of:
-            lines.append(problem)
+            lines.append(_locate_panel(problem, uid, dashboards, catalog) or problem)
             continue
         index, stage = stage_of[uid]
         loc = catalog.loc("stages", index, "id")
@@ -55,6 +56,37 @@ def refuse_lint_problems(artifacts: dict[str, str], dashboards: list, catalog: C
                              if len(lines) > limit else [])
     raise InputError(f"build refused: the output would fail dashgen lint ({len(lines)} problem"
                      f"{'s' if len(lines) != 1 else ''}); nothing written\n" + "\n".join(shown))
+
+
+def _locate_panel(problem: str, uid: str | None, dashboards: list, catalog: Catalog) -> str | None:
+    """A problem on a dashboard of several stages, at the catalog line of what its panel shows.
+
+    Each generated panel says what it shows (``shows``: ``"<stage>.<measurement>:p95"``,
+    ``"<stage>:errors"``); the problem names the panel by title. It is located at the first
+    measurement (else stage) the panel shows, so the user knows which catalog entry asked for
+    it (a panel of all stages: at the catalog's ``stages`` key); None when the problem names no
+    panel of a generated dashboard.
+    """
+    title = re.search(r"panel '([^']*)'", problem)
+    built = next((d for d in dashboards if d.uid == uid), None)
+    panel = next((p for p in built.dashboard.panels if title and p.title == title.group(1)), None) if built else None
+    if panel is None:
+        return None
+    index = {s.id: i for i, s in enumerate(catalog.stages)}
+    path: tuple = ("stages",)
+    what = "the stages"
+    for tag in getattr(panel, "shows", ()) or ():
+        sid, _, mid = tag.partition(":")[0].partition(".")
+        if sid in index:
+            stage = catalog.stages[index[sid]]
+            mi = next((i for i, m in enumerate(stage.measurements) if m.id == mid), None)
+            path = ("stages", index[sid]) + (("measurements", mi) if mi is not None else ())
+            what = f"{sid}.{mid}" if mi is not None else f"stage {sid}"
+            break
+    loc = catalog.loc(*path)
+    return (f"{display_path(catalog.source)}:{loc.line}:{loc.col}: {what}: {problem} (the catalog asks for this "
+            f"panel at this line: change the entry here, and report it to dashgen's developers, as a generator "
+            f"should never write what its own lint rejects)")
 
 
 def _stage_dashboards(dashboards: list, catalog: Catalog) -> dict[str, tuple[int, Stage]]:
