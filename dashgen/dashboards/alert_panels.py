@@ -87,7 +87,9 @@ def rule_panel(ctx: Ctx, rule: Rule) -> TimeSeriesPanel:
         # the expression and thresholds only: a changed ``for`` or wording changes the rule, not its panel
         description=(f"Exactly what alert rule {rule.name or rule.uid} ({rule.labels.get('severity', 'no severity')}) "
                      f"evaluates: it fires when {fires} holds for its 'for' duration. The dashed lines are its "
-                     f"thresholds; an empty panel is no data, which never pages (see the rule's description)."),
+                     f"thresholds; an empty panel is no data, which never pages (see the rule's description)."
+                     + (" Its TraceQL quantile is coarse: Tempo buckets values in powers of two and drops values "
+                        "below 2 and floats." if overrides else "")),
         targets=targets, unit=_unit(rule), thresholdSteps=threshold_steps([(v, color) for v in values]),
         thresholdsStyle="dashed", overrides=overrides, shows=[f"alert:{rule.uid}"], w=12, h=8)
 
