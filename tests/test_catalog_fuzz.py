@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conftest import DEFAULT_CATALOG
+from conftest import DEFAULT_CATALOG, clone_stages
 from dashgen.catalog import Catalog, parse_catalog
 from dashgen.errors import CatalogError, CatalogErrors
 
@@ -141,24 +141,11 @@ NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)  # a failing build is 
 QUANTILE_SETS = [None, [0.5, 0.95, 0.99], [0.95], [0.5, 0.9, 0.95, 0.99]]
 
 
-def _copies(stages: list[dict], n: int) -> list[dict]:
-    out = []
-    for i in range(n):
-        s = copy.deepcopy(stages[i % len(stages)])
-        k = i // len(stages)
-        if k:
-            s["id"], s["span"] = f"{s['id']}_{k}", f"{s['span']}_{k}"
-            short, paren, rest = s["title"].partition(" (")
-            s["title"] = f"{short} {k}{paren}{rest}"
-        out.append(s)
-    return out
-
-
 @st.composite
 def valid_catalogs(draw, stages=st.integers(1, 6)) -> dict:
     preset = draw(st.sampled_from(PRESETS))
     doc = copy.deepcopy(PRESET_DOCS[preset])
-    doc["stages"] = _copies(doc["stages"], draw(stages))
+    doc["stages"] = clone_stages(doc["stages"], draw(stages))
     conv = doc["convention"]
     for key in ("stage_attribute", "service_attribute", "error_attribute"):
         if key in conv and draw(st.booleans()):

@@ -12,6 +12,7 @@ import re
 import pytest
 import yaml
 
+from conftest import clone_stages
 from dashgen.build import build_artifacts
 from dashgen.catalog import PRESETS, parse_catalog, preset_path
 from dashgen.errors import CatalogError, InputError
@@ -26,16 +27,7 @@ def _measurements(doc):
 
 
 def _clone(doc, n):
-    stages = []
-    for k in range(n):
-        for s in doc["stages"]:
-            s = copy.deepcopy(s)
-            if k:
-                s["id"], s["span"] = f"{s['id']}_{k}", f"{s['span']}_{k}"
-                short, paren, rest = s["title"].partition(" (")
-                s["title"] = f"{short} {k}{paren}{rest}"
-            stages.append(s)
-    doc["stages"] = stages
+    doc["stages"] = clone_stages(doc["stages"], n * len(doc["stages"]))
 
 
 def _set(path, value):

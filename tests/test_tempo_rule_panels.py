@@ -9,7 +9,9 @@ import re
 
 import pytest
 
-from conftest import DEFAULT_CATALOG
+import yaml
+
+from conftest import DEFAULT_CATALOG, clone_stages
 from dashgen.build import build_artifacts
 from dashgen.catalog import parse_catalog
 from dashgen.dashboards.budget import MAX_METRICS_QUERIES, MAX_PANELS_ON_LOAD
@@ -24,18 +26,8 @@ TEMPO = BASE.replace("tempo_rules: false", "tempo_rules: true")
 
 def _cloned(text: str, copies: int) -> str:
     """``text`` with its stage list repeated ``copies`` times (ids, spans and titles made distinct)."""
-    import yaml
     doc = yaml.safe_load(text)
-    stages = []
-    for i in range(copies):
-        for s in doc["stages"]:
-            s = json.loads(json.dumps(s))
-            if i:
-                s["id"], s["span"] = f"{s['id']}_{i}", f"{s['span']}_{i}"
-                short, paren, rest = s["title"].partition(" (")
-                s["title"] = f"{short} {i}{paren}{rest}"
-            stages.append(s)
-    doc["stages"] = stages
+    doc["stages"] = clone_stages(doc["stages"], copies * len(doc["stages"]))
     return yaml.safe_dump(doc, sort_keys=False)
 
 
