@@ -246,7 +246,8 @@ _STAGE = Map(
     doc="One stage of the voice pipeline, traced as its own span.",
     fields={
         "id": Field(Str(pattern=ID_RE, pattern_hint="use lower-case letters, digits and _, e.g. tts", example="tts"),
-                    required=True, doc="stage id, also the value of the stage attribute"),
+                    required=True, doc="stage id, also the value of the stage attribute; not overview, session, alerts, "
+                                      "slo or <alerts|slo>_page_<n>, the keys of dashgen's other dashboards"),
         "span": Field(Str(pattern=SPAN_NAME_RE, pattern_hint="letters, digits and . _ : / - only", example="audio.tts"),
                       required=True, doc="span name of the stage (audio.<stage>)"),
         "title": Field(Str(example='"TTS (text to speech)"'), required=True, doc="human title of the stage"),
