@@ -17,7 +17,10 @@ A large catalog has hundreds of rules (200 stages: about a thousand), and Tempo 
 TraceQL metrics query each: the dashboard is split into pages (``budget.paginate``), each
 within the panel budget and the TraceQL query budget, a stage's rules together where they
 fit. Every panel is on a page's top level, never in a collapsed row, so the rule's
-``viewPanel`` link opens it directly.
+``viewPanel`` link opens it directly. (Grafana's own ``DashboardModel.getPanelByUrlId``,
+grafana/grafana ``public/app/features/dashboard/state/DashboardModel.ts``, expands a collapsed
+row that holds the linked panel, "First try to find it in a collapsed row and expand it"; the
+pages need neither that nor its equivalent in the newer dashboard architecture.)
 """
 
 from __future__ import annotations

@@ -97,7 +97,9 @@ def lint_dashboard(d: dict, catalog: Catalog | None, where: str) -> tuple[list[s
         problems.append(f"{where}: {n_metrics} TraceQL metrics queries (at most {MAX_METRICS_QUERIES}: each one "
                         f"costs the Tempo cluster on every refresh)")
     # Grafana builds every top-level panel when the dashboard opens; a collapsed row keeps its
-    # children in its own "panels" list until it is opened, so they are not counted.
+    # children in its own "panels" list until it is opened (DashboardModel.toggleRow moves them
+    # to the top level, grafana/grafana public/app/features/dashboard/state/DashboardModel.ts),
+    # so they are not counted.
     if len(panels) > MAX_PANELS_ON_LOAD:
         problems.append(f"{where}: {len(panels)} panels drawn on load (at most {MAX_PANELS_ON_LOAD}: each one is "
                         f"built when the dashboard opens; put sections in collapsed rows or split the dashboard)")
