@@ -63,9 +63,9 @@ def _build_artifacts(catalog: Catalog, schema_version: int | str, definitions: t
         raise InputError(f"--schema-version {schema_version} is not supported (use one of "
                          f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))} or {V2_FORMAT})")
     rules = rule_set(catalog)
-    alerts_dashboard = alert_panels.build(Ctx(catalog, schema_version), rules)
-    dashboards = build_dashboards(catalog, schema_version) + [alerts_dashboard]
-    rules = alert_panels.link(rules, alerts_dashboard)
+    alerts_dashboards = alert_panels.build(Ctx(catalog, schema_version), rules)  # its pages
+    dashboards = build_dashboards(catalog, schema_version) + alerts_dashboards
+    rules = alert_panels.link(rules, alerts_dashboards)
     problems: tuple = ()
     if definitions:
         from .definitions import check_collisions, user_dashboards

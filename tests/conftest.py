@@ -51,3 +51,21 @@ def run_dashgen(*args: str, cwd: Path | str | None = None, env: dict | None = No
 def dashgen_cli():
     """``dashgen_cli("build", "-o", dir)`` -> CompletedProcess (text stdout/stderr)."""
     return run_dashgen
+
+
+def clone_stages(stages: list[dict], n: int) -> list[dict]:
+    """``n`` stages copied in turn from ``stages`` (catalog documents), the copies' ids, spans and
+    titles made distinct (``tts_1``, ``audio.tts_1``, ``TTS 1 (text to speech)``: alert titles use
+    the part before `` (``)."""
+    import copy
+
+    out = []
+    for i in range(n):
+        s = copy.deepcopy(stages[i % len(stages)])
+        k = i // len(stages)
+        if k:
+            s["id"], s["span"] = f"{s['id']}_{k}", f"{s['span']}_{k}"
+            short, paren, rest = s["title"].partition(" (")
+            s["title"] = f"{short} {k}{paren}{rest}"
+        out.append(s)
+    return out

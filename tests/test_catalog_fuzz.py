@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conftest import DEFAULT_CATALOG
+from conftest import DEFAULT_CATALOG, clone_stages
 from dashgen.catalog import Catalog, parse_catalog
 from dashgen.errors import CatalogError, CatalogErrors
 
@@ -112,3 +112,172 @@ def test_fuzz_ran_enough_documents():
 def test_default_catalog_is_valid_yaml_and_catalog():
     assert isinstance(parse_catalog(BASE, "fuzz.yaml"), Catalog)
     assert yaml.safe_load(BASE)["catalog"] == 1
+
+
+# --- generated valid catalogs build; generated invalid ones fail at their line (issue 22) -------------
+#
+# A catalog is drawn from a preset (its convention), with 1 to a few stages copied from it (ids,
+# spans and titles made distinct), the convention's optional attributes left out or kept, SLOs on
+# or off, every severity page or ticket, and the documented options drawn: Tempo rules, recording
+# rules, the metric source, the guard, partial rate-alert and absence blocks, PromQL matchers,
+# the Tempo version and range, and per measurement its integer flag, quantiles and panels.
+# Large catalogs (up to 300 stages) are drawn in few examples: a build is linear in stages.
+
+import contextlib  # noqa: E402
+import copy  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from dashgen.build import build_artifacts  # noqa: E402
+from dashgen.catalog import PRESETS, preset_path  # noqa: E402
+from dashgen.catalog.spec import PANEL_KINDS  # noqa: E402
+from dashgen.cli import main as dashgen_main  # noqa: E402
+from dashgen.lint import lint_artifacts  # noqa: E402
+from dashgen.lint.gate import refuse_lint_problems  # noqa: E402
+
+PRESET_DOCS = {p: yaml.safe_load(preset_path(p).read_text(encoding="utf-8")) for p in PRESETS}
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)  # a failing build is shown as drawn: shrinking takes minutes
+QUANTILE_SETS = [None, [0.5, 0.95, 0.99], [0.95], [0.5, 0.9, 0.95, 0.99]]
+
+
+@st.composite
+def valid_catalogs(draw, stages=st.integers(1, 6)) -> dict:
+    preset = draw(st.sampled_from(PRESETS))
+    doc = copy.deepcopy(PRESET_DOCS[preset])
+    doc["stages"] = clone_stages(doc["stages"], draw(stages))
+    conv = doc["convention"]
+    for key in ("stage_attribute", "service_attribute", "error_attribute"):
+        if key in conv and draw(st.booleans()):
+            del conv[key]
+    slos = draw(st.booleans())
+    severity = st.sampled_from(["page", "ticket"])
+    for s in doc["stages"]:
+        if not slos:
+            s.pop("slo", None)
+        for m in s["measurements"]:
+            for t in m.get("thresholds", []):
+                t["severity"] = draw(severity)
+            if draw(st.integers(0, 3)) == 0:  # a few measurements get options of their own
+                m["integer"] = draw(st.booleans())
+                quantiles = draw(st.sampled_from(QUANTILE_SETS))
+                if quantiles:
+                    m["quantiles"] = quantiles
+                kinds = [k for k in PANEL_KINDS if k != "bad_rate" or m.get("bad_above") is not None]
+                m["panels"] = draw(st.lists(st.sampled_from(kinds), min_size=1, max_size=2, unique=True))
+    alerting = doc.setdefault("alerting", {})
+    alerting["tempo_rules"] = draw(st.booleans())
+    alerting["grafana_recording_rules"] = draw(st.sampled_from(["auto", True, False]))
+    alerting["source"] = draw(st.sampled_from(["sdk", "bridge"]))
+    alerting["min_events"] = draw(st.sampled_from([0, 10, 50]))
+    for block, keys in (("error_rate", {"above": st.sampled_from([0.01, 0.1]), "for": st.sampled_from(["2m", "15m"]),
+                                        "severity": severity}),
+                        ("nothing_rate", {"above": st.sampled_from([0.02, 0.2]), "for": st.sampled_from(["5m", "30m"]),
+                                          "severity": severity}),
+                        ("absence", {"for": st.sampled_from(["10m", "1h"]), "severity": severity})):
+        written = draw(st.lists(st.sampled_from(sorted(keys)), unique=True, max_size=3))
+        if written or draw(st.booleans()):
+            alerting[block] = {k: draw(keys[k]) for k in written}  # a partial block, maybe empty
+        else:
+            alerting.pop(block, None)
+    doc["tempo"] = {"version": draw(st.sampled_from(["2.7", "2.8", "3.0"])),
+                    "metrics_max_range": draw(st.sampled_from(["1h", "3h"]))}
+    if draw(st.booleans()):
+        doc["prometheus"] = {"matchers": [{"label": "env", "value": "prod"}]}
+    return doc
+
+
+def _dump(doc: dict) -> str:
+    return yaml.safe_dump(doc, sort_keys=False, width=120)
+
+
+def _build_and_lint(text: str):
+    catalog = parse_catalog(text, "generated.yaml")
+    built = build_artifacts(catalog)
+    report = lint_artifacts(built.artifacts, catalog)
+    assert report.ok, report.problems[:5]
+    refuse_lint_problems(built.artifacts, built.dashboards, catalog)  # what build runs: raises when refused
+    return catalog, built
+
+
+FAST = settings(max_examples=12, deadline=None, derandomize=True, phases=NO_SHRINK,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@FAST
+@given(valid_catalogs())
+def test_generated_valid_catalogs_build_and_pass_lint(doc):
+    catalog, built = _build_and_lint(_dump(doc))
+    dashboards = [json.loads(t) for p, t in built.artifacts.items() if p.startswith("dashboards/")
+                  and p.endswith(".json")]
+    assert len(dashboards) >= len(catalog.stages) + 3
+    assert all(len(d["panels"]) <= 150 for d in dashboards)
+
+
+# One large catalog (a build of 300 stages takes seconds): the small ones above cover the options.
+@settings(max_examples=1, deadline=None, derandomize=True, phases=NO_SHRINK, suppress_health_check=list(HealthCheck))
+@given(valid_catalogs(stages=st.integers(200, 300)))
+def test_a_generated_large_catalog_builds_and_passes_lint(doc):
+    catalog, built = _build_and_lint(_dump(doc))
+    assert len(catalog.stages) >= 200
+
+
+@settings(max_examples=3, deadline=None, derandomize=True, phases=NO_SHRINK, suppress_health_check=list(HealthCheck))
+@given(doc=valid_catalogs(stages=st.integers(1, 3)))
+def test_generated_valid_catalogs_match_grafanas_schemas(doc, grafana_schemas):
+    from dashgen.lint.schemas import SchemaSet, validate_dashboard
+
+    _, built = _build_and_lint(_dump(doc))
+    schemas = SchemaSet(grafana_schemas / "grafana-12")
+    problems = [f"{p}: {x}" for p, t in built.artifacts.items() if p.startswith("dashboards/") and p.endswith(".json")
+                for x in validate_dashboard(json.loads(t), schemas)]
+    assert problems == []
+
+
+# Edits that make a valid catalog invalid: (what, edit(doc) -> the offending scalar written in the text)
+def _first_measurement(doc):
+    return doc["stages"][0]["measurements"][0]
+
+
+BREAKS = {
+    "negative threshold": lambda d: _first_measurement(d).setdefault("thresholds", []).append({"value": -7})
+    or "-7",
+    "unknown unit": lambda d: _first_measurement(d).update(unit="msec") or "msec",
+    "unknown key": lambda d: d["stages"][-1].update(colour="red") or "colour",
+    "bad severity": lambda d: d["alerting"].update(error_rate={"severity": "pager"}) or "pager",
+    "ratio above 1": lambda d: d["alerting"].update(nothing_rate={"above": 2}) or "above: 2",
+    "duplicate stage": lambda d: d["stages"].append(copy.deepcopy(d["stages"][0])) or None,
+    "bad attribute": lambda d: _first_measurement(d).update(attribute="span.parent_id") or "span.parent_id",
+    "old tempo": lambda d: d["tempo"].update(version="2.4") or "version: '2.4'",
+    "reserved stage id": lambda d: d["stages"][-1].update(id="session") or "id: session",
+    "bad duration": lambda d: d["alerting"].update(absence={"for": "soon"}) or "soon",
+}
+
+
+def _run_cli(*argv: str) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            dashgen_main(list(argv))
+        except SystemExit as exc:
+            return exc.code, err.getvalue()
+    return 0, err.getvalue()
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, phases=NO_SHRINK, suppress_health_check=list(HealthCheck))
+@given(doc=valid_catalogs(stages=st.integers(1, 4)), what=st.sampled_from(sorted(BREAKS)))
+def test_generated_invalid_catalogs_fail_at_their_line_with_exit_2(tmp_path_factory, doc, what):
+    needle = BREAKS[what](doc)
+    text = _dump(doc)
+    work = tmp_path_factory.mktemp("invalid")
+    (work / "bad.yaml").write_text(text, encoding="utf-8")
+    code, err = _run_cli("build", "-c", str(work / "bad.yaml"), "-o", str(work / "out"))
+    assert code == 2, (what, err)
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert not (work / "out").exists()
+    lines = err.strip().splitlines()
+    located = [re.fullmatch(re.escape(str(work / "bad.yaml")) + r":(\d+):(\d+): \S.*", line) for line in lines]
+    assert lines and all(located), (what, err)
+    if needle:  # the first error is on the line of what the edit wrote
+        wanted = {i + 1 for i, line in enumerate(text.splitlines()) if needle in line}
+        assert {int(m.group(1)) for m in located} & wanted, (what, needle, err, sorted(wanted))

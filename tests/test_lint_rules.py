@@ -86,6 +86,16 @@ def _budget(d):
     p["targets"] += [{**t, "refId": f"X{i}"} for i in range(MAX_METRICS_QUERIES + 1)]
 
 
+def _many_panels(d):
+    """More top-level text panels than the budget, stacked below the rest (a collapsed row's would not count)."""
+    from dashgen.dashboards.budget import MAX_PANELS_ON_LOAD
+
+    top = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in d["panels"])
+    d["panels"] += [{"id": 900000 + i, "type": "text", "title": f"filler {i}", "description": "x",
+                     "gridPos": {"x": 0, "y": top + i, "w": 24, "h": 1}, "options": {"content": "x"}}
+                    for i in range(MAX_PANELS_ON_LOAD)]
+
+
 def _prometheus(arts):
     path = next(p for p in sorted(arts) if p.startswith("alerts/prometheus/"))
     doc = yaml.safe_load(arts[path])
@@ -189,6 +199,7 @@ CASES = {
     "traceql": dash(OVERVIEW)(lambda d: first(d, is_metrics)["targets"][0].update(
         query=first(d, is_metrics)["targets"][0]["query"] + " | select(span.audio.turn_id)")),
     "tempo-query-budget": dash(OVERVIEW)(_budget),
+    "panel-budget": dash(OVERVIEW)(_many_panels),
     "tempo-range": dash(OVERVIEW)(lambda d: d["time"].update({"from": "now-30d"})),
     "tempo-version": dash(OVERVIEW)(_newer_tempo),
     "threshold-colour": dash(OVERVIEW)(lambda d: _set("fieldConfig.defaults.color", {"mode": "palette-classic"})(

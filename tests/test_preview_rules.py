@@ -191,7 +191,7 @@ def test_totals_cover_first_bytes_and_rates_nest(dashboards, hints):
         for values in _series(ov, title, hints).values():
             assert ((0 <= values) & (values <= 1)).all(), title
     # The same measurement is the same curve on every dashboard (the overview tile's source too).
-    assert (_series(ov, "Time to first audio p50/p95/p99", hints)["Time to first audio p95"]
+    assert (_series(ov, "TTS: Time to first audio p50/p95/p99", hints)["Time to first audio p95"]
             == fb["Time to first audio p95"]).all()
 
 

@@ -206,9 +206,11 @@ class Absent(Signal):
 
 @dataclass(frozen=True)
 class TraceQuantile(Signal):
-    """A TraceQL metrics quantile on Tempo (Grafana-managed rules only)."""
+    """A TraceQL metrics quantile on Tempo (Grafana-managed rules only); ``q`` is its quantile,
+    the ``p`` label of the series Tempo returns (what the alert panel renames)."""
 
     query: str
+    q: float | None = None
     datasource = "tempo"
 
     @property

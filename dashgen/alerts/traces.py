@@ -29,7 +29,7 @@ def rules(ctx: FamilyContext) -> list[Rule]:
             for t in m.thresholds:
                 values = quantile_values(ctx, s, m, t)
                 uid = ctx.uid(s.id, m.id, t.quantile_label, "traces")
-                signal = TraceQuantile(q.quantile(conds, q.span(m.attribute), (t.quantile,)))
+                signal = TraceQuantile(q.quantile(conds, q.span(m.attribute), (t.quantile,)), t.quantile)
                 out.append(Rule(
                     uid=uid, title=ctx.title(kind="traceql", **values), group="traces", stage=s.id,
                     labels=ctx.labels(s.id, severity(s, m, t), source="traces"),

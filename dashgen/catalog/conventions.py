@@ -219,6 +219,29 @@ def sli_error_record(window: str) -> str:
 
 # --- uids -------------------------------------------------------------------------------------
 
+# The dashboards that are not a stage's, by key (uid = <uid_prefix>-<key>); the alert rules and
+# SLO dashboards of a large catalog have pages <key>-page-<n> (dashboards/budget.py). A stage's
+# dashboard is keyed by its id with - for _, so a stage id that maps onto one of these keys is
+# refused in the catalog, at its line (it would overwrite that dashboard).
+DASHBOARD_KEYS = {"overview": "the overview", "session": "the session drilldown", "alerts": "the alert rules",
+                  "slo": "the SLO dashboard"}
+PAGED_DASHBOARD_KEYS = ("alerts", "slo")
+_RESERVED_KEY_RE = re.compile(r"(?:%s)|(?:%s)-page-[0-9]+" % ("|".join(DASHBOARD_KEYS),
+                                                               "|".join(PAGED_DASHBOARD_KEYS)))
+
+
+def stage_dashboard_key(stage_id: str) -> str:
+    return stage_id.replace("_", "-")
+
+
+def reserved_dashboard(stage_id: str) -> str | None:
+    """What generated dashboard a stage with this id would overwrite, or None."""
+    key = stage_dashboard_key(stage_id)
+    if not _RESERVED_KEY_RE.fullmatch(key):
+        return None
+    return DASHBOARD_KEYS.get(key) or f"a page of {DASHBOARD_KEYS[key.partition('-')[0]]}"
+
+
 UID_PATTERN = r"[a-zA-Z0-9_-]{1,40}"  # Grafana: at most 40 characters of these
 UID_RE = re.compile(UID_PATTERN)
 UID_HINT = "use [a-zA-Z0-9_-], at most 40 characters"

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .spec import CATALOG_SPEC
-from .yamlspec import Field, ListOf, Map, iter_fields
+from .yamlspec import BLOCK_DEFAULTS, Field, ListOf, Map, iter_fields
 
 START = "<!-- catalog-reference:start -->"
 END = "<!-- catalog-reference:end -->"
@@ -30,6 +30,8 @@ def _default(f: Field) -> str:
     if f.required:
         return ""
     d = f.default
+    if d is BLOCK_DEFAULTS:
+        return "each key's default"
     if d is None or d == "" or d == [] or isinstance(f.spec, (Map, ListOf)) and not d:
         return ""
     if isinstance(d, bool):

@@ -23,21 +23,18 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..errors import CatalogError, InputError
-from .conventions import OTEL_DEFAULT_BUCKETS, counter_name, default_buckets, prometheus_name, seconds, stage_label
+from .conventions import (OTEL_DEFAULT_BUCKETS, counter_name, default_buckets, prometheus_name, reserved_dashboard,
+                          seconds, stage_label)
 from .model import (
     Absence, Alerting, Catalog, Datasource, Flag, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage,
     TempoServer, Threshold,
 )
-from .spec import ALERTING_SPEC, CATALOG_SPEC, DEFAULT_QUANTILES, PROMETHEUS_SPEC, TEMPO_SPEC
+from .spec import CATALOG_SPEC, DEFAULT_QUANTILES
 from .yamlspec import INVALID, Context, dotted, load_document
 
 PRESETS = ("default", "pipecat", "livekit")
 # Dashboard variables the dashboards define themselves: a matcher label may not take their name.
 RESERVED_VARIABLES = ("service", "session", "turn", "stage", "trace", "traceId")
-
-# Rate alerts the catalog leaves out: (above, for, severity). A produced-nothing stage is
-# rarely an outage, so its default waits longer and opens a ticket.
-_RATE_DEFAULTS = {"error_rate": (0.05, "5m", "page"), "nothing_rate": (0.05, "10m", "ticket")}
 
 
 def preset_path(name: str) -> Path:
@@ -113,6 +110,7 @@ def parse_catalog(text: str, display_path: str, source: str | None = None) -> Ca
     catalog = _build(raw, ctx, source or display_path, built) if built and ctx.valid(*shared) else None
     if catalog is not None:
         _metric_checks(catalog, ctx, built)
+        _tempo_checks(catalog, ctx, built)
     ctx.raise_errors()  # nothing was collected when every stage was built
     if raw["definitions"]:
         catalog = dataclasses.replace(catalog, definitions=_definitions(raw["definitions"], ctx, source or display_path))
@@ -153,6 +151,12 @@ def _document_checks(raw: dict, ctx: Context) -> None:
             base = ("stages", si, "measurements", mi)
             if ctx.valid(base):
                 _measurement_checks(stage["id"], m, base, ctx)
+    for si, stage in stages:
+        taken = reserved_dashboard(stage["id"]) if ctx.valid(("stages", si, "id")) else None
+        if taken:
+            ctx.add(ctx.locations[("stages", si, "id")],
+                    f"stage id {stage['id']!r} would give its dashboard the uid of {taken}, which it would overwrite",
+                    f"rename the stage, e.g. {stage['id']}_stage")
     short_titles: dict[str, int] = {}
     for si, stage in stages:
         if not ctx.valid(("stages", si, "title")):
@@ -238,10 +242,10 @@ def _measurement_checks(stage_id: str, m: dict, base: tuple, ctx: Context) -> No
 def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
     """The model of the stages at the indexes ``built`` (all of them for a valid catalog)."""
     conv, g = raw["convention"], raw["grafana"]
-    alerting = _alerting(raw["alerting"] or ALERTING_SPEC.defaults(), conv["stage_attribute"], raw["name"])
+    alerting = _alerting(raw["alerting"], conv["stage_attribute"], raw["name"])
 
     def metric_name(m: dict) -> str:
-        return (m["metric"] or {}).get("name") or prometheus_name(m["attribute"], m["unit"])
+        return m["metric"]["name"] or prometheus_name(m["attribute"], m["unit"])
 
     # A histogram without explicit buckets gets the unit's defaults plus every threshold compared
     # with it (quantile thresholds, SLO thresholds) over all measurements recorded into it, so the
@@ -256,7 +260,7 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
             limits.setdefault(metric_name(m), set()).update(values)
 
     def measurement(m: dict) -> Measurement:
-        block = m["metric"] or {}
+        block = m["metric"]
         name = metric_name(m)
         source = block.get("source") or alerting.source
         framework = source == "framework"
@@ -289,8 +293,7 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
         for s in (raw["stages"][si] for si in built)
     )
     ds = g["datasources"]
-    tempo = raw["tempo"] or TEMPO_SPEC.defaults()
-    prom = raw["prometheus"] or PROMETHEUS_SPEC.defaults()
+    tempo, prom = raw["tempo"], raw["prometheus"]
     return Catalog(
         source=source, name=raw["name"], title=raw["title"], notes=raw["notes"],
         session_attribute=conv["session_attribute"], turn_attribute=conv["turn_attribute"],
@@ -308,12 +311,10 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
 
 
 def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerting:
-    counters = a["counters"] or {}
+    counters = a["counters"]  # every key of a block has its default, the block's own (spec.py)
 
     def rate_alert(key: str) -> RateAlert:
-        block, (above, for_, severity) = a[key] or {}, _RATE_DEFAULTS[key]
-        return RateAlert(above=float(block.get("above", above)), for_=block.get("for") or for_,
-                         severity=block.get("severity") or severity)
+        return RateAlert(above=float(a[key]["above"]), for_=a[key]["for"], severity=a[key]["severity"])
 
     return Alerting(
         team=a["team"], receiver=a["receiver"], runbook_url=a["runbook_url"].rstrip("/"),
@@ -324,7 +325,7 @@ def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerti
         nothing_metric=counters.get("nothing") or counter_name(stage_attribute, catalog_name, "nothing"),
         error_rate=rate_alert("error_rate"), nothing_rate=rate_alert("nothing_rate"),
         tempo_rules=a["tempo_rules"], min_events=a["min_events"],
-        absence=Absence((a["absence"] or {}).get("for") or "15m", (a["absence"] or {}).get("severity") or "ticket"),
+        absence=Absence(a["absence"]["for"], a["absence"]["severity"]),
         grafana_recording_rules=a["grafana_recording_rules"],
     )
 
@@ -349,6 +350,40 @@ def _metric_checks(catalog: Catalog, ctx: Context, built: list[int]) -> None:
                                 f"{dotted(base)}.thresholds[{ti}].value", f"{stage.id}.{m.id}")
         if stage.slo:
             _slo_checks(ctx, ("stages", si, "slo"), stage)
+
+
+# The TraceQL metrics functions the dashboards use, with the Tempo release that brought them
+# (Tempo's changelog; the table of lint/tempo.py and docs/compatibility.md): every catalog gets
+# quantile_over_time/histogram_over_time panels; a float measurement (Tempo's quantiles drop
+# floats) or one asking for panels: [average] gets avg_over_time/max_over_time panels.
+QUANTILES_SINCE, OVER_TIME_SINCE = (2, 5), (2, 7)
+
+
+def _tempo_checks(catalog: Catalog, ctx: Context, built: list[int]) -> None:
+    """The oldest Tempo (``tempo.version``) answers every query the catalog's dashboards need."""
+    version = catalog.tempo_server.version_tuple
+    where = ctx.locations.get(("tempo", "version"))
+    if version < QUANTILES_SINCE:
+        ctx.add(where or ctx.locations[("stages",)],
+                f"tempo.version {catalog.tempo_server.version} is older than Tempo 2.5, which brought "
+                f"quantile_over_time and histogram_over_time, on which every stage dashboard relies",
+                'use tempo.version: "2.5" or later (the oldest Tempo you run)')
+        return
+    if version >= OVER_TIME_SINCE:
+        return
+    for si, stage in zip(built, catalog.stages):
+        for mi, m in enumerate(stage.measurements):
+            base = ("stages", si, "measurements", mi)
+            if m.integer and "average" not in m.panels:
+                continue
+            key = base + (("integer",) if not m.integer else ("panels",))
+            why = "a float (Tempo's quantiles drop floats)" if not m.integer else "asked for an average panel"
+            fix = "record it as an integer (integer: true)" if not m.integer else "drop average from its panels"
+            ctx.add(ctx.locations.get(key, ctx.locations[base]),
+                    f"{stage.id}.{m.id} is {why}, so its panels use avg_over_time and max_over_time, which need "
+                    f"Tempo 2.7, newer than tempo.version {catalog.tempo_server.version}"
+                    + ("" if where else " (the default when the tempo block leaves it out)"),
+                    f'set tempo.version: "2.7" if your Tempo is 2.7 or later, or {fix}')
 
 
 def _histogram_checks(ctx: Context, base: tuple, where: str, m: Measurement,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from .conventions import (DURATION_PATTERN, LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, METRIC_SOURCES, UID_HINT,
                           UID_PATTERN, UNITS)
-from .yamlspec import Bool, Enum, Field, ListOf, Map, Num, Str
+from .yamlspec import BLOCK_DEFAULTS, Bool, Enum, Field, ListOf, Map, Num, Str
 
 # A TraceQL attribute name we can write unquoted: dot-separated words. Grafana's TraceQL
 # grammar (lezer-traceql) reads a first word that merely starts with a scope or keyword
@@ -88,15 +88,18 @@ SLO_SPEC = Map(
     },
 )
 
-_RATE_ALERT = Map(
-    doc="A ratio alert per stage.",
-    fields={
-        "above": Field(Num(minimum=0, maximum=1, exclusive=True, example="0.05"), required=True,
-                       doc="alert when the ratio goes above this (0-1)"),
-        "for": Field(_DUR, default="5m", doc="how long the ratio must stay above"),
-        "severity": Field(Enum(values=SEVERITIES), default="page", doc="page or ticket"),
-    },
-)
+def _rate_alert(what: str, for_: str, severity: str) -> Map:
+    """A ratio alert per stage; its defaults are those of the whole block left out."""
+    return Map(
+        doc=f"The {what}-rate alert per stage; a key left out takes its default.",
+        fields={
+            "above": Field(Num(minimum=0, maximum=1, exclusive=True, example="0.05"), default=0.05,
+                           doc="alert when the ratio goes above this (0-1; default 0.05)"),
+            "for": Field(_DUR, default=for_, doc=f"how long the ratio must stay above (default {for_})"),
+            "severity": Field(Enum(values=SEVERITIES), default=severity, doc=f"page or ticket (default {severity})"),
+        },
+    )
+
 
 ALERTING_SPEC = Map(
     doc="How alert rules are generated.",
@@ -127,15 +130,17 @@ ALERTING_SPEC = Map(
                 "nothing": Field(_metric_name("audio_stage_nothing_total"), default=None,
                                  doc="counter of stage runs that produced nothing (default <ns>_stage_nothing_total)"),
             }, doc="Counters, labelled by stage, behind the error and produced-nothing rates."),
-            default=None, doc="counter metric names (defaults follow the stage attribute)"),
-        "error_rate": Field(_RATE_ALERT, default=None,
+            default=BLOCK_DEFAULTS, doc="counter metric names (defaults follow the stage attribute)"),
+        "error_rate": Field(_rate_alert("error", "5m", "page"), default=BLOCK_DEFAULTS,
                             doc="error-rate alert per stage (default above 0.05 for 5m, page)"),
-        "nothing_rate": Field(_RATE_ALERT, default=None,
+        # A stage that produced nothing is rarely an outage: its default waits longer and opens a ticket.
+        "nothing_rate": Field(_rate_alert("produced-nothing", "10m", "ticket"), default=BLOCK_DEFAULTS,
                               doc="produced-nothing-rate alert per stage with a nothing_value (default above 0.05 "
                                   "for 10m, ticket)"),
         "tempo_rules": Field(Bool(), default=False,
                              doc="also emit Grafana-managed TraceQL rules on Tempo (needs Grafana 12.1+ with the "
-                                 "tempoAlerting feature; default false)"),
+                                 "tempoAlerting feature toggle, which push checks, and Tempo 2.5+ for "
+                                 "quantile_over_time; default false)"),
         "min_events": Field(Num(integer=True, minimum=0, example="10"), default=10,
                             doc="fewest events (stage runs, measurements) a window must hold before its ratio, "
                                 "quantile or burn rate may alert; fewer and the rule stays silent (default 10; "
@@ -143,7 +148,7 @@ ALERTING_SPEC = Map(
         "absence": Field(Map(fields={
             "for": Field(_DUR, default="15m", doc="how long telemetry must be missing before the alert fires"),
             "severity": Field(Enum(values=SEVERITIES), default="ticket", doc="page or ticket (default ticket)"),
-        }, doc="The alerts on missing data."), default=None,
+        }, doc="The alerts on missing data."), default=BLOCK_DEFAULTS,
                          doc="alerts on absent data: a stage's run counter missing, turns per second dropped to "
                              "zero (default for 15m, ticket)"),
         "grafana_recording_rules": Field(Enum(values=("auto", True, False)), default="auto",
@@ -216,7 +221,7 @@ _MEASUREMENT = Map(
                            doc="an event above this value counts as bad (a stutter, a large revision)"),
         "bad_name": Field(Str(example='"stutters"'), default=None,
                           doc="plural name of such bad events, e.g. stutters"),
-        "metric": Field(METRIC_SPEC, default=None,
+        "metric": Field(METRIC_SPEC, default=BLOCK_DEFAULTS,
                         doc="the Prometheus histogram of this measurement, for alert rules (name, label, buckets)"),
         "quantiles": Field(ListOf(item=Num(minimum=0, maximum=1, exclusive=True, example="0.95"), min_items=1),
                            default=None, doc="quantiles its panel shows (default 0.5, 0.95, 0.99)"),
@@ -243,7 +248,8 @@ _STAGE = Map(
     doc="One stage of the voice pipeline, traced as its own span.",
     fields={
         "id": Field(Str(pattern=ID_RE, pattern_hint="use lower-case letters, digits and _, e.g. tts", example="tts"),
-                    required=True, doc="stage id, also the value of the stage attribute"),
+                    required=True, doc="stage id, also the value of the stage attribute; not overview, session, alerts, "
+                                      "slo or <alerts|slo>_page_<n>, the keys of dashgen's other dashboards"),
         "span": Field(Str(pattern=SPAN_NAME_RE, pattern_hint="letters, digits and . _ : / - only", example="audio.tts"),
                       required=True, doc="span name of the stage (audio.<stage>)"),
         "title": Field(Str(example='"TTS (text to speech)"'), required=True, doc="human title of the stage"),
@@ -360,10 +366,10 @@ CATALOG_SPEC = Map(
         ),
         "stages": Field(ListOf(item=_STAGE, min_items=1, unique_by="id"), required=True,
                         doc="the pipeline stages, in pipeline order"),
-        "alerting": Field(ALERTING_SPEC, default=None,
+        "alerting": Field(ALERTING_SPEC, default=BLOCK_DEFAULTS,
                           doc="alert rule settings: team, receiver, runbooks, interval, rate thresholds, TraceQL switch"),
-        "tempo": Field(TEMPO_SPEC, default=None, doc="the oldest Tempo supported and its metrics range limit"),
-        "prometheus": Field(PROMETHEUS_SPEC, default=None, doc="extra label matchers of every PromQL query"),
+        "tempo": Field(TEMPO_SPEC, default=BLOCK_DEFAULTS, doc="the oldest Tempo supported and its metrics range limit"),
+        "prometheus": Field(PROMETHEUS_SPEC, default=BLOCK_DEFAULTS, doc="extra label matchers of every PromQL query"),
         "definitions": Field(ListOf(item=Str(example='"dashboards/*.py"')), default=[],
                              doc="Python files adding dashboards of your own: paths or globs relative to this "
                                  "catalog, run at build time (docs/extending.md)"),

@@ -25,7 +25,7 @@ import yaml
 from ..errors import CatalogError
 from .located import INVALID, Context, Loc, dotted, node_loc
 
-__all__ = ["INVALID", "Bool", "Context", "Enum", "Field", "ListOf", "Loc", "Map", "Num", "Spec", "Str", "dotted",
+__all__ = ["BLOCK_DEFAULTS", "INVALID", "Bool", "Context", "Enum", "Field", "ListOf", "Loc", "Map", "Num", "Spec", "Str", "dotted",
            "iter_fields", "load_document"]
 
 
@@ -213,12 +213,36 @@ class ListOf(Spec):
         return out
 
 
+class _BlockDefaults:
+    """The default of an optional block whose keys all have defaults: the block as if written ``{}``."""
+
+    def __repr__(self) -> str:
+        return "BLOCK_DEFAULTS"
+
+
+# A block left out takes the same values as a block written with every key left out, so a
+# partial block never flips a default (``nothing_rate: {above: 0.1}`` keeps nothing_rate's
+# ``for`` and ``severity``). Give an optional ``Map`` field ``default=BLOCK_DEFAULTS``.
+BLOCK_DEFAULTS = _BlockDefaults()
+
+
 @dataclass
 class Field:
     spec: Spec
     required: bool = False
     default: Any = None
     doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.default is BLOCK_DEFAULTS and (not isinstance(self.spec, Map) or any(
+                f.required for f in self.spec.fields.values())):
+            raise TypeError("BLOCK_DEFAULTS is for a Map whose keys all have defaults")
+
+    def default_value(self) -> Any:
+        """What a document that leaves this key out gets (a fresh copy of a mutable default)."""
+        if self.default is BLOCK_DEFAULTS:
+            return self.spec.defaults()
+        return list(self.default) if isinstance(self.default, list) else self.default
 
 
 @dataclass
@@ -229,7 +253,7 @@ class Map(Spec):
 
     def defaults(self) -> dict[str, Any]:
         """What ``load`` returns for this mapping when every key is left out."""
-        return {name: f.default for name, f in self.fields.items()}
+        return {name: f.default_value() for name, f in self.fields.items()}
 
     def load(self, node, path, ctx):
         loc = self._record(node, path, ctx)
@@ -273,7 +297,7 @@ class Map(Spec):
                     ), path + (name,))
                     out[name] = INVALID
                 else:
-                    out[name] = f.default
+                    out[name] = f.default_value()
         return out
 
 

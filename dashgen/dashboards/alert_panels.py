@@ -12,6 +12,15 @@ its panel. Single source: change a rule and its panel follows.
 The flow stays one way (``dashgen.build``): catalog -> rules (pure data) -> this dashboard ->
 rules linked to its panels. Panels carry the catalog's ``prometheus.matchers`` literally, as
 the rules do: this dashboard shows what pages, not a filterable view.
+
+A large catalog has hundreds of rules (200 stages: about a thousand), and Tempo rules one
+TraceQL metrics query each: the dashboard is split into pages (``budget.paginate``), each
+within the panel budget and the TraceQL query budget, a stage's rules together where they
+fit. Every panel is on a page's top level, never in a collapsed row, so the rule's
+``viewPanel`` link opens it directly. (Grafana's own ``DashboardModel.getPanelByUrlId``,
+grafana/grafana ``public/app/features/dashboard/state/DashboardModel.ts``, expands a collapsed
+row that holds the linked panel, "First try to find it in a collapsed row and expand it"; the
+pages need neither that nor its equivalent in the newer dashboard architecture.)
 """
 
 from __future__ import annotations
@@ -22,8 +31,11 @@ from ..alerts.model import (
     Absent, BadEventRatio, CounterRatio, HistogramQuantile, Rule, RuleSet, Signal, StageEvents, TraceQuantile,
 )
 from ..catalog.conventions import UNITS, format_number
+from .budget import page_key, page_title, paginate
 from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
 from .model import Row, TextPanel, TimeSeriesPanel, threshold_steps
+from .panels import short_title
+from .series import rename_quantiles
 
 KEY = "alerts"
 
@@ -59,11 +71,13 @@ def panel_key(rule: Rule) -> str:
 def rule_panel(ctx: Ctx, rule: Rule) -> TimeSeriesPanel:
     """The panel of one alert: its signals as queries, its condition values as threshold lines."""
     refs = iter("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    targets = []
+    targets, overrides = [], []
     for signal in rule.signals:
         label = next(iter(getattr(signal, "series_labels", {}) or {}), "")
         if isinstance(signal, TraceQuantile):
             targets.append(ctx.tempo_metrics(signal.expr, next(refs)))
+            # Grafana names a Tempo series by its labels, not by a legend (series.py): rename it
+            overrides += rename_quantiles((signal.q,), f"{rule.stage or ''} {{q}} from traces".strip())
         else:
             targets.append(ctx.prom(signal.expr, next(refs), legend=_legend(signal, label).strip()))
     color = SEVERITY_COLORS.get(rule.labels.get("severity", ""), "red")
@@ -76,38 +90,56 @@ def rule_panel(ctx: Ctx, rule: Rule) -> TimeSeriesPanel:
         # the expression and thresholds only: a changed ``for`` or wording changes the rule, not its panel
         description=(f"Exactly what alert rule {rule.name or rule.uid} ({rule.labels.get('severity', 'no severity')}) "
                      f"evaluates: it fires when {fires} holds for its 'for' duration. The dashed lines are its "
-                     f"thresholds; an empty panel is no data, which never pages (see the rule's description)."),
+                     f"thresholds; an empty panel is no data, which never pages (see the rule's description)."
+                     + (" Its TraceQL quantile is coarse: Tempo buckets values in powers of two and drops values "
+                        "below 2 and floats." if overrides else "")),
         targets=targets, unit=_unit(rule), thresholdSteps=threshold_steps([(v, color) for v in values]),
-        thresholdsStyle="dashed", shows=[f"alert:{rule.uid}"], w=12, h=8)
+        thresholdsStyle="dashed", overrides=overrides, shows=[f"alert:{rule.uid}"], w=12, h=8)
 
 
-def build(ctx: Ctx, rules: RuleSet) -> BuiltDashboard:
-    """One row per stage, one panel per alert rule of the stage (catalog and group order)."""
-    c = ctx.catalog
-    alerts = [r for r in rules.rules if r.is_alert]
-    panels: list = [TextPanel(
+def _about(c, page: int, pages: int, stages: str) -> TextPanel:
+    where = (f"\n\nPage {page} of {pages} ({stages}): the rules of {c.title} are split so that no page draws more "
+             f"panels or runs more TraceQL queries than a dashboard's budget; the other pages are in the dashboard "
+             f"links at the top (*Voice agent dashboards*).") if pages > 1 else ""
+    return TextPanel(
         key="alerts-about", title="About these panels",
         description="Why this dashboard exists and how to read it.",
         content=("Each panel plots exactly the expression one alert rule evaluates, with its threshold as a dashed "
                  "line; every alert links here (`__dashboardUid__`/`__panelId__`). Empty panels are quiet stages: "
                  f"ratios, quantiles and burn rates need {c.alerting.min_events} events per window "
                  "(`alerting.min_events`) before they may alert, and no rule pages on missing data; the "
-                 "*telemetry missing* and *turns stopped* rules say when data is absent."),
-        w=24, h=3)]
+                 "*telemetry missing* and *turns stopped* rules say when data is absent." + where),
+        w=24, h=3 if pages == 1 else 4)
+
+
+def build(ctx: Ctx, rules: RuleSet) -> list[BuiltDashboard]:
+    """One row per stage, one panel per alert rule of the stage (catalog and group order), on as
+    many pages as the budgets need (one for the bundled catalogs)."""
+    c = ctx.catalog
+    alerts = [r for r in rules.rules if r.is_alert]
+    sections, stage_of = [], {}
     for s in c.stages:
         mine = [r for r in alerts if r.stage == s.id]
         if mine:
-            panels.append(Row(key=f"row-{s.id.replace('_', '-')}", title=f"{s.title}: alert rules"))
-            panels.extend(rule_panel(ctx, r) for r in mine)
-    return ctx.dashboard(KEY, "Alert rules",
-                         f"Every alert rule generated from the catalog ({c.title}), one panel each, plotting the "
-                         f"expression the rule evaluates with its threshold. Generated by dashgen.",
-                         panels, variables=ctx.variables()[:2])
+            row = Row(key=f"row-{s.id.replace('_', '-')}", title=f"{s.title}: alert rules")
+            sections.append((row, [rule_panel(ctx, r) for r in mine]))
+            stage_of[row.key] = s
+    pages = paginate(sections, [_about(c, 2, 2, "")])
+    out = []
+    for n, panels in enumerate(pages, 1):
+        names = [short_title(stage_of[p.key]) for p in panels if isinstance(p, Row)]
+        title = page_title("Alert rules", n, len(pages), names)
+        out.append(ctx.dashboard(page_key(KEY, n), title,
+                                 f"Every alert rule generated from the catalog ({c.title}), one panel each, plotting "
+                                 f"the expression the rule evaluates with its threshold. Generated by dashgen.",
+                                 [_about(c, n, len(pages), title.partition(": ")[2]), *panels], variables=ctx.variables()[:2]))
+    return out
 
 
-def link(rules: RuleSet, dashboard: BuiltDashboard) -> RuleSet:
-    """``rules`` with each alert pointing at its panel on ``dashboard`` (recording rules: none)."""
-    ids = {p.key: p.id for p in dashboard.dashboard.panels}
+def link(rules: RuleSet, dashboards: list[BuiltDashboard]) -> RuleSet:
+    """``rules`` with each alert pointing at its panel on the page of ``dashboards`` holding it
+    (recording rules: none)."""
+    where = {p.key: (d.uid, p.id) for d in dashboards for p in d.dashboard.panels if not isinstance(p, Row)}
     return dataclasses.replace(rules, rules=tuple(
-        dataclasses.replace(r, panel=(dashboard.uid, ids[panel_key(r)])) if r.is_alert else r
+        dataclasses.replace(r, panel=where[panel_key(r)]) if r.is_alert else r
         for r in rules.rules))

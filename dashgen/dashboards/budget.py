@@ -1,4 +1,4 @@
-"""The TraceQL metrics-query budget of one dashboard, and how the overview keeps to it.
+"""The TraceQL metrics-query and panel budgets of one dashboard, and how dashboards keep to them.
 
 Each TraceQL metrics query is a job for Tempo's queriers over the whole time range, run again
 on every refresh by everyone who has the dashboard open; a dashboard that runs a hundred of
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, TypeVar
 
-from .model import TempoTarget
+import attr
+
+from .model import Row, TempoTarget
 
 MAX_METRICS_QUERIES = 12
+MAX_PANELS_ON_LOAD = 150  # row headers included; the children of a collapsed row are not drawn on load
 
 # Stages with their own panels on the overview, at most, however cheap their panels: past a
 # screenful of per-stage panels an overview stops being one; the stage dashboards hold the rest.
@@ -49,3 +52,46 @@ def headline(stages: Iterable[S], panels_of: Callable[[S], list], spent: int,
                 continue
         left_out.append(stage)
     return shown, left_out
+
+
+def paginate(sections: Iterable[tuple[Row, list]], fixed: list, panel_budget: int = MAX_PANELS_ON_LOAD,
+             query_budget: int = MAX_METRICS_QUERIES) -> list[list]:
+    """Lay ``sections`` (a row and its panels, in order) out on as few pages as keep both budgets.
+
+    Every page also holds ``fixed`` (its header panels), which counts against both budgets. A
+    section starts a new page when it does not fit on the current one; a section too large for
+    any page continues on the next under its row title with "(continued)". Returns the panel
+    lists of the pages (without ``fixed``), in order; always at least one.
+    """
+    start_n, start_q = len(fixed), metrics_queries(fixed)
+    pages: list[list] = []
+    page, n, q = [], start_n, start_q
+    for row, panels in sections:
+        if page and (n + 1 + len(panels) > panel_budget or q + metrics_queries(panels) > query_budget):
+            pages.append(page)
+            page, n, q = [], start_n, start_q
+        page.append(row)
+        n += 1
+        for p in panels:
+            cost = metrics_queries([p])
+            if n + 1 > panel_budget or q + cost > query_budget:
+                pages.append(page)
+                page, n, q = [attr.evolve(row, title=f"{row.title} (continued)")], start_n + 1, start_q
+            page.append(p)
+            n, q = n + 1, q + cost
+    pages.append(page)
+    return pages
+
+
+def page_key(key: str, n: int) -> str:
+    """The dashboard key of page ``n`` (1-based) of a paginated dashboard; page 1 keeps ``key``
+    (catalog/load.py refuses stage ids whose dashboards would take these keys)."""
+    return key if n == 1 else f"{key}-page-{n}"
+
+
+def page_title(title: str, n: int, total: int, names: list[str]) -> str:
+    """``title`` alone on a one-page dashboard, else ``title n/total: first to last`` (the stages on it)."""
+    if total == 1:
+        return title
+    span = names[0] if len(set(names)) == 1 else f"{names[0]} to {names[-1]}"
+    return f"{title} {n}/{total}: {span}" if names else f"{title} {n}/{total}"

@@ -47,23 +47,33 @@ def first_byte_p95_by_stage(ctx: Ctx) -> list[TimeSeriesPanel]:
     For float conventions (no quantiles in Tempo): avg and max by stage, one panel each.
     """
     pairs = _first_bytes(ctx)
+    if not pairs:  # no stage measures a first byte
+        return []
     m0 = pairs[0][1]
     attr = ctx.q.span(m0.attribute)
     conds = ctx.all_stages_conds() + ctx.measured(m0) + ctx.service_conds()
     limits = ", ".join(f"{s.id} {t.value:g} {m.unit}" for s, m in pairs for t in m.thresholds if t.quantile == 0.95)
     variants = []
-    if m0.quantiles_work:
+    # One query over every stage's first byte: quantiles only when every stage records it as an
+    # integer (Tempo's quantiles drop floats, so one float stage would vanish from the p95)
+    if all(m.quantiles_work for _, m in pairs):
         variants.append(("first-byte-p95-by-stage", "First byte p95 by stage",
                          ctx.q.quantile(conds, attr, (0.95,), (ctx.by_stage(),)),
                          f"p95 of {attr} per stage: time until each stage produced its first useful output (ASR first "
                          f"partial, LLM first token, TTS first audio). Spans that produced nothing (-1) are excluded. "
-                         f"Tempo buckets values in powers of two, so the p95 is coarse.", "p95",
+                         f"Tempo buckets values in powers of two, so the p95 is coarse"
+                         + ("" if all(m.unit == "ms" for _, m in pairs) else  # whole ms: 0 and 1 are no concern
+                            ", and drops values below 2 (a stage recorded in seconds shows only its slow turns)")
+                         + ".", "p95",
                          by_stage_names(ctx, " p95", p=0.95)))
     else:
+        float_stages = [s.id for s, m in pairs if not m.quantiles_work]
+        floats = ("This convention" if len(float_stages) == len(pairs)
+                  else "Stage " + ", ".join(float_stages) if len(float_stages) == 1 else "Stages " + ", ".join(float_stages))
         for how, word in (("avg", "Average"), ("max", "Maximum")):
             query = (ctx.q.avg if how == "avg" else ctx.q.max)(conds, attr, (ctx.by_stage(),))
             variants.append((f"first-byte-{how}-by-stage", f"First byte {how} by stage", query,
-                             f"{word} of {attr} per stage. This convention records it as float seconds, which Tempo's "
+                             f"{word} of {attr} per stage. {floats} records it as a float, which Tempo's "
                              f"quantile functions drop, so there is no p95 here: the stage dashboards show span "
                              f"duration quantiles.", how, by_stage_names(ctx, f" {how}")))
     w = 24 if len(variants) == 1 else 12
@@ -171,26 +181,52 @@ def alert_list(ctx: Ctx) -> AlertListPanel:
                           labelFilter=flt, w=24, h=6)
 
 
+# A text panel shows what fits its height and clips the rest (the preview too): its height is
+# worked out from the text, at about this many characters per line at half width, and grid rows
+# (30 px plus an 8 px gap) per line of text (22 px).
+TEXT_CHARS_PER_LINE = 95
+TEXT_LINES_PER_GRID_ROW = 38 / 22
+
+
+def _text_height(content: str) -> int:
+    lines = sum(max(1, -(-len(line) // TEXT_CHARS_PER_LINE)) for line in content.splitlines())
+    return 3 + int(lines / TEXT_LINES_PER_GRID_ROW + 0.999)
+
+
 def where_next(ctx: Ctx, left_out: list = ()) -> list:
-    """What each dashboard is for, and Grafana's list of them; with many stages both scroll
-    (at most 20 rows), and the text says which stages have no panels above."""
+    """What each dashboard is for, and Grafana's list of them. Stages whose first byte means the
+    same (copies of one kind of stage) share a line, so every stage is named however many there
+    are, and the panel is as tall as its text; the text says which stages have no panels above."""
     c = ctx.catalog
-    lines = [f"- **{s.title}**: first byte is {s.first_byte}" for s in c.stages]
+    meanings: dict[str, list] = {}
+    for s in c.stages:
+        meanings.setdefault(s.first_byte, []).append(s)
+    lines = [f"- **{stages[0].title}**: first byte is {fb}" if len(stages) == 1 else
+             f"- **{', '.join(short_title(s) for s in stages)}**: first byte is {fb}"
+             for fb, stages in meanings.items()]
     lines.append(f"- **Session drilldown**: every span of one session, by `{c.session_attribute}`")
     if left_out:
         lines.insert(0, f"{len(left_out)} stages, from {left_out[0].title} on, have no panels of their own above "
                         f"(one dashboard's TraceQL query budget): they are in the by-stage panels and on their "
                         f"own dashboards.\n")
-    h = min(20, 3 + len(lines))
+    content = "\n".join(lines) + (f"\n\n{c.notes}" if c.notes else "")
+    h = min(20, 3 + len(lines)) if len(c.stages) <= 12 else _text_height(content)
     text = TextPanel(key="where-next", title="What each dashboard shows",
                      description="What the stage dashboards and the session drilldown are for.",
-                     content="\n".join(lines) + (f"\n\n{c.notes}" if c.notes else ""), w=12, h=h)
+                     content=content, w=12, h=h)
     dashes = DashListPanel(key="dashboard-list", title="Voice agent dashboards",
                            description=("The other dashboards generated from this catalog. Grafana builds these "
                                         "links itself, so they keep the time range, the datasource and service "
                                         "variables and any sub-path Grafana is served under."),
                            tags=[ctx.group_tag], w=12, h=h)
     return [text, dashes]
+
+
+def _with_stage(stage: Stage, panel):
+    """A stage's panel among other stages' says which stage (``ASR: Time to first partial p50/p95/p99``)."""
+    if not panel.title.lower().startswith(short_title(stage).lower() + " "):
+        panel.title = f"{short_title(stage)}: {panel.title}"
+    return panel
 
 
 def build(ctx: Ctx) -> BuiltDashboard:
@@ -206,7 +242,7 @@ def build(ctx: Ctx) -> BuiltDashboard:
     # would otherwise get 400 panels and 200 queries); the by-stage panels still show them all.
     w = 12 if len(heads) > 1 else 24
     shown, left_out = headline(heads, lambda head: spread_panels(ctx, *head, w=w), metrics_queries(by_stage + health))
-    per_stage = [p for _, panels in shown for p in panels]
+    per_stage = [_with_stage(s, p) for (s, _m), panels in shown for p in panels]
     stats = []
     for (s, m), _ in shown:
         # a tile only for a limit it can be red against

@@ -1,6 +1,6 @@
 """Dashboard checks of ``dashgen lint``: uids, panel ids, layout, legacy keys, the TraceQL
-rules and the per-dashboard TraceQL metrics query budget, on every panel as Grafana reads it
-(``dashgen.drawn``: collapsed rows' panels included)."""
+rules, the per-dashboard TraceQL metrics query budget and panel budget, on every panel as Grafana
+reads it (``dashgen.drawn``: collapsed rows' panels included)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from ..artifacts import LEGACY_PANEL_KEYS
 from ..catalog.conventions import UID_RE
 from ..catalog.model import Catalog
-from ..dashboards.budget import MAX_METRICS_QUERIES
+from ..dashboards.budget import MAX_METRICS_QUERIES, MAX_PANELS_ON_LOAD
 from ..dashboards.layout import GRID_COLUMNS, overlaps
 from ..drawn import DrawnDashboard, DrawnPanel, read_dashboard
 from ..queries.traceql import METRICS_FUNCTIONS, check_query
@@ -99,6 +99,15 @@ def lint_dashboard(raw: dict | DrawnDashboard, catalog: Catalog | None, where: s
         out.append(problem("tempo-query-budget", here,
                            f"{n_metrics} TraceQL metrics queries (at most {MAX_METRICS_QUERIES}: each one "
                            f"costs the Tempo cluster on every refresh)"))
+    # Grafana builds every top-level panel when the dashboard opens; a collapsed row keeps its
+    # children in its own "panels" list until it is opened (DashboardModel.toggleRow moves them
+    # to the top level, grafana/grafana public/app/features/dashboard/state/DashboardModel.ts),
+    # so they are not counted.
+    on_load = d.on_grid
+    if len(on_load) > MAX_PANELS_ON_LOAD:
+        out.append(problem("panel-budget", here,
+                           f"{len(on_load)} panels drawn on load (at most {MAX_PANELS_ON_LOAD}: each one is built "
+                           f"when the dashboard opens; put sections in collapsed rows or split the dashboard)"))
     stats = DashboardStats(uid, d.title, len(d.charts), n_metrics, n_search, n_prom)
     return out, stats
 

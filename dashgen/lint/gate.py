@@ -18,6 +18,7 @@ stage's dashboard it starts with that stage's place in the catalog, ``file:line:
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import PurePosixPath
 
@@ -42,8 +43,8 @@ def refuse_lint_problems(artifacts: dict[str, str], dashboards: list, catalog: C
     report = lint_artifacts(artifacts, catalog, exclusions=load_exclusions() if exclusions is None else exclusions)
     stage_of = _stage_dashboards(dashboards, catalog)
     if report.ok:
-        return [_at_stage(p, stage_of, catalog) for p in report.warnings]
-    lines = [str(_at_stage(p, stage_of, catalog)) for p in report.errors]
+        return [_at_stage(p, stage_of, catalog, dashboards) for p in report.warnings]
+    lines = [str(_at_stage(p, stage_of, catalog, dashboards)) for p in report.errors]
     limit = CatalogErrors.LIMIT
     shown = lines[:limit] + ([f"... and {len(lines) - limit} more (dashgen lint lists them all)"]
                              if len(lines) > limit else [])
@@ -51,17 +52,51 @@ def refuse_lint_problems(artifacts: dict[str, str], dashboards: list, catalog: C
                      f"{'s' if len(lines) != 1 else ''}); nothing written\n" + "\n".join(shown))
 
 
-def _at_stage(p: Problem, stage_of: dict, catalog: Catalog) -> Problem:
-    """The problem located also at the catalog line of the stage whose dashboard it is on."""
+def _at_stage(p: Problem, stage_of: dict, catalog: Catalog, dashboards: list) -> Problem:
+    """The problem located also at the catalog line it comes from: the stage whose dashboard it is on,
+    else (a dashboard of several stages) what its panel shows (:func:`_locate_panel`)."""
     uid = PurePosixPath(p.location.file).stem if kind_of(p.location.file) == DASHBOARD else None
     if uid not in stage_of:
-        return p
+        located = _locate_panel(p, uid, dashboards, catalog)
+        return p if located is None else located
     index, stage = stage_of[uid]
     loc = catalog.loc("stages", index, "id")
     where = replace(p.location, catalog=f"{display_path(catalog.source)}:{loc.line}:{loc.col}: stage {stage.id}")
     hint = (f" (give stage {stage.id} fewer measurements, or fewer panels per measurement, e.g. panels: [quantiles])"
             if p.rule == "tempo-query-budget" else "")
     return replace(p, location=where, message=p.message + hint)
+
+
+def _locate_panel(p: Problem, uid: str | None, dashboards: list, catalog: Catalog) -> Problem | None:
+    """A problem on a dashboard of several stages, at the catalog line of what its panel shows.
+
+    Each generated panel says what it shows (``shows``: ``"<stage>.<measurement>:p95"``,
+    ``"<stage>:errors"``); the problem names the panel by title. It is located at the first
+    measurement (else stage) the panel shows, so the user knows which catalog entry asked for
+    it (a panel of all stages: at the catalog's ``stages`` key); None when the problem names no
+    panel of a generated dashboard.
+    """
+    title = p.location.panel
+    built = next((d for d in dashboards if d.uid == uid), None)
+    panel = next((q for q in built.dashboard.panels if title is not None and q.title == title), None) if built else None
+    if panel is None:
+        return None
+    index = {s.id: i for i, s in enumerate(catalog.stages)}
+    path: tuple = ("stages",)
+    what = "the stages"
+    for tag in getattr(panel, "shows", ()) or ():
+        sid, _, mid = tag.partition(":")[0].partition(".")
+        if sid in index:
+            stage = catalog.stages[index[sid]]
+            mi = next((i for i, m in enumerate(stage.measurements) if m.id == mid), None)
+            path = ("stages", index[sid]) + (("measurements", mi) if mi is not None else ())
+            what = f"{sid}.{mid}" if mi is not None else f"stage {sid}"
+            break
+    loc = catalog.loc(*path)
+    where = replace(p.location, catalog=f"{display_path(catalog.source)}:{loc.line}:{loc.col}: {what}")
+    return replace(p, location=where, message=p.message + (
+        " (the catalog asks for this panel at this line: change the entry here, and report it to dashgen's "
+        "developers, as a generator should never write what its own lint rejects)"))
 
 
 def _stage_dashboards(dashboards: list, catalog: Catalog) -> dict[str, tuple[int, Stage]]:
