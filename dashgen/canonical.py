@@ -9,6 +9,9 @@ threshold step). A leaf: the generators (dashboards, alerts, collector) encode w
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import io
 import json
 from typing import Any
 
@@ -34,6 +37,14 @@ NULL = _GrafanaNull()
 
 def to_plain(obj: Any) -> Any:
     """grafanalib objects -> plain JSON data, dropping None (but keeping NULL as null)."""
+    t = type(obj)
+    # the plain types first (most of what a build renders): none of them has to_json_data
+    if t is str or t is int or t is bool:
+        return obj
+    if t is dict:
+        return {k if type(k) is str else str(k): to_plain(v) for k, v in obj.items() if v is not None}
+    if t is list or t is tuple:
+        return [to_plain(v) for v in obj if v is not None]
     while hasattr(obj, "to_json_data"):
         obj = obj.to_json_data()
     if obj is NULL:
@@ -49,8 +60,94 @@ def to_plain(obj: Any) -> Any:
     raise TypeError(f"cannot render {type(obj).__name__}")
 
 
+# -------------------------------------------------------------------------------------------------
+# JSON: json.dumps(sort_keys=True, indent=2, ensure_ascii=False), without its pure-Python encoder
+#
+# With ``indent`` the standard library leaves its C encoder for a generic Python one
+# (json/encoder.py: c_make_encoder only when indent is None), which was a fifth of a build. The
+# data here is plain (``to_plain``: dict, list, str, int, float, bool, None), so one small
+# recursive function writes the same bytes: the same string escaping (json's own
+# ``encode_basestring``, C-accelerated), the same number reprs and separators. Tests compare it
+# with json.dumps on every built file.
+
+_JSON_STR = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False
+_INT_REPR = int.__repr__
+_FLOAT_REPR = float.__repr__
+_INF = float("inf")
+
+
+def _json_float(o: float) -> str:
+    if o != o:
+        return "NaN"
+    if o == _INF:
+        return "Infinity"
+    if o == -_INF:
+        return "-Infinity"
+    return _FLOAT_REPR(o)
+
+
+def _json_into(o: Any, nl: str, out: list) -> None:
+    """Append ``o`` as indented JSON to ``out``; ``nl`` is the newline and indent of its own level."""
+    t = type(o)
+    if t is str:
+        out.append(_JSON_STR(o))
+    elif t is dict:
+        if not o:
+            out.append("{}")
+            return
+        inner = nl + "  "
+        sep = "{" + inner
+        for k in sorted(o):
+            out.append(sep)
+            out.append(_JSON_STR(k))
+            out.append(": ")
+            v = o[k]
+            tv = type(v)
+            if tv is str:
+                out.append(_JSON_STR(v))
+            elif tv is int:
+                out.append(_INT_REPR(v))
+            else:
+                _json_into(v, inner, out)
+            sep = "," + inner
+        out.append(nl + "}")
+    elif t is list:
+        if not o:
+            out.append("[]")
+            return
+        inner = nl + "  "
+        sep = "[" + inner
+        for v in o:
+            out.append(sep)
+            _json_into(v, inner, out)
+            sep = "," + inner
+        out.append(nl + "]")
+    elif o is True:
+        out.append("true")
+    elif o is False:
+        out.append("false")
+    elif o is None:
+        out.append("null")
+    elif t is int:
+        out.append(_INT_REPR(o))
+    elif t is float:
+        out.append(_json_float(o))
+    else:  # a subclass of a plain type (an enum member...): what json.dumps would write
+        out.append(json.dumps(o, sort_keys=True, indent=2, ensure_ascii=False).replace("\n", nl))
+
+
+def _json_text(plain: Any) -> str:
+    out: list[str] = []
+    _json_into(plain, "\n", out)
+    out.append("\n")
+    return "".join(out)
+
+
 def canonical_json(data: Any) -> str:
-    return json.dumps(to_plain(data), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    plain = to_plain(data)
+    text = _json_text(plain)
+    _remember(text, plain)
+    return text
 
 
 # libyaml's emitter when pyyaml has it (10x faster; a test checks it writes the same bytes
@@ -75,19 +172,119 @@ class _Dumper(_BASE_DUMPER):  # type: ignore[misc, valid-type]
 
 _DUMPER = _Dumper
 
+# -------------------------------------------------------------------------------------------------
+# YAML: the nodes pyyaml's SafeRepresenter makes, without its per-object dispatch
+#
+# libyaml only emits: turning data into nodes (yaml/representer.py) stays Python and was most of
+# what writing the rule files cost. Plain data needs none of its generality (no aliases: to_plain
+# never shares a dict or list; no custom types), so ``_node`` makes the same nodes directly
+# (SafeRepresenter's tags, scalar forms, float repr and sorted keys; block style everywhere, as
+# default_flow_style=False asks) and libyaml serialises them. Tests compare the bytes with
+# yaml.dump on every built file.
+
+_STR, _INT, _BOOL, _FLOAT, _NULL_TAG = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "bool", "float", "null"))
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_Scalar, _Mapping, _Sequence = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+
+
+def _yaml_float(o: float) -> str:
+    if o != o:
+        return ".nan"
+    if o == _INF:
+        return ".inf"
+    if o == -_INF:
+        return "-.inf"
+    value = repr(o).lower()
+    if "." not in value and "e" in value:  # SafeRepresenter.represent_float: 1e17 -> 1.0e17
+        value = value.replace("e", ".0e", 1)
+    return value
+
+
+def _node(o: Any):
+    t = type(o)
+    if t is str:
+        return _Scalar(_STR, o)
+    if t is dict:
+        items = list(o.items())
+        try:
+            items.sort()
+        except TypeError:  # keys that do not compare: SafeRepresenter keeps their order too
+            pass
+        return _Mapping(_MAP, [(_node(k), _node(v)) for k, v in items], flow_style=False)
+    if t is list:
+        return _Sequence(_SEQ, [_node(v) for v in o], flow_style=False)
+    if t is bool:
+        return _Scalar(_BOOL, "true" if o else "false")
+    if t is int:
+        return _Scalar(_INT, str(o))
+    if t is float:
+        return _Scalar(_FLOAT, _yaml_float(o))
+    if o is None:
+        return _Scalar(_NULL_TAG, "null")
+    raise yaml.representer.RepresenterError("cannot represent an object", o)
+
 
 def canonical_yaml(data: Any, dumper: type = _DUMPER) -> str:
-    return yaml.dump(to_plain(data), Dumper=dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
-                     width=100)
+    plain = to_plain(data)
+    if dumper is not _DUMPER:  # another dumper (tests compare with pyyaml's own): its representer
+        return yaml.dump(plain, Dumper=dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
+                         width=100)
+    stream = io.StringIO()
+    emitter = _DUMPER(stream, default_flow_style=False, allow_unicode=True, width=100, sort_keys=True)
+    try:
+        emitter.open()
+        emitter.serialize(_node(plain))
+        emitter.close()
+    finally:
+        emitter.dispose()
+    text = stream.getvalue()
+    _remember(text, plain)
+    return text
+
+
+# -------------------------------------------------------------------------------------------------
+# Reading back what was just written
+#
+# ``dashgen build`` lints its output before writing it (lint/gate.py), and lint reads files. Within
+# ``decoded()`` (dashgen.pipeline wraps build and gate in it) every text the encoders above write
+# is remembered with the data it encodes, and ``parse`` hands that data back (once) instead of
+# decoding the text again: the encoders are exact (tests check ``parse`` of every built file
+# against the data), so the gate sees what a reader of the files would.
+
+_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("dashgen_decoded", default=None)
+
+
+def _remember(text: str, plain: Any) -> None:
+    memo = _MEMO.get()
+    if memo is not None:
+        memo[text] = plain
+
+
+@contextlib.contextmanager
+def decoded():
+    """Remember, while active, the data behind every canonical text, for ``parse`` to take back."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
 
 
 # libyaml's parser when pyyaml was built with it: ten times faster on rule files, which
 # ``dashgen build`` lints before writing them (lint/gate.py). Same data as yaml.safe_load.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_UNKNOWN = object()
 
 
 def parse(path: str, text: str) -> Any:
-    """A JSON or YAML artifact as data, by its suffix; raises ``ValueError``/``yaml.YAMLError``."""
+    """A JSON or YAML artifact as data, by its suffix; raises ``ValueError``/``yaml.YAMLError``.
+
+    Within ``decoded()``, a text this process just encoded gives back its data (once)."""
+    memo = _MEMO.get()
+    if memo:
+        data = memo.pop(text, _UNKNOWN)
+        if data is not _UNKNOWN:
+            return data
     if path.endswith(".json"):
         return json.loads(text)
     if path.endswith((".yaml", ".yml")):

@@ -135,12 +135,15 @@ def load(inputs: Inputs):
 def run(inputs: Inputs, *, catalog=None, gate: bool = True) -> Result:
     """Load (unless ``catalog`` is given), build and gate: what ``dashgen build`` would write, in memory."""
     from .build import build_artifacts
+    from .canonical import decoded
 
     catalog = catalog if catalog is not None else load(inputs)
-    built = build_artifacts(catalog, inputs.schema_version, inputs.definitions, inputs.catalog_file)
-    result = Result(inputs, catalog, built.artifacts, built.dashboards, built.rules, tuple(built.problems))
-    if gate:
-        result = dataclasses.replace(result, warnings=tuple(check(result)))
+    # the gate reads the data the files were encoded from, not the text again (canonical.decoded)
+    with decoded():
+        built = build_artifacts(catalog, inputs.schema_version, inputs.definitions, inputs.catalog_file)
+        result = Result(inputs, catalog, built.artifacts, built.dashboards, built.rules, tuple(built.problems))
+        if gate:
+            result = dataclasses.replace(result, warnings=tuple(check(result)))
     return result
 
 

@@ -20,6 +20,7 @@ from dashgen.catalog import load_catalog, parse_catalog
 from dashgen.dashboards.kit import Ctx
 from dashgen.dashboards.model import Row, TextPanel
 from dashgen.artifacts import LEGACY_PANEL_KEYS, canonical_yaml
+from dashgen.canonical import NULL, canonical_json, decoded, parse, to_plain
 from traceql_grammar import assert_traceql_parses
 
 PRESET_FILES = sorted((REPO / "dashgen" / "catalog" / "presets").glob("*.yaml"))
@@ -107,6 +108,52 @@ def test_yaml_output_does_not_depend_on_libyaml(builds):
                 assert canonical_yaml(yaml.safe_load(content), yaml.SafeDumper) == content, rel
                 checked += 1
     assert checked >= len(builds)
+
+
+TRICKY_DATA = {
+    "unicode": "café — ü \u2028 \t \"quoted\" back\\slash", "empty": {}, "none": [], "nested": [{}, [], [[]]],
+    "floats": [0.1, -2.5, 1e17, 1.5e-07, 1e300, 123456789.125], "ints": [0, -1, 10**20], "bools": [True, False],
+    "yamlish": ["yes", "no", "on", "null", "~", "1e3", "0x1f", "2024-01-01", "12:30", "- x", "a: b", "#c", ""],
+    "long": "word " * 60, "lines": "first\nsecond\n", "keys": {"b": 1, "a": 2, "B": 3, "_": 4, "é": 5, "10": 6, "9": 7},
+    "null_kept": NULL, "dropped": None,
+}
+
+
+def test_json_output_is_what_json_dumps_writes(builds):
+    """canonical_json writes the bytes of json.dumps(sort_keys=True, indent=2, ensure_ascii=False)
+    (its own encoder stands in for json's pure-Python indenting one): every built JSON file, and
+    values a catalog could bring."""
+    checked = 0
+    for arts in builds.values():
+        for rel, content in arts.items():
+            if rel.endswith(".json"):
+                assert content == json.dumps(json.loads(content), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+                checked += 1
+    assert checked > len(builds)
+    plain = to_plain(TRICKY_DATA)
+    assert canonical_json(TRICKY_DATA) == json.dumps(plain, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert json.loads(canonical_json(TRICKY_DATA)) == plain
+
+
+def test_yaml_output_is_what_yaml_dump_writes_for_any_value():
+    """canonical_yaml makes the nodes pyyaml's SafeRepresenter would (quoting, folding, floats)."""
+    assert canonical_yaml(TRICKY_DATA) == canonical_yaml(TRICKY_DATA, yaml.SafeDumper)
+    assert yaml.safe_load(canonical_yaml(TRICKY_DATA)) == to_plain(TRICKY_DATA)
+
+
+def test_the_gate_reads_the_data_each_file_was_written_from(builds):
+    """Within canonical.decoded() (build + lint gate), parse() gives back the data behind a text
+    instead of decoding it again: that data is exactly what decoding the text gives."""
+    catalog = load_catalog("default")
+    with decoded():
+        arts = build_artifacts(catalog).artifacts
+        remembered = {rel: parse(rel, text) for rel, text in arts.items() if rel.endswith((".json", ".yaml"))}
+    assert len(remembered) > 10
+    for rel, data in remembered.items():
+        assert data == parse(rel, arts[rel]), rel
+    with decoded():
+        text = canonical_json({"a": [1]})
+        assert parse("x.json", text) is not parse("x.json", text)  # handed back once, then decoded
 
 
 # Determinism --------------------------------------------------------------------------------------

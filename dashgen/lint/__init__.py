@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..canonical import parse
 from ..catalog.model import Catalog
 from ..dashboards.v2 import classic_view, is_v2
 from . import alerts, dashboards, schemas, semantics, tempo
@@ -36,7 +37,7 @@ def lint_artifacts(artifacts: dict[str, str], catalog: Catalog | None, schemas_d
     for rel, content in sorted(artifacts.items()):
         if rel.startswith("dashboards/") and rel.endswith(".json"):
             try:
-                doc = json.loads(content)
+                doc = parse(rel, content)
             except json.JSONDecodeError as exc:
                 report.problems.append(problem("json", Location(rel, line=exc.lineno, col=exc.colno),
                                                f"not valid JSON: {exc.msg}"))

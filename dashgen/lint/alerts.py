@@ -54,7 +54,7 @@ def lint_alert_artifacts(artifacts: dict[str, str], dashboards: dict[str, DrawnD
 def _lint_grafana(rel: str, content: str, panels: dict, uids: dict) -> list[Problem]:
     problems = []
     try:
-        group = json.loads(content)
+        group = parse(rel, content)
     except json.JSONDecodeError as exc:
         return [problem("json", Location(rel, line=exc.lineno, col=exc.colno), f"not valid JSON: {exc.msg}")]
     interval = group.get("interval")
