@@ -27,7 +27,6 @@ The Grafana folder, uid prefix and datasource names stay where they are, in the 
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +105,8 @@ def read_project(path: Path) -> Project:
 
 
 def _toml(path: Path) -> dict:
+    import tomllib  # only when there is a project file to read: a build without one skips it
+
     try:
         with path.open("rb") as f:
             return tomllib.load(f)
