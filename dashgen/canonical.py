@@ -76,14 +76,19 @@ _FLOAT_REPR = float.__repr__
 _INF = float("inf")
 
 
-def _json_float(o: float) -> str:
+def _non_finite(o: float, names: tuple[str, str, str]) -> str | None:
+    """``names`` (nan, inf, -inf) of a float that is not finite, else None."""
     if o != o:
-        return "NaN"
+        return names[0]
     if o == _INF:
-        return "Infinity"
+        return names[1]
     if o == -_INF:
-        return "-Infinity"
-    return _FLOAT_REPR(o)
+        return names[2]
+    return None
+
+
+def _json_float(o: float) -> str:
+    return _non_finite(o, ("NaN", "Infinity", "-Infinity")) or _FLOAT_REPR(o)
 
 
 def _json_into(o: Any, nl: str, out: list) -> None:
@@ -91,37 +96,28 @@ def _json_into(o: Any, nl: str, out: list) -> None:
     t = type(o)
     if t is str:
         out.append(_JSON_STR(o))
-    elif t is dict:
+    elif t is dict or t is list:
+        brackets = "{}" if t is dict else "[]"
         if not o:
-            out.append("{}")
+            out.append(brackets)
             return
         inner = nl + "  "
-        sep = "{" + inner
-        for k in sorted(o):
+        sep = brackets[0] + inner
+        for item in (sorted(o) if t is dict else o):
             out.append(sep)
-            out.append(_JSON_STR(k))
-            out.append(": ")
-            v = o[k]
-            tv = type(v)
+            sep = "," + inner
+            if t is dict:
+                out.append(_JSON_STR(item))
+                out.append(": ")
+                item = o[item]  # the key's value
+            tv = type(item)  # strings and ints, most values, without a call
             if tv is str:
-                out.append(_JSON_STR(v))
+                out.append(_JSON_STR(item))
             elif tv is int:
-                out.append(_INT_REPR(v))
+                out.append(_INT_REPR(item))
             else:
-                _json_into(v, inner, out)
-            sep = "," + inner
-        out.append(nl + "}")
-    elif t is list:
-        if not o:
-            out.append("[]")
-            return
-        inner = nl + "  "
-        sep = "[" + inner
-        for v in o:
-            out.append(sep)
-            _json_into(v, inner, out)
-            sep = "," + inner
-        out.append(nl + "]")
+                _json_into(item, inner, out)
+        out.append(nl + brackets[1])
     elif o is True:
         out.append("true")
     elif o is False:
@@ -188,12 +184,9 @@ _Scalar, _Mapping, _Sequence = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceN
 
 
 def _yaml_float(o: float) -> str:
-    if o != o:
-        return ".nan"
-    if o == _INF:
-        return ".inf"
-    if o == -_INF:
-        return "-.inf"
+    special = _non_finite(o, (".nan", ".inf", "-.inf"))
+    if special:
+        return special
     value = repr(o).lower()
     if "." not in value and "e" in value:  # SafeRepresenter.represent_float: 1e17 -> 1.0e17
         value = value.replace("e", ".0e", 1)
