@@ -149,20 +149,27 @@ def canonical_json(data: Any) -> str:
 # libyaml's emitter when pyyaml has it (10x faster; a test checks it writes the same bytes
 # as the pure-Python one for every generated file, so output does not depend on the machine).
 _BASE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_RESOLVED: dict[tuple, str] = {}
+_RESOLVED: dict[str, str] = {}  # scalar -> its implicit tag
 
 
 class _Dumper(_BASE_DUMPER):  # type: ignore[misc, valid-type]
     """Remembers implicit-tag resolution: the same keys and values recur thousands of times, and
-    resolving each one (a regex per implicit type) is most of what dumping costs."""
+    resolving each one (a regex per implicit type) is most of what dumping costs.
+
+    The emitter asks twice per scalar (libyaml: _yaml.pyx _serialize_node). Asked whether the
+    scalar may be written plain (``implicit[0]``) the answer is the implicit resolvers' tag for
+    the value, remembered; asked otherwise, pyyaml's BaseResolver.resolve returns the default
+    scalar tag whenever there are no path resolvers (SafeDumper has none), so that is answered
+    at once."""
 
     def resolve(self, kind, value, implicit):
-        if kind is not yaml.ScalarNode:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
             return super().resolve(kind, value, implicit)
-        key = (value, tuple(implicit) if implicit is not None else None)
-        tag = _RESOLVED.get(key)
+        if not implicit[0]:
+            return self.DEFAULT_SCALAR_TAG
+        tag = _RESOLVED.get(value)
         if tag is None:
-            tag = _RESOLVED[key] = super().resolve(kind, value, implicit)
+            tag = _RESOLVED[value] = super().resolve(kind, value, implicit)
         return tag
 
 
