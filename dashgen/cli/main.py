@@ -197,6 +197,7 @@ def catalog_validate(catalog_ref):
 cli.add_lazy_command("plan", "dashgen.cli.push:plan_command")
 cli.add_lazy_command("push", "dashgen.cli.push:push_command")
 cli.add_lazy_command("diff", "dashgen.cli.review:diff_command")
+cli.add_lazy_command("import", "dashgen.cli.imports:import_command")
 cli.add_lazy_command("preview", "dashgen.cli.review:preview_command")
 cli.add_lazy_command("simulate", "dashgen.cli.telemetry:simulate_command")
 cli.add_lazy_command("verify-traces", "dashgen.cli.telemetry:verify_traces_command")

@@ -1,0 +1,96 @@
+"""Python source for JSON-like values, formatted as a person would write it: one line when it fits
+in 110 columns, otherwise one element per line with four-space indents; double-quoted strings.
+
+``Code`` is an expression written as is (``kit.prometheus``) that stands for a value; ``Call`` is
+a constructor call (``TimeSeriesPanel(title=..., ...)``). Both know the value they stand for, so
+the importer can build the object the file will build and compare it with the source.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+from typing import Any, Callable
+
+WIDTH = 110
+
+
+class Code:
+    def __init__(self, text: str, value: Any):
+        self.text, self.value = text, value
+
+
+class Call:
+    def __init__(self, name: str, make: Callable, args: tuple = (), kwargs: dict | None = None):
+        self.name, self.make, self.args, self.kwargs = name, make, args, dict(kwargs or {})
+
+    def build(self):
+        return self.make(*[real(a) for a in self.args], **{k: real(v) for k, v in self.kwargs.items()})
+
+
+def real(value):
+    """The value ``value`` stands for: Code and Call resolved, recursively."""
+    if isinstance(value, Code):
+        return value.value
+    if isinstance(value, Call):
+        return value.build()
+    if isinstance(value, dict):
+        return {k: real(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [real(v) for v in value]
+    return value
+
+
+def fmt(value, indent: int = 0, used: int = 0) -> str:
+    """``value`` as Python source starting ``used`` columns into a line indented by ``indent``."""
+    one = _one_line(value)
+    if one is not None and indent + used + len(one) <= WIDTH:
+        return one
+    pad, inner = " " * indent, " " * (indent + 4)
+    if isinstance(value, Call):
+        parts = [fmt(a, indent + 4) for a in value.args]
+        named, starred = _split_kwargs(value.kwargs)
+        parts += [f"{k}={fmt(v, indent + 4, len(k) + 1)}" for k, v in named.items()]
+        if starred:
+            parts.append("**" + fmt(starred, indent + 4, 2))
+        return f"{value.name}(\n" + "".join(f"{inner}{p},\n" for p in parts) + f"{pad})"
+    if isinstance(value, dict):
+        items = [f"{_str(k)}: {fmt(v, indent + 4, len(_str(k)) + 2)}" for k, v in value.items()]
+        return "{\n" + "".join(f"{inner}{i},\n" for i in items) + f"{pad}}}"
+    if isinstance(value, list):
+        return "[\n" + "".join(f"{inner}{fmt(v, indent + 4)},\n" for v in value) + f"{pad}]"
+    return one if one is not None else repr(value)
+
+
+def _split_kwargs(kwargs: dict) -> tuple[dict, dict]:
+    named = {k: v for k, v in kwargs.items() if k.isidentifier() and not keyword.iskeyword(k)}
+    return named, {k: v for k, v in kwargs.items() if k not in named}
+
+
+def _one_line(value) -> str | None:
+    if isinstance(value, Code):
+        return value.text
+    if isinstance(value, Call):
+        named, starred = _split_kwargs(value.kwargs)
+        parts = [_one_line(a) for a in value.args] + [f"{k}={_one_line(v)}" for k, v in named.items()]
+        if starred:
+            parts.append("**" + str(_one_line(starred)))
+        return f"{value.name}({', '.join(str(p) for p in parts)})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_str(k)}: {_one_line(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(_one_line(v)) for v in value) + "]"
+    if isinstance(value, str):
+        return _str(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    return None
+
+
+def _str(s) -> str:
+    # json's escapes (\" \\ \n \t \uXXXX) are Python's too; double quotes as a person writes them
+    return json.dumps(str(s), ensure_ascii=False)
+
+
+def lines_of(text: str) -> int:
+    return text.count("\n") + 1
