@@ -52,12 +52,12 @@ def import_dashboard(data: dict, catalog: Catalog, origin: str) -> Imported:
     for title, row, panels in sections:
         calls += module.section(title, row, panels)
     variables = _variables(em, d)
-    if variables:
-        module.functions.append(module.function("variables", "The dashboard's own variables.", variables))
+    variable_functions = module.parts(em.function_name("variables"), "The dashboard's own variables.",
+                                      variables) if variables else []
     header = _header(d, origin, version, migrations, em, module.notes)
     text = header + _imports(em) + "\n\n" + "".join(
         f"{name} = {value}\n\n\n" for name, value in em.constants.items()) + _dashboards_function(
-        em, d, calls, bool(variables)) + "".join("\n\n" + f for f in module.functions)
+        em, d, calls, variable_functions) + "".join("\n\n" + f for f in module.functions)
     for k in sorted(set(d) - DASHBOARD_KEYS_DROPPED - KNOWN_DASHBOARD_KEYS):
         if d[k] not in (None, "", [], {}, False):
             em.warnings.append(f"dashboard key {k!r} has no place in dashgen's dashboards and was left out")
@@ -110,14 +110,23 @@ class _Module:
         return self.render(self.em.panel(p, notes), notes)
 
     def render(self, call, notes: list[str]) -> str:
+        """A panel call; when it is too long to read in one function, its biggest literals become
+        module constants and its queries a function of their own."""
         text = fmt(call, 8)
-        for k in ("extra", "overrides", "mappings", "fieldLinks", "transformations", "links"):
+        for k in ("extra", "overrides", "mappings", "fieldLinks", "transformations", "links", "targets"):
             if lines_of(text) <= MAX_PANEL_LINES:
                 break
-            if k in call.kwargs and not isinstance(call.kwargs[k], Code):
-                const = self.constant(f"{call.kwargs['key']}_{k}", call.kwargs[k])
-                call.kwargs[k] = Code(const, call.kwargs[k])
-                text = fmt(call, 8)
+            value = call.kwargs.get(k)
+            if k == "targets" and isinstance(value, list):
+                blocks = ["        " + fmt(t, 8) + "," for t in value]
+                names = self.parts(self.em.function_name(f"{call.kwargs['key']}_queries"),
+                                   f"The queries of the panel {call.kwargs.get('title', '')!r}.", blocks)
+                call.kwargs[k] = Code(f"{names[0]}(kit)" if len(names) == 1 else
+                                      "[" + ", ".join(f"*{n}(kit)" for n in names) + "]", value)
+            elif value is not None and not isinstance(value, Code):
+                const = self.constant(f"{call.kwargs['key']}_{k}", value)
+                call.kwargs[k] = Code(const, value)
+            text = fmt(call, 8)
         return "".join(f"        # {n}\n" for n in notes) + "        " + text + ","
 
     def constant(self, key: str, value) -> str:
@@ -176,7 +185,7 @@ def _variables(em: Emitter, d: dict) -> list[str]:
     return out
 
 
-def _dashboards_function(em: Emitter, d: dict, calls: list[str], has_variables: bool) -> str:
+def _dashboards_function(em: Emitter, d: dict, calls: list[str], variable_functions: list[str]) -> str:
     title = d.get("title") or "Imported dashboard"
     key = slug(d.get("uid") or title) or "imported"
     settings: dict = {}
@@ -199,7 +208,7 @@ def _dashboards_function(em: Emitter, d: dict, calls: list[str], has_variables: 
     body = ",\n".join([f"        {a}" for a in args] + [f"        {panels}" if len(panels) < 90 else
                                                          "        [\n" + "".join(f"            {c},\n" for c in calls)
                                                          + "        ]"])
-    body += ",\n        variables=kit.datasource_variables(" + ("*variables(kit)" if has_variables else "") + "),\n"
+    body += ",\n        variables=kit.datasource_variables(" + ", ".join(f"*{n}(kit)" for n in variable_functions) + "),\n"
     body += "".join(f"        {k}={fmt(v, 8, len(k) + 1)},\n" for k, v in settings.items())
     return (f"def dashboards(kit: Kit) -> list:\n    return [kit.dashboard(\n{body}    )]\n")
 

@@ -13,6 +13,7 @@ import keyword
 from typing import Any, Callable
 
 WIDTH = 110
+PACKED = frozenset({"PrometheusTarget", "ThresholdStep"})  # small calls: arguments filled into lines
 
 
 class Code:
@@ -47,6 +48,10 @@ def fmt(value, indent: int = 0, used: int = 0) -> str:
     if one is not None and indent + used + len(one) <= WIDTH:
         return one
     pad, inner = " " * indent, " " * (indent + 4)
+    if isinstance(value, Call) and value.name in PACKED:
+        packed = _packed(value, indent)
+        if packed is not None:
+            return packed
     if isinstance(value, Call):
         parts = [fmt(a, indent + 4) for a in value.args]
         named, starred = _split_kwargs(value.kwargs)
@@ -60,6 +65,24 @@ def fmt(value, indent: int = 0, used: int = 0) -> str:
     if isinstance(value, list):
         return "[\n" + "".join(f"{inner}{fmt(v, indent + 4)},\n" for v in value) + f"{pad}]"
     return one if one is not None else repr(value)
+
+
+def _packed(call: Call, indent: int) -> str | None:
+    """``Name(a=1, b=2,\n    c=3)``: arguments filled into lines, when each fits on one."""
+    named, starred = _split_kwargs(call.kwargs)
+    parts = [_one_line(a) for a in call.args] + [f"{k}={_one_line(v)}" for k, v in named.items()]
+    if starred or any(p is None for p in parts):
+        return None
+    inner = indent + 4
+    lines, line = [], ""
+    for p in parts:
+        if line and inner + len(line) + len(p) + 2 > WIDTH:
+            lines.append(line + ",")
+            line = p
+        else:
+            line = f"{line}, {p}" if line else p
+    lines.append(line + ",")
+    return f"{call.name}(\n" + "".join(f"{' ' * inner}{x}\n" for x in lines) + f"{' ' * indent})"
 
 
 def _split_kwargs(kwargs: dict) -> tuple[dict, dict]:

@@ -46,7 +46,7 @@ class Emitter:
         self.kinds = kinds  # datasource variable / export input name -> plugin type
         self.warnings: list[str] = []
         self.keys: set[str] = set()
-        self.functions: set[str] = set()
+        self.functions: set[str] = {"dashboards"}
         self.constants: dict[str, str] = {}
         self.used: set[str] = {"Kit"}
         self.refs = {
@@ -246,7 +246,11 @@ def slug(text: str) -> str:
 
 
 def keyword_like(name: str) -> bool:
-    return name in {"dashboards", "variables", "kit", "api", "list", "dict", "print", "type", "id", "max", "min"}
+    """A name a function of the file must not take: a keyword, a builtin, or one the file imports."""
+    import builtins
+    import keyword
+
+    return keyword.iskeyword(name) or hasattr(builtins, name) or name in {"kit", "api"} or name in api.__all__
 
 
 # --- the typed options of each class ---------------------------------------------------------------
