@@ -183,8 +183,8 @@ def test_a_corpus_dashboard_round_trips(name, tmp_path):
     for kind, cls in TYPED.items():
         assert calls.count(cls) == sum(1 for p in flat if p["type"] == kind), (kind, cls)
     exprs = [t["expr"] for p in flat for t in p.get("targets", []) if "expr" in t]
-    for expr in exprs:
-        assert json.dumps(expr, ensure_ascii=False) in text  # each query a literal in the file
+    for expr in exprs:  # each query a literal in the file (one per line when written over several lines)
+        assert all(json.dumps(line, ensure_ascii=False) in text for line in expr.splitlines(keepends=True))
 
 
 def test_the_corpus_covers_legacy_panels_exports_and_several_kinds_of_variables():

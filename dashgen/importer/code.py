@@ -64,13 +64,17 @@ def fmt(value, indent: int = 0, used: int = 0) -> str:
         return "{\n" + "".join(f"{inner}{i},\n" for i in items) + f"{pad}}}"
     if isinstance(value, list):
         return "[\n" + "".join(f"{inner}{fmt(v, indent + 4)},\n" for v in value) + f"{pad}]"
+    if isinstance(value, str) and "\n" in value.rstrip("\n"):
+        # a query written over several lines stays so: one literal per line, joined by Python
+        lines = value.splitlines(keepends=True)
+        return "(\n" + "".join(f"{inner}{_str(line)}\n" for line in lines) + f"{pad})"
     return one if one is not None else repr(value)
 
 
 def _packed(call: Call, indent: int) -> str | None:
     """``Name(a=1, b=2,\n    c=3)``: arguments filled into lines, when each fits on one."""
     named, starred = _split_kwargs(call.kwargs)
-    parts = [_one_line(a) for a in call.args] + [f"{k}={_one_line(v)}" for k, v in named.items()]
+    parts = [_one_line(a) for a in call.args] + [_named(k, v) for k, v in named.items()]
     if starred or any(p is None for p in parts):
         return None
     inner = indent + 4
@@ -91,23 +95,32 @@ def _split_kwargs(kwargs: dict) -> tuple[dict, dict]:
 
 
 def _one_line(value) -> str | None:
+    """``value`` on one line, or None when it cannot be (a string of several lines inside)."""
     if isinstance(value, Code):
         return value.text
     if isinstance(value, Call):
         named, starred = _split_kwargs(value.kwargs)
-        parts = [_one_line(a) for a in value.args] + [f"{k}={_one_line(v)}" for k, v in named.items()]
+        parts = [_one_line(a) for a in value.args] + [_named(k, v) for k, v in named.items()]
         if starred:
-            parts.append("**" + str(_one_line(starred)))
-        return f"{value.name}({', '.join(str(p) for p in parts)})"
+            inner = _one_line(starred)
+            parts.append(None if inner is None else "**" + inner)
+        return None if None in parts else f"{value.name}({', '.join(parts)})"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_str(k)}: {_one_line(v)}" for k, v in value.items()) + "}"
+        items = [_named(_str(k), v, ": ") for k, v in value.items()]
+        return None if None in items else "{" + ", ".join(items) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(str(_one_line(v)) for v in value) + "]"
+        items = [_one_line(v) for v in value]
+        return None if None in items else "[" + ", ".join(items) + "]"
     if isinstance(value, str):
-        return _str(value)
+        return None if "\n" in value.rstrip("\n") else _str(value)
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
     return None
+
+
+def _named(name: str, value, sep: str = "=") -> str | None:
+    one = _one_line(value)
+    return None if one is None else f"{name}{sep}{one}"
 
 
 def _str(s) -> str:
