@@ -413,3 +413,27 @@ def test_uid_reads_the_dashboard_from_grafana_through_the_push_client(tmp_path):
     assert missing.returncode == 2 and "no such dashboard" in missing.stderr
     assert not (tmp_path / "x.py").exists()
     assert "the Grafana dashboard" in out.read_text(encoding="utf-8")
+
+
+# --- the example the docs show ----------------------------------------------------------------------
+
+EXAMPLE = REPO / "examples" / "import" / "llm-cost.json"
+
+
+def test_the_docs_show_what_import_writes_for_the_example():
+    doc = (REPO / "docs" / "import.md").read_text(encoding="utf-8")
+    shown = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    assert shown == import_dashboard(read_file(str(EXAMPLE)), CATALOG, "llm-cost.json").source
+
+
+def test_the_example_builds_back_through_the_command_line(tmp_path):
+    out = tmp_path / "llm_cost.dashboard.py"
+    assert run_dashgen("import", str(EXAMPLE), "--out", str(out)).returncode == 0
+    res = run_dashgen("build", "--definitions", str(out), "-o", str(tmp_path / "build"))
+    assert res.returncode == 0, res.stderr  # the example has descriptions: build's lint gate passes
+    built = json.loads((tmp_path / "build" / "dashboards" / CATALOG.folder_uid / "llm-cost.json").read_text())
+    assert_same_dashboard(expected_of(json.loads(EXAMPLE.read_text(encoding="utf-8"))), built)
+    assert [p["type"] for p in built["panels"]] == ["stat", "timeseries", "row"]
+    assert [p["type"] for p in built["panels"][2]["panels"]] == ["timeseries", "table"]
+    assert [v["name"] for v in built["templating"]["list"]] == [
+        CATALOG.tempo.variable, CATALOG.prometheus.variable, "provider", "kind", "window"]

@@ -61,7 +61,7 @@ def import_dashboard(data: dict, catalog: Catalog, origin: str) -> Imported:
     for k in sorted(set(d) - DASHBOARD_KEYS_DROPPED - KNOWN_DASHBOARD_KEYS):
         if d[k] not in (None, "", [], {}, False):
             em.warnings.append(f"dashboard key {k!r} has no place in dashgen's dashboards and was left out")
-    n_panels = sum(len(p) for _t, _r, p in sections) + sum(1 for _t, r, _p in sections if r)
+    n_panels = sum(1 + len(p.get("panels") or []) for p in d.get("panels") or [])
     return Imported(text, tuple(em.warnings), n_panels, len(variables))
 
 
@@ -95,15 +95,22 @@ class _Module:
             notes: list[str] = []
             call = em.panel(row, notes)
             children = row.get("panels") or []
+            at = len(self.functions)
             if row.get("collapsed") and children:
-                inner = self.parts(f"{name}_panels", f"The panels of the collapsed row {title!r}.",
-                                   [self.block(c) for c in children])
-                call.kwargs["panels"] = Code("[" + ", ".join(f"*{n}(kit)" for n in inner) + "]", None)
+                inner = self.parts(self.em.function_name(f"{name}_panels"),
+                                   f"The panels of the collapsed row {title!r}.", [self.block(c) for c in children])
+                call.kwargs["panels"] = Code(f"{inner[0]}(kit)" if len(inner) == 1 else
+                                             "[" + ", ".join(f"*{n}(kit)" for n in inner) + "]", None)
             blocks.append(self.render(call, notes))
+            inner_functions, self.functions[at:] = self.functions[at:], []
+        else:
+            inner_functions = []
         blocks += [self.block(p) for p in panels]
         what = f"The row {title!r}." if row is not None else "The panels above the first row."
         titles = None if row is not None else [p.get("title") or "panels" for p in panels]
-        return [f"*{n}(kit)" for n in self.parts(name, what, blocks, titles)]
+        names = self.parts(name, what, blocks, titles)
+        self.functions += inner_functions  # a collapsed row's panels after the row
+        return [f"*{n}(kit)" for n in names]
 
     def block(self, p: dict) -> str:
         notes: list[str] = []
