@@ -95,6 +95,8 @@ def _no_nulls(value):
 
 def _target(t: dict) -> dict:
     """A query as Grafana runs it: no ``instant`` is false, an empty interval or legend is none."""
+    if not isinstance(t, dict):
+        return {"verbatim": t}
     return {"refId": t.get("refId"), "expr": t.get("expr"), "query": t.get("query"),
             "legendFormat": t.get("legendFormat") or None, "format": t.get("format") or None,
             "instant": bool(t.get("instant")), "interval": t.get("interval") or None,
@@ -437,3 +439,25 @@ def test_the_example_builds_back_through_the_command_line(tmp_path):
     assert [p["type"] for p in built["panels"][2]["panels"]] == ["timeseries", "table"]
     assert [v["name"] for v in built["templating"]["list"]] == [
         CATALOG.tempo.variable, CATALOG.prometheus.variable, "provider", "kind", "window"]
+
+
+def test_odd_panels_are_placed_migrated_or_kept_and_never_dropped_in_silence(tmp_path):
+    source = {"title": "Odd", "uid": "odd", "schemaVersion": 30, "panels": [
+        {"type": "timeseries", "title": "A", "targets": [{"expr": "up"}]},  # no gridPos, no refId
+        {"type": "timeseries", "title": "A", "targets": [{"expr": "up2", "refId": "B"}]},  # the same title
+        {"type": "text", "title": "", "content": "# hi", "mode": "markdown", "gridPos": {"x": 0, "y": 20, "w": 6, "h": 3}},
+        {"libraryPanel": {"uid": "lib1", "name": "Shared"}, "title": "Lib", "gridPos": {"x": 6, "y": 20, "w": 6, "h": 3}},
+        "not a panel"]}
+    imported = import_dashboard(source, CATALOG, "odd.json")
+    assert any("not a JSON object" in w for w in imported.warnings)
+    assert any("library panel" in w for w in imported.warnings)
+    _text, built, problems = import_and_build(source, tmp_path, "odd")
+    assert problems == []
+    assert_same_dashboard(expected_of(source), built)
+    a1, a2, text, lib = built["panels"]
+    # PanelModel's default place, then Grafana's grid compaction: stacked, no overlap
+    assert [p["gridPos"] for p in (a1, a2, text)] == [
+        {"x": 0, "y": 0, "w": 6, "h": 3}, {"x": 0, "y": 3, "w": 6, "h": 3}, {"x": 0, "y": 6, "w": 6, "h": 3}]
+    assert a1["id"] != a2["id"]
+    assert text["options"]["content"] == "# hi" and "content" not in text  # the text panel's own migration
+    assert "type" not in lib and lib["libraryPanel"] == {"uid": "lib1", "name": "Shared"}

@@ -373,7 +373,10 @@ class PluginPanel(ModernPanel):
 
     def to_json_data(self):
         data = super().to_json_data()
-        data["type"] = self.pluginType
+        if self.pluginType:
+            data["type"] = self.pluginType
+        else:  # a library panel's reference: Grafana takes the type from the library panel
+            del data["type"]
         return data
 
 

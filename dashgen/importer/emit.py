@@ -116,8 +116,10 @@ class Emitter:
         kw: dict = {"key": self.key(title, "row-" if kind == "row" else "")}
         if name == "PluginPanel":
             kw["pluginType"] = kind
-            self.warnings.append(f"panel {title!r}: dashgen has no class for {kind!r} panels; its options are kept "
-                                 f"verbatim")
+            self.warnings.append(
+                f"panel {title!r}: a library panel reference, kept as it is (Grafana fills it in from the library)"
+                if not kind and "libraryPanel" in p else
+                f"panel {title!r}: dashgen has no class for {kind!r} panels; its options are kept verbatim")
         kw["title"] = title
         for src, dst in (("description", "description"), ("gridPos", "gridPos")):
             if p.get(src):

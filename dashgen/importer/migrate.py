@@ -24,6 +24,7 @@ migrator in Grafana (plugins such as ``grafana-piechart-panel``) are kept verbat
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 
@@ -63,7 +64,12 @@ def migrate(dashboard: dict) -> tuple[dict, list[str], list[str]]:
         d["panels"] = m.rows_to_panels(d.pop("rows"))
         m.done.add("rows")
     d.pop("rows", None)
-    d["panels"] = compact([m.panel(p) for p in d.get("panels") or [] if isinstance(p, dict)])
+    panels = d.get("panels") if isinstance(d.get("panels"), list) else []
+    for p in panels:
+        if not isinstance(p, dict):
+            m.warnings.append(f"a panel that is not a JSON object ({json.dumps(p)[:60]}) was left out: "
+                              f"Grafana cannot draw it either")
+    d["panels"] = compact([m.panel(p) for p in panels if isinstance(p, dict)])
     for v in d.get("templating", {}).get("list", []) or []:
         if "datasource" in v:
             v["datasource"] = m.ref(v["datasource"])
@@ -145,6 +151,13 @@ class _Migration:
     def panel(self, p: dict) -> dict:
         for k in LEGACY_LAYOUT_KEYS:
             p.pop(k, None)
+        if not _box(p):  # PanelModel's default place (public/app/features/dashboard/state/PanelModel.ts)
+            p["gridPos"] = {"x": 0, "y": 0, "w": 6, "h": 3}
+        if p.get("type") == "text" and ("content" in p or "mode" in p):
+            # textPanelMigrationHandler (public/app/plugins/panel/text/textPanelMigrationHandler.ts):
+            # the Angular text panel's content and mode move into options
+            options = p.get("options") if isinstance(p.get("options"), dict) else {}
+            p["options"] = {"mode": p.pop("mode", "markdown"), "content": p.pop("content", ""), **options}
         for k, default in EMPTY_DEFAULTS.items():  # a key at Grafana's default says nothing
             if k in p and p[k] in (default, ""):
                 del p[k]
@@ -158,7 +171,7 @@ class _Migration:
                 if t["datasource"] is None:
                     del t["datasource"]
         if p.get("type") == "row":
-            p["panels"] = [self.panel(c) for c in p.get("panels") or []]
+            p["panels"] = [self.panel(c) for c in p.get("panels") or [] if isinstance(c, dict)]
             return p
         kind = p.get("type")
         if kind == "graph":
