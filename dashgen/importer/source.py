@@ -71,21 +71,28 @@ def classic(data, where: str) -> dict:
     return data
 
 
-def is_v2_object(data) -> bool:
+def _v2():
+    """``(is_v2, to_classic)`` of dashgen's v2 model, or None in a dashgen without it."""
     try:
-        from ..dashboards.v2 import is_v2
+        from ..dashboards.v2 import is_v2, to_classic
     except ImportError:
+        return None
+    return is_v2, to_classic
+
+
+def is_v2_object(data) -> bool:
+    v2 = _v2()
+    if v2 is None:  # still recognised, to be refused by name rather than as "not a dashboard"
         return isinstance(data, dict) and str(data.get("apiVersion", "")).startswith(V2_API_PREFIX)
-    return bool(is_v2(data))
+    return bool(v2[0](data))
 
 
 def _from_v2(data: dict, where: str) -> dict:
-    try:
-        from ..dashboards.v2 import to_classic
-    except ImportError:
+    v2 = _v2()
+    if v2 is None:
         raise InputError(f"{where}: a v2 dashboard ({data.get('apiVersion')}), which this dashgen cannot read "
-                         f"yet (export it from Grafana as classic JSON)") from None
+                         f"yet (export it from Grafana as classic JSON)")
     try:
-        return to_classic(data)
-    except (ValueError, KeyError, TypeError) as exc:
+        return v2[1](data)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{where}: not a v2 dashboard dashgen can read: {exc}") from None
