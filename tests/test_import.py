@@ -461,3 +461,33 @@ def test_odd_panels_are_placed_migrated_or_kept_and_never_dropped_in_silence(tmp
     assert a1["id"] != a2["id"]
     assert text["options"]["content"] == "# hi" and "content" not in text  # the text panel's own migration
     assert "type" not in lib and lib["libraryPanel"] == {"uid": "lib1", "name": "Shared"}
+
+
+def test_malformed_parts_never_crash_the_import_and_the_file_still_builds(tmp_path):
+    """Corpus dashboards with parts replaced by values of the wrong JSON type (seeded): the import
+    reads a malformed part as absent or keeps it verbatim, and what it writes builds."""
+    import random
+
+    rng = random.Random(26)
+    junk = [None, "x", 3, 2.5, True, [], {}, [1, "a"], {"a": 1}, "$datasource", -1]
+
+    def paths(value, at=()):
+        yield at
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for k, v in items:
+            yield from paths(v, (*at, k))
+
+    for n in range(40):
+        d = json.loads(corpus_file(rng.choice(CORPUS_FILES)).read_text(encoding="utf-8"))
+        for at in rng.sample(list(paths(d))[1:], 3):
+            try:
+                parent = d
+                for k in at[:-1]:
+                    parent = parent[k]
+                parent[at[-1]] = copy.deepcopy(rng.choice(junk))
+            except (KeyError, IndexError, TypeError):
+                pass  # an earlier replacement took that part away
+        imported = import_dashboard(d, CATALOG, f"case {n}")
+        path = tmp_path / f"case_{n}.dashboard.py"
+        path.write_text(imported.source, encoding="utf-8")
+        build_artifacts(CATALOG, 41, (str(path),))

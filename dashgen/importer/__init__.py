@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..catalog.conventions import UID_RE
 from ..catalog.model import Catalog
 from .code import Code, fmt, lines_of
 from .emit import DASHBOARD_KEYS_DROPPED, MAX_FUNCTION_LINES, MAX_PANEL_LINES, Emitter, slug
-from .migrate import migrate
+from .migrate import _l, _o, migrate
 
 MIGRATION_NOTES = {
     "rows": "legacy rows became row panels with grid positions, as Grafana's DashboardMigrator "
@@ -138,6 +139,7 @@ class _Module:
 
     def constant(self, key: str, value) -> str:
         name = re.sub(r"[^A-Z0-9]+", "_", key.upper()).strip("_")
+        name = name if name[:1].isalpha() else f"PANEL_{name}"
         base, n = name, 2
         while name in self.em.constants:
             name, n = f"{base}_{n}", n + 1
@@ -176,7 +178,7 @@ def _docstring(doc: str) -> str:
 
 def _variables(em: Emitter, d: dict) -> list[str]:
     out = []
-    for v in (d.get("templating") or {}).get("list") or []:
+    for v in _l(_o(d.get("templating")).get("list")):
         if not isinstance(v, dict):
             continue
         if v.get("type") == "datasource" and v.get("query") in ("prometheus", "tempo"):
@@ -193,25 +195,31 @@ def _variables(em: Emitter, d: dict) -> list[str]:
 
 
 def _dashboards_function(em: Emitter, d: dict, calls: list[str], variable_functions: list[str]) -> str:
-    title = d.get("title") or "Imported dashboard"
-    key = slug(d.get("uid") or title) or "imported"
+    title = str(d.get("title") or "Imported dashboard")
+    uid = d.get("uid") if isinstance(d.get("uid"), str) and UID_RE.fullmatch(d["uid"]) else None
+    if d.get("uid") and uid is None:
+        em.warnings.append(f"uid {d['uid']!r} is not 1-40 characters of [a-zA-Z0-9_-]: the dashboard takes "
+                           f"the catalog's <uid_prefix>-<title slug> instead")
+    key = slug(uid or title) or "imported"
     settings: dict = {}
-    if d.get("uid"):
-        settings["uid"] = d["uid"]
-    settings["links"] = [_ds_in(em, link) for link in d.get("links") or []]
-    if d.get("tags"):
-        settings["tags"] = d["tags"]
+    if uid:
+        settings["uid"] = uid
+    settings["links"] = [_ds_in(em, link) for link in _l(d.get("links"))]
+    tags = [t for t in _l(d.get("tags")) if isinstance(t, str)]
+    if tags:
+        settings["tags"] = tags
     settings["refresh"] = d.get("refresh") or ""
     time = d.get("time") if isinstance(d.get("time"), dict) else {}
     settings["time_from"] = time.get("from", "now-6h")
     settings["time_to"] = time.get("to", "now")
     settings["timezone"] = d.get("timezone", "")
-    annotations = [_ds_in(em, a) for a in (d.get("annotations") or {}).get("list") or [] if not a.get("builtIn")]
+    annotations = [_ds_in(em, a) for a in _l(_o(d.get("annotations")).get("list"))
+                   if isinstance(a, dict) and not a.get("builtIn")]
     if annotations:
         settings["annotations"] = annotations
     settings["graph_tooltip"] = d.get("graphTooltip", 0)
     panels = "[" + ", ".join(calls) + "]"
-    args = [fmt(key), fmt(title), fmt(d.get("description") or "")]
+    args = [fmt(key), fmt(title), fmt(d.get("description") if isinstance(d.get("description"), str) else "")]
     body = ",\n".join([f"        {a}" for a in args] + [f"        {panels}" if len(panels) < 90 else
                                                          "        [\n" + "".join(f"            {c},\n" for c in calls)
                                                          + "        ]"])

@@ -91,8 +91,8 @@ class Emitter:
         self.keys.add(key)
         return key
 
-    def function_name(self, title: str) -> str:
-        base = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:40].strip("_") or "panels"
+    def function_name(self, title) -> str:
+        base = re.sub(r"[^a-z0-9]+", "_", str(title).lower()).strip("_")[:40].strip("_") or "panels"
         base = base if base[0].isalpha() else f"row_{base}"
         if keyword_like(base):
             base += "_panels"
@@ -108,11 +108,11 @@ class Emitter:
 
     # --- panels ---------------------------------------------------------------------------------
     def panel(self, p: dict, notes: list[str]) -> Call:
-        kind = p.get("type", "")
+        kind = p.get("type", "") if isinstance(p.get("type", ""), str) else str(p.get("type"))
         name = CLASSES.get(kind, "PluginPanel")
         if kind == "heatmap" and "calculate" in (p.get("options") or {}):
             name = "HeatmapPanel"
-        title = p.get("title", "")
+        title = p.get("title", "") if isinstance(p.get("title", ""), str) else str(p.get("title"))
         kw: dict = {"key": self.key(title, "row-" if kind == "row" else "")}
         if name == "PluginPanel":
             kw["pluginType"] = kind
@@ -153,7 +153,7 @@ class Emitter:
         elif not isinstance(color, dict):
             # no colour said: the plugin's own default (stat, gauge, bar gauge, table colour by
             # thresholds; the rest by the classic palette), not the kit class's
-            kw["colorMode"] = "thresholds" if p.get("type") in THRESHOLD_COLORED else "palette-classic"
+            kw["colorMode"] = "thresholds" if str(p.get("type")) in THRESHOLD_COLORED else "palette-classic"
         steps = (d.get("thresholds") or {}).get("steps") if isinstance(d.get("thresholds"), dict) else None
         if isinstance(steps, list) and steps and all(isinstance(s, dict) and "color" in s for s in steps):
             kw["thresholdSteps"] = [self.call("ThresholdStep", (s["color"],) if s.get("value") is None

@@ -70,11 +70,11 @@ def migrate(dashboard: dict) -> tuple[dict, list[str], list[str]]:
             m.warnings.append(f"a panel that is not a JSON object ({json.dumps(p)[:60]}) was left out: "
                               f"Grafana cannot draw it either")
     d["panels"] = compact([m.panel(p) for p in panels if isinstance(p, dict)])
-    for v in d.get("templating", {}).get("list", []) or []:
-        if "datasource" in v:
+    for v in _l(_o(d.get("templating")).get("list")):
+        if isinstance(v, dict) and "datasource" in v:
             v["datasource"] = m.ref(v["datasource"])
-    for a in d.get("annotations", {}).get("list", []) or []:
-        if "datasource" in a:
+    for a in _l(_o(d.get("annotations")).get("list")):
+        if isinstance(a, dict) and "datasource" in a:
             a["datasource"] = m.ref(a["datasource"])
     return d, sorted(m.done), m.warnings
 
@@ -94,12 +94,12 @@ class _Migration:
         self.warnings: list[str] = []
         # "${DS_PROMETHEUS}" of an export, "$datasource" of a datasource variable -> the plugin type
         self.kinds: dict[str, str] = {}
-        for i in d.get("__inputs") or []:
+        for i in _l(d.get("__inputs")):
             if isinstance(i, dict) and i.get("type") == "datasource" and i.get("name"):
                 self.kinds[i["name"]] = i.get("pluginId", "")
-        for v in d.get("templating", {}).get("list", []) or []:
+        for v in _l(_o(d.get("templating")).get("list")):
             if isinstance(v, dict) and v.get("type") == "datasource" and isinstance(v.get("query"), str):
-                self.kinds[v.get("name", "")] = v["query"]
+                self.kinds[str(v.get("name", ""))] = v["query"]
 
     def kind_of(self, uid: str) -> str | None:
         name = re.fullmatch(r"\$\{?([A-Za-z0-9_]+)(?::[a-z]+)?\}?", uid or "")
@@ -165,13 +165,14 @@ class _Migration:
             del p["hideTimeOverride"]  # it hides the label of a time override the panel does not have
         if "datasource" in p:
             p["datasource"] = self.ref(p["datasource"])
+        p["targets"] = _l(p.get("targets")) if "targets" in p else p.get("targets")
         for t in p.get("targets") or []:
             if isinstance(t, dict):
                 t["datasource"] = self.ref(t["datasource"]) if "datasource" in t else p.get("datasource")
                 if t["datasource"] is None:
                     del t["datasource"]
         if p.get("type") == "row":
-            p["panels"] = [self.panel(c) for c in p.get("panels") or [] if isinstance(c, dict)]
+            p["panels"] = [self.panel(c) for c in _l(p.get("panels")) if isinstance(c, dict)]
             return p
         kind = p.get("type")
         if kind == "graph":
@@ -241,6 +242,15 @@ def _number(v):
     return None
 
 
+def _o(value) -> dict:
+    """``value`` when it is a JSON object, else an empty one: a malformed part reads as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _drop_none(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -266,22 +276,22 @@ def _axis(axis) -> dict:
 
 
 def graph_to_timeseries(p: dict) -> dict:
-    yaxes = p.get("yaxes") or []
+    yaxes = _l(p.get("yaxes"))
     y1 = _axis(yaxes[0] if yaxes else None)
-    old_defaults = (p.get("fieldConfig") or {}).get("defaults") or {}
+    old_defaults = _o(_o(p.get("fieldConfig")).get("defaults"))
     y1 = {**old_defaults, **y1}
-    overrides = list((p.get("fieldConfig") or {}).get("overrides") or [])
-    for alias, color in (p.get("aliasColors") or {}).items():
+    overrides = list(_l(_o(p.get("fieldConfig")).get("overrides")))
+    for alias, color in _o(p.get("aliasColors")).items():
         if color:
             overrides.append({"matcher": {"id": "byName", "options": alias},
                               "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": color}}]})
     fill_below = False
-    for so in p.get("seriesOverrides") or []:
+    for so in _l(p.get("seriesOverrides")):
         rule, below = _series_override(so, yaxes, y1)
         fill_below = fill_below or below
         if rule:
             overrides.append(rule)
-    graph = dict(y1.get("custom") or {})
+    graph = dict(_o(y1.get("custom")))
     graph["drawStyle"] = "bars" if p.get("bars") else "line" if p.get("lines", True) else "points"
     if p.get("points"):
         graph["showPoints"] = "always"
@@ -329,8 +339,8 @@ def _series_override(so: dict, yaxes: list, y1: dict) -> tuple[dict | None, bool
             props += [{"id": key, "value": val} for key, val in y2.items() if key != "custom" and val != y1.get(key)]
             props += [{"id": f"custom.{key}", "value": val} for key, val in (y2.get("custom") or {}).items()
                       if val != (y1.get("custom") or {}).get(key)]
-        elif k == "fill":
-            props.append({"id": "custom.fillOpacity", "value": v * 10})
+        elif k == "fill" and _number(v) is not None:
+            props.append({"id": "custom.fillOpacity", "value": _number(v) * 10})
         elif k == "fillBelowTo":
             below = True
             props.append({"id": "custom.fillBelowTo", "value": v})
@@ -368,7 +378,7 @@ def _legend(legend) -> dict:
 def _tooltip(tooltip) -> dict:
     if not isinstance(tooltip, dict):
         return {"mode": "single", "sort": "none"}
-    sort = {1: "asc", 2: "desc"}.get(tooltip.get("sort"), "none")
+    sort = {1: "asc", 2: "desc"}.get(tooltip.get("sort") if isinstance(tooltip.get("sort"), int) else 0, "none")
     return {"mode": "multi" if tooltip.get("shared") else "single", "sort": sort}
 
 
@@ -413,7 +423,7 @@ def _threshold_color(t: dict) -> str:
 # --- singlestat -> stat -----------------------------------------------------------------------------
 
 def singlestat_to_stat(p: dict) -> dict:
-    reducer = REDUCERS.get(p.get("valueName") or "", "mean")
+    reducer = REDUCERS.get(str(p.get("valueName") or ""), "mean")
     reduce: dict = {"calcs": [reducer]}
     if p.get("tableColumn"):
         reduce["fields"] = f"/^{p['tableColumn']}$/"
@@ -425,7 +435,7 @@ def singlestat_to_stat(p: dict) -> dict:
     if p.get("decimals") is not None:
         defaults["decimals"] = p["decimals"]
     levels = [_number(x.strip()) for x in str(p.get("thresholds") or "").split(",") if x.strip()]
-    colors = p.get("colors") or []
+    colors = [c for c in _l(p.get("colors")) if isinstance(c, str)]
     if levels and colors:
         steps = []
         for color in colors:
@@ -437,10 +447,10 @@ def singlestat_to_stat(p: dict) -> dict:
     mappings = _value_mappings(p)
     if mappings:
         defaults["mappings"] = mappings
-    gauge = p.get("gauge") or {}
+    gauge = _o(p.get("gauge"))
     if gauge.get("show"):
         defaults["min"], defaults["max"] = gauge.get("minValue"), gauge.get("maxValue")
-    sparkline = p.get("sparkline") or {}
+    sparkline = _o(p.get("sparkline"))
     options = {"reduceOptions": reduce, "orientation": "horizontal",
                "graphMode": "area" if sparkline.get("show") else "none",
                "colorMode": "background" if p.get("colorBackground") else "value" if p.get("colorValue") else "none"}
@@ -468,11 +478,11 @@ def _value_mappings(p: dict) -> list:
     kind = p.get("mappingType") or (1 if p.get("valueMaps") else 2 if p.get("rangeMaps") else None)
     out = []
     if kind == 1:
-        for m in p.get("valueMaps") or []:
-            if m.get("op", "=") == "=" and "value" in m:
+        for m in _l(p.get("valueMaps")):
+            if isinstance(m, dict) and m.get("op", "=") == "=" and "value" in m:
                 out.append({"type": "value", "options": {str(m["value"]): {"text": m.get("text", "")}}})
     elif kind == 2:
-        for m in p.get("rangeMaps") or []:
+        for m in (m for m in _l(p.get("rangeMaps")) if isinstance(m, dict)):
             out.append({"type": "range", "options": {"from": _number(m.get("from")), "to": _number(m.get("to")),
                                                      "result": {"text": m.get("text", "")}}})
     return out
@@ -486,13 +496,14 @@ TRANSFORMS = {"timeseries_to_rows": "seriesToRows", "timeseries_to_columns": "se
 
 
 def angular_table_to_table(p: dict) -> dict:
-    styles = [s for s in p.get("styles") or [] if isinstance(s, dict)]
-    transformations = list(p.get("transformations") or [])
-    if p.get("transform") in TRANSFORMS:
+    styles = [s for s in _l(p.get("styles")) if isinstance(s, dict)]
+    transformations = list(_l(p.get("transformations")))
+    if isinstance(p.get("transform"), str) and p["transform"] in TRANSFORMS:
         opts: dict = {"reducers": []}
         if p["transform"] == "timeseries_aggregations":
             opts = {"includeTimeField": False,
-                    "reducers": [REDUCERS.get(c.get("value"), c.get("value")) for c in p.get("columns") or []]}
+                    "reducers": [REDUCERS.get(str(c.get("value")), c.get("value")) for c in _l(p.get("columns"))
+                                 if isinstance(c, dict)]}
         transformations.append({"id": TRANSFORMS[p["transform"]], "options": opts})
     base = next((s for s in styles if s.get("pattern") == "/.*/"), None)
     defaults: dict = {"custom": {}}
@@ -501,10 +512,10 @@ def angular_table_to_table(p: dict) -> dict:
                                "displayName": base.get("alias") or None,
                                "custom": _drop_none({"align": None if base.get("align") in (None, "auto")
                                                      else base["align"]})})
-        if base.get("thresholds"):
+        if isinstance(base.get("thresholds"), list) and base["thresholds"]:
             defaults["thresholds"] = {"mode": "absolute",
-                                      "steps": _table_steps(base["thresholds"], base.get("colors") or [])}
-        if base.get("colorMode") in COLOR_MODES:
+                                      "steps": _table_steps(base["thresholds"], _l(base.get("colors")))}
+        if isinstance(base.get("colorMode"), str) and base["colorMode"] in COLOR_MODES:
             defaults["custom"]["cellOptions"] = {"type": COLOR_MODES[base["colorMode"]]}
     out = _kept(p, TABLE_KEYS, "table")
     out["transformations"] = transformations
@@ -536,12 +547,12 @@ def _style_override(style: dict) -> dict:
         props.append({"id": "links", "value": [{"title": style.get("linkTooltip") or "",
                                                  "url": style.get("linkUrl") or "",
                                                  "targetBlank": bool(style.get("linkTargetBlank"))}]})
-    if style.get("colorMode") in COLOR_MODES:
+    if isinstance(style.get("colorMode"), str) and style["colorMode"] in COLOR_MODES:
         props.append({"id": "custom.cellOptions", "value": {"type": COLOR_MODES[style["colorMode"]]}})
     if style.get("align"):
         props.append({"id": "custom.align", "value": None if style["align"] == "auto" else style["align"]})
-    if style.get("thresholds"):
+    if isinstance(style.get("thresholds"), list) and style["thresholds"]:
         props.append({"id": "thresholds", "value": {"mode": "absolute", "steps": _table_steps(
-            style["thresholds"], style.get("colors") or [])}})
-    matcher = "byRegexp" if re.fullmatch(r"/.*/", pattern or "") else "byName"
+            style["thresholds"], _l(style.get("colors")))}})
+    matcher = "byRegexp" if re.fullmatch(r"/.*/", str(pattern or "")) else "byName"
     return {"matcher": {"id": matcher, "options": pattern}, "properties": props}

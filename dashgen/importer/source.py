@@ -31,6 +31,8 @@ def read_file(path: str) -> dict:
         raise InputError(f"{path}: not UTF-8 text (export the dashboard as JSON from Grafana)") from None
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise InputError(f"{path}: unreadable JSON: nested too deeply to be a dashboard") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: unreadable JSON: {exc.msg} (export the "
                          f"dashboard again, or fix the file)") from None
