@@ -73,9 +73,12 @@ def import_and_build(source: dict, tmp_path: Path, name: str = "imported") -> tu
 # --- what both sides are compared on --------------------------------------------------------------
 
 def _ds(ref):
-    """A datasource reference, with the source's Prometheus variables/inputs as the catalog's."""
-    if isinstance(ref, dict) and ref.get("type") == "prometheus" and str(ref.get("uid", "")).startswith("$"):
-        return {"type": "prometheus", "uid": "${" + CATALOG.prometheus.variable + "}"}
+    """A datasource reference, with the catalog's datasources (by uid, or a source variable/input of
+    their type) as the catalog's variables."""
+    for kind, d in (("prometheus", CATALOG.prometheus), ("tempo", CATALOG.tempo)):
+        if isinstance(ref, dict) and ref.get("type") == kind and (
+                str(ref.get("uid", "")).startswith("$") or ref.get("uid") in (d.uid, d.name)):
+            return {"type": kind, "uid": "${" + d.variable + "}"}
     return ref
 
 
@@ -491,3 +494,30 @@ def test_malformed_parts_never_crash_the_import_and_the_file_still_builds(tmp_pa
         path = tmp_path / f"case_{n}.dashboard.py"
         path.write_text(imported.source, encoding="utf-8")
         build_artifacts(CATALOG, 41, (str(path),))
+
+
+def test_traceql_targets_on_the_catalogs_tempo_become_tempo_targets(tmp_path):
+    tempo = {"type": "tempo", "uid": CATALOG.tempo.uid}
+    source = {"title": "Traces", "uid": "traces", "schemaVersion": 41, "time": {"from": "now-1h", "to": "now"},
+              "panels": [
+        {"type": "timeseries", "title": "p95", "description": "p95 of LLM spans.", "datasource": tempo,
+         "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+         "fieldConfig": {"defaults": {}, "overrides": [{"matcher": {"id": "byName", "options": "0.95"},
+                                                        "properties": [{"id": "displayName", "value": "p95"}]}]},
+         "targets": [{"refId": "A", "datasource": tempo, "queryType": "traceql", "limit": 20, "filters": [],
+                      "query": "{ name = \"audio.llm\" } | quantile_over_time(duration, 0.95)",
+                      "metricsQueryType": "range", "step": "30s"}]},
+        {"type": "table", "title": "Slow spans", "description": "The slowest LLM spans.", "datasource": tempo,
+         "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8},
+         "transformations": [{"id": "convertFieldType", "options": {
+             "conversions": [{"targetField": "duration", "destinationType": "number"}]}}],
+         "targets": [{"refId": "A", "datasource": tempo, "queryType": "traceql", "limit": 50, "filters": [],
+                      "query": "{ name = \"audio.llm\" && duration > 2s }", "tableType": "spans", "spss": 3}]}]}
+    text, built, problems = import_and_build(source, tmp_path, "traces")
+    assert problems == []
+    assert_same_dashboard(expected_of(source), built)
+    assert text.count("TempoTarget(") == 2 and "kind=\"search\"" in text and "datasource=kit.tempo" in text
+    metrics, search = (p["targets"][0] for p in built["panels"])
+    assert metrics["query"] == source["panels"][0]["targets"][0]["query"] and metrics["step"] == "30s"
+    assert search["limit"] == 50 and search["tableType"] == "spans"
+    assert metrics["datasource"] == search["datasource"] == {"type": "tempo", "uid": "${" + CATALOG.tempo.variable + "}"}

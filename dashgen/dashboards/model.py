@@ -89,6 +89,7 @@ class TempoTarget:
     # trace, the way from a p95 spike to a slow call. Tempo caps it at its max_exemplars (100 by
     # default; 0 also means that max from 2.7 on: modules/frontend metrics_query_range_sharder.go).
     exemplars = attr.ib(default=100)
+    extra = attr.ib(default=None)  # any other key of an imported target, kept as it was
 
     def to_json_data(self):
         data = {
@@ -103,7 +104,7 @@ class TempoTarget:
             data.update(metricsQueryType=self.metricsQueryType, step=self.step, exemplars=self.exemplars)
         else:
             data.update(tableType=self.tableType, spss=self.spss)
-        return data
+        return merge_json(data, self.extra)
 
 
 @attr.s(frozen=True, eq=False, repr=False)

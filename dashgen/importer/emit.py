@@ -186,10 +186,33 @@ class Emitter:
             if extra:
                 call.kwargs["extra"] = extra
             return call
+        if kind == "tempo" and isinstance(t.get("query"), str) and ds is not None:
+            return self._tempo_target(t, ds)
         out = dict(t)
         if "datasource" in out and ds is not None:
             out["datasource"] = ds
         return out
+
+    def _tempo_target(self, t: dict, ds) -> Call:
+        """A TraceQL target as the kit's TempoTarget: metrics (range or instant) or search."""
+        metrics = "metricsQueryType" in t or "step" in t
+        kw: dict = {"query": t["query"], "datasource": ds, "refId": t.get("refId") or "A"}
+        if not metrics:
+            kw["kind"] = "search"
+        for k in (("metricsQueryType", "step", "exemplars") if metrics else ("tableType", "spss")) + ("limit",):
+            if t.get(k) is not None:
+                kw[k] = t[k]
+        defaults = {a.name: a.default for a in attr.fields(api.TempoTarget)}
+        kw = {k: v for k, v in kw.items() if k in ("query", "datasource", "refId") or v != defaults.get(k)}
+        try:
+            call = self.call("TempoTarget", (), kw)
+            made = to_plain(call.build())
+        except (TypeError, ValueError):  # a value TempoTarget does not take: the target stays as it is
+            return {**t, "datasource": ds}
+        extra = diff({**t, "datasource": real(ds)}, made)
+        if extra:
+            call.kwargs["extra"] = extra
+        return call
 
     def _finish(self, name: str, kw: dict, p: dict, notes: list[str]) -> Call:
         defaults = getattr(api, name)()
