@@ -163,15 +163,18 @@ class Ctx:
                          tooltip="The other dashboards generated from this catalog")]
 
     def dashboard(self, key: str, title: str, description: str, panels: list, variables: list | None = None,
-                  refresh: str = "1m", time_from: str | None = None) -> BuiltDashboard:
-        uid = self.uid(key)
+                  refresh: str = "1m", time_from: str | None = None, *, uid: str | None = None,
+                  links: list | None = None, tags: list | tuple = (), time_to: str = "now",
+                  timezone: str = "browser", annotations: list | tuple = (), graph_tooltip: int = 1) -> BuiltDashboard:
+        uid = uid or self.uid(key)
         dash = ModernDashboard(
-            title=title, uid=uid, description=description, tags=self.tags, panels=panels,
-            variables=variables if variables is not None else self.variables(),
-            links=self.links(), schemaVersion=self.schema_version, refresh=refresh,
+            title=title, uid=uid, description=description, tags=sorted({*self.tags, *tags}) if tags else self.tags,
+            panels=panels, variables=variables if variables is not None else self.variables(),
+            links=self.links() if links is None else links, schemaVersion=self.schema_version, refresh=refresh,
             # Tempo's query-frontend rejects longer TraceQL metrics ranges (catalog tempo.metrics_max_range);
             # a dashboard may ask for less (the drilldown's searches on an empty session: one hour)
             timeFrom=time_from or f"now-{self.catalog.tempo_server.metrics_max_range}",
+            timeTo=time_to, timezone=timezone, extraAnnotations=list(annotations), graphTooltip=graph_tooltip,
         )
         return BuiltDashboard(key=key, uid=uid, title=title, folder_uid=self.catalog.folder_uid, dashboard=lay_out(dash))
 
