@@ -34,7 +34,7 @@ def import_command(source, out, uid, catalog_ref):
       dashgen import ceph-cluster.json --out team/ceph_cluster.dashboard.py
       GRAFANA_URL=https://grafana.example.com GRAFANA_TOKEN=glsa_... dashgen import --uid abc123 -o abc.py
     """
-    from ..catalog import load_catalog
+    from .. import pipeline
     from ..importer import import_dashboard
     from ..importer.source import read_file, read_grafana
 
@@ -42,7 +42,10 @@ def import_command(source, out, uid, catalog_ref):
         raise InputError("give one SOURCE file or --uid UID (dashgen import --help)")
     if out.suffix != ".py":
         raise InputError(f"--out {out}: a definition file is Python; name it *.py (e.g. {out.stem}.dashboard.py)")
-    catalog = load_catalog(catalog_ref)
+    # the project's catalog (or -c): its datasources become the imported dashboard's variables;
+    # with none anywhere, the bundled default's datasource names
+    inputs = pipeline.resolve(catalog_ref, required=False)
+    catalog = pipeline.load(inputs) if inputs.catalog_ref is not None else pipeline.load(pipeline.resolve("default"))
     if uid is not None:
         data, origin = read_grafana(_client(), uid), f"the Grafana dashboard {uid!r}"
     else:
