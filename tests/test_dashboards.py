@@ -236,8 +236,10 @@ def test_slo_burn_panels_use_the_alerts_histograms_and_burn_rates(dashboards):
     for stage in (s for s in catalog.stages if s.slo):
         m = stage.measurement(stage.slo.measurement)
         uid = "voice-" + stage.id.replace("_", "-")
+        # (the barge-in one-view panel reads the same histogram for its quantile, not a burn rate)
         panels = [p for p in dashboards[uid]["panels"]
-                  if any(m.metric.name + "_bucket" in t.get("expr", "") for t in p.get("targets", []))]
+                  if any(m.metric.name + "_bucket" in t.get("expr", "") for t in p.get("targets", []))
+                  and not any("histogram_quantile" in t.get("expr", "") for t in p.get("targets", []))]
         assert len(panels) == 1, uid
         p = panels[0]
         assert all(t["datasource"] == {"type": "prometheus", "uid": "${prometheus}"} for t in p["targets"])
@@ -342,8 +344,8 @@ def test_every_promql_panel_query_passes_promtool(preset, tmp_path):
              if (t.get("datasource") or {}).get("type") == "prometheus"]
     if preset == "default":
         # SLO burn panels, the error and produced-nothing ratios, the alert-rules dashboard's queries,
-        # and the SLO dashboard's 2 SLOs x 12
-        assert len(exprs) == 6 + 37 + 24
+        # the SLO dashboard's 2 SLOs x 12, and the barge-in milestones' p95 in one view (3)
+        assert len(exprs) == 6 + 37 + 24 + 3
     rules = {"groups": [{"name": "dashboard-queries",
                          "rules": [{"record": f"dashgen:panel_query_{i}", "expr": e} for i, e in enumerate(exprs)]}]}
     path = tmp_path / "queries.yaml"
@@ -368,3 +370,26 @@ def test_long_stage_ids_give_valid_stable_uids():
     assert all(re.fullmatch(r"[a-zA-Z0-9_-]{1,40}", u) for u in uids), uids
     assert any(u.startswith("abcdefghijklmnop-tts-with-a-rea-") and len(u) == 40 for u in uids)
     assert lint_artifacts(builds[0], parse_catalog(text, "long.yaml")).ok
+
+
+def test_barge_in_in_one_view_names_every_milestone(dashboards):
+    """Issue 24 §2: one panel with the p95 of every milestone together, each series named."""
+    from dashgen.voice.barge_in import milestones
+
+    catalog = load_catalog()
+    stage = next(s for s in catalog.stages if s.id == "barge_in")
+    ms = milestones(stage)
+    d = next(d for d in dashboards.values() if d["uid"] == "voice-barge-in")
+    views = [p for p in d["panels"] if len(p.get("targets") or []) == len(ms)
+             and all("histogram_quantile(0.95," in t.get("expr", "") for t in p["targets"])]
+    assert len(views) == 1
+    (view,) = views
+    names = [t["legendFormat"] for t in view["targets"]]
+    assert len(set(names)) == len(ms) >= 3  # each series its own name
+    assert [n.split(". ", 1)[1] for n in names] == [m.title for m in ms]  # in milestone order
+    assert [m.attribute for m in ms] == ["audio.vad_detect_ms", "audio.cancel_ms", "audio.silence_ms"]
+    for t, m in zip(view["targets"], ms):
+        assert f"{m.metric.name}_bucket" in t["expr"]
+    # the page line of the last milestone, as on the per-milestone panels
+    steps = view["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert any(s["value"] == ms[-1].thresholds[0].value for s in steps if s["value"] is not None)
