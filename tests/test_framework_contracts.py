@@ -98,3 +98,36 @@ def test_a_renamed_span_is_named_too_and_an_absent_name_without_a_near_miss_is_a
     assert any("span 'tts_node'" in m and "'tts_node_stream'" in m for m in names)
     assert not any("user_speaking" in m for m in names)
     assert any("user_speaking" in m for m in report.notes)
+
+
+# ------------------------------------------------------------------------------------------------
+# The presets against what their pinned framework version emits (tests/test_presets_truth.py's
+# FRAMEWORK_SPANS: each span and attribute with the source file it is set in), through the same
+# names rule: a preset that reads a name the pinned version does not emit fails.
+
+def framework_sample(preset: str) -> str:
+    """One span of every kind the pinned framework version emits, each with every attribute it sets."""
+    from test_presets_truth import FRAMEWORK_SPANS
+
+    spans = [_span(f"{i + 1:016x}", "", name, 0, 10, **{a.replace(".", "__"): 2.0 for a in sorted(attrs)})
+             for i, (name, attrs) in enumerate(sorted(FRAMEWORK_SPANS[preset].items()))]
+    return json.dumps({"resourceSpans": [{"resource": {"attributes": [_attr("service.name", "voice-agent")]},
+                                          "scopeSpans": [{"scope": {"name": preset}, "spans": spans}]}]})
+
+
+def unemitted(catalog, preset: str) -> list[str]:
+    report = verify(read_spans(framework_sample(preset), preset), catalog)
+    return [*report.violations.get("names", {}), *(n for n in report.notes if "nor anything close" in n)]
+
+
+@pytest.mark.parametrize("preset", ["livekit", "pipecat"])
+def test_a_preset_reads_only_names_its_pinned_framework_version_emits(preset):
+    assert unemitted(load_catalog(preset), preset) == []
+
+
+def test_a_preset_reading_a_name_its_framework_does_not_emit_fails():
+    from dashgen.catalog import parse_catalog, preset_path
+
+    text = preset_path("livekit").read_text(encoding="utf-8").replace("lk.response.ttft", "lk.response.ttft_ms")
+    found = unemitted(parse_catalog(text, "livekit-mutated.yaml"), "livekit")
+    assert len(found) == 1 and "'lk.response.ttft_ms'" in found[0] and "'lk.response.ttft'" in found[0], found
