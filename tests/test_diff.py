@@ -317,7 +317,7 @@ def test_variables_changed_added_removed(base):
     assert lines(diff) == [
         "variable $region: added (custom, default eu)",
         "variable $prometheus: removed (datasource)",
-        'variable $service: default ["$__all"] -> voice-agent',
+        "variable $service: default $__all -> voice-agent",
         "variable $service: label Service -> Service namespace",
         "variable $service: query.label resource.service.name -> resource.service.namespace",
     ]

@@ -15,7 +15,7 @@ from .model import (
 from .layout import lay_out
 from .model_views import TempoValuesVariable
 from ..queries import promql
-from ..queries.traceql import Attr, Cond, TraceQL, Var
+from ..queries.traceql import Attr, ChosenOrAll, Cond, TraceQL
 
 OWNER_TAG = "dashgen"
 SEVERITY_COLORS = {"ticket": "orange", "page": "red"}
@@ -66,7 +66,8 @@ class Ctx:
         out.extend(self.matcher_variables())
         if c.service_attribute:
             out.append(TempoValuesVariable("service", "Service", c.service_attribute, self.tempo,
-                                           f"Services by {c.service_attribute}; All lists every one Tempo knows."))
+                                           f"One service by {c.service_attribute}, or All: no service is filtered out (queries "
+                                           f"compare {c.service_attribute} with =, never a regex)."))
         out.extend(extra)
         return out
 
@@ -77,10 +78,18 @@ class Ctx:
                 for m in self.catalog.prom_matchers]
 
     def service_conds(self) -> list[Cond]:
+        """``resource.service.name = ${service:doublequote}``: one service chosen, an equality Grafana
+        quotes; All, the variable's all value (the attribute itself, inserted unformatted), so the
+        condition compares the attribute with itself. Never a regex: Grafana's Tempo datasource
+        interpolates a query with ``templateSrv.replace(query, scopedVars, VariableFormatID.Pipe)``
+        (grafana/grafana ``public/app/plugins/datasource/tempo/datasource.ts``, ``applyVariables`` and
+        ``prepareTargets``), so a multi-value ``=~ "$service"`` becomes ``a|b|c|...`` with All, a regex
+        Tempo evaluates per span, and the datasource adds ad hoc filters to builder (``traceqlSearch``)
+        queries only, never to a TraceQL string. docs/dashboards.md, "The service filter"."""
         svc = self.catalog.service_attribute
         if not svc:
             return []
-        return [Cond(self.q.scoped(svc), "=~", Var("service"))]
+        return [Cond(self.q.scoped(svc), "=", ChosenOrAll("service"))]
 
     def stage_attr(self) -> Attr | None:
         sa = self.catalog.stage_attribute
