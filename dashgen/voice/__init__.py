@@ -1,0 +1,1 @@
+"""What the catalog means: paging policy, SLO windows by period, stage roles, barge-in milestones."""
