@@ -138,7 +138,7 @@ class Ctx:
         One coherent set per panel: severity never decreases as the value rises. A panel that
         shows several measurements (first byte of every stage) draws each limit once, at the
         most severe level reached at or below it: a ticket limit above a page limit adds nothing
-        (it would paint 600 ms orange above a red 350 ms).
+        (it would paint 600 ms orange above a red 350 ms); two page limits draw two red lines.
         """
         limits: dict[float, int] = {}
         for m in measurements:
@@ -146,7 +146,7 @@ class Ctx:
                 limits[t.value] = max(limits.get(t.value, 0), SEVERITY_RANK[threshold_severity(t)])
         steps, reached = [], 0
         for value, rank in sorted(limits.items()):
-            if rank > reached:
+            if rank >= reached:  # every limit at the panel's highest severity so far (two page lines: both)
                 steps.append((value, SEVERITY_BY_RANK[rank]))
                 reached = rank
         return threshold_steps(steps)
