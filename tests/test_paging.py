@@ -145,8 +145,8 @@ def test_routing_artifacts_group_by_stage_and_inhibit(default_built):
     assert not any("notification_settings" in r for r in _grafana_rules(default_built.artifacts))
 
 
-@pytest.mark.skipif(AMTOOL is None, reason="amtool not installed (Debian: prometheus-alertmanager)")
 def test_amtool_accepts_the_alertmanager_config(default_built, tmp_path):
+    assert AMTOOL, "amtool not on PATH: run ./scripts/test (installs Debian's prometheus-alertmanager)"
     f = tmp_path / "alertmanager.yaml"
     f.write_text(default_built.artifacts[ALERTMANAGER], encoding="utf-8")
     proc = subprocess.run([AMTOOL, "check-config", str(f)], capture_output=True, text=True, timeout=60)
@@ -185,11 +185,11 @@ def _api(port: int, path: str, body=None):
         return json.loads(resp.read() or b"null")
 
 
-@pytest.mark.skipif(AM is None, reason="Alertmanager not installed (Debian: prometheus-alertmanager)")
 def test_a_real_alertmanager_sends_one_notification_per_stage(default_built, tmp_path):
     """The built routing in a real Alertmanager (127.0.0.1 only, killed at the end): TTS's p95 page
     and its burn-rate page together, and ASR's p95 page alone, are two notifications: TTS's carries
     the burn page only (the p95 page is inhibited), ASR's its p95 page."""
+    assert AM, "Alertmanager not on PATH: run ./scripts/test (installs Debian's prometheus-alertmanager)"
     hook_port, am_port = _free_port(), _free_port()
     _Hook.received = []
     server = http.server.HTTPServer(("127.0.0.1", hook_port), _Hook)
