@@ -230,15 +230,14 @@ def _scoped(tests: list[dict], scope: dict) -> list[dict]:
 
 
 def promtool_tests(rs: RuleSet) -> dict[str, str]:
-    """``{file name: promtool test YAML}``: one file per Prometheus alert group, and one of what
-    pages across all of them (``<prefix>-paging.test.yaml``, when a stage has an SLO)."""
+    """``{file name: promtool test YAML}``: one file per Prometheus alert group, one of what pages
+    across all of them (``<prefix>-paging.test.yaml``, when a stage has an SLO), one of the traffic
+    scenarios (``<prefix>-scenarios.test.yaml``), and the page alerts those two read
+    (``<prefix>.pages.yaml``, ``pages_file``)."""
     out = {}
     interval = rs.catalog.alerting.interval
     scope = {m.label: m.value for m in rs.catalog.prom_matchers}
-    files = []
     for key, group_rules in rs.groups():
-        if any(r.prometheus for r in group_rules):
-            files.append(f"{rs.group_name(key)}.yaml")
         alerts = [r for r in group_rules if r.is_alert and r.prometheus]
         if not alerts:
             continue
@@ -248,16 +247,13 @@ def promtool_tests(rs: RuleSet) -> dict[str, str]:
         out[f"{rs.group_name(key)}.test.yaml"] = canonical_yaml(
             {"rule_files": rule_files, "evaluation_interval": interval,
              "tests": _scoped(_group_tests(rs, key, alerts), scope)})
-    paging = promtool_paging.paging_tests(rs)
-    if paging:
-        out[f"{rs.group_name(PAGING)}.test.yaml"] = canonical_yaml(
-            {"rule_files": files, "evaluation_interval": interval, "tests": _scoped(paging, scope)})
-    scenarios = promtool_scenarios.scenario_tests(rs)
-    if scenarios:  # they ask what pages: the page alerts of the built files, verbatim, and nothing else
-        name, text = pages_file(rs)
-        out[name] = text
-        out[f"{rs.group_name(SCENARIOS)}.test.yaml"] = canonical_yaml(
-            {"rule_files": [name], "evaluation_interval": interval, "tests": _scoped(scenarios, scope)})
+    # both ask only what pages: they read the page alerts of the built files, verbatim, and nothing else
+    name, text = pages_file(rs)
+    for key, cases in ((PAGING, promtool_paging.paging_tests(rs)), (SCENARIOS, promtool_scenarios.scenario_tests(rs))):
+        if cases:
+            out[name] = text
+            out[f"{rs.group_name(key)}.test.yaml"] = canonical_yaml(
+                {"rule_files": [name], "evaluation_interval": interval, "tests": _scoped(cases, scope)})
     return out
 
 

@@ -9,8 +9,8 @@
   limit) never pages through the burn-rate page, but the stage's p95 page sees it (``voice.paging``);
   a burn just above the fastest page rate (14.4x for 30 days) pages within the hour.
 
-The tiny-traffic and policy cases load every rule file (``paging_tests``); the no-data and
-absence cases belong to their groups' files.
+The tiny-traffic and policy cases read the page alerts as built (``promtool.pages_file``:
+they ask only what pages); the no-data and absence cases belong to their groups' files.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ Prometheus, with the generated rule files loaded, answers:
   fires when every evaluation in ``[end - for, end]`` returned a series, as the rule engine's
   pending -> firing does. Without an incident none may fire;
 - panels: every PromQL panel query returns data, except an absence panel (``absent``/``absent_over_time``),
-  which must return none while telemetry flows. Panels reading recorded series (the SLO
+  which must return none while telemetry flows, and an alert panel's rule expression, which has
+  data only while its rule holds (it must, for a firing rule). Panels reading recorded series (the SLO
   dashboard, on Sloth's recordings) are queried once Prometheus has evaluated the recording
   groups: the local copy of a recording group runs every few seconds instead of every minute
   (its expressions do not depend on the interval), so the first evaluation is not a minute away;
@@ -32,7 +33,6 @@ import tempfile
 import time
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from functools import reduce
 from pathlib import Path
 
 import yaml
@@ -95,10 +95,8 @@ def simulate(catalog: Catalog, sessions: int, seed: int, incidents, window_minut
 
 
 def alert_expr(rule: Rule) -> str:
-    """The rule's ``when`` with every signal's own query (no recorded series)."""
-    rows = [reduce(lambda a, b: promql.logical("and", a, b), [promql.compare(c.signal.expr, c.op, c.value) for c in row])
-            for row in rule.when]
-    return reduce(lambda a, b: promql.logical("or", a, b), rows)
+    """The rule's one expression, as both forms evaluate it (``Rule.expr``: no recorded series)."""
+    return rule.expr
 
 
 def _values(catalog: Catalog, spans, stage_id: str, attribute: str, nothing, start: float, end: float) -> list[float]:
@@ -227,6 +225,7 @@ def _panel_exprs(built) -> list[tuple[str, str]]:
 
 def _check_panels(prom, sim: Simulation, built, report: MetricsReport) -> None:
     records = {r.records.metric for r in built.rules.rules if r.records is not None}
+    alert_exprs = {r.expr: r for r in built.rules.rules if r.is_alert and r.prometheus}
     recorded_at = None
     for title, expr in _panel_exprs(built):
         for var, value in GRAFANA_VARIABLES.items():
@@ -239,7 +238,13 @@ def _check_panels(prom, sim: Simulation, built, report: MetricsReport) -> None:
             recorded_at = recorded_at or _recorded_at(prom)
             at = recorded_at
         result = prom.query(expr, at)
-        if "absent(" in expr or "absent_over_time(" in expr:  # absence panel: empty while telemetry flows
+        own = alert_exprs.get(expr)
+        if own is not None:  # an alert panel's first query, the rule's own expression: data only while it holds
+            if own.name in {r.name for r in report.firing}:
+                report.check(bool(result), f"panel {title!r} shows the firing rule's expression ({len(result)} series)")
+            else:
+                report.lines.append(f"ok    panel {title!r}: the rule's own expression, {len(result)} series now")
+        elif "absent(" in expr or "absent_over_time(" in expr:  # absence panel: empty while telemetry flows
             report.check(not result, f"panel {title!r} shows no absence while telemetry flows")
         elif not result and (short := _guarded_off(prom, built, expr, at)):
             report.lines.append(f"ok    panel {title!r} is empty: {short}")
