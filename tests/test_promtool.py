@@ -136,7 +136,7 @@ def test_every_alert_is_shown_firing_and_silent(rule_dir):
     firing, silent = set(), set()
     for t in rule_dir.glob("*.test.yaml"):
         for case in yaml.safe_load(t.read_text())["tests"]:
-            for a in case["alert_rule_test"]:
+            for a in case.get("alert_rule_test", []):
                 (firing if a["exp_alerts"] else silent).add(a["alertname"])
     assert alerts and firing == alerts and silent == alerts
 
@@ -234,12 +234,16 @@ def test_tiny_traffic_would_page_without_the_guard(tmp_path):
 
 
 def test_a_demoted_p95_would_fail_the_scenarios(tmp_path, monkeypatch):
-    """Demote every p95 to a ticket (what alerts/latency.py used to do where an SLO exists) and the
-    sustained-breach scenarios fail: nobody would be paged for a slow layer."""
+    """Rules that demote every p95 to a ticket (what alerts/latency.py used to do where an SLO exists)
+    fail the scenarios the catalog asks for: nobody would be paged for a slow layer."""
+    from dashgen.alerts.promtool import pages_file
     from dashgen.voice import paging
 
-    monkeypatch.setattr(paging, "threshold_severity", lambda t: "ticket")
     d = _rule_dir_of(load_catalog(), tmp_path)
+    monkeypatch.setattr(paging, "threshold_severity", lambda t: "ticket")
+    name, demoted = pages_file(build_artifacts(load_catalog()).rules)
+    assert (d / name).read_text() != demoted
+    (d / name).write_text(demoted, encoding="utf-8")
     proc = promtool("test", "rules", next(d.glob("*scenarios.test.yaml")).name, cwd=d)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "sustained p95 breach" in out, out
@@ -272,7 +276,7 @@ def test_scoped_catalog_series_and_queries_carry_the_matchers(tmp_path):
 def test_a_wrong_sloth_recording_makes_promtool_fail(default_rule_dir, tmp_path):
     """The burn tests also read the Sloth meta recordings: a wrong error budget (0.5 for 0.05) fails them
     (the budget itself, and the current burn rate divided by it)."""
-    src = copy_edited(default_rule_dir, tmp_path, "slo-recording", "expr: vector(0.05)\n", "expr: vector(0.5)\n", 2)
+    src = copy_edited(default_rule_dir, tmp_path, "slo-recording", "expr: vector(0.05)\n", "expr: vector(0.5)\n", 3)
     doc = yaml.safe_load(src.read_text())
     burn_now = [s for c in doc["tests"] for t in c.get("promql_expr_test", []) for s in t["exp_samples"]
                 if s["labels"].startswith("slo:current_burn_rate:ratio")]

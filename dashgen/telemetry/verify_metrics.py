@@ -127,6 +127,10 @@ def _check_values(prom: PrometheusServer, sim: Simulation, catalog: Catalog, rul
             if isinstance(sig, HistogramQuantile):
                 if not truth:
                     continue
+                if got is None and sig.events is not None and len(truth) < sig.events.min_events:
+                    report.lines.append(f"ok    {sig.stage} {m.id} p{sig.q * 100:g} over {sig.window}: no value, "
+                                        f"{len(truth)} events < its guard ({sig.events.min_events})")
+                    continue
                 want = truth[min(len(truth) - 1, int(sig.q * len(truth)))]
                 b = list(sig.metric.buckets)
                 ok = got is not None and got == got and abs(bisect_left(b, got) - bisect_left(b, want)) <= 1
@@ -260,16 +264,27 @@ def _reads(expr: str, metric: str) -> bool:
 def _guarded_off(prom, built, expr: str, at: float) -> str | None:
     """Why a panel on an SLO's recordings is rightly empty: a window it reads saw fewer events than
     ``alerting.min_events``, so the guarded recording has no series (``promql.guarded``)."""
-    for sig in dict.fromkeys(s for r in built.rules.rules if r.records is not None for s in r.signals):
+    for sig in dict.fromkeys(s for r in built.rules.rules for s in r.signals):
+        if isinstance(sig, HistogramQuantile) and sig.events is not None and sig.expr == expr:  # a p95's own guard
+            short = _too_few(prom, sig, at)
+            if short:
+                return f"{short}, fewer than the quantile's guard ({sig.events.min_events})"
+            continue
         if not isinstance(sig, BadEventRatio) or sig.events is None or f'"{sig.ids.id}"' not in expr:
             continue
         # the series built on this window's ratio: itself, and Sloth's current burn rate on the 5m one
         reads = (sig.record,) + ((SLOTH_CURRENT_BURN,) if sig.window == CURRENT_WINDOW else ())
         if not any(_reads(expr, r) for r in reads):
             continue
-        g = sig.events
-        got = prom.query(promql.events(g.counter, g.label, g.stage, g.window, sig.extra), at)
-        n = float(got[0]["value"][1]) if got else 0.0
-        if n < g.min_events:
-            return f"{n:g} {g.stage} events in {g.window}, fewer than alerting.min_events ({g.min_events})"
+        short = _too_few(prom, sig, at)
+        if short:
+            return f"{short}, fewer than alerting.min_events ({sig.events.min_events})"
     return None
+
+
+def _too_few(prom, sig, at: float) -> str | None:
+    """``"<n> <stage> events in <window>"`` when the signal's guard holds it back, else None."""
+    g = sig.events
+    got = prom.query(promql.events(g.counter, g.label, g.stage, g.window, sig.extra), at)
+    n = float(got[0]["value"][1]) if got else 0.0
+    return f"{n:g} {g.stage} events in {g.window}" if n < g.min_events else None
