@@ -48,7 +48,7 @@ GROUPS = {"default": ["absence", "errors", "latency", "slo-burn", "slo-recording
 
 def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     assert PROMTOOL, "promtool not on PATH: run ./scripts/test (installs Debian's prometheus package)"
-    return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
 def _rule_dir_of(catalog, out: Path) -> Path:
