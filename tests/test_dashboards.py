@@ -345,9 +345,10 @@ def test_every_promql_panel_query_passes_promtool(preset, tmp_path):
     exprs = [t["expr"] for d in build(preset).values() for p in d["panels"] for t in p.get("targets", [])
              if (t.get("datasource") or {}).get("type") == "prometheus"]
     if preset == "default":
-        # SLO burn panels, the error and produced-nothing ratios, the alert-rules dashboard's queries,
-        # the SLO dashboard's 2 SLOs x 12, and the barge-in milestones' p95 in one view (3)
-        assert len(exprs) == 6 + 37 + 24 + 3
+        # SLO burn panels (4 dashboards x 2), the alert-rules dashboard's queries (each Prometheus alert's
+        # own expression and its signals: 6 burn x 5, 4 p95 x 2, 10 ratios x 2, 5 absent x 2, stopped 3),
+        # the SLO dashboard's 3 SLOs x 12, and the barge-in milestones' p95 in one view (3)
+        assert len(exprs) == 8 + 71 + 36 + 3
     rules = {"groups": [{"name": "dashboard-queries",
                          "rules": [{"record": f"dashgen:panel_query_{i}", "expr": e} for i, e in enumerate(exprs)]}]}
     path = tmp_path / "queries.yaml"

@@ -26,10 +26,10 @@ from ..catalog.conventions import seconds
 from ..catalog.model import Catalog, Slo, Stage
 from ..queries import promql
 from ..voice.burn_rates import alert_windows, burn_rates, limit as burn_limit
+from ..voice.paging import BURN_FOR
 from .family import FamilyContext, num, percent
 from .model import BadEventRatio, Condition, Recording, Rule, SloIds, SloSeries, rule_uid
 
-BURN_FOR = {"page": "2m", "ticket": "15m"}
 CURRENT_WINDOW = "5m"  # Sloth's current burn rate: the page-quick short window
 
 

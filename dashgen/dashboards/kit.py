@@ -15,11 +15,11 @@ from .model import (
 from .layout import lay_out
 from .model_views import TempoValuesVariable
 from ..queries import promql
+from ..voice.paging import SEVERITY_RANK, threshold_severity
 from ..queries.traceql import Attr, ChosenOrAll, Cond, TraceQL
 
 OWNER_TAG = "dashgen"
 SEVERITY_COLORS = {"ticket": "orange", "page": "red"}
-SEVERITY_RANK = {"ticket": 1, "page": 2}
 SEVERITY_BY_RANK = {rank: SEVERITY_COLORS[sev] for sev, rank in SEVERITY_RANK.items()}
 
 
@@ -141,20 +141,21 @@ class Ctx:
 
     @staticmethod
     def steps(*measurements: Measurement) -> list[ThresholdStep]:
-        """Green base step, then one step per catalog threshold (orange ticket, red page).
+        """Green base step, then one step per catalog threshold at its effective severity
+        (``voice.paging``: orange ticket, red page).
 
         One coherent set per panel: severity never decreases as the value rises. A panel that
         shows several measurements (first byte of every stage) draws each limit once, at the
         most severe level reached at or below it: a ticket limit above a page limit adds nothing
-        (it would paint 600 ms orange above a red 350 ms).
+        (it would paint 600 ms orange above a red 350 ms); two page limits draw two red lines.
         """
         limits: dict[float, int] = {}
         for m in measurements:
             for t in m.thresholds:
-                limits[t.value] = max(limits.get(t.value, 0), SEVERITY_RANK[t.severity])
+                limits[t.value] = max(limits.get(t.value, 0), SEVERITY_RANK[threshold_severity(t)])
         steps, reached = [], 0
         for value, rank in sorted(limits.items()):
-            if rank > reached:
+            if rank >= reached:  # every limit at the panel's highest severity so far (two page lines: both)
                 steps.append((value, SEVERITY_BY_RANK[rank]))
                 reached = rank
         return threshold_steps(steps)

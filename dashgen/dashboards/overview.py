@@ -10,6 +10,7 @@ from ..voice.errors import counted, stage_error
 from ..voice.roles import caller_felt
 from .breakdown import overview_panel as turn_breakdown
 from .budget import headline, metrics_queries
+from ..voice.paging import rate_severity
 from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
 from .model import Row, TextPanel, TimeSeriesPanel, threshold_steps
 from .model_views import AlertListPanel, DashListPanel
@@ -154,9 +155,9 @@ def ratio_panels(ctx: Ctx) -> list[TimeSeriesPanel]:
             key=f"{kind}-ratio", title=title,
             description=(f"Share of each stage's runs that {word} over {a.rate_window}: {metric} / {a.runs_metric}, "
                          f"the counters the alert rules divide. The line is the alert: above "
-                         f"{rule.above * 100:g} % for {rule.for_} ({rule.severity})."),
+                         f"{rule.above * 100:g} % for {rule.for_} ({rate_severity(rule)})."),
             targets=[ctx.prom(share, legend="{{" + a.stage_label + "}}")], unit="percentunit", minValue=0,
-            thresholdSteps=threshold_steps([(rule.above, SEVERITY_COLORS[rule.severity])]), thresholdsStyle="dashed",
+            thresholdSteps=threshold_steps([(rule.above, SEVERITY_COLORS[rate_severity(rule)])]), thresholdsStyle="dashed",
             shows=[f"{s.id}:{kind}_ratio" for s in stages[kind]], w=12, h=8))
     return out
 
