@@ -20,17 +20,19 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def grafana_schemas() -> Path:
-    """Grafana's JSON schemas (read-only data beside the checkout, never copied into it).
+    """Grafana's JSON schemas for 11.6, 12 and 13: the folder holding ``grafana-11.6/``, ``grafana-12/``
+    and ``grafana-13/``, generated from Grafana's npm packages by the same code as
+    ``dashgen lint --grafana`` and cached in the test venv (``scripts/test`` fills the cache first).
+    A fetch that fails FAILS the tests that need them: a skipped schema check proves nothing."""
+    from dashgen.lint.grafana_schemas import GRAFANA_VERSIONS, SchemaFetchError, schema_folder
 
-    ``$DASHGEN_GRAFANA_SCHEMAS`` overrides ``<repo>/../shared/grafana-schemas``. Missing
-    schemas FAIL the tests that need them: a skipped schema check proves nothing.
-    """
-    folder = Path(os.environ.get("DASHGEN_GRAFANA_SCHEMAS") or REPO.parent / "shared" / "grafana-schemas")
-    for version in ("grafana-12", "grafana-11.6"):
-        if not (folder / version / "dashboard.jsonschema.json").is_file():
-            pytest.fail(f"Grafana schemas not found at {folder / version} (set DASHGEN_GRAFANA_SCHEMAS to the "
-                        f"folder holding grafana-12/ and grafana-11.6/)")
-    return folder
+    cache = Path(os.environ.get("DASHGEN_SCHEMA_CACHE") or Path(sys.prefix) / "grafana-schemas")
+    try:
+        folders = {schema_folder(v, cache) for v in GRAFANA_VERSIONS}
+    except SchemaFetchError as exc:
+        pytest.fail(f"Grafana schemas: {exc}")
+    (parent,) = {f.parent for f in folders}
+    return parent
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from pathlib import Path
 from .. import __version__
 from .common import catalog_option, definitions_option, require, schema_version_option
 from ..errors import CatalogError, DashgenError, InputError
+from ..lint.grafana_schemas import GRAFANA_VERSIONS
 
 
 class LazyGroup(click.Group):
@@ -121,9 +122,12 @@ def build_command(catalog_ref, out_dir, check, schema_version, definitions):
               default=None, help="Also validate against Grafana's JSON schemas in DIR: the jsonschema/ folder "
                                  "of a grafana/grafana-foundation-sdk checkout (docs/dashboards.md says "
                                  "which branch matches your Grafana).")
+@click.option("--grafana", "grafana_version", type=click.Choice(GRAFANA_VERSIONS), default=None,
+              help="Also validate against this Grafana release's JSON schemas, generated once from its npm "
+                   "packages (@grafana/schema) and cached (needs node and npm the first time).")
 @schema_version_option
 @definitions_option
-def lint_command(catalog_ref, from_dir, schemas_dir, schema_version, definitions):
+def lint_command(catalog_ref, from_dir, schemas_dir, grafana_version, schema_version, definitions):
     """Offline checks: uids, panel ids, layout, TraceQL rules and query budget, schemas.
 
     \b
@@ -133,6 +137,7 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version, definitions
     \b
     Examples:
       dashgen lint
+      dashgen lint --grafana 12
       dashgen lint --from . --schemas grafana-foundation-sdk/jsonschema
     """
     from ..build import build_artifacts
@@ -141,8 +146,16 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version, definitions
     from ..lint import lint_artifacts
     from ..lint.dashboards import MAX_METRICS_QUERIES
 
-    if schemas_dir:
-        require("lint --schemas", "jsonschema")
+    if schemas_dir and grafana_version:
+        raise InputError("give --schemas DIR or --grafana VERSION, not both")
+    if schemas_dir or grafana_version:
+        require("lint --grafana" if grafana_version else "lint --schemas", "jsonschema")
+    if grafana_version:
+        from ..lint.grafana_schemas import SchemaFetchError, schema_folder
+        try:
+            schemas_dir = schema_folder(grafana_version)
+        except SchemaFetchError as exc:
+            raise DashgenError(f"lint --grafana {grafana_version}: {exc}") from None
     catalog = load_catalog(catalog_ref)
     built = None if from_dir else build_artifacts(catalog, int(schema_version), definitions)
     artifacts = read_output(from_dir) if from_dir else built.artifacts
@@ -152,6 +165,10 @@ def lint_command(catalog_ref, from_dir, schemas_dir, schema_version, definitions
         report = lint_artifacts(artifacts, catalog, schemas_dir)
     except FileNotFoundError as exc:
         raise InputError(str(exc)) from None
+    if schemas_dir:
+        from ..lint.grafana_schemas import newer_dashboards
+        for warning in newer_dashboards(artifacts, schemas_dir, grafana_version):
+            click.echo(f"dashgen: warning: {warning}", err=True)
     if built is not None:  # what a definition file's translation could not carry, at its line
         report.problems[:0] = built.problems
     for s in report.stats:

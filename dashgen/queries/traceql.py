@@ -2,8 +2,8 @@
 
 Each piece is assembled in plain Python by the function that validates and escapes its
 parts (a template engine added nothing but start-up time to one-line queries; measured in
-the PR that removed ``templates/traceql``). It enforces the rules of
-``shared/docs/traceql-and-voice-telemetry.md``:
+the PR that removed ``templates/traceql``). It enforces these rules
+(from Tempo's TraceQL metrics documentation and how it evaluates queries):
 
 - no ``select`` in metrics queries (it turns off Tempo's fast path);
 - quantiles written ``0.95``, never ``.95``;
