@@ -13,6 +13,37 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = REPO / "dashgen" / "catalog" / "presets" / "default.yaml"
 
 
+# The slow tier, left out by ``./scripts/test --fast`` (pytest -m "not slow"): test files that start
+# a real Prometheus or Collector, run promtool over hours of synthetic series, or make and fill a
+# fresh virtual environment. Marked here, in one place, so the list is seen whole; whatever runs
+# within seconds stays in the fast tier.
+SLOW_FILES = frozenset({
+    "test_catalog_fuzz.py",       # hypothesis: hundreds of random catalogs
+    "test_collector_bridge.py",   # otelcol-style bridge: re-parses every rule file per case
+    "test_diff.py",               # git repositories and dashgen diff runs in subprocesses
+    "test_gitignore_hint.py",     # renders a preview in a subprocess
+    "test_large_catalog.py",      # builds a 200-stage catalog
+    "test_preview.py",            # matplotlib renders every dashboard to PNG and SVG
+    "test_promtool.py",           # promtool test rules on four catalogs
+    "test_readme_walkthrough.py",  # a fresh venv holding only the wheel, then the README as written
+    "test_scripts_test.py",       # scripts/test itself, from a user's venv
+    "test_simulate_verify.py",    # simulate + verify-traces/verify-metrics end to end
+    "test_verify_metrics.py",     # a real Prometheus server per catalog
+    "test_wheel.py",              # builds the wheel and installs it into a fresh venv
+})
+# Files sharing one session-wide resource run on one xdist worker (``--dist loadgroup``), so it is
+# made once: the installed wheel of ``installed.installed_dashgen``.
+XDIST_GROUPS = {"test_readme_walkthrough.py": "installed-dashgen", "test_wheel.py": "installed-dashgen"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+        if item.path.name in XDIST_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[item.path.name]))
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
