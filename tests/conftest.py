@@ -42,6 +42,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
         if item.path.name in XDIST_GROUPS:
             item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[item.path.name]))
+    # slow files first (a stable sort: each file's own order is kept): the workers start on the long
+    # tests and fill in with the short ones, instead of one long test running alone at the end
+    items.sort(key=lambda item: item.path.name not in SLOW_FILES)
 
 
 @pytest.fixture(scope="session")
