@@ -136,3 +136,20 @@ def test_validator_catches_broken_panels(dashboards, grafana_schemas, version):
 def test_missing_schema_folder_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no dashboard.jsonschema.json"):
         SchemaSet(tmp_path)
+
+
+@pytest.mark.parametrize("version", ["grafana-12", "grafana-13"])
+def test_the_v2_dashboard_spec_is_there_and_strict(grafana_schemas, version):
+    """The v2 dashboard (App Platform ``spec``: elements + layout) of 12 and 13, for the v2 output to
+    come: an empty dashboard passes, a missing layout or an unknown key fails."""
+    schemas = SchemaSet(grafana_schemas / version)
+    v = schemas.validator("dashboardv2", "Dashboard")
+    assert v is not None
+    spec = {"title": "t", "tags": [], "links": [], "annotations": [], "variables": [], "elements": {},
+            "cursorSync": "Off", "preload": False, "timeSettings": {"from": "now-3h", "to": "now", "autoRefresh": "", "autoRefreshIntervals": [],
+                             "hideTimepicker": False, "fiscalYearStartMonth": 0},
+            "layout": {"kind": "GridLayout", "spec": {"items": []}}}
+    assert [e.message for e in v.iter_errors(spec)] == []
+    assert any("'layout' is a required property" in e.message
+               for e in v.iter_errors({k: x for k, x in spec.items() if k != "layout"}))
+    assert any("rows" in e.message for e in v.iter_errors({**spec, "rows": []}))
