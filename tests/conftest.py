@@ -31,17 +31,10 @@ SLOW_FILES = frozenset({
     "test_verify_metrics.py",     # a real Prometheus server per catalog
     "test_wheel.py",              # builds the wheel and installs it into a fresh venv
 })
-# Files sharing one session-wide resource run on one xdist worker (``--dist loadgroup``), so it is
-# made once: the installed wheel of ``installed.installed_dashgen``.
-XDIST_GROUPS = {"test_readme_walkthrough.py": "installed-dashgen", "test_wheel.py": "installed-dashgen"}
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
-        if item.path.name in XDIST_GROUPS:
-            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[item.path.name]))
     # slow files first (a stable sort: each file's own order is kept): the workers start on the long
     # tests and fill in with the short ones, instead of one long test running alone at the end
     items.sort(key=lambda item: item.path.name not in SLOW_FILES)
