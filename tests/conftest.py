@@ -31,13 +31,25 @@ SLOW_FILES = frozenset({
     "test_verify_metrics.py",     # a real Prometheus server per catalog
     "test_wheel.py",              # builds the wheel and installs it into a fresh venv
 })
+# and single tests of fast files that run dashgen several times in subprocesses
+SLOW_TESTS = frozenset({
+    "test_lint_grafana_version_validates_with_that_releases_schemas",  # lint --grafana x 4 runs
+    "test_lint_warns_when_the_build_is_newer_than_that_grafana",       # lint + build x 3 runs
+    "test_every_accepted_attribute_name_parses_in_grafanas_grammar",   # node, Grafana's grammar
+})
+
+
+def _is_slow(item) -> bool:
+    return item.path.name in SLOW_FILES or item.originalname in SLOW_TESTS
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.path.name in SLOW_FILES:
+        if _is_slow(item):
             item.add_marker(pytest.mark.slow)
     # slow files first (a stable sort: each file's own order is kept): the workers start on the long
     # tests and fill in with the short ones, instead of one long test running alone at the end
-    items.sort(key=lambda item: item.path.name not in SLOW_FILES)
+    items.sort(key=lambda item: not _is_slow(item))
 
 
 @pytest.fixture(scope="session")
