@@ -21,8 +21,9 @@ from dashgen.catalog.conventions import prometheus_name
 from dashgen.errors import CatalogError
 from dashgen.voice.checks import parse_catalog  # the catalog's form and its meaning (SLO windows, pages)
 
-SCHEMA_VERSIONS = ("grafana-12", "grafana-11.6")
-QUERY_DEFS = {"grafana-12": {"prometheus": "Dataquery", "tempo": "Dataquery"},
+SCHEMA_VERSIONS = ("grafana-13", "grafana-12", "grafana-11.6")
+QUERY_DEFS = {"grafana-13": {"prometheus": "Dataquery", "tempo": "Dataquery"},
+              "grafana-12": {"prometheus": "Dataquery", "tempo": "Dataquery"},
               "grafana-11.6": {"prometheus": "dataquery", "tempo": "TempoQuery"}}
 
 

@@ -324,7 +324,8 @@ class TablePanel(ModernPanel):
             "showHeader": True,
             "cellHeight": self.cellHeight,
             "sortBy": [{"displayName": name, "desc": desc} for name, desc in self.sortBy],
-            "footer": {"show": False, "reducer": ["sum"], "countRows": False},
+            # no "footer": hidden is the default, and Grafana 12.4+ has no panel-level footer option
+            # (@grafana/schema 12.4 table Options; its migrateFooterV2 moves one to the fields)
         }
 
 

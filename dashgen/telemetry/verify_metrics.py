@@ -183,13 +183,17 @@ def _quick_recordings(text: str) -> str:
 
 
 def _recorded_at(prom) -> float:
-    """Wait until every recording group has been evaluated once; the time to query their series at."""
+    """Wait until every recording group has been evaluated once; the time to query their series at.
+
+    ``type=record`` filters the rules, not the groups: Prometheus still lists every alerting group,
+    with an empty ``rules`` list, and those keep the catalog's interval (a minute), so waiting on them
+    too would wait up to a minute for nothing. Only groups holding a recording rule count."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         # type=record still lists the alerting groups, with no rules: those are not waited for (a
         # 1m alerting group's first evaluation can be a minute away)
         groups = [g for g in prom.api("rules", type="record")["groups"] if g.get("rules")]
-        if all(not g.get("lastEvaluation", "0001").startswith("0001") for g in groups):
+        if groups and all(not g.get("lastEvaluation", "0001").startswith("0001") for g in groups):
             return time.time()
         time.sleep(0.5)
     raise DashgenError("Prometheus did not evaluate the recording rules within 60 s")
