@@ -27,14 +27,16 @@ from .catalog.model import Catalog, Measurement, Stage, Threshold
 from .dashboards import panels as _panels
 from .dashboards.kit import BuiltDashboard, Ctx
 from .dashboards.model import (
-    DashLink, DataLink, DatasourceVariable, HeatmapPanel, PrometheusTarget, Row, StatPanel, TablePanel,
-    TempoTarget, TextboxVariable, TextPanel, ThresholdStep, TimeSeriesPanel, threshold_steps,
+    DashLink, DataLink, DatasourceVariable, HeatmapPanel, PluginPanel, PrometheusTarget, Row, StatPanel,
+    TablePanel, TempoTarget, TextboxVariable, TextPanel, ThresholdStep, TimeSeriesPanel, Variable, threshold_steps,
 )
 from .dashboards.series import rename, rename_function, rename_quantiles
 from .queries import promql
 from .queries.traceql import Attr, Cond, TraceQL, Var
 
-API_VERSION = 1
+API_VERSION = 2  # 2: PluginPanel, Variable, kit.datasource_variables, kit.dashboard's settings
+DASHBOARD_SETTINGS = frozenset({"uid", "links", "tags", "refresh", "time_from", "time_to", "timezone",
+                                "annotations", "graph_tooltip"})
 
 __all__ = [
     "API_VERSION", "Kit",
@@ -43,8 +45,8 @@ __all__ = [
     # queries: the TraceQL builder's pieces, the PromQL builder module
     "TraceQL", "Attr", "Cond", "Var", "promql",
     # panels, rows, targets, links, variables, thresholds
-    "TimeSeriesPanel", "StatPanel", "HeatmapPanel", "TablePanel", "TextPanel", "Row",
-    "TempoTarget", "PrometheusTarget", "DataLink", "DashLink", "TextboxVariable", "DatasourceVariable",
+    "TimeSeriesPanel", "StatPanel", "HeatmapPanel", "TablePanel", "TextPanel", "Row", "PluginPanel",
+    "TempoTarget", "PrometheusTarget", "DataLink", "DashLink", "TextboxVariable", "DatasourceVariable", "Variable",
     "ThresholdStep", "threshold_steps",
     # series names: Grafana names a Tempo metrics series by its labels; field overrides rename it
     "rename", "rename_quantiles", "rename_function",
@@ -155,6 +157,11 @@ class Kit:
         """The datasource variables (and $service), then ``extra`` variables."""
         return self._ctx.variables(*extra)
 
+    def datasource_variables(self, *extra) -> list:
+        """The catalog's datasource variables only (``${tempo}``, ``${prometheus}``), then ``extra``:
+        what a dashboard that is not about the catalog's stages (an imported one) needs."""
+        return [v for v in self._ctx.variables() if isinstance(v, DatasourceVariable)] + list(extra)
+
     def links(self) -> list[DashLink]:
         """The dropdown of the catalog's other dashboards."""
         return self._ctx.links()
@@ -185,10 +192,20 @@ class Kit:
 
     # the dashboard -----------------------------------------------------------------------------
     def dashboard(self, key: str, title: str, description: str, panels: list,
-                  variables: list | None = None) -> BuiltDashboard:
+                  variables: list | None = None, **settings) -> BuiltDashboard:
         """A laid-out dashboard in the catalog's folder: uid ``<prefix>-<key>``, the catalog's tags and
-        links, panel ids from panel keys, panels flowed on the 24-column grid in list order."""
-        built = self._ctx.dashboard(key, title, description, panels, variables)
+        links, panel ids from panel keys, panels flowed on the 24-column grid in list order (a panel
+        with a ``gridPos`` keeps it).
+
+        ``settings`` (what an imported dashboard keeps of its own): ``uid`` (instead of
+        ``<prefix>-<key>``), ``links`` (instead of the catalog's dropdown), ``tags`` (added to
+        dashgen's), ``refresh``, ``time_from``, ``time_to``, ``timezone``, ``annotations`` (after
+        Grafana's built-in one), ``graph_tooltip``."""
+        unknown = set(settings) - DASHBOARD_SETTINGS
+        if unknown:
+            raise TypeError(f"kit.dashboard() got unknown settings: {', '.join(sorted(unknown))} "
+                            f"(it takes: {', '.join(sorted(DASHBOARD_SETTINGS))})")
+        built = self._ctx.dashboard(key, title, description, panels, variables, **settings)
         self._made[id(built)] = self._caller_line()
         return built
 

@@ -13,6 +13,45 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = REPO / "dashgen" / "catalog" / "presets" / "default.yaml"
 
 
+# The slow tier, left out by ``./scripts/test --fast`` (pytest -m "not slow"): test files that start
+# a real Prometheus or Collector, run promtool over hours of synthetic series, or make and fill a
+# fresh virtual environment. Marked here, in one place, so the list is seen whole; whatever runs
+# within seconds stays in the fast tier.
+SLOW_FILES = frozenset({
+    "test_catalog_fuzz.py",       # hypothesis: hundreds of random catalogs
+    "test_collector_bridge.py",   # otelcol-style bridge: re-parses every rule file per case
+    "test_diff.py",               # git repositories and dashgen diff runs in subprocesses
+    "test_gitignore_hint.py",     # renders a preview in a subprocess
+    "test_large_catalog.py",      # builds a 200-stage catalog
+    "test_preview.py",            # matplotlib renders every dashboard to PNG and SVG
+    "test_promtool.py",           # promtool test rules on four catalogs
+    "test_readme_walkthrough.py",  # a fresh venv holding only the wheel, then the README as written
+    "test_scripts_test.py",       # scripts/test itself, from a user's venv
+    "test_simulate_verify.py",    # simulate + verify-traces/verify-metrics end to end
+    "test_verify_metrics.py",     # a real Prometheus server per catalog
+    "test_wheel.py",              # builds the wheel and installs it into a fresh venv
+})
+# and single tests of fast files that run dashgen several times in subprocesses
+SLOW_TESTS = frozenset({
+    "test_lint_grafana_version_validates_with_that_releases_schemas",  # lint --grafana x 4 runs
+    "test_lint_warns_when_the_build_is_newer_than_that_grafana",       # lint + build x 3 runs
+    "test_every_accepted_attribute_name_parses_in_grafanas_grammar",   # node, Grafana's grammar
+})
+
+
+def _is_slow(item) -> bool:
+    return item.path.name in SLOW_FILES or item.originalname in SLOW_TESTS
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _is_slow(item):
+            item.add_marker(pytest.mark.slow)
+    # slow files first (a stable sort: each file's own order is kept): the workers start on the long
+    # tests and fill in with the short ones, instead of one long test running alone at the end
+    items.sort(key=lambda item: not _is_slow(item))
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
@@ -20,17 +59,19 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def grafana_schemas() -> Path:
-    """Grafana's JSON schemas (read-only data beside the checkout, never copied into it).
+    """Grafana's JSON schemas for 11.6, 12 and 13: the folder holding ``grafana-11.6/``, ``grafana-12/``
+    and ``grafana-13/``, generated from Grafana's npm packages by the same code as
+    ``dashgen lint --grafana`` and cached in the test venv (``scripts/test`` fills the cache first).
+    A fetch that fails FAILS the tests that need them: a skipped schema check proves nothing."""
+    from dashgen.lint.grafana_schemas import GRAFANA_VERSIONS, SchemaFetchError, schema_folder
 
-    ``$DASHGEN_GRAFANA_SCHEMAS`` overrides ``<repo>/../shared/grafana-schemas``. Missing
-    schemas FAIL the tests that need them: a skipped schema check proves nothing.
-    """
-    folder = Path(os.environ.get("DASHGEN_GRAFANA_SCHEMAS") or REPO.parent / "shared" / "grafana-schemas")
-    for version in ("grafana-12", "grafana-11.6"):
-        if not (folder / version / "dashboard.jsonschema.json").is_file():
-            pytest.fail(f"Grafana schemas not found at {folder / version} (set DASHGEN_GRAFANA_SCHEMAS to the "
-                        f"folder holding grafana-12/ and grafana-11.6/)")
-    return folder
+    cache = Path(os.environ.get("DASHGEN_SCHEMA_CACHE") or Path(sys.prefix) / "grafana-schemas")
+    try:
+        folders = {schema_folder(v, cache) for v in GRAFANA_VERSIONS}
+    except SchemaFetchError as exc:
+        pytest.fail(f"Grafana schemas: {exc}")
+    (parent,) = {f.parent for f in folders}
+    return parent
 
 
 @pytest.fixture(scope="session")

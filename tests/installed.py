@@ -1,7 +1,8 @@
 """dashgen as a user gets it: the wheel, installed with its dependencies into a fresh venv.
 
 Shared by tests/test_wheel.py and tests/test_readme_walkthrough.py, and made once per test
-session (the second caller finds it under pytest's base temp directory).
+session (the second caller finds it under pytest's base temp directory; under pytest-xdist, in
+the workers' common parent, behind a file lock).
 
 The venv is made WITHOUT ``--system-site-packages``: from inside a venv (scripts/test always
 runs the suite in .venv-test) ``sys.executable -m venv --system-site-packages`` would see only
@@ -13,6 +14,7 @@ need (``lint --schemas`` included).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -46,12 +48,21 @@ def _run(*cmd: str, cwd: Path | None = None) -> None:
 
 def installed_dashgen(tmp_path_factory) -> Installed:
     """Build the sdist and, from it, the wheel (``python -m build``, as a release is made), then
-    install the wheel into a fresh venv."""
-    root = tmp_path_factory.getbasetemp() / "installed-dashgen"
+    install the wheel into a fresh venv: once for all xdist workers (a shared parent, a file lock)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one wheel and venv for all xdist workers (a shared parent)
+        base = base.parent
+    root = base / "installed-dashgen"
+    root.mkdir(exist_ok=True)
+    with open(base / "installed-dashgen.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker makes it, the others wait and reuse it
+        return _installed(root)
+
+
+def _installed(root: Path) -> Installed:
     done = root / "done"
     if not done.exists():
         dist, venv = root / "dist", root / "venv"
-        root.mkdir(exist_ok=True)
         _run(sys.executable, "-m", "build", "--outdir", str(dist), str(REPO), cwd=root)
         _run(sys.executable, "-m", "venv", str(venv))
         stem = DISTRIBUTION.replace("-", "_")

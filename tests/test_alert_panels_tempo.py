@@ -17,7 +17,32 @@ from dashgen.catalog import load_catalog, parse_catalog, preset_path
 from dashgen.catalog.model import TempoServer
 from dashgen.errors import CatalogError
 from dashgen.lint import lint_artifacts
-from dashgen.lint.alerts import panel_queries, panel_thresholds, rule_queries, rule_thresholds
+
+
+# Read here from the JSON as Grafana stores it, not with lint's own readers (lint.alerts), so a
+# reader that misses a query or a step cannot hide a mismatch between a rule and its panel.
+def rule_queries(rule: dict) -> list[str]:
+    """The datasource queries of a Grafana-managed rule, in order (``__expr__`` steps are not queries)."""
+    return [q["model"].get("expr", q["model"].get("query")) for q in rule["data"] if q["datasourceUid"] != "__expr__"]
+
+
+def rule_thresholds(rule: dict) -> set[float]:
+    """The numbers the rule's condition step compares with: a threshold's params, or a math step's
+    ``$X > n`` constants."""
+    (cond,) = [q["model"] for q in rule["data"] if q["refId"] == rule["condition"]]
+    if cond["type"] == "threshold":
+        return {float(v) for c in cond["conditions"] for v in c["evaluator"]["params"]}
+    assert cond["type"] == "math", cond
+    return {float(v) for v in re.findall(r"\$\w+\s*[<>=!]=?\s*(-?[\d.]+(?:e[-+]?\d+)?)", cond["expression"])}
+
+
+def panel_queries(panel: dict) -> list[str]:
+    return [t.get("expr", t.get("query")) for t in panel["targets"]]
+
+
+def panel_thresholds(panel: dict) -> set[float]:
+    """The drawn threshold steps (the base step, null, is -Infinity: no line)."""
+    return {float(s["value"]) for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"] if s["value"] is not None}
 
 
 def catalog(*edits: tuple[str, str], append: str = ""):

@@ -21,8 +21,9 @@ from dashgen.catalog.conventions import prometheus_name
 from dashgen.errors import CatalogError
 from dashgen.voice.checks import parse_catalog  # the catalog's form and its meaning (SLO windows, pages)
 
-SCHEMA_VERSIONS = ("grafana-12", "grafana-11.6")
-QUERY_DEFS = {"grafana-12": {"prometheus": "Dataquery", "tempo": "Dataquery"},
+SCHEMA_VERSIONS = ("grafana-13", "grafana-12", "grafana-11.6")
+QUERY_DEFS = {"grafana-13": {"prometheus": "Dataquery", "tempo": "Dataquery"},
+              "grafana-12": {"prometheus": "Dataquery", "tempo": "Dataquery"},
               "grafana-11.6": {"prometheus": "dataquery", "tempo": "TempoQuery"}}
 
 
@@ -96,15 +97,17 @@ def test_grafana_rule_groups_validate_against_grafana_schemas(version, which, bu
 
 
 def test_schema_check_catches_a_broken_rule(built, grafana_schemas):
-    """The validators above are not vacuous: a rule without a title or a reduce without reducer fails."""
+    """The validators above are not vacuous: a rule without a title or a math expression without its
+    expression fails."""
     group = json.loads(next(c for rel, c in built.artifacts.items() if rel.endswith("voice-latency.json")))
     folder = grafana_schemas / "grafana-12"
     del group["rules"][0]["title"]
     assert any("title" in e for e in errors(validator(folder, "alerting", "RuleGroup"), group))
     expr_v = jsonschema.Draft7Validator(json.loads((folder / "expr.jsonschema.json").read_text()))
-    reduce = dict(next(q for q in group["rules"][0]["data"] if q["model"].get("type") == "reduce")["model"])
-    del reduce["reducer"]
-    assert errors(expr_v, reduce)
+    math = dict(next(q for q in group["rules"][0]["data"] if q["model"].get("type") == "math")["model"])
+    assert not errors(expr_v, math)
+    del math["expression"]
+    assert errors(expr_v, math)
 
 
 # --- structure -----------------------------------------------------------------------------------
@@ -119,16 +122,16 @@ def test_rule_counts_per_form(built, built_tempo):
             n += sum(len(g["rules"]) for g in doc.get("groups", [doc]))
         return n
 
-    # 4 p95 + 5 error + 5 nothing + 6 absence (5 telemetry missing, turns stopped) + 2 SLOs x 2 burn = 24
-    # alerts; every form adds per SLO 7 SLI recordings and 8 Sloth meta recordings, its info series included (the Grafana forms
-    # unless grafana_recording_rules: false; push sends them where the instance's toggle is on)
-    assert count(built.artifacts, "alerts/grafana/") == 24 + 2 * 15
-    assert count(built.artifacts, "alerts/provisioning/") == 24 + 2 * 15
-    assert count(built.artifacts, "alerts/prometheus/") == 24 + 2 * 15
+    # 4 p95 + 5 error + 5 nothing + 6 absence (5 telemetry missing, turns stopped) + 3 SLOs x 2 burn = 26
+    # alerts; every form adds per SLO 7 SLI recordings and 8 Sloth meta recordings, its info series included
+    # (the Grafana forms unless grafana_recording_rules: false; push sends them where the instance's toggle is on)
+    assert count(built.artifacts, "alerts/grafana/") == 26 + 3 * 15
+    assert count(built.artifacts, "alerts/provisioning/") == 26 + 3 * 15
+    assert count(built.artifacts, "alerts/prometheus/") == 26 + 3 * 15
     # TraceQL opt-in: +4 Grafana-managed rules (every thresholded measurement is an integer), none for Prometheus
-    assert count(built_tempo.artifacts, "alerts/grafana/") == 28 + 2 * 15
-    assert count(built_tempo.artifacts, "alerts/provisioning/") == 28 + 2 * 15
-    assert count(built_tempo.artifacts, "alerts/prometheus/") == 24 + 2 * 15
+    assert count(built_tempo.artifacts, "alerts/grafana/") == 30 + 3 * 15
+    assert count(built_tempo.artifacts, "alerts/provisioning/") == 30 + 3 * 15
+    assert count(built_tempo.artifacts, "alerts/prometheus/") == 26 + 3 * 15
 
 
 def test_group_files_are_put_bodies(built):
@@ -146,30 +149,36 @@ def test_group_files_are_put_bodies(built):
                 assert r["annotations"]["runbook_url"].startswith("https://runbooks.example.com/voice-agent#")
 
 
-def test_p95_rule_is_query_reduce_threshold(built):
+def test_p95_rule_is_one_query_math_threshold(built):
+    """Grafana's own shape for an imported Prometheus rule (pkg/services/ngalert/prom/query.go): the
+    PromQL with its comparison, ``is_number`` math, threshold > 0."""
     group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-latency.json"])
     tts = next(r for r in group["rules"] if r["uid"] == "voice-tts-first-byte-p95")
     a, b, c = tts["data"]
-    assert a["model"]["expr"] == ('(histogram_quantile(0.95, sum by (le, audio_stage) '
+    assert a["model"]["expr"] == ('((histogram_quantile(0.95, sum by (le, audio_stage) '
                                   '(rate(audio_first_byte_milliseconds_bucket{audio_stage="tts"}[5m])))) and '
                                   '(sum by (audio_stage) (increase(audio_first_byte_milliseconds_count{audio_stage="tts"}'
-                                  '[5m])) >= 10)')  # the minimum-event guard (alerting.min_events)
+                                  '[5m])) >= 20)) > 350')  # the p95's event guard: 1 / (1 - 0.95) events
+    assert a["model"]["instant"] is True and a["model"]["range"] is False
     assert a["relativeTimeRange"]["from"] > a["relativeTimeRange"]["to"]
-    assert b["model"]["type"] == "reduce" and b["model"]["expression"] == "A"
+    assert b["model"]["type"] == "math" and b["model"]["expression"] == "is_number($A) || is_nan($A) || is_inf($A)"
     assert c["model"]["type"] == "threshold" and c["model"]["expression"] == "B"
-    assert c["model"]["conditions"][0]["evaluator"] == {"type": "gt", "params": [350]}
-    # ticket, not the catalog's page: the TTS SLO's burn-rate alerts page (one paging policy)
-    assert tts["for"] == "5m" and tts["labels"] == {"severity": "ticket", "stage": "tts", "team": "voice"}
-    assert "notification_settings" not in tts  # the default catalog names no receiver
+    assert c["model"]["conditions"][0]["evaluator"] == {"type": "gt", "params": [0]}
+    # the catalog's page (voice.paging), sustained 10m (twice the 5m window)
+    assert tts["for"] == "10m" and tts["labels"] == {"quantile": "p95", "severity": "page", "stage": "tts",
+                                                     "team": "voice"}
+    assert "notification_settings" not in tts
 
 
 def test_receiver_when_the_catalog_names_one(built_tempo):
+    """The receiver is routed to by the notification policy (grouped by stage), never by a rule's
+    simplified routing, which would group by alert name (voice.paging)."""
     for group in grafana_groups(built_tempo.artifacts).values():
         for r in group["rules"]:
-            if "record" in r:
-                assert "notification_settings" not in r
-            else:
-                assert r["notification_settings"] == {"receiver": "voice-oncall"}
+            assert "notification_settings" not in r
+    policy = yaml.safe_load(built_tempo.artifacts["alerts/routing/grafana-notification-policy.yaml"])
+    pages = next(r for r in policy["policies"][0]["routes"] if ["severity", "=", "page"] in r["object_matchers"])
+    assert pages["receiver"] == "voice-oncall" and pages["group_by"] == ["team", "stage"]
 
 
 def test_metric_label_is_the_stage_never_a_session(built):
@@ -185,14 +194,18 @@ def test_burn_rate_windows_and_factors(built):
     prom = yaml.safe_load(built.artifacts["alerts/prometheus/voice-slo-burn.yaml"])["groups"][0]["rules"]
     page = next(r for r in prom if r["alert"] == "VoiceTtsFirstByteSloBurnPage")
     ticket = next(r for r in prom if r["alert"] == "VoiceTtsFirstByteSloBurnTicket")
-    # budget 5%: 14.4x -> 0.72, 6x -> 0.3, 3x -> 0.15, 1x -> 0.05
-    # Sloth's SLI series, its windows joined as one series (max without sloth_window, as Sloth's alerts do)
-    for w, limit in (("1h", "0.72"), ("5m", "0.72"), ("6h", "0.3"), ("30m", "0.3")):
-        assert (f'max without (sloth_window) (slo:sli_error:ratio_rate{w}{{sloth_id="voice-tts-first-byte"}}) '
-                f'> {limit}') in page["expr"]
-    for w, limit in (("1d", "0.15"), ("2h", "0.15"), ("3d", "0.05"), ("6h", "0.05")):
-        assert (f'max without (sloth_window) (slo:sli_error:ratio_rate{w}{{sloth_id="voice-tts-first-byte"}}) '
-                f'> {limit}') in ticket["expr"]
+    # budget 5%: 14.4x -> 0.72, 6x -> 0.3, 3x -> 0.15, 1x -> 0.05; each window's guarded ratio inline
+    # (the same expression the Grafana twin runs), compared with the pair's limit
+    def ratio(w: str, limit: str) -> str:
+        return (f'sum by (audio_stage) (rate(audio_first_byte_milliseconds_bucket{{audio_stage="tts", '
+                f'le=~"350|350\\\\.0"}}[{w}]))')
+    for expr, pairs in ((page["expr"], (("1h", "0.72"), ("5m", "0.72"), ("6h", "0.3"), ("30m", "0.3"))),
+                        (ticket["expr"], (("1d", "0.15"), ("2h", "0.15"), ("3d", "0.05"), ("6h", "0.05")))):
+        for w, limit in pairs:
+            assert ratio(w, limit) in expr
+            assert (f'(sum by (audio_stage) (increase(audio_first_byte_milliseconds_count{{audio_stage="tts"}}[{w}])) '
+                    f'>= 10)) > {limit}') in expr
+        assert "slo:sli_error" not in expr
     rec = yaml.safe_load(built.artifacts["alerts/prometheus/voice-slo-recording.yaml"])["groups"][0]["rules"]
     tts = [r for r in rec if r["labels"]["sloth_id"] == "voice-tts-first-byte"]
     assert all(r["labels"]["sloth_service"] == "voice" and r["labels"]["sloth_slo"] == "tts-first-byte" for r in tts)
@@ -204,12 +217,10 @@ def test_burn_rate_windows_and_factors(built):
     assert {r["expr"] for r in tts[8:11]} == {"vector(0.95)", "vector(0.05)", "vector(30)"}
     r1h = next(r for r in tts if r["record"].endswith("rate1h"))
     assert 'le=~"350|350\\\\.0"' in r1h["expr"] and "audio_first_byte_milliseconds_count" in r1h["expr"]
-    # Grafana-managed: 4 inline ratio queries, 4 reduces, one math condition with the same limits
+    # Grafana-managed: the same expression as one query (tests/test_paging.py checks every twin)
     group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-slo-burn.json"])
     g = next(r for r in group["rules"] if r["uid"] == "voice-tts-first-byte-slo-page")
-    math = next(q for q in g["data"] if q["refId"] == g["condition"])["model"]
-    assert math["type"] == "math"
-    assert math["expression"] == "($E > 0.72 && $F > 0.72) || ($G > 0.3 && $H > 0.3)"
+    assert g["data"][0]["model"]["expr"] == page["expr"]
 
 
 @pytest.mark.parametrize("setting,required", [(None, False), ("auto", False), ("true", True)])
@@ -220,7 +231,7 @@ def test_grafana_recording_rules(setting, required):
         text = text.replace("tempo_rules: false", f"tempo_rules: false\n  grafana_recording_rules: {setting}")
     built = build_artifacts(parse_catalog(text, "opted-in.yaml"))
     group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-slo-recording.json"])
-    assert len(group["rules"]) == 30
+    assert len(group["rules"]) == 45  # 3 SLOs x 15
     for r in group["rules"]:
         assert r["record"]["from"] == r["condition"] == "A"
         assert r["record"]["metric"].startswith("slo:") or r["record"]["metric"] == "sloth_slo_info"
@@ -295,7 +306,8 @@ def test_long_uids_are_shortened_stably():
 def test_output_is_deterministic():
     a = alert_artifacts(build_artifacts(load_catalog()).rules)
     b = alert_artifacts(build_artifacts(load_catalog()).rules)
-    assert a == b and len(a) == 15  # 5 groups in each form: Prometheus, Grafana-managed, provisioning
+    # 5 groups in each form (Prometheus, Grafana-managed, provisioning) and the 2 routing files
+    assert a == b and len(a) == 17
     for rel, content in a.items():
         assert content.endswith("\n")
         if rel.endswith(".json"):
@@ -324,8 +336,8 @@ def test_slo_threshold_not_a_bucket_boundary_is_rejected_with_the_fix():
 def test_quantile_threshold_above_the_last_bucket_is_rejected():
     with pytest.raises(CatalogError, match=r"edited.yaml:\d+:\d+: .*thresholds\[0\]\.value 20000 is not below the "
                                            r"largest bucket boundary"):
-        catalog_with(("{quantile: 0.95, value: 350, severity: page, for: 5m}",
-                      "{quantile: 0.95, value: 20000, severity: page, for: 5m}"))
+        catalog_with(("{quantile: 0.95, value: 350, severity: page, for: 10m}",
+                      "{quantile: 0.95, value: 20000, severity: page, for: 10m}"))
 
 
 @pytest.mark.parametrize("edit, message", [

@@ -182,7 +182,7 @@ def test_default_catalog_loads_into_the_model():
     tts = c.stage("tts")
     fb = tts.measurement("first_byte")
     assert (fb.attribute, fb.unit, fb.grafana_unit, fb.nothing_value) == ("audio.first_byte_ms", "ms", "ms", -1)
-    assert [(t.quantile, t.value, t.severity, t.for_) for t in fb.thresholds] == [(0.95, 350, "page", "5m")]
+    assert [(t.quantile, t.value, t.severity, t.for_) for t in fb.thresholds] == [(0.95, 350, "page", "10m")]
     assert c.loc("stages", 2, "id").line == pos(BASE, "- id: tts")[0]
 
 
@@ -190,7 +190,7 @@ def test_defaults_are_filled_in():
     c = parse_catalog(BASE, "x.yaml")
     total = c.stage("asr").measurement("total")
     assert total.thresholds == () and total.bad_above is None and total.integer is True
-    t = parse_catalog(edit("{quantile: 0.95, value: 150, severity: ticket, for: 10m}", "{value: 150}"), "x.yaml")
+    t = parse_catalog(edit("{quantile: 0.95, value: 150, severity: page, for: 10m}", "{value: 150}"), "x.yaml")
     th = t.stage("asr").measurement("first_byte").thresholds[0]
     assert (th.quantile, th.severity, th.for_) == (0.95, "page", "5m")
 

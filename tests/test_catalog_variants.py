@@ -125,18 +125,20 @@ def test_tempo_26_with_an_average_is_refused_at_the_measurement():
 
 def test_a_gate_problem_on_the_overview_names_the_catalog_entry_of_its_panel():
     """Should the generator ever write a panel lint rejects, the refusal names the catalog line
-    of what the panel shows, not only the dashboard file (here: a description taken away)."""
+    of what the panel shows, not only the dashboard file (here: a TraceQL metrics query that
+    selects, which Tempo refuses)."""
     text = preset_path("default").read_text(encoding="utf-8")
     catalog = parse_catalog(text, "variant.yaml")
     built = build_artifacts(catalog)
     path = next(p for p in built.artifacts if p.endswith("-overview.json"))
     overview = json.loads(built.artifacts[path])
     panel = next(p for p in overview["panels"] if p["title"] == "First byte p95 by stage")
-    panel["description"] = ""
+    panel["targets"][0]["query"] += " | select(span.audio.turn_id)"
     broken = dict(built.artifacts, **{path: json.dumps(overview)})
     with pytest.raises(InputError) as exc:
         refuse_lint_problems(broken, built.dashboards, catalog)
     line = str(exc.value).splitlines()[1]
     loc = catalog.loc("stages", 0, "measurements", 0)
     assert line.startswith(f"variant.yaml:{loc.line}:{loc.col}: asr.first_byte: {path}: panel "
-                           f"'First byte p95 by stage' has no description"), line
+                           f"'First byte p95 by stage'"), line
+    assert "[traceql]" in line or "select" in line, line

@@ -159,3 +159,37 @@ def test_a_bad_exclusions_file_is_a_located_input_error(built, tmp_path):
     proc = run_dashgen("lint", "--from", str(built), "--exclusions", str(bad))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"{bad}:2:3: unknown lint rule 'no-such-rule'" in proc.stderr
+
+
+# --- dashgen lint --grafana VERSION: Grafana's schemas from its npm packages, cached ---------------
+
+def test_lint_grafana_version_validates_with_that_releases_schemas(built, grafana_schemas, tmp_path):
+    env = {"DASHGEN_SCHEMA_CACHE": str(grafana_schemas.parent)}  # the cache the fixture filled
+    for version in ("11.6", "12", "13"):
+        proc = run_dashgen("lint", "--from", str(built), "--grafana", version, env=env)
+        assert proc.returncode == 0, (version, proc.stdout + proc.stderr)
+        assert "schemas checked" in proc.stdout
+    out = copy_tree(built, tmp_path / "broken")
+    _break(out, lambda d: _ts(d)["fieldConfig"]["defaults"]["custom"].update(lineWidth="thick"))
+    proc = run_dashgen("lint", "--from", str(out), "--grafana", "13", env=env)
+    assert proc.returncode == 1 and "lineWidth" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_lint_warns_when_the_build_is_newer_than_that_grafana(grafana_schemas):
+    """A --schema-version 42 build linted against 11.6 (which writes 41) is a warning, not a failure."""
+    env = {"DASHGEN_SCHEMA_CACHE": str(grafana_schemas.parent)}
+    newer = run_dashgen("lint", "--schema-version", "42", "--grafana", "11.6", env=env)
+    assert newer.returncode == 0, newer.stdout + newer.stderr
+    warnings = [ln for ln in newer.stderr.splitlines() if ln.startswith("dashgen: warning:")]
+    assert len(warnings) == 1 and "schemaVersion 42" in warnings[0] and "--schema-version 41" in warnings[0], newer.stderr
+    for args in (("--schema-version", "41", "--grafana", "11.6"), ("--schema-version", "42", "--grafana", "12")):
+        same = run_dashgen("lint", *args, env=env)
+        assert same.returncode == 0 and "warning" not in same.stderr, (args, same.stderr)
+
+
+def test_lint_grafana_without_node_says_what_to_do(tmp_path):
+    """An empty cache and no node on PATH: one line saying what is needed, no traceback."""
+    proc = run_dashgen("lint", "--grafana", "12", env={"DASHGEN_SCHEMA_CACHE": str(tmp_path / "cache"),
+                                                         "PATH": str(tmp_path)})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "node and npm" in proc.stderr and "--schemas DIR" in proc.stderr and "Traceback" not in proc.stderr

@@ -73,11 +73,13 @@ def test_every_dashboard_has_variables_range_refresh_and_links(dashboards):
             assert set(names) == {"prometheus"}
         else:
             assert names["tempo"]["type"] == "datasource" and names["tempo"]["query"] == "tempo"
-            # services from Tempo's tag values; All = every value joined by "|", never the regex ".*"
+            # services from Tempo's tag values: one or All, All being the attribute itself (inserted
+            # unformatted: the condition compares it with itself, no regex; docs/dashboards.md)
             # (the alert-rules dashboard is PromQL only: no service variable)
             assert d["uid"] == "voice-alerts" or (names["service"]["type"] == "query"
                                                   and names["service"]["includeAll"]
-                                                  and "allValue" not in names["service"])
+                                                  and names["service"]["multi"] is False
+                                                  and names["service"]["allValue"] == "resource.service.name")
         # the catalog's tempo.metrics_max_range (Tempo 2.x rejects longer TraceQL metrics ranges); the
         # drilldown opened on its own searches for an empty session: over the last hour only
         assert d["time"] == {"from": "now-1h" if d["uid"] == "voice-session" else "now-3h", "to": "now"}
@@ -234,8 +236,10 @@ def test_slo_burn_panels_use_the_alerts_histograms_and_burn_rates(dashboards):
     for stage in (s for s in catalog.stages if s.slo):
         m = stage.measurement(stage.slo.measurement)
         uid = "voice-" + stage.id.replace("_", "-")
+        # (the barge-in one-view panel reads the same histogram for its quantile, not a burn rate)
         panels = [p for p in dashboards[uid]["panels"]
-                  if any(m.metric.name + "_bucket" in t.get("expr", "") for t in p.get("targets", []))]
+                  if any(m.metric.name + "_bucket" in t.get("expr", "") for t in p.get("targets", []))
+                  and not any("histogram_quantile" in t.get("expr", "") for t in p.get("targets", []))]
         assert len(panels) == 1, uid
         p = panels[0]
         assert all(t["datasource"] == {"type": "prometheus", "uid": "${prometheus}"} for t in p["targets"])
@@ -267,9 +271,11 @@ def test_session_drilldown(dashboards):
     (bars,) = [p for p in d["panels"] if p["type"] == "barchart"]
     assert bars["targets"] == [reuse]
     assert bars["transformations"][0]["options"]["filters"] == [
-        {"fieldName": "audio.stage", "config": {"id": "regex", "options": {"value": "^(asr|llm|tts)$"}}},
+        # the critical path, and the caller-felt whole (client first byte) the remainder is taken from
+        {"fieldName": "audio.stage", "config": {"id": "regex", "options": {"value": "^(asr|llm|tts|client)$"}}},
         {"fieldName": "audio.first_byte_ms", "config": {"id": "greaterOrEqual", "options": {"value": 0}}}]
-    assert [t["id"] for t in bars["transformations"]] == ["filterByValue", "groupingToMatrix"]
+    assert [t["id"] for t in bars["transformations"]] == ["filterByValue", "groupingToMatrix", "calculateField",
+                                                          "calculateField", "organize"]
     (per_turn,) = [p for p in d["panels"] if p["title"] == "First byte of every stage, per turn"]
     assert per_turn["targets"] == [reuse]
     assert [t["id"] for t in per_turn["transformations"]] == ["filterByValue", "groupingToMatrix"]
@@ -339,9 +345,10 @@ def test_every_promql_panel_query_passes_promtool(preset, tmp_path):
     exprs = [t["expr"] for d in build(preset).values() for p in d["panels"] for t in p.get("targets", [])
              if (t.get("datasource") or {}).get("type") == "prometheus"]
     if preset == "default":
-        # SLO burn panels, the error and produced-nothing ratios, the alert-rules dashboard's queries,
-        # and the SLO dashboard's 2 SLOs x 12
-        assert len(exprs) == 6 + 37 + 24
+        # SLO burn panels (4 dashboards x 2), the alert-rules dashboard's queries (each Prometheus alert's
+        # own expression and its signals: 6 burn x 5, 4 p95 x 2, 10 ratios x 2, 5 absent x 2, stopped 3),
+        # the SLO dashboard's 3 SLOs x 12, and the barge-in milestones' p95 in one view (3)
+        assert len(exprs) == 8 + 71 + 36 + 3
     rules = {"groups": [{"name": "dashboard-queries",
                          "rules": [{"record": f"dashgen:panel_query_{i}", "expr": e} for i, e in enumerate(exprs)]}]}
     path = tmp_path / "queries.yaml"
@@ -366,3 +373,26 @@ def test_long_stage_ids_give_valid_stable_uids():
     assert all(re.fullmatch(r"[a-zA-Z0-9_-]{1,40}", u) for u in uids), uids
     assert any(u.startswith("abcdefghijklmnop-tts-with-a-rea-") and len(u) == 40 for u in uids)
     assert lint_artifacts(builds[0], parse_catalog(text, "long.yaml")).ok
+
+
+def test_barge_in_in_one_view_names_every_milestone(dashboards):
+    """Issue 24 §2: one panel with the p95 of every milestone together, each series named."""
+    from dashgen.voice.barge_in import milestones
+
+    catalog = load_catalog()
+    stage = next(s for s in catalog.stages if s.id == "barge_in")
+    ms = milestones(stage)
+    d = next(d for d in dashboards.values() if d["uid"] == "voice-barge-in")
+    views = [p for p in d["panels"] if len(p.get("targets") or []) == len(ms)
+             and all("histogram_quantile(0.95," in t.get("expr", "") for t in p["targets"])]
+    assert len(views) == 1
+    (view,) = views
+    names = [t["legendFormat"] for t in view["targets"]]
+    assert len(set(names)) == len(ms) >= 3  # each series its own name
+    assert [n.split(". ", 1)[1] for n in names] == [m.title for m in ms]  # in milestone order
+    assert [m.attribute for m in ms] == ["audio.vad_detect_ms", "audio.cancel_ms", "audio.silence_ms"]
+    for t, m in zip(view["targets"], ms):
+        assert f"{m.metric.name}_bucket" in t["expr"]
+    # the page line of the last milestone, as on the per-milestone panels
+    steps = view["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert any(s["value"] == ms[-1].thresholds[0].value for s in steps if s["value"] is not None)

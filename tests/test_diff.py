@@ -24,7 +24,7 @@ from dashgen.review.diff import Diff, diff_outputs, format_diff
 from conftest import DEFAULT_CATALOG, REPO, run_dashgen
 from push_fixtures import rule as push_rule  # the Grafana A/B/C rule shape
 
-TTS_THRESHOLD_LINE = "{quantile: 0.95, value: 350, severity: page, for: 5m}"
+TTS_THRESHOLD_LINE = "{quantile: 0.95, value: 350, severity: page, for: 10m}"
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def test_catalog_threshold_350_to_300_is_worded_per_panel(base, tmp_path):
     text = DEFAULT_CATALOG.read_text(encoding="utf-8")
     assert TTS_THRESHOLD_LINE in text
     catalog = tmp_path / "catalog.yaml"
-    catalog.write_text(text.replace(TTS_THRESHOLD_LINE, "{quantile: 0.95, value: 300, severity: page, for: 10m}"))
+    catalog.write_text(text.replace(TTS_THRESHOLD_LINE, "{quantile: 0.95, value: 300, severity: page, for: 15m}"))
     head = build_artifacts(load_catalog(str(catalog))).artifacts
     diff = diff_outputs(base, head)
     tts = section(diff, "voice-tts")
@@ -218,9 +218,9 @@ def test_catalog_threshold_350_to_300_is_worded_per_panel(base, tmp_path):
     # The alert rules generated from the same catalog line: Grafana-managed and Prometheus forms.
     texts = lines(diff)
     for line in ("alert voice-tts-first-byte-p95: threshold 350 -> 300 ms",
-                 "alert voice-tts-first-byte-p95: for 5m -> 10m",
+                 "alert voice-tts-first-byte-p95: for 10m -> 15m",
                  "alert VoiceTtsFirstByteP95High: threshold 350 -> 300",
-                 "alert VoiceTtsFirstByteP95High: for 5m -> 10m"):
+                 "alert VoiceTtsFirstByteP95High: for 10m -> 15m"):
         assert line in texts, line
     assert "2 alert rules changed" in diff.summary()
 
@@ -317,7 +317,7 @@ def test_variables_changed_added_removed(base):
     assert lines(diff) == [
         "variable $region: added (custom, default eu)",
         "variable $prometheus: removed (datasource)",
-        'variable $service: default ["$__all"] -> voice-agent',
+        "variable $service: default $__all -> voice-agent",
         "variable $service: label Service -> Service namespace",
         "variable $service: query.label resource.service.name -> resource.service.namespace",
     ]
@@ -516,7 +516,7 @@ def test_cli_base_ref_reads_the_committed_output(base, tmp_path):
     # A changed catalog: the fresh build differs from the committed output.
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(DEFAULT_CATALOG.read_text().replace(TTS_THRESHOLD_LINE,
-                                                            "{quantile: 0.95, value: 300, severity: page, for: 10m}"))
+                                                            "{quantile: 0.95, value: 300, severity: page, for: 15m}"))
     r = run_dashgen("diff", "--base", "main", "--catalog", str(catalog), "--exit-code", "--format", "markdown", cwd=repo)
     assert r.returncode == 2 and "records the catalog default, not " in r.stderr  # another catalog: asked first
     r = run_dashgen("diff", "--base", "main", "--catalog", str(catalog), "--replace-catalog", "--exit-code",
@@ -544,7 +544,7 @@ def test_cli_base_ref_without_committed_output_builds_it(tmp_path):
     git(repo, "commit", "-q", "-m", "catalog")
     text = (repo / "catalog.yaml").read_text()
     (repo / "catalog.yaml").write_text(text.replace(TTS_THRESHOLD_LINE,
-                                                    "{quantile: 0.95, value: 300, severity: page, for: 10m}"))
+                                                    "{quantile: 0.95, value: 300, severity: page, for: 15m}"))
     r = run_dashgen("diff", "--base", "HEAD", "--catalog", "catalog.yaml", "--exit-code", cwd=repo)
     assert r.returncode == 1, r.stderr
     assert f"  {TTS_FB}: threshold 350 -> 300 ms" in r.stdout

@@ -5,7 +5,7 @@ The layer order enforced here, lowest first (README.md, "Repository layout", say
     errors, canonical, templating, the package root (its version)
     < catalog < voice < queries < alerts | collector < dashboards < project < api < artifacts
     < drawn < lint < definitions < build | gitsync < pipeline < review < grafana
-    < telemetry | sandbox < cli
+    < telemetry | sandbox | importer < cli
 
 A module may import its own package and any lower layer, never a higher one nor another package
 of its own layer (alerts and collector never read each other). Every import counts: at the top of
@@ -46,7 +46,7 @@ LAYERS = [
     {"pipeline"},
     {"review"},
     {"grafana"},
-    {"telemetry", "sandbox"},
+    {"telemetry", "sandbox", "importer"},
     {"cli"},
 ]
 LEVEL = {unit: i for i, layer in enumerate(LAYERS) for unit in layer}

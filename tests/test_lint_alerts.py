@@ -11,7 +11,7 @@ from dashgen.catalog import load_catalog
 from dashgen.lint import lint_artifacts
 
 
-@pytest.mark.parametrize("version", ["grafana-12", "grafana-11.6"])
+@pytest.mark.parametrize("version", ["grafana-13", "grafana-12", "grafana-11.6"])
 def test_built_rule_groups_pass_and_a_broken_one_is_named(grafana_schemas, version):
     catalog = load_catalog()
     artifacts = dict(build_artifacts(catalog).artifacts)

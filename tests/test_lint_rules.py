@@ -147,6 +147,13 @@ def _match_all(d):
     t["query"] = t["query"].replace("{", '{ resource.service.name =~ ".*" && ', 1)
 
 
+def _service_regex(d):
+    # the form every query had before: a multi-value $service in a regex (Grafana: a|b|c|... on All)
+    p = first(d, lambda p: "${service:doublequote}" in tempo_q(p))
+    for t in p["targets"]:
+        t["query"] = t.get("query", "").replace("= ${service:doublequote}", '=~ "$service"')
+
+
 def _turned_back(d):
     first(d, lambda p: p["type"] == "stat")["fieldConfig"]["defaults"]["thresholds"]["steps"] = [
         {"color": "green", "value": None}, {"color": "red", "value": 100}, {"color": "orange", "value": 200}]
@@ -213,6 +220,7 @@ CASES = {
                        .update(url="https://example.com/d/x")),
     "exemplars": dash(OVERVIEW)(_no_exemplars),
     "service-regex": dash(ASR)(_match_all),
+    "variable-regex": dash(ASR)(_service_regex),
     "below-two": dash(ASR)(_below_two),
     "empty-variable-search": dash(SESSION)(lambda d: d["time"].update({"from": "now-6h"})),
     "variable-match-all": dash(OVERVIEW)(_variable),

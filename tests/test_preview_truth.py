@@ -13,7 +13,7 @@ pytest.importorskip("matplotlib")
 from conftest import REPO  # noqa: E402
 
 from dashgen.catalog.load import load_catalog  # noqa: E402
-from dashgen.dashboards.barge_in import milestones  # noqa: E402
+from dashgen.voice.barge_in import milestones  # noqa: E402
 from dashgen.review.preview import world  # noqa: E402
 from dashgen.review.preview.data import Hints, synthetic_series, time_ticks  # noqa: E402
 from dashgen.review.preview.draw import draw_dashboard  # noqa: E402

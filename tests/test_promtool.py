@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from dashgen.alerts.generate import rule_set
-from dashgen.alerts.promtool import count_assertions, promtool_tests
+from dashgen.alerts.promtool import PAGES_SUFFIX, count_assertions, promtool_tests
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
 
@@ -48,7 +48,7 @@ GROUPS = {"default": ["absence", "errors", "latency", "slo-burn", "slo-recording
 
 def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     assert PROMTOOL, "promtool not on PATH: run ./scripts/test (installs Debian's prometheus package)"
-    return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
 def _rule_dir_of(catalog, out: Path) -> Path:
@@ -81,7 +81,8 @@ def groups_of(d: Path) -> list[str]:
 
 
 def rule_files(d: Path) -> list[Path]:
-    return sorted(p for p in d.glob("*.yaml") if not p.name.endswith(".test.yaml"))
+    """The built rule files (not the tests, nor the page alerts the scenarios read: the same rules)."""
+    return sorted(p for p in d.glob("*.yaml") if not p.name.endswith((".test.yaml", PAGES_SUFFIX)))
 
 
 def test_promtool_check_rules_accepts_every_rule_file(rule_dir):
@@ -96,15 +97,36 @@ def test_promtool_check_rules_accepts_every_rule_file(rule_dir):
 
 def test_promtool_unit_tests_pass(rule_dir):
     tests = sorted(rule_dir.glob("*.test.yaml"))
-    # one test file per alert group, and the cross-rule paging cases (every catalog here has an SLO)
+    # one test file per alert group, the cross-rule paging cases and the traffic scenarios (every
+    # catalog here has an SLO and a paging p95)
     assert [t.name.split("-", 1)[1] for t in tests] == sorted(
-        [f"{g}.test.yaml" for g in groups_of(rule_dir) if g != "slo-recording"] + ["paging.test.yaml"])
+        [f"{g}.test.yaml" for g in groups_of(rule_dir) if g != "slo-recording"]
+        + ["paging.test.yaml", "scenarios.test.yaml"])
+    proc = promtool("test", "rules", *(t.name for t in tests), cwd=rule_dir)  # one run for every file
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
     for t in tests:
-        proc = promtool("test", "rules", t.name, cwd=rule_dir)
-        out = proc.stdout + proc.stderr
-        assert proc.returncode == 0, out
         assert re.search(rf"Unit Testing:\s+{re.escape(t.name)}\s+SUCCESS", out), out
-        assert "FAILED" not in out
+    assert "FAILED" not in out
+
+
+def test_scenarios_show_what_pages_for_tts_asr_and_barge_in(default_rule_dir):
+    """What the practice asks of its pages, per layer: a sustained p95 breach (12% of events just
+    above the limit) pages within 30 minutes; healthy traffic (1% above) and one slow minute page
+    nobody at any time; 1 event a minute, half slow after 6 good hours, pages through the burn rate.
+    (They pass in test_promtool_unit_tests_pass.)"""
+    doc = yaml.safe_load(next(default_rule_dir.glob("*scenarios.test.yaml")).read_text())
+    names = [c["name"] for c in doc["tests"]]
+    for stage, m in (("tts", "first_byte"), ("asr", "first_byte"), ("barge_in", "silence")):
+        mine = [n for n in names if n.startswith(f"{stage} {m}:")]
+        assert any("sustained p95 breach (12% just above" in n and "pages within 30m" in n for n in mine), mine
+        assert any("healthy traffic (1% above" in n and "pages nobody at any time" in n for n in mine), mine
+        assert any("one slow minute" in n for n in mine), mine
+        assert any("1 event a minute, 50% slow after 6h good, pages through the burn rate" in n for n in mine), mine
+    low = next(c for c in doc["tests"] if c["name"].startswith("barge_in silence: 1 event a minute"))
+    firing = [a for a in low["alert_rule_test"] if a["exp_alerts"]]
+    assert [a["alertname"] for a in firing] == ["VoiceBargeInSilenceSloBurnPage"]
+    assert int(firing[0]["eval_time"].rstrip("m")) <= 10 * 60 + 30  # within 4h30 of the step, after 6h
 
 
 def test_every_alert_is_shown_firing_and_silent(rule_dir):
@@ -114,7 +136,7 @@ def test_every_alert_is_shown_firing_and_silent(rule_dir):
     firing, silent = set(), set()
     for t in rule_dir.glob("*.test.yaml"):
         for case in yaml.safe_load(t.read_text())["tests"]:
-            for a in case["alert_rule_test"]:
+            for a in case.get("alert_rule_test", []):
                 (firing if a["exp_alerts"] else silent).add(a["alertname"])
     assert alerts and firing == alerts and silent == alerts
 
@@ -172,13 +194,16 @@ def test_a_moved_threshold_makes_promtool_fail(default_rule_dir, tmp_path):
 
 def test_count_of_generated_promtool_tests():
     rs = rule_set(load_catalog())
-    totals = [count_assertions(yaml.safe_load(c)) for c in promtool_tests(rs).values()]
+    totals = [count_assertions(yaml.safe_load(c)) for n, c in promtool_tests(rs).items() if n.endswith(".test.yaml")]
     cases, assertions = sum(t[0] for t in totals), sum(t[1] for t in totals)
-    # 4 quantile + 10 ratio alerts x 2 cases x 2 checks; 2 SLOs x (fast: 3 checks, slow: 4);
-    # 10 ratio alerts x 2 no-data cases x 2 checks; 5 missing-telemetry rules x (1 + 2 checks), turns
-    # stopped 2 + 2; per SLO, over the 7 page alerts (5 error rates, 2 burn pages): tiny traffic at 4
-    # times, 2x burn at 2 times, and the 14.4x page
-    assert (cases, assertions) == (32 + 20 + 12 + 6, 70 + 40 + 15 + 4 + 2 * (4 * 7 + 2 * 7 + 1))
+    # latency: 4 quantile alerts x 2 cases x 2 checks; errors: 10 ratio alerts x 2 cases x 2 checks and
+    # x 2 no-data cases x 2 checks; absence: 5 missing-telemetry rules x (1 + 2 checks), turns stopped
+    # 2 + 2; slo-burn: 3 SLOs x (fast: 3 checks, slow: 4); paging, per SLO over the 11 page alerts
+    # (3 p95, 5 error rates, 3 burn pages): tiny traffic at 4 times, a 2x burn (the burn page silent
+    # twice, the p95 page firing) and the 14.4x page; scenarios, per paging measurement (3): 4 cases,
+    # sustained breach 2 checks, low traffic 3 (the others are one query over the whole run)
+    assert (cases, assertions) == (8 + 20 + 20 + 12 + 3 * 2 + 3 * 3 + 3 * 4,
+                                   16 + 40 + 40 + 19 + 3 * 7 + 3 * (4 * 11 + 3 + 1) + 3 * (2 + 3))
 
 
 def _case_names(d: Path, suffix: str) -> list[str]:
@@ -208,22 +233,27 @@ def test_tiny_traffic_would_page_without_the_guard(tmp_path):
     assert proc.returncode != 0 and "two events in 12 minutes" in out and "SloBurnPage" in out, out
 
 
-def test_a_2x_burn_would_page_through_the_p95_rule_without_the_policy(tmp_path, monkeypatch):
-    """Point 8: keep the catalog's p95 severity (page) on SLO measurements and the 2x case fails."""
-    from dashgen.alerts import latency
+def test_a_demoted_p95_would_fail_the_scenarios(tmp_path, monkeypatch):
+    """Rules that demote every p95 to a ticket (what alerts/latency.py used to do where an SLO exists)
+    fail the scenarios the catalog asks for: nobody would be paged for a slow layer."""
+    from dashgen.alerts.promtool import pages_file
+    from dashgen.voice import paging
 
-    monkeypatch.setattr(latency, "severity", lambda s, m, t: t.severity)
     d = _rule_dir_of(load_catalog(), tmp_path)
-    proc = promtool("test", "rules", next(d.glob("*paging.test.yaml")).name, cwd=d)
+    monkeypatch.setattr(paging, "threshold_severity", lambda t: "ticket")
+    name, demoted = pages_file(build_artifacts(load_catalog()).rules)
+    assert (d / name).read_text() != demoted
+    (d / name).write_text(demoted, encoding="utf-8")
+    proc = promtool("test", "rules", next(d.glob("*scenarios.test.yaml")).name, cwd=d)
     out = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "2x burn pages nobody" in out and "VoiceTtsFirstByteP95High" in out, out
+    assert proc.returncode != 0 and "sustained p95 breach" in out, out
 
 
-def test_p95_rules_of_slo_measurements_are_tickets():
+def test_p95_rules_page_beside_the_burn_rates():
     rs = rule_set(load_catalog())
     latency_rules = {r.name: r.labels["severity"] for r in rs.rules if r.group == "latency"}
-    assert latency_rules["VoiceTtsFirstByteP95High"] == "ticket"  # the catalog says page; the SLO pages
-    assert latency_rules["VoiceBargeInSilenceP95High"] == "ticket"
+    assert latency_rules == {"VoiceAsrFirstByteP95High": "page", "VoiceLlmFirstByteP95High": "ticket",
+                             "VoiceTtsFirstByteP95High": "page", "VoiceBargeInSilenceP95High": "page"}
     burn = {r.name: r.labels["severity"] for r in rs.rules if r.group == "slo-burn"}
     assert burn["VoiceTtsFirstByteSloBurnPage"] == "page"
 
@@ -246,7 +276,7 @@ def test_scoped_catalog_series_and_queries_carry_the_matchers(tmp_path):
 def test_a_wrong_sloth_recording_makes_promtool_fail(default_rule_dir, tmp_path):
     """The burn tests also read the Sloth meta recordings: a wrong error budget (0.5 for 0.05) fails them
     (the budget itself, and the current burn rate divided by it)."""
-    src = copy_edited(default_rule_dir, tmp_path, "slo-recording", "expr: vector(0.05)\n", "expr: vector(0.5)\n", 2)
+    src = copy_edited(default_rule_dir, tmp_path, "slo-recording", "expr: vector(0.05)\n", "expr: vector(0.5)\n", 3)
     doc = yaml.safe_load(src.read_text())
     burn_now = [s for c in doc["tests"] for t in c.get("promql_expr_test", []) for s in t["exp_samples"]
                 if s["labels"].startswith("slo:current_burn_rate:ratio")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import sys
@@ -17,9 +18,27 @@ from dashgen.sandbox.emulator import Fault, GrafanaEmulator, make_token  # noqa:
 from push_fixtures import FOLDER, GROUP, group_json, recording_group_json, run_cli, write_build  # noqa: E402
 
 from dashgen.grafana.client import GrafanaClient, GrafanaError  # noqa: E402
-from dashgen.grafana.dashboards import dashboard_hash, hash_tag_of  # noqa: E402
 
 FAST = ["--retry-base-delay", "0.001"]
+
+
+def marker_tag(stored: dict) -> str:
+    """The hex of the one ``dashgen-hash:`` tag of a stored dashboard, read here from its tags."""
+    (tag,) = [t for t in stored.get("tags", []) if t.startswith("dashgen-hash:")]
+    return tag[len("dashgen-hash:"):]
+
+
+def content_hash(stored: dict, folder: str) -> str:
+    """dashgen's ownership marker, recomputed here from its documented definition (docs/push.md, "Ownership"):
+    the first 12 hex digits of the SHA-256 of the canonical JSON (sorted keys, no spaces) of
+    ``{"dashboard": <the dashboard without id, version and the hash tag>, "folderUid": <folder>}``.
+    An independent oracle: dashgen's own hashing code is not used, so a change to what it hashes
+    (a key left out, another serialisation) fails these tests."""
+    body = {k: v for k, v in stored.items() if k not in ("id", "version")}
+    body["tags"] = [t for t in stored.get("tags", []) if not t.startswith("dashgen-hash:")]
+    text = json.dumps({"dashboard": body, "folderUid": folder}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @pytest.fixture
@@ -64,7 +83,7 @@ def test_first_push_into_empty_grafana(emu, env, build):
     assert current["tempo"] == {"text": "Tempo", "value": "P214B5B846CF3925F"}
     assert current["prometheus"] == {"text": "Prometheus", "value": "PBFA97CFB590B2093"}
     # ownership marker: owner tag + content hash tag that matches the stored content
-    assert "dashgen" in d.data["tags"] and hash_tag_of(d.data) == dashboard_hash(d.data, FOLDER)
+    assert "dashgen" in d.data["tags"] and marker_tag(d.data) == content_hash(d.data, FOLDER)
     assert not set(d.data) - {"uid", "title", "tags", "schemaVersion", "editable", "timezone", "time",
                               "templating", "panels"}, "hash must live in a schema-legal place"
     # save message: dashgen <version> <sha>, <= 500 chars
@@ -219,7 +238,7 @@ def test_force_overwrites_after_backup(emu, env, build, tmp_path):
     assert saved["meta"]["updatedBy"] == "alice"
     d = emu.dashboards["voice-001"]
     assert d.version == 3 and not any(p.get("title") == "added by hand" for p in d.data["panels"])
-    assert hash_tag_of(d.data) == dashboard_hash(d.data, FOLDER)
+    assert marker_tag(d.data) == content_hash(d.data, FOLDER)
     assert emu.token not in files[0].read_text()
 
 
@@ -594,7 +613,7 @@ def test_push_real_build_output_to_stock_grafana(version, tmp_path):
         assert len(notes) == 1 and "grafanaManagedRecordingRules" in notes[0] and "voice-slo-recording" in notes[0]
         assert version in notes[0] and doc["notices"] and "alerts/prometheus" in doc["notices"][0]
         assert len(emu.dashboards) == n_dash
-        assert all(hash_tag_of(d.data) == dashboard_hash(d.data, d.folder_uid) for d in emu.dashboards.values())
+        assert all(marker_tag(d.data) == content_hash(d.data, d.folder_uid) for d in emu.dashboards.values())
         assert all(r["provenance"] == "api" and "record" not in r for r in emu.rules.values())
         assert not [r for r in emu.requests if r.status == 400]
         emu.reset_records()
@@ -750,8 +769,8 @@ def test_apps_mode_objects_ownership_and_noop(version, api_version, build):
         assert d.folder_uid == FOLDER and d.annotations == {
             "grafana.app/managedBy": "dashgen", "grafana.app/managerId": "voice-test",
             "grafana.app/sourcePath": "dashboards/voice-agent/voice-002.json",
-            "grafana.app/sourceChecksum": hash_tag_of(d.data)}
-        assert hash_tag_of(d.data) == dashboard_hash(d.data, FOLDER)  # the tags stay: readable both ways
+            "grafana.app/sourceChecksum": marker_tag(d.data)}
+        assert marker_tag(d.data) == content_hash(d.data, FOLDER)  # the tags stay: readable both ways
         assert re.fullmatch(r"dashgen \d+\.\d+\.\d+( [0-9a-f]{4,40})?", d.versions[-1]["message"])
         emu.reset_records()
         res = push(build, env)

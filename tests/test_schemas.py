@@ -1,8 +1,9 @@
-"""Generated dashboards against Grafana's own JSON schemas (read from ../shared/grafana-schemas).
+"""Generated dashboards against Grafana's own JSON schemas for 11.6, 12 and 13.
 
-Acceptance (issue 2): "Schemas: a test validates every generated dashboard (every bundled
-preset) against grafana-12/ with no exception, and against grafana-11.6/ with only the
-tolerated base-threshold null deviation."
+The schemas are generated from Grafana's npm packages of each release (``@grafana/schema``),
+by the code behind ``dashgen lint --grafana`` (the ``grafana_schemas`` fixture).
+Acceptance (issue 2): "a test validates every generated dashboard (every bundled preset)
+against Grafana's schemas with no exception"; issue 20: for 11.6, 12 and 13, from a package registry.
 """
 
 from __future__ import annotations
@@ -32,45 +33,65 @@ def dashboards() -> list[tuple[str, dict]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def schemas12(grafana_schemas) -> SchemaSet:
-    return SchemaSet(grafana_schemas / "grafana-12")
+VERSIONS = ("grafana-11.6", "grafana-12", "grafana-13")
 
 
 @pytest.fixture(scope="module")
-def schemas116(grafana_schemas) -> SchemaSet:
-    return SchemaSet(grafana_schemas / "grafana-11.6")
+def schema_sets(grafana_schemas) -> dict[str, SchemaSet]:
+    return {v: SchemaSet(grafana_schemas / v) for v in VERSIONS}
 
 
-def test_every_dashboard_is_valid_for_grafana_12(dashboards, schemas12):
-    problems = [f"{name}: {p}" for name, d in dashboards for p in validate_dashboard(d, schemas12)]
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_dashboard_is_valid_for_grafana(dashboards, schema_sets, version):
+    problems = [f"{name}: {p}" for name, d in dashboards for p in validate_dashboard(d, schema_sets[version])]
     assert problems == []
 
 
-def test_every_dashboard_is_valid_for_grafana_11_6_with_the_tolerated_null(dashboards, schemas116):
-    problems = [f"{name}: {p}" for name, d in dashboards
-                for p in validate_dashboard(d, schemas116, tolerate_null_threshold=True)]
-    assert problems == []
+def test_the_schemas_come_from_grafanas_packages_of_that_release(grafana_schemas):
+    """Each folder names the npm packages it was generated from, of the Grafana release it is for,
+    and the schemaVersion that release writes (read from its defaultDashboard)."""
+    for version, written in (("11.6", 41), ("12", 42), ("13", 42)):
+        info = json.loads((grafana_schemas / f"grafana-{version}" / "SOURCES.json").read_text())
+        schema_pkg = [p for p in info["packages"].values() if p.startswith("@grafana/schema@")]
+        assert schema_pkg and schema_pkg[0].split("@")[-1].startswith(f"{version}."), info
+        assert info["schemaVersion"] == written, info
 
 
-def test_without_tolerance_11_6_flags_exactly_the_null_base_steps(dashboards, schemas116):
-    """The tolerance hides one deviation and nothing else: without it, 11.6 reports exactly the
-    base threshold steps' null values, one per panel that has thresholds."""
-    for name, d in dashboards:
-        expected = sorted(f"{d['uid']} panel {p['id']} ({p.get('title', '')})" for p in d["panels"]
-                          if p.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {}).get("steps"))
-        problems = validate_dashboard(d, schemas116)
-        # each null step is reported against the panel (Panel schema) ...
-        panel_level = [p for p in problems if p.where != d["uid"]]
-        assert sorted(p.where for p in panel_level) == expected, (name, [str(p) for p in problems])
-        for p in panel_level:
-            assert p.path == "/fieldConfig/defaults/thresholds/steps/0/value", str(p)
-            assert "None is not of type" in p.message, str(p)
-        # ... and once more by the dashboard schema, as "panel i matches neither Panel nor RowPanel"
-        with_steps = {f"/panels/{i}" for i, p in enumerate(d["panels"])
-                      if p.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {}).get("steps")}
-        assert {p.path for p in problems if p.where == d["uid"]} == with_steps, name
-    assert any(validate_dashboard(d, schemas116) for _, d in dashboards)
+def test_the_base_threshold_step_may_be_null_but_not_a_string(dashboards, schema_sets):
+    """Grafana writes the base step (-Infinity) as null; its dashboard kind types the value
+    ``number | null`` in every release, so null passes, and anything else that is not a number fails."""
+    name, d = next((n, d) for n, d in dashboards if any(_steps(p) for p in d["panels"]))
+    panel = next(p for p in d["panels"] if _steps(p))
+    assert _steps(panel)[0]["value"] is None, name
+    for version, schemas in schema_sets.items():
+        bad = copy.deepcopy(d)
+        _steps(next(p for p in bad["panels"] if p["id"] == panel["id"]))[0]["value"] = "-Infinity"
+        problems = validate_dashboard(bad, schemas)
+        assert any(p.path == "/fieldConfig/defaults/thresholds/steps/0/value" for p in problems), (version, problems)
+
+
+def test_the_11_6_null_tolerance_hides_exactly_that_deviation(tmp_path, dashboards):
+    """For a schema folder typing the base step as a number only (the foundation-sdk 11.6 files a user
+    may pass with --schemas): without the tolerance each null base step is reported; with it, none."""
+    folder = tmp_path / "strict"
+    folder.mkdir()
+    def obj(**props) -> dict:
+        return {"type": "object", "properties": props}
+
+    step = obj(value={"type": "number"})  # number only, as the foundation-sdk 11.6 file has it
+    panel = obj(fieldConfig=obj(defaults=obj(thresholds=obj(steps={"type": "array", "items": step}))))
+    (folder / "dashboard.jsonschema.json").write_text(json.dumps({"definitions": {
+        "Dashboard": obj(panels={"type": "array"}), "RowPanel": {"type": "object"}, "Panel": panel}}))
+    strict = SchemaSet(folder)
+    name, d = next((n, d) for n, d in dashboards if any(_steps(p) for p in d["panels"]))
+    expected = sorted(f"{d['uid']} panel {p['id']} ({p.get('title', '')})" for p in d["panels"] if _steps(p))
+    flagged = [p for p in validate_dashboard(d, strict) if p.path == "/fieldConfig/defaults/thresholds/steps/0/value"]
+    assert sorted(p.where for p in flagged) == expected, name
+    assert not [p for p in validate_dashboard(d, strict, tolerate_null_threshold=True) if "steps" in p.path]
+
+
+def _steps(panel: dict) -> list:
+    return panel.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {}).get("steps") or []
 
 
 def _first(d: dict, ptype: str) -> dict:
@@ -80,16 +101,16 @@ def _first(d: dict, ptype: str) -> dict:
     raise AssertionError(f"no {ptype} panel")
 
 
-@pytest.mark.parametrize("version", ["grafana-12", "grafana-11.6"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_validator_catches_broken_panels(dashboards, grafana_schemas, version):
     schemas = SchemaSet(grafana_schemas / version)
     _, good = dashboards[0]
-    assert validate_dashboard(good, schemas, tolerate_null_threshold=True) == []
+    assert validate_dashboard(good, schemas) == []
 
     def broken(mutate) -> list[str]:
         d = copy.deepcopy(good)
         mutate(d)
-        return [str(p) for p in validate_dashboard(d, schemas, tolerate_null_threshold=True)]
+        return [str(p) for p in validate_dashboard(d, schemas)]
 
     ts = lambda d: _first(d, "timeseries")  # noqa: E731
     # unknown key in a panel's options (validated against timeseries.jsonschema.json Options)
@@ -115,3 +136,20 @@ def test_validator_catches_broken_panels(dashboards, grafana_schemas, version):
 def test_missing_schema_folder_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no dashboard.jsonschema.json"):
         SchemaSet(tmp_path)
+
+
+@pytest.mark.parametrize("version", ["grafana-12", "grafana-13"])
+def test_the_v2_dashboard_spec_is_there_and_strict(grafana_schemas, version):
+    """The v2 dashboard (App Platform ``spec``: elements + layout) of 12 and 13, for the v2 output to
+    come: an empty dashboard passes, a missing layout or an unknown key fails."""
+    schemas = SchemaSet(grafana_schemas / version)
+    v = schemas.validator("dashboardv2", "Dashboard")
+    assert v is not None
+    spec = {"title": "t", "tags": [], "links": [], "annotations": [], "variables": [], "elements": {},
+            "cursorSync": "Off", "preload": False, "timeSettings": {"from": "now-3h", "to": "now", "autoRefresh": "", "autoRefreshIntervals": [],
+                             "hideTimepicker": False, "fiscalYearStartMonth": 0},
+            "layout": {"kind": "GridLayout", "spec": {"items": []}}}
+    assert [e.message for e in v.iter_errors(spec)] == []
+    assert any("'layout' is a required property" in e.message
+               for e in v.iter_errors({k: x for k, x in spec.items() if k != "layout"}))
+    assert any("rows" in e.message for e in v.iter_errors({**spec, "rows": []}))

@@ -70,3 +70,16 @@ def test_variables_render_quoted(q):
     assert query == '{ span.audio.session_id = "$session" }'
     with pytest.raises(QueryError):
         Var('x" || true')
+
+
+def test_a_variable_in_a_regex_is_refused():
+    from dashgen.catalog import load_catalog
+    from dashgen.queries.traceql import ChosenOrAll, Cond, QueryError, TraceQL, Var
+
+    q = TraceQL(load_catalog())
+    svc = q.resource("service.name")
+    for value in (Var("service"), ChosenOrAll("service")):
+        with pytest.raises(QueryError, match="regex"):
+            q.rate([Cond(svc, "=~", value)])
+    assert q.rate([Cond(svc, "=", ChosenOrAll("service"))]) == \
+        "{ resource.service.name = ${service:doublequote} } | rate()"

@@ -13,6 +13,8 @@ Grammar findings (@grafana/lezer-traceql 1.0.0, checked by experiment):
 - The grammar itself accepts `$var` / `"${var}"` as template variables, so the helper
   substitutes known variables first and reports unknown ones itself.
 """
+import re
+
 import pytest
 
 from traceql_grammar import (
@@ -124,3 +126,58 @@ def test_missing_grammar_raises_not_skips(monkeypatch, tmp_path):
     monkeypatch.setattr(traceql_grammar, "GRAMMAR_PACKAGE", tmp_path / "missing" / "package.json")
     with pytest.raises(traceql_grammar.TraceQLGrammarUnavailable, match="scripts/test"):
         parse_traceql(["{ }"])
+
+
+# ------------------------------------------------------------------------------------------------
+# The service filter: what Grafana sends to Tempo for every generated query (docs/dashboards.md,
+# "The service filter"), chosen service and All, parsed with Grafana's grammar.
+
+def _generated_tempo_queries(preset: str) -> list[str]:
+    import json
+
+    from dashgen.build import build_artifacts
+    from dashgen.catalog import load_catalog
+    from dashgen.drawn import read_dashboard
+    from dashgen.lint.dashboards import tempo_queries
+
+    arts = build_artifacts(load_catalog(preset)).artifacts
+    out = []
+    for path, body in sorted(arts.items()):
+        if path.startswith("dashboards/") and path.endswith(".json"):
+            d = read_dashboard(json.loads(body))
+            out += [t.get("query", "") for _p, t in tempo_queries(d)]
+    return [q for q in out if q]
+
+
+@pytest.mark.parametrize("preset", ["default", "livekit", "pipecat"])
+def test_service_filter_is_an_equality_chosen_or_all(preset):
+    from traceql_grammar import AllValue
+
+    from dashgen.queries.traceql import variable_in_regex
+
+    queries = _generated_tempo_queries(preset)
+    with_service = [q for q in queries if "$service" in q or "${service" in q]
+    assert with_service, "no query filters by service"
+    assert not [q for q in queries if variable_in_regex(q)]
+    assert all("${service:doublequote}" in q and "=~ \"$service\"" not in q for q in with_service)
+    chosen = [substitute_variables(q, {"service": 'voice "agent"'})[0] for q in with_service]
+    every = [substitute_variables(q, {"service": AllValue("resource.service.name")})[0] for q in with_service]
+    # one service: an equality on the escaped literal
+    assert all('resource.service.name = "voice \\"agent\\""' in q for q in chosen)
+    # All: the attribute compared with itself, no value and no regex on the service
+    assert all("resource.service.name = resource.service.name" in q for q in every)
+    assert not [q for q in every if re.search(r'resource\.service\.name\s*=~', q)]
+    assert_traceql_parses(chosen + every)
+
+
+def test_the_all_value_the_dashboards_carry_is_the_one_the_queries_compare():
+    import json
+
+    from dashgen.build import build_artifacts
+    from dashgen.catalog import load_catalog
+
+    arts = build_artifacts(load_catalog()).artifacts
+    overview = json.loads(next(b for p, b in arts.items() if p.endswith("voice-overview.json")))
+    (var,) = [v for v in overview["templating"]["list"] if v["name"] == "service"]
+    assert var["multi"] is False and var["includeAll"] and var["current"]["value"] == "$__all"
+    assert var["allValue"] == var["query"]["label"] == "resource.service.name"

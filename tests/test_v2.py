@@ -137,12 +137,15 @@ def test_v2beta1_names_transformations_by_kind_and_v2_by_group():
 
 
 def test_v2_spec_passes_grafanas_v2_schema(builds, grafana_schemas):
-    _, v2, _ = builds
-    schemas = SchemaSet(grafana_schemas / "grafana-12")
-    assert schemas.v2_validator() is not None
+    """v2 objects against Grafana 13's v2 schema, and the v2beta1 form push writes on Grafana 12
+    against 12's (both generated from that release's @grafana/schema)."""
+    classic, v2, _ = builds
+    schemas13, schemas12 = SchemaSet(grafana_schemas / "grafana-13"), SchemaSet(grafana_schemas / "grafana-12")
+    assert schemas13.v2_validator() is not None and schemas12.v2_validator() is not None
     for rel, obj in v2.items():
         assert is_v2(obj)
-        assert validate_v2_dashboard(obj, schemas, rel) == [], rel
+        assert validate_v2_dashboard(obj, schemas13, rel) == [], rel
+        assert validate_v2_dashboard(to_v2(classic[rel], V2BETA1), schemas12, rel) == [], rel
 
 
 def test_v2_schema_check_catches_a_broken_element(builds, grafana_schemas):
@@ -150,7 +153,7 @@ def test_v2_schema_check_catches_a_broken_element(builds, grafana_schemas):
     obj = copy.deepcopy(next(iter(v2.values())))
     name = sorted(obj["spec"]["elements"])[0]
     del obj["spec"]["elements"][name]["spec"]["vizConfig"]
-    problems = validate_v2_dashboard(obj, SchemaSet(grafana_schemas / "grafana-12"), "x")
+    problems = validate_v2_dashboard(obj, SchemaSet(grafana_schemas / "grafana-13"), "x")
     assert problems and "elements" in problems[0].path
 
 
@@ -166,7 +169,7 @@ def test_lint_and_diff_read_v2_output(tmp_path, dashgen_cli, grafana_schemas):
     assert dashgen_cli("build", "-o", str(classic), "--schema-version", "42").returncode == 0
     res = dashgen_cli("build", "-o", str(v2), "--schema-version", "v2")
     assert res.returncode == 0, res.stderr
-    res = dashgen_cli("lint", "--from", str(v2), "--schemas", str(grafana_schemas / "grafana-12"))
+    res = dashgen_cli("lint", "--from", str(v2), "--schemas", str(grafana_schemas / "grafana-13"))
     assert res.returncode == 0, res.stdout + res.stderr
     assert "schemas checked" in res.stdout
     # the same dashboards in two formats: diff (through the classic view) finds no dashboard change

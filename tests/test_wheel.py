@@ -144,3 +144,17 @@ def test_the_example_workflow_and_docs_install_this_distribution():
     workflow = (REPO / ".github" / "workflows" / "dashboards.yml").read_text()
     assert f'DASHGEN_INSTALL: "{DISTRIBUTION}[preview]=={__version__}"' in workflow
     assert f"pip install {DISTRIBUTION}" in (REPO / "README.md").read_text()
+
+
+def test_lint_grafana_works_after_a_plain_install(installed, grafana_schemas, tmp_path):
+    """The wheel ships the schema generator (its pinned npm packages and generate.js): the installed
+    dashgen finds the schemas the checkout's generated under the same key, i.e. the same pins."""
+    names = zipfile.ZipFile(installed.wheel).namelist()
+    for f in ("package.json", "package-lock.json", "generate.js"):
+        assert f"dashgen/lint/schemagen/{f}" in names
+    env = {**installed.env(), "DASHGEN_SCHEMA_CACHE": str(grafana_schemas.parent)}
+    proc = subprocess.run(["dashgen", "lint", "-c", "default", "--grafana", "12"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1] == "dashgen: lint ok (9 dashboards, schemas checked)"
+    assert "fetching" not in proc.stderr  # served from the cache, nothing generated again

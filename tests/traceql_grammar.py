@@ -41,8 +41,25 @@ DEFAULT_VARIABLES: dict[str, str] = {
     "__to": "1700003600000",
 }
 
-# $name | ${name} | ${name:format}   (format, e.g. :regex / :raw, is ignored)
-_VARIABLE = re.compile(r"\$(?:\{(?P<braced>\w+)(?::[\w.-]+)?\}|(?P<bare>\w+))")
+# $name | ${name} | ${name:format}   (:doublequote is applied as Grafana does; other formats are ignored)
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>\w+)(?::(?P<format>[\w.-]+))?\}|(?P<bare>\w+))")
+
+
+class AllValue(str):
+    """A variable's custom ``allValue`` chosen as All: Grafana inserts it as written, whatever the
+    format (grafana/scenes ``MultiValueVariable.ts``, ``CustomAllValue.formatter``)."""
+
+
+def doublequote(value: str) -> str:
+    """Grafana's ``doublequote`` format of one value (grafana/scenes ``formatRegistry.ts``:
+    ``"${value.replace(/"/g, '\\"')}"``)."""
+    return '"' + value.replace('"', '\\"') + '"'
+
+
+def _format(value: str, fmt: str | None) -> str:
+    if isinstance(value, AllValue) or fmt != "doublequote":
+        return str(value)
+    return doublequote(value)
 
 
 class TraceQLGrammarUnavailable(RuntimeError):
@@ -57,7 +74,7 @@ def substitute_variables(query: str, variables: dict[str, str] | None = None) ->
     def repl(m: re.Match[str]) -> str:
         name = m.group("braced") or m.group("bare")
         if name in values:
-            return str(values[name])
+            return _format(values[name], m.group("format"))
         missing.append(name)
         return m.group(0)
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import Counter
 
 from ..catalog.model import Catalog
-from . import absence, grafana, latency, prometheus, provisioning, ratios, slo, traces
+from . import absence, grafana, latency, prometheus, provisioning, ratios, routing, slo, traces
 from .family import FamilyContext
 from .model import GROUPS, RuleSet
 
 FAMILIES = (latency.rules, ratios.rules, absence.rules, slo.rules, traces.rules)
-FORMS = (grafana.files, provisioning.files, prometheus.files)
+FORMS = (grafana.files, provisioning.files, prometheus.files, routing.files)
 
 
 def rule_set(catalog: Catalog) -> RuleSet:

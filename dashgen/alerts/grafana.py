@@ -2,9 +2,10 @@
 ``PUT /api/v1/provisioning/folder/:folderUid/rule-groups/:group``.
 
 A Grafana rule is a pipeline of queries and server-side expressions ending in the condition
-ref: each signal is a query (A, B, ...), reduced to one number per series; a single
-comparison becomes a ``threshold`` expression, several (a burn-rate alert's window pairs) one
-``math`` expression. Recording rules record their query (``record.from``).
+ref. Every rule reads ONE data query: a Prometheus alert its ``Rule.expr`` (the Prometheus
+form's expression), then the math and threshold steps Grafana's own Prometheus-rule import adds
+(``grafana_data``); a Tempo alert its TraceQL quantile, reduced and compared; a recording rule
+records its query (``record.from``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from string import ascii_uppercase
 
 from ..canonical import canonical_json
 from ..catalog.model import Catalog
-from ..queries import promql
-from .model import Rule, RuleSet, Signal
+from .model import PromQuery, Rule, RuleSet, Signal
 
 ORG_ID = 1
 EXPR_UID = "__expr__"
@@ -48,28 +48,35 @@ def _expression(ref: str, **model) -> dict:
 
 
 def grafana_data(rule: Rule, catalog: Catalog) -> tuple[list[dict], str]:
-    """``(data, condition ref)`` of a Grafana-managed rule."""
+    """``(data, condition ref)`` of a Grafana-managed rule.
+
+    A Prometheus-datasource rule is the shape Grafana itself gives a Prometheus rule it imports
+    (grafana/grafana ``pkg/services/ngalert/prom/query.go``: ``createQueryNode``,
+    ``createMathNode``, ``createThresholdNode``): ONE instant query, ``Rule.expr``, the very
+    PromQL of the Prometheus form; a math expression ``is_number($A) || is_nan($A) || is_inf($A)``
+    that turns every series the query returns into 1; and a threshold ``> 0`` on it. The
+    comparisons stay in PromQL, so no window of a burn-rate pair is a query of its own: a quiet
+    window makes its row false, never the whole rule NoData (Grafana's expression engine makes a
+    binary operation with a NoData side NoData, ``pkg/expr/mathexp/exp.go``). A Tempo rule (one
+    TraceQL range query) is reduced to its mean, then compared by a threshold expression.
+    """
     refs = iter(ascii_uppercase)
-    query_ref = {signal: next(refs) for signal in rule.signals}
-    data = [_query(ref, signal, catalog) for signal, ref in query_ref.items()]
     if rule.records is not None:
-        return data, query_ref[rule.records.signal]
-    reduced = {}
-    for signal, ref in query_ref.items():
-        reduced[signal] = next(refs)
-        # Tempo returns one point per step: average the range; a Prometheus instant query: its value.
-        reducer = "mean" if signal.datasource == "tempo" else "last"
-        data.append(_expression(reduced[signal], type="reduce", expression=ref, reducer=reducer,
-                                settings={"mode": "dropNN"}))
-    cond = next(refs)
-    if len(rule.when) == 1 and len(rule.when[0]) == 1:
-        (c,), = rule.when
-        data.append(_expression(cond, type="threshold", expression=reduced[c.signal],
-                                conditions=[{"evaluator": {"type": EVALUATORS[c.op], "params": [c.value]}}]))
-    else:
-        rows = [" && ".join(f"${reduced[c.signal]} {c.op} {promql.number(c.value)}" for c in row) for row in rule.when]
-        data.append(_expression(cond, type="math", expression=" || ".join(f"({row})" for row in rows)))
-    return data, cond
+        ref = next(refs)
+        return [_query(ref, rule.records.signal, catalog)], ref
+    if rule.prometheus:
+        query, math, cond = next(refs), next(refs), next(refs)
+        return [_query(query, PromQuery(rule.expr), catalog),
+                _expression(math, type="math", expression=f"is_number(${query}) || is_nan(${query}) || is_inf(${query})"),
+                _expression(cond, type="threshold", expression=math,
+                            conditions=[{"evaluator": {"type": "gt", "params": [0]}}])], cond
+    (c,), = rule.when  # a Tempo rule: one TraceQL quantile against one threshold
+    query, reduced, cond = next(refs), next(refs), next(refs)
+    return [_query(query, c.signal, catalog),
+            # Tempo returns one point per step: average the range
+            _expression(reduced, type="reduce", expression=query, reducer="mean", settings={"mode": "dropNN"}),
+            _expression(cond, type="threshold", expression=reduced,
+                        conditions=[{"evaluator": {"type": EVALUATORS[c.op], "params": [c.value]}}])], cond
 
 
 def grafana_rule(rule: Rule, rs: RuleSet) -> dict:
@@ -88,8 +95,10 @@ def grafana_rule(rule: Rule, rs: RuleSet) -> dict:
     if rule.records is not None:
         out["record"] = {"from": condition, "metric": rule.records.metric}
         del out["annotations"]
-    elif rule.receiver:
-        out["notification_settings"] = {"receiver": rule.receiver}
+    # No ``notification_settings`` (simplified routing), even with ``alerting.receiver``: its
+    # ``group_by`` always starts with ``grafana_folder`` and ``alertname`` (grafana/grafana
+    # pkg/services/ngalert/models/notifications.go, ``ContactPointRouting.NormalizedGroupBy``), so a stage's p95 page and burn page could never be one
+    # notification. The notification policy ``routing`` writes sends them to the receiver instead.
     return out
 
 

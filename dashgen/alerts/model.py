@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, reduce
 
 from ..catalog.conventions import SLOTH_WINDOW_LABEL, make_uid
 from ..catalog.model import Catalog, Metric, Slo
@@ -153,7 +153,9 @@ class BadEventRatio(Signal):
 
     @property
     def series_labels(self) -> dict[str, str]:
-        return {**stage_labels(self.metric, self.stage), **self.ids.labels}
+        """The labels of the inline ratio (the alerts' form): the stage label only; the recorded
+        series add the SLO's ``SloIds`` labels."""
+        return stage_labels(self.metric, self.stage)
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,13 @@ class Absent(Signal):
     @property
     def series_labels(self) -> dict[str, str]:
         return {self.label: self.stage, **dict(self.matcher_labels)}
+
+
+@dataclass(frozen=True)
+class PromQuery(Signal):
+    """A whole rule expression as one Prometheus query (a Grafana-managed rule's data query)."""
+
+    expr: str
 
 
 @dataclass(frozen=True)
@@ -272,6 +281,19 @@ class Rule:
         if self.records is not None:
             return (self.records.signal,)
         return tuple(dict.fromkeys(c.signal for row in self.when for c in row))
+
+    @cached_property
+    def expr(self) -> str:
+        """THE query of the rule, in both forms: what a recording rule records; for an alert, its
+        ``when`` as one expression (comparisons joined with ``and`` within a row, rows with ``or``).
+        The Prometheus form evaluates it as its ``expr``, the Grafana-managed form as its one data
+        query (``grafana.grafana_data``), so what promtool proves holds for both."""
+        if self.records is not None:
+            return self.records.signal.expr
+        rows = [reduce(lambda left, right: promql.logical("and", left, right),
+                       [promql.compare(c.signal.expr, c.op, c.value) for c in row])
+                for row in self.when]
+        return reduce(lambda left, right: promql.logical("or", left, right), rows)
 
     @property
     def prometheus(self) -> bool:

@@ -1,28 +1,21 @@
 """Prometheus / Mimir ruler form: ``alerts/prometheus/<group>.yaml`` rule files.
 
-Only rules Prometheus can evaluate (no Tempo query). An alert's expression is its ``when``:
-comparisons joined with ``and`` within a row and the rows with ``or``; a signal that has a
-recorded series (an SLO's bad-event ratio) is read from it.
+Only rules Prometheus can evaluate (no Tempo query). An alert's expression is ``Rule.expr``, the
+same PromQL the Grafana-managed twin runs as its one data query: comparisons joined with ``and``
+within a row and the rows with ``or``, every ratio computed inline (an SLO's burn-rate alert does
+not read the recorded ratios, so it never waits on, or depends on, where recordings are written).
 """
 
 from __future__ import annotations
 
-from functools import reduce
-
 from ..canonical import canonical_yaml
 from ..catalog.conventions import seconds
-from ..queries import promql
 from .model import Rule, RuleSet
 
 
 def expression(rule: Rule) -> str:
-    """The PromQL a Prometheus rule evaluates: what it records, or when it fires."""
-    if rule.records is not None:
-        return rule.records.signal.expr
-    rows = [reduce(lambda left, right: promql.logical("and", left, right),
-                   [promql.compare(c.signal.recorded or c.signal.expr, c.op, c.value) for c in row])
-            for row in rule.when]
-    return reduce(lambda left, right: promql.logical("or", left, right), rows)
+    """The PromQL a Prometheus rule evaluates: what it records, or when it fires (``Rule.expr``)."""
+    return rule.expr
 
 
 def prometheus_rule(rule: Rule) -> dict:

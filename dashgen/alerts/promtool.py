@@ -12,7 +12,10 @@ For every Prometheus alert the tests feed synthetic series and assert:
   6 h while never paging; on the way, the Sloth meta recordings read the budget and
   objective, and a current burn rate of 0 before the burn and 1 / budget during it;
 - what pages across rules (``promtool_paging``): no data, missing telemetry, tiny traffic and
-  the one paging policy per SLO.
+  burn rates beside the p95 pages;
+- traffic scenarios per paging measurement (``promtool_scenarios``): a sustained p95 breach
+  pages within 30 minutes, healthy traffic and one slow minute never page, a low-traffic stage
+  pages through its burn rate.
 
 Every input series carries the catalog's ``prometheus.matchers`` labels.
 
@@ -31,7 +34,8 @@ from ..catalog.conventions import SLOTH_CURRENT_BURN, SLOTH_ERROR_BUDGET, SLOTH_
 from ..queries.promql import le_spellings
 from ..voice.burn_rates import burn_rates
 from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet, stage_labels
-from . import promtool_paging
+from .prometheus import prometheus_rule
+from . import promtool_paging, promtool_scenarios
 from .promtool_series import (
     HISTORY_MIN, PER_MIN, STEP, expected, fmt_labels, histogram_series, linear, minutes, piecewise, with_scope,
 )
@@ -194,6 +198,7 @@ def _burn_tests(page: Rule, ticket: Rule, recordings: list[Rule]) -> list[dict]:
 
 _SINGLE_CONDITION_TESTS = {HistogramQuantile: _quantile_tests, CounterRatio: _ratio_tests}
 PAGING = "paging"  # the file of the cross-rule cases (promtool_paging.paging_tests)
+SCENARIOS = "scenarios"  # the traffic scenarios of every paging measurement (promtool_scenarios)
 
 
 def _group_tests(rs: RuleSet, key: str, alerts: list[Rule]) -> list[dict]:
@@ -226,29 +231,45 @@ def _scoped(tests: list[dict], scope: dict) -> list[dict]:
 
 
 def promtool_tests(rs: RuleSet) -> dict[str, str]:
-    """``{file name: promtool test YAML}``: one file per Prometheus alert group, and one of what
-    pages across all of them (``<prefix>-paging.test.yaml``, when a stage has an SLO)."""
+    """``{file name: promtool test YAML}``: one file per Prometheus alert group, one of what pages
+    across all of them (``<prefix>-paging.test.yaml``, when a stage has an SLO), one of the traffic
+    scenarios (``<prefix>-scenarios.test.yaml``), and the page alerts those two read
+    (``<prefix>.pages.yaml``, ``pages_file``)."""
     out = {}
     interval = rs.catalog.alerting.interval
     scope = {m.label: m.value for m in rs.catalog.prom_matchers}
-    files = []
     for key, group_rules in rs.groups():
-        if any(r.prometheus for r in group_rules):
-            files.append(f"{rs.group_name(key)}.yaml")
         alerts = [r for r in group_rules if r.is_alert and r.prometheus]
         if not alerts:
             continue
         rule_files = [f"{rs.group_name(key)}.yaml"]
-        if any(s.recorded for r in alerts for s in r.signals):
+        if any(r.slo is not None for r in alerts):  # the Sloth meta recordings are read back too
             rule_files.insert(0, f"{rs.group_name('slo-recording')}.yaml")
         out[f"{rs.group_name(key)}.test.yaml"] = canonical_yaml(
             {"rule_files": rule_files, "evaluation_interval": interval,
              "tests": _scoped(_group_tests(rs, key, alerts), scope)})
-    paging = promtool_paging.paging_tests(rs)
-    if paging:
-        out[f"{rs.group_name(PAGING)}.test.yaml"] = canonical_yaml(
-            {"rule_files": files, "evaluation_interval": interval, "tests": _scoped(paging, scope)})
+    # both ask only what pages: they read the page alerts of the built files, verbatim, and nothing else
+    name, text = pages_file(rs)
+    for key, cases in ((PAGING, promtool_paging.paging_tests(rs)), (SCENARIOS, promtool_scenarios.scenario_tests(rs))):
+        if cases:
+            out[name] = text
+            out[f"{rs.group_name(key)}.test.yaml"] = canonical_yaml(
+                {"rule_files": [name], "evaluation_interval": interval, "tests": _scoped(cases, scope)})
     return out
+
+
+PAGES_SUFFIX = ".pages.yaml"
+
+
+def pages_file(rs: RuleSet, only: set[str] | None = None) -> tuple[str, str]:
+    """``(name, rule file)``: every page alert of the Prometheus form (those named in ``only``, when
+    given) exactly as built (``prometheus_rule``), in its group. Scenarios that ask what pages read
+    only these: the ticket rules' day-long windows would cost most of promtool's time and page nobody."""
+    groups = [{"name": rs.group_name(key), "interval": rs.catalog.alerting.interval,
+               "rules": [prometheus_rule(r) for r in rules if r.is_alert and r.prometheus
+                         and r.labels.get("severity") == "page" and (only is None or r.name in only)]}
+              for key, rules in rs.groups()]
+    return f"{rs.catalog.uid_prefix}{PAGES_SUFFIX}", canonical_yaml({"groups": [g for g in groups if g["rules"]]})
 
 
 def count_assertions(test_yaml: dict) -> tuple[int, int]:

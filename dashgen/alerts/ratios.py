@@ -12,6 +12,7 @@ telemetry has its own rules (``absence``).
 from __future__ import annotations
 
 from ..voice.errors import counted, stage_error
+from ..voice.paging import rate_severity
 from .family import FamilyContext, percent
 from .model import Condition, CounterRatio, Rule
 
@@ -31,7 +32,7 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                                   ctx.guard(a.runs_metric, a.stage_label, s.id, a.rate_window))
             out.append(Rule(
                 uid=uid, title=ctx.title(kind="ratio", **values), group="errors", stage=s.id,
-                labels=ctx.labels(s.id, limit.severity), annotations=ctx.texts(uid, kind="ratio", **values),
+                labels=ctx.labels(s.id, rate_severity(limit)), annotations=ctx.texts(uid, kind="ratio", **values),
                 when=((Condition(signal, ">", limit.above, "ratio"),),), for_=limit.for_,
                 name=ctx.alert_name(s.id, word, "rate", "high"), receiver=a.receiver,
             ))

@@ -26,10 +26,10 @@ from ..catalog.conventions import seconds
 from ..catalog.model import Catalog, Slo, Stage
 from ..queries import promql
 from ..voice.burn_rates import alert_windows, burn_rates, limit as burn_limit
+from ..voice.paging import BURN_FOR
 from .family import FamilyContext, num, percent
 from .model import BadEventRatio, Condition, Recording, Rule, SloIds, SloSeries, rule_uid
 
-BURN_FOR = {"page": "2m", "ticket": "15m"}
 CURRENT_WINDOW = "5m"  # Sloth's current burn rate: the page-quick short window
 
 
@@ -119,7 +119,9 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                                                for lg, sh, r in sev_pairs))
             out.append(Rule(
                 uid=uid, title=ctx.title(**values), group="slo-burn", stage=s.id,
-                labels=ctx.labels(s.id, severity, slo=ids.id, **{cv.SLOTH_SEVERITY_LABEL: severity}),
+                # Sloth's identity on the alert itself: its backend reads ALERTS{sloth_id!=""}, and the
+                # expression (inline ratios of the histogram, the same in both forms) carries none
+                labels=ctx.labels(s.id, severity, slo=ids.id, **ids.labels, **{cv.SLOTH_SEVERITY_LABEL: severity}),
                 annotations=ctx.texts(uid, **values),
                 when=tuple(when), for_=BURN_FOR[severity], name=ctx.alert_name(s.id, m.id, "slo", "burn", severity),
                 receiver=a.receiver, slo=slo,

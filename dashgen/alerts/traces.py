@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ..queries.traceql import Cond, TraceQL
 from .family import FamilyContext
-from .latency import quantile_values, severity
+from ..voice.paging import quantile_policy
+from .latency import quantile_values
 from .model import Condition, Rule, TraceQuantile
 
 
@@ -28,13 +29,14 @@ def rules(ctx: FamilyContext) -> list[Rule]:
             conds = [stage] + ([Cond(q.span(m.attribute), ">=", 0)] if m.nothing_value is not None else [])
             for t in m.thresholds:
                 values = quantile_values(ctx, s, m, t)
+                policy = quantile_policy(ctx.alerting, t)
                 uid = ctx.uid(s.id, m.id, t.quantile_label, "traces")
                 signal = TraceQuantile(q.quantile(conds, q.span(m.attribute), (t.quantile,)), t.quantile)
                 out.append(Rule(
                     uid=uid, title=ctx.title(kind="traceql", **values), group="traces", stage=s.id,
-                    labels=ctx.labels(s.id, severity(s, m, t), source="traces"),
+                    labels=ctx.labels(s.id, policy.severity, source="traces"),
                     annotations=ctx.texts(uid, kind="traceql", **values),
-                    when=((Condition(signal, ">", float(t.value), m.unit),),), for_=t.for_,
+                    when=((Condition(signal, ">", float(t.value), m.unit),),), for_=policy.for_,
                     receiver=ctx.alerting.receiver,
                 ))
     return out

@@ -107,8 +107,8 @@ ALERTING_SPEC = Map(
         "team": Field(Str(pattern=r"[A-Za-z0-9_.-]{1,60}", pattern_hint="letters, digits, _ . -", example="voice"),
                       default="voice", doc="value of the team label on every rule (default voice)"),
         "receiver": Field(Str(example="voice-oncall"), default=None,
-                          doc="Grafana contact point for notification_settings.receiver (default: use the "
-                              "notification policy tree)"),
+                          doc="contact point (Grafana) or receiver (Alertmanager) of the pages in the generated "
+                              "routing, alerts/routing/ (default <team>-page)"),
         "runbook_url": Field(Str(pattern=r"https?://\S+", pattern_hint="an http(s) URL", example="https://runbooks.example.com/voice"),
                              default="https://runbooks.example.com/voice-agent",
                              doc="base URL of the runbooks; each rule links <base>#<rule uid>"),

@@ -13,6 +13,7 @@ from .. import DISTRIBUTION, __version__
 from ..artifacts import MANIFEST
 from .common import catalog_option, definitions_option, replace_catalog_option, require, schema_version_option
 from ..errors import CatalogError, DashgenError, InputError
+from ..lint.grafana_schemas import GRAFANA_VERSIONS
 
 
 class LazyGroup(click.Group):
@@ -170,6 +171,9 @@ def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resour
               default=None, help="Also validate against Grafana's JSON schemas in DIR: the jsonschema/ folder "
                                  "of a grafana/grafana-foundation-sdk checkout (docs/dashboards.md says "
                                  "which branch matches your Grafana).")
+@click.option("--grafana", "grafana_version", type=click.Choice(GRAFANA_VERSIONS), default=None,
+              help="Also validate against this Grafana release's JSON schemas, generated once from its npm "
+                   "packages (@grafana/schema) and cached (needs node and npm the first time).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one object with every problem's rule, severity, location and message.")
 @click.option("--exclusions", "exclusions_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -178,7 +182,8 @@ def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resour
 @schema_version_option
 @definitions_option
 @replace_catalog_option
-def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schema_version, definitions, replace_catalog):
+def lint_command(catalog_ref, from_dir, schemas_dir, grafana_version, fmt, exclusions_file, schema_version,
+                 definitions, replace_catalog):
     """Offline checks: uids, panel ids, layout, TraceQL rules and query budget, schemas.
 
     \b
@@ -190,6 +195,7 @@ def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schem
     Examples:
       dashgen lint
       dashgen lint --format json
+      dashgen lint --grafana 12
       dashgen lint --from . --schemas grafana-foundation-sdk/jsonschema
     """
     from ..artifacts import read_output
@@ -201,8 +207,16 @@ def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schem
     from ..lint.exclusions import load_exclusions
     from ..lint.report import Location, problem
 
-    if schemas_dir:
-        require("lint --schemas", "jsonschema")
+    if schemas_dir and grafana_version:
+        raise InputError("give --schemas DIR or --grafana VERSION, not both")
+    if schemas_dir or grafana_version:
+        require("lint --grafana" if grafana_version else "lint --schemas", "jsonschema")
+    if grafana_version:
+        from ..lint.grafana_schemas import SchemaFetchError, schema_folder
+        try:
+            schemas_dir = schema_folder(grafana_version)
+        except SchemaFetchError as exc:
+            raise DashgenError(f"lint --grafana {grafana_version}: {exc}") from None
     inputs = pipeline.resolve(catalog_ref, schema_version=schema_version, definitions=definitions,
                               manifest_dir=from_dir)
     catalog = pipeline.load(inputs)
@@ -218,6 +232,10 @@ def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schem
         report = lint_artifacts(artifacts, catalog, schemas_dir, exclusions=exclusions)
     except FileNotFoundError as exc:
         raise InputError(str(exc)) from None
+    if schemas_dir:
+        from ..lint.grafana_schemas import newer_dashboards
+        for warning in newer_dashboards(artifacts, schemas_dir, grafana_version):
+            click.echo(f"dashgen: warning: {warning}", err=True)
     if built is not None:  # what a definition file's translation could not carry, at its line
         report.problems[:0] = [problem("definition", Location(d.path, panel=d.panel, line=d.line), d.message)
                                for d in built.definition_problems]
@@ -251,8 +269,9 @@ def lint_command(catalog_ref, from_dir, schemas_dir, fmt, exclusions_file, schem
               help="Start the catalog file from this bundled preset (written to --catalog, which must not exist yet).")
 @click.option("--output", "output", metavar="DIR", default=".", show_default=True,
               help="Where dashgen build writes dashboards/, alerts/ and collector/.")
-@click.option("--schema-version", type=click.Choice(["41", "42"]), default=None,
-              help="Dashboard schemaVersion: 41 for Grafana 11.x; left out: 42 (Grafana 12.x).")
+@click.option("--schema-version", type=click.Choice(["41", "42", "v2"]), default=None,
+              help="Dashboard format: 41 for Grafana 11.x, 42 for 12.x, v2 for Grafana 13's own; left out: "
+                   "41, or what the project's [grafana] version picks.")
 @click.option("--definitions", "definitions", metavar="FILE", multiple=True,
               help="A Python file adding dashboards of your own (repeatable; docs/extending.md).")
 @click.option("--grafana-url", "grafana_url", metavar="URL", default=None,
@@ -298,7 +317,7 @@ def init_command(catalog, from_preset, output, schema_version, definitions, graf
         if not Path(d).is_file():
             raise InputError(f"--definitions {d}: no such file")
     text = render_project(catalog=Path(catalog).as_posix() if catalog not in PRESETS else catalog, output=output,
-                          schema_version=int(schema_version) if schema_version else None,
+                          schema_version=(schema_version if schema_version == "v2" else int(schema_version)) if schema_version else None,
                           definitions=tuple(Path(d).as_posix() for d in definitions),
                           grafana={"url": grafana_url} if grafana_url else {})
     try:
@@ -345,6 +364,7 @@ cli.add_lazy_command("plan", "dashgen.cli.push:plan_command")
 cli.add_lazy_command("push", "dashgen.cli.push:push_command")
 cli.add_lazy_command("sandbox", "dashgen.cli.sandbox:sandbox_command")
 cli.add_lazy_command("diff", "dashgen.cli.review:diff_command")
+cli.add_lazy_command("import", "dashgen.cli.imports:import_command")
 cli.add_lazy_command("preview", "dashgen.cli.review:preview_command")
 cli.add_lazy_command("simulate", "dashgen.cli.telemetry:simulate_command")
 cli.add_lazy_command("verify-traces", "dashgen.cli.telemetry:verify_traces_command")

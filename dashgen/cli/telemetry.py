@@ -137,7 +137,9 @@ def verify_traces_command(catalog_ref, trace_file):
     \b
     Rules: stage spans found; the stage attribute; session and turn ids on every stage span;
     every stage span under a turn span; the required attributes per stage; integers where
-    Tempo's quantiles need them (floats are dropped); values of at least 2, or -1 (nothing).
+    Tempo's quantiles need them (floats are dropped); values of at least 2, or -1 (nothing);
+    every span name and attribute the catalog reads is in the file (a missing one with a close
+    name in the file, a framework's rename, is named with that near-miss).
 
     \b
     Examples:

@@ -3,10 +3,10 @@
 An alert's ``__dashboardUid__``/``__panelId__`` is what the on-call engineer opens from the
 notification, so it must show the number that paged, not a look-alike: a TraceQL panel (Tempo's
 power-of-two buckets) beside a Prometheus-histogram alert, or an absolute error rate beside a
-ratio alert, shows other numbers. Here each panel is made from the rule's own conditions: one
-query per signal, the signal's expression verbatim (the query the Grafana-managed rule runs;
-the Prometheus form reads the same ratio from its recorded series), and one dashed threshold
-line per condition value, coloured by the rule's severity. ``link`` then points every rule at
+ratio alert, shows other numbers. Here each panel is made from the rule itself: first the
+rule's one query verbatim (``Rule.expr``, what both forms evaluate: a series there is the alert
+pending or firing), then one query per signal (the number each comparison reads), and one
+dashed threshold line per condition value, coloured by the rule's severity. ``link`` then points every rule at
 its panel. Single source: change a rule and its panel follows.
 
 The flow stays one way (``dashgen.build``): catalog -> rules (pure data) -> this dashboard ->
@@ -72,6 +72,8 @@ def rule_panel(ctx: Ctx, rule: Rule) -> TimeSeriesPanel:
     """The panel of one alert: its signals as queries, its condition values as threshold lines."""
     refs = iter("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     targets, overrides = [], []
+    if rule.prometheus:  # the rule's own query first: exactly what pages, in both forms
+        targets.append(ctx.prom(rule.expr, next(refs), legend="firing (the rule's expression)"))
     for signal in rule.signals:
         label = next(iter(getattr(signal, "series_labels", {}) or {}), "")
         if isinstance(signal, TraceQuantile):
@@ -82,14 +84,16 @@ def rule_panel(ctx: Ctx, rule: Rule) -> TimeSeriesPanel:
             targets.append(ctx.prom(signal.expr, next(refs), legend=_legend(signal, label).strip()))
     color = SEVERITY_COLORS.get(rule.labels.get("severity", ""), "red")
     values = sorted({c.value for row in rule.when for c in row})
-    rows = [" and ".join(f"{chr(65 + list(rule.signals).index(c.signal))} {c.op} {format_number(c.value)}" for c in row)
+    first = 66 if rule.prometheus else 65  # B: the first signal after the rule's own query
+    rows = [" and ".join(f"{chr(first + list(rule.signals).index(c.signal))} {c.op} {format_number(c.value)}" for c in row)
             for row in rule.when]
     fires = " or ".join(f"({r})" if len(rows) > 1 and " and " in r else r for r in rows)
+    own = " (A, the rule's own query, returns a series exactly then)" if rule.prometheus else ""
     return TimeSeriesPanel(
         key=panel_key(rule), title=rule.title,
         # the expression and thresholds only: a changed ``for`` or wording changes the rule, not its panel
         description=(f"Exactly what alert rule {rule.name or rule.uid} ({rule.labels.get('severity', 'no severity')}) "
-                     f"evaluates: it fires when {fires} holds for its 'for' duration. The dashed lines are its "
+                     f"evaluates: it fires when {fires} holds for its 'for' duration{own}. The dashed lines are its "
                      f"thresholds; an empty panel is no data, which never pages (see the rule's description)."
                      + (" Its TraceQL quantile is coarse: Tempo buckets values in powers of two and drops values "
                         "below 2 and floats." if overrides else "")),

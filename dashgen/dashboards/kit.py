@@ -15,11 +15,11 @@ from .model import (
 from .layout import lay_out
 from .model_views import TempoValuesVariable
 from ..queries import promql
-from ..queries.traceql import Attr, Cond, TraceQL, Var
+from ..voice.paging import SEVERITY_RANK, threshold_severity
+from ..queries.traceql import Attr, ChosenOrAll, Cond, TraceQL
 
 OWNER_TAG = "dashgen"
 SEVERITY_COLORS = {"ticket": "orange", "page": "red"}
-SEVERITY_RANK = {"ticket": 1, "page": 2}
 SEVERITY_BY_RANK = {rank: SEVERITY_COLORS[sev] for sev, rank in SEVERITY_RANK.items()}
 
 
@@ -66,7 +66,8 @@ class Ctx:
         out.extend(self.matcher_variables())
         if c.service_attribute:
             out.append(TempoValuesVariable("service", "Service", c.service_attribute, self.tempo,
-                                           f"Services by {c.service_attribute}; All lists every one Tempo knows."))
+                                           f"One service by {c.service_attribute}, or All: no service is filtered out (queries "
+                                           f"compare {c.service_attribute} with =, never a regex)."))
         out.extend(extra)
         return out
 
@@ -77,10 +78,18 @@ class Ctx:
                 for m in self.catalog.prom_matchers]
 
     def service_conds(self) -> list[Cond]:
+        """``resource.service.name = ${service:doublequote}``: one service chosen, an equality Grafana
+        quotes; All, the variable's all value (the attribute itself, inserted unformatted), so the
+        condition compares the attribute with itself. Never a regex: Grafana's Tempo datasource
+        interpolates a query with ``templateSrv.replace(query, scopedVars, VariableFormatID.Pipe)``
+        (grafana/grafana ``public/app/plugins/datasource/tempo/datasource.ts``, ``applyVariables`` and
+        ``prepareTargets``), so a multi-value ``=~ "$service"`` becomes ``a|b|c|...`` with All, a regex
+        Tempo evaluates per span, and the datasource adds ad hoc filters to builder (``traceqlSearch``)
+        queries only, never to a TraceQL string. docs/dashboards.md, "The service filter"."""
         svc = self.catalog.service_attribute
         if not svc:
             return []
-        return [Cond(self.q.scoped(svc), "=~", Var("service"))]
+        return [Cond(self.q.scoped(svc), "=", ChosenOrAll("service"))]
 
     def stage_attr(self) -> Attr | None:
         sa = self.catalog.stage_attribute
@@ -132,20 +141,21 @@ class Ctx:
 
     @staticmethod
     def steps(*measurements: Measurement) -> list[ThresholdStep]:
-        """Green base step, then one step per catalog threshold (orange ticket, red page).
+        """Green base step, then one step per catalog threshold at its effective severity
+        (``voice.paging``: orange ticket, red page).
 
         One coherent set per panel: severity never decreases as the value rises. A panel that
         shows several measurements (first byte of every stage) draws each limit once, at the
         most severe level reached at or below it: a ticket limit above a page limit adds nothing
-        (it would paint 600 ms orange above a red 350 ms).
+        (it would paint 600 ms orange above a red 350 ms); two page limits draw two red lines.
         """
         limits: dict[float, int] = {}
         for m in measurements:
             for t in m.thresholds:
-                limits[t.value] = max(limits.get(t.value, 0), SEVERITY_RANK[t.severity])
+                limits[t.value] = max(limits.get(t.value, 0), SEVERITY_RANK[threshold_severity(t)])
         steps, reached = [], 0
         for value, rank in sorted(limits.items()):
-            if rank > reached:
+            if rank >= reached:  # every limit at the panel's highest severity so far (two page lines: both)
                 steps.append((value, SEVERITY_BY_RANK[rank]))
                 reached = rank
         return threshold_steps(steps)
@@ -163,15 +173,18 @@ class Ctx:
                          tooltip="The other dashboards generated from this catalog")]
 
     def dashboard(self, key: str, title: str, description: str, panels: list, variables: list | None = None,
-                  refresh: str = "1m", time_from: str | None = None) -> BuiltDashboard:
-        uid = self.uid(key)
+                  refresh: str = "1m", time_from: str | None = None, *, uid: str | None = None,
+                  links: list | None = None, tags: list | tuple = (), time_to: str = "now",
+                  timezone: str = "browser", annotations: list | tuple = (), graph_tooltip: int = 1) -> BuiltDashboard:
+        uid = uid or self.uid(key)
         dash = ModernDashboard(
-            title=title, uid=uid, description=description, tags=self.tags, panels=panels,
-            variables=variables if variables is not None else self.variables(),
-            links=self.links(), schemaVersion=self.schema_version, refresh=refresh,
+            title=title, uid=uid, description=description, tags=sorted({*self.tags, *tags}) if tags else self.tags,
+            panels=panels, variables=variables if variables is not None else self.variables(),
+            links=self.links() if links is None else links, schemaVersion=self.schema_version, refresh=refresh,
             # Tempo's query-frontend rejects longer TraceQL metrics ranges (catalog tempo.metrics_max_range);
             # a dashboard may ask for less (the drilldown's searches on an empty session: one hour)
             timeFrom=time_from or f"now-{self.catalog.tempo_server.metrics_max_range}",
+            timeTo=time_to, timezone=timezone, extraAnnotations=list(annotations), graphTooltip=graph_tooltip,
         )
         return BuiltDashboard(key=key, uid=uid, title=title, folder_uid=self.catalog.folder_uid, dashboard=lay_out(dash))
 

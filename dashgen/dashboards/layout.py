@@ -44,15 +44,26 @@ def assign_ids(dashboard_uid: str, panels: list[ModernPanel]) -> list[ModernPane
         if pid in seen:  # astronomically unlikely; still never emit two equal ids
             raise LayoutError(f"{dashboard_uid}: panel keys {seen[pid]!r} and {p.key!r} hash to the same id; rename one")
         seen[pid] = p.key
+        if isinstance(p, Row) and p.panels:  # a collapsed row's own panels: ids from their keys too
+            inner = assign_ids(dashboard_uid, list(p.panels))
+            clash = keys & {q.key for q in inner}
+            if clash:
+                raise LayoutError(f"{dashboard_uid}: two panels share the key {sorted(clash)[0]!r}")
+            keys.update(q.key for q in inner)
+            p = attr.evolve(p, panels=inner)
         out.append(attr.evolve(p, id=pid))
     return out
 
 
 def flow(panels: list[ModernPanel]) -> list[ModernPanel]:
-    """Place panels on the grid: left to right, wrapping at 24 columns; rows span the width."""
+    """Place panels on the grid: left to right, wrapping at 24 columns; rows span the width.
+    A panel that already has a ``gridPos`` keeps it."""
     out = []
     x = y = line_h = 0
     for p in panels:
+        if p.gridPos:  # placed by its author (an imported dashboard): kept where it is
+            out.append(p)
+            continue
         if isinstance(p, Row):
             y += line_h
             x, line_h = 0, 0

@@ -52,6 +52,16 @@ class ThresholdStep:
         return {"color": self.color, "value": NULL if self.value is None else self.value}
 
 
+def merge_json(data: dict, extra: dict | None) -> dict:
+    """``data`` with ``extra`` laid over it, object by object (lists and scalars replace)."""
+    for k, v in (extra or {}).items():
+        if isinstance(v, dict) and isinstance(data.get(k), dict):
+            data[k] = merge_json(dict(data[k]), v)
+        else:
+            data[k] = v
+    return data
+
+
 def threshold_steps(limits: list[tuple[float, str]], base: str = "green") -> list[ThresholdStep]:
     """Base step plus one step per (value, color), sorted by value as Grafana requires."""
     return [ThresholdStep(base)] + [ThresholdStep(color, value) for value, color in sorted(limits)]
@@ -77,6 +87,7 @@ class TempoTarget:
     # trace, the way from a p95 spike to a slow call. Tempo caps it at its max_exemplars (100 by
     # default; 0 also means that max from 2.7 on: modules/frontend metrics_query_range_sharder.go).
     exemplars = attr.ib(default=100)
+    extra = attr.ib(default=None)  # any other key of an imported target, kept as it was
 
     def to_json_data(self):
         data = {
@@ -91,7 +102,7 @@ class TempoTarget:
             data.update(metricsQueryType=self.metricsQueryType, step=self.step, exemplars=self.exemplars)
         else:
             data.update(tableType=self.tableType, spss=self.spss)
-        return data
+        return merge_json(data, self.extra)
 
 
 @attr.s(frozen=True, eq=False, repr=False)
@@ -101,10 +112,17 @@ class PrometheusTarget:
     refId = attr.ib(default="A")
     legendFormat = attr.ib(default=None)
     instant = attr.ib(default=False)
+    # What an imported target says beyond the above (``dashgen import``); None: not written.
+    format = attr.ib(default=None)  # time_series | table | heatmap
+    interval = attr.ib(default=None)  # the minimum step, e.g. "1m" or "$__rate_interval"
+    hide = attr.ib(default=None)
+    extra = attr.ib(default=None)  # any other key of the target, kept as it was
 
     def to_json_data(self):
-        return {"refId": self.refId, "datasource": self.datasource, "expr": self.expr, "editorMode": "code",
-                "legendFormat": self.legendFormat, "range": not self.instant, "instant": self.instant}
+        return merge_json({"refId": self.refId, "datasource": self.datasource, "expr": self.expr,
+                           "editorMode": "code", "legendFormat": self.legendFormat, "range": not self.instant,
+                           "instant": self.instant, "format": self.format, "interval": self.interval,
+                           "hide": self.hide}, self.extra)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -150,6 +168,9 @@ class ModernPanel(gl.Panel):
     # What the panel shows, as tags like "tts.first_byte:p95" (not rendered); alert rules
     # use them to point __dashboardUid__/__panelId__ at the right panel.
     shows = attr.ib(factory=tuple, converter=tuple)
+    # Keys of an imported panel the typed fields above do not carry, laid over the panel's JSON as
+    # they were (``dashgen import`` writes them and says so): nothing is dropped.
+    extra = attr.ib(factory=dict)
 
     plugin_type = "?"
 
@@ -172,7 +193,7 @@ class ModernPanel(gl.Panel):
             "links": self.fieldLinks or None,
             "custom": self.custom_json(),
         }
-        return {
+        return merge_json({
             "type": self.plugin_type,
             "id": self.id,
             "title": self.title,
@@ -186,7 +207,7 @@ class ModernPanel(gl.Panel):
             "maxDataPoints": None,
             "fieldConfig": {"defaults": defaults, "overrides": self.overrides},
             "options": self.options_json(),
-        }
+        }, self.extra)
 
 
 def _legend(calcs=(), display="list", placement="bottom", show=True) -> dict:
@@ -303,7 +324,8 @@ class TablePanel(ModernPanel):
             "showHeader": True,
             "cellHeight": self.cellHeight,
             "sortBy": [{"displayName": name, "desc": desc} for name, desc in self.sortBy],
-            "footer": {"show": False, "reducer": ["sum"], "countRows": False},
+            # no "footer": hidden is the default, and Grafana 12.4+ has no panel-level footer option
+            # (@grafana/schema 12.4 table Options; its migrateFooterV2 moves one to the fields)
         }
 
 
@@ -315,9 +337,9 @@ class TextPanel(ModernPanel):
 
     def to_json_data(self):
         data = super().to_json_data()
-        data.pop("fieldConfig")
-        data.pop("targets")
-        data.pop("datasource")
+        for k in ("fieldConfig", "targets", "datasource"):
+            if k not in self.extra:
+                data.pop(k)
         return data
 
     def options_json(self):
@@ -333,10 +355,29 @@ class Row(ModernPanel):
     collapsed = attr.ib(default=False)
     w = attr.ib(default=24)
     h = attr.ib(default=1)
+    # A collapsed row holds its panels (Grafana draws them when the row is opened); each keeps
+    # its own gridPos. An expanded row's panels follow it in the dashboard's list instead.
+    panels = attr.ib(factory=list)
 
     def to_json_data(self):
-        return {"type": "row", "id": self.id, "title": self.title, "collapsed": self.collapsed,
-                "gridPos": self.gridPos, "panels": []}
+        return merge_json({"type": "row", "id": self.id, "title": self.title, "collapsed": self.collapsed,
+                           "gridPos": self.gridPos, "panels": self.panels}, self.extra)
+
+
+@attr.s(eq=False, repr=False)
+class PluginPanel(ModernPanel):
+    """A panel of a type dashgen has no class for (gauge, bar gauge, pie chart, logs...): the common
+    fields typed, the plugin's own options in ``extra`` as the source had them."""
+
+    pluginType = attr.ib(default="", validator=instance_of(str))
+
+    def to_json_data(self):
+        data = super().to_json_data()
+        if self.pluginType:
+            data["type"] = self.pluginType
+        else:  # a library panel's reference: Grafana takes the type from the library panel
+            del data["type"]
+        return data
 
 
 # -------------------------------------------------------------------------------------------------
@@ -371,6 +412,18 @@ class TextboxVariable:
                 "hide": 0, "description": self.description, "skipUrlSync": False}
 
 
+class Variable:
+    """A template variable of any type (query, custom, interval, constant, adhoc, textbox...), the
+    way Grafana's JSON spells it: ``Variable("query", "job", query="label_values(up, job)",
+    datasource=kit.prometheus, refresh=1)``. Every keyword is written as given."""
+
+    def __init__(self, type: str, name: str, **fields):
+        self.type, self.name, self.fields = type, name, fields
+
+    def to_json_data(self):
+        return {"type": self.type, "name": self.name, **self.fields}
+
+
 @attr.s(frozen=True, eq=False, repr=False)
 class DashLink:
     """A dashboard link: to other dashboards by tag, or to one URL."""
@@ -397,6 +450,9 @@ class ModernDashboard(gl.Dashboard):
     refresh = attr.ib(default="1m")
     timeFrom = attr.ib(default="now-6h")
     graphTooltip = attr.ib(default=1)
+    timeTo = attr.ib(default="now")
+    timezone = attr.ib(default="browser")
+    extraAnnotations = attr.ib(factory=list)  # after Grafana's built-in "Annotations & Alerts"
 
     def to_json_data(self):
         return {
@@ -404,10 +460,10 @@ class ModernDashboard(gl.Dashboard):
             "title": self.title,
             "description": self.description or None,
             "tags": self.tags,
-            "timezone": "browser",
+            "timezone": self.timezone,
             "editable": True,
             "graphTooltip": self.graphTooltip,
-            "time": {"from": self.timeFrom, "to": "now"},
+            "time": {"from": self.timeFrom, "to": self.timeTo},
             "timepicker": {"refresh_intervals": ["30s", "1m", "5m", "15m", "1h"]},
             "fiscalYearStartMonth": 0,
             "liveNow": False,
@@ -418,7 +474,7 @@ class ModernDashboard(gl.Dashboard):
             "annotations": {"list": [{
                 "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True,
                 "hide": True, "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
-            }]},
+            }, *self.extraAnnotations]},
             "links": self.links,
             "weekStart": "",
         }

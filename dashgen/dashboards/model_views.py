@@ -90,10 +90,13 @@ class DashListPanel(_NoDataPanel):
 
 @attr.s(frozen=True, eq=False, repr=False)
 class TempoValuesVariable:
-    """A multi-value variable listing one attribute's values from Tempo (its tag-values API, not a
-    search). "All" has no ``allValue``: Grafana joins every value with ``|`` (the Tempo datasource
-    interpolates with the pipe format), a set of literals Tempo matches without a regex scan, never
-    the match-everything ``.*``."""
+    """A single-value variable listing one attribute's values from Tempo (its tag-values API, not a
+    search), with All. One value, never several: Grafana would join several with ``|`` for the
+    Tempo datasource (pipe format) and only a regex can take that. All is a custom ``allValue``, the
+    attribute itself: Grafana inserts it unformatted (grafana/scenes ``MultiValueVariable.ts``,
+    ``CustomAllValue``), so the query's ``attribute = ${name:doublequote}`` reads ``attribute =
+    attribute`` (true on every span, no value, no regex). A link carrying ``var-name=<allValue>``
+    opens the target on All (``MultiValueUrlSyncHandler.updateFromUrl``: ``allValue === urlValue``)."""
 
     name = attr.ib()
     label = attr.ib()
@@ -105,6 +108,6 @@ class TempoValuesVariable:
         return {"type": "query", "name": self.name, "label": self.label, "description": self.description,
                 "datasource": self.datasource,
                 "query": {"type": 1, "label": self.attribute, "refId": "TempoDatasourceVariableQueryEditor-VariableQuery"},
-                "current": {"text": ["All"], "value": ["$__all"]}, "options": [],
-                "hide": 0, "refresh": 2, "regex": "", "sort": 1, "multi": True, "includeAll": True,
-                "skipUrlSync": False}
+                "current": {"text": "All", "value": "$__all"}, "options": [],
+                "hide": 0, "refresh": 2, "regex": "", "sort": 1, "multi": False, "includeAll": True,
+                "allValue": self.attribute, "skipUrlSync": False}

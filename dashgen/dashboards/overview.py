@@ -8,7 +8,9 @@ from ..queries import promql
 from ..queries.traceql import Cond, Keyword
 from ..voice.errors import counted, stage_error
 from ..voice.roles import caller_felt
+from .breakdown import overview_panel as turn_breakdown
 from .budget import headline, metrics_queries
+from ..voice.paging import rate_severity
 from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
 from .model import Row, TextPanel, TimeSeriesPanel, threshold_steps
 from .model_views import AlertListPanel, DashListPanel
@@ -153,9 +155,9 @@ def ratio_panels(ctx: Ctx) -> list[TimeSeriesPanel]:
             key=f"{kind}-ratio", title=title,
             description=(f"Share of each stage's runs that {word} over {a.rate_window}: {metric} / {a.runs_metric}, "
                          f"the counters the alert rules divide. The line is the alert: above "
-                         f"{rule.above * 100:g} % for {rule.for_} ({rule.severity})."),
+                         f"{rule.above * 100:g} % for {rule.for_} ({rate_severity(rule)})."),
             targets=[ctx.prom(share, legend="{{" + a.stage_label + "}}")], unit="percentunit", minValue=0,
-            thresholdSteps=threshold_steps([(rule.above, SEVERITY_COLORS[rule.severity])]), thresholdsStyle="dashed",
+            thresholdSteps=threshold_steps([(rule.above, SEVERITY_COLORS[rate_severity(rule)])]), thresholdsStyle="dashed",
             shows=[f"{s.id}:{kind}_ratio" for s in stages[kind]], w=12, h=8))
     return out
 
@@ -236,7 +238,9 @@ def build(ctx: Ctx) -> BuiltDashboard:
     felt_pair = caller_felt(c) if felt is not None else None
     # the caller-felt panel already shows its measurement's quantiles: no second panel for it
     heads = [(s, judged_by(s)) for s in c.stages if judged_by(s) is not None and (s, judged_by(s)) != felt_pair]
-    by_stage = first_byte_p95_by_stage(ctx) + ([felt] if felt is not None else [])
+    breakdown = turn_breakdown(ctx)  # the caller-felt latency split by stage (dashboards/breakdown.py)
+    by_stage = (first_byte_p95_by_stage(ctx) + ([breakdown] if breakdown is not None else [])
+                + ([felt] if felt is not None else []))
     health = ratio_panels(ctx) + [p for p in (nothing_rate(ctx), error_rate(ctx), turns_per_second(ctx)) if p]
     # Per-stage panels for the first stages that fit the TraceQL budget (a 200-stage catalog
     # would otherwise get 400 panels and 200 queries); the by-stage panels still show them all.

@@ -18,6 +18,7 @@ from ..voice.burn_rates import burn_rates, page_long_windows
 from .model import DataLink, HeatmapPanel, StatPanel, TablePanel, TimeSeriesPanel, threshold_steps
 from ..queries.traceql import Cond
 from .kit import SEVERITY_COLORS, Ctx
+from ..voice.paging import threshold_severity
 from .series import rename, rename_function, rename_quantiles
 
 QUANTILES = (0.5, 0.95, 0.99)
@@ -79,7 +80,7 @@ def quantiles_panel(ctx: Ctx, stage: Stage, m: Measurement, quantiles=QUANTILES,
         raise ValueError(f"{stage.id}.{m.id} is a float: Tempo cannot take its quantiles (use spread_panels)")
     attr = ctx.q.span(m.attribute)
     labels = "/".join(quantile_label(q) for q in quantiles)
-    limits = "; ".join(f"{t.quantile_label} limit {t.value:g} {m.unit} ({t.severity})" for t in m.thresholds)
+    limits = "; ".join(f"{t.quantile_label} limit {t.value:g} {m.unit} ({threshold_severity(t)})" for t in m.thresholds)
     query = ctx.q.quantile(stage_filter(ctx, stage) + ctx.measured(m), attr, quantiles)
     desc = (f"{labels} of {m.title.lower()}: {m.meaning}. "
             + ("Spans that produced nothing (-1) are left out. " if m.nothing_value is not None else "")
@@ -105,7 +106,7 @@ def over_time_panel(ctx: Ctx, stage: Stage, m: Measurement, how: str, w: int = 1
     conds = stage_filter(ctx, stage) + ctx.measured(m)
     query = ctx.q.avg(conds, attr) if how == "avg" else ctx.q.max(conds, attr)
     word = {"avg": "Average", "max": "Maximum"}[how]
-    limits = "; ".join(f"{t.quantile_label} limit {t.value:g} {m.unit} ({t.severity})" for t in m.thresholds)
+    limits = "; ".join(f"{t.quantile_label} limit {t.value:g} {m.unit} ({threshold_severity(t)})" for t in m.thresholds)
     note = FLOAT_NOTE if not m.quantiles_work else "The average hides tails: read it next to the quantiles."
     return TimeSeriesPanel(
         key=panel_key(stage, m.id, "average" if how == "avg" else "max"), title=f"{m.title} {word.lower()}",
@@ -249,8 +250,8 @@ def stat_from_panel(ctx: Ctx, stage: Stage, m: Measurement, source_key: str, das
     t = m.threshold(quantile)
     q = quantile_label(quantile)
     name = f"{short_title(stage)} {q}"
-    limit = (f"green below the catalog limit ({t.value:g} {m.unit}, {t.severity}), "
-             f"{SEVERITY_COLORS[t.severity]} above" if t else "the catalog sets no limit for it, so it stays green")
+    limit = (f"green below the catalog limit ({t.value:g} {m.unit}, {threshold_severity(t)}), "
+             f"{SEVERITY_COLORS[threshold_severity(t)]} above" if t else "the catalog sets no limit for it, so it stays green")
     return StatPanel(
         key=panel_key(stage, m.id, q, "stat"),
         title=f"{short_title(stage)} {m.title.lower()} {q} now",

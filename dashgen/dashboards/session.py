@@ -14,7 +14,7 @@ search covers the last hour only, while links from the other dashboards bring th
 from __future__ import annotations
 
 from ..queries.traceql import Cond, Var
-from ..voice.roles import response_chain
+from .breakdown import PARTS_FIELD, REMAINDER, parts_and_whole
 from .kit import BuiltDashboard, Ctx
 from .model import DataLink, Row, TablePanel, TempoTarget, TextboxVariable
 from .model_views import BarChartPanel, TracesPanel
@@ -135,27 +135,41 @@ def first_byte_per_turn(ctx: Ctx) -> TablePanel | None:
 def response_bars(ctx: Ctx) -> BarChartPanel | None:
     """Per turn, the first bytes of the stages on the critical path stacked (ASR first partial + LLM
     first token + TTS first audio, and any stage the catalog marks ``critical_path``, in catalog
-    order): the silence the server side adds between the user's last word and the agent's first
-    audio. One column of the spans table feeds the bars, so they stack the stages whose first byte
-    is that one attribute."""
+    order), and on top the unexplained remainder of the caller-felt latency: the same split as the
+    overview's turn breakdown (dashboards/breakdown.py), one turn at a time, so here the parts and
+    the whole are the turn's own numbers. One column of the spans table feeds the bars, so they
+    stack the stages whose first byte is that one attribute."""
     c = ctx.catalog
-    chain = [s for s in response_chain(c) if s.measurement("first_byte").quantiles_work]
-    chain = [s for s in chain if s.measurement("first_byte").attribute == chain[0].measurement("first_byte").attribute]
-    if len(chain) < 2 or not c.stage_attribute:
+    chain, felt = parts_and_whole(ctx)
+    if len(chain) < 2:
         return None
     fb = chain[0].measurement("first_byte")
-    keep = [(_column(ctx), "regex", "^(" + "|".join(s.id for s in chain) + ")$")]
+    ids = [s.id for s in chain] + ([felt[0].id] if felt else [])
+    keep = [(_column(ctx), "regex", "^(" + "|".join(ids) + ")$")]
     if fb.nothing_value is not None:
         keep.append((fb.attribute, "greaterOrEqual", 0))
     parts = " + ".join(f"{s.id.upper()} {s.measurement('first_byte').title.lower()}" for s in chain)
+    remainder, more = [], ""
+    if felt:
+        fs, fm = felt
+        remainder = [
+            {"id": "calculateField", "options": {"mode": "reduceRow", "alias": PARTS_FIELD, "replaceFields": False,
+                                                 "reduce": {"reducer": "sum", "include": [s.id for s in chain]}}},
+            {"id": "calculateField", "options": {"mode": "binary", "alias": REMAINDER, "replaceFields": False,
+                                                 "binary": {"left": fs.id, "operator": "-", "right": PARTS_FIELD}}},
+            {"id": "organize", "options": {"excludeByName": {PARTS_FIELD: True, fs.id: True}}},
+        ]
+        more = (f" On top, '{REMAINDER}': the turn's caller-felt latency ({fs.id} {fm.title.lower()}, end of the "
+                f"user's speech to the first agent audio) minus the stacked parts, so the whole bar is what the caller "
+                f"waited (transport, client playout, any wait no stage measures); negative when the stages overlap.")
     return BarChartPanel(
-        key="session-response-bars", title=f"Per turn: {parts}",
+        key="session-response-bars", title=f"Per turn: {parts}" + (f" + {REMAINDER.lower()}" if felt else ""),
         description=(f"One stacked bar per turn of the session: {parts}, in {fb.unit}. The height is the time the "
-                     f"server stages took to start answering; the tallest segment is the stage to look at. Built "
+                     f"server stages took to start answering; the tallest segment is the stage to look at.{more} Built "
                      f"from the spans table's result (Dashboard datasource): no search of its own."),
         dataSource=DASHBOARD_DS, targets=_from_spans_table(ctx), overrides=_numbers_in(fb.grafana_unit),
         transformations=[_keep(*keep), {"id": "groupingToMatrix", "options": {
-            "columnField": _column(ctx), "rowField": c.turn_attribute, "valueField": fb.attribute}}],
+            "columnField": _column(ctx), "rowField": c.turn_attribute, "valueField": fb.attribute}}, *remainder],
         shows=["session:response_bars"], w=24, h=9)
 
 

@@ -67,7 +67,8 @@ def stable_version(group: dict | None) -> str | None:
     return next((v for v in STABLE if v in served), None)
 
 
-V2_VERSIONS = ("v2", "v2beta1")  # Grafana 13 serves v2 (and v2beta1), 12.1+ v2beta1 (grafana-apis.md section 1)
+# Grafana 13 serves v2 (and v2beta1), 12.1+ v2beta1 (grafana/grafana apps/dashboard/kinds/manifest.cue)
+V2_VERSIONS = ("v2", "v2beta1")
 
 
 def v2_version(group: dict | None) -> str | None:

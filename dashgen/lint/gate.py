@@ -79,7 +79,7 @@ def _locate_panel(p: Problem, uid: str | None, dashboards: list, catalog: Catalo
     title = p.location.panel
     built = next((d for d in dashboards if d.uid == uid), None)
     panel = next((q for q in built.dashboard.panels if title is not None and q.title == title), None) if built else None
-    if panel is None:
+    if panel is None or not getattr(panel, "shows", None):  # a user's own panel: no catalog line asked for it
         return None
     index = {s.id: i for i, s in enumerate(catalog.stages)}
     path: tuple = ("stages",)

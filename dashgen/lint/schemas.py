@@ -1,6 +1,7 @@
 """Validate generated dashboards against Grafana's own JSON schemas (foundation-sdk form).
 
-Given a folder such as ``shared/grafana-schemas/grafana-12/``, check:
+Given a schema folder (``dashgen lint --grafana 12`` generates one from Grafana's npm packages:
+``grafana_schemas``; ``--schemas DIR`` names one), check:
 the dashboard (``dashboard.jsonschema.json#/definitions/Dashboard``); each panel against
 ``Panel`` or ``RowPanel``; each panel's ``options`` and ``fieldConfig.defaults.custom``
 against its panel type's ``Options`` / ``FieldConfig``; each target against its
@@ -48,7 +49,7 @@ class SchemaSet:
         self.folder = Path(folder)
         if not (self.folder / "dashboard.jsonschema.json").is_file():
             raise FileNotFoundError(f"{self.folder}: no dashboard.jsonschema.json there (point --schemas at a "
-                                    f"folder like shared/grafana-schemas/grafana-12)")
+                                    f"folder like grafana-foundation-sdk/jsonschema, or use --grafana VERSION)")
 
     @lru_cache(maxsize=None)
     def _doc(self, name: str) -> dict | None:
@@ -103,9 +104,17 @@ class SchemaSet:
         return frozenset(d["const"] for d in doc.get("definitions", {}).values() if "const" in d)
 
 
-def _errors(validator, instance, where: str) -> list[SchemaProblem]:
+def _errors(validator, instance, where: str, defaults_filled: bool = False) -> list[SchemaProblem]:
+    """``defaults_filled``: a panel's ``options`` and ``fieldConfig.defaults.custom``, where Grafana
+    deep-merges the panel plugin's defaults under what the dashboard says before anything reads it
+    (``getPanelOptionsWithDefaults`` in grafana/grafana
+    public/app/features/dashboard/state/getPanelOptionsWithDefaults.ts), so a member the kind
+    declares required but the dashboard leaves out (a table column's ``cellOptions``) is never
+    missing in Grafana. Wrong types and unknown members are still errors."""
     out = []
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        if defaults_filled and err.validator == "required":
+            continue
         path = "/" + "/".join(str(p) for p in err.absolute_path)
         out.append(SchemaProblem(where, err.message, path if path != "/" else ""))
     return out
@@ -213,14 +222,14 @@ def validate_dashboard(dashboard: dict, schemas: SchemaSet, tolerate_null_thresh
         elif opts_v is None:
             problems.append(SchemaProblem(where, f"no schema for panel type {ptype!r}", "type"))
         else:
-            problems += _errors(opts_v, panel.get("options", {}), where + " options")
+            problems += _errors(opts_v, panel.get("options", {}), where + " options", defaults_filled=True)
         custom = panel.get("fieldConfig", {}).get("defaults", {}).get("custom")
         fc_v = schemas.validator(PANEL_SCHEMA_DOCS.get(ptype, ptype), "FieldConfig")
         if custom is not None:
             if fc_v is None:
                 problems.append(SchemaProblem(where, f"panel type {ptype!r} has no custom field config", "fieldConfig/defaults/custom"))
             else:
-                problems += _errors(fc_v, custom, where + " fieldConfig.defaults.custom")
+                problems += _errors(fc_v, custom, where + " fieldConfig.defaults.custom", defaults_filled=True)
         unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
         yunit = panel.get("options", {}).get("yAxis", {}).get("unit")
         for u in (unit, yunit):

@@ -21,6 +21,12 @@ way (issue 15), checked on the JSON alone so it holds for any catalog and for ha
 - ``exemplars``: TraceQL metrics targets ask for exemplars, the way from a spike to a trace.
 - ``service-regex``: no query carries a match-everything regex (``=~ ".*"``), which Tempo
   still evaluates per span.
+- ``variable-regex``: no TraceQL query puts a dashboard variable in a regex (``=~ "$service"``).
+  Grafana's Tempo datasource interpolates every TraceQL string with the pipe format
+  (``templateSrv.replace(query, scopedVars, VariableFormatID.Pipe)`` in grafana/grafana
+  ``public/app/plugins/datasource/tempo/datasource.ts``), so several values, or All without a
+  custom all value, arrive as ``a|b|c|...``: a regex Tempo evaluates on every span (Tempo issue
+  #7109: such matchers at the top of its CPU profiles).
 - ``below-two``: ``quantile_over_time``/``histogram_over_time`` count only integers of at least 2
   (Tempo ``bucketizeAttribute``: ``if f < 2 { return nil }``; floats are not counted at all), so a
   quantile or heatmap over a measurement whose real values can be 0 or 1 describes only the rest:
@@ -48,6 +54,7 @@ import re
 from .. import drawn
 from ..catalog.conventions import TIME_UNITS_PER_MS, seconds
 from ..drawn import DrawnDashboard, read_dashboard
+from ..queries.traceql import variable_in_regex
 from .dashboards import at
 from .report import Problem, problem
 
@@ -159,6 +166,13 @@ def _service_regex(panel: dict) -> list[str]:
     return []
 
 
+def _variable_regex(panel: dict) -> list[str]:
+    return [f"a variable in a regex: {t.get('query', '')} (with several values or All, Grafana's Tempo datasource "
+            f"joins them with \"|\" into a regex Tempo evaluates per span; compare with = and a single-value "
+            f"variable whose All is a custom allValue, see docs/dashboards.md, \"The service filter\")"
+            for t in _tempo_targets(panel) if variable_in_regex(t.get("query", ""))]
+
+
 def _attribute_key(name: str) -> str:
     return name.split(".", 1)[1] if name.startswith(("span.", "resource.")) else name.lstrip(".")
 
@@ -221,7 +235,8 @@ def _empty_variable_searches(d: DrawnDashboard) -> list[str]:
 
 RULES = (("threshold-colour", _threshold_colour), ("threshold-order", _threshold_order),
          ("series-names", _series_names), ("table-types", _table_types), ("span-rate-unit", _span_rate_unit),
-         ("links", _links), ("exemplars", _exemplars), ("service-regex", _service_regex))
+         ("links", _links), ("exemplars", _exemplars), ("service-regex", _service_regex),
+         ("variable-regex", _variable_regex))
 CATALOG_RULES = (("below-two", _below_two),)  # rules that read the catalog when lint has it
 
 

@@ -2,8 +2,8 @@
 
 Each piece is assembled in plain Python by the function that validates and escapes its
 parts (a template engine added nothing but start-up time to one-line queries; measured in
-the PR that removed ``templates/traceql``). It enforces the rules of
-``shared/docs/traceql-and-voice-telemetry.md``:
+the PR that removed ``templates/traceql``). It enforces the TraceQL rules Tempo's query engine
+needs for metrics queries on voice spans (grafana/tempo ``pkg/traceql``):
 
 - no ``select`` in metrics queries (it turns off Tempo's fast path);
 - quantiles written ``0.95``, never ``.95``;
@@ -32,6 +32,7 @@ ATTRIBUTE_FUNCTIONS = frozenset({"quantile_over_time", "histogram_over_time", "m
 NO_ARG_FUNCTIONS = frozenset({"rate", "count_over_time"})
 METRICS_FUNCTIONS = ATTRIBUTE_FUNCTIONS | NO_ARG_FUNCTIONS
 OPERATORS = frozenset({"=", "!=", ">", ">=", "<", "<=", "=~", "!~"})
+REGEX_OPERATORS = frozenset({"=~", "!~"})
 VARIABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(:[a-z]+)?")
 
 
@@ -62,6 +63,25 @@ class Var:
 
 
 @dataclass(frozen=True)
+class ChosenOrAll:
+    """A single-value Grafana variable compared with ``=``: renders ``${name:doublequote}``, unquoted.
+
+    Grafana quotes a chosen value itself (``"voice-agent"``, ``"`` escaped). "All" is the
+    variable's custom ``allValue``, which Grafana inserts as written, never formatted (grafana/scenes
+    ``packages/scenes/src/variables/variants/MultiValueVariable.ts``, ``CustomAllValue.formatter``:
+    only the text, percentencode and queryparam formats touch it). The service variable's all value
+    is the attribute itself, so with All the condition reads ``resource.service.name =
+    resource.service.name``: an equality with no value and no regex (see ``Ctx.service_conds``).
+    """
+
+    name: str
+
+    def __post_init__(self):
+        if not VARIABLE_RE.fullmatch(self.name) or ":" in self.name:
+            raise QueryError(f"bad variable name {self.name!r}")
+
+
+@dataclass(frozen=True)
 class Keyword:
     """An unquoted TraceQL enum value: ``status = error``, ``kind = server``."""
 
@@ -87,6 +107,8 @@ def escape_string(value: str) -> str:
 def literal(value) -> str:
     if isinstance(value, Keyword):
         return value.word
+    if isinstance(value, ChosenOrAll):
+        return "${" + value.name + ":doublequote}"
     if isinstance(value, Var):
         return '"${' + value.name + '}"' if ":" in value.name else f'"${value.name}"'
     if isinstance(value, bool):
@@ -122,6 +144,12 @@ class Cond:
     def render(self) -> str:
         if self.op not in OPERATORS:
             raise QueryError(f"unknown operator {self.op!r}")
+        if self.op in REGEX_OPERATORS and isinstance(self.value, (Var, ChosenOrAll)):
+            # Grafana expands a variable into a regex as every chosen value joined by "|" (the
+            # Tempo datasource interpolates with the pipe format); Tempo matches it per span
+            raise QueryError(f"a variable in a regex ({self.attr} {self.op} ${self.value.name}): compare with = instead")
+        if isinstance(self.value, ChosenOrAll) and self.op != "=":
+            raise QueryError(f"${self.value.name} (chosen or All) is compared with =, not {self.op}")
         # the value is already a TraceQL literal (escaped string, number, bool, "$var")
         return f"{self.attr} {self.op} {literal(self.value)}"
 
@@ -255,6 +283,14 @@ _BY_RE = re.compile(r"\)\s*by\s*\(([^)]*)\)")
 
 def _strip_strings(query: str) -> str:
     return _STRING_RE.sub('""', query)
+
+
+_VARIABLE_REGEX_RE = re.compile(r'(=~|!~)\s*"(?:[^"\\]|\\.)*\$')
+
+
+def variable_in_regex(query: str) -> bool:
+    """A regex matcher whose pattern holds a Grafana variable (``=~ "$service"``, ``!~ "${x}"``)."""
+    return bool(_VARIABLE_REGEX_RE.search(query))
 
 
 def check_query(query: str, known_attributes: frozenset[str] | None = None,

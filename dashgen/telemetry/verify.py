@@ -15,6 +15,11 @@ Rules (each reported with a count and one example span id):
   by Tempo's quantiles;
 - ``range``: integer measurements are at least 2 (0 and 1 are dropped by Tempo's quantiles) or the nothing
   value; no measurement is negative except the nothing value;
+- ``names``: every span name and attribute the catalog reads is somewhere in the file. A name the
+  file lacks while it has a close one (``difflib``: a framework release renamed it, LiveKit Agents
+  warns that existing dashboards then "no longer match and don't raise an error") is a violation
+  naming both, with an example span carrying the near-miss; a name the file lacks with nothing
+  close is a note (the capture may not exercise that stage or that failure);
 - ``milestones``: a barge-in's milestones (VAD confirmed, cancelled, silent) count from one zero, the moment
   VAD fires, so on a span they never decrease in milestone order (a later milestone smaller than an earlier
   one means they were timed from different starts).
@@ -22,6 +27,7 @@ Rules (each reported with a count and one example span id):
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 from ..catalog.model import Catalog, Stage
@@ -39,7 +45,9 @@ RULES = (
     ("integer", "integer types where Tempo's quantiles need them"),
     ("range", "values of at least 2, or the nothing value"),
     ("milestones", "barge-in milestones from one zero (VAD firing)"),
+    ("names", "every span name and attribute the catalog reads is in the file"),
 )
+NEAR_MISS_CUTOFF = 0.6  # difflib ratio: lk.response.ttft vs lk.response.time_to_first_token is a miss
 
 
 @dataclass
@@ -135,6 +143,53 @@ def _check_milestones(rep: Report, catalog: Catalog, st: Stage, s: SpanRecord, w
             rep.add("milestones", f"{where}: {b.attribute} ({vb}) is below {a.attribute} ({va}): every milestone "
                                   f"must count from the moment VAD fires", s.span_id)
             return
+
+
+def read_names(catalog: Catalog) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """What the catalog reads: ``{span name: [who reads it]}`` and ``{attribute: [who reads it]}``
+    (span attributes unscoped; the service attribute as its resource attribute)."""
+    spans: dict[str, list[str]] = {catalog.turn_span: ["convention.turn_span"]}
+    if catalog.session_span:
+        spans.setdefault(catalog.session_span, []).append("convention.session_span")
+    attrs: dict[str, list[str]] = {}
+    for st in catalog.stages:
+        spans.setdefault(st.span, []).append(f"stage {st.id}")
+        for m in st.measurements:
+            attrs.setdefault(m.attribute, []).append(f"{st.id}.{m.id}")
+    for key, value in (("session_attribute", catalog.session_attribute), ("turn_attribute", catalog.turn_attribute),
+                       ("stage_attribute", catalog.stage_attribute), ("error_attribute", catalog.error_attribute)):
+        if value:
+            attrs.setdefault(value, []).append(f"convention.{key}")
+    for name in sorted(catalog.span_attributes() - set(attrs)):
+        attrs[name] = ["a stage's attributes"]
+    svc = catalog.service_attribute
+    if svc and svc.startswith("resource."):
+        attrs.setdefault(svc.split(".", 1)[1], []).append("convention.service_attribute")
+    return spans, attrs
+
+
+def _check_names(rep: Report, spans: list[SpanRecord], catalog: Catalog) -> None:
+    """The ``names`` rule: each name the catalog reads, present, renamed (a near-miss), or absent."""
+    span_names: dict[str, str] = {}
+    attr_names: dict[str, str] = {}
+    for s in spans:
+        span_names.setdefault(s.name, s.span_id)
+        for k in (*s.attributes, *s.resource):
+            attr_names.setdefault(k, s.span_id)
+    wanted_spans, wanted_attrs = read_names(catalog)
+    for kind, wanted, have in (("span", wanted_spans, span_names), ("attribute", wanted_attrs, attr_names)):
+        for name, readers in sorted(wanted.items()):
+            rep.checked["names"] += 1
+            if name in have:
+                continue
+            near = difflib.get_close_matches(name, [h for h in have if h not in wanted], n=1, cutoff=NEAR_MISS_CUTOFF)
+            who = ", ".join(readers)
+            if near:
+                rep.add("names", f"{kind} {name!r} (read by {who}) is not in the file; it has {near[0]!r} instead: "
+                                 f"renamed? (map the catalog to it, or pin the framework version it describes)",
+                        have[near[0]])
+            else:
+                rep.note(f"{kind} {name!r} (read by {who}) is not in the file, nor anything close", "-")
 
 
 def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
@@ -240,6 +295,7 @@ def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
             for i in ids:
                 rep.add("required", f"{sid}: {attr} never emitted ({producing.get(sid, 0)} spans that produced "
                                     f"something lack it)", i)
+    _check_names(rep, spans, catalog)
     rep.checked["stage-spans"] = len(spans)
     if not rep.stage_spans:
         names = ", ".join(sorted({s.span for s in catalog.stages}))

@@ -11,7 +11,8 @@ Prometheus, with the generated rule files loaded, answers:
   fires when every evaluation in ``[end - for, end]`` returned a series, as the rule engine's
   pending -> firing does. Without an incident none may fire;
 - panels: every PromQL panel query returns data, except an absence panel (``absent``/``absent_over_time``),
-  which must return none while telemetry flows. Panels reading recorded series (the SLO
+  which must return none while telemetry flows, and an alert panel's rule expression, which has
+  data only while its rule holds (it must, for a firing rule). Panels reading recorded series (the SLO
   dashboard, on Sloth's recordings) are queried once Prometheus has evaluated the recording
   groups: the local copy of a recording group runs every few seconds instead of every minute
   (its expressions do not depend on the interval), so the first evaluation is not a minute away;
@@ -32,7 +33,6 @@ import tempfile
 import time
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from functools import reduce
 from pathlib import Path
 
 import yaml
@@ -95,10 +95,8 @@ def simulate(catalog: Catalog, sessions: int, seed: int, incidents, window_minut
 
 
 def alert_expr(rule: Rule) -> str:
-    """The rule's ``when`` with every signal's own query (no recorded series)."""
-    rows = [reduce(lambda a, b: promql.logical("and", a, b), [promql.compare(c.signal.expr, c.op, c.value) for c in row])
-            for row in rule.when]
-    return reduce(lambda a, b: promql.logical("or", a, b), rows)
+    """The rule's one expression, as both forms evaluate it (``Rule.expr``: no recorded series)."""
+    return rule.expr
 
 
 def _values(catalog: Catalog, spans, stage_id: str, attribute: str, nothing, start: float, end: float) -> list[float]:
@@ -128,6 +126,10 @@ def _check_values(prom: PrometheusServer, sim: Simulation, catalog: Catalog, rul
             got = float(result[0]["value"][1]) if result else None
             if isinstance(sig, HistogramQuantile):
                 if not truth:
+                    continue
+                if got is None and sig.events is not None and len(truth) < sig.events.min_events:
+                    report.lines.append(f"ok    {sig.stage} {m.id} p{sig.q * 100:g} over {sig.window}: no value, "
+                                        f"{len(truth)} events < its guard ({sig.events.min_events})")
                     continue
                 want = truth[min(len(truth) - 1, int(sig.q * len(truth)))]
                 b = list(sig.metric.buckets)
@@ -181,13 +183,17 @@ def _quick_recordings(text: str) -> str:
 
 
 def _recorded_at(prom) -> float:
-    """Wait until every recording group has been evaluated once; the time to query their series at."""
+    """Wait until every recording group has been evaluated once; the time to query their series at.
+
+    ``type=record`` filters the rules, not the groups: Prometheus still lists every alerting group,
+    with an empty ``rules`` list, and those keep the catalog's interval (a minute), so waiting on them
+    too would wait up to a minute for nothing. Only groups holding a recording rule count."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         # type=record still lists the alerting groups, with no rules: those are not waited for (a
         # 1m alerting group's first evaluation can be a minute away)
         groups = [g for g in prom.api("rules", type="record")["groups"] if g.get("rules")]
-        if all(not g.get("lastEvaluation", "0001").startswith("0001") for g in groups):
+        if groups and all(not g.get("lastEvaluation", "0001").startswith("0001") for g in groups):
             return time.time()
         time.sleep(0.5)
     raise DashgenError("Prometheus did not evaluate the recording rules within 60 s")
@@ -230,6 +236,7 @@ def _panel_exprs(built) -> list[tuple[str, str]]:
 
 def _check_panels(prom, sim: Simulation, built, report: MetricsReport) -> None:
     records = {r.records.metric for r in built.rules.rules if r.records is not None}
+    alert_exprs = {r.expr: r for r in built.rules.rules if r.is_alert and r.prometheus}
     recorded_at = None
     for title, expr in _panel_exprs(built):
         for var, value in GRAFANA_VARIABLES.items():
@@ -242,7 +249,13 @@ def _check_panels(prom, sim: Simulation, built, report: MetricsReport) -> None:
             recorded_at = recorded_at or _recorded_at(prom)
             at = recorded_at
         result = prom.query(expr, at)
-        if "absent(" in expr or "absent_over_time(" in expr:  # absence panel: empty while telemetry flows
+        own = alert_exprs.get(expr)
+        if own is not None:  # an alert panel's first query, the rule's own expression: data only while it holds
+            if own.name in {r.name for r in report.firing}:
+                report.check(bool(result), f"panel {title!r} shows the firing rule's expression ({len(result)} series)")
+            else:
+                report.lines.append(f"ok    panel {title!r}: the rule's own expression, {len(result)} series now")
+        elif "absent(" in expr or "absent_over_time(" in expr:  # absence panel: empty while telemetry flows
             report.check(not result, f"panel {title!r} shows no absence while telemetry flows")
         elif not result and (short := _guarded_off(prom, built, expr, at)):
             report.lines.append(f"ok    panel {title!r} is empty: {short}")
@@ -258,16 +271,27 @@ def _reads(expr: str, metric: str) -> bool:
 def _guarded_off(prom, built, expr: str, at: float) -> str | None:
     """Why a panel on an SLO's recordings is rightly empty: a window it reads saw fewer events than
     ``alerting.min_events``, so the guarded recording has no series (``promql.guarded``)."""
-    for sig in dict.fromkeys(s for r in built.rules.rules if r.records is not None for s in r.signals):
+    for sig in dict.fromkeys(s for r in built.rules.rules for s in r.signals):
+        if isinstance(sig, HistogramQuantile) and sig.events is not None and sig.expr == expr:  # a p95's own guard
+            short = _too_few(prom, sig, at)
+            if short:
+                return f"{short}, fewer than the quantile's guard ({sig.events.min_events})"
+            continue
         if not isinstance(sig, BadEventRatio) or sig.events is None or f'"{sig.ids.id}"' not in expr:
             continue
         # the series built on this window's ratio: itself, and Sloth's current burn rate on the 5m one
         reads = (sig.record,) + ((SLOTH_CURRENT_BURN,) if sig.window == CURRENT_WINDOW else ())
         if not any(_reads(expr, r) for r in reads):
             continue
-        g = sig.events
-        got = prom.query(promql.events(g.counter, g.label, g.stage, g.window, sig.extra), at)
-        n = float(got[0]["value"][1]) if got else 0.0
-        if n < g.min_events:
-            return f"{n:g} {g.stage} events in {g.window}, fewer than alerting.min_events ({g.min_events})"
+        short = _too_few(prom, sig, at)
+        if short:
+            return f"{short}, fewer than alerting.min_events ({sig.events.min_events})"
     return None
+
+
+def _too_few(prom, sig, at: float) -> str | None:
+    """``"<n> <stage> events in <window>"`` when the signal's guard holds it back, else None."""
+    g = sig.events
+    got = prom.query(promql.events(g.counter, g.label, g.stage, g.window, sig.extra), at)
+    n = float(got[0]["value"][1]) if got else 0.0
+    return f"{n:g} {g.stage} events in {g.window}" if n < g.min_events else None

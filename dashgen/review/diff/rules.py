@@ -187,6 +187,12 @@ def rule_changes(subject: str, b: dict, a: dict, unit: str | None) -> list[Chang
     for ref in sorted(set(qb) | set(qa)):
         if qb.get(ref, (None,))[0] != qa.get(ref, (None,))[0]:
             lang = (qa.get(ref) or qb.get(ref))[1]
+            # a rule of Grafana's Prometheus-import shape keeps its comparison in the PromQL
+            mb, ma = (_PROM_THRESHOLD.match(str(q.get(ref, ("",))[0] or "")) for q in (qb, qa))
+            if lang == "promql" and mb and ma and mb["head"] == ma["head"] and mb["op"] == ma["op"]:
+                out.append(Change("alert", "alert-threshold", subject,
+                                  f"threshold {mb['value']} {ARROW} {with_unit(ma['value'], unit)}"))
+                continue
             word = "added" if ref not in qb else "removed" if ref not in qa else "changed"
             out.append(Change("alert", "alert-query", subject, f"query {ref} {word}",
                               qb.get(ref, (None,))[0], qa.get(ref, (None,))[0], lang))

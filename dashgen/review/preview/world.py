@@ -116,7 +116,7 @@ class Hints:
         h.span_names = [s.span for s in catalog.stages]
         h.turn_span = catalog.turn_span
         for s in catalog.stages:
-            h._add_milestones(s)
+            h._add_milestones(catalog, s)
             h._add_slo(catalog, s)
             for m in s.measurements:
                 limit = next((t.value for t in m.thresholds), None) or m.bad_above
@@ -133,10 +133,10 @@ class Hints:
                     h.levels.setdefault((None, m.attribute), float(limit))
         return h
 
-    def _add_milestones(self, stage) -> None:
-        from ...dashboards.barge_in import applies, milestones
+    def _add_milestones(self, catalog, stage) -> None:
+        from ...voice.barge_in import applies, milestones
 
-        if applies(stage):
+        if applies(stage, catalog):
             ms = milestones(stage)
             for i, m in enumerate(ms):
                 self.milestones[(stage.id, m.attribute)] = (i, len(ms), ms[-1].attribute)
