@@ -37,6 +37,7 @@ OUTPUT_DIRS = ("dashboards", "alerts", "collector")  # collector/: the signaltom
 MANIFEST = "dashboards/manifest.yaml"
 
 # What a path of the tree holds (``kind_of``); the diff's section kinds use the same names.
+ROUTING = "routing"  # alerts/routing/: who is notified, one notification per stage (alerts/routing.py)
 DASHBOARD, GRAFANA_RULES, PROVISIONING, PROMETHEUS_RULES, COLLECTOR = "dashboard", "grafana-rules", "provisioning", \
     "prometheus-rules", "collector"
 _YAML = (".yaml", ".yml")
@@ -47,6 +48,7 @@ _LAYOUT = (
     (PROVISIONING, ("alerts", "provisioning"), _YAML),  # alerts/provisioning/<group>.yaml
     (PROMETHEUS_RULES, ("alerts", "prometheus"), _YAML),  # alerts/prometheus/<group>.yaml
     (COLLECTOR, ("collector",), _YAML + (".md",)),  # collector/signaltometrics.yaml and its README
+    (ROUTING, ("alerts", "routing"), _YAML),  # alerts/routing/alertmanager.yaml, grafana-notification-policy.yaml
 )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashgen.artifacts import (
-    COLLECTOR, DASHBOARD, GRAFANA_RULES, MANIFEST, PROMETHEUS_RULES, PROVISIONING, check_output, from_blobs, kind_of,
+    COLLECTOR, DASHBOARD, GRAFANA_RULES, MANIFEST, PROMETHEUS_RULES, PROVISIONING, ROUTING, check_output, from_blobs, kind_of,
     of_kind, read_output, write_output,
 )
 from dashgen.build import build_artifacts
@@ -24,7 +24,7 @@ def built() -> dict[str, str]:
 def test_every_built_path_has_its_kind(built):
     kinds = {rel: kind_of(rel) for rel in built}
     assert kinds.pop(MANIFEST) is None
-    assert set(kinds.values()) == {DASHBOARD, GRAFANA_RULES, PROVISIONING, PROMETHEUS_RULES, COLLECTOR}
+    assert set(kinds.values()) == {DASHBOARD, GRAFANA_RULES, PROVISIONING, PROMETHEUS_RULES, COLLECTOR, ROUTING}
     assert [rel for rel, _ in of_kind(built, DASHBOARD)] == sorted(r for r, k in kinds.items() if k == DASHBOARD)
 
 
