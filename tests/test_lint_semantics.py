@@ -192,7 +192,7 @@ def test_searches_driven_by_an_empty_variable_are_one_and_bounded(built):
     problems = broken(built, "voice-session", lambda p: p["type"] == "barchart", own_search)
     assert problems == ["dashboards/voice-agent/voice-session.json: 2 panels search Tempo for an empty $session when "
                         "the dashboard opens ('Every span of session $session, in time order', 'Per turn: ASR time to "
-                        "first partial + LLM time to first token + TTS time to first audio'): let one search and the "
+                        "first partial + LLM time to first token + TTS time to first audio + unexplained'): let one search and the "
                         "others reuse its result (Dashboard datasource)"]
     ds = copy.deepcopy(built)
     next(d for d in ds.values() if d["uid"] == "voice-session")["time"]["from"] = "now-6h"

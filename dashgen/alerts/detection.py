@@ -16,7 +16,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from ..artifacts import canonical_yaml
+from ..canonical import canonical_yaml
 from .model import RuleSet
 from .promtool import pages_file
 from .promtool_scenarios import HISTORY, PER_MIN, Watched, mix_at, quantile_mix, traffic, watched

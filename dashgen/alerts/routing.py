@@ -19,7 +19,7 @@ this form writes what makes them one notification, for both rule forms:
 
 from __future__ import annotations
 
-from ..artifacts import canonical_yaml
+from ..canonical import canonical_yaml
 from ..catalog.model import Catalog
 from ..voice.paging import GROUP_BY, GROUP_INTERVAL, GROUP_WAIT, REPEAT_INTERVAL, inhibit_rules
 from .grafana import ORG_ID

@@ -105,8 +105,9 @@ def overview_panel(ctx: Ctx) -> TimeSeriesPanel | None:
                  f"splits single turns exactly.")
     return TimeSeriesPanel(
         key="turn-breakdown", title=f"Where a turn's time goes: {q} by stage, stacked",
-        description=(said + " Stages on the critical path come from the catalog (role, critical_path). Next: the "
-                            "tallest band's stage dashboard."),
+        description=(said + " Stages on the critical path come from the catalog (role, critical_path). Tempo's "
+                            "quantiles count integers only and drop values below 2 (a stage recorded as a float "
+                            "is left out of the parts). Next: the tallest band's stage dashboard."),
         targets=[ctx.tempo_metrics(query)], unit=fb.grafana_unit, stacking="normal", fillOpacity=60,
         transformations=transformations, overrides=overrides,
         shows=[f"{s.id}.first_byte:breakdown" for s in chain], w=24, h=9)
