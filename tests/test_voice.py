@@ -172,11 +172,14 @@ def test_a_custom_stage_on_the_critical_path_is_in_the_per_turn_bars():
     bars = _response_bars(build_artifacts(parse_catalog(rag_catalog_text(), "rag.yaml")))
     assert bars is not None
     keep = bars["transformations"][0]["options"]["filters"][0]["config"]["options"]["value"]
-    assert keep == "^(asr|rag_retrieval|llm|tts)$"  # catalog (pipeline) order
+    # the parts in catalog (pipeline) order, then the whole the remainder is taken from (client's first byte)
+    assert keep == "^(asr|rag_retrieval|llm|tts|client)$"
+    parts = next(t for t in bars["transformations"] if t["id"] == "calculateField")["options"]["reduce"]["include"]
+    assert parts == ["asr", "rag_retrieval", "llm", "tts"]
     assert "RAG_RETRIEVAL time to first document" in bars["title"]
     # off the critical path (custom stages are, by default): not a step of the bars
     bars = _response_bars(build_artifacts(parse_catalog(rag_catalog_text(critical_path=False), "rag.yaml")))
-    assert bars["transformations"][0]["options"]["filters"][0]["config"]["options"]["value"] == "^(asr|llm|tts)$"
+    assert bars["transformations"][0]["options"]["filters"][0]["config"]["options"]["value"] == "^(asr|llm|tts|client)$"
 
 
 def test_simulate_emits_every_measurement_and_verify_traces_passes_on_custom_stages(tmp_path, capsys):

@@ -345,6 +345,11 @@ def table_model(panel: dict, hints: Hints, n_rows: int) -> tuple[list[str], list
             cols, rows = [f"{row_f}\\{col}", *values], list(grid.values())
             kinds = {c: "string" if i == 0 else ("number" if val in kinds and kinds[val] == "number" else "string")
                      for i, c in enumerate(cols)}
+        elif t.get("id") == "calculateField":
+            cols, rows, kinds = _calculate(t.get("options") or {}, cols, rows, kinds)
+        elif t.get("id") == "organize":
+            hidden = {k for k, v in ((t.get("options") or {}).get("excludeByName") or {}).items() if v}
+            cols = [c for c in cols if c not in hidden]
     for sort in (panel.get("options") or {}).get("sortBy") or []:
         name = sort.get("displayName")
         if name in cols:  # a name the table does not display sorts nothing (Grafana drops it)
@@ -357,6 +362,33 @@ def table_model(panel: dict, hints: Hints, n_rows: int) -> tuple[list[str], list
                                                      else column_unit(panel, c, kinds.get(c))))
              if r.get(c, "") != "" else "" for c in cols] for r in rows[:n_rows]]
     return cols, [kinds.get(c, "string") for c in cols], text
+
+
+def _number(v) -> float | None:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _calculate(o: dict, cols: list, rows: list, kinds: dict) -> tuple[list, list, dict]:
+    """Grafana's ``calculateField`` (``packages/grafana-data/src/transformations/transformers/
+    calculateField.ts``) in the two modes dashgen writes: ``reduceRow`` (sum of the included fields;
+    a missing cell counts as nothing) and ``binary`` (left minus right, empty when either is)."""
+    alias = o.get("alias") or "calculated"
+    out = []
+    for r in rows:
+        value = None
+        if o.get("mode") == "reduceRow":
+            parts = [_number(r.get(c)) for c in (o.get("reduce") or {}).get("include") or [] if c in cols]
+            value = sum(v for v in parts if v is not None) if any(v is not None for v in parts) else None
+        elif o.get("mode") == "binary":
+            b = o.get("binary") or {}
+            left, right = _number(r.get(b.get("left"))), _number(r.get(b.get("right")))
+            if left is not None and right is not None and b.get("operator") == "-":
+                value = left - right
+        out.append({**r, alias: "" if value is None else value})
+    return ([*cols, alias] if alias not in cols else cols), out, {**kinds, alias: "number"}
 
 
 def bar_segments(panel: dict, hints: Hints) -> tuple[list[str], list[tuple[str, Any]]]:
