@@ -30,12 +30,33 @@ SLOW_FILES = frozenset({
     "test_simulate_verify.py",    # simulate + verify-traces/verify-metrics end to end
     "test_verify_metrics.py",     # a real Prometheus server per catalog
     "test_wheel.py",              # builds the wheel and installs it into a fresh venv
+    "test_detection_times.py",    # promtool measures every paging rule's time to page
+    "test_paging.py",             # a real Alertmanager, promtool scenarios
+    "test_sloth_compat.py",       # promtool runs Sloth's own queries on the built rules
+    "test_collector_field.py",    # a real Prometheus fed the bridge's series
+    "test_stage_errors.py",       # a real Prometheus evaluates the error alerts
+    "test_sandbox.py",            # dashgen sandbox as a subprocess, plan and push against it
+    "test_push.py",               # the emulator over HTTP, every push scenario
+    "test_project.py",            # dashgen in subprocesses, project by project
+    "test_import.py",             # a corpus of real dashboards imported and built back
+    "test_v2.py",                 # builds, lint and diff in subprocesses, pushes to the emulator
+    "test_catalog_variants.py",   # dozens of catalog variants built and gated
+    "test_turn_breakdown.py",     # node runs Grafana's own transformations
 })
 # and single tests of fast files that run dashgen several times in subprocesses
 SLOW_TESTS = frozenset({
     "test_lint_grafana_version_validates_with_that_releases_schemas",  # lint --grafana x 4 runs
     "test_lint_warns_when_the_build_is_newer_than_that_grafana",       # lint + build x 3 runs
     "test_every_accepted_attribute_name_parses_in_grafanas_grammar",   # node, Grafana's grammar
+    "test_bad_catalog_is_one_located_line_exit_2_and_writes_nothing",   # dashgen x 20 subprocesses
+    "test_yaml_output_does_not_depend_on_libyaml",                      # every file through pure-Python YAML
+    "test_lint_format_json_gives_rule_severity_and_location_and_finds_a_stat_in_a_collapsed_row",  # lint x 2
+    "test_schema_version_42_flag",                                      # build x 2 in subprocesses
+    "test_an_exclusion_silences_one_rule_for_one_panel",                # lint x 3 in subprocesses
+    "test_lint_hand_broken_output_exit_1_names_the_problems",           # lint in subprocesses
+    "test_check_reports_stale_missing_and_extra",                       # build x 3 in subprocesses
+    "test_byte_identical_across_runs_directories_and_hash_seeds",       # build x 3 in subprocesses
+    "test_cli_build_failure_midway_keeps_old_output",                   # build x 2 in subprocesses
 })
 
 
