@@ -345,3 +345,20 @@ def test_emulator_refuses_an_invalid_v2_spec_and_a_v2_body_on_the_legacy_api():
         with pytest.raises(GrafanaError) as exc:
             c.call("GET", "/api/dashboards/uid/d")
         assert exc.value.status == 406
+
+
+@pytest.mark.parametrize("target,setting,expect", [("13.0", None, "v2"), ("12.2", None, 42), ("11.6", None, 41),
+                                                   ("13.0", "42", 42)])
+def test_the_project_s_grafana_version_picks_the_format_it_stores(target, setting, expect, tmp_path, dashgen_cli):
+    """[grafana] version in dashgen.toml: v2 for 13 (what it stores by default), 42 for 12, 41 for 11.6;
+    an explicit schema_version wins (file provisioning reads classic JSON only)."""
+    lines = ['catalog = "default"'] + ([f"schema_version = {setting}"] if setting else []) + \
+        ["", "[grafana]", f'version = "{target}"']
+    (tmp_path / "dashgen.toml").write_text("\n".join(lines) + "\n")
+    res = dashgen_cli("build", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    d = json.loads((tmp_path / "dashboards" / "voice-agent" / "voice-overview.json").read_text())
+    if expect == "v2":
+        assert d["apiVersion"] == V2 and "elements" in d["spec"]
+    else:
+        assert d["schemaVersion"] == expect and "panels" in d
