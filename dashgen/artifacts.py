@@ -84,10 +84,10 @@ def folder_of(path: str) -> str:
 # -------------------------------------------------------------------------------------------------
 # The output tree: read
 
-def _files_under(out_dir: Path) -> dict[str, Path]:
-    """Every file under ``out_dir``'s output directories, by posix path relative to ``out_dir``."""
+def _files_under(out_dir: Path, tops: Iterable[str] = OUTPUT_DIRS) -> dict[str, Path]:
+    """Every file under ``out_dir``'s output directories (``tops``), by posix path relative to ``out_dir``."""
     found: dict[str, Path] = {}
-    for top in OUTPUT_DIRS:
+    for top in tops:
         for here, _dirs, names in os.walk(out_dir / top):  # os.walk: a tenth of rglob's cost
             rel = Path(here).relative_to(out_dir).as_posix()
             for name in names:
@@ -141,9 +141,10 @@ class CheckResult:
         return not (self.stale or self.missing or self.extra)
 
 
-def check_output(artifacts: dict[str, str], out_dir: Path) -> CheckResult:
-    """``build --check``: which files under ``out_dir`` differ from ``artifacts``, byte for byte."""
-    on_disk = _files_under(Path(out_dir))
+def check_output(artifacts: dict[str, str], out_dir: Path, tops: Iterable[str] = OUTPUT_DIRS) -> CheckResult:
+    """``build --check``: which files under ``out_dir`` (its ``tops`` directories) differ from
+    ``artifacts``, byte for byte."""
+    on_disk = _files_under(Path(out_dir), tops)
     stale, missing = [], []
     for rel, content in artifacts.items():
         path = on_disk.get(rel)

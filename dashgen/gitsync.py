@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .artifacts import DASHBOARD, MANIFEST, canonical_json, kind_of, parse, write_output
+from .artifacts import DASHBOARD, MANIFEST, canonical_json, check_output, kind_of, parse, write_output
 from .errors import InputError
 
 FOLDER_METADATA = "_folder.json"
@@ -76,21 +76,11 @@ def write_tree(tree: dict[str, str], out_dir: Path) -> None:
 
 
 def check_tree(tree: dict[str, str], out_dir: Path) -> list[str]:
-    """What differs between ``tree`` and ``out_dir`` (stale, missing and extra files of its folders)."""
-    out_dir = Path(out_dir)
-    problems = []
-    for rel, text in tree.items():
-        path = out_dir / rel
-        if not path.is_file():
-            problems.append(f"missing: {rel}")
-        elif path.read_bytes() != text.encode("utf-8"):
-            problems.append(f"stale: {rel}")
-    for folder in sorted({p.split("/")[0] for p in tree}):
-        for path in sorted((out_dir / folder).glob("*")):
-            rel = f"{folder}/{path.name}"
-            if rel not in tree:
-                problems.append(f"extra: {rel}")
-    return problems
+    """What differs between ``tree`` and ``out_dir`` (stale, missing and extra files of its folders),
+    as ``build --check`` says it of the output tree."""
+    res = check_output(tree, Path(out_dir), tops=sorted({path.split("/")[0] for path in tree}))
+    return [f"{label}: {rel}" for label, paths in (("stale", res.stale), ("missing", res.missing),
+                                                    ("extra", res.extra)) for rel in paths]
 
 
 def summary(tree: dict[str, str]) -> str:

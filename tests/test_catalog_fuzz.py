@@ -129,7 +129,6 @@ import contextlib  # noqa: E402
 import copy  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 from dashgen.build import build_artifacts  # noqa: E402
 from dashgen.catalog import PRESETS, preset_path  # noqa: E402

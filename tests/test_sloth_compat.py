@@ -11,7 +11,6 @@ rule files on a steady 40%-bad traffic; the alerts carry ``sloth_severity`` as S
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..catalog.model import Measurement, Stage
 from ..queries import promql
-from ..queries.traceql import Cond, Keyword
+from ..queries.traceql import Cond
 from ..voice.errors import counted, stage_error
 from ..voice.roles import caller_felt
 from .breakdown import overview_panel as turn_breakdown

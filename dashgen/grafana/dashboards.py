@@ -132,12 +132,12 @@ class Dashboards(Handler):
         build, resolved = self.build, self.instance.datasources
         mapping, types = self.instance.datasource_uids(build.datasources)
         by_var = {(build.datasources[k].get("variable") or k): r for k, r in resolved.items()}
-        v2_api = f"{apps.DASHBOARD_GROUP}/{self.instance.v2_version}" if self.v2 else ""
+        if self.v2:  # imported only for a v2 build: dashgen.dashboards loads grafanalib
+            from ..dashboards.v2 import to_classic, to_v2
+            v2_api = f"{apps.DASHBOARD_GROUP}/{self.instance.v2_version}"
         for b in build.dashboards:
-            data = b.data
-            if self.v2:  # worked on as the classic dashboard it stands for, written back as v2 (V2Dashboards)
-                from ..dashboards.v2 import to_classic
-                data = to_classic(data)
+            # a v2 object is worked on as the classic dashboard it stands for, written back as v2 (V2Dashboards)
+            data = to_classic(b.data) if self.v2 else b.data
             d = _rewrite_uids(data, mapping, types)  # a fresh tree: the build is never mutated
             d.pop("id", None)
             d.pop("version", None)
@@ -150,7 +150,6 @@ class Dashboards(Handler):
                 tags.append(build.owner_tag)
             d["tags"] = tags
             if self.v2:  # what reads back from the stored v2 object: the hash must be of that
-                from ..dashboards.v2 import to_classic, to_v2
                 d = {**to_classic(to_v2(d, v2_api)), "uid": b.uid}
                 d.pop("id", None)
             h = dashboard_hash(d, b.folder_uid)

@@ -23,7 +23,7 @@ from .. import api
 from ..artifacts import to_plain
 from ..catalog.model import Catalog
 from ..dashboards.model import datasource_ref
-from .code import Call, Code, fmt, lines_of, real
+from .code import Call, Code, fmt, real
 
 CLASSES = {"timeseries": "TimeSeriesPanel", "stat": "StatPanel", "table": "TablePanel", "text": "TextPanel",
            "row": "Row"}

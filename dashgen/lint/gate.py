@@ -18,7 +18,6 @@ stage's dashboard it starts with that stage's place in the catalog, ``file:line:
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import PurePosixPath
 

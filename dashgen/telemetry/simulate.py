@@ -29,7 +29,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..catalog.model import Catalog, Stage
+from ..catalog.model import Stage
 from ..catalog.conventions import TIME_UNITS_PER_MS
 from .instrument import Instrumentation, VirtualClock
 from .recorder import DERIVED_AT_END
