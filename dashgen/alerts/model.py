@@ -159,6 +159,33 @@ class BadEventRatio(Signal):
 
 
 @dataclass(frozen=True)
+class TurnBadRatio(Signal):
+    """Share of judged turns that were not good (``voice.good_turn``): one minus good turns over judged
+    turns, from the two counters of ``good_turn.counters``. Recorded like ``BadEventRatio`` (Sloth's
+    ``slo:sli_error:ratio_rate<window>`` with the SLO's ``SloIds``), and guarded by judged turns."""
+
+    turns: str
+    good: str
+    window: str
+    ids: SloIds
+    record: str
+    extra: tuple[str, ...] = ()
+    events: Guard | None = None
+
+    @cached_property
+    def expr(self) -> str:
+        return self.guard(promql.turn_bad_ratio(self.turns, self.good, self.window, self.extra))
+
+    @cached_property
+    def recorded(self) -> str:
+        return promql.without("max", (SLOTH_WINDOW_LABEL,), self.ids.select(self.record))
+
+    @property
+    def series_labels(self) -> dict[str, str]:
+        return {}
+
+
+@dataclass(frozen=True)
 class SloSeries(Signal):
     """A series derived from an SLO's recorded ratios (Sloth's meta recordings: objective, budget,
     burn rates, budget remaining); ``expr`` is built by ``promql``'s SLO builders."""

@@ -26,7 +26,7 @@ from ..errors import CatalogError, InputError
 from .conventions import (OTEL_DEFAULT_BUCKETS, counter_name, default_buckets, prometheus_name, reserved_dashboard,
                           seconds, stage_label)
 from .model import (
-    Absence, Alerting, Catalog, Datasource, Flag, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage,
+    Absence, Alerting, Catalog, Datasource, Flag, GoodTurn, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage,
     TempoServer, Threshold,
 )
 from .spec import CATALOG_SPEC, DEFAULT_QUANTILES
@@ -307,7 +307,20 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
         tempo_server=TempoServer(tempo["version"], tempo["metrics_max_range"]),
         prom_matchers=tuple(PromMatcher(m["label"], m["value"]) for m in prom["matchers"]),
         extra_attributes=tuple(conv["attributes"]),
+        good_turn=_good_turn(raw["good_turn"], conv["stage_attribute"], raw["name"]),
     )
+
+
+def _good_turn(g: dict | None, stage_attribute: str | None, catalog_name: str) -> GoodTurn | None:
+    if not g:
+        return None
+    ns = counter_name(stage_attribute, catalog_name, "runs").split("_stage_")[0]  # the counters' namespace
+    counters = g["counters"]
+    return GoodTurn(latency_ms=float(g["latency_ms"]), latency=g["latency"],
+                    barge_in_silence_ms=float(g["barge_in_silence_ms"]), objective=float(g["objective"]),
+                    window=g["window"], attribute=g["attribute"],
+                    turns_metric=counters.get("turns") or f"{ns}_turns_judged_total",
+                    good_metric=counters.get("good") or f"{ns}_turns_good_total")
 
 
 def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerting:

@@ -96,6 +96,25 @@ class Slo:
 
 
 @dataclass(frozen=True)
+class GoodTurn:
+    """The catalog's good-turn SLI and SLO, as declared (limits in ms); what a good turn is, and which
+    measurements judge it, is in ``dashgen.voice.good_turn``."""
+
+    latency_ms: float
+    latency: str | None  # "<stage>.<measurement>" holding the caller-felt latency; None: the default
+    barge_in_silence_ms: float
+    objective: float
+    window: str
+    attribute: str
+    turns_metric: str
+    good_metric: str
+
+    @property
+    def budget(self) -> float:
+        return round(1 - self.objective, 12)
+
+
+@dataclass(frozen=True)
 class Flag:
     """A boolean span attribute of a stage, read as the share of its spans where it is true."""
 
@@ -233,6 +252,8 @@ class Catalog:
     definitions: tuple[str, ...] = ()
     # convention.attributes: span attributes only user definitions use (group-by dimensions).
     extra_attributes: tuple[str, ...] = ()
+    # good_turn: the good-turn SLI and SLO, when the catalog declares one (dashgen.voice.good_turn).
+    good_turn: GoodTurn | None = None
 
     def stage(self, sid: str) -> Stage:
         for s in self.stages:
@@ -248,6 +269,8 @@ class Catalog:
         names = {self.session_attribute, self.turn_attribute}
         names.update(a for a in (self.stage_attribute, self.error_attribute) if a)
         names.update(self.extra_attributes)
+        if self.good_turn is not None:
+            names.add(self.good_turn.attribute)
         for s in self.stages:
             names.update(s.attributes())
         return frozenset(names)

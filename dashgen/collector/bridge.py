@@ -75,6 +75,7 @@ from ..canonical import canonical_yaml
 from ..catalog.conventions import UNITS, format_number, otlp_metric_name
 from ..catalog.model import Catalog, Measurement, Stage
 from ..voice.errors import counted, stage_error
+from ..voice.good_turn import GOOD, sli as good_turn_sli
 from . import schema
 
 PATH = "collector/signaltometrics.yaml"
@@ -186,9 +187,32 @@ def counter_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
             for kind, name, conds in kinds]
 
 
+def good_turn_entries(catalog: Catalog) -> list[Entry]:
+    """The good-turn SLI's two counters (``voice.good_turn``), from the verdict the instrumentation wrote on
+    each turn span: judged turns (the attribute is there) and good turns (it is 1). The connector cannot
+    judge a turn itself: its conditions see one span at a time (OTTL span context,
+    ``pkg/ottl/contexts/ottlspan``), and the verdict needs every span of the turn. A turn span without
+    the attribute (an application that does not judge its turns) counts in neither."""
+    g = good_turn_sli(catalog)
+    if g is None:
+        return []
+    attr = ottl_attribute(g.spec.attribute)
+    turn = f"name == {ottl_string(catalog.turn_span)}"
+    out = []
+    for name, cond, what in ((g.spec.turns_metric, f"{turn} and {attr} != nil", "judged turns"),
+                             (g.spec.good_metric, f"{turn} and {attr} == {GOOD}", "good turns")):
+        config = {"name": name, "description": f"dashgen {catalog.name}: {what}, from the turn spans' verdict",
+                  "unit": COUNT_UNIT, "include_resource_attributes": [{"key": k} for k in RESOURCE_ATTRIBUTES],
+                  "conditions": [cond], "sum": {"value": "1", "monotonic": True}}
+        out.append(Entry(config, name, "counter", ""))
+    return out
+
+
 def entries(catalog: Catalog) -> list[Entry]:
-    """Every ``spans`` entry: per stage its histograms, then its counters (catalog order)."""
-    return [e for s in catalog.stages for e in histogram_entries(catalog, s) + counter_entries(catalog, s)]
+    """Every ``spans`` entry: per stage its histograms, then its counters (catalog order), then the
+    good-turn counters."""
+    return ([e for s in catalog.stages for e in histogram_entries(catalog, s) + counter_entries(catalog, s)]
+            + good_turn_entries(catalog))
 
 
 def fragment(catalog: Catalog) -> dict:
@@ -262,8 +286,9 @@ How each series is derived, and the other metric sources: docs/metrics.md.
 def collector_artifacts(catalog: Catalog) -> dict[str, str]:
     """The fragment, and a README saying what it produces and how to use it."""
     es = entries(catalog)
-    kinds = {e.series: (e.kind, e.config["attributes"][0]["key"]) for e in es}
-    series = "\n".join(f"| `{name}` | {kind} | `{label}` |" for name, (kind, label) in sorted(kinds.items()))
+    kinds = {e.series: (e.kind, e.config["attributes"][0]["key"] if e.config.get("attributes") else None) for e in es}
+    series = "\n".join(f"| `{name}` | {kind} | " + (f"`{label}`" if label else "none (one per turn)") + " |"
+                       for name, (kind, label) in sorted(kinds.items()))
     own = sorted({m.metric.name for s in catalog.stages for m in s.measurements if m.metric.source == "framework"})
     framework = ("\nThe framework records the other histograms the rules read itself, so the bridge leaves them out: "
                  + ", ".join(f"`{n}`" for n in own) + ".\n") if own else ""
