@@ -198,12 +198,13 @@ def test_count_of_generated_promtool_tests():
     cases, assertions = sum(t[0] for t in totals), sum(t[1] for t in totals)
     # latency: 4 quantile alerts x 2 cases x 2 checks; errors: 10 ratio alerts x 2 cases x 2 checks and
     # x 2 no-data cases x 2 checks; absence: 5 missing-telemetry rules x (1 + 2 checks), turns stopped
-    # 2 + 2; slo-burn: 3 SLOs x (fast: 3 checks, slow: 4); paging, per SLO over the 11 page alerts
-    # (3 p95, 5 error rates, 3 burn pages): tiny traffic at 4 times, a 2x burn (the burn page silent
-    # twice, the p95 page firing) and the 14.4x page; scenarios, per paging measurement (3): 4 cases,
-    # sustained breach 2 checks, low traffic 3 (the others are one query over the whole run)
-    assert (cases, assertions) == (8 + 20 + 20 + 12 + 3 * 2 + 3 * 3 + 3 * 4,
-                                   16 + 40 + 40 + 19 + 3 * 7 + 3 * (4 * 11 + 3 + 1) + 3 * (2 + 3))
+    # 2 + 2; slo-burn: 3 stage SLOs x (fast: 3 checks, slow: 4), the good-turn SLO the same plus a healthy
+    # case (page and ticket silent at 3 times); paging, per stage SLO over the 12 page alerts (3 p95,
+    # 5 error rates, 4 burn pages): tiny traffic at 4 times, a 2x burn (the burn page silent twice, the
+    # p95 page firing) and the 14.4x page; scenarios, per paging measurement (3): 4 cases, sustained
+    # breach 2 checks, low traffic 3 (the others are one query over the whole run)
+    assert (cases, assertions) == (8 + 20 + 20 + 12 + 3 * 2 + 3 + 3 * 3 + 3 * 4,
+                                   16 + 40 + 40 + 19 + 3 * 7 + 7 + 6 + 3 * (4 * 12 + 3 + 1) + 3 * (2 + 3))
 
 
 def _case_names(d: Path, suffix: str) -> list[str]:
