@@ -93,9 +93,9 @@ SLO_SPEC = Map(
 GOOD_TURN_SPEC = Map(
     doc="The good-turn SLI: the share of turns that felt natural, and its SLO (dashgen.voice.good_turn).",
     fields={
-        "latency_ms": Field(Num(positive=True, example="1500"), default=1500,
+        "latency_ms": Field(Num(positive=True, example="1500"), required=True,
                             doc="a turn whose caller-felt latency (end of the user's speech to the first agent audio) "
-                                "is above this many milliseconds is not good (default 1500)"),
+                                "is above this many milliseconds is not good (the bundled presets: 1500)"),
         "latency": Field(Str(pattern=ID_RE + r"\." + ID_RE, pattern_hint="<stage id>.<measurement id>",
                              example="turn.user_bot_latency"), default=None,
                          doc="the measurement that holds the caller-felt latency, as <stage>.<measurement> (default: "

@@ -113,6 +113,13 @@ def error_conditions(catalog: Catalog) -> list[str]:
     return ["status.code == STATUS_CODE_ERROR"] + ([f"{ottl_attribute(attribute)} == true"] if attribute else [])
 
 
+def no_error_conditions(catalog: Catalog) -> list[str]:
+    """Not a stage error (``voice.errors``), in OTTL: every alternative false (``!=`` holds for nil too,
+    pkg/ottl/LANGUAGE.md: comparisons of different types are not equal)."""
+    attribute = stage_error(catalog).attribute
+    return ["status.code != STATUS_CODE_ERROR"] + ([f"{ottl_attribute(attribute)} != true"] if attribute else [])
+
+
 def stage_condition(catalog: Catalog, stage: Stage) -> str:
     """The OTTL that picks one stage's spans: its span name, and its stage attribute when the
     convention has one (the TraceQL queries select the same spans)."""
@@ -188,22 +195,33 @@ def counter_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
 
 
 def good_turn_entries(catalog: Catalog) -> list[Entry]:
-    """The good-turn SLI's two counters (``voice.good_turn``), from the verdict the instrumentation wrote on
-    each turn span: judged turns (the attribute is there) and good turns (it is 1). The connector cannot
-    judge a turn itself: its conditions see one span at a time (OTTL span context,
-    ``pkg/ottl/contexts/ottlspan``), and the verdict needs every span of the turn. A turn span without
-    the attribute (an application that does not judge its turns) counts in neither."""
+    """The good-turn SLI's two counters (``voice.good_turn``): judged turns and good turns, from the turn
+    spans. The connector cannot judge a whole turn: its conditions see one span at a time (the OTTL span
+    context: open-telemetry/opentelemetry-collector-contrib ``pkg/ottl/contexts/ottlspan``), and the
+    verdict needs every span of the turn. So it counts the verdict the instrumentation wrote on the turn
+    span (the attribute is there: judged; it is 1: good). A turn span without a verdict (a framework that
+    only traces) is judged from what the turn span itself carries, when it carries the caller-felt latency
+    (LiveKit's ``lk.e2e_latency``, Pipecat's user-to-bot latency): that latency within the limit and the
+    turn span not failed. Failures, empty replies and barge-ins on the other spans are then invisible:
+    docs/metrics.md, "Good turns", says so."""
     g = good_turn_sli(catalog)
     if g is None:
         return []
-    attr = ottl_attribute(g.spec.attribute)
+    verdict = ottl_attribute(g.spec.attribute)
     turn = f"name == {ottl_string(catalog.turn_span)}"
+    judged, good = [f"{turn} and {verdict} != nil"], [f"{turn} and {verdict} == {GOOD}"]
+    felt_stage, felt = g.felt
+    if felt_stage.span == catalog.turn_span:
+        value = ottl_attribute(felt.attribute)
+        own = f"{turn} and {verdict} == nil and {value} != nil"
+        judged.append(own)
+        good.append(" and ".join([own, f"{value} >= 0", f"{value} <= {format_number(g.latency_limit)}",
+                                  *no_error_conditions(catalog)]))
     out = []
-    for name, cond, what in ((g.spec.turns_metric, f"{turn} and {attr} != nil", "judged turns"),
-                             (g.spec.good_metric, f"{turn} and {attr} == {GOOD}", "good turns")):
-        config = {"name": name, "description": f"dashgen {catalog.name}: {what}, from the turn spans' verdict",
+    for name, conds, what in ((g.spec.turns_metric, judged, "judged turns"), (g.spec.good_metric, good, "good turns")):
+        config = {"name": name, "description": f"dashgen {catalog.name}: {what}, from the turn spans",
                   "unit": COUNT_UNIT, "include_resource_attributes": [{"key": k} for k in RESOURCE_ATTRIBUTES],
-                  "conditions": [cond], "sum": {"value": "1", "monotonic": True}}
+                  "conditions": conds, "sum": {"value": "1", "monotonic": True}}
         out.append(Entry(config, name, "counter", ""))
     return out
 
