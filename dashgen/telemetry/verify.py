@@ -165,7 +165,9 @@ def read_names(catalog: Catalog) -> tuple[dict[str, list[str]], dict[str, list[s
                        ("stage_attribute", catalog.stage_attribute), ("error_attribute", catalog.error_attribute)):
         if value:
             attrs.setdefault(value, []).append(f"convention.{key}")
-    for name in sorted(catalog.span_attributes() - set(attrs)):
+    # the good-turn verdict is the application's, never the framework's: the rule good-turn notes its absence
+    own = {catalog.good_turn.attribute} if catalog.good_turn is not None else set()
+    for name in sorted(catalog.span_attributes() - set(attrs) - own):
         attrs[name] = ["a stage's attributes"]
     svc = catalog.service_attribute
     if svc and svc.startswith("resource."):

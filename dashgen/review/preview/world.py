@@ -89,6 +89,7 @@ class Hints:
     # (stage, attribute) -> (position, count, the last milestone's attribute): barge-in milestones
     milestones: dict[tuple[str, str], tuple[int, int, str]] = field(default_factory=dict)
     slos: dict[str, "SloHint"] = field(default_factory=dict)  # sloth_id -> what the SLO measures
+    good_turns: str | None = None  # the good-turn SLI's good counter (voice.good_turn), when the catalog has one
 
     @property
     def prometheus_stage_label(self) -> str | None:
@@ -115,6 +116,7 @@ class Hints:
         h.stage_values = [s.id for s in catalog.stages]
         h.span_names = [s.span for s in catalog.stages]
         h.turn_span = catalog.turn_span
+        h.good_turns = catalog.good_turn.good_metric if getattr(catalog, "good_turn", None) else None
         for s in catalog.stages:
             h._add_milestones(catalog, s)
             h._add_slo(catalog, s)
@@ -295,6 +297,11 @@ def nothing_share(stage: str | None):
 
 def error_share(stage: str | None):
     return 0.004 * wave(f"errors/{stage}", 0.3) + 0.02 * incident(stage)
+
+
+def bad_turn_share():
+    """The share of judged turns that were not good (the good-turn SLI): a few in a hundred."""
+    return 0.03 * wave("good-turns", 0.3) + 0.1 * incident(None)
 
 
 # -- SLOs (Sloth's recorded series) ----------------------------------------------------------------
