@@ -109,10 +109,6 @@ class GoodTurn:
     turns_metric: str
     good_metric: str
 
-    @property
-    def budget(self) -> float:
-        return round(1 - self.objective, 12)
-
 
 @dataclass(frozen=True)
 class Flag:
