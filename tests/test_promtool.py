@@ -277,7 +277,8 @@ def test_scoped_catalog_series_and_queries_carry_the_matchers(tmp_path):
 def test_a_wrong_sloth_recording_makes_promtool_fail(default_rule_dir, tmp_path):
     """The burn tests also read the Sloth meta recordings: a wrong error budget (0.5 for 0.05) fails them
     (the budget itself, and the current burn rate divided by it)."""
-    src = copy_edited(default_rule_dir, tmp_path, "slo-recording", "expr: vector(0.05)\n", "expr: vector(0.5)\n", 3)
+    # four SLOs with a 5% budget: the three stages' and the good-turn SLO
+    src = copy_edited(default_rule_dir, tmp_path, "slo-recording", "expr: vector(0.05)\n", "expr: vector(0.5)\n", 4)
     doc = yaml.safe_load(src.read_text())
     burn_now = [s for c in doc["tests"] for t in c.get("promql_expr_test", []) for s in t["exp_samples"]
                 if s["labels"].startswith("slo:current_burn_rate:ratio")]
