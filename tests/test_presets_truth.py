@@ -26,6 +26,7 @@ import yaml
 
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
+from dashgen.catalog.frameworks import framework
 from dashgen.catalog.model import Catalog
 
 # Prometheus names of the framework's own metrics (OpenTelemetry -> Prometheus: dots as _, unit
@@ -42,38 +43,16 @@ FRAMEWORK_METRICS = {
     "pipecat": {},
 }
 
-# Span names -> the attributes the framework sets on them (the ones a catalog may measure or flag).
-FRAMEWORK_SPANS = {
-    "livekit": {
-        # telemetry/trace_types.py constants, set in:
-        "agent_session": {"lk.job_id"},  # voice/agent_session.py (ATTR_JOB_ID)
-        "agent_turn": {"lk.speech_id", "lk.e2e_latency", "lk.interrupted"},  # voice/agent_activity.py
-        "user_turn": {"lk.transcription_delay", "lk.end_of_turn_delay"},  # voice/audio_recognition.py
-        "eou_detection": {"lk.eou.endpointing_delay"},  # voice/audio_recognition.py (ATTR_EOU_DELAY)
-        "llm_node": {"lk.response.ttft"},  # voice/generation.py (ATTR_RESPONSE_TTFT)
-        "tts_node": {"lk.response.ttfb"},  # voice/generation.py (ATTR_RESPONSE_TTFB)
-        "user_speaking": {"lk.interruption.detection_delay"},  # inference/interruption.py
-        "llm_request": set(), "llm_request_run": set(), "tts_request": set(), "tts_request_run": set(),
-    },
-    "pipecat": {
-        # src/pipecat/utils/tracing/turn_trace_observer.py
-        "conversation": {"conversation.id"},
-        "turn": {"turn.number", "conversation.id", "turn.user_bot_latency_seconds", "turn.duration_seconds",
-                 "turn.was_interrupted"},
-        # service_decorators.py (span names) and service_attributes.py (metrics.ttfb, float seconds)
-        "stt": {"metrics.ttfb"}, "llm": {"metrics.ttfb"}, "tts": {"metrics.ttfb"},
-    },
-}
+# Span names -> the attributes the pinned framework version sets on them, and the spans whose status it
+# sets to ERROR on failure: the package's record of what that version emits, each name with its source
+# file (dashgen/catalog/presets/frameworks/<framework>-<version>.yaml, read by tests/test_framework_contracts.py).
+def _pinned(preset: str):
+    pin = load_catalog(preset).framework
+    return framework(pin.name, pin.version)
 
-# Spans whose status the framework sets to ERROR on failure.
-ERROR_SPANS = {
-    # LiveKit's tracer disables record_exception/set_status_on_exception (telemetry/traces.py); only
-    # telemetry/utils.record_exception on the request attempts (llm/llm.py, tts/tts.py) sets ERROR.
-    "livekit": {"llm_request_run", "tts_request_run"},
-    # llm is a start_as_current_span (the SDK marks an escaping exception ERROR); stt/tts are started and ended
-    # by hand without a status (service_decorators.py).
-    "pipecat": {"llm"},
-}
+
+FRAMEWORK_SPANS = {p: {s: set(f.attributes) for s, f in _pinned(p).spans.items()} for p in ("livekit", "pipecat")}
+ERROR_SPANS = {p: {s for s, f in _pinned(p).spans.items() if f.error_status} for p in ("livekit", "pipecat")}
 
 SELECTOR_RE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\[|([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}")
 GROUPING_RE = re.compile(r"\b(?:by|on|ignoring|without)\s*\(([^)]*)\)")
