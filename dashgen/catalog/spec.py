@@ -386,6 +386,6 @@ CATALOG_SPEC = Map(
                                  "catalog, run at build time (docs/extending.md)"),
         "framework": Field(FRAMEWORK_SPEC, default=None,
                            doc="the framework version whose span and attribute names the catalog reads "
-                               "(docs/frameworks.md); tests and lint check every name against it"),
+                               "(docs/frameworks.md): verify-traces names the renames recorded for it"),
     },
 )
