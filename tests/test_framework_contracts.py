@@ -202,8 +202,8 @@ def test_a_preset_reading_a_name_its_framework_does_not_emit_fails():
     assert "'lk.response.ttfb'" in line and "on 'llm_node' spans" in line
     # a span the version does not start, and a Pipecat flag it does not set
     (line,) = unemitted(mutated("livekit", "span: tts_node", "span: tts_stream"))
-    assert line == "stage tts reads span 'tts_stream', which livekit-agents-1.7 (livekit/agents@livekit-agents@1.7.0) " \
-                   "does not start"
+    assert line == ("stage tts reads span 'tts_stream', which livekit-agents-1.7 "
+                    "(livekit/agents@livekit-agents@1.7.0) does not start")
     (line,) = unemitted(mutated("pipecat", "attribute: turn.was_interrupted", "attribute: turn.interrupted"))
     assert "'turn.interrupted'" in line and "on 'turn' spans" in line
 
@@ -225,7 +225,7 @@ def test_every_recorded_name_comes_with_its_source_file():
         assert (fw.name, fw.version) == (name, version) and len(fw.commit) == 40 and fw.tag
         prefix = {"livekit/agents": "livekit-agents/livekit/agents/", "pipecat-ai/pipecat": "src/pipecat/"}[fw.repo]
         for span, facts in fw.spans.items():
-            for path in (facts.started, *facts.attributes.values(), *([facts.error_status] if facts.error_status else [])):
+            for path in (facts.started, *facts.attributes.values(), *filter(None, [facts.error_status])):
                 assert path.startswith(prefix) and path.endswith(".py"), (key, span, path)
         # a rename's new name is emitted by this version, its old name by none of its spans
         for new, old in fw.renamed.items():

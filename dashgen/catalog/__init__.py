@@ -13,5 +13,6 @@ from .load import PRESET_NAMES, PRESETS, load_catalog, parse_catalog, preset_pat
 from .model import Catalog, Datasource, Measurement, Stage, Threshold
 from .spec import CATALOG_SPEC, TRACEQL_RESERVED_PREFIXES
 
-__all__ = ["CATALOG_SPEC", "PRESET_NAMES", "PRESETS", "TRACEQL_RESERVED_PREFIXES", "Catalog", "Datasource", "Measurement", "Stage",
-           "Threshold", "load_catalog", "parse_catalog", "preset_path", "resolve_catalog_source", "quantile_label"]
+__all__ = ["CATALOG_SPEC", "PRESET_NAMES", "PRESETS", "TRACEQL_RESERVED_PREFIXES", "Catalog", "Datasource",
+           "Measurement", "Stage", "Threshold", "load_catalog", "parse_catalog", "preset_path",
+           "resolve_catalog_source", "quantile_label"]
