@@ -206,6 +206,12 @@ def test_a_preset_reading_a_name_its_framework_does_not_emit_fails():
                     "(livekit/agents@livekit-agents@1.7.0) does not start")
     (line,) = unemitted(mutated("pipecat", "attribute: turn.was_interrupted", "attribute: turn.interrupted"))
     assert "'turn.interrupted'" in line and "on 'turn' spans" in line
+    # LiveKit's own histograms: a name it does not record, a label it does not set
+    (line,) = unemitted(mutated("livekit", "name: lk_agents_turn_llm_ttft_seconds", "name: lk_agents_llm_ttft_seconds"))
+    assert line.startswith("llm.first_byte reads metric 'lk_agents_llm_ttft_seconds'") and "does not record" in line
+    found = unemitted(mutated("livekit", "labels: &model_labels [model_name, model_provider]",
+                              "labels: &model_labels [model_name, model_provider, stage]"))  # every histogram
+    assert len(found) == 5 and all("reads labels ['stage'] of 'lk_agents_turn_" in x for x in found), found
 
 
 def test_a_pin_without_a_record_is_an_input_error_naming_its_line_and_the_known_versions():
@@ -227,6 +233,8 @@ def test_every_recorded_name_comes_with_its_source_file():
         for span, facts in fw.spans.items():
             for path in (facts.started, *facts.attributes.values(), *filter(None, [facts.error_status])):
                 assert path.startswith(prefix) and path.endswith(".py"), (key, span, path)
+        for prom, (otel, labels, path) in fw.metrics.items():
+            assert prom == otel.replace(".", "_") + "_seconds" and path.startswith(prefix), (key, prom)
         # a rename's new name is emitted by this version, its old name by none of its spans
         for new, old in fw.renamed.items():
             assert new in fw.attributes() and old not in fw.attributes()

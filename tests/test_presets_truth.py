@@ -4,16 +4,17 @@ For the LiveKit and Pipecat presets, every series an alert rule (any form) or a 
 reads must be produced by someone:
 
 - the framework itself: a metric in ``FRAMEWORK_METRICS`` below (its Prometheus name and
-  labels, read from the framework's source), with no label the framework does not set;
+  labels, recorded from the framework's source), with no label the framework does not set;
 - the generated Collector bridge: a histogram or counter the catalog marks ``source: bridge``,
   derived from a span and attribute the framework really emits (``FRAMEWORK_SPANS``); an error
   counter only for spans whose status the framework sets to ERROR (``ERROR_SPANS``);
 - the SLO recording rules of the same build (``slo:*``).
 
 A preset whose alert reads a series nobody produces fails, and the mutated presets at the end
-prove the check can fail. Sources: livekit/agents at da6af86a (livekit-agents 1.7.0) and
-pipecat-ai/pipecat at acead050, read from their repositories (paths below); the research notes
-are in docs/presets.md.
+prove the check can fail. The three tables come from the package's record of what each preset's
+pinned framework version emits (dashgen/catalog/presets/frameworks/: LiveKit Agents at tags
+livekit-agents@1.6.0 and @1.7.0, Pipecat at v1.7.0, each name with its source file); the research
+notes are in docs/presets.md and docs/frameworks.md.
 """
 
 from __future__ import annotations
@@ -29,30 +30,25 @@ from dashgen.catalog import load_catalog, parse_catalog, preset_path
 from dashgen.catalog.frameworks import framework, unemitted
 from dashgen.catalog.model import Catalog
 
-# Prometheus names of the framework's own metrics (OpenTelemetry -> Prometheus: dots as _, unit
-# "s" -> _seconds, histograms as _bucket/_count/_sum with le) -> the labels they carry.
-FRAMEWORK_METRICS = {
-    # livekit-agents/livekit/agents/telemetry/otel_metrics.py: create_histogram(..., unit="s"); recorded by
-    # _record_turn_metrics with _metadata_to_attrs (model_name, model_provider) only, from flush_turn_metrics at
-    # session end (job.py JobContext._on_session_end).
-    "livekit": {name: {"model_name", "model_provider"} for name in (
-        "lk_agents_turn_e2e_latency_seconds", "lk_agents_turn_llm_ttft_seconds", "lk_agents_turn_tts_ttfb_seconds",
-        "lk_agents_turn_transcription_delay_seconds", "lk_agents_turn_end_of_turn_delay_seconds",
-        "lk_agents_turn_on_user_turn_completed_delay_seconds")},
-    # src/pipecat: no get_meter / create_histogram / create_counter anywhere; Pipecat only traces.
-    "pipecat": {},
-}
+# What the pinned framework version emits: the package's record of it, each name with its source file
+# (dashgen/catalog/presets/frameworks/<framework>-<version>.yaml; tests/test_framework_contracts.py).
+FRAMEWORK_PRESETS = ("livekit", "livekit-1.6", "pipecat")
 
-# Span names -> the attributes the pinned framework version sets on them, and the spans whose status it
-# sets to ERROR on failure: the package's record of what that version emits, each name with its source
-# file (dashgen/catalog/presets/frameworks/<framework>-<version>.yaml, read by tests/test_framework_contracts.py).
+
 def _pinned(preset: str):
     pin = load_catalog(preset).framework
     return framework(pin.name, pin.version)
 
 
-FRAMEWORK_SPANS = {p: {s: set(f.attributes) for s, f in _pinned(p).spans.items()} for p in ("livekit", "pipecat")}
-ERROR_SPANS = {p: {s for s, f in _pinned(p).spans.items() if f.error_status} for p in ("livekit", "pipecat")}
+# Prometheus names of the framework's own metrics (OpenTelemetry -> Prometheus: dots as _, unit
+# "s" -> _seconds, histograms as _bucket/_count/_sum with le) -> the labels they carry.
+FRAMEWORK_METRICS = {p: {name: set(labels) for name, (_, labels, _) in _pinned(p).metrics.items()}
+                     for p in FRAMEWORK_PRESETS}
+
+# Span names -> the attributes the pinned framework version sets on them, and the spans whose status it
+# sets to ERROR on failure.
+FRAMEWORK_SPANS = {p: {s: set(f.attributes) for s, f in _pinned(p).spans.items()} for p in FRAMEWORK_PRESETS}
+ERROR_SPANS = {p: {s for s, f in _pinned(p).spans.items() if f.error_status} for p in FRAMEWORK_PRESETS}
 
 SELECTOR_RE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\[|([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}")
 GROUPING_RE = re.compile(r"\b(?:by|on|ignoring|without)\s*\(([^)]*)\)")
@@ -135,7 +131,7 @@ def unproduced(catalog: Catalog, preset: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("preset", ["livekit", "pipecat"])
+@pytest.mark.parametrize("preset", FRAMEWORK_PRESETS)
 def test_every_series_a_preset_reads_is_produced(preset):
     catalog = load_catalog(preset)
     assert unproduced(catalog, preset) == []

@@ -18,6 +18,8 @@ from typing import Mapping
 
 import yaml
 
+from .conventions import UNITS, otlp_metric_name
+
 FRAMEWORKS_DIR = Path(__file__).resolve().parent / "presets" / "frameworks"
 
 
@@ -39,6 +41,8 @@ class Framework:
     constants: str  # where the names are defined
     spans: Mapping[str, SpanFacts]
     renamed: Mapping[str, str]  # this version's name -> the previous version's name
+    # the framework's own OpenTelemetry histograms, by Prometheus name -> (OTel name, labels, source file)
+    metrics: Mapping[str, tuple[str, frozenset[str], str]]
 
     @property
     def key(self) -> str:
@@ -65,13 +69,15 @@ def framework(name: str, version: str) -> Framework | None:
     d = yaml.safe_load(path.read_text(encoding="utf-8"))
     spans = {s: SpanFacts(f["started"], MappingProxyType(dict(f.get("attributes") or {})), f.get("error_status"))
              for s, f in d["spans"].items()}
+    metrics = {otlp_metric_name(n, UNITS[m["unit"]].ucum, "histogram"): (n, frozenset(m["labels"]), m["source"])
+               for n, m in (d.get("metrics") or {}).items()}
     return Framework(d["framework"], d["version"], d["releases"], d["repo"], d["tag"], d["commit"], d["constants"],
-                     MappingProxyType(spans), MappingProxyType(dict(d.get("renamed") or {})))
+                     MappingProxyType(spans), MappingProxyType(dict(d.get("renamed") or {})), MappingProxyType(metrics))
 
 
 def unemitted(catalog) -> list[str]:
-    """Every span and attribute ``catalog`` reads that its pinned framework version does not emit, as
-    one line each (empty without a pin). A stage's measurements and flags must be set on the stage's
+    """Every span, attribute and framework metric ``catalog`` reads that its pinned framework version
+    does not emit, as one line each (empty without a pin). A stage's measurements and flags must be set on the stage's
     own span; the convention's ids on any span (they may be inherited from an ancestor)."""
     pin = catalog.framework
     if pin is None:
@@ -98,6 +104,12 @@ def unemitted(catalog) -> list[str]:
     if catalog.session_span:
         span(catalog.session_span, "convention.session_span")
     for st in catalog.stages:
+        for m in st.measurements:
+            if m.metric.source == "framework" and m.metric.name not in fw.metrics:
+                out.append(f"{st.id}.{m.id} reads metric {m.metric.name!r}, which {where} does not record")
+            elif m.metric.source == "framework" and set(m.metric.labels) - fw.metrics[m.metric.name][1]:
+                out.append(f"{st.id}.{m.id} reads labels {sorted(set(m.metric.labels) - fw.metrics[m.metric.name][1])}"
+                           f" of {m.metric.name!r}, which {where} does not set")
         if span(st.span, f"stage {st.id}"):
             for m in st.measurements:
                 attribute(m.attribute, f"{st.id}.{m.id}", st.span)
