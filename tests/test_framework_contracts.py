@@ -133,7 +133,7 @@ def test_verify_traces_names_a_renamed_attribute_in_a_livekit_sample(tmp_path, c
     assert "it has 'lk.room_name' instead" in line
     assert "livekit-agents 1.7 renamed 'lk.room_name' to 'lk.pii.room_name'" in line
     assert "1000000000000001" in line  # an example span carrying the old name: the agent_session span
-    assert "FAIL  names" in out
+    assert "FAIL  names" in out and "against catalog preset:livekit (pinned to livekit-agents 1.7)" in out
     # the same capture against the preset of the release it comes from: every name is there
     code, out, _ = run(["verify-traces", "-c", "livekit-1.6", write(tmp_path, livekit_turn("1.6"))], capsys)
     assert "is not in the file" not in out and "FAIL  names" not in out, out
