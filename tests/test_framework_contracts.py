@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
+import yaml
 
 from dashgen.catalog import PRESETS, load_catalog, parse_catalog, preset_path
 from dashgen.catalog.frameworks import framework, known, unemitted
@@ -255,3 +257,15 @@ def test_build_takes_the_version_named_presets(tmp_path, capsys):
     # livekit-1.7 is livekit; 1.6 draws the same dashboards (no panel reads a renamed name)
     assert dashboards("livekit") and dashboards("livekit-1.7") == dashboards("livekit")
     assert dashboards("livekit-1.6") == dashboards("livekit")
+
+
+def test_the_16_preset_is_the_17_preset_with_the_names_17_renamed():
+    """livekit-1.6 is a copy of livekit with 1.6's names: any other change to livekit (a stage, a limit)
+    must be made to both, and this fails until it is."""
+    v17 = framework("livekit-agents", "1.7")
+    text = preset_path("livekit").read_text(encoding="utf-8")
+    for new, old in v17.renamed.items():
+        text = re.sub(rf"(?<![\w.]){re.escape(new)}(?![\w.])", old, text)
+    expected = yaml.safe_load(text)
+    expected["framework"]["version"] = "1.6"
+    assert yaml.safe_load(preset_path("livekit-1.6").read_text(encoding="utf-8")) == expected
