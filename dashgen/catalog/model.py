@@ -205,6 +205,14 @@ class PromMatcher:
 
 
 @dataclass(frozen=True)
+class FrameworkPin:
+    """The framework version a catalog describes (``framework:``); its names: catalog/frameworks.py."""
+
+    name: str  # the package, e.g. livekit-agents
+    version: str  # "major.minor"
+
+
+@dataclass(frozen=True)
 class Catalog:
     source: str  # what the user named: a path as given, or "preset:<name>"
     name: str
@@ -233,6 +241,8 @@ class Catalog:
     definitions: tuple[str, ...] = ()
     # convention.attributes: span attributes only user definitions use (group-by dimensions).
     extra_attributes: tuple[str, ...] = ()
+    # framework: the framework version whose span and attribute names the catalog reads (None: not pinned).
+    framework: FrameworkPin | None = None
 
     def stage(self, sid: str) -> Stage:
         for s in self.stages:

@@ -175,6 +175,17 @@ TEMPO_SPEC = Map(
     },
 )
 
+FRAMEWORK_SPEC = Map(
+    doc="The framework version the catalog describes: the names it reads are the ones that version emits.",
+    fields={
+        "name": Field(Str(pattern=r"[a-z][a-z0-9-]*", pattern_hint="a framework package name, e.g. livekit-agents",
+                          example="livekit-agents"), required=True, doc="the framework package, e.g. livekit-agents"),
+        "version": Field(Str(pattern=r"[0-9]+\.[0-9]+", pattern_hint='a version as "major.minor", quoted, e.g. "1.7"',
+                             example='"1.7"'), required=True,
+                         doc='the release line, "major.minor" (quoted), whose names the catalog reads'),
+    },
+)
+
 PROMETHEUS_SPEC = Map(
     doc="The scope of every PromQL query: extra label matchers (job, env, cluster...).",
     fields={
@@ -373,5 +384,8 @@ CATALOG_SPEC = Map(
         "definitions": Field(ListOf(item=Str(example='"dashboards/*.py"')), default=[],
                              doc="Python files adding dashboards of your own: paths or globs relative to this "
                                  "catalog, run at build time (docs/extending.md)"),
+        "framework": Field(FRAMEWORK_SPEC, default=None,
+                           doc="the framework version whose span and attribute names the catalog reads "
+                               "(docs/frameworks.md): verify-traces names the renames recorded for it"),
     },
 )

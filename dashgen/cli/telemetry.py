@@ -158,7 +158,8 @@ def verify_traces_command(catalog_ref, trace_file):
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{trace_file}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     report = verify(read_spans(text, str(trace_file)), catalog)
-    click.echo(f"verify-traces: {trace_file} against catalog {catalog.source}")
+    pin = f" (pinned to {catalog.framework.name} {catalog.framework.version})" if catalog.framework else ""
+    click.echo(f"verify-traces: {trace_file} against catalog {catalog.source}{pin}")
     for line in report.lines():
         click.echo(line)
     if not report.ok:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from ..catalog.frameworks import recorded_rename
 from ..catalog.model import Catalog, Stage
 from ..voice.barge_in import applies, milestones
 from ..voice.errors import stage_error
@@ -160,6 +161,8 @@ def read_names(catalog: Catalog) -> tuple[dict[str, list[str]], dict[str, list[s
                        ("stage_attribute", catalog.stage_attribute), ("error_attribute", catalog.error_attribute)):
         if value:
             attrs.setdefault(value, []).append(f"convention.{key}")
+    for name in catalog.extra_attributes:
+        attrs.setdefault(name, []).append("convention.attributes")
     for name in sorted(catalog.span_attributes() - set(attrs)):
         attrs[name] = ["a stage's attributes"]
     svc = catalog.service_attribute
@@ -177,6 +180,7 @@ def _check_names(rep: Report, spans: list[SpanRecord], catalog: Catalog) -> None
         for k in (*s.attributes, *s.resource):
             attr_names.setdefault(k, s.span_id)
     wanted_spans, wanted_attrs = read_names(catalog)
+    pin = catalog.framework
     for kind, wanted, have in (("span", wanted_spans, span_names), ("attribute", wanted_attrs, attr_names)):
         for name, readers in sorted(wanted.items()):
             rep.checked["names"] += 1
@@ -185,9 +189,12 @@ def _check_names(rep: Report, spans: list[SpanRecord], catalog: Catalog) -> None
             near = difflib.get_close_matches(name, [h for h in have if h not in wanted], n=1, cutoff=NEAR_MISS_CUTOFF)
             who = ", ".join(readers)
             if near:
+                known = recorded_rename(pin.name, name, near[0]) if pin else None
+                why = (f"{known} (the capture is from another {pin.name} release than the catalog's {pin.version}: "
+                       f"use the catalog of the release it runs, docs/frameworks.md)" if known else
+                       "renamed? (map the catalog to it, or pin the framework version it describes)")
                 rep.add("names", f"{kind} {name!r} (read by {who}) is not in the file; it has {near[0]!r} instead: "
-                                 f"renamed? (map the catalog to it, or pin the framework version it describes)",
-                        have[near[0]])
+                                 f"{why}", have[near[0]])
             else:
                 rep.note(f"{kind} {name!r} (read by {who}) is not in the file, nor anything close", "-")
 
