@@ -32,9 +32,9 @@ VALID = [
     '{ span.audio.session_id = "sess_8f21c0" } | select(span.audio.stage, span.audio.turn_id)',
     '{ name = "audio.tts" } | histogram_over_time(span.audio.tts_max_gap_ms)',
     '{ } | rate() by (span.audio.stage)',
-    '{ resource.service.name =~ "$service" && span.audio.stage = "$stage" }'
+    '{ span.audio.stage =~ "$stage" && (${service:join: || }) }'
     ' | count_over_time() by (span.audio.stage, resource.service.name)',
-    '{ resource.service.name = "${service}" && span.audio.session_id = "$session"'
+    '{ (${service:join: || }) && span.audio.session_id = "$session"'
     ' && span.audio.turn_id = $turn } | select(span.audio.stage)',
     '{ span.audio.stage = "tts" } | avg_over_time(span.audio.first_byte_ms) by (span.audio.stage)',
     '{ duration > 500ms } | rate() by (span.audio.stage) | topk(5)',
@@ -96,15 +96,17 @@ def test_assertion_lists_each_failing_query():
 
 
 def test_variables_substituted_and_extendable():
-    q = '{ resource.service.name =~ "${service}" && span.audio.stage = "$stage" } | rate() by (span.$group)'
+    q = '{ span.audio.stage = "$stage" && (${service:join: || }) } | rate() by (span.$group)'
     parsed, missing = substitute_variables(q, {"group": "audio.stage"})
     assert parsed == (
-        '{ resource.service.name =~ "voice-agent" && span.audio.stage = "tts" }'
+        '{ span.audio.stage = "tts" && (resource.service.name = "voice-agent") }'
         " | rate() by (span.audio.stage)"
     )
     assert missing == []
-    assert substitute_variables("$__interval ${service:regex}")[0] == "1m voice-agent"
+    assert substitute_variables("$__interval ${stage:regex}", {"stage": "a.b"})[0] == "1m a\\.b"
     assert substitute_variables("$stage", {"stage": "asr"})[0] == "asr"
+    # the Tempo datasource's pipe format where the query names none: several values become a regex
+    assert substitute_variables('"$stage"', {"stage": ["asr", "tts"]})[0] == '"asr|tts"'
     assert DEFAULT_VARIABLES["session"] == "sess_8f21c0"
 
 
@@ -132,52 +134,90 @@ def test_missing_grammar_raises_not_skips(monkeypatch, tmp_path):
 # The service filter: what Grafana sends to Tempo for every generated query (docs/dashboards.md,
 # "The service filter"), chosen service and All, parsed with Grafana's grammar.
 
-def _generated_tempo_queries(preset: str) -> list[str]:
+def _service_variables(dashboard: dict) -> tuple[dict, dict]:
+    """(the service variable a person picks with, the hidden list it is built from)."""
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    service = variables["service"]
+    (values,) = re.findall(r"\$\{(\w+):join:", service["query"])
+    return service, variables[values]
+
+
+# What Tempo's tag-values API might answer for resource.service.name: ordinary names, and names an
+# option could not hold unescaped (a quote, a comma, " : ")
+TEMPO_SERVICES = ["voice-agent", "billing", 'say "hi"', "a,b", "x : y"]
+
+
+def _sent(query: str, service_value, names: list[str]) -> str:
+    from traceql_grammar import substitute_variables
+
+    text, missing = substitute_variables(query, {"service": service_value, "service_values": names})
+    assert not missing, missing
+    return text
+
+
+@pytest.mark.parametrize("preset", ["default", "livekit", "pipecat"])
+def test_no_service_condition_reaches_tempo_with_all_and_equalities_with_services_chosen(preset):
+    """Every Tempo query of every dashboard, interpolated as Grafana interpolates it (grafana/scenes,
+    tests/grafana_interpolation.py) from the dashboards' own variables, then parsed with Grafana's
+    TraceQL grammar: All sends no service condition at all, one service an equality, several a
+    parenthesised || of equalities; never a regex."""
     import json
+
+    from grafana_interpolation import AllValue, custom_options, query_variable_values
 
     from dashgen.build import build_artifacts
     from dashgen.catalog import load_catalog
     from dashgen.drawn import read_dashboard
     from dashgen.lint.dashboards import tempo_queries
-
-    arts = build_artifacts(load_catalog(preset)).artifacts
-    out = []
-    for path, body in sorted(arts.items()):
-        if path.startswith("dashboards/") and path.endswith(".json"):
-            d = read_dashboard(json.loads(body))
-            out += [t.get("query", "") for _p, t in tempo_queries(d)]
-    return [q for q in out if q]
-
-
-@pytest.mark.parametrize("preset", ["default", "livekit", "pipecat"])
-def test_service_filter_is_an_equality_chosen_or_all(preset):
-    from traceql_grammar import AllValue
-
     from dashgen.queries.traceql import variable_in_regex
 
-    queries = _generated_tempo_queries(preset)
-    with_service = [q for q in queries if "$service" in q or "${service" in q]
-    assert with_service, "no query filters by service"
-    assert not [q for q in queries if variable_in_regex(q)]
-    assert all("${service:doublequote}" in q and "=~ \"$service\"" not in q for q in with_service)
-    chosen = [substitute_variables(q, {"service": 'voice "agent"'})[0] for q in with_service]
-    every = [substitute_variables(q, {"service": AllValue("resource.service.name")})[0] for q in with_service]
-    # one service: an equality on the escaped literal
-    assert all('resource.service.name = "voice \\"agent\\""' in q for q in chosen)
-    # All: the attribute compared with itself, no value and no regex on the service
-    assert all("resource.service.name = resource.service.name" in q for q in every)
-    assert not [q for q in every if re.search(r'resource\.service\.name\s*=~', q)]
-    assert_traceql_parses(chosen + every)
+    catalog = load_catalog(preset)
+    attr = catalog.service_attribute
+    sent_all, sent_one, sent_two = [], [], []
+    for path, body in sorted(build_artifacts(catalog).artifacts.items()):
+        if not (path.startswith("dashboards/") and path.endswith(".json")):
+            continue
+        d = json.loads(body)
+        queries = [t.get("query", "") for _p, t in tempo_queries(read_dashboard(d))
+                   if "${service" in t.get("query", "") or "$service" in t.get("query", "")]
+        if not queries:
+            continue
+        assert not [q for q in queries if variable_in_regex(q)]
+        service, values = _service_variables(d)
+        assert values["hide"] == 2 and values["multi"] and values["includeAll"] and not values.get("allValue")
+        assert service["type"] == "custom" and service["multi"] and service["includeAll"]
+        assert service["current"]["value"] == "$__all"
+        # the hidden list: what Tempo knows, less the names an option cannot hold
+        names = query_variable_values(TEMPO_SERVICES, values["regex"])
+        assert names == ["voice-agent", "billing"]
+        options = [value for _, value in custom_options(service["query"], {values["name"]: names})]
+        assert options == [f'{attr} = "voice-agent"', f'{attr} = "billing"']
+        all_value = AllValue(service["allValue"])
+        for q in queries:
+            sent_all.append(_sent(q, all_value, names))
+            sent_one.append(_sent(q, options[:1], names))
+            sent_two.append(_sent(q, options, names))
+    assert sent_all, "no query filters by service"
+    assert not [q for q in sent_all if attr in q], "a service condition reaches Tempo with All"
+    assert all("(true)" in q for q in sent_all)
+    assert all(f'({attr} = "voice-agent")' in q for q in sent_one)
+    assert all(f'({attr} = "voice-agent" || {attr} = "billing")' in q for q in sent_two)
+    assert not [q for q in sent_all + sent_one + sent_two if re.search(re.escape(attr) + r"\s*!?=~", q)]
+    assert_traceql_parses(sent_all + sent_one + sent_two)
 
 
-def test_the_all_value_the_dashboards_carry_is_the_one_the_queries_compare():
-    import json
+def test_the_join_format_is_what_writes_several_services():
+    """Without the join format (a Grafana whose scenes predates it: glob instead), several
+    services would reach Tempo as a glob, which the grammar refuses: loudly wrong, never silently."""
+    from grafana_interpolation import FORMATS
 
-    from dashgen.build import build_artifacts
-    from dashgen.catalog import load_catalog
-
-    arts = build_artifacts(load_catalog()).artifacts
-    overview = json.loads(next(b for p, b in arts.items() if p.endswith("voice-overview.json")))
-    (var,) = [v for v in overview["templating"]["list"] if v["name"] == "service"]
-    assert var["multi"] is False and var["includeAll"] and var["current"]["value"] == "$__all"
-    assert var["allValue"] == var["query"]["label"] == "resource.service.name"
+    q = '{ name = "x" && (${service:join: || }) } | rate()'
+    chosen = ['resource.service.name = "a"', 'resource.service.name = "b"']
+    assert _sent(q, chosen, []) == '{ name = "x" && (resource.service.name = "a" || resource.service.name = "b") } | rate()'
+    join = FORMATS.pop("join")
+    try:
+        broken = _sent(q, chosen, [])
+    finally:
+        FORMATS["join"] = join
+    assert broken == '{ name = "x" && ({resource.service.name = "a",resource.service.name = "b"}) } | rate()'
+    assert not parse_traceql([broken])[0]["ok"]

@@ -13,12 +13,13 @@ from .model import (
     ThresholdStep, datasource_ref, threshold_steps,
 )
 from .layout import lay_out
-from .model_views import TempoValuesVariable
+from .model_views import ConditionsVariable, TempoValuesVariable
 from ..queries import promql
 from ..voice.paging import SEVERITY_RANK, threshold_severity
-from ..queries.traceql import Attr, ChosenOrAll, Cond, TraceQL
+from ..queries.traceql import Attr, ChosenConditions, Cond, TraceQL
 
 OWNER_TAG = "dashgen"
+SERVICE_VALUES = "service_values"  # the hidden list of services the service variable is built from
 SEVERITY_COLORS = {"ticket": "orange", "page": "red"}
 SEVERITY_BY_RANK = {rank: SEVERITY_COLORS[sev] for sev, rank in SEVERITY_RANK.items()}
 
@@ -65,9 +66,13 @@ class Ctx:
         ]
         out.extend(self.matcher_variables())
         if c.service_attribute:
-            out.append(TempoValuesVariable("service", "Service", c.service_attribute, self.tempo,
-                                           f"One service by {c.service_attribute}, or All: no service is filtered out (queries "
-                                           f"compare {c.service_attribute} with =, never a regex)."))
+            self.q.scoped(c.service_attribute)  # a catalog attribute, or QueryError
+            out.append(TempoValuesVariable(SERVICE_VALUES, "Services", c.service_attribute, self.tempo,
+                                           f"Hidden: every {c.service_attribute} Tempo knows (its tag-values API), "
+                                           f"the list the service variable offers."))
+            out.append(ConditionsVariable("service", "Service", c.service_attribute, SERVICE_VALUES,
+                                          f"One or more services by {c.service_attribute}, or All: no service "
+                                          f"condition at all (each option is the equality Tempo receives)."))
         out.extend(extra)
         return out
 
@@ -77,19 +82,19 @@ class Ctx:
                                 f"(a regular expression; alert rules match {m.label}=\"{m.value}\")")
                 for m in self.catalog.prom_matchers]
 
-    def service_conds(self) -> list[Cond]:
-        """``resource.service.name = ${service:doublequote}``: one service chosen, an equality Grafana
-        quotes; All, the variable's all value (the attribute itself, inserted unformatted), so the
-        condition compares the attribute with itself. Never a regex: Grafana's Tempo datasource
-        interpolates a query with ``templateSrv.replace(query, scopedVars, VariableFormatID.Pipe)``
-        (grafana/grafana ``public/app/plugins/datasource/tempo/datasource.ts``, ``applyVariables`` and
-        ``prepareTargets``), so a multi-value ``=~ "$service"`` becomes ``a|b|c|...`` with All, a regex
-        Tempo evaluates per span, and the datasource adds ad hoc filters to builder (``traceqlSearch``)
-        queries only, never to a TraceQL string. docs/dashboards.md, "The service filter"."""
-        svc = self.catalog.service_attribute
-        if not svc:
-            return []
-        return [Cond(self.q.scoped(svc), "=", ChosenOrAll("service"))]
+    def service_conds(self) -> list[ChosenConditions]:
+        """``(${service:join: || })``: the chosen services' equalities joined with ``||``
+        (``(resource.service.name = "a")``, ``(resource.service.name = "a" || resource.service.name =
+        "b")``), and with All the variable's custom all value, ``(true)``: no service condition
+        reaches Tempo. Never a regex: Grafana's Tempo datasource interpolates a TraceQL string with
+        ``templateSrv.replace(query, scopedVars, VariableFormatID.Pipe)`` (grafana/grafana
+        ``public/app/plugins/datasource/tempo/datasource.ts``, ``applyVariables`` and
+        ``prepareTargets``), so a plain ``$service`` with several values becomes ``a|b|c``, a regex
+        Tempo evaluates per span, and the datasource adds ad hoc filters to builder
+        (``traceqlSearch``) queries only, never to a TraceQL string. The ``join`` format and the
+        custom all value decide instead (``queries/traceql.py``, ``ChosenConditions``);
+        docs/dashboards.md, "The service filter"."""
+        return [ChosenConditions("service")] if self.catalog.service_attribute else []
 
     def stage_attr(self) -> Attr | None:
         sa = self.catalog.stage_attribute

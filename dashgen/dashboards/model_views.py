@@ -88,15 +88,21 @@ class DashListPanel(_NoDataPanel):
                 "tags": list(self.tags)}
 
 
+# A value the service options can hold: no '"', ',', '\' or control character (the option is
+# `attribute = "value"`, unescaped: Grafana's join format quotes nothing), no " : " (a custom
+# variable reads "text : value" there: grafana/scenes CustomVariable.tsx transformCsvStringToOptions)
+SAFE_VALUE_REGEX = r'/^(?!.*\s:\s)[^",\\\x00-\x1f]+$/'
+ALL_CONDITION = "true"  # the service variable's All: a condition every span meets, no attribute read
+
+
 @attr.s(frozen=True, eq=False, repr=False)
 class TempoValuesVariable:
-    """A single-value variable listing one attribute's values from Tempo (its tag-values API, not a
-    search), with All. One value, never several: Grafana would join several with ``|`` for the
-    Tempo datasource (pipe format) and only a regex can take that. All is a custom ``allValue``, the
-    attribute itself: Grafana inserts it unformatted (grafana/scenes ``MultiValueVariable.ts``,
-    ``CustomAllValue``), so the query's ``attribute = ${name:doublequote}`` reads ``attribute =
-    attribute`` (true on every span, no value, no regex). A link carrying ``var-name=<allValue>``
-    opens the target on All (``MultiValueUrlSyncHandler.updateFromUrl``: ``allValue === urlValue``)."""
+    """A hidden variable listing one attribute's values from Tempo (its tag-values API, not a
+    search), every value chosen: All without a custom all value is the list itself
+    (grafana/scenes ``MultiValueVariable.ts``, ``getValue``: ``options.map((o) => o.value)``). Its
+    regex keeps only values an option can hold unescaped (``SAFE_VALUE_REGEX``; a value it does
+    not match is left out: grafana/scenes ``variants/query/utils.ts``,
+    ``metricNamesToVariableValues``)."""
 
     name = attr.ib()
     label = attr.ib()
@@ -109,5 +115,36 @@ class TempoValuesVariable:
                 "datasource": self.datasource,
                 "query": {"type": 1, "label": self.attribute, "refId": "TempoDatasourceVariableQueryEditor-VariableQuery"},
                 "current": {"text": "All", "value": "$__all"}, "options": [],
-                "hide": 0, "refresh": 2, "regex": "", "sort": 1, "multi": False, "includeAll": True,
-                "allValue": self.attribute, "skipUrlSync": False}
+                "hide": 2, "refresh": 2, "regex": SAFE_VALUE_REGEX, "sort": 1, "multi": True, "includeAll": True,
+                "skipUrlSync": True}
+
+
+@attr.s(frozen=True, eq=False, repr=False)
+class ConditionsVariable:
+    """The variable a person picks services with: a custom variable whose options are the TraceQL
+    equalities themselves, one per value of the hidden values variable, with All as the custom
+    all value ``true``.
+
+    Its query, ``attribute = "${values:join:", attribute = "}"``, is interpolated before it is
+    split at commas (grafana/scenes ``variants/CustomVariable.tsx``,
+    ``transformCsvStringToOptions``: ``sceneGraph.interpolate``, then ``(?:\\,|[^,])+``), and
+    ``join`` puts its separator between the values (``formatRegistry.ts``), so the options read
+    ``attribute = "a"``, ``attribute = "b"``... A query writes ``(${name:join: || })``
+    (``queries/traceql.py``, ``ChosenConditions``). The ``join`` format arrived in grafana/scenes
+    v6.27.2 (PR #1164, July 2025): a Grafana whose scenes lacks it formats with ``glob`` instead
+    (``{a,b}``), which Tempo refuses as a syntax error, never as a silently wrong filter."""
+
+    name = attr.ib()
+    label = attr.ib()
+    attribute = attr.ib()  # scoped, e.g. resource.service.name
+    values = attr.ib()  # the hidden TempoValuesVariable's name
+    description = attr.ib(default=None)
+
+    @property
+    def query(self) -> str:
+        return f'{self.attribute} = "${{{self.values}:join:", {self.attribute} = "}}"'
+
+    def to_json_data(self):
+        return {"type": "custom", "name": self.name, "label": self.label, "description": self.description,
+                "query": self.query, "current": {"text": "All", "value": "$__all"}, "options": [],
+                "hide": 0, "multi": True, "includeAll": True, "allValue": ALL_CONDITION, "skipUrlSync": False}
