@@ -70,13 +70,25 @@ FORMATS = {
 }
 
 
-def format_value(value, fmt: str | None, values: dict) -> str:
+def _query_param(name: str, value) -> str:
+    """``queryparam`` of a variable that syncs to the URL: ``urlUtil.toUrlParams(getUrlState())``
+    (``MultiValueUrlSyncHandler.getUrlState``: the values, All as ``$__all``); ``toUrlParams``
+    encodes as AngularJS did (``packages/grafana-data/src/utils/url.ts``: ``@ : $ ,`` kept)."""
+    from urllib.parse import quote
+
+    values = ["$__all"] if isinstance(value, AllValue) else (value if isinstance(value, list) else [value])
+    return "&".join(f"var-{name}={quote(str(v), safe='@:$,')}" for v in values)
+
+
+def format_value(value, fmt: str | None, values: dict, name: str = "") -> str:
     """``formatValue`` for one variable's value."""
+    if fmt == "queryparam":
+        return _query_param(name, value)
     if isinstance(value, AllValue):
         if fmt == "text":
             return ALL_TEXT
-        if fmt in ("percentencode", "queryparam"):
-            raise NotImplementedError(fmt)  # not used by a TraceQL query
+        if fmt == "percentencode":
+            raise NotImplementedError(fmt)  # not used here
         return interpolate(str(value), values)[0]  # CustomAllValue.formatter, then sceneInterpolator again
     args: list[str] = []
     if not fmt:
@@ -96,12 +108,12 @@ def interpolate(target: str, values: dict, fmt: str | None = None) -> tuple[str,
 
     def repl(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(2) or m.group(4)
-        if m.group(5):
-            raise NotImplementedError(f"field path in {m.group(0)}")
         if name not in values:
             missing.append(name)
             return m.group(0)
-        return format_value(values[name], m.group(3) or m.group(6) or fmt, values)
+        if m.group(5):
+            raise NotImplementedError(f"field path in {m.group(0)}")
+        return format_value(values[name], m.group(3) or m.group(6) or fmt, values, name)
 
     return VARIABLE_REGEX.sub(repl, target), missing
 

@@ -206,6 +206,31 @@ def test_no_service_condition_reaches_tempo_with_all_and_equalities_with_service
     assert_traceql_parses(sent_all + sent_one + sent_two)
 
 
+def test_links_carry_the_chosen_services_to_the_target_dashboard():
+    """A data link's URL is interpolated URI-encoded (one "{a,b}" for several values); the links
+    carry ${service:queryparam} instead: one var-service per chosen option, $__all for All, which
+    the target's URL sync reads back (MultiValueUrlSyncHandler.updateFromUrl)."""
+    import json
+    from urllib.parse import parse_qs, urlsplit
+
+    from grafana_interpolation import AllValue, interpolate
+
+    from dashgen.build import build_artifacts
+    from dashgen.catalog import load_catalog
+
+    urls = [u for path, body in build_artifacts(load_catalog()).artifacts.items()
+            if path.startswith("dashboards/") and path.endswith(".json")
+            for u in re.findall(r'"url": "([^"]*)"', body)]
+    with_service = [u for u in urls if "service" in u]
+    assert with_service and all("${service:queryparam}" in u for u in with_service)
+    assert not [u for u in with_service if re.search(r"\$\{?service(\}|[^:_\w])", u)]
+    chosen = ['resource.service.name = "voice-agent"', 'resource.service.name = "billing"']
+    for url in with_service:
+        for value, expected in ((chosen, chosen), (AllValue("true"), ["$__all"])):
+            sent, _ = interpolate(url, {"service": value, "tempo": "tempo", "prometheus": "prometheus"})
+            assert parse_qs(urlsplit(sent).query)["var-service"] == expected, sent
+
+
 def test_the_join_format_is_what_writes_several_services():
     """Without the join format (a Grafana whose scenes predates it: glob instead), several
     services would reach Tempo as a glob, which the grammar refuses: loudly wrong, never silently."""
