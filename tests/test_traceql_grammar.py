@@ -246,3 +246,20 @@ def test_the_join_format_is_what_writes_several_services():
         FORMATS["join"] = join
     assert broken == '{ name = "x" && ({resource.service.name = "a",resource.service.name = "b"}) } | rate()'
     assert not parse_traceql([broken])[0]["ok"]
+
+
+def test_a_matcher_label_may_not_take_the_hidden_service_list_s_name(tmp_path):
+    """The hidden list the service options are built from is a dashboard variable too: a
+    prometheus.matchers label of that name would shadow it (a textbox variable of the same name)."""
+    import yaml
+
+    from dashgen.catalog import load_catalog
+    from dashgen.catalog.load import preset_path
+    from dashgen.dashboards.kit import SERVICE_VALUES
+    from dashgen.errors import CatalogError
+
+    doc = yaml.safe_load(preset_path("default").read_text(encoding="utf-8"))
+    doc.setdefault("prometheus", {})["matchers"] = [{"label": SERVICE_VALUES, "value": "x"}]
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(CatalogError, match=f"'{SERVICE_VALUES}' would name a dashboard variable"):
+        load_catalog(str(tmp_path / "c.yaml"))
