@@ -306,9 +306,8 @@ def test_dashboard_moved_to_another_folder(base):
 def test_variables_changed_added_removed(base):
     def change(d):
         svc = next(v for v in d["templating"]["list"] if v["name"] == "service")
-        values = next(v for v in d["templating"]["list"] if v["name"] == "service_values")
         svc["current"] = {"text": "voice-agent", "value": "voice-agent"}
-        values["query"] = dict(values["query"], label="resource.service.namespace")
+        svc["query"] = dict(svc["query"], label="resource.service.namespace")
         svc["label"] = "Service namespace"
         d["templating"]["list"] = [v for v in d["templating"]["list"] if v["name"] != "prometheus"]
         d["templating"]["list"].append({"type": "custom", "name": "region", "query": "eu,us",
@@ -318,11 +317,11 @@ def test_variables_changed_added_removed(base):
     assert lines(diff) == [
         "variable $region: added (custom, default eu)",
         "variable $prometheus: removed (datasource)",
-        "variable $service_values: query.label resource.service.name -> resource.service.namespace",
         "variable $service: default $__all -> voice-agent",
         "variable $service: label Service -> Service namespace",
+        "variable $service: query.label resource.service.name -> resource.service.namespace",
     ]
-    assert "4 variables changed" in diff.summary()
+    assert "3 variables changed" in diff.summary()
 
 
 # ---------------------------------------------------------------------------------------------

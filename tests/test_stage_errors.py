@@ -28,8 +28,8 @@ from traceql_grammar import AllValue, assert_traceql_parses
 
 CATALOGS = ("default", "pipecat", "livekit")
 SERVICE = "voice-agent"
-# the service variable with that one service chosen: its option is the equality itself
-CHOSEN = {"service": [f'resource.service.name = "{SERVICE}"']}
+# that one service chosen: the hidden condition variable holds the equality
+CHOSEN = {"service": SERVICE, "service_filter": f'resource.service.name = "{SERVICE}"'}
 
 
 @pytest.fixture(scope="module", params=CATALOGS)
@@ -79,7 +79,7 @@ def spanset_filter(query: str) -> str:
 
 
 def traceql_matches(query: str, span: dict, variables: dict[str, str]) -> bool:
-    """``variables`` as Grafana interpolates them (traceql_grammar: ``(${service:join: || })``...):
+    """``variables`` as Grafana interpolates them (traceql_grammar: ``${service_filter:raw}``...):
     here one chosen service, the one the spans come from."""
     from traceql_grammar import substitute_variables
 
@@ -91,8 +91,7 @@ def traceql_matches(query: str, span: dict, variables: dict[str, str]) -> bool:
         if kind == "str":
             s = json.loads(text)
             for k, v in variables.items():
-                if isinstance(v, str):
-                    s = s.replace("${" + k + "}", v).replace("$" + k, v)
+                s = s.replace("${" + k + "}", v).replace("$" + k, v)
             return s
         if kind == "num":
             return float(text)
@@ -179,7 +178,7 @@ def overview_error_query(built) -> str:
 def test_the_error_panel_counts_a_span_whose_status_alone_says_error(built):
     catalog = built.rules.catalog
     query = overview_error_query(built)
-    assert_traceql_parses([query], {"service": AllValue("true")})
+    assert_traceql_parses([query], {"service": AllValue("All : true"), "service_filter": "true"})
     assert catalog.service_attribute == "resource.service.name"
     for stage in catalog.stages:
         for what, (span, is_error) in kinds_of_span(catalog, stage).items():

@@ -74,13 +74,13 @@ def test_variables_render_quoted(q):
 
 def test_a_variable_in_a_regex_is_refused():
     from dashgen.catalog import load_catalog
-    from dashgen.queries.traceql import ChosenConditions, Cond, QueryError, TraceQL, Var
+    from dashgen.queries.traceql import Cond, ConditionVar, QueryError, TraceQL, Var
 
     q = TraceQL(load_catalog())
     svc = q.resource("service.name")
     with pytest.raises(QueryError, match="regex"):
         q.rate([Cond(svc, "=~", Var("service"))])
-    # the chosen services' equalities, joined by Grafana: the variable writes the whole condition
-    assert q.rate([ChosenConditions("service")]) == "{ (${service:join: || }) } | rate()"
+    # a hidden variable writes the whole condition (the equality, or true with All)
+    assert q.rate([ConditionVar("service_filter")]) == "{ ${service_filter:raw} } | rate()"
     with pytest.raises(QueryError):
-        ChosenConditions("service:raw")
+        ConditionVar("service:raw")

@@ -32,9 +32,9 @@ VALID = [
     '{ span.audio.session_id = "sess_8f21c0" } | select(span.audio.stage, span.audio.turn_id)',
     '{ name = "audio.tts" } | histogram_over_time(span.audio.tts_max_gap_ms)',
     '{ } | rate() by (span.audio.stage)',
-    '{ span.audio.stage =~ "$stage" && (${service:join: || }) }'
+    '{ span.audio.stage =~ "$stage" && ${service_filter:raw} }'
     ' | count_over_time() by (span.audio.stage, resource.service.name)',
-    '{ (${service:join: || }) && span.audio.session_id = "$session"'
+    '{ ${service_filter:raw} && span.audio.session_id = "$session"'
     ' && span.audio.turn_id = $turn } | select(span.audio.stage)',
     '{ span.audio.stage = "tts" } | avg_over_time(span.audio.first_byte_ms) by (span.audio.stage)',
     '{ duration > 500ms } | rate() by (span.audio.stage) | topk(5)',
@@ -96,10 +96,10 @@ def test_assertion_lists_each_failing_query():
 
 
 def test_variables_substituted_and_extendable():
-    q = '{ span.audio.stage = "$stage" && (${service:join: || }) } | rate() by (span.$group)'
+    q = '{ span.audio.stage = "$stage" && ${service_filter:raw} } | rate() by (span.$group)'
     parsed, missing = substitute_variables(q, {"group": "audio.stage"})
     assert parsed == (
-        '{ span.audio.stage = "tts" && (resource.service.name = "voice-agent") }'
+        '{ span.audio.stage = "tts" && resource.service.name = "voice-agent" }'
         " | rate() by (span.audio.stage)"
     )
     assert missing == []
@@ -135,35 +135,46 @@ def test_missing_grammar_raises_not_skips(monkeypatch, tmp_path):
 # "The service filter"), chosen service and All, parsed with Grafana's grammar.
 
 def _service_variables(dashboard: dict) -> tuple[dict, dict]:
-    """(the service variable a person picks with, the hidden list it is built from)."""
+    """(the service variable a person picks with, the hidden variable holding the condition)."""
     variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-    service = variables["service"]
-    (values,) = re.findall(r"\$\{(\w+):join:", service["query"])
-    return service, variables[values]
+    (hidden,) = [v for v in variables.values() if "${service:" in str(v.get("query"))]
+    return variables["service"], hidden
 
 
-# What Tempo's tag-values API might answer for resource.service.name: ordinary names, and names an
-# option could not hold unescaped (a quote, a comma, " : ")
-TEMPO_SERVICES = ["voice-agent", "billing", 'say "hi"', "a,b", "x : y"]
+# What Tempo's tag-values API might answer for resource.service.name: ordinary names, one with a
+# quote (Grafana's doublequote escapes it), and names the condition variable could not hold (a
+# comma splits a custom variable's query, " : " is its text/value separator, "\" a TraceQL escape)
+TEMPO_SERVICES = ["voice-agent", 'say "hi"', "a,b", "x : y", "back\\slash"]
 
 
-def _sent(query: str, service_value, names: list[str]) -> str:
+def _condition(hidden: dict, service_value) -> str:
+    """The hidden variable's value once the service is chosen: its query interpolated and read as
+    options (CustomVariable.transformCsvStringToOptions); the old value is not among them, so the
+    first (getStateUpdateGivenNewOptions -> getDefaultSingleState)."""
+    from grafana_interpolation import custom_options
+
+    options = custom_options(hidden["query"], {"service": service_value})
+    assert len(options) == 1, options  # exactly one: the whole condition
+    return options[0][1]
+
+
+def _sent(query: str, service_value, condition: str) -> str:
     from traceql_grammar import substitute_variables
 
-    text, missing = substitute_variables(query, {"service": service_value, "service_values": names})
+    text, missing = substitute_variables(query, {"service": service_value, "service_filter": condition})
     assert not missing, missing
     return text
 
 
 @pytest.mark.parametrize("preset", ["default", "livekit", "pipecat"])
-def test_no_service_condition_reaches_tempo_with_all_and_equalities_with_services_chosen(preset):
+def test_no_service_condition_reaches_tempo_with_all_and_an_equality_with_a_service_chosen(preset):
     """Every Tempo query of every dashboard, interpolated as Grafana interpolates it (grafana/scenes,
     tests/grafana_interpolation.py) from the dashboards' own variables, then parsed with Grafana's
-    TraceQL grammar: All sends no service condition at all, one service an equality, several a
-    parenthesised || of equalities; never a regex."""
+    TraceQL grammar: All sends no service condition at all, a service an equality on its quoted
+    name; never a regex."""
     import json
 
-    from grafana_interpolation import AllValue, custom_options, query_variable_values
+    from grafana_interpolation import AllValue, query_variable_values
 
     from dashgen.build import build_artifacts
     from dashgen.catalog import load_catalog
@@ -173,43 +184,52 @@ def test_no_service_condition_reaches_tempo_with_all_and_equalities_with_service
 
     catalog = load_catalog(preset)
     attr = catalog.service_attribute
-    sent_all, sent_one, sent_two = [], [], []
+    sent_all, sent_one, sent_quoted = [], [], []
     for path, body in sorted(build_artifacts(catalog).artifacts.items()):
         if not (path.startswith("dashboards/") and path.endswith(".json")):
             continue
         d = json.loads(body)
-        queries = [t.get("query", "") for _p, t in tempo_queries(read_dashboard(d))
-                   if "${service" in t.get("query", "") or "$service" in t.get("query", "")]
+        queries = [t.get("query", "") for _p, t in tempo_queries(read_dashboard(d)) if "service" in t.get("query", "")]
         if not queries:
             continue
         assert not [q for q in queries if variable_in_regex(q)]
-        service, values = _service_variables(d)
-        assert values["hide"] == 2 and values["multi"] and values["includeAll"] and not values.get("allValue")
-        assert service["type"] == "custom" and service["multi"] and service["includeAll"]
-        assert service["current"]["value"] == "$__all"
-        # the hidden list: what Tempo knows, less the names an option cannot hold
-        names = query_variable_values(TEMPO_SERVICES, values["regex"])
-        assert names == ["voice-agent", "billing"]
-        options = [value for _, value in custom_options(service["query"], {values["name"]: names})]
-        assert options == [f'{attr} = "voice-agent"', f'{attr} = "billing"']
-        all_value = AllValue(service["allValue"])
+        service, hidden = _service_variables(d)
+        assert service["type"] == "query" and service["multi"] is False and service["includeAll"]
+        assert service["current"]["value"] == "$__all" and hidden["hide"] == 2 and hidden["skipUrlSync"]
+        # what the service variable offers: what Tempo knows, less the names the condition cannot hold
+        names = query_variable_values(TEMPO_SERVICES, service["regex"])
+        assert names == ["voice-agent", 'say "hi"']
+        every = _condition(hidden, AllValue(service["allValue"]))
+        one, quoted = _condition(hidden, names[0]), _condition(hidden, names[1])
+        assert (every, one, quoted) == ("true", f'{attr} = "voice-agent"', f'{attr} = "say \\"hi\\""')
         for q in queries:
-            sent_all.append(_sent(q, all_value, names))
-            sent_one.append(_sent(q, options[:1], names))
-            sent_two.append(_sent(q, options, names))
+            sent_all.append(_sent(q, AllValue(service["allValue"]), every))
+            sent_one.append(_sent(q, names[0], one))
+            sent_quoted.append(_sent(q, names[1], quoted))
     assert sent_all, "no query filters by service"
-    assert not [q for q in sent_all if attr in q], "a service condition reaches Tempo with All"
-    assert all("(true)" in q for q in sent_all)
-    assert all(f'({attr} = "voice-agent")' in q for q in sent_one)
-    assert all(f'({attr} = "voice-agent" || {attr} = "billing")' in q for q in sent_two)
-    assert not [q for q in sent_all + sent_one + sent_two if re.search(re.escape(attr) + r"\s*!?=~", q)]
-    assert_traceql_parses(sent_all + sent_one + sent_two)
+    filters = [re.split(r"(?<!\|)\|(?!\|)", q)[0] for q in sent_all]  # the spanset filters, up to the pipeline
+    assert not [f for f in filters if attr in f], "a service condition reaches Tempo with All"
+    assert all(f'{attr} = "voice-agent"' in q for q in sent_one)
+    assert all(f'{attr} = "say \\"hi\\""' in q for q in sent_quoted)
+    assert not [q for q in sent_all + sent_one + sent_quoted if re.search(re.escape(attr) + r"\s*!?=~", q)]
+    assert_traceql_parses(sent_all + sent_one + sent_quoted)
 
 
-def test_links_carry_the_chosen_services_to_the_target_dashboard():
-    """A data link's URL is interpolated URI-encoded (one "{a,b}" for several values); the links
-    carry ${service:queryparam} instead: one var-service per chosen option, $__all for All, which
-    the target's URL sync reads back (MultiValueUrlSyncHandler.updateFromUrl)."""
+def test_several_services_would_break_the_condition_so_the_variable_takes_one():
+    """Why the service variable is single-value: several chosen reach the hidden variable's query
+    as "a","b" (doublequote of a list), and the comma splits it into options that are no condition."""
+    from grafana_interpolation import custom_options
+
+    hidden = {"query": "${service:doublequote} : resource.service.name = ${service:doublequote}"}
+    assert custom_options(hidden["query"], {"service": "a"}) == [('"a"', 'resource.service.name = "a"')]
+    broken = custom_options(hidden["query"], {"service": ["a", "b"]})
+    assert [value for _, value in broken] != ['resource.service.name = "a"'] and len(broken) == 3
+
+
+def test_links_carry_the_chosen_service_to_the_target_dashboard():
+    """A data link's URL is interpolated URI-encoded (fieldOverrides.ts getLinksSupplier), which
+    would send All as the custom all value; the links carry ${service:queryparam} instead, the
+    variable's URL state ($__all for All), which the target's URL sync reads back."""
     import json
     from urllib.parse import parse_qs, urlsplit
 
@@ -224,42 +244,24 @@ def test_links_carry_the_chosen_services_to_the_target_dashboard():
     with_service = [u for u in urls if "service" in u]
     assert with_service and all("${service:queryparam}" in u for u in with_service)
     assert not [u for u in with_service if re.search(r"\$\{?service(\}|[^:_\w])", u)]
-    chosen = ['resource.service.name = "voice-agent"', 'resource.service.name = "billing"']
     for url in with_service:
-        for value, expected in ((chosen, chosen), (AllValue("true"), ["$__all"])):
+        for value, expected in (("voice-agent", ["voice-agent"]), (AllValue("All : true"), ["$__all"])):
             sent, _ = interpolate(url, {"service": value, "tempo": "tempo", "prometheus": "prometheus"})
             assert parse_qs(urlsplit(sent).query)["var-service"] == expected, sent
 
 
-def test_the_join_format_is_what_writes_several_services():
-    """Without the join format (a Grafana whose scenes predates it: glob instead), several
-    services would reach Tempo as a glob, which the grammar refuses: loudly wrong, never silently."""
-    from grafana_interpolation import FORMATS
-
-    q = '{ name = "x" && (${service:join: || }) } | rate()'
-    chosen = ['resource.service.name = "a"', 'resource.service.name = "b"']
-    assert _sent(q, chosen, []) == '{ name = "x" && (resource.service.name = "a" || resource.service.name = "b") } | rate()'
-    join = FORMATS.pop("join")
-    try:
-        broken = _sent(q, chosen, [])
-    finally:
-        FORMATS["join"] = join
-    assert broken == '{ name = "x" && ({resource.service.name = "a",resource.service.name = "b"}) } | rate()'
-    assert not parse_traceql([broken])[0]["ok"]
-
-
-def test_a_matcher_label_may_not_take_the_hidden_service_list_s_name(tmp_path):
-    """The hidden list the service options are built from is a dashboard variable too: a
-    prometheus.matchers label of that name would shadow it (a textbox variable of the same name)."""
+def test_a_matcher_label_may_not_take_the_hidden_condition_variable_s_name(tmp_path):
+    """The hidden condition variable is a dashboard variable too: a prometheus.matchers label of
+    that name would shadow it (a textbox variable of the same name)."""
     import yaml
 
     from dashgen.catalog import load_catalog
     from dashgen.catalog.load import preset_path
-    from dashgen.dashboards.kit import SERVICE_VALUES
+    from dashgen.dashboards.kit import SERVICE_FILTER
     from dashgen.errors import CatalogError
 
     doc = yaml.safe_load(preset_path("default").read_text(encoding="utf-8"))
-    doc.setdefault("prometheus", {})["matchers"] = [{"label": SERVICE_VALUES, "value": "x"}]
+    doc.setdefault("prometheus", {})["matchers"] = [{"label": SERVICE_FILTER, "value": "x"}]
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
-    with pytest.raises(CatalogError, match=f"'{SERVICE_VALUES}' would name a dashboard variable"):
+    with pytest.raises(CatalogError, match=f"'{SERVICE_FILTER}' would name a dashboard variable"):
         load_catalog(str(tmp_path / "c.yaml"))

@@ -27,13 +27,13 @@ TRACEQL_DIR = Path(__file__).resolve().parent / "traceql"
 PARSE_SCRIPT = TRACEQL_DIR / "parse.mjs"
 GRAMMAR_PACKAGE = TRACEQL_DIR / "node_modules" / "@grafana" / "lezer-traceql" / "package.json"
 
-# Sample values for the dashboard variables and Grafana's global variables. The service variable
-# holds the options chosen, each the equality itself (dashboards/model_views.py, ConditionsVariable):
-# here one service.
+# Sample values for the dashboard variables and Grafana's global variables: one service chosen, and
+# the hidden condition variable holding its equality (dashboards/model_views.py, ConditionVariable).
 DEFAULT_VARIABLES: dict[str, object] = {
     "session": "sess_8f21c0",
     "turn": "3",
-    "service": ['resource.service.name = "voice-agent"'],
+    "service": "voice-agent",
+    "service_filter": 'resource.service.name = "voice-agent"',
     "stage": "tts",
     "__interval": "1m",
     "__interval_ms": "60000",

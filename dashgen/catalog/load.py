@@ -34,7 +34,7 @@ from .yamlspec import INVALID, Context, dotted, load_document
 
 PRESETS = ("default", "pipecat", "livekit")
 # Dashboard variables the dashboards define themselves: a matcher label may not take their name.
-RESERVED_VARIABLES = ("service", "session", "turn", "stage", "trace", "traceId", "service_values")
+RESERVED_VARIABLES = ("service", "session", "turn", "stage", "trace", "traceId", "service_filter")
 
 
 def preset_path(name: str) -> Path:

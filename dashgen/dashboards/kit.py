@@ -13,13 +13,13 @@ from .model import (
     ThresholdStep, datasource_ref, threshold_steps,
 )
 from .layout import lay_out
-from .model_views import ConditionsVariable, TempoValuesVariable
+from .model_views import ConditionVariable, TempoValuesVariable
 from ..queries import promql
 from ..voice.paging import SEVERITY_RANK, threshold_severity
-from ..queries.traceql import Attr, ChosenConditions, Cond, TraceQL
+from ..queries.traceql import Attr, ConditionVar, Cond, TraceQL
 
 OWNER_TAG = "dashgen"
-SERVICE_VALUES = "service_values"  # the hidden list of services the service variable is built from
+SERVICE_FILTER = "service_filter"  # the hidden variable holding the whole service condition
 SEVERITY_COLORS = {"ticket": "orange", "page": "red"}
 SEVERITY_BY_RANK = {rank: SEVERITY_COLORS[sev] for sev, rank in SEVERITY_RANK.items()}
 
@@ -67,12 +67,12 @@ class Ctx:
         out.extend(self.matcher_variables())
         if c.service_attribute:
             self.q.scoped(c.service_attribute)  # a catalog attribute, or QueryError
-            out.append(TempoValuesVariable(SERVICE_VALUES, "Services", c.service_attribute, self.tempo,
-                                           f"Hidden: every {c.service_attribute} Tempo knows (its tag-values API), "
-                                           f"the list the service variable offers."))
-            out.append(ConditionsVariable("service", "Service", c.service_attribute, SERVICE_VALUES,
-                                          f"One or more services by {c.service_attribute}, or All: no service "
-                                          f"condition at all (each option is the equality Tempo receives)."))
+            out.append(TempoValuesVariable("service", "Service", c.service_attribute, self.tempo,
+                                           f"One service by {c.service_attribute}, or All: no service condition at "
+                                           f"all (queries compare {c.service_attribute} with =, never a regex)."))
+            out.append(ConditionVariable(SERVICE_FILTER, c.service_attribute, "service",
+                                         f"Hidden: the service condition every Tempo query carries, "
+                                         f"{c.service_attribute} = the service chosen, or true with All."))
         out.extend(extra)
         return out
 
@@ -82,19 +82,18 @@ class Ctx:
                                 f"(a regular expression; alert rules match {m.label}=\"{m.value}\")")
                 for m in self.catalog.prom_matchers]
 
-    def service_conds(self) -> list[ChosenConditions]:
-        """``(${service:join: || })``: the chosen services' equalities joined with ``||``
-        (``(resource.service.name = "a")``, ``(resource.service.name = "a" || resource.service.name =
-        "b")``), and with All the variable's custom all value, ``(true)``: no service condition
-        reaches Tempo. Never a regex: Grafana's Tempo datasource interpolates a TraceQL string with
+    def service_conds(self) -> list[ConditionVar]:
+        """``${service_filter:raw}``, a hidden variable holding the whole condition:
+        ``resource.service.name = "voice-agent"`` for one service, ``true`` with All, so no
+        service condition reaches Tempo then (``model_views.py``, ``ConditionVariable``). Never a
+        regex: Grafana's Tempo datasource interpolates a TraceQL string with
         ``templateSrv.replace(query, scopedVars, VariableFormatID.Pipe)`` (grafana/grafana
         ``public/app/plugins/datasource/tempo/datasource.ts``, ``applyVariables`` and
         ``prepareTargets``), so a plain ``$service`` with several values becomes ``a|b|c``, a regex
         Tempo evaluates per span, and the datasource adds ad hoc filters to builder
-        (``traceqlSearch``) queries only, never to a TraceQL string. The ``join`` format and the
-        custom all value decide instead (``queries/traceql.py``, ``ChosenConditions``);
-        docs/dashboards.md, "The service filter"."""
-        return [ChosenConditions("service")] if self.catalog.service_attribute else []
+        (``traceqlSearch``) queries only, never to a TraceQL string. docs/dashboards.md, "The
+        service filter"."""
+        return [ConditionVar(SERVICE_FILTER)] if self.catalog.service_attribute else []
 
     def stage_attr(self) -> Attr | None:
         sa = self.catalog.stage_attribute

@@ -168,8 +168,8 @@ def _service_regex(panel: dict) -> list[str]:
 
 def _variable_regex(panel: dict) -> list[str]:
     return [f"a variable in a regex: {t.get('query', '')} (with several values or All, Grafana's Tempo datasource "
-            f"joins them with \"|\" into a regex Tempo evaluates per span; let a variable whose options are the "
-            f"equalities write the whole condition, (${{service:join: || }}), with All a custom allValue of true, "
+            f"joins them with \"|\" into a regex Tempo evaluates per span; let a hidden variable hold the whole "
+            f"condition, ${{service_filter:raw}}: the equality for the service chosen, true with All, "
             f"see docs/dashboards.md, \"The service filter\")"
             for t in _tempo_targets(panel) if variable_in_regex(t.get("query", ""))]
 

@@ -63,17 +63,13 @@ class Var:
 
 
 @dataclass(frozen=True)
-class ChosenConditions:
-    """A whole condition written by a Grafana variable: ``(${name:join: || })``.
+class ConditionVar:
+    """A whole condition written by a Grafana variable: ``${name:raw}``.
 
-    The variable (``dashboards/model_views.py``, ``ConditionsVariable``) offers one option per
-    value, each option's value the TraceQL equality ``attribute = "value"``, and All as the custom
-    all value ``true``. Grafana joins the chosen options with the separator after ``join:``
-    (grafana/scenes ``packages/scenes/src/variables/interpolation/formatRegistry.ts``, ``join``),
-    and inserts a custom all value as written whatever the format (``MultiValueVariable.ts``,
-    ``CustomAllValue.formatter``; ``sceneInterpolator.ts`` ``formatValue`` interpolates what it
-    returns). So Tempo receives ``(a = "x")`` for one value, ``(a = "x" || a = "y")`` for several
-    and ``(true)`` for All: no condition on the attribute at all (grafana/tempo
+    The variable (``dashboards/model_views.py``, ``ConditionVariable``) is hidden, and its one
+    value is the TraceQL equality for the service chosen (``attribute = "value"``, the value
+    quoted by Grafana), or ``true`` with All. So Tempo receives ``attribute = "x"`` for a service
+    and ``true`` for All: no condition on the attribute at all (grafana/tempo
     ``pkg/traceql/ast_conditions.go``: a static adds no fetch condition). Never a regex.
     """
 
@@ -84,10 +80,7 @@ class ChosenConditions:
             raise QueryError(f"bad variable name {self.name!r}")
 
     def render(self) -> str:
-        return "(${" + self.name + ":join:" + JOIN_OR + "})"
-
-
-JOIN_OR = " || "
+        return "${" + self.name + ":raw}"
 
 
 @dataclass(frozen=True)
@@ -210,7 +203,7 @@ class TraceQL:
         return AnyOf((status, Cond(self.span(attribute), "=", True)) if attribute else (status,))
 
     # building blocks --------------------------------------------------------------------------
-    def spanset(self, *conds: Cond | AnyOf | ChosenConditions) -> str:
+    def spanset(self, *conds: Cond | AnyOf | ConditionVar) -> str:
         """One spanset filter: ``{ cond && cond }`` (``{ }`` matches every span)."""
         return "{ " + " && ".join(c.render() for c in conds) + " }" if conds else "{ }"
 
