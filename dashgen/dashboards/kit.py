@@ -166,11 +166,11 @@ class Ctx:
 
     def link_vars(self) -> str:
         """The URL parameters a link carries so the target dashboard reads the same datasources
-        and services. Grafana substitutes ``${var}`` in a data link URL URI-encoded
+        and service. Grafana substitutes ``${var}`` in a data link URL URI-encoded
         (``packages/grafana-data/src/field/fieldOverrides.ts``, ``getLinksSupplier``:
-        ``VariableFormatID.UriEncode``), which writes several values as one ``{a,b}``; the
-        services go as ``${service:queryparam}`` instead, the variable's own URL state
-        (``var-service=a&var-service=b``, All as ``$__all``: grafana/scenes ``formatRegistry.ts``,
+        ``VariableFormatID.UriEncode``), which would send All as the service's custom all value;
+        the service goes as ``${service:queryparam}`` instead, the variable's own URL state
+        (``var-service=<value>``, All as ``$__all``: grafana/scenes ``formatRegistry.ts``,
         ``queryparam``; ``MultiValueVariable.ts``, ``MultiValueUrlSyncHandler``)."""
         out = [f"var-{n}=${{{n}}}" for n in (self.catalog.tempo.variable, self.catalog.prometheus.variable)]
         if self.catalog.service_attribute:
