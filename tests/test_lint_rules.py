@@ -149,9 +149,9 @@ def _match_all(d):
 
 def _service_regex(d):
     # the form every query had before: a multi-value $service in a regex (Grafana: a|b|c|... on All)
-    p = first(d, lambda p: "${service:doublequote}" in tempo_q(p))
+    p = first(d, lambda p: "${service_filter:raw}" in tempo_q(p))
     for t in p["targets"]:
-        t["query"] = t.get("query", "").replace("= ${service:doublequote}", '=~ "$service"')
+        t["query"] = t.get("query", "").replace("${service_filter:raw}", 'resource.service.name =~ "$service"')
 
 
 def _turned_back(d):

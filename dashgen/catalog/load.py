@@ -38,7 +38,7 @@ PRESETS = ("default", "pipecat", "livekit", "livekit-1.6")
 PRESET_ALIASES = {"livekit-1.7": "livekit", "pipecat-1.7": "pipecat"}
 PRESET_NAMES = (*PRESETS, *PRESET_ALIASES)
 # Dashboard variables the dashboards define themselves: a matcher label may not take their name.
-RESERVED_VARIABLES = ("service", "session", "turn", "stage", "trace", "traceId")
+RESERVED_VARIABLES = ("service", "session", "turn", "stage", "trace", "traceId", "service_filter")
 
 
 def preset_path(name: str) -> Path:
