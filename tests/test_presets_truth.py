@@ -27,6 +27,7 @@ import yaml
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
 from dashgen.catalog.model import Catalog
+from dashgen.voice.interrupted import interruption
 
 # Prometheus names of the framework's own metrics (OpenTelemetry -> Prometheus: dots as _, unit
 # "s" -> _seconds, histograms as _bucket/_count/_sum with le) -> the labels they carry.
@@ -174,6 +175,11 @@ def untraced(c: Catalog, preset: str) -> list[str]:
     out += [f"convention: no {a} on {span!r}" for a, span in ((c.session_attribute, c.session_span),
                                                               (c.turn_attribute, c.turn_span))
             if a not in spans.get(span, ())]
+    # the interrupted attribute, on every span it is read on (voice.interrupted)
+    intr = interruption(c)
+    out += [f"convention: no {intr.attribute} on {s.span!r}" for s in c.stages
+            if intr.carried_by(s) and any(intr.excludes(s, m) for m in s.measurements)
+            and intr.attribute not in spans.get(s.span, ())]
     return out
 
 
@@ -185,8 +191,14 @@ def test_presets_measure_what_the_frameworks_record_and_nothing_else():
         "llm: no lk.response.ttft on 'llm_request'"]
     assert untraced(_mutated("livekit", "span: user_speaking", "span: agent_speaking"), "livekit") == [
         "user_speaking: no 'agent_speaking' span"]
-    assert untraced(_mutated("pipecat", "attribute: turn.was_interrupted", "attribute: turn.interrupted"),
+    assert untraced(_mutated("pipecat", "  attribute: turn.was_interrupted", "  attribute: turn.interrupted"),
                     "pipecat") == ["turn: no turn.interrupted on 'turn'"]
+    # the attribute that marks an interrupted turn is the framework's, on the span it sets it on
+    assert untraced(_mutated("pipecat", "interrupted_attribute: turn.was_interrupted",
+                             "interrupted_attribute: turn.interrupted"), "pipecat") == [
+        "convention: no turn.interrupted on 'turn'"]
+    assert untraced(_mutated("livekit", "interrupted_on_stage_spans: false", "interrupted_on_stage_spans: true"),
+                    "livekit") == [f"convention: no lk.interrupted on {s!r}" for s in ("user_turn", "llm_node", "tts_node")]
     # what the old presets ignored: Pipecat's turn latency and interruptions, LiveKit's end-of-utterance
     # and transcription delays (read from LiveKit's own histograms)
     pipecat, livekit = load_catalog("pipecat"), load_catalog("livekit")

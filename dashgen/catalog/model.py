@@ -233,6 +233,9 @@ class Catalog:
     definitions: tuple[str, ...] = ()
     # convention.attributes: span attributes only user definitions use (group-by dimensions).
     extra_attributes: tuple[str, ...] = ()
+    # convention.interrupted_attribute: true on a turn the user interrupted (dashgen.voice.interrupted)
+    interrupted_attribute: str = "audio.interrupted"
+    interrupted_on_stage_spans: bool = True
 
     def stage(self, sid: str) -> Stage:
         for s in self.stages:
@@ -248,6 +251,7 @@ class Catalog:
         names = {self.session_attribute, self.turn_attribute}
         names.update(a for a in (self.stage_attribute, self.error_attribute) if a)
         names.update(self.extra_attributes)
+        names.add(self.interrupted_attribute)
         for s in self.stages:
             names.update(s.attributes())
         return frozenset(names)
