@@ -107,3 +107,39 @@ def test_rules_say_whether_they_leave_interrupted_turns_out(preset):
             else:
                 assert f'{intr.label}!="true"' not in r.expr and "Interrupted turns are counted" in desc, (r.name, desc)
     assert seen
+
+
+@pytest.mark.parametrize("preset, span", [("default", "audio.tts"), ("pipecat", "turn"), ("livekit", "agent_turn")])
+def test_verify_traces_reports_a_span_the_exclusion_would_drop(preset, span):
+    """The latency queries keep spans where the attribute != true; Tempo drops a span without it, so
+    verify-traces names every span it is read on that lacks it (here: taken off the simulator's)."""
+    import json
+
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from dashgen.telemetry.instrument import Instrumentation
+    from dashgen.telemetry.otlp_json import encode_spans, read_spans
+    from dashgen.telemetry.simulate import Simulator
+    from dashgen.telemetry.verify import verify
+
+    c = load_catalog(preset)
+    exp = InMemorySpanExporter()
+    tp = TracerProvider()
+    tp.add_span_processor(SimpleSpanProcessor(exp))
+    Simulator(Instrumentation(c, tp, MeterProvider()), seed=4, now_ns=1_800_000_000 * 10**9).run(3)
+    doc = encode_spans(exp.get_finished_spans())
+    assert verify(read_spans(json.dumps(doc)), c).ok
+    attribute = interruption(c).attribute
+    stripped = 0
+    for rs in doc["resourceSpans"]:
+        for ss in rs["scopeSpans"]:
+            for s in ss["spans"]:
+                if s["name"] == span:
+                    s["attributes"] = [a for a in s["attributes"] if a["key"] != attribute]
+                    stripped += 1
+    rep = verify(read_spans(json.dumps(doc)), c)
+    assert not rep.ok and rep.count("required") == stripped > 0
+    assert all(f"{attribute} missing" in m for m in rep.violations["required"])
