@@ -29,6 +29,7 @@ from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
 from dashgen.catalog.frameworks import framework, unemitted
 from dashgen.catalog.model import Catalog
+from dashgen.voice.interrupted import interruption
 
 # What the pinned framework version emits: the package's record of it, each name with its source file
 # (dashgen/catalog/presets/frameworks/<framework>-<version>.yaml; tests/test_framework_contracts.py).
@@ -140,6 +141,15 @@ def test_every_series_a_preset_reads_is_produced(preset):
     assert any("histogram_quantile" in e for e in exprs) and any("slo:sli_error:ratio_rate" in e for e in exprs)
 
 
+def unmarked(c: Catalog, preset: str) -> list[str]:
+    """The attribute that marks an interrupted turn, on every span it is read on (voice.interrupted),
+    against what the pinned framework version sets on that span."""
+    spans, intr = FRAMEWORK_SPANS[preset], interruption(c)
+    return [f"convention: no {intr.attribute} on {s.span!r}" for s in c.stages
+            if intr.carried_by(s) and any(intr.excludes(s, m) for m in s.measurements)
+            and intr.attribute not in spans.get(s.span, ())]
+
+
 def test_presets_measure_what_the_frameworks_record_and_nothing_else():
     # the spans and attributes the catalog reads (dashboards, TraceQL), against the pinned version's record
     # (dashgen.catalog.frameworks.unemitted; every preset: tests/test_framework_contracts.py)
@@ -154,8 +164,16 @@ def test_presets_measure_what_the_frameworks_record_and_nothing_else():
         f"on 'agent_speaking' spans"]
     assert unemitted(_mutated("livekit", "span: user_speaking", "span: user_interrupting")) == [
         f"stage user_speaking reads span 'user_interrupting', which {lk} does not start"]
-    assert unemitted(_mutated("pipecat", "attribute: turn.was_interrupted", "attribute: turn.interrupted")) == [
+    assert unemitted(_mutated("pipecat", "  attribute: turn.was_interrupted", "  attribute: turn.interrupted")) == [
         f"turn.interrupted reads attribute 'turn.interrupted', which {pc} does not set on 'turn' spans"]
+    # the attribute that marks an interrupted turn is the framework's, on the span it sets it on
+    for preset in FRAMEWORK_PRESETS:
+        assert unmarked(load_catalog(preset), preset) == []
+    assert unmarked(_mutated("pipecat", "interrupted_attribute: turn.was_interrupted",
+                             "interrupted_attribute: turn.interrupted"), "pipecat") == [
+        "convention: no turn.interrupted on 'turn'"]
+    assert unmarked(_mutated("livekit", "interrupted_on_stage_spans: false", "interrupted_on_stage_spans: true"),
+                    "livekit") == [f"convention: no lk.interrupted on {s!r}" for s in ("user_turn", "llm_node", "tts_node")]
     # what the old presets ignored: Pipecat's turn latency and interruptions, LiveKit's end-of-utterance
     # and transcription delays (read from LiveKit's own histograms)
     pipecat, livekit = load_catalog("pipecat"), load_catalog("livekit")

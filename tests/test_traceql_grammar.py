@@ -265,3 +265,52 @@ def test_a_matcher_label_may_not_take_the_hidden_condition_variable_s_name(tmp_p
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     with pytest.raises(CatalogError, match=f"'{SERVICE_FILTER}' would name a dashboard variable"):
         load_catalog(str(tmp_path / "c.yaml"))
+
+
+def _generated_tempo_queries(preset: str) -> list[str]:
+    import json
+
+    from dashgen.build import build_artifacts
+    from dashgen.catalog import load_catalog
+    from dashgen.drawn import read_dashboard
+    from dashgen.lint.dashboards import tempo_queries
+
+    arts = build_artifacts(load_catalog(preset)).artifacts
+    out = []
+    for path, body in sorted(arts.items()):
+        if path.startswith("dashboards/") and path.endswith(".json"):
+            d = read_dashboard(json.loads(body))
+            out += [t.get("query", "") for _p, t in tempo_queries(d)]
+    return [q for q in out if q]
+
+
+@pytest.mark.parametrize("preset", ["default", "livekit", "pipecat"])
+def test_latency_queries_leave_interrupted_turns_out_and_parse(preset):
+    """Every Tempo query over a latency that leaves interrupted turns out (voice.interrupted) carries
+    ``span.<attribute> != true``; a latency on spans that lack the attribute never does (Tempo would
+    compare the missing attribute as false and drop every span); all of them parse in Grafana's grammar."""
+    from dashgen.catalog import load_catalog
+    from dashgen.queries.traceql import TraceQL
+    from dashgen.voice.interrupted import interruption
+
+    catalog = load_catalog(preset)
+    intr, q = interruption(catalog), TraceQL(catalog)
+    exclusion = f"span.{intr.attribute} != true"
+    queries = _generated_tempo_queries(preset)
+    excluded, kept = 0, 0
+    for s in catalog.stages:
+        for m in s.measurements:
+            reading = [x for x in queries if q.stage_cond(s).render() in x and f"_over_time(span.{m.attribute}" in x]
+            if intr.excludes(s, m):
+                assert reading and all(exclusion in x for x in reading), (s.id, m.id, reading)
+                excluded += 1
+            elif intr.watched(s, m) or s.id in intr.barge_in:
+                # no exclusion, or one this stage's spans escape: (... != true || <this stage>)
+                escape = " || " + q.stage_cond(s).render()
+                assert not [x for x in reading if exclusion in x and escape not in x], (s.id, m.id)
+                kept += 1
+    assert excluded and kept
+    with_exclusion = [x for x in queries if exclusion in x]
+    assert_traceql_parses([substitute_variables(x, {"service_filter": "true"})[0] for x in with_exclusion])
+    if preset == "default":  # one query over every stage: the barge-in's spans are all interruptions, kept
+        assert any(f'({exclusion} || span.audio.stage = "barge_in")' in x for x in with_exclusion)

@@ -305,6 +305,7 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
         stage_attribute=conv["stage_attribute"], error_attribute=conv["error_attribute"],
         turn_span=conv["turn_span"], service_attribute=conv["service_attribute"],
         session_on_stage_spans=conv["session_on_stage_spans"], session_span=conv["session_span"],
+        interrupted_attribute=conv["interrupted_attribute"], interrupted_on_stage_spans=conv["interrupted_on_stage_spans"],
         folder_uid=g["folder"]["uid"], folder_title=g["folder"]["title"], uid_prefix=g["uid_prefix"],
         tags=tuple(g["tags"]),
         tempo=Datasource("tempo", **ds["tempo"]), prometheus=Datasource("prometheus", **ds["prometheus"]),

@@ -243,6 +243,9 @@ class Catalog:
     extra_attributes: tuple[str, ...] = ()
     # framework: the framework version whose span and attribute names the catalog reads (None: not pinned).
     framework: FrameworkPin | None = None
+    # convention.interrupted_attribute: true on a turn the user interrupted (dashgen.voice.interrupted)
+    interrupted_attribute: str = "audio.interrupted"
+    interrupted_on_stage_spans: bool = True
 
     def stage(self, sid: str) -> Stage:
         for s in self.stages:
@@ -258,6 +261,7 @@ class Catalog:
         names = {self.session_attribute, self.turn_attribute}
         names.update(a for a in (self.stage_attribute, self.error_attribute) if a)
         names.update(self.extra_attributes)
+        names.add(self.interrupted_attribute)
         for s in self.stages:
             names.update(s.attributes())
         return frozenset(names)

@@ -343,6 +343,20 @@ CATALOG_SPEC = Map(
                                                    pattern_hint="a scoped attribute, e.g. resource.service.name",
                                                    example="resource.service.name"),
                                                default=None, doc="optional service filter attribute (scoped)"),
+                    "interrupted_attribute": Field(Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT,
+                                                       example="audio.interrupted"),
+                                                   default="audio.interrupted",
+                                                   doc="boolean span attribute, true on a turn the user interrupted "
+                                                       "(default audio.interrupted); such a turn's latencies are left "
+                                                       "out of the latency panels, quantile alerts and SLOs "
+                                                       "(docs/alerts.md, \"Interrupted turns\"); the spans it is read "
+                                                       "on must carry it on every turn, false when not interrupted "
+                                                       "(Tempo drops a span that lacks it from a != comparison)"),
+                    "interrupted_on_stage_spans": Field(Bool(), default=True,
+                                                        doc="true when every stage span carries the interrupted "
+                                                            "attribute; false when only the turn span does "
+                                                            "(LiveKit's agent_turn, Pipecat's turn): then only the "
+                                                            "turn stage's latencies leave interrupted turns out"),
                 },
                 doc="Attribute and span names shared by all stages.",
             ),

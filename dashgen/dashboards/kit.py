@@ -16,7 +16,7 @@ from .layout import lay_out
 from .model_views import ConditionVariable, TempoValuesVariable
 from ..queries import promql
 from ..voice.paging import SEVERITY_RANK, threshold_severity
-from ..queries.traceql import Attr, ConditionVar, Cond, TraceQL
+from ..queries.traceql import AnyOf, Attr, ConditionVar, Cond, TraceQL
 
 OWNER_TAG = "dashgen"
 SERVICE_FILTER = "service_filter"  # the hidden variable holding the whole service condition
@@ -101,10 +101,7 @@ class Ctx:
 
     def stage_conds(self, stage: Stage) -> list[Cond]:
         """Select the spans of one stage: by stage attribute when there is one, else by span name."""
-        sa = self.stage_attr()
-        if sa is not None:
-            return [Cond(sa, "=", stage.id)]
-        return [Cond(self.q.intrinsic("name"), "=", stage.span)]
+        return [self.q.stage_cond(stage)]
 
     def all_stages_conds(self) -> list[Cond]:
         sa = self.stage_attr()
@@ -120,12 +117,14 @@ class Ctx:
         """Span attributes for a ``select()``: in order, without repeats, skipping ``None``."""
         return tuple(self.q.span(n) for n in dict.fromkeys(n for n in names if n))
 
-    def measured(self, m: Measurement) -> list[Cond]:
-        """Keep only real measurements: drop the 'produced nothing' value (and below)."""
+    def measured(self, m: Measurement, *stages: Stage) -> list[Cond | AnyOf]:
+        """Keep only real measurements: drop the 'produced nothing' value (and below), and the
+        interrupted turns of the ``stages`` the query reads (``voice.interrupted``)."""
         attr = self.q.span(m.attribute)
-        if m.nothing_value is not None:
-            return [Cond(attr, ">=", 0)]
-        return []
+        nothing = [Cond(attr, ">=", 0)] if m.nothing_value is not None else []
+        # each stage with its own measurement of the attribute: a stage without one has no value here
+        read = [(s, x) for s in stages for x in s.measurements if x.attribute == m.attribute]
+        return nothing + self.q.not_interrupted(read)
 
     # targets, thresholds, links ----------------------------------------------------------------
     def tempo_metrics(self, query: str, ref: str = "A", instant: bool = False) -> TempoTarget:
@@ -139,6 +138,11 @@ class Ctx:
         """The catalog's ``prometheus.matchers`` for panels: each through its dashboard variable.
         Pass them as ``extra`` to every ``queries.promql`` builder a panel calls."""
         return tuple(promql.matcher(m.label, "=~", "${" + m.label + "}") for m in self.catalog.prom_matchers)
+
+    def prom_measured(self, stage: Stage, m: Measurement) -> tuple[str, ...]:
+        """``prom_extra`` for a query over a measurement's histogram, plus the matcher leaving
+        interrupted turns out (``voice.interrupted``)."""
+        return self.prom_extra() + promql.not_interrupted(self.catalog, stage, m)
 
     def prom(self, expr: str, ref: str = "A", legend: str | None = None) -> PrometheusTarget:
         return PrometheusTarget(expr=expr, datasource=self.prometheus, refId=ref, legendFormat=legend)

@@ -22,8 +22,9 @@ import re
 from dataclasses import dataclass
 
 from ..catalog.conventions import format_number
-from ..catalog.model import Catalog
+from ..catalog.model import Catalog, Measurement, Stage
 from ..voice.errors import stage_error
+from ..voice.interrupted import interruption
 
 INTRINSICS = frozenset({"name", "duration", "status", "kind", "statusMessage", "rootName", "rootServiceName", "traceDuration"})
 QUANTILE_FUNCTIONS = frozenset({"quantile_over_time", "histogram_over_time"})
@@ -201,6 +202,26 @@ class TraceQL:
         attribute = stage_error(self.catalog).attribute
         status = Cond(self.intrinsic("status"), "=", Keyword("error"))
         return AnyOf((status, Cond(self.span(attribute), "=", True)) if attribute else (status,))
+
+    def stage_cond(self, stage: Stage) -> Cond:
+        """The condition selecting one stage's spans: its stage attribute, else its span name."""
+        sa = self.catalog.stage_attribute
+        if sa:
+            return Cond(self.span(sa), "=", stage.id)
+        return Cond(self.intrinsic("name"), "=", stage.span)
+
+    def not_interrupted(self, pairs: list[tuple[Stage, Measurement]] | tuple) -> list[Cond | AnyOf]:
+        """Leave interrupted turns out of a latency query over these ``(stage, measurement)`` pairs
+        (``voice.interrupted``): ``span.<attribute> != true`` when each of them leaves them out;
+        ``(span.<attribute> != true || <stage>...)`` when some stage's spans keep them (a barge-in,
+        whose every sample is an interruption, or a stage whose spans do not carry the attribute:
+        on those, Tempo would compare a missing attribute as false and drop every span)."""
+        intr = interruption(self.catalog)
+        if not any(intr.excludes(s, m) for s, m in pairs):
+            return []
+        cond = Cond(self.span(intr.attribute), "!=", True)
+        kept = tuple(self.stage_cond(s) for s, m in pairs if not intr.excludes(s, m))
+        return [AnyOf((cond, *kept))] if kept else [cond]
 
     # building blocks --------------------------------------------------------------------------
     def spanset(self, *conds: Cond | AnyOf | ConditionVar) -> str:

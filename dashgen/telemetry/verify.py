@@ -20,6 +20,9 @@ Rules (each reported with a count and one example span id):
   warns that existing dashboards then "no longer match and don't raise an error") is a violation
   naming both, with an example span carrying the near-miss; a name the file lacks with nothing
   close is a note (the capture may not exercise that stage or that failure);
+- ``required`` also: the catalog's interrupted attribute (``voice.interrupted``) is a boolean on every span
+  it is read on (the latency queries keep spans where it ``!= true``, which Tempo evaluates as false on a
+  span without it);
 - ``milestones``: a barge-in's milestones (VAD confirmed, cancelled, silent) count from one zero, the moment
   VAD fires, so on a span they never decrease in milestone order (a later milestone smaller than an earlier
   one means they were timed from different starts).
@@ -34,6 +37,7 @@ from ..catalog.frameworks import recorded_rename
 from ..catalog.model import Catalog, Stage
 from ..voice.barge_in import applies, milestones
 from ..voice.errors import stage_error
+from ..voice.interrupted import interruption
 from .otlp_json import SpanRecord, Value
 
 RULES = (
@@ -201,6 +205,7 @@ def _check_names(rep: Report, spans: list[SpanRecord], catalog: Catalog) -> None
 
 def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
     rep = Report(spans=len(spans))
+    intr = interruption(catalog)
     for rule, _ in RULES:
         rep.checked[rule] = 0
     by_id = {s.span_id: s for s in spans}
@@ -293,6 +298,14 @@ def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
             elif m.integer and val < 2:
                 rep.add("range", f"{where}: {m.attribute} is {val}: Tempo's quantiles drop values below 2 "
                                  f"(emit 2, or declare a finer unit)", s.span_id)
+        if intr.carried_by(st) and any(intr.excludes(st, m) for m in st.measurements):
+            v = s.attributes.get(intr.attribute)
+            rep.checked["required"] += 1
+            if v is None or v.kind != "bool":
+                rep.add("required", f"{where}: {intr.attribute} {'missing' if v is None else 'is ' + _type_name(v)}: "
+                                    f"the latency panels keep spans where it != true, and Tempo compares a missing "
+                                    f"or non-boolean attribute as false, dropping the span (write false when the "
+                                    f"turn was not interrupted)", s.span_id)
         _check_milestones(rep, catalog, st, s, where)
     for (sid, attr), ids in missing.items():
         if present.get((sid, attr)):
