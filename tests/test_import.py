@@ -1,8 +1,8 @@
 """`dashgen import`: real dashboards written by others round-trip through a definition file.
 
-The corpus is Ceph's Grafana dashboards, from the Debian package ``ceph-grafana-dashboards``
-(pinned in scripts/test, unpacked into .test-data/import-corpus/ or $DASHGEN_IMPORT_CORPUS; never
-committed here). Each one is imported, built through ``--definitions`` and compared with what
+The corpus is 19 dashboards of 6 projects, each shipped in a Debian package (pinned by version
+and sha256 in scripts/fetch-import-corpus, unpacked into .test-data/import-corpus/ or
+$DASHGEN_IMPORT_CORPUS; never committed here; docs/import.md says what each covers). Each one is imported, built through ``--definitions`` and compared with what
 Grafana would draw from the source: panels (type, title, grid position), queries, variables,
 links, thresholds and overrides. The expected side is the source after Grafana's own migrations
 (graph -> timeseries, singlestat -> stat...), which tests of their own pin to the source.
@@ -22,6 +22,7 @@ import pytest
 from conftest import REPO, run_dashgen
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
+from dashgen.catalog.conventions import make_uid
 from dashgen.importer import import_dashboard
 from dashgen.importer.emit import slug
 from dashgen.importer.migrate import compact, migrate
@@ -32,13 +33,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 from dashgen.sandbox.emulator import GrafanaEmulator  # noqa: E402
 
 CORPUS = Path(os.environ.get("DASHGEN_IMPORT_CORPUS") or REPO / ".test-data" / "import-corpus")
-# The 13 dashboards of ceph-grafana-dashboards 16.2.15 (Debian 12), written by the Ceph project.
-CORPUS_FILES = [
-    "ceph-cluster.json", "cephfs-overview.json", "host-details.json", "hosts-overview.json",
-    "osd-device-details.json", "osds-overview.json", "pool-detail.json", "pool-overview.json",
-    "radosgw-detail.json", "radosgw-overview.json", "radosgw-sync-overview.json", "rbd-details.json",
-    "rbd-overview.json",
-]
+# file -> the project that wrote it (and the Debian package that ships it: scripts/fetch-import-corpus).
+CEPH = ["ceph-cluster.json", "cephfs-overview.json", "host-details.json", "hosts-overview.json",
+        "osd-device-details.json", "osds-overview.json", "pool-detail.json", "pool-overview.json",
+        "radosgw-detail.json", "radosgw-overview.json", "radosgw-sync-overview.json", "rbd-details.json",
+        "rbd-overview.json"]  # ceph-grafana-dashboards 16.2.15
+PROJECTS = {**{name: "Ceph" for name in CEPH},
+            "elasticsearch-exporter.json": "prometheus-community/elasticsearch_exporter",
+            "etcd.json": "etcd",
+            "redis-exporter.json": "oliver006/redis_exporter",
+            "redis-exporter-0.3x.json": "oliver006/redis_exporter",
+            "smokeping-prober.json": "SuperQ/smokeping_prober",
+            "squid-exporter.json": "boynux/squid-exporter"}
+CORPUS_FILES = list(PROJECTS)
 TYPED = {"timeseries": "TimeSeriesPanel", "stat": "StatPanel", "table": "TablePanel", "text": "TextPanel",
          "row": "Row"}
 CATALOG = load_catalog(None)
@@ -47,8 +54,8 @@ CATALOG = load_catalog(None)
 def corpus_file(name: str) -> Path:
     path = CORPUS / name
     if not path.is_file():
-        pytest.fail(f"import corpus missing: {path} (./scripts/test downloads it: the Debian package "
-                    f"ceph-grafana-dashboards; or set DASHGEN_IMPORT_CORPUS to a folder holding its JSON files)")
+        pytest.fail(f"import corpus missing: {path} (./scripts/test downloads it: scripts/fetch-import-corpus "
+                    f"lists the Debian packages; or set DASHGEN_IMPORT_CORPUS to a folder holding their JSON files)")
     return path
 
 
@@ -160,7 +167,7 @@ def assert_same_dashboard(expected: dict, built: dict) -> None:
     assert built["annotations"]["list"][1:] == [
         {**a, **({"datasource": _ds(a["datasource"])} if "datasource" in a else {})}
         for a in (expected.get("annotations") or {}).get("list", []) if not a.get("builtIn")]
-    assert built["uid"] == (expected.get("uid") or f"{CATALOG.uid_prefix}-{slug(expected['title'])}")
+    assert built["uid"] == (expected.get("uid") or make_uid(CATALOG.uid_prefix, slug(expected["title"])))
     assert built["title"] == expected["title"]
     assert built["time"] == expected.get("time", built["time"])
     assert built["refresh"] == (expected.get("refresh") or "")
@@ -192,16 +199,68 @@ def test_a_corpus_dashboard_round_trips(name, tmp_path):
         assert all(json.dumps(line, ensure_ascii=False) in text for line in expr.splitlines(keepends=True))
 
 
-def test_the_corpus_covers_legacy_panels_exports_and_several_kinds_of_variables():
-    kinds, panel_types, exports = set(), set(), 0
+def _all_panels(d: dict):
+    """Every panel of ``d``: on the grid, inside collapsed rows and inside pre-5.0 ``rows``."""
+    for p in d.get("panels") or []:
+        yield p
+        yield from p.get("panels") or []
+    for r in d.get("rows") or []:
+        yield from r.get("panels") or []
+
+
+def test_the_corpus_covers_several_projects_legacy_panels_layouts_exports_and_kinds_of_variables():
+    kinds, panel_types, exports, old_rows, exprs = set(), set(), 0, [], []
     for name in CORPUS_FILES:
         d = json.loads(corpus_file(name).read_text(encoding="utf-8"))
         kinds |= {v.get("type") for v in d.get("templating", {}).get("list", [])}
-        panel_types |= {p.get("type") for p in d.get("panels", [])}
+        panel_types |= {p.get("type") for p in _all_panels(d)}
         exports += "__inputs" in d
-    assert {"graph", "singlestat", "row"} <= panel_types
+        old_rows += [name] * bool(d.get("rows") and not d.get("panels"))  # before schemaVersion 16
+        exprs += [t.get("expr", "") for p in _all_panels(d) for t in p.get("targets") or []]
+    assert len(set(PROJECTS.values())) >= 6
+    assert {"graph", "singlestat", "row", "text"} <= panel_types  # legacy panels, rows, markdown
+    assert {"heatmap", "grafana-piechart-panel"} <= panel_types  # no class in dashgen: kept verbatim
     assert {"query", "custom", "interval", "datasource"} <= kinds
     assert exports >= 10
+    assert old_rows  # etcd's: the pre-5.0 layout Grafana's upgradeToGridLayout turns into a grid
+    assert any("node_cpu_seconds_total" in e for e in exprs)  # node_exporter's host metrics (Ceph's hosts)
+
+
+@pytest.mark.parametrize("name, kind", [("smokeping-prober.json", "heatmap"), ("redis-exporter.json", "gauge")])
+def test_panels_dashgen_cannot_type_are_kept_verbatim_with_a_warning(name, kind, tmp_path):
+    source = json.loads(corpus_file(name).read_text(encoding="utf-8"))
+    imported = import_dashboard(source, CATALOG, name)
+    assert any(f"no class for {kind!r} panels" in w for w in imported.warnings), imported.warnings
+    _text, built, problems = import_and_build(source, tmp_path, name)
+    assert problems == []
+    old = [p for p in _all_panels(expected_of(source)) if p.get("type") == kind]
+    new = [p for p in _all_panels(built) if p.get("type") == kind]
+    assert old and len(new) == len(old)
+    for o, n in zip(old, new):  # every key the source gives, as given (the datasource: the catalog's;
+        for key, value in _no_nulls(o).items():  # empty, as null, is the default)
+            if key not in ("id", "datasource", "targets", "pluginVersion") and value not in ({}, []):
+                assert _said(n.get(key), value) == value, (o["title"], key)
+        assert [_target(t) for t in n["targets"]] == [_target(t) for t in o["targets"]]
+
+
+# No dashboard of the corpus has a constant, textbox or ad hoc filter variable: they are added here to
+# a real one (as Grafana 11 saves each kind) to show the other kinds round-trip too.
+MORE_VARIABLES = [
+    {"type": "constant", "name": "cluster", "query": "redis-prod", "hide": 2, "skipUrlSync": False},
+    {"type": "textbox", "name": "key_pattern", "label": "Key pattern", "query": "session:*",
+     "current": {"text": "session:*", "value": "session:*"}, "hide": 0},
+    {"type": "adhoc", "name": "filters", "datasource": {"type": "prometheus", "uid": "${DS_PROM}"},
+     "filters": [], "hide": 0},
+]
+
+
+def test_constant_textbox_and_adhoc_variables_round_trip_on_a_corpus_dashboard(tmp_path):
+    source = json.loads(corpus_file("redis-exporter.json").read_text(encoding="utf-8"))
+    source["templating"]["list"] += copy.deepcopy(MORE_VARIABLES)
+    _text, built, problems = import_and_build(source, tmp_path, "redis-exporter.json")
+    assert problems == []
+    assert_same_dashboard(expected_of(source), built)
+    assert [v["type"] for v in built["templating"]["list"]][-3:] == ["constant", "textbox", "adhoc"]
 
 
 def collapsed(source: dict) -> dict:
