@@ -359,6 +359,36 @@ def test_legacy_rows_become_row_panels_on_the_grid(tmp_path):
     assert built["panels"][3]["panels"][0]["title"] == "three"
 
 
+def test_legacy_rows_are_placed_as_grafanas_v16_migration_places_them():
+    """upgradeToGridLayout (apps/dashboard/pkg/migration/schemaversion/v16.go in grafana/grafana): no
+    row panels when no row shows its title, is collapsed or repeats; span 4 by default; a panel goes
+    into the first gap of its row that fits (under a shorter one), not only to the right."""
+    source = {"title": "Gaps", "uid": "gaps", "schemaVersion": 14, "rows": [
+        {"title": "Row", "showTitle": False, "height": "500px", "panels": [
+            {"type": "text", "title": "tall", "span": 6, "height": "500px", "content": "a"},
+            {"type": "text", "title": "short", "span": 6, "height": "250px", "content": "b"},
+            {"type": "text", "title": "under", "span": 6, "height": "250px", "content": "c"}]},
+        {"title": "Row", "panels": [{"type": "text", "title": "no span", "content": "d"}]}]}
+    current, done, _ = migrate(source)
+    assert done == ["rows"]
+    assert [(p["title"], p["gridPos"]) for p in current["panels"]] == [
+        ("tall", {"x": 0, "y": 0, "w": 12, "h": 14}),
+        ("short", {"x": 12, "y": 0, "w": 12, "h": 7}),
+        ("under", {"x": 12, "y": 7, "w": 12, "h": 7}),
+        ("no span", {"x": 0, "y": 14, "w": 8, "h": 7})]
+
+
+def test_etcds_untitled_legacy_rows_draw_no_row_panels():
+    source = json.loads(corpus_file("etcd.json").read_text(encoding="utf-8"))
+    assert source["schemaVersion"] < 16 and len(source["rows"]) == 4
+    assert not any(r.get("showTitle") or r.get("collapse") or r.get("repeat") for r in source["rows"])
+    current, _done, _ = migrate(source)
+    assert [p["type"] for p in current["panels"]].count("row") == 0
+    assert len(current["panels"]) == sum(len(r["panels"]) for r in source["rows"])
+    ys = sorted({p["gridPos"]["y"] for p in current["panels"]})
+    assert ys == [0, 7, 14, 21]  # one line per legacy row of 250px (7 grid units)
+
+
 def test_overlapping_panels_are_placed_where_grafanas_grid_draws_them():
     panels = [{"title": "a", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 6}},
               {"title": "b", "gridPos": {"x": 0, "y": 3, "w": 12, "h": 4}},  # overlaps a: pushed below it
