@@ -515,6 +515,15 @@ def test_the_docs_show_what_import_writes_for_the_example():
     assert shown == import_dashboard(read_file(str(EXAMPLE)), CATALOG, "llm-cost.json").source
 
 
+def test_the_docs_excerpt_of_a_corpus_dashboard_is_what_import_writes():
+    doc = (REPO / "docs" / "import.md").read_text(encoding="utf-8")
+    shown = doc.split("## The corpus", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    source = json.loads(corpus_file("etcd.json").read_text(encoding="utf-8"))
+    written = import_dashboard(source, CATALOG, "etcd.json").source
+    parts = [part.strip("\n") for part in shown.split("\n# ...\n")]
+    assert len(parts) == 2 and all(part and part in written for part in parts), parts
+
+
 def test_the_example_builds_back_through_the_command_line(tmp_path):
     out = tmp_path / "llm_cost.dashboard.py"
     assert run_dashgen("import", str(EXAMPLE), "--out", str(out)).returncode == 0
