@@ -1,8 +1,8 @@
 """`dashgen import`: real dashboards written by others round-trip through a definition file.
 
-The corpus is 19 dashboards of 6 projects, each shipped in a Debian package (pinned by version
-and sha256 in scripts/fetch-import-corpus, unpacked into .test-data/import-corpus/ or
-$DASHGEN_IMPORT_CORPUS; never committed here; docs/import.md says what each covers). Each one is imported, built through ``--definitions`` and compared with what
+The corpus is 23 dashboards of 7 projects, shipped in Debian packages and in Ray's wheel on PyPI
+(pinned by version and sha256 in scripts/fetch-import-corpus, unpacked into .test-data/import-corpus/
+or $DASHGEN_IMPORT_CORPUS; never committed here; docs/import.md says what each covers). Each one is imported, built through ``--definitions`` and compared with what
 Grafana would draw from the source: panels (type, title, grid position), queries, variables,
 links, thresholds and overrides. The expected side is the source after Grafana's own migrations
 (graph -> timeseries, singlestat -> stat...), which tests of their own pin to the source.
@@ -33,18 +33,20 @@ sys.path.insert(0, str(Path(__file__).parent))
 from dashgen.sandbox.emulator import GrafanaEmulator  # noqa: E402
 
 CORPUS = Path(os.environ.get("DASHGEN_IMPORT_CORPUS") or REPO / ".test-data" / "import-corpus")
-# file -> the project that wrote it (and the Debian package that ships it: scripts/fetch-import-corpus).
+# file -> the project that wrote it (and the package that ships it: scripts/fetch-import-corpus).
 CEPH = ["ceph-cluster.json", "cephfs-overview.json", "host-details.json", "hosts-overview.json",
         "osd-device-details.json", "osds-overview.json", "pool-detail.json", "pool-overview.json",
         "radosgw-detail.json", "radosgw-overview.json", "radosgw-sync-overview.json", "rbd-details.json",
         "rbd-overview.json"]  # ceph-grafana-dashboards 16.2.15
+RAY = ["ray-default.json", "ray-data.json", "ray-train.json", "ray-serve-llm.json"]  # written by Ray 2.60.0's code
 PROJECTS = {**{name: "Ceph" for name in CEPH},
             "elasticsearch-exporter.json": "prometheus-community/elasticsearch_exporter",
             "etcd.json": "etcd",
             "redis-exporter.json": "oliver006/redis_exporter",
             "redis-exporter-0.3x.json": "oliver006/redis_exporter",
             "smokeping-prober.json": "SuperQ/smokeping_prober",
-            "squid-exporter.json": "boynux/squid-exporter"}
+            "squid-exporter.json": "boynux/squid-exporter",
+            **{name: "ray-project/ray" for name in RAY}}
 CORPUS_FILES = list(PROJECTS)
 TYPED = {"timeseries": "TimeSeriesPanel", "stat": "StatPanel", "table": "TablePanel", "text": "TextPanel",
          "row": "Row"}
@@ -55,7 +57,7 @@ def corpus_file(name: str) -> Path:
     path = CORPUS / name
     if not path.is_file():
         pytest.fail(f"import corpus missing: {path} (./scripts/test downloads it: scripts/fetch-import-corpus "
-                    f"lists the Debian packages; or set DASHGEN_IMPORT_CORPUS to a folder holding their JSON files)")
+                    f"lists the packages; or set DASHGEN_IMPORT_CORPUS to a folder holding their JSON files)")
     return path
 
 
@@ -100,6 +102,16 @@ def _no_nulls(value):
         return {k: _no_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [_no_nulls(v) for v in value]
+    return value
+
+
+def _set(value):
+    """Options as Grafana applies them: a null or an empty object sets nothing (the panel's defaults
+    are merged under them), so the kit may leave either out (Ray's stat panels say ``"text": {}``)."""
+    if isinstance(value, dict):
+        return {k: _set(v) for k, v in value.items() if v is not None and v != {}}
+    if isinstance(value, list):
+        return [_set(v) for v in value]
     return value
 
 
@@ -157,7 +169,7 @@ def assert_same_dashboard(expected: dict, built: dict) -> None:
     for b, e in zip(_flat(built["panels"]), _flat(expected["panels"])):  # options and field defaults too
         for key in ("options", "fieldConfig"):
             if isinstance(e.get(key), dict):
-                said = _no_nulls(e[key])
+                said = _set(e[key])
                 assert _said(b.get(key), said) == said, (e.get("title"), key)
     mapped = {v["name"] for v in (expected.get("templating") or {}).get("list", [])
               if v.get("type") == "datasource" and v.get("query") in ("prometheus", "tempo")}
@@ -223,6 +235,7 @@ def test_the_corpus_covers_several_projects_legacy_panels_layouts_exports_and_ki
     assert {"query", "custom", "interval", "datasource"} <= kinds
     assert exports >= 10
     assert old_rows  # etcd's: the pre-5.0 layout Grafana's upgradeToGridLayout turns into a grid
+    assert saved_collapsed_rows(CORPUS_FILES)  # Ray's: rows saved collapsed, their panels inside them
     assert any("node_cpu_seconds_total" in e for e in exprs)  # node_exporter's host metrics (Ceph's hosts)
 
 
@@ -279,6 +292,34 @@ def collapsed(source: dict) -> dict:
     return d
 
 
+def saved_collapsed_rows(names) -> list[tuple[str, str, int]]:
+    """(file, row title, panels inside) of every row a corpus dashboard saves collapsed."""
+    return [(name, p.get("title"), len(p["panels"]))
+            for name in names for p in json.loads(corpus_file(name).read_text(encoding="utf-8")).get("panels") or []
+            if p.get("type") == "row" and p.get("collapsed") and p.get("panels")]
+
+
+@pytest.mark.parametrize("name", RAY)
+def test_rows_saved_collapsed_round_trip_with_the_panels_inside_them(name, tmp_path):
+    """Rows as their authors saved them collapsed (Ray's: a panel of a collapsed row sits in the
+    row's ``panels``, off the grid, until the row opens), not collapsed by the test."""
+    source = json.loads(corpus_file(name).read_text(encoding="utf-8"))
+    saved = {title: n for _file, title, n in saved_collapsed_rows([name])}
+    assert saved
+    text, built, problems = import_and_build(source, tmp_path, name)
+    assert problems == []
+    expected = {p["title"]: p for p in expected_of(source)["panels"] if p.get("type") == "row"}
+    rows = {p["title"]: p for p in built["panels"] if p["type"] == "row"}
+    assert {t for t, r in rows.items() if r["collapsed"]} == set(saved)
+    for title, n in saved.items():
+        assert len(rows[title]["panels"]) == n
+        assert [_panel(c) for c in rows[title]["panels"]] == [_panel(c) for c in expected[title]["panels"]]
+    # none of them leaks onto the grid: the grid holds the same panels as the source's
+    assert len(built["panels"]) == len(source["panels"])
+    assert "_panels(kit)" in text  # each collapsed row's panels come from a function of their own
+
+
+# Ceph's dashboards save their rows open: collapsing them as Grafana would shows more of them.
 @pytest.mark.parametrize("name", ["host-details.json", "radosgw-overview.json"])
 def test_collapsed_rows_keep_their_panels(name, tmp_path):
     source = collapsed(json.loads(corpus_file(name).read_text(encoding="utf-8")))
