@@ -2,9 +2,10 @@
 
 The corpus is 23 dashboards of 7 projects, shipped in Debian packages and in Ray's wheel on PyPI
 (pinned by version and sha256 in scripts/fetch-import-corpus, unpacked into .test-data/import-corpus/
-or $DASHGEN_IMPORT_CORPUS; never committed here; docs/import.md says what each covers). Each one is imported, built through ``--definitions`` and compared with what
-Grafana would draw from the source: panels (type, title, grid position), queries, variables,
-links, thresholds and overrides. The expected side is the source after Grafana's own migrations
+or $DASHGEN_IMPORT_CORPUS; never committed here; docs/import.md says what each covers). Each one is
+imported, built through ``--definitions`` and compared with what Grafana would draw from the
+source: panels (type, title, grid position), queries, variables, links, thresholds and overrides.
+The expected side is the source after Grafana's own migrations
 (graph -> timeseries, singlestat -> stat...), which tests of their own pin to the source.
 """
 
