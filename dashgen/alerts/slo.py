@@ -84,8 +84,9 @@ def rules(ctx: FamilyContext) -> list[Rule]:
         m = s.measurement(slo.measurement)
         ids = slo_ids(ctx.catalog, s)
         base = dict(ctx.stage_values(s), measurement_title=m.title, unit=m.unit, threshold=num(slo.threshold),
-                    metric=m.metric.name, objective=percent(slo.objective), slo_window=slo.window)
-        ratio = {w: BadEventRatio(m.metric, s.id, slo.threshold, w, ids, cv.sli_error_record(w), ctx.extra,
+                    metric=m.metric.name, objective=percent(slo.objective), slo_window=slo.window,
+                    interrupted=ctx.interrupted_note(s, m))
+        ratio = {w: BadEventRatio(m.metric, s.id, slo.threshold, w, ids, cv.sli_error_record(w), ctx.measured(s, m),
                                   ctx.guard(m.metric.count, m.metric.label, s.id, w)) for w in alert_windows(slo)}
         out += _slo_rules(ctx, slo, ids, ratio, base, s.id, (s.id, m.id), info_labels(slo, m.metric.label, s.id),
                           "burn", "record")

@@ -220,6 +220,14 @@ class PromMatcher:
 
 
 @dataclass(frozen=True)
+class FrameworkPin:
+    """The framework version a catalog describes (``framework:``); its names: catalog/frameworks.py."""
+
+    name: str  # the package, e.g. livekit-agents
+    version: str  # "major.minor"
+
+
+@dataclass(frozen=True)
 class Catalog:
     source: str  # what the user named: a path as given, or "preset:<name>"
     name: str
@@ -248,6 +256,11 @@ class Catalog:
     definitions: tuple[str, ...] = ()
     # convention.attributes: span attributes only user definitions use (group-by dimensions).
     extra_attributes: tuple[str, ...] = ()
+    # framework: the framework version whose span and attribute names the catalog reads (None: not pinned).
+    framework: FrameworkPin | None = None
+    # convention.interrupted_attribute: true on a turn the user interrupted (dashgen.voice.interrupted)
+    interrupted_attribute: str = "audio.interrupted"
+    interrupted_on_stage_spans: bool = True
     # good_turn: the good-turn SLI and SLO, when the catalog declares one (dashgen.voice.good_turn).
     good_turn: GoodTurn | None = None
 
@@ -265,6 +278,7 @@ class Catalog:
         names = {self.session_attribute, self.turn_attribute}
         names.update(a for a in (self.stage_attribute, self.error_attribute) if a)
         names.update(self.extra_attributes)
+        names.add(self.interrupted_attribute)
         if self.good_turn is not None:
             names.add(self.good_turn.attribute)
         for s in self.stages:
