@@ -94,6 +94,14 @@ def test_the_verdict_follows_each_part_of_the_definition():
     assert g.judge(ok + [Outcome("llm", True, True, {})]) is False  # failed
     assert g.judge([Outcome("asr", False, True, {"first_byte": -1})]) is False  # produced nothing
     assert g.judge(ok[:1]) is None  # no caller-felt latency, nothing wrong: not judged
+    # an interrupted turn is no latency sample (voice.interrupted): its barge-in judges it
+    slow = [Outcome("client", False, False, {"first_byte": 2400}, interrupted=True)]
+    assert g.judge(slow + [Outcome("barge_in", False, False, {"silence": 150}, interrupted=True)]) is True
+    assert g.judge(slow + [Outcome("barge_in", False, False, {"silence": 250}, interrupted=True)]) is False
+    assert g.judge(slow) is None  # interrupted, and no silence to judge it by
+    livekit = sli(load_catalog("livekit"))  # no silence milestone: interrupted turns are not judged
+    assert livekit.judge([Outcome("turn", False, False, {"e2e": 0.8}, interrupted=True)]) is None
+    assert livekit.judge([Outcome("turn", False, False, {"e2e": 0.8})]) is True
 
 
 # --- instrumentation, simulate and verify-traces --------------------------------------------------

@@ -316,8 +316,8 @@ def test_livekit_turn_stage_is_the_turn_span():
     spans = rig.by_name()
     assert set(spans) == {"agent_session", "agent_turn", "llm_node"}
     assert dict(spans["agent_turn"].attributes) == {"lk.job_id": "job-1", "lk.speech_id": "speech_ab12",
-                                                    "lk.e2e_latency": pytest.approx(0.91), "lk.interrupted": True,
-                                                    "voice.turn.good": 1}  # 0.91 s <= 1.5 s
+                                                    "lk.e2e_latency": pytest.approx(0.91), "lk.interrupted": True}
+    # no voice.turn.good: an interrupted turn is no latency sample, and LiveKit has no silence to judge it by
     assert dict(spans["llm_node"].attributes) == {"lk.response.ttft": pytest.approx(0.3)}
     # LiveKit records its lk.agents.turn.* histograms itself, and the bridge counts the stage runs:
     # the application's SDK records nothing, or every turn would be counted twice.

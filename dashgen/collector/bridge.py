@@ -213,8 +213,8 @@ def good_turn_entries(catalog: Catalog) -> list[Entry]:
     verdict needs every span of the turn. So it counts the verdict the instrumentation wrote on the turn
     span (the attribute is there: judged; it is 1: good). A turn span without a verdict (a framework that
     only traces) is judged from what the turn span itself carries, when it carries the caller-felt latency
-    (LiveKit's ``lk.e2e_latency``, Pipecat's user-to-bot latency): that latency within the limit and the
-    turn span not failed. Failures, empty replies and barge-ins on the other spans are then invisible:
+    (LiveKit's ``lk.e2e_latency``, Pipecat's user-to-bot latency) and the turn was not interrupted: that
+    latency within the limit and the turn span not failed. Failures, empty replies and barge-ins on the other spans are then invisible:
     docs/metrics.md, "Good turns", says so."""
     g = good_turn_sli(catalog)
     if g is None:
@@ -225,7 +225,9 @@ def good_turn_entries(catalog: Catalog) -> list[Entry]:
     felt_stage, felt = g.felt
     if felt_stage.span == catalog.turn_span:
         value = ottl_attribute(felt.attribute)
-        own = f"{turn} and {verdict} == nil and {value} != nil"
+        # an interrupted turn is no latency sample (voice.interrupted): the bridge cannot judge it
+        own = (f"{turn} and {verdict} == nil and {value} != nil and "
+               f"{ottl_attribute(interruption(catalog).attribute)} != true")
         judged.append(own)
         good.append(" and ".join([own, f"{value} >= 0", f"{value} <= {format_number(g.latency_limit)}",
                                   *no_error_conditions(catalog)]))

@@ -139,7 +139,7 @@ class Instrumentation:
         ``metric.source``), and recording them here too would count every event twice."""
         outcomes = _TURN_OUTCOMES.get()
         if outcomes is not None and stage.id:
-            outcomes.append(Outcome(stage.id, failed, nothing, dict(values)))
+            outcomes.append(Outcome(stage.id, failed, nothing, dict(values), interrupted))
         source = self.catalog.alerting.source
         label = {self.catalog.alerting.stage_label: stage.id}
         intr = interruption(self.catalog)

@@ -12,9 +12,12 @@ tune in its catalog (``good_turn``). A turn is **good** when all of these hold:
 - no stage of the reply produced nothing (its first byte is the ``nothing_value``, -1; a barge-in
   stage's "nothing" is a barge-in that cancelled nothing, not a reply that never came).
 
-A turn that neither failed nor produced nothing but carries no caller-felt latency (the client
-never reported) is **not judged**: no verdict, not counted, because missing telemetry is not what
-the caller heard.
+An **interrupted** turn (``voice.interrupted``: the user talked over the agent) is no latency sample:
+its timings stop at the interruption. It is judged by the rest: good when its barge-in went silent in
+time and nothing failed or came back empty; not judged when the catalog has no silence milestone to
+judge it by. A turn that neither failed nor produced nothing but carries no caller-felt latency (the
+client never reported) is **not judged** either: no verdict, not counted, because missing telemetry
+is not what the caller heard.
 
 The verdict needs every span of the turn, and nothing outside the application sees them together:
 the Collector's processors and connectors read one span at a time (OTTL's span context holds the
@@ -39,6 +42,7 @@ from ..catalog.conventions import TIME_UNITS_PER_MS, convert
 from ..catalog.model import Catalog, GoodTurn, Measurement, Slo, Stage
 from . import barge_in
 from .errors import StageError, stage_error
+from .interrupted import interruption
 from .roles import caller_felt, role
 
 GOOD, NOT_GOOD = 1, 0  # the attribute's values
@@ -53,6 +57,7 @@ class Outcome:
     failed: bool
     nothing: bool
     values: Mapping[str, float]
+    interrupted: bool = False  # the span says the user interrupted the turn (voice.interrupted)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class GoodTurnSli:
     error: StageError
     turn_span: str
     barge_stages: frozenset[str]
+    interrupted_attribute: str
 
     @property
     def slo(self) -> Slo:
@@ -80,11 +86,13 @@ class GoodTurnSli:
         return convert(self.spec.barge_in_silence_ms, "ms", self.barge[1].unit) if self.barge else None
 
     def judge(self, outcomes: Iterable[Outcome]) -> bool | None:
-        """True (good), False (not good) or None (not judged: no caller-felt latency and nothing else wrong)."""
+        """True (good), False (not good) or None (not judged: no caller-felt latency, or an interrupted turn
+        without a silence milestone, and nothing else wrong)."""
         felt_stage, felt_m = self.felt
         felt = None
-        bad = False
+        bad = interrupted = silent_in_time = False
         for o in outcomes:
+            interrupted = interrupted or o.interrupted
             if o.failed or (o.nothing and o.stage not in self.barge_stages):
                 bad = True
             if o.stage == felt_stage.id and felt_m.id in o.values and o.values[felt_m.id] != felt_m.nothing_value:
@@ -93,8 +101,11 @@ class GoodTurnSli:
                 silence = o.values.get(self.barge[1].id)
                 if silence is not None and silence > self.silence_limit:
                     bad = True
+                silent_in_time = silent_in_time or silence is not None
         if bad:
             return False
+        if interrupted:  # its latency stopped at the interruption: the barge-in judges it
+            return True if silent_in_time else None
         if felt is None:
             return None
         return felt <= self.latency_limit
@@ -106,7 +117,8 @@ class GoodTurnSli:
                   and not isinstance(attributes.get(m.attribute), bool)}
         fb = stage.measurement("first_byte")
         nothing = fb is not None and fb.nothing_value is not None and values.get("first_byte") == fb.nothing_value
-        return Outcome(stage.id, self.error.failed(status_code, attributes), nothing, values)
+        return Outcome(stage.id, self.error.failed(status_code, attributes), nothing, values,
+                       attributes.get(self.interrupted_attribute) is True)
 
     def describe(self) -> str:
         """The definition in words, for panel descriptions, alert texts and docs."""
@@ -155,7 +167,8 @@ def sli(catalog: Catalog) -> GoodTurnSli | None:
     if felt is None or felt[1].unit not in TIME_UNITS_PER_MS:
         return None
     barges = frozenset(s.id for s in catalog.stages if role(s, catalog) == "barge_in")
-    return GoodTurnSli(g, felt, silence_measurement(catalog), stage_error(catalog), catalog.turn_span, barges)
+    return GoodTurnSli(g, felt, silence_measurement(catalog), stage_error(catalog), catalog.turn_span, barges,
+                       interruption(catalog).attribute)
 
 
 def problems(catalog: Catalog) -> list[tuple[tuple, str, str]]:
