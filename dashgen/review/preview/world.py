@@ -97,6 +97,7 @@ class Hints:
     # (stage, attribute) of the caller-felt latency -> the (stage, attribute) parts it adds up
     wholes: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
     good_turns: str | None = None  # the good-turn SLI's good counter (voice.good_turn), when the catalog has one
+    verdict: str | None = None  # the good-turn verdict's span attribute (1 good, 0 not), on turn spans
 
     @property
     def prometheus_stage_label(self) -> str | None:
@@ -125,6 +126,7 @@ class Hints:
         h.turn_span = catalog.turn_span
         h._add_whole(catalog)
         h.good_turns = catalog.good_turn.good_metric if getattr(catalog, "good_turn", None) else None
+        h.verdict = catalog.good_turn.attribute if getattr(catalog, "good_turn", None) else None
         for s in catalog.stages:
             h._add_milestones(catalog, s)
             h._add_slo(catalog, s)
