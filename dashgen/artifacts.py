@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
+from .records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .canonical import NULL, canonical_json, canonical_yaml, parse, to_plain  # noqa: F401 (re-exported)
 from .errors import InputError
 

@@ -22,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from .records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .errors import InputError
 from .project import Project, find_project
 
