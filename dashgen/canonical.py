@@ -224,22 +224,191 @@ def _node(o: Any):
     raise yaml.representer.RepresenterError("cannot represent an object", o)
 
 
+# -------------------------------------------------------------------------------------------------
+# YAML: the common case written directly
+#
+# Most of what dashgen writes as YAML (rule files, the Collector fragment, the manifest) is block
+# mappings and sequences of keys, numbers and one-line ASCII strings. For those ``_block`` writes
+# the bytes libyaml's emitter writes (libyaml src/emitter.c: yaml_emitter_analyze_scalar and
+# yaml_emitter_choose_scalar_style pick plain or single-quoted; yaml_emitter_write_plain_scalar
+# and yaml_emitter_write_single_quoted fold at a space once the line passes ``width``; a sequence
+# in a mapping is written indentless), without making a node per value or calling back into
+# Python per scalar. Anything else (a line break, a tab, any non-ASCII character, a key longer
+# than a simple key may be, a sequence directly in a sequence, an empty document) raises
+# ``_Unusual`` and the whole document goes through libyaml as before. Tests compare the bytes
+# with libyaml's and pyyaml's on every built file and on generated data.
+
+_WIDTH = 100  # the width canonical_yaml asks libyaml for
+_FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")  # a plain scalar cannot start with these
+_PLAIN_RESOLVER = yaml.resolver.Resolver()
+
+
+class _Unusual(Exception):
+    """A document ``_block`` leaves to libyaml."""
+
+
+def _plain_allowed(s: str) -> bool:
+    """Whether libyaml may write the (non-empty, printable ASCII, one-line) ``s`` plain in block
+    context, and reading it back plain gives a string (not a number, bool, null, date...)."""
+    first = s[0]
+    if first == " " or s[-1] == " " or first in _FIRST_INDICATORS or s.startswith(("---", "...")):
+        return False
+    if first in "?:-" and (len(s) == 1 or s[1] == " "):
+        return False
+    if ": " in s or s[-1] == ":" or " #" in s:
+        return False
+    tag = _RESOLVED.get(s)
+    if tag is None:
+        tag = _RESOLVED[s] = _PLAIN_RESOLVER.resolve(yaml.ScalarNode, s, (True, False))
+    return tag == _STR
+
+
+def _scalar(o: Any, column: int, indent: int, out: list) -> None:
+    """Append scalar ``o``, its first character at ``column``; a folded line continues at ``indent``
+    (``indent`` None: a key, never folded)."""
+    t = type(o)
+    if t is str:
+        if not (o.isascii() and o.isprintable()):
+            raise _Unusual
+        if o and _plain_allowed(o):
+            if indent is None or column + len(o) <= _WIDTH + 1:  # no space past the width: nothing to fold
+                out.append(o)
+            else:
+                _fold(o, column, indent, out, quoted=False)
+        else:
+            quoted = o.replace("'", "''")
+            if indent is None or column + len(quoted) + 1 <= _WIDTH + 1:
+                out.append(f"'{quoted}'")
+            else:
+                out.append("'")
+                _fold(o, column + 1, indent, out, quoted=True)
+                out.append("'")
+    elif t is int:
+        out.append(_INT_REPR(o))
+    elif t is bool:
+        out.append("true" if o else "false")
+    elif t is float:
+        out.append(_yaml_float(o))
+    elif o is None:
+        out.append("null")
+    else:
+        raise _Unusual
+
+
+def _fold(s: str, column: int, indent: int, out: list, quoted: bool) -> None:
+    """``s`` written from ``column`` on, a line break instead of a space once the line is past the
+    width (the first space of a run, not followed by another; in quotes, not the first or last
+    character), as libyaml's plain and single-quoted writers do."""
+    last = len(s) - 1
+    spaces = False
+    line: list[str] = []
+    for i, ch in enumerate(s):
+        if ch == " ":
+            if (not spaces and column > _WIDTH and (i == last or s[i + 1] != " ")
+                    and not (quoted and (i == 0 or i == last))):
+                line.append("\n" + " " * indent)
+                column = indent
+            else:
+                line.append(" ")
+                column += 1
+            spaces = True
+        else:
+            line.append("''" if quoted and ch == "'" else ch)
+            column += 2 if quoted and ch == "'" else 1
+            spaces = False
+    out.append("".join(line))
+
+
+def _key(k: Any) -> str:
+    """A mapping key as libyaml writes a simple key (never folded)."""
+    if type(k) is not str or len(k) > 128:  # libyaml writes a longer key as a complex "? key"
+        raise _Unusual
+    out: list[str] = []
+    _scalar(k, 0, None, out)
+    return out[0]
+
+
+def _mapping(d: dict, indent: int, out: list, inline: bool) -> None:
+    """Block mapping ``d`` with its keys at ``indent``; ``inline``: the first key continues the line."""
+    pad = "\n" + " " * indent
+    for i, k in enumerate(sorted(d)):
+        if i or not inline:
+            out.append(pad)
+        key = _key(k)
+        out.append(key)
+        out.append(":")
+        _value(d[k], indent, indent + len(key) + 1, out, in_mapping=True)
+
+
+def _sequence(items: list, indent: int, out: list) -> None:
+    """Block sequence ``items`` with its dashes at ``indent``."""
+    pad = "\n" + " " * indent + "-"
+    for v in items:
+        out.append(pad)
+        _value(v, indent, indent + 1, out, in_mapping=False)
+
+
+def _value(v: Any, indent: int, column: int, out: list, in_mapping: bool) -> None:
+    """The value after ``key:`` (``in_mapping``) or ``-``, which ends at ``column``; ``indent`` is the
+    mapping's (or sequence's) own."""
+    t = type(v)
+    if t is dict and v:
+        if in_mapping:
+            _mapping(v, indent + 2, out, inline=False)
+        else:  # "- key: value", the mapping's keys lined up after the dash
+            out.append(" ")
+            _mapping(v, indent + 2, out, inline=True)
+    elif t is list and v:
+        if not in_mapping:  # a sequence in a sequence ("- - x"): left to libyaml
+            raise _Unusual
+        _sequence(v, indent, out)  # indentless: the dashes under the key
+    elif t is dict:
+        out.append(" {}")
+    elif t is list:
+        out.append(" []")
+    else:
+        out.append(" ")
+        _scalar(v, column + 1, indent + 2, out)
+
+
+def _block(plain: Any) -> str:
+    """``plain`` (a non-empty mapping or sequence) as libyaml writes it block style; ``_Unusual``
+    when it holds something this writer leaves to libyaml."""
+    out: list[str] = []
+    if type(plain) is dict and plain:
+        _mapping(plain, 0, out, inline=True)
+    elif type(plain) is list and plain:
+        _sequence(plain, 0, out)
+        out[0] = "-"  # the document's first line has no line break before it
+    else:
+        raise _Unusual
+    out.append("\n")
+    return "".join(out)
+
+
 def canonical_yaml(data: Any, dumper: type = _DUMPER) -> str:
     plain = to_plain(data)
     if dumper is not _DUMPER:  # another dumper (tests compare with pyyaml's own): its representer
         return yaml.dump(plain, Dumper=dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
                          width=100)
+    try:
+        text = _block(plain)
+    except _Unusual:
+        text = _libyaml(plain)
+    _remember(text, plain)
+    return text
+
+
+def _libyaml(plain: Any) -> str:
     stream = io.StringIO()
-    emitter = _DUMPER(stream, default_flow_style=False, allow_unicode=True, width=100, sort_keys=True)
+    emitter = _DUMPER(stream, default_flow_style=False, allow_unicode=True, width=_WIDTH, sort_keys=True)
     try:
         emitter.open()
         emitter.serialize(_node(plain))
         emitter.close()
     finally:
         emitter.dispose()
-    text = stream.getvalue()
-    _remember(text, plain)
-    return text
+    return stream.getvalue()
 
 
 # -------------------------------------------------------------------------------------------------
