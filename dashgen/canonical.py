@@ -298,24 +298,26 @@ def _scalar(o: Any, column: int, indent: int, out: list) -> None:
 def _fold(s: str, column: int, indent: int, out: list, quoted: bool) -> None:
     """``s`` written from ``column`` on, a line break instead of a space once the line is past the
     width (the first space of a run, not followed by another; in quotes, not the first or last
-    character), as libyaml's plain and single-quoted writers do."""
-    last = len(s) - 1
-    spaces = False
-    line: list[str] = []
-    for i, ch in enumerate(s):
-        if ch == " ":
-            if (not spaces and column > _WIDTH and (i == last or s[i + 1] != " ")
-                    and not (quoted and (i == 0 or i == last))):
-                line.append("\n" + " " * indent)
-                column = indent
-            else:
-                line.append(" ")
-                column += 1
-            spaces = True
+    character), as libyaml's plain and single-quoted writers do. Walks the words between spaces
+    (``split(" ")``: an empty word where spaces run)."""
+    words = s.split(" ")
+    last = len(words) - 1
+    line = [words[0].replace("'", "''") if quoted else words[0]]
+    column += len(line[0])
+    for i in range(1, last + 1):
+        # the space before words[i]: after another space? before another? the string's first or last?
+        after_space = i > 1 and not words[i - 1]
+        before_space = i < last and not words[i]
+        edge = (i == 1 and not words[0]) or (i == last and not words[i])
+        if not after_space and column > _WIDTH and not before_space and not (quoted and edge):
+            line.append("\n" + " " * indent)
+            column = indent
         else:
-            line.append("''" if quoted and ch == "'" else ch)
-            column += 2 if quoted and ch == "'" else 1
-            spaces = False
+            line.append(" ")
+            column += 1
+        word = words[i].replace("'", "''") if quoted else words[i]
+        line.append(word)
+        column += len(word)
     out.append("".join(line))
 
 
