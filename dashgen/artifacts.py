@@ -177,9 +177,12 @@ def write_output(artifacts: dict[str, str], out_dir: Path, tops: Iterable[str] =
     moved_away: list[str] = []
     moved_in: list[str] = []
     try:
+        made: set[Path] = set()  # each folder once, not once per file
         for rel, content in artifacts.items():
             target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             with open(target, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(content)
         tops = tuple(tops)

@@ -263,26 +263,32 @@ def _plain_allowed(s: str) -> bool:
     return tag == _STR
 
 
+_STYLED: dict[str, str] = {}  # a one-line ASCII string -> as libyaml writes it unfolded
+
+
+def _styled(s: str) -> str:
+    """``s`` plain, or single-quoted where plain is not allowed (remembered: keys and values recur)."""
+    text = _STYLED.get(s)
+    if text is None:
+        if not (s.isascii() and s.isprintable()):  # a line break, a tab, non-ASCII: libyaml's analysis
+            raise _Unusual
+        text = _STYLED[s] = s if s and _plain_allowed(s) else "'" + s.replace("'", "''") + "'"
+    return text
+
+
 def _scalar(o: Any, column: int, indent: int, out: list) -> None:
-    """Append scalar ``o``, its first character at ``column``; a folded line continues at ``indent``
-    (``indent`` None: a key, never folded)."""
+    """Append scalar ``o``, its first character at ``column``; a folded line continues at ``indent``."""
     t = type(o)
     if t is str:
-        if not (o.isascii() and o.isprintable()):
-            raise _Unusual
-        if o and _plain_allowed(o):
-            if indent is None or column + len(o) <= _WIDTH + 1:  # no space past the width: nothing to fold
-                out.append(o)
-            else:
-                _fold(o, column, indent, out, quoted=False)
+        text = _styled(o)
+        if column + len(text) <= _WIDTH + 1:  # no space reaches past the width: nothing to fold
+            out.append(text)
+        elif text[0] == "'":  # a plain scalar never starts with a quote
+            out.append("'")
+            _fold(o, column + 1, indent, out, quoted=True)
+            out.append("'")
         else:
-            quoted = o.replace("'", "''")
-            if indent is None or column + len(quoted) + 1 <= _WIDTH + 1:
-                out.append(f"'{quoted}'")
-            else:
-                out.append("'")
-                _fold(o, column + 1, indent, out, quoted=True)
-                out.append("'")
+            _fold(o, column, indent, out, quoted=False)
     elif t is int:
         out.append(_INT_REPR(o))
     elif t is bool:
@@ -325,9 +331,7 @@ def _key(k: Any) -> str:
     """A mapping key as libyaml writes a simple key (never folded)."""
     if type(k) is not str or len(k) > 128:  # libyaml writes a longer key as a complex "? key"
         raise _Unusual
-    out: list[str] = []
-    _scalar(k, 0, None, out)
-    return out[0]
+    return _styled(k)
 
 
 def _mapping(d: dict, indent: int, out: list, inline: bool) -> None:

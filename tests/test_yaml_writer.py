@@ -50,7 +50,6 @@ def test_long_lines_fold_where_libyaml_folds(texts, depth):
     for level in range(depth):
         doc = {f"level{level}": doc} if level % 2 else [doc, {"x": texts[-1]}]
     assert canonical_yaml(doc) == libyaml(doc)
-    assert canonical_yaml(doc) == canonical_yaml(doc, yaml.SafeDumper)
 
 
 def test_the_built_files_take_the_direct_path():
