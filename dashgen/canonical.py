@@ -341,9 +341,15 @@ def _mapping(d: dict, indent: int, out: list, inline: bool) -> None:
         if i or not inline:
             out.append(pad)
         key = _key(k)
-        out.append(key)
-        out.append(":")
-        _value(d[k], indent, indent + len(key) + 1, out, in_mapping=True)
+        v = d[k]
+        # most values: a string seen before, or an int, on the key's line with no folding to do
+        text = _STYLED.get(v) if type(v) is str else _INT_REPR(v) if type(v) is int else None
+        if text is not None and indent + len(key) + 2 + len(text) <= _WIDTH + 1:
+            out.append(f"{key}: {text}")
+        else:
+            out.append(key)
+            out.append(":")
+            _value(v, indent, indent + len(key) + 1, out, in_mapping=True)
 
 
 def _sequence(items: list, indent: int, out: list) -> None:
