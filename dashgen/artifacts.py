@@ -28,6 +28,20 @@ from .errors import InputError
 LEGACY_PANEL_KEYS = frozenset({"span", "height", "error", "minSpan", "editable", "thresholds", "thresholdType",
                                "repeatDirection", "maxPerRow", "cacheTimeout", "hideTimeOverride", "timeFrom",
                                "timeShift", "transparent"})
+# Of those, the ones Grafana's current panel model still has (``Panel`` in grafana/grafana
+# packages/grafana-schema/src/raw/dashboard/x/dashboard_types.gen.ts: relative time, time shift,
+# their label, the query cache, repeat layout, no background). grafanalib writes them at an empty
+# default, which says nothing; set to a value (an imported dashboard's "timeFrom": "1m"), they are
+# Grafana's own query options, not legacy.
+PANEL_OPTION_KEYS = frozenset({"cacheTimeout", "hideTimeOverride", "timeFrom", "timeShift", "maxPerRow",
+                               "repeatDirection", "transparent"})
+
+
+def legacy_panel_keys(panel: dict) -> list[str]:
+    """The keys of ``panel`` that Grafana's current dashboard model no longer has (or only at an empty
+    default grafanalib writes), sorted."""
+    return sorted(k for k in LEGACY_PANEL_KEYS & set(panel)
+                  if k not in PANEL_OPTION_KEYS or panel[k] in (None, "", False))
 
 
 # -------------------------------------------------------------------------------------------------

@@ -128,9 +128,9 @@ def _project(path: Path, table: dict) -> Project:
     base = path.parent
     catalog = table.get("catalog")
     if catalog is not None:
-        from .catalog import PRESETS
+        from .catalog import PRESET_NAMES
 
-        catalog = catalog if catalog in PRESETS else str(base / catalog)
+        catalog = catalog if catalog in PRESET_NAMES else str(base / catalog)
     output = table.get("output")
     schema_version = table.get("schema_version")
     if schema_version is not None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .. import DISTRIBUTION, __version__
 from ..artifacts import MANIFEST
+from ..catalog.load import PRESET_NAMES
 from .common import catalog_option, definitions_option, replace_catalog_option, require, schema_version_option
 from ..errors import CatalogError, DashgenError, InputError
 
@@ -281,9 +282,9 @@ def lint_command(catalog_ref, from_dir, schemas_dir, grafana_version, fmt, exclu
 @cli.command("init")
 @click.option("--catalog", "-c", "catalog", metavar="FILE|PRESET", default=None,
               help="The project's stage catalog: a YAML file (relative to here) or a bundled preset "
-                   "(default, pipecat, livekit). Default: catalog.yaml with --from-preset, else the catalog the "
+                   f"({', '.join(PRESET_NAMES)}). Default: catalog.yaml with --from-preset, else the catalog the "
                    "output's manifest records.")
-@click.option("--from-preset", "from_preset", type=click.Choice(["default", "pipecat", "livekit"]), default=None,
+@click.option("--from-preset", "from_preset", type=click.Choice(PRESET_NAMES), default=None,
               help="Start the catalog file from this bundled preset (written to --catalog, which must not exist yet).")
 @click.option("--output", "output", metavar="DIR", default=".", show_default=True,
               help="Where dashgen build writes dashboards/, alerts/ and collector/.")
@@ -313,7 +314,7 @@ def init_command(catalog, from_preset, output, schema_version, definitions, graf
       dashgen init --catalog pipecat --schema-version 41 --grafana-url https://grafana.example.com
     """
     from .. import pipeline
-    from ..catalog import PRESETS, load_catalog, preset_path
+    from ..catalog import load_catalog, preset_path
     from ..project import PROJECT_FILE, render_project
 
     target = Path(PROJECT_FILE)
@@ -324,7 +325,7 @@ def init_command(catalog, from_preset, output, schema_version, definitions, graf
         if catalog is None:
             raise InputError("which catalog? pass --catalog FILE (or a preset name), or --from-preset NAME to start one")
     if from_preset:
-        if catalog in PRESETS:
+        if catalog in PRESET_NAMES:
             raise InputError(f"--from-preset copies a preset into a file of yours: --catalog names that file, "
                              f"not the preset {catalog}")
         if Path(catalog).exists():
@@ -334,7 +335,7 @@ def init_command(catalog, from_preset, output, schema_version, definitions, graf
     for d in definitions:
         if not Path(d).is_file():
             raise InputError(f"--definitions {d}: no such file")
-    text = render_project(catalog=Path(catalog).as_posix() if catalog not in PRESETS else catalog, output=output,
+    text = render_project(catalog=Path(catalog).as_posix() if catalog not in PRESET_NAMES else catalog, output=output,
                           schema_version=(schema_version if schema_version == "v2" else int(schema_version)) if schema_version else None,
                           definitions=tuple(Path(d).as_posix() for d in definitions),
                           grafana={"url": grafana_url} if grafana_url else {})
@@ -356,7 +357,7 @@ def catalog_group():
 
 
 @catalog_group.command("show")
-@click.argument("preset", type=click.Choice(["default", "pipecat", "livekit"]), default="default")
+@click.argument("preset", type=click.Choice(PRESET_NAMES), default="default")
 def catalog_show(preset):
     """Print a bundled catalog, to start your own from: dashgen catalog show > my.yaml"""
     from ..catalog import preset_path

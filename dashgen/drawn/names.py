@@ -75,6 +75,12 @@ def js_regex(pattern: str) -> re.Pattern:
     return re.compile(m.group(1), flags)
 
 
+def field_name(frame: Frame, frames: list[Frame]) -> str:
+    """The name a field has before overrides: what transformations (``reduceRow`` include lists,
+    ``organize``, ``byName`` in a ``joinByField``) see."""
+    return _base_name(frame, frames)
+
+
 def _base_name(frame: Frame, frames: list[Frame]) -> str:
     """``calculateFieldDisplayName`` (``packages/grafana-data/src/field/fieldState.ts``) before
     overrides: the datasource's displayName, else displayNameFromDS, else the labels (only the value
