@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
+from .records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .canonical import NULL, canonical_json, canonical_yaml, parse, to_plain  # noqa: F401 (re-exported)
 from .errors import InputError
 
@@ -191,9 +191,12 @@ def write_output(artifacts: dict[str, str], out_dir: Path, tops: Iterable[str] =
     moved_away: list[str] = []
     moved_in: list[str] = []
     try:
+        made: set[Path] = set()  # each folder once, not once per file
         for rel, content in artifacts.items():
             target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             with open(target, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(content)
         tops = tuple(tops)

@@ -22,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from .records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .errors import InputError
 from .project import Project, find_project
 
@@ -177,9 +178,11 @@ def read_manifest(out_dir: Path) -> dict | None:
     """``DIR/dashboards/manifest.yaml`` as data, or None when there is none (or it is unreadable)."""
     import yaml
 
+    from .canonical import parse  # libyaml's parser when there (the same data as yaml.safe_load)
+
     path = Path(out_dir) / _manifest()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse(str(path), path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     return data if isinstance(data, dict) else None

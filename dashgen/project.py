@@ -27,9 +27,10 @@ The Grafana folder, uid prefix and datasource names stay where they are, in the 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from .records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .errors import InputError
 
 PROJECT_FILE = "dashgen.toml"

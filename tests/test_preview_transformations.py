@@ -117,3 +117,17 @@ def test_the_whole_is_the_sum_of_its_parts_plus_what_no_stage_measures(hints, ca
     parts = sum(world.quantile(hints, s.id, s.measurement("first_byte").attribute, 0.95) for s in response_chain(catalog))
     whole = world.quantile(hints, stage.id, m.attribute, 0.95)
     assert np.allclose(whole, parts * world.WHOLE_OVER_PARTS) and (whole > parts).all()
+
+
+def test_a_stage_named_inside_an_or_with_another_condition_does_not_narrow_the_stages():
+    """``(span.audio.interrupted != true || span.audio.stage = "barge_in")`` keeps every stage (their
+    uninterrupted spans) and barge-in's: only a clause made of stage equalities alone narrows them."""
+    from dashgen.review.preview.data import _chosen, _conds
+
+    q = ('{ span.audio.stage != "" && (span.audio.interrupted != true || span.audio.stage = "barge_in") '
+         '&& (span.audio.stage = "asr" || span.audio.stage = "tts") && span.audio.first_byte_ms >= 0 } '
+         '| quantile_over_time(span.audio.first_byte_ms, 0.95) by (span.audio.stage)')
+    assert _chosen(q, "audio.stage") == {"asr", "tts"}
+    assert _chosen(q.replace('&& (span.audio.stage = "asr" || span.audio.stage = "tts") ', ""), "audio.stage") == set()
+    assert ("audio.first_byte_ms", ">=", "0") in _conds(q)
+    assert not [c for c in _conds(q) if c[0] == "audio.interrupted"]

@@ -10,7 +10,6 @@ its content-bearing attributes to ``lk.pii.*``): a dashboard reading the old nam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -18,6 +17,7 @@ from typing import Mapping
 
 import yaml
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .conventions import UNITS, otlp_metric_name
 
 FRAMEWORKS_DIR = Path(__file__).resolve().parent / "presets" / "frameworks"

@@ -15,8 +15,6 @@ built from the stages that did, so that their histograms and SLOs are checked to
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import glob
 import os
 import re
 from pathlib import Path
@@ -31,7 +29,7 @@ from .model import (
     Slo, Stage, TempoServer, Threshold,
 )
 from .spec import CATALOG_SPEC, DEFAULT_QUANTILES
-from .yamlspec import INVALID, Context, dotted, load_document
+from .yamlspec import INVALID, Context, close_matches, dotted, load_document
 
 PRESETS = ("default", "pipecat", "livekit", "livekit-1.6")
 # Other names of a preset: the framework version it pins (docs/frameworks.md).
@@ -128,6 +126,8 @@ def _definitions(patterns: list[str], ctx: Context, source: str) -> tuple[str, .
     A glob expands in sorted order (the same on every machine); a name or glob that finds
     no file is an error at its line, so a typo never silently drops a dashboard.
     """
+    import glob  # only a catalog with definitions needs it
+
     base = preset_path(source.partition(":")[2]).parent if source.startswith("preset:") else Path(source).parent
     found: dict[str, None] = {}
     for i, pattern in enumerate(patterns):
@@ -451,7 +451,7 @@ def _slo_checks(ctx: Context, spath: tuple, stage: Stage) -> None:
     m = stage.measurement(slo.measurement)
     if m is None:
         ids = [x.id for x in stage.measurements]
-        close = difflib.get_close_matches(slo.measurement, ids, n=1)
+        close = close_matches(slo.measurement, ids)
         hint = f"did you mean {close[0]!r}? " if close else ""
         ctx.add(ctx.locations[spath + ("measurement",)],
                 f"stages[{si}].slo.measurement {slo.measurement!r} is not a measurement of "

@@ -7,9 +7,9 @@ its ``Alerting`` settings, so no reader has to work a name or a default out agai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .conventions import UNITS, quantile_label, seconds
 from .spec import DEFAULT_QUANTILES
 from .yamlspec import Loc

@@ -14,7 +14,25 @@ from ..artifacts import MANIFEST
 from ..catalog.load import PRESET_NAMES
 from .common import catalog_option, definitions_option, replace_catalog_option, require, schema_version_option
 from ..errors import CatalogError, DashgenError, InputError
-from ..lint.grafana_schemas import GRAFANA_VERSIONS
+
+
+class GrafanaVersion(click.Choice):
+    """``lint --grafana``'s choices, the releases ``dashgen.lint.grafana_schemas`` pins, read from there
+    only when the option is used or its help shown: the commands that never validate against
+    Grafana's schemas (``build`` above all) do not import that module and its ``subprocess``."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from ..lint.grafana_schemas import GRAFANA_VERSIONS
+
+        return GRAFANA_VERSIONS
+
+    @choices.setter
+    def choices(self, value) -> None:  # click.Choice.__init__ assigns them: they are read above instead
+        pass
 
 
 class LazyGroup(click.Group):
@@ -172,7 +190,7 @@ def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resour
               default=None, help="Also validate against Grafana's JSON schemas in DIR: the jsonschema/ folder "
                                  "of a grafana/grafana-foundation-sdk checkout (docs/dashboards.md says "
                                  "which branch matches your Grafana).")
-@click.option("--grafana", "grafana_version", type=click.Choice(GRAFANA_VERSIONS), default=None,
+@click.option("--grafana", "grafana_version", type=GrafanaVersion(), default=None,
               help="Also validate against this Grafana release's JSON schemas, generated once from its npm "
                    "packages (@grafana/schema) and cached (needs node and npm the first time).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,

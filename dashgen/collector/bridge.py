@@ -71,8 +71,7 @@ Three things the field needs beyond that (each checked in the Collector's source
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..canonical import canonical_yaml
 from ..catalog.conventions import UNITS, format_number, otlp_metric_name
 from ..catalog.model import Catalog, Measurement, Stage

@@ -4,8 +4,8 @@ datasource references, links, uids and threshold steps taken from the catalog.""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..catalog.conventions import make_uid
 from ..catalog.model import Catalog, Measurement, Stage
 from .model import (

@@ -15,8 +15,8 @@ tests/test_series_names.py checks :func:`display_names` against ``@grafana/data`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .fields import defaults, overrides
 
 

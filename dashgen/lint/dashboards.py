@@ -5,9 +5,9 @@ reads it (``dashgen.drawn``: collapsed rows' panels included)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..artifacts import legacy_panel_keys
 from ..catalog.conventions import UID_RE
 from ..catalog.model import Catalog

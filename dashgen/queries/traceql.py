@@ -19,8 +19,8 @@ needs for metrics queries on voice spans (grafana/tempo ``pkg/traceql``):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..catalog.conventions import format_number
 from ..catalog.model import Catalog, Measurement, Stage
 from ..voice.errors import stage_error

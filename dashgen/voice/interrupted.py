@@ -40,8 +40,7 @@ Its readers, each in its own language:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..catalog.conventions import TIME_UNITS_PER_MS, label_name
 from ..catalog.model import Catalog, Measurement, Stage
 from .roles import role

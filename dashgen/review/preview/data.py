@@ -40,9 +40,59 @@ def rng_for(panel: dict, salt: str = ""):
     return rng(panel.get("id"), panel.get("title"), salt)
 
 
-def _conds(query: str) -> list[tuple[str, str, str]]:
+def _split_top(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` outside parentheses and quotes."""
+    parts, depth, quoted, start, i = [], 0, False, 0, 0
+    while i < len(text):
+        c = text[i]
+        if c == '"' and text[i - 1:i] != "\\":
+            quoted = not quoted
+        elif not quoted and c in "()":
+            depth += 1 if c == "(" else -1
+        elif not quoted and depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i = i + len(sep)
+            continue
+        i += 1
+    return [*parts, text[start:]]
+
+
+def _clauses(query: str) -> list[list[tuple[str, str, str]]]:
+    """The first spanset's top-level ``&&`` clauses, each as its ``||`` alternatives: what every span
+    the query reads must meet (``(a != true || stage = "x")`` is one clause of two alternatives)."""
     spanset = re.split(r"(?<!\|)\|(?!\|)", query)[0]  # up to the pipeline's first "|", not an "||"
-    return [(attr_key(a), op, v.strip('"')) for a, op, v in _COND_RE.findall(spanset)]
+    spanset = spanset.strip().removeprefix("{").removesuffix("}")
+    out = []
+    for clause in _split_top(spanset, "&&"):
+        clause = clause.strip()
+        while clause.startswith("(") and clause.endswith(")") and _balanced(clause[1:-1]):  # (x || y)
+            clause = clause[1:-1].strip()
+        out.append([(attr_key(a), op, v.strip('"')) for alt in _split_top(clause, "||")
+                    for a, op, v in _COND_RE.findall(alt)])
+    return out
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for c in text:
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _conds(query: str) -> list[tuple[str, str, str]]:
+    """The conditions every span the query reads must meet (clauses of one alternative)."""
+    return [alts[0] for alts in _clauses(query) if len(alts) == 1]
+
+
+def _chosen(query: str, attr: str) -> set[str]:
+    """The values of ``attr`` a clause made only of ``attr = "v"`` alternatives lets through (empty: any)."""
+    chosen: set[str] = set()
+    for alts in _clauses(query):
+        if alts and all(a == attr and op == "=" for a, op, _v in alts):
+            chosen |= {v for _a, _op, v in alts}
+    return chosen
 
 
 def stage_of(query: str, hints: Hints) -> str | None:
@@ -110,7 +160,7 @@ def _tempo_series(query: str, hints: Hints, unit: str | None) -> list[tuple[list
     groups = [(g if attr_key(key) != "name" else hints.stage_of_span(g) or g, g) for g in hints.groups(key)] \
         if key else [(stage, None)]
     if key:  # Tempo returns only the groups the filter lets through: `(stage = "a" || stage = "b") ... by (stage)`
-        chosen = {v for a, op, v in conds if op == "=" and a == attr_key(key)}
+        chosen = _chosen(query, attr_key(key))
         groups = [(st, label) for st, label in groups if not chosen or label in chosen]
     qs = [float(q) for q in re.findall(r"[0-9.]+", qargs)]
     out = []
