@@ -36,7 +36,7 @@ verdict where every reader finds it:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 
 from ..catalog.conventions import TIME_UNITS_PER_MS, convert
 from ..catalog.model import Catalog, GoodTurn, Measurement, Slo, Stage
