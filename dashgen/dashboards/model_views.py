@@ -90,13 +90,6 @@ class DashListPanel(_NoDataPanel):
                 "tags": list(self.tags)}
 
 
-# A value the service options can hold: no '"', ',', '\' or control character (the option is
-# `attribute = "value"`, unescaped: Grafana's join format quotes nothing), no " : " (a custom
-# variable reads "text : value" there: grafana/scenes CustomVariable.tsx transformCsvStringToOptions)
-SAFE_VALUE_REGEX = r'/^(?!.*\s:\s)[^",\\\x00-\x1f]+$/'
-ALL_CONDITION = "true"  # the service variable's All: a condition every span meets, no attribute read
-
-
 # A value the service variable offers: no ',' (a custom variable splits its query there), no
 # '\' or control character (doublequote escapes '"' only, TraceQL reads '\' as an escape), no
 # " : " (a custom variable reads "text : value" there: grafana/scenes CustomVariable.tsx,
