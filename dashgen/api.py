@@ -113,9 +113,10 @@ class Kit:
         """The attribute to group by stage (the stage attribute, or the span name)."""
         return self._ctx.by_stage()
 
-    def measured(self, m: Measurement) -> list[Cond]:
-        """Drop a measurement's 'produced nothing' value (e.g. -1) from a query."""
-        return self._ctx.measured(m)
+    def measured(self, m: Measurement, *stages: Stage) -> list[Cond]:
+        """Drop a measurement's 'produced nothing' value (e.g. -1) from a query, and the interrupted
+        turns of the ``stages`` it reads (docs/alerts.md, "Interrupted turns")."""
+        return self._ctx.measured(m, *stages)
 
     def select(self, *attributes: str | None) -> tuple[Attr, ...]:
         return self._ctx.select(*attributes)

@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
+from .records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .canonical import NULL, canonical_json, canonical_yaml, parse, to_plain  # noqa: F401 (re-exported)
 from .errors import InputError
 
@@ -28,6 +28,20 @@ from .errors import InputError
 LEGACY_PANEL_KEYS = frozenset({"span", "height", "error", "minSpan", "editable", "thresholds", "thresholdType",
                                "repeatDirection", "maxPerRow", "cacheTimeout", "hideTimeOverride", "timeFrom",
                                "timeShift", "transparent"})
+# Of those, the ones Grafana's current panel model still has (``Panel`` in grafana/grafana
+# packages/grafana-schema/src/raw/dashboard/x/dashboard_types.gen.ts: relative time, time shift,
+# their label, the query cache, repeat layout, no background). grafanalib writes them at an empty
+# default, which says nothing; set to a value (an imported dashboard's "timeFrom": "1m"), they are
+# Grafana's own query options, not legacy.
+PANEL_OPTION_KEYS = frozenset({"cacheTimeout", "hideTimeOverride", "timeFrom", "timeShift", "maxPerRow",
+                               "repeatDirection", "transparent"})
+
+
+def legacy_panel_keys(panel: dict) -> list[str]:
+    """The keys of ``panel`` that Grafana's current dashboard model no longer has (or only at an empty
+    default grafanalib writes), sorted."""
+    return sorted(k for k in LEGACY_PANEL_KEYS & set(panel)
+                  if k not in PANEL_OPTION_KEYS or panel[k] in (None, "", False))
 
 
 # -------------------------------------------------------------------------------------------------
@@ -177,9 +191,12 @@ def write_output(artifacts: dict[str, str], out_dir: Path, tops: Iterable[str] =
     moved_away: list[str] = []
     moved_in: list[str] = []
     try:
+        made: set[Path] = set()  # each folder once, not once per file
         for rel, content in artifacts.items():
             target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             with open(target, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(content)
         tops = tuple(tops)

@@ -10,8 +10,8 @@ swap) and ``artifacts.check_output``.
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
 
+from .records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .alerts.generate import alert_artifacts, rule_set
 from .alerts.model import RuleSet
 from .collector import collector_artifacts

@@ -224,22 +224,203 @@ def _node(o: Any):
     raise yaml.representer.RepresenterError("cannot represent an object", o)
 
 
+# -------------------------------------------------------------------------------------------------
+# YAML: the common case written directly
+#
+# Most of what dashgen writes as YAML (rule files, the Collector fragment, the manifest) is block
+# mappings and sequences of keys, numbers and one-line ASCII strings. For those ``_block`` writes
+# the bytes libyaml's emitter writes (libyaml src/emitter.c: yaml_emitter_analyze_scalar and
+# yaml_emitter_choose_scalar_style pick plain or single-quoted; yaml_emitter_write_plain_scalar
+# and yaml_emitter_write_single_quoted fold at a space once the line passes ``width``; a sequence
+# in a mapping is written indentless), without making a node per value or calling back into
+# Python per scalar. Anything else (a line break, a tab, any non-ASCII character, a key longer
+# than a simple key may be, a sequence directly in a sequence, an empty document) raises
+# ``_Unusual`` and the whole document goes through libyaml as before. Tests compare the bytes
+# with libyaml's and pyyaml's on every built file and on generated data.
+
+_WIDTH = 100  # the width canonical_yaml asks libyaml for
+_FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")  # a plain scalar cannot start with these
+_PLAIN_RESOLVER = yaml.resolver.Resolver()
+
+
+class _Unusual(Exception):
+    """A document ``_block`` leaves to libyaml."""
+
+
+def _plain_allowed(s: str) -> bool:
+    """Whether libyaml may write the (non-empty, printable ASCII, one-line) ``s`` plain in block
+    context, and reading it back plain gives a string (not a number, bool, null, date...)."""
+    first = s[0]
+    if first == " " or s[-1] == " " or first in _FIRST_INDICATORS or s.startswith(("---", "...")):
+        return False
+    if first in "?:-" and (len(s) == 1 or s[1] == " "):
+        return False
+    if ": " in s or s[-1] == ":" or " #" in s:
+        return False
+    tag = _RESOLVED.get(s)
+    if tag is None:
+        tag = _RESOLVED[s] = _PLAIN_RESOLVER.resolve(yaml.ScalarNode, s, (True, False))
+    return tag == _STR
+
+
+_STYLED: dict[str, str] = {}  # a one-line ASCII string -> as libyaml writes it unfolded
+
+
+def _styled(s: str) -> str:
+    """``s`` plain, or single-quoted where plain is not allowed (remembered: keys and values recur)."""
+    text = _STYLED.get(s)
+    if text is None:
+        if not (s.isascii() and s.isprintable()):  # a line break, a tab, non-ASCII: libyaml's analysis
+            raise _Unusual
+        text = _STYLED[s] = s if s and _plain_allowed(s) else "'" + s.replace("'", "''") + "'"
+    return text
+
+
+def _scalar(o: Any, column: int, indent: int, out: list) -> None:
+    """Append scalar ``o``, its first character at ``column``; a folded line continues at ``indent``."""
+    t = type(o)
+    if t is str:
+        text = _styled(o)
+        if column + len(text) <= _WIDTH + 1:  # no space reaches past the width: nothing to fold
+            out.append(text)
+        elif text[0] == "'":  # a plain scalar never starts with a quote
+            out.append("'")
+            _fold(o, column + 1, indent, out, quoted=True)
+            out.append("'")
+        else:
+            _fold(o, column, indent, out, quoted=False)
+    elif t is int:
+        out.append(_INT_REPR(o))
+    elif t is bool:
+        out.append("true" if o else "false")
+    elif t is float:
+        out.append(_yaml_float(o))
+    elif o is None:
+        out.append("null")
+    else:
+        raise _Unusual
+
+
+def _fold(s: str, column: int, indent: int, out: list, quoted: bool) -> None:
+    """``s`` written from ``column`` on, a line break instead of a space once the line is past the
+    width (the first space of a run, not followed by another; in quotes, not the first or last
+    character), as libyaml's plain and single-quoted writers do. Walks the words between spaces
+    (``split(" ")``: an empty word where spaces run)."""
+    words = s.split(" ")
+    last = len(words) - 1
+    line = [words[0].replace("'", "''") if quoted else words[0]]
+    column += len(line[0])
+    for i in range(1, last + 1):
+        # the space before words[i]: after another space? before another? the string's first or last?
+        after_space = i > 1 and not words[i - 1]
+        before_space = i < last and not words[i]
+        edge = (i == 1 and not words[0]) or (i == last and not words[i])
+        if not after_space and column > _WIDTH and not before_space and not (quoted and edge):
+            line.append("\n" + " " * indent)
+            column = indent
+        else:
+            line.append(" ")
+            column += 1
+        word = words[i].replace("'", "''") if quoted else words[i]
+        line.append(word)
+        column += len(word)
+    out.append("".join(line))
+
+
+def _key(k: Any) -> str:
+    """A mapping key as libyaml writes a simple key (never folded)."""
+    if type(k) is not str or len(k) > 128:  # libyaml writes a longer key as a complex "? key"
+        raise _Unusual
+    return _styled(k)
+
+
+def _mapping(d: dict, indent: int, out: list, inline: bool) -> None:
+    """Block mapping ``d`` with its keys at ``indent``; ``inline``: the first key continues the line."""
+    pad = "\n" + " " * indent
+    for i, k in enumerate(sorted(d)):
+        if i or not inline:
+            out.append(pad)
+        key = _key(k)
+        v = d[k]
+        # most values: a string seen before, or an int, on the key's line with no folding to do
+        text = _STYLED.get(v) if type(v) is str else _INT_REPR(v) if type(v) is int else None
+        if text is not None and indent + len(key) + 2 + len(text) <= _WIDTH + 1:
+            out.append(f"{key}: {text}")
+        else:
+            out.append(key)
+            out.append(":")
+            _value(v, indent, indent + len(key) + 1, out, in_mapping=True)
+
+
+def _sequence(items: list, indent: int, out: list) -> None:
+    """Block sequence ``items`` with its dashes at ``indent``."""
+    pad = "\n" + " " * indent + "-"
+    for v in items:
+        out.append(pad)
+        _value(v, indent, indent + 1, out, in_mapping=False)
+
+
+def _value(v: Any, indent: int, column: int, out: list, in_mapping: bool) -> None:
+    """The value after ``key:`` (``in_mapping``) or ``-``, which ends at ``column``; ``indent`` is the
+    mapping's (or sequence's) own."""
+    t = type(v)
+    if t is dict and v:
+        if in_mapping:
+            _mapping(v, indent + 2, out, inline=False)
+        else:  # "- key: value", the mapping's keys lined up after the dash
+            out.append(" ")
+            _mapping(v, indent + 2, out, inline=True)
+    elif t is list and v:
+        if not in_mapping:  # a sequence in a sequence ("- - x"): left to libyaml
+            raise _Unusual
+        _sequence(v, indent, out)  # indentless: the dashes under the key
+    elif t is dict:
+        out.append(" {}")
+    elif t is list:
+        out.append(" []")
+    else:
+        out.append(" ")
+        _scalar(v, column + 1, indent + 2, out)
+
+
+def _block(plain: Any) -> str:
+    """``plain`` (a non-empty mapping or sequence) as libyaml writes it block style; ``_Unusual``
+    when it holds something this writer leaves to libyaml."""
+    out: list[str] = []
+    if type(plain) is dict and plain:
+        _mapping(plain, 0, out, inline=True)
+    elif type(plain) is list and plain:
+        _sequence(plain, 0, out)
+        out[0] = "-"  # the document's first line has no line break before it
+    else:
+        raise _Unusual
+    out.append("\n")
+    return "".join(out)
+
+
 def canonical_yaml(data: Any, dumper: type = _DUMPER) -> str:
     plain = to_plain(data)
     if dumper is not _DUMPER:  # another dumper (tests compare with pyyaml's own): its representer
         return yaml.dump(plain, Dumper=dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
                          width=100)
+    try:
+        text = _block(plain)
+    except _Unusual:
+        text = _libyaml(plain)
+    _remember(text, plain)
+    return text
+
+
+def _libyaml(plain: Any) -> str:
     stream = io.StringIO()
-    emitter = _DUMPER(stream, default_flow_style=False, allow_unicode=True, width=100, sort_keys=True)
+    emitter = _DUMPER(stream, default_flow_style=False, allow_unicode=True, width=_WIDTH, sort_keys=True)
     try:
         emitter.open()
         emitter.serialize(_node(plain))
         emitter.close()
     finally:
         emitter.dispose()
-    text = stream.getvalue()
-    _remember(text, plain)
-    return text
+    return stream.getvalue()
 
 
 # -------------------------------------------------------------------------------------------------

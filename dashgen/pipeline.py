@@ -22,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from .records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .errors import InputError
 from .project import Project, find_project
 
@@ -49,9 +50,9 @@ class Inputs:
     def catalog_file(self) -> str | None:
         """How the output's manifest records the catalog: a preset's name, or its path relative to
         the output directory (posix), so it names the same file from any working directory."""
-        from .catalog import PRESETS
+        from .catalog import PRESET_NAMES
 
-        if self.catalog_ref is None or self.catalog_ref in PRESETS:
+        if self.catalog_ref is None or self.catalog_ref in PRESET_NAMES:
             return self.catalog_ref
         try:
             rel = Path(os.path.relpath(Path(self.catalog_ref).resolve(), Path(self.out_dir).resolve()))
@@ -177,9 +178,11 @@ def read_manifest(out_dir: Path) -> dict | None:
     """``DIR/dashboards/manifest.yaml`` as data, or None when there is none (or it is unreadable)."""
     import yaml
 
+    from .canonical import parse  # libyaml's parser when there (the same data as yaml.safe_load)
+
     path = Path(out_dir) / _manifest()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse(str(path), path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     return data if isinstance(data, dict) else None
@@ -195,11 +198,11 @@ def refuse_other_catalog(inputs: Inputs, catalog, manifest: dict | None, out_dir
     """
     if not manifest:
         return
-    from .catalog import PRESETS
+    from .catalog import PRESET_NAMES
 
     recorded = manifest.get("catalog_file")
     if isinstance(recorded, str) and recorded:
-        theirs = recorded if recorded in PRESETS else _near(Path(out_dir) / recorded)
+        theirs = recorded if recorded in PRESET_NAMES else _near(Path(out_dir) / recorded)
         if _same_ref(theirs, inputs.catalog_ref):
             return
         fix = f"run with -c {_quote(theirs)}"
@@ -215,11 +218,11 @@ def refuse_other_catalog(inputs: Inputs, catalog, manifest: dict | None, out_dir
 
 
 def _same_ref(a: str, b: str | None) -> bool:
-    from .catalog import PRESETS
+    from .catalog import PRESET_NAMES
 
-    if b is None or (a in PRESETS) != (b in PRESETS):
+    if b is None or (a in PRESET_NAMES) != (b in PRESET_NAMES):
         return False
-    if a in PRESETS:
+    if a in PRESET_NAMES:
         return a == b
     return Path(a).resolve() == Path(b).resolve()
 
@@ -230,9 +233,9 @@ def recorded_catalog(out_dir: Path) -> str | None:
     recorded = manifest.get("catalog_file") if manifest else None
     if not isinstance(recorded, str) or not recorded:
         return None
-    from .catalog import PRESETS
+    from .catalog import PRESET_NAMES
 
-    return recorded if recorded in PRESETS else _near(Path(out_dir) / recorded)
+    return recorded if recorded in PRESET_NAMES else _near(Path(out_dir) / recorded)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -240,9 +243,9 @@ def recorded_catalog(out_dir: Path) -> str | None:
 
 def _near(path) -> str:
     """``path`` relative to the current directory when that is shorter (for messages), else absolute."""
-    from .catalog import PRESETS
+    from .catalog import PRESET_NAMES
 
-    if str(path) in PRESETS:
+    if str(path) in PRESET_NAMES:
         return str(path)
     try:
         rel = os.path.relpath(path)

@@ -27,9 +27,10 @@ The Grafana folder, uid prefix and datasource names stay where they are, in the 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from .records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .errors import InputError
 
 PROJECT_FILE = "dashgen.toml"
@@ -127,9 +128,9 @@ def _project(path: Path, table: dict) -> Project:
     base = path.parent
     catalog = table.get("catalog")
     if catalog is not None:
-        from .catalog import PRESETS
+        from .catalog import PRESET_NAMES
 
-        catalog = catalog if catalog in PRESETS else str(base / catalog)
+        catalog = catalog if catalog in PRESET_NAMES else str(base / catalog)
     output = table.get("output")
     schema_version = table.get("schema_version")
     if schema_version is not None:

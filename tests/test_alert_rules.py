@@ -156,9 +156,10 @@ def test_p95_rule_is_one_query_math_threshold(built):
     tts = next(r for r in group["rules"] if r["uid"] == "voice-tts-first-byte-p95")
     a, b, c = tts["data"]
     assert a["model"]["expr"] == ('((histogram_quantile(0.95, sum by (le, audio_stage) '
-                                  '(rate(audio_first_byte_milliseconds_bucket{audio_stage="tts"}[5m])))) and '
-                                  '(sum by (audio_stage) (increase(audio_first_byte_milliseconds_count{audio_stage="tts"}'
-                                  '[5m])) >= 20)) > 350')  # the p95's event guard: 1 / (1 - 0.95) events
+                                  '(rate(audio_first_byte_milliseconds_bucket{audio_stage="tts", audio_interrupted!="true"}'
+                                  '[5m])))) and (sum by (audio_stage) (increase(audio_first_byte_milliseconds_count'
+                                  '{audio_stage="tts", audio_interrupted!="true"}[5m])) >= 20)) > 350')
+    # the p95's event guard: 1 / (1 - 0.95) events; interrupted turns left out of both (voice.interrupted)
     assert a["model"]["instant"] is True and a["model"]["range"] is False
     assert a["relativeTimeRange"]["from"] > a["relativeTimeRange"]["to"]
     assert b["model"]["type"] == "math" and b["model"]["expression"] == "is_number($A) || is_nan($A) || is_inf($A)"
@@ -198,12 +199,12 @@ def test_burn_rate_windows_and_factors(built):
     # (the same expression the Grafana twin runs), compared with the pair's limit
     def ratio(w: str, limit: str) -> str:
         return (f'sum by (audio_stage) (rate(audio_first_byte_milliseconds_bucket{{audio_stage="tts", '
-                f'le=~"350|350\\\\.0"}}[{w}]))')
+                f'le=~"350|350\\\\.0", audio_interrupted!="true"}}[{w}]))')  # interrupted turns left out
     for expr, pairs in ((page["expr"], (("1h", "0.72"), ("5m", "0.72"), ("6h", "0.3"), ("30m", "0.3"))),
                         (ticket["expr"], (("1d", "0.15"), ("2h", "0.15"), ("3d", "0.05"), ("6h", "0.05")))):
         for w, limit in pairs:
             assert ratio(w, limit) in expr
-            assert (f'(sum by (audio_stage) (increase(audio_first_byte_milliseconds_count{{audio_stage="tts"}}[{w}])) '
+            assert (f'(sum by (audio_stage) (increase(audio_first_byte_milliseconds_count{{audio_stage="tts", audio_interrupted!="true"}}[{w}])) '
                     f'>= 10)) > {limit}') in expr
         assert "slo:sli_error" not in expr
     rec = yaml.safe_load(built.artifacts["alerts/prometheus/voice-slo-recording.yaml"])["groups"][0]["rules"]
@@ -428,7 +429,10 @@ def test_tempo_rules_on_the_switch(built_tempo):
         assert b["model"]["type"] == "reduce" and c["model"]["type"] == "threshold"
         assert c["model"]["conditions"][0]["evaluator"]["params"][0] in (150, 350, 600, 200)
         queries.append(q)
-    assert '{ span.audio.stage = "tts" && span.audio.first_byte_ms >= 0 } | quantile_over_time(span.audio.first_byte_ms, 0.95)' in queries
+    # interrupted turns left out, as in the Prometheus rules (voice.interrupted); the barge-in's silence keeps them
+    assert ('{ span.audio.stage = "tts" && span.audio.first_byte_ms >= 0 && span.audio.interrupted != true } '
+            '| quantile_over_time(span.audio.first_byte_ms, 0.95)') in queries
+    assert '{ span.audio.stage = "barge_in" } | quantile_over_time(span.audio.silence_ms, 0.95)' in queries
     assert_traceql_parses(queries)
     assert "alerts/prometheus/voice-traces.yaml" not in built_tempo.artifacts
 

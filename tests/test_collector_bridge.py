@@ -24,6 +24,7 @@ from dashgen.artifacts import OUTPUT_DIRS, check_output, write_output
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.catalog.conventions import label_name, otlp_metric_name
+from dashgen.voice.interrupted import interruption
 from dashgen.collector import PATH, schema
 from dashgen.collector.bridge import CONNECTOR
 from dashgen.queries.promql import le_spellings
@@ -169,10 +170,17 @@ def test_stage_labels_and_error_counters_follow_the_catalog(parsed):
     catalog = parsed.built.rules.catalog
     spans = parsed.connector["spans"]
     stage_of = {s.id: s for s in catalog.stages}
+    intr = interruption(catalog)
     for e in spans:
-        (attr,) = e["attributes"]
+        attr, *dims = e["attributes"]
         assert attr["default_value"] in stage_of and "optional" not in attr, e["name"]
         assert f'name == "{stage_of[attr["default_value"]].span}"' in e["conditions"][0]
+        # the interrupted dimension on exactly the histograms whose rules leave interrupted turns out
+        st = stage_of[attr["default_value"]]
+        m = next((m for m in st.measurements if "histogram" in e and m.metric.name == e["name"]
+                  and e["histogram"]["value"] == f'attributes["{m.attribute}"]'), None)
+        want = [{"key": intr.attribute, "default_value": False}] if m and intr.metric_excludes(st, m) else []
+        assert dims == want, e["name"]
     errors = {e["attributes"][0]["default_value"] for e in spans if e["name"] == catalog.alerting.errors_metric}
     assert errors == {s.id for s in catalog.stages if s.records_errors}
     runs = {e["attributes"][0]["default_value"] for e in spans if e["name"] == catalog.alerting.runs_metric}

@@ -73,13 +73,15 @@ def test_every_dashboard_has_variables_range_refresh_and_links(dashboards):
             assert set(names) == {"prometheus"}
         else:
             assert names["tempo"]["type"] == "datasource" and names["tempo"]["query"] == "tempo"
-            # services from Tempo's tag values: one or All, All being the attribute itself (inserted
-            # unformatted: the condition compares it with itself, no regex; docs/dashboards.md)
+            # services from Tempo's tag values: one or All; a hidden variable holds the whole condition
+            # (the equality, or true with All: no service condition; docs/dashboards.md)
             # (the alert-rules dashboard is PromQL only: no service variable)
             assert d["uid"] == "voice-alerts" or (names["service"]["type"] == "query"
                                                   and names["service"]["includeAll"]
                                                   and names["service"]["multi"] is False
-                                                  and names["service"]["allValue"] == "resource.service.name")
+                                                  and names["service"]["allValue"] == "All : true"
+                                                  and names["service_filter"]["type"] == "custom"
+                                                  and names["service_filter"]["hide"] == 2)
         # the catalog's tempo.metrics_max_range (Tempo 2.x rejects longer TraceQL metrics ranges); the
         # drilldown opened on its own searches for an empty session: over the last hour only
         assert d["time"] == {"from": "now-1h" if d["uid"] == "voice-session" else "now-3h", "to": "now"}

@@ -1,10 +1,11 @@
 """`dashgen import`: real dashboards written by others round-trip through a definition file.
 
-The corpus is Ceph's Grafana dashboards, from the Debian package ``ceph-grafana-dashboards``
-(pinned in scripts/test, unpacked into .test-data/import-corpus/ or $DASHGEN_IMPORT_CORPUS; never
-committed here). Each one is imported, built through ``--definitions`` and compared with what
-Grafana would draw from the source: panels (type, title, grid position), queries, variables,
-links, thresholds and overrides. The expected side is the source after Grafana's own migrations
+The corpus is 23 dashboards of 7 projects, shipped in Debian packages and in Ray's wheel on PyPI
+(pinned by version and sha256 in scripts/fetch-import-corpus, unpacked into .test-data/import-corpus/
+or $DASHGEN_IMPORT_CORPUS; never committed here; docs/import.md says what each covers). Each one is
+imported, built through ``--definitions`` and compared with what Grafana would draw from the
+source: panels (type, title, grid position), queries, variables, links, thresholds and overrides.
+The expected side is the source after Grafana's own migrations
 (graph -> timeseries, singlestat -> stat...), which tests of their own pin to the source.
 """
 
@@ -22,6 +23,7 @@ import pytest
 from conftest import REPO, run_dashgen
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
+from dashgen.catalog.conventions import make_uid
 from dashgen.importer import import_dashboard
 from dashgen.importer.emit import slug
 from dashgen.importer.migrate import compact, migrate
@@ -32,13 +34,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 from dashgen.sandbox.emulator import GrafanaEmulator  # noqa: E402
 
 CORPUS = Path(os.environ.get("DASHGEN_IMPORT_CORPUS") or REPO / ".test-data" / "import-corpus")
-# The 13 dashboards of ceph-grafana-dashboards 16.2.15 (Debian 12), written by the Ceph project.
-CORPUS_FILES = [
-    "ceph-cluster.json", "cephfs-overview.json", "host-details.json", "hosts-overview.json",
-    "osd-device-details.json", "osds-overview.json", "pool-detail.json", "pool-overview.json",
-    "radosgw-detail.json", "radosgw-overview.json", "radosgw-sync-overview.json", "rbd-details.json",
-    "rbd-overview.json",
-]
+# file -> the project that wrote it (and the package that ships it: scripts/fetch-import-corpus).
+CEPH = ["ceph-cluster.json", "cephfs-overview.json", "host-details.json", "hosts-overview.json",
+        "osd-device-details.json", "osds-overview.json", "pool-detail.json", "pool-overview.json",
+        "radosgw-detail.json", "radosgw-overview.json", "radosgw-sync-overview.json", "rbd-details.json",
+        "rbd-overview.json"]  # ceph-grafana-dashboards 16.2.15
+RAY = ["ray-default.json", "ray-data.json", "ray-train.json", "ray-serve-llm.json"]  # written by Ray 2.60.0's code
+PROJECTS = {**{name: "Ceph" for name in CEPH},
+            "elasticsearch-exporter.json": "prometheus-community/elasticsearch_exporter",
+            "etcd.json": "etcd",
+            "redis-exporter.json": "oliver006/redis_exporter",
+            "redis-exporter-0.3x.json": "oliver006/redis_exporter",
+            "smokeping-prober.json": "SuperQ/smokeping_prober",
+            "squid-exporter.json": "boynux/squid-exporter",
+            **{name: "ray-project/ray" for name in RAY}}
+CORPUS_FILES = list(PROJECTS)
 TYPED = {"timeseries": "TimeSeriesPanel", "stat": "StatPanel", "table": "TablePanel", "text": "TextPanel",
          "row": "Row"}
 CATALOG = load_catalog(None)
@@ -47,8 +57,8 @@ CATALOG = load_catalog(None)
 def corpus_file(name: str) -> Path:
     path = CORPUS / name
     if not path.is_file():
-        pytest.fail(f"import corpus missing: {path} (./scripts/test downloads it: the Debian package "
-                    f"ceph-grafana-dashboards; or set DASHGEN_IMPORT_CORPUS to a folder holding its JSON files)")
+        pytest.fail(f"import corpus missing: {path} (./scripts/test downloads it: scripts/fetch-import-corpus "
+                    f"lists the packages; or set DASHGEN_IMPORT_CORPUS to a folder holding their JSON files)")
     return path
 
 
@@ -93,6 +103,16 @@ def _no_nulls(value):
         return {k: _no_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [_no_nulls(v) for v in value]
+    return value
+
+
+def _set(value):
+    """Options as Grafana applies them: a null or an empty object sets nothing (the panel's defaults
+    are merged under them), so the kit may leave either out (Ray's stat panels say ``"text": {}``)."""
+    if isinstance(value, dict):
+        return {k: _set(v) for k, v in value.items() if v is not None and v != {}}
+    if isinstance(value, list):
+        return [_set(v) for v in value]
     return value
 
 
@@ -150,7 +170,7 @@ def assert_same_dashboard(expected: dict, built: dict) -> None:
     for b, e in zip(_flat(built["panels"]), _flat(expected["panels"])):  # options and field defaults too
         for key in ("options", "fieldConfig"):
             if isinstance(e.get(key), dict):
-                said = _no_nulls(e[key])
+                said = _set(e[key])
                 assert _said(b.get(key), said) == said, (e.get("title"), key)
     mapped = {v["name"] for v in (expected.get("templating") or {}).get("list", [])
               if v.get("type") == "datasource" and v.get("query") in ("prometheus", "tempo")}
@@ -160,7 +180,7 @@ def assert_same_dashboard(expected: dict, built: dict) -> None:
     assert built["annotations"]["list"][1:] == [
         {**a, **({"datasource": _ds(a["datasource"])} if "datasource" in a else {})}
         for a in (expected.get("annotations") or {}).get("list", []) if not a.get("builtIn")]
-    assert built["uid"] == (expected.get("uid") or f"{CATALOG.uid_prefix}-{slug(expected['title'])}")
+    assert built["uid"] == (expected.get("uid") or make_uid(CATALOG.uid_prefix, slug(expected["title"])))
     assert built["title"] == expected["title"]
     assert built["time"] == expected.get("time", built["time"])
     assert built["refresh"] == (expected.get("refresh") or "")
@@ -192,16 +212,69 @@ def test_a_corpus_dashboard_round_trips(name, tmp_path):
         assert all(json.dumps(line, ensure_ascii=False) in text for line in expr.splitlines(keepends=True))
 
 
-def test_the_corpus_covers_legacy_panels_exports_and_several_kinds_of_variables():
-    kinds, panel_types, exports = set(), set(), 0
+def _all_panels(d: dict):
+    """Every panel of ``d``: on the grid, inside collapsed rows and inside pre-5.0 ``rows``."""
+    for p in d.get("panels") or []:
+        yield p
+        yield from p.get("panels") or []
+    for r in d.get("rows") or []:
+        yield from r.get("panels") or []
+
+
+def test_the_corpus_covers_several_projects_legacy_panels_layouts_exports_and_kinds_of_variables():
+    kinds, panel_types, exports, old_rows, exprs = set(), set(), 0, [], []
     for name in CORPUS_FILES:
         d = json.loads(corpus_file(name).read_text(encoding="utf-8"))
         kinds |= {v.get("type") for v in d.get("templating", {}).get("list", [])}
-        panel_types |= {p.get("type") for p in d.get("panels", [])}
+        panel_types |= {p.get("type") for p in _all_panels(d)}
         exports += "__inputs" in d
-    assert {"graph", "singlestat", "row"} <= panel_types
+        old_rows += [name] * bool(d.get("rows") and not d.get("panels"))  # before schemaVersion 16
+        exprs += [t.get("expr", "") for p in _all_panels(d) for t in p.get("targets") or []]
+    assert len(set(PROJECTS.values())) >= 6
+    assert {"graph", "singlestat", "row", "text"} <= panel_types  # legacy panels, rows, markdown
+    assert {"heatmap", "grafana-piechart-panel"} <= panel_types  # no class in dashgen: kept verbatim
     assert {"query", "custom", "interval", "datasource"} <= kinds
     assert exports >= 10
+    assert old_rows  # etcd's: the pre-5.0 layout Grafana's upgradeToGridLayout turns into a grid
+    assert saved_collapsed_rows(CORPUS_FILES)  # Ray's: rows saved collapsed, their panels inside them
+    assert any("node_cpu_seconds_total" in e for e in exprs)  # node_exporter's host metrics (Ceph's hosts)
+
+
+@pytest.mark.parametrize("name, kind", [("smokeping-prober.json", "heatmap"), ("redis-exporter.json", "gauge")])
+def test_panels_dashgen_cannot_type_are_kept_verbatim_with_a_warning(name, kind, tmp_path):
+    source = json.loads(corpus_file(name).read_text(encoding="utf-8"))
+    imported = import_dashboard(source, CATALOG, name)
+    assert any(f"no class for {kind!r} panels" in w for w in imported.warnings), imported.warnings
+    _text, built, problems = import_and_build(source, tmp_path, name)
+    assert problems == []
+    old = [p for p in _all_panels(expected_of(source)) if p.get("type") == kind]
+    new = [p for p in _all_panels(built) if p.get("type") == kind]
+    assert old and len(new) == len(old)
+    for o, n in zip(old, new):  # every key the source gives, as given (the datasource: the catalog's;
+        for key, value in _no_nulls(o).items():  # empty, as null, is the default)
+            if key not in ("id", "datasource", "targets", "pluginVersion") and value not in ({}, []):
+                assert _said(n.get(key), value) == value, (o["title"], key)
+        assert [_target(t) for t in n["targets"]] == [_target(t) for t in o["targets"]]
+
+
+# No dashboard of the corpus has a constant, textbox or ad hoc filter variable: they are added here to
+# a real one (as Grafana 11 saves each kind) to show the other kinds round-trip too.
+MORE_VARIABLES = [
+    {"type": "constant", "name": "cluster", "query": "redis-prod", "hide": 2, "skipUrlSync": False},
+    {"type": "textbox", "name": "key_pattern", "label": "Key pattern", "query": "session:*",
+     "current": {"text": "session:*", "value": "session:*"}, "hide": 0},
+    {"type": "adhoc", "name": "filters", "datasource": {"type": "prometheus", "uid": "${DS_PROM}"},
+     "filters": [], "hide": 0},
+]
+
+
+def test_constant_textbox_and_adhoc_variables_round_trip_on_a_corpus_dashboard(tmp_path):
+    source = json.loads(corpus_file("redis-exporter.json").read_text(encoding="utf-8"))
+    source["templating"]["list"] += copy.deepcopy(MORE_VARIABLES)
+    _text, built, problems = import_and_build(source, tmp_path, "redis-exporter.json")
+    assert problems == []
+    assert_same_dashboard(expected_of(source), built)
+    assert [v["type"] for v in built["templating"]["list"]][-3:] == ["constant", "textbox", "adhoc"]
 
 
 def collapsed(source: dict) -> dict:
@@ -220,6 +293,34 @@ def collapsed(source: dict) -> dict:
     return d
 
 
+def saved_collapsed_rows(names) -> list[tuple[str, str, int]]:
+    """(file, row title, panels inside) of every row a corpus dashboard saves collapsed."""
+    return [(name, p.get("title"), len(p["panels"]))
+            for name in names for p in json.loads(corpus_file(name).read_text(encoding="utf-8")).get("panels") or []
+            if p.get("type") == "row" and p.get("collapsed") and p.get("panels")]
+
+
+@pytest.mark.parametrize("name", RAY)
+def test_rows_saved_collapsed_round_trip_with_the_panels_inside_them(name, tmp_path):
+    """Rows as their authors saved them collapsed (Ray's: a panel of a collapsed row sits in the
+    row's ``panels``, off the grid, until the row opens), not collapsed by the test."""
+    source = json.loads(corpus_file(name).read_text(encoding="utf-8"))
+    saved = {title: n for _file, title, n in saved_collapsed_rows([name])}
+    assert saved
+    text, built, problems = import_and_build(source, tmp_path, name)
+    assert problems == []
+    expected = {p["title"]: p for p in expected_of(source)["panels"] if p.get("type") == "row"}
+    rows = {p["title"]: p for p in built["panels"] if p["type"] == "row"}
+    assert {t for t, r in rows.items() if r["collapsed"]} == set(saved)
+    for title, n in saved.items():
+        assert len(rows[title]["panels"]) == n
+        assert [_panel(c) for c in rows[title]["panels"]] == [_panel(c) for c in expected[title]["panels"]]
+    # none of them leaks onto the grid: the grid holds the same panels as the source's
+    assert len(built["panels"]) == len(source["panels"])
+    assert "_panels(kit)" in text  # each collapsed row's panels come from a function of their own
+
+
+# Ceph's dashboards save their rows open: collapsing them as Grafana would shows more of them.
 @pytest.mark.parametrize("name", ["host-details.json", "radosgw-overview.json"])
 def test_collapsed_rows_keep_their_panels(name, tmp_path):
     source = collapsed(json.loads(corpus_file(name).read_text(encoding="utf-8")))
@@ -298,6 +399,36 @@ def test_legacy_rows_become_row_panels_on_the_grid(tmp_path):
     _text, built, _problems = import_and_build(source, tmp_path, "old-rows")
     assert [p["title"] for p in built["panels"]] == ["A", "one", "two", "B"]
     assert built["panels"][3]["panels"][0]["title"] == "three"
+
+
+def test_legacy_rows_are_placed_as_grafanas_v16_migration_places_them():
+    """upgradeToGridLayout (apps/dashboard/pkg/migration/schemaversion/v16.go in grafana/grafana): no
+    row panels when no row shows its title, is collapsed or repeats; span 4 by default; a panel goes
+    into the first gap of its row that fits (under a shorter one), not only to the right."""
+    source = {"title": "Gaps", "uid": "gaps", "schemaVersion": 14, "rows": [
+        {"title": "Row", "showTitle": False, "height": "500px", "panels": [
+            {"type": "text", "title": "tall", "span": 6, "height": "500px", "content": "a"},
+            {"type": "text", "title": "short", "span": 6, "height": "250px", "content": "b"},
+            {"type": "text", "title": "under", "span": 6, "height": "250px", "content": "c"}]},
+        {"title": "Row", "panels": [{"type": "text", "title": "no span", "content": "d"}]}]}
+    current, done, _ = migrate(source)
+    assert done == ["rows"]
+    assert [(p["title"], p["gridPos"]) for p in current["panels"]] == [
+        ("tall", {"x": 0, "y": 0, "w": 12, "h": 14}),
+        ("short", {"x": 12, "y": 0, "w": 12, "h": 7}),
+        ("under", {"x": 12, "y": 7, "w": 12, "h": 7}),
+        ("no span", {"x": 0, "y": 14, "w": 8, "h": 7})]
+
+
+def test_etcds_untitled_legacy_rows_draw_no_row_panels():
+    source = json.loads(corpus_file("etcd.json").read_text(encoding="utf-8"))
+    assert source["schemaVersion"] < 16 and len(source["rows"]) == 4
+    assert not any(r.get("showTitle") or r.get("collapse") or r.get("repeat") for r in source["rows"])
+    current, _done, _ = migrate(source)
+    assert [p["type"] for p in current["panels"]].count("row") == 0
+    assert len(current["panels"]) == sum(len(r["panels"]) for r in source["rows"])
+    ys = sorted({p["gridPos"]["y"] for p in current["panels"]})
+    assert ys == [0, 7, 14, 21]  # one line per legacy row of 250px (7 grid units)
 
 
 def test_overlapping_panels_are_placed_where_grafanas_grid_draws_them():
@@ -424,6 +555,15 @@ def test_the_docs_show_what_import_writes_for_the_example():
     doc = (REPO / "docs" / "import.md").read_text(encoding="utf-8")
     shown = doc.split("```python\n", 1)[1].split("```", 1)[0]
     assert shown == import_dashboard(read_file(str(EXAMPLE)), CATALOG, "llm-cost.json").source
+
+
+def test_the_docs_excerpt_of_a_corpus_dashboard_is_what_import_writes():
+    doc = (REPO / "docs" / "import.md").read_text(encoding="utf-8")
+    shown = doc.split("## The corpus", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    source = json.loads(corpus_file("etcd.json").read_text(encoding="utf-8"))
+    written = import_dashboard(source, CATALOG, "etcd.json").source
+    parts = [part.strip("\n") for part in shown.split("\n# ...\n")]
+    assert len(parts) == 2 and all(part and part in written for part in parts), parts
 
 
 def test_the_example_builds_back_through_the_command_line(tmp_path):

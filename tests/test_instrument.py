@@ -83,10 +83,12 @@ def test_helpers_emit_exactly_the_catalog_attributes_as_integers():
     assert dict(spans["voice.turn"].attributes) == ids
     assert dict(spans["audio.asr"].attributes) == {
         **ids, "audio.stage": "asr", "audio.first_byte_ms": 95, "audio.time_to_final_ms": 1095,
-        "audio.total_ms": 1105,
+        "audio.total_ms": 1105, "audio.interrupted": False,
         # last partial "I want to confirm" -> final "I want to cancel my order": 3 edits over 6 words
         "audio.revision_pct": 50,
     }
+    # every stage span says whether its turn was interrupted (false unless interrupted() was called)
+    ids = {**ids, "audio.interrupted": False}
     assert dict(spans["audio.llm"].attributes) == {**ids, "audio.stage": "llm", "audio.first_byte_ms": 282,
                                                     "audio.total_ms": 342}
     assert dict(spans["audio.tts"].attributes) == {**ids, "audio.stage": "tts", "audio.first_byte_ms": 180,
@@ -96,7 +98,9 @@ def test_helpers_emit_exactly_the_catalog_attributes_as_integers():
                                                        "audio.buffer_ms": 80}
     # the cancel came 0.4 ms after VAD: in ms that would vanish from Tempo's quantiles, so the catalog
     # declares the VAD-to-cancel step in microseconds; first byte is the cancel, from the span's start
-    assert dict(spans["audio.barge_in"].attributes) == {**ids, "audio.stage": "barge_in", "audio.vad_detect_ms": 72,
+    # a barge-in span is an interruption: true without being told
+    assert dict(spans["audio.barge_in"].attributes) == {**ids, "audio.interrupted": True, "audio.stage": "barge_in",
+                                                         "audio.vad_detect_ms": 72,
                                                          "audio.cancel_ms": 72, "audio.cancel_delay_us": 400,
                                                          "audio.first_byte_ms": 72, "audio.silence_ms": 168}
     turn = spans["voice.turn"]
@@ -116,12 +120,16 @@ def test_histograms_carry_only_the_stage_and_unrounded_values():
     run_turn(rig)
     h = rig.histograms()
     st = lambda s: (("audio_stage", s),)  # noqa: E731
-    assert h[("audio_first_byte_milliseconds", st("llm"))] == ("ms", 1, pytest.approx(281.6))
+    # the latencies the rules read without interrupted turns carry the interrupted label too
+    fb = lambda s: (("audio_interrupted", "false"), ("audio_stage", s))  # noqa: E731
+    assert h[("audio_first_byte_milliseconds", fb("llm"))] == ("ms", 1, pytest.approx(281.6))
     # the sub-ms VAD-to-cancel step keeps its real value, in the catalog's unit (us)
     assert h[("audio_first_byte_milliseconds", st("barge_in"))] == ("ms", 1, pytest.approx(72.4))
     assert h[("audio_cancel_delay_microseconds", st("barge_in"))][2] == pytest.approx(400)
     assert h[("audio_revision_percent", st("asr"))] == ("%", 1, 50)
-    assert {attrs for (_, attrs) in h} == {st(s) for s in ("asr", "llm", "tts", "client", "barge_in")}
+    assert {attrs for (_, attrs) in h} == ({st(s) for s in ("asr", "llm", "tts", "client", "barge_in")}
+                                           | {fb(s) for s in ("asr", "llm", "tts", "client")})
+    assert {name for (name, attrs) in h if ("audio_interrupted", "false") in attrs} == {"audio_first_byte_milliseconds"}
     cat = load_catalog()
     # exactly the histograms the alert rules query: every measurement's metric name
     expected = {m.metric.name for s in cat.stages for m in s.measurements}
@@ -163,7 +171,8 @@ def test_nothing_produced_is_minus_one_and_an_exception_is_recorded():
     spans = rig.by_name()
     llm = spans["audio.llm"]
     assert dict(llm.attributes) == {"audio.stage": "llm", "audio.session_id": "s1", "audio.turn_id": 1,
-                                    "audio.first_byte_ms": -1, "audio.total_ms": 1500, "audio.error": True}
+                                    "audio.first_byte_ms": -1, "audio.total_ms": 1500, "audio.error": True,
+                                    "audio.interrupted": False}
     assert llm.status.status_code is StatusCode.ERROR
     assert [e.name for e in llm.events] == ["exception"]
     assert llm.events[0].attributes["exception.type"] == "TimeoutError"
@@ -200,6 +209,7 @@ def test_switching_the_convention_switches_what_is_emitted():
                    "  stage_attribute: audio.stage\n": "",
                    "  error_attribute: audio.error\n": "",
                    "turn_span: voice.turn": "turn_span: turn",
+                   "interrupted_attribute: audio.interrupted": "interrupted_attribute: turn.was_interrupted",
                    "span: audio.llm": "span: llm",
                    "attribute: audio.first_byte_ms\n        title: Time to first token\n        unit: ms":
                    "attribute: metrics.ttfb\n        title: Time to first token\n        unit: s\n        integer: false"})
@@ -213,11 +223,11 @@ def test_switching_the_convention_switches_what_is_emitted():
     assert set(spans) == {"turn", "llm"}
     a = dict(spans["llm"].attributes)
     assert a == {"conversation.id": "conv-1", "turn.number": 7, "metrics.ttfb": pytest.approx(0.2816),
-                 "audio.total_ms": 332}
+                 "audio.total_ms": 332, "turn.was_interrupted": False}
     assert type(a["metrics.ttfb"]) is float
     assert spans["llm"].status.status_code is StatusCode.ERROR
     h = rig.histograms()
-    assert h[("metrics_ttfb_seconds", (("stage", "llm"),))][0] == "s"
+    assert h[("metrics_ttfb_seconds", (("stage", "llm"), ("turn_was_interrupted", "false")))][0] == "s"
     assert h[("audio_stage_errors", (("stage", "llm"),))][2] == 1
 
 
@@ -241,7 +251,7 @@ def test_helpers_for_undeclared_measurements_record_nothing_and_set_checks_names
         with pytest.raises(ValueError, match="has no measurement 'jitter'"):
             fb.set("jitter", 3)
     assert set(rig.by_name()["audio.llm"].attributes) == {"audio.stage", "audio.session_id", "audio.turn_id",
-                                                          "audio.first_byte_ms", "audio.total_ms"}
+                                                          "audio.first_byte_ms", "audio.total_ms", "audio.interrupted"}
     with pytest.raises(ValueError, match="stage 'stt' is not in catalog"):
         with rig.inst.stage_span("stt", "s", 1):
             pass
@@ -278,7 +288,9 @@ def test_pipecat_convention_session_on_the_conversation_span_float_seconds():
     spans = rig.by_name()
     assert set(spans) == {"conversation", "turn", "stt"}
     assert dict(spans["conversation"].attributes) == {"conversation.id": "conv-9"}
-    assert dict(spans["turn"].attributes) == {"conversation.id": "conv-9", "turn.number": 4}
+    # the turn span says whether the user interrupted the turn, as Pipecat's does
+    assert dict(spans["turn"].attributes) == {"conversation.id": "conv-9", "turn.number": 4,
+                                              "turn.was_interrupted": False}
     a = dict(spans["stt"].attributes)
     assert a == {"metrics.ttfb": pytest.approx(0.12)} and type(a["metrics.ttfb"]) is float
     assert spans["stt"].parent.span_id == spans["turn"].context.span_id

@@ -2,7 +2,7 @@
 
 The layer order enforced here, lowest first (README.md, "Repository layout", says the same):
 
-    errors, canonical, templating, the package root (its version)
+    errors, canonical, templating, records, the package root (its version)
     < catalog < voice < queries < alerts | collector < dashboards < project < api < artifacts
     < drawn < lint < definitions < build | gitsync < pipeline < review < grafana
     < telemetry | sandbox | importer < cli
@@ -30,7 +30,7 @@ from conftest import REPO
 
 PACKAGE = REPO / "dashgen"
 LAYERS = [
-    {"errors", "canonical", "templating", "__init__"},
+    {"errors", "canonical", "templating", "records", "__init__"},
     {"catalog"},
     {"voice"},
     {"queries"},

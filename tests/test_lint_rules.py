@@ -149,9 +149,9 @@ def _match_all(d):
 
 def _service_regex(d):
     # the form every query had before: a multi-value $service in a regex (Grafana: a|b|c|... on All)
-    p = first(d, lambda p: "${service:doublequote}" in tempo_q(p))
+    p = first(d, lambda p: "${service_filter:raw}" in tempo_q(p))
     for t in p["targets"]:
-        t["query"] = t.get("query", "").replace("= ${service:doublequote}", '=~ "$service"')
+        t["query"] = t.get("query", "").replace("${service_filter:raw}", 'resource.service.name =~ "$service"')
 
 
 def _turned_back(d):
@@ -288,3 +288,15 @@ def test_the_docs_list_every_rule_with_its_severity():
     text = (REPO / "docs" / "dashboards.md").read_text(encoding="utf-8")
     for r in RULES.values():
         assert f"| `{r.id}` | {r.severity} |" in text, r.id
+
+
+def test_a_panels_own_relative_time_is_a_query_option_not_a_legacy_key(base, catalog):
+    """Grafana's Panel model keeps timeFrom, timeShift and hideTimeOverride (query options): set, as
+    dashboards exported from Grafana set them, they are not legacy; grafanalib's empty ones are."""
+    def legacy(**keys):
+        arts = dict(base)
+        dash(OVERVIEW)(lambda d: d["panels"][-1].update(keys))(arts)
+        return [p for p in lint_artifacts(arts, catalog).problems if p.rule == "panel-legacy-keys"]
+    assert legacy(timeFrom="1m", timeShift="1h", hideTimeOverride=True) == []
+    fired = legacy(timeFrom=None, hideTimeOverride=False)
+    assert len(fired) == 1 and "hideTimeOverride" in fired[0].message and "timeFrom" in fired[0].message

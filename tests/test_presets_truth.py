@@ -4,16 +4,17 @@ For the LiveKit and Pipecat presets, every series an alert rule (any form) or a 
 reads must be produced by someone:
 
 - the framework itself: a metric in ``FRAMEWORK_METRICS`` below (its Prometheus name and
-  labels, read from the framework's source), with no label the framework does not set;
+  labels, recorded from the framework's source), with no label the framework does not set;
 - the generated Collector bridge: a histogram or counter the catalog marks ``source: bridge``,
   derived from a span and attribute the framework really emits (``FRAMEWORK_SPANS``); an error
   counter only for spans whose status the framework sets to ERROR (``ERROR_SPANS``);
 - the SLO recording rules of the same build (``slo:*``).
 
 A preset whose alert reads a series nobody produces fails, and the mutated presets at the end
-prove the check can fail. Sources: livekit/agents at da6af86a (livekit-agents 1.7.0) and
-pipecat-ai/pipecat at acead050, read from their repositories (paths below); the research notes
-are in docs/presets.md.
+prove the check can fail. The three tables come from the package's record of what each preset's
+pinned framework version emits (dashgen/catalog/presets/frameworks/: LiveKit Agents at tags
+livekit-agents@1.6.0 and @1.7.0, Pipecat at v1.7.0, each name with its source file); the research
+notes are in docs/presets.md and docs/frameworks.md.
 """
 
 from __future__ import annotations
@@ -26,54 +27,29 @@ import yaml
 
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
+from dashgen.catalog.frameworks import framework, unemitted
 from dashgen.catalog.model import Catalog
+from dashgen.voice.interrupted import interruption
+
+# What the pinned framework version emits: the package's record of it, each name with its source file
+# (dashgen/catalog/presets/frameworks/<framework>-<version>.yaml; tests/test_framework_contracts.py).
+FRAMEWORK_PRESETS = ("livekit", "livekit-1.6", "pipecat")
+
+
+def _pinned(preset: str):
+    pin = load_catalog(preset).framework
+    return framework(pin.name, pin.version)
+
 
 # Prometheus names of the framework's own metrics (OpenTelemetry -> Prometheus: dots as _, unit
 # "s" -> _seconds, histograms as _bucket/_count/_sum with le) -> the labels they carry.
-FRAMEWORK_METRICS = {
-    # livekit-agents/livekit/agents/telemetry/otel_metrics.py: create_histogram(..., unit="s"); recorded by
-    # _record_turn_metrics with _metadata_to_attrs (model_name, model_provider) only, from flush_turn_metrics at
-    # session end (job.py JobContext._on_session_end).
-    "livekit": {name: {"model_name", "model_provider"} for name in (
-        "lk_agents_turn_e2e_latency_seconds", "lk_agents_turn_llm_ttft_seconds", "lk_agents_turn_tts_ttfb_seconds",
-        "lk_agents_turn_transcription_delay_seconds", "lk_agents_turn_end_of_turn_delay_seconds",
-        "lk_agents_turn_on_user_turn_completed_delay_seconds")},
-    # src/pipecat: no get_meter / create_histogram / create_counter anywhere; Pipecat only traces.
-    "pipecat": {},
-}
+FRAMEWORK_METRICS = {p: {name: set(labels) for name, (_, labels, _) in _pinned(p).metrics.items()}
+                     for p in FRAMEWORK_PRESETS}
 
-# Span names -> the attributes the framework sets on them (the ones a catalog may measure or flag).
-FRAMEWORK_SPANS = {
-    "livekit": {
-        # telemetry/trace_types.py constants, set in:
-        "agent_session": {"lk.job_id"},  # voice/agent_session.py (ATTR_JOB_ID)
-        "agent_turn": {"lk.speech_id", "lk.e2e_latency", "lk.interrupted"},  # voice/agent_activity.py
-        "user_turn": {"lk.transcription_delay", "lk.end_of_turn_delay"},  # voice/audio_recognition.py
-        "eou_detection": {"lk.eou.endpointing_delay"},  # voice/audio_recognition.py (ATTR_EOU_DELAY)
-        "llm_node": {"lk.response.ttft"},  # voice/generation.py (ATTR_RESPONSE_TTFT)
-        "tts_node": {"lk.response.ttfb"},  # voice/generation.py (ATTR_RESPONSE_TTFB)
-        "user_speaking": {"lk.interruption.detection_delay"},  # inference/interruption.py
-        "llm_request": set(), "llm_request_run": set(), "tts_request": set(), "tts_request_run": set(),
-    },
-    "pipecat": {
-        # src/pipecat/utils/tracing/turn_trace_observer.py
-        "conversation": {"conversation.id"},
-        "turn": {"turn.number", "conversation.id", "turn.user_bot_latency_seconds", "turn.duration_seconds",
-                 "turn.was_interrupted"},
-        # service_decorators.py (span names) and service_attributes.py (metrics.ttfb, float seconds)
-        "stt": {"metrics.ttfb"}, "llm": {"metrics.ttfb"}, "tts": {"metrics.ttfb"},
-    },
-}
-
-# Spans whose status the framework sets to ERROR on failure.
-ERROR_SPANS = {
-    # LiveKit's tracer disables record_exception/set_status_on_exception (telemetry/traces.py); only
-    # telemetry/utils.record_exception on the request attempts (llm/llm.py, tts/tts.py) sets ERROR.
-    "livekit": {"llm_request_run", "tts_request_run"},
-    # llm is a start_as_current_span (the SDK marks an escaping exception ERROR); stt/tts are started and ended
-    # by hand without a status (service_decorators.py).
-    "pipecat": {"llm"},
-}
+# Span names -> the attributes the pinned framework version sets on them, and the spans whose status it
+# sets to ERROR on failure.
+FRAMEWORK_SPANS = {p: {s: set(f.attributes) for s, f in _pinned(p).spans.items()} for p in FRAMEWORK_PRESETS}
+ERROR_SPANS = {p: {s for s, f in _pinned(p).spans.items() if f.error_status} for p in FRAMEWORK_PRESETS}
 
 SELECTOR_RE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\[|([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}")
 GROUPING_RE = re.compile(r"\b(?:by|on|ignoring|without)\s*\(([^)]*)\)")
@@ -156,7 +132,7 @@ def unproduced(catalog: Catalog, preset: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("preset", ["livekit", "pipecat"])
+@pytest.mark.parametrize("preset", FRAMEWORK_PRESETS)
 def test_every_series_a_preset_reads_is_produced(preset):
     catalog = load_catalog(preset)
     assert unproduced(catalog, preset) == []
@@ -165,28 +141,39 @@ def test_every_series_a_preset_reads_is_produced(preset):
     assert any("histogram_quantile" in e for e in exprs) and any("slo:sli_error:ratio_rate" in e for e in exprs)
 
 
-def untraced(c: Catalog, preset: str) -> list[str]:
-    """Spans and attributes the catalog reads (dashboards, TraceQL) that the framework does not emit."""
-    spans = FRAMEWORK_SPANS[preset]
-    out = [f"{s.id}: no {s.span!r} span" for s in c.stages if s.span not in spans]
-    out += [f"{s.id}: no {a} on {s.span!r}" for s in c.stages if s.span in spans
-            for a in [*(m.attribute for m in s.measurements), *(f.attribute for f in s.flags)] if a not in spans[s.span]]
-    out += [f"convention: no {a} on {span!r}" for a, span in ((c.session_attribute, c.session_span),
-                                                              (c.turn_attribute, c.turn_span))
-            if a not in spans.get(span, ())]
-    return out
+def unmarked(c: Catalog, preset: str) -> list[str]:
+    """The attribute that marks an interrupted turn, on every span it is read on (voice.interrupted),
+    against what the pinned framework version sets on that span."""
+    spans, intr = FRAMEWORK_SPANS[preset], interruption(c)
+    return [f"convention: no {intr.attribute} on {s.span!r}" for s in c.stages
+            if intr.carried_by(s) and any(intr.excludes(s, m) for m in s.measurements)
+            and intr.attribute not in spans.get(s.span, ())]
 
 
 def test_presets_measure_what_the_frameworks_record_and_nothing_else():
+    # the spans and attributes the catalog reads (dashboards, TraceQL), against the pinned version's record
+    # (dashgen.catalog.frameworks.unemitted; every preset: tests/test_framework_contracts.py)
     for preset in ("livekit", "pipecat"):
-        assert untraced(load_catalog(preset), preset) == []
+        assert unemitted(load_catalog(preset)) == []
+    lk, pc = "livekit-agents-1.7 (livekit/agents@livekit-agents@1.7.0)", "pipecat-1.7 (pipecat-ai/pipecat@v1.7.0)"
     # the old LiveKit preset's spans: llm_request carries no ttft, agent_turn no interruption delay
-    assert untraced(_mutated("livekit", "span: llm_node", "span: llm_request"), "livekit") == [
-        "llm: no lk.response.ttft on 'llm_request'"]
-    assert untraced(_mutated("livekit", "span: user_speaking", "span: agent_speaking"), "livekit") == [
-        "user_speaking: no 'agent_speaking' span"]
-    assert untraced(_mutated("pipecat", "attribute: turn.was_interrupted", "attribute: turn.interrupted"),
-                    "pipecat") == ["turn: no turn.interrupted on 'turn'"]
+    assert unemitted(_mutated("livekit", "span: llm_node", "span: llm_request")) == [
+        f"llm.first_byte reads attribute 'lk.response.ttft', which {lk} does not set on 'llm_request' spans"]
+    assert unemitted(_mutated("livekit", "span: user_speaking", "span: agent_speaking")) == [
+        f"user_speaking.detection_delay reads attribute 'lk.interruption.detection_delay', which {lk} does not set "
+        f"on 'agent_speaking' spans"]
+    assert unemitted(_mutated("livekit", "span: user_speaking", "span: user_interrupting")) == [
+        f"stage user_speaking reads span 'user_interrupting', which {lk} does not start"]
+    assert unemitted(_mutated("pipecat", "  attribute: turn.was_interrupted", "  attribute: turn.interrupted")) == [
+        f"turn.interrupted reads attribute 'turn.interrupted', which {pc} does not set on 'turn' spans"]
+    # the attribute that marks an interrupted turn is the framework's, on the span it sets it on
+    for preset in FRAMEWORK_PRESETS:
+        assert unmarked(load_catalog(preset), preset) == []
+    assert unmarked(_mutated("pipecat", "interrupted_attribute: turn.was_interrupted",
+                             "interrupted_attribute: turn.interrupted"), "pipecat") == [
+        "convention: no turn.interrupted on 'turn'"]
+    assert unmarked(_mutated("livekit", "interrupted_on_stage_spans: false", "interrupted_on_stage_spans: true"),
+                    "livekit") == [f"convention: no lk.interrupted on {s!r}" for s in ("user_turn", "llm_node", "tts_node")]
     # what the old presets ignored: Pipecat's turn latency and interruptions, LiveKit's end-of-utterance
     # and transcription delays (read from LiveKit's own histograms)
     pipecat, livekit = load_catalog("pipecat"), load_catalog("livekit")

@@ -159,8 +159,29 @@ def _halves(spans, name, key):
     return early, late
 
 
+def test_interrupted_turns_would_move_the_tts_p95_and_carry_the_attribute_that_leaves_them_out():
+    """interrupted-early: without the exclusion the interrupted turns' first bytes (taken at the
+    interruption) push the TTS p95 past its 350 ms page; without them it stays where it was."""
+    spans = simulate_spans("default", sessions=60, seed=2, incidents=("interrupted-early",))
+    mid = NOW - 5 * 60 * 10**9 + 60 * 10**9
+    late = [s.attributes for s in spans if s.name == "audio.tts" and s.start_time >= mid
+            and s.attributes["audio.first_byte_ms"] >= 0]
+    kept = [a["audio.first_byte_ms"] for a in late if a["audio.interrupted"] is False]
+    assert len(kept) > 20 and len(kept) < len(late) * 0.9
+    assert _p([a["audio.first_byte_ms"] for a in late], 0.95) > 350 > _p(kept, 0.95)
+    # every stage span of a turn says the same, and a barge-in span is an interruption
+    by_trace: dict = {}
+    for s in spans:
+        if s.name != "voice.turn":
+            by_trace.setdefault(s.context.trace_id, set()).add(s.attributes["audio.interrupted"])
+    assert all(len(v) == 1 for v in by_trace.values())
+    assert all(s.attributes["audio.interrupted"] is True for s in spans if s.name == "audio.barge_in")
+
+
 def test_baseline_sits_under_the_catalog_thresholds_and_incidents_cross_them():
-    spans = simulate_spans("default", sessions=60, seed=2, incidents=tuple(INCIDENTS))
+    # interrupted-early has its own test: its barge-ins come before any audio is buffered
+    spans = simulate_spans("default", sessions=60, seed=2, incidents=tuple(i for i in INCIDENTS
+                                                                         if i != "interrupted-early"))
     early, late = _halves(spans, "audio.tts", "audio.first_byte_ms")
     assert _p(early, 0.95) < 350 < _p(late, 0.95)  # slow-tts pages
     early, late = _halves(spans, "audio.llm", "audio.first_byte_ms")

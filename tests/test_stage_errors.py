@@ -24,10 +24,12 @@ from dashgen.voice.errors import counted, stage_error
 from otlp_names import prometheus_label, prometheus_name
 from ottl_grammar import tokenize
 from prom_backfill import T0, firing, prometheus, scoped
-from traceql_grammar import assert_traceql_parses
+from traceql_grammar import AllValue, assert_traceql_parses
 
 CATALOGS = ("default", "pipecat", "livekit")
 SERVICE = "voice-agent"
+# that one service chosen: the hidden condition variable holds the equality
+CHOSEN = {"service": SERVICE, "service_filter": f'resource.service.name = "{SERVICE}"'}
 
 
 @pytest.fixture(scope="module", params=CATALOGS)
@@ -77,8 +79,8 @@ def spanset_filter(query: str) -> str:
 
 
 def traceql_matches(query: str, span: dict, variables: dict[str, str]) -> bool:
-    """``variables`` as Grafana interpolates them (traceql_grammar: ``${service:doublequote}``...): here
-    one chosen service, the one the spans come from."""
+    """``variables`` as Grafana interpolates them (traceql_grammar: ``${service_filter:raw}``...):
+    here one chosen service, the one the spans come from."""
     from traceql_grammar import substitute_variables
 
     query, _ = substitute_variables(query, variables)
@@ -176,10 +178,11 @@ def overview_error_query(built) -> str:
 def test_the_error_panel_counts_a_span_whose_status_alone_says_error(built):
     catalog = built.rules.catalog
     query = overview_error_query(built)
-    assert_traceql_parses([query], {"service": ".*"})
+    assert_traceql_parses([query], {"service": AllValue("All : true"), "service_filter": "true"})
+    assert catalog.service_attribute == "resource.service.name"
     for stage in catalog.stages:
         for what, (span, is_error) in kinds_of_span(catalog, stage).items():
-            assert traceql_matches(query, span, {"service": SERVICE}) is is_error, (stage.id, what, query)
+            assert traceql_matches(query, span, CHOSEN) is is_error, (stage.id, what, query)
 
 
 def test_the_span_evaluator_can_say_no():
@@ -289,7 +292,7 @@ def test_the_definition_is_one_predicate_the_readers_agree_with(built):
         for what, (span, _) in kinds_of_span(catalog, stage).items():
             code = {"unset": 0, "ok": 1, "error": 2}[span["status"]]
             truth = definition.failed(code, span["span"])
-            assert truth == counts(errors, span) == traceql_matches(query, span, {"service": SERVICE}), (stage.id, what)
+            assert truth == counts(errors, span) == traceql_matches(query, span, CHOSEN), (stage.id, what)
 
 
 # --- the alert: bridge counters in a real Prometheus ----------------------------------------------

@@ -74,12 +74,13 @@ def test_variables_render_quoted(q):
 
 def test_a_variable_in_a_regex_is_refused():
     from dashgen.catalog import load_catalog
-    from dashgen.queries.traceql import ChosenOrAll, Cond, QueryError, TraceQL, Var
+    from dashgen.queries.traceql import Cond, ConditionVar, QueryError, TraceQL, Var
 
     q = TraceQL(load_catalog())
     svc = q.resource("service.name")
-    for value in (Var("service"), ChosenOrAll("service")):
-        with pytest.raises(QueryError, match="regex"):
-            q.rate([Cond(svc, "=~", value)])
-    assert q.rate([Cond(svc, "=", ChosenOrAll("service"))]) == \
-        "{ resource.service.name = ${service:doublequote} } | rate()"
+    with pytest.raises(QueryError, match="regex"):
+        q.rate([Cond(svc, "=~", Var("service"))])
+    # a hidden variable writes the whole condition (the equality, or true with All)
+    assert q.rate([ConditionVar("service_filter")]) == "{ ${service_filter:raw} } | rate()"
+    with pytest.raises(QueryError):
+        ConditionVar("service:raw")

@@ -12,6 +12,7 @@ import pytest
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog
 from dashgen.cli import main
+from dashgen.queries import promql
 from dashgen.telemetry import verify_metrics
 from dashgen.telemetry.verify_metrics import Simulation, verify
 from dashgen.voice.checks import parse_catalog
@@ -103,7 +104,9 @@ def test_openmetrics_names_are_what_the_rules_read(default):
     text = sim.openmetrics
     assert "# TYPE audio_stage_runs counter\n" in text and "# TYPE audio_first_byte_milliseconds histogram\n" in text
     assert re.search(r'^audio_stage_runs_total\{audio_stage="tts"\} \d+ \d+\.\d{3}$', text, re.M)
-    assert re.search(r'^audio_first_byte_milliseconds_bucket\{audio_stage="tts",le="350"\} \d+ ', text, re.M)
+    # the interrupted label on the latencies the rules read without interrupted turns (voice.interrupted)
+    assert re.search(r'^audio_first_byte_milliseconds_bucket\{audio_interrupted="false",audio_stage="tts",le="350"\} \d+ ',
+                     text, re.M)
     assert text.endswith("# EOF\n")
 
 
@@ -124,3 +127,25 @@ def test_cli_without_prometheus_says_how_to_install_it(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert exc.value.code == 2
     assert "verify-metrics needs prometheus and promtool on PATH" in err and "apt-get install prometheus" in err
+
+
+def test_interrupted_turns_with_huge_first_bytes_page_only_without_the_exclusion(default, monkeypatch):
+    """interrupted-early: a quarter of the turns are interrupted before the first audio, their TTS first
+    byte taken at the interruption (0.9-2.5 s). The rules leave them out (``audio_interrupted!="true"``,
+    voice.interrupted): nothing of TTS fires, and the p95 Prometheus computes is within a bucket of the
+    p95 of the uninterrupted turns. The same build without the matcher pages on the same traffic."""
+    report = verify(*default, incidents=("interrupted-early",))
+    assert report.ok, "\n".join(report.lines)
+    assert not [r.name for r in report.firing if r.stage == "tts"], [r.name for r in report.firing]
+    line = next(l for l in report.lines if " tts first_byte p95 over 5m" in l)
+    assert line.startswith("ok    ") and float(re.search(r"simulated ([\d.]+)", line).group(1)) < 350, line
+    rule = next(r for r in default[1].rules.rules if r.name == "VoiceTtsFirstByteP95High")
+    assert 'audio_interrupted!="true"' in rule.expr
+    assert "Interrupted turns (audio.interrupted = true" in rule.annotations["description"]
+
+    monkeypatch.setattr(promql, "not_interrupted", lambda *a: ())
+    c = default[0]
+    unguarded = build_artifacts(c)
+    assert "audio_interrupted" not in next(r for r in unguarded.rules.rules if r.name == "VoiceTtsFirstByteP95High").expr
+    without = verify(c, unguarded, incidents=("interrupted-early",))
+    assert "VoiceTtsFirstByteP95High" in {r.name for r in without.firing}, without.lines

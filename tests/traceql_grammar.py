@@ -7,9 +7,9 @@ Usage from tests::
     assert_traceql_parses([panel["targets"][0]["query"] for panel in panels])
     results = parse_traceql(["{ span.x = $stage }"], variables={"stage": "asr"})
 
-Grafana template variables (``$name``, ``${name}``, ``${name:format}``) are replaced by
-sample values first (DEFAULT_VARIABLES, extended/overridden by ``variables=``); a variable
-with no value is reported as an error. All queries go to ONE ``node tests/traceql/parse.mjs``
+Grafana template variables (``$name``, ``${name}``, ``${name:format}``) are interpolated as Grafana does
+(tests/grafana_interpolation.py) with sample values (DEFAULT_VARIABLES, extended/overridden by
+``variables=``); a variable with no value is reported as an error. All queries go to ONE ``node tests/traceql/parse.mjs``
 process. The grammar's node_modules come from ``./scripts/test`` (npm ci); if they are
 missing this raises instead of skipping, so a missing grammar fails the tests.
 """
@@ -21,15 +21,19 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from grafana_interpolation import AllValue, interpolate  # noqa: F401  (AllValue: for the tests' use)
+
 TRACEQL_DIR = Path(__file__).resolve().parent / "traceql"
 PARSE_SCRIPT = TRACEQL_DIR / "parse.mjs"
 GRAMMAR_PACKAGE = TRACEQL_DIR / "node_modules" / "@grafana" / "lezer-traceql" / "package.json"
 
-# Sample values for the dashboard variables and Grafana's global variables.
-DEFAULT_VARIABLES: dict[str, str] = {
+# Sample values for the dashboard variables and Grafana's global variables: one service chosen, and
+# the hidden condition variable holding its equality (dashboards/model_views.py, ConditionVariable).
+DEFAULT_VARIABLES: dict[str, object] = {
     "session": "sess_8f21c0",
     "turn": "3",
     "service": "voice-agent",
+    "service_filter": 'resource.service.name = "voice-agent"',
     "stage": "tts",
     "__interval": "1m",
     "__interval_ms": "60000",
@@ -41,44 +45,20 @@ DEFAULT_VARIABLES: dict[str, str] = {
     "__to": "1700003600000",
 }
 
-# $name | ${name} | ${name:format}   (:doublequote is applied as Grafana does; other formats are ignored)
-_VARIABLE = re.compile(r"\$(?:\{(?P<braced>\w+)(?::(?P<format>[\w.-]+))?\}|(?P<bare>\w+))")
-
-
-class AllValue(str):
-    """A variable's custom ``allValue`` chosen as All: Grafana inserts it as written, whatever the
-    format (grafana/scenes ``MultiValueVariable.ts``, ``CustomAllValue.formatter``)."""
-
-
-def doublequote(value: str) -> str:
-    """Grafana's ``doublequote`` format of one value (grafana/scenes ``formatRegistry.ts``:
-    ``"${value.replace(/"/g, '\\"')}"``)."""
-    return '"' + value.replace('"', '\\"') + '"'
-
-
-def _format(value: str, fmt: str | None) -> str:
-    if isinstance(value, AllValue) or fmt != "doublequote":
-        return str(value)
-    return doublequote(value)
+# The format Grafana's Tempo datasource passes for an expression that names none
+# (public/app/plugins/datasource/tempo/datasource.ts: templateSrv.replace(query, scopedVars, VariableFormatID.Pipe))
+TEMPO_FORMAT = "pipe"
 
 
 class TraceQLGrammarUnavailable(RuntimeError):
     """The grammar (node or tests/traceql/node_modules) is not installed."""
 
 
-def substitute_variables(query: str, variables: dict[str, str] | None = None) -> tuple[str, list[str]]:
-    """Return (query with variables replaced, names of variables that had no value)."""
-    values = {**DEFAULT_VARIABLES, **(variables or {})}
-    missing: list[str] = []
-
-    def repl(m: re.Match[str]) -> str:
-        name = m.group("braced") or m.group("bare")
-        if name in values:
-            return _format(values[name], m.group("format"))
-        missing.append(name)
-        return m.group(0)
-
-    return _VARIABLE.sub(repl, query), missing
+def substitute_variables(query: str, variables: dict[str, object] | None = None) -> tuple[str, list[str]]:
+    """Return (query as Grafana's Tempo datasource sends it, names of variables that had no value):
+    grafana/scenes' interpolation (tests/grafana_interpolation.py) with the Tempo datasource's
+    default format."""
+    return interpolate(query, {**DEFAULT_VARIABLES, **(variables or {})}, TEMPO_FORMAT)
 
 
 def _run_parser(queries: list[str]) -> list[dict]:

@@ -10,9 +10,10 @@ pure data here: the panel each one links to is built from the rule afterwards
 from __future__ import annotations
 
 from ..catalog.conventions import format_number as num, format_percent as percent
-from ..catalog.model import Catalog, Stage
+from ..catalog.model import Catalog, Measurement, Stage
 from ..templating import render
 from ..queries import promql
+from ..voice.interrupted import interruption
 from .model import Guard, camel, rule_uid
 
 
@@ -25,6 +26,15 @@ class FamilyContext:
         # the catalog's prometheus.matchers, literal: a rule evaluates one environment
         self.extra = tuple(promql.matcher(m.label, "=", m.value) for m in catalog.prom_matchers)
         self.matcher_labels = tuple((m.label, m.value) for m in catalog.prom_matchers)
+
+    def measured(self, s: Stage, m: Measurement) -> tuple[str, ...]:
+        """The matchers of a rule over a measurement's histogram: the catalog's, and the one leaving
+        interrupted turns out (``voice.interrupted``)."""
+        return self.extra + promql.not_interrupted(self.catalog, s, m)
+
+    def interrupted_note(self, s: Stage, m: Measurement) -> str:
+        """What a rule over the measurement says about interrupted turns (its description's last words)."""
+        return interruption(self.catalog).rule_note(s, m)
 
     def guard(self, counter: str, label: str, stage: str, window: str) -> Guard | None:
         """The minimum-event guard of a window (``alerting.min_events``; None when it is 0)."""

@@ -21,7 +21,8 @@ def quantile_values(ctx: FamilyContext, s: Stage, m: Measurement, t: Threshold) 
     return dict(ctx.stage_values(s), measurement_title=m.title, meaning=m.meaning,
                 quantile_label=t.quantile_label, threshold=num(t.value), unit=m.unit, for_=policy.for_,
                 window=policy.window, metric=m.metric.name, attribute=m.attribute, min_events=policy.min_events,
-                severity=policy.severity, tail=num(round((1 - t.quantile) * 100, 6)), has_slo=s.slo is not None)
+                severity=policy.severity, tail=num(round((1 - t.quantile) * 100, 6)), has_slo=s.slo is not None,
+                interrupted=ctx.interrupted_note(s, m))
 
 
 def rules(ctx: FamilyContext) -> list[Rule]:
@@ -35,7 +36,7 @@ def rules(ctx: FamilyContext) -> list[Rule]:
                 uid = ctx.uid(s.id, m.id, ql)
                 guard = (Guard(m.metric.count, m.metric.label, s.id, policy.window, policy.min_events)
                          if policy.min_events > 0 else None)
-                signal = HistogramQuantile(m.metric, s.id, t.quantile, policy.window, ctx.extra, guard)
+                signal = HistogramQuantile(m.metric, s.id, t.quantile, policy.window, ctx.measured(s, m), guard)
                 out.append(Rule(
                     uid=uid, title=ctx.title(kind="quantile", **values), group="latency", stage=s.id,
                     labels=ctx.labels(s.id, policy.severity, **{QUANTILE_LABEL: ql}),

@@ -12,9 +12,9 @@ conditions; each signal renders its own query through the checked builders in ``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property, reduce
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..catalog.conventions import SLOTH_WINDOW_LABEL, make_uid
 from ..catalog.model import Catalog, Metric, Slo
 from ..queries import promql

@@ -81,11 +81,12 @@ def rules(ctx: FamilyContext) -> list[Rule]:
         m = s.measurement(slo.measurement)
         ids = slo_ids(ctx.catalog, s)
         base = dict(ctx.stage_values(s), measurement_title=m.title, unit=m.unit, threshold=num(slo.threshold),
-                    metric=m.metric.name, objective=percent(slo.objective), slo_window=slo.window)
+                    metric=m.metric.name, objective=percent(slo.objective), slo_window=slo.window,
+                    interrupted=ctx.interrupted_note(s, m))
         record_labels = {**ids.labels, "team": a.team}
         pairs = burn_rates(slo)
         windows = alert_windows(slo)
-        ratio = {w: BadEventRatio(m.metric, s.id, slo.threshold, w, ids, cv.sli_error_record(w), ctx.extra,
+        ratio = {w: BadEventRatio(m.metric, s.id, slo.threshold, w, ids, cv.sli_error_record(w), ctx.measured(s, m),
                                   ctx.guard(m.metric.count, m.metric.label, s.id, w)) for w in windows}
         for w in windows:
             out.append(Rule(

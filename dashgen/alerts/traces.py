@@ -26,7 +26,8 @@ def rules(ctx: FamilyContext) -> list[Rule]:
             if not m.quantiles_work:
                 continue
             # drop the "produced nothing" marker value, as the dashboards do
-            conds = [stage] + ([Cond(q.span(m.attribute), ">=", 0)] if m.nothing_value is not None else [])
+            conds = [stage] + ([Cond(q.span(m.attribute), ">=", 0)] if m.nothing_value is not None else []) \
+                + q.not_interrupted([(s, m)])
             for t in m.thresholds:
                 values = quantile_values(ctx, s, m, t)
                 policy = quantile_policy(ctx.alerting, t)

@@ -9,9 +9,10 @@ is the one home of units, names, buckets, uids, durations and number formats, an
 from __future__ import annotations
 
 from .conventions import quantile_label
-from .load import PRESETS, load_catalog, parse_catalog, preset_path, resolve_catalog_source
+from .load import PRESET_NAMES, PRESETS, load_catalog, parse_catalog, preset_path, resolve_catalog_source
 from .model import Catalog, Datasource, Measurement, Stage, Threshold
 from .spec import CATALOG_SPEC, TRACEQL_RESERVED_PREFIXES
 
-__all__ = ["CATALOG_SPEC", "PRESETS", "TRACEQL_RESERVED_PREFIXES", "Catalog", "Datasource", "Measurement", "Stage",
-           "Threshold", "load_catalog", "parse_catalog", "preset_path", "resolve_catalog_source", "quantile_label"]
+__all__ = ["CATALOG_SPEC", "PRESET_NAMES", "PRESETS", "TRACEQL_RESERVED_PREFIXES", "Catalog", "Datasource",
+           "Measurement", "Stage", "Threshold", "load_catalog", "parse_catalog", "preset_path",
+           "resolve_catalog_source", "quantile_label"]

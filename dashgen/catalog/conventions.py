@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 
 # --- units ------------------------------------------------------------------------------------
 

@@ -15,8 +15,6 @@ built from the stages that did, so that their histograms and SLOs are checked to
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import glob
 import os
 import re
 from pathlib import Path
@@ -25,20 +23,24 @@ from types import MappingProxyType
 from ..errors import CatalogError, InputError
 from .conventions import (OTEL_DEFAULT_BUCKETS, counter_name, default_buckets, prometheus_name, reserved_dashboard,
                           seconds, stage_label)
+from .frameworks import framework, known
 from .model import (
-    Absence, Alerting, Catalog, Datasource, Flag, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage,
+    Absence, Alerting, Catalog, Datasource, Flag, FrameworkPin, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage,
     TempoServer, Threshold,
 )
 from .spec import CATALOG_SPEC, DEFAULT_QUANTILES
-from .yamlspec import INVALID, Context, dotted, load_document
+from .yamlspec import INVALID, Context, close_matches, dotted, load_document
 
-PRESETS = ("default", "pipecat", "livekit")
+PRESETS = ("default", "pipecat", "livekit", "livekit-1.6")
+# Other names of a preset: the framework version it pins (docs/frameworks.md).
+PRESET_ALIASES = {"livekit-1.7": "livekit", "pipecat-1.7": "pipecat"}
+PRESET_NAMES = (*PRESETS, *PRESET_ALIASES)
 # Dashboard variables the dashboards define themselves: a matcher label may not take their name.
-RESERVED_VARIABLES = ("service", "session", "turn", "stage", "trace", "traceId")
+RESERVED_VARIABLES = ("service", "session", "turn", "stage", "trace", "traceId", "service_filter")
 
 
 def preset_path(name: str) -> Path:
-    return Path(__file__).resolve().parent / "presets" / f"{name}.yaml"
+    return Path(__file__).resolve().parent / "presets" / f"{PRESET_ALIASES.get(name, name)}.yaml"
 
 
 def display_path(source: str) -> str:
@@ -51,7 +53,7 @@ def display_path(source: str) -> str:
 
 def resolve_catalog_source(ref: str | None) -> tuple[str, str, str]:
     """Return ``(text, display_path, source)`` for a path or a preset name (None = default)."""
-    if ref is None or ref in PRESETS:
+    if ref is None or ref in PRESET_NAMES:
         name = ref or "default"
         text = preset_path(name).read_text(encoding="utf-8")
         return text, display_path(f"preset:{name}"), f"preset:{name}"
@@ -60,7 +62,7 @@ def resolve_catalog_source(ref: str | None) -> tuple[str, str, str]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{ref}: no such catalog file{_did_you_mean(ref)} (give a path, or one of the presets: "
-                         f"{', '.join(PRESETS)})") from None
+                         f"{', '.join(PRESET_NAMES)})") from None
     except IsADirectoryError:
         raise InputError(f"{ref}: is a directory, not a catalog file (give the path of a .yaml file)") from None
     except OSError as exc:
@@ -87,7 +89,7 @@ def _did_you_mean(ref: str) -> str:
                   for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()]
     except OSError:
         nearby = []
-    close = difflib.get_close_matches(ref, [*PRESETS, *sorted(nearby)], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(ref, [*PRESET_NAMES, *sorted(nearby)], n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
 
 
@@ -111,6 +113,7 @@ def parse_catalog(text: str, display_path: str, source: str | None = None) -> Ca
     if catalog is not None:
         _metric_checks(catalog, ctx, built)
         _tempo_checks(catalog, ctx, built)
+        _framework_checks(catalog, ctx)
     ctx.raise_errors()  # nothing was collected when every stage was built
     if raw["definitions"]:
         catalog = dataclasses.replace(catalog, definitions=_definitions(raw["definitions"], ctx, source or display_path))
@@ -123,6 +126,8 @@ def _definitions(patterns: list[str], ctx: Context, source: str) -> tuple[str, .
     A glob expands in sorted order (the same on every machine); a name or glob that finds
     no file is an error at its line, so a typo never silently drops a dashboard.
     """
+    import glob  # only a catalog with definitions needs it
+
     base = preset_path(source.partition(":")[2]).parent if source.startswith("preset:") else Path(source).parent
     found: dict[str, None] = {}
     for i, pattern in enumerate(patterns):
@@ -300,6 +305,7 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
         stage_attribute=conv["stage_attribute"], error_attribute=conv["error_attribute"],
         turn_span=conv["turn_span"], service_attribute=conv["service_attribute"],
         session_on_stage_spans=conv["session_on_stage_spans"], session_span=conv["session_span"],
+        interrupted_attribute=conv["interrupted_attribute"], interrupted_on_stage_spans=conv["interrupted_on_stage_spans"],
         folder_uid=g["folder"]["uid"], folder_title=g["folder"]["title"], uid_prefix=g["uid_prefix"],
         tags=tuple(g["tags"]),
         tempo=Datasource("tempo", **ds["tempo"]), prometheus=Datasource("prometheus", **ds["prometheus"]),
@@ -307,6 +313,7 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
         tempo_server=TempoServer(tempo["version"], tempo["metrics_max_range"]),
         prom_matchers=tuple(PromMatcher(m["label"], m["value"]) for m in prom["matchers"]),
         extra_attributes=tuple(conv["attributes"]),
+        framework=FrameworkPin(raw["framework"]["name"], raw["framework"]["version"]) if raw["framework"] else None,
     )
 
 
@@ -357,6 +364,15 @@ def _metric_checks(catalog: Catalog, ctx: Context, built: list[int]) -> None:
 # quantile_over_time/histogram_over_time panels; a float measurement (Tempo's quantiles drop
 # floats) or one asking for panels: [average] gets avg_over_time/max_over_time panels.
 QUANTILES_SINCE, OVER_TIME_SINCE = (2, 5), (2, 7)
+
+
+def _framework_checks(catalog: Catalog, ctx: Context) -> None:
+    """A pinned framework version is one there is data for (presets/frameworks/)."""
+    pin = catalog.framework
+    if pin is not None and framework(pin.name, pin.version) is None:
+        ctx.add(ctx.locations[("framework",)], f"framework {pin.name} {pin.version}: dashgen has no record of the "
+                                               f"names it emits", f"pin one of {', '.join(known())}, or leave out "
+                                                                  f"framework:")
 
 
 def _tempo_checks(catalog: Catalog, ctx: Context, built: list[int]) -> None:
@@ -422,7 +438,7 @@ def _slo_checks(ctx: Context, spath: tuple, stage: Stage) -> None:
     m = stage.measurement(slo.measurement)
     if m is None:
         ids = [x.id for x in stage.measurements]
-        close = difflib.get_close_matches(slo.measurement, ids, n=1)
+        close = close_matches(slo.measurement, ids)
         hint = f"did you mean {close[0]!r}? " if close else ""
         ctx.add(ctx.locations[spath + ("measurement",)],
                 f"stages[{si}].slo.measurement {slo.measurement!r} is not a measurement of "

@@ -9,10 +9,10 @@ check that depends on it. ``raise_errors`` ends the load with all of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import yaml
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..errors import CatalogError, CatalogErrors
 
 

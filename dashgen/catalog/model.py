@@ -7,9 +7,9 @@ its ``Alerting`` settings, so no reader has to work a name or a default out agai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .conventions import UNITS, quantile_label, seconds
 from .spec import DEFAULT_QUANTILES
 from .yamlspec import Loc
@@ -205,6 +205,14 @@ class PromMatcher:
 
 
 @dataclass(frozen=True)
+class FrameworkPin:
+    """The framework version a catalog describes (``framework:``); its names: catalog/frameworks.py."""
+
+    name: str  # the package, e.g. livekit-agents
+    version: str  # "major.minor"
+
+
+@dataclass(frozen=True)
 class Catalog:
     source: str  # what the user named: a path as given, or "preset:<name>"
     name: str
@@ -233,6 +241,11 @@ class Catalog:
     definitions: tuple[str, ...] = ()
     # convention.attributes: span attributes only user definitions use (group-by dimensions).
     extra_attributes: tuple[str, ...] = ()
+    # framework: the framework version whose span and attribute names the catalog reads (None: not pinned).
+    framework: FrameworkPin | None = None
+    # convention.interrupted_attribute: true on a turn the user interrupted (dashgen.voice.interrupted)
+    interrupted_attribute: str = "audio.interrupted"
+    interrupted_on_stage_spans: bool = True
 
     def stage(self, sid: str) -> Stage:
         for s in self.stages:
@@ -248,6 +261,7 @@ class Catalog:
         names = {self.session_attribute, self.turn_attribute}
         names.update(a for a in (self.stage_attribute, self.error_attribute) if a)
         names.update(self.extra_attributes)
+        names.add(self.interrupted_attribute)
         for s in self.stages:
             names.update(s.attributes())
         return frozenset(names)

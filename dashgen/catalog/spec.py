@@ -175,6 +175,17 @@ TEMPO_SPEC = Map(
     },
 )
 
+FRAMEWORK_SPEC = Map(
+    doc="The framework version the catalog describes: the names it reads are the ones that version emits.",
+    fields={
+        "name": Field(Str(pattern=r"[a-z][a-z0-9-]*", pattern_hint="a framework package name, e.g. livekit-agents",
+                          example="livekit-agents"), required=True, doc="the framework package, e.g. livekit-agents"),
+        "version": Field(Str(pattern=r"[0-9]+\.[0-9]+", pattern_hint='a version as "major.minor", quoted, e.g. "1.7"',
+                             example='"1.7"'), required=True,
+                         doc='the release line, "major.minor" (quoted), whose names the catalog reads'),
+    },
+)
+
 PROMETHEUS_SPEC = Map(
     doc="The scope of every PromQL query: extra label matchers (job, env, cluster...).",
     fields={
@@ -332,6 +343,20 @@ CATALOG_SPEC = Map(
                                                    pattern_hint="a scoped attribute, e.g. resource.service.name",
                                                    example="resource.service.name"),
                                                default=None, doc="optional service filter attribute (scoped)"),
+                    "interrupted_attribute": Field(Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT,
+                                                       example="audio.interrupted"),
+                                                   default="audio.interrupted",
+                                                   doc="boolean span attribute, true on a turn the user interrupted "
+                                                       "(default audio.interrupted); such a turn's latencies are left "
+                                                       "out of the latency panels, quantile alerts and SLOs "
+                                                       "(docs/alerts.md, \"Interrupted turns\"); the spans it is read "
+                                                       "on must carry it on every turn, false when not interrupted "
+                                                       "(Tempo drops a span that lacks it from a != comparison)"),
+                    "interrupted_on_stage_spans": Field(Bool(), default=True,
+                                                        doc="true when every stage span carries the interrupted "
+                                                            "attribute; false when only the turn span does "
+                                                            "(LiveKit's agent_turn, Pipecat's turn): then only the "
+                                                            "turn stage's latencies leave interrupted turns out"),
                 },
                 doc="Attribute and span names shared by all stages.",
             ),
@@ -373,5 +398,8 @@ CATALOG_SPEC = Map(
         "definitions": Field(ListOf(item=Str(example='"dashboards/*.py"')), default=[],
                              doc="Python files adding dashboards of your own: paths or globs relative to this "
                                  "catalog, run at build time (docs/extending.md)"),
+        "framework": Field(FRAMEWORK_SPEC, default=None,
+                           doc="the framework version whose span and attribute names the catalog reads "
+                               "(docs/frameworks.md): verify-traces names the renames recorded for it"),
     },
 )

@@ -15,18 +15,26 @@ test checks that none is missing there.
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import yaml
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..errors import CatalogError
 from .located import INVALID, Context, Loc, dotted, node_loc
 
 __all__ = ["BLOCK_DEFAULTS", "INVALID", "Bool", "Context", "Enum", "Field", "ListOf", "Loc", "Map", "Num", "Spec", "Str", "dotted",
            "iter_fields", "load_document"]
+
+
+def close_matches(word: str, possibilities: list[str]) -> list[str]:
+    """The closest of ``possibilities`` to a misspelt ``word`` (difflib, imported only when a catalog
+    has a mistake: a valid one does not pay for it)."""
+    import difflib
+
+    return difflib.get_close_matches(word, possibilities, n=1)
 
 
 def _kind(node: yaml.Node) -> str:
@@ -121,7 +129,7 @@ class Enum(Spec):
         # Compare types too: ``true == 1`` and ``1.0 == 1`` must not pass for ``1``.
         if not any(type(value) is type(v) and value == v for v in self.values):
             shown = node.value if isinstance(node, yaml.ScalarNode) else _kind(node)
-            close = difflib.get_close_matches(str(shown), [str(v) for v in self.values], n=1)
+            close = close_matches(str(shown), [str(v) for v in self.values])
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise ctx.error(
                 loc,
@@ -278,7 +286,7 @@ class Map(Spec):
                 continue
             seen[key] = key_loc
             if key not in self.fields:
-                close = difflib.get_close_matches(key, list(self.fields), n=1)
+                close = close_matches(key, list(self.fields))
                 misspelt.update(close)
                 fix = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(self.fields))}"
                 ctx.report(ctx.error(key_loc, f"unknown key {key!r} in {dotted(path)}", fix))

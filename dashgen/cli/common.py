@@ -9,13 +9,13 @@ from pathlib import Path
 
 import click
 
-from ..catalog import PRESETS
+from ..catalog import PRESET_NAMES
 from ..dashboards.model import DEFAULT_SCHEMA_VERSION, SCHEMA_VERSION_CHOICES, parse_schema_version
 from ..errors import InputError
 
 catalog_option = click.option(
     "--catalog", "-c", "catalog_ref", metavar="FILE|PRESET", default=None,
-    help=f"Stage catalog: a YAML file, or a bundled preset ({', '.join(PRESETS)}). Default: $DASHGEN_CATALOG, "
+    help=f"Stage catalog: a YAML file, or a bundled preset ({', '.join(PRESET_NAMES)}). Default: $DASHGEN_CATALOG, "
          f"else the project file's catalog (dashgen.toml: dashgen init), else the one the output's "
          f"dashboards/manifest.yaml records; never a silent demo.",
 )

@@ -11,9 +11,28 @@ from pathlib import Path
 
 from .. import DISTRIBUTION, __version__
 from ..artifacts import MANIFEST
+from ..catalog.load import PRESET_NAMES
 from .common import catalog_option, definitions_option, replace_catalog_option, require, schema_version_option
 from ..errors import CatalogError, DashgenError, InputError
-from ..lint.grafana_schemas import GRAFANA_VERSIONS
+
+
+class GrafanaVersion(click.Choice):
+    """``lint --grafana``'s choices, the releases ``dashgen.lint.grafana_schemas`` pins, read from there
+    only when the option is used or its help shown: the commands that never validate against
+    Grafana's schemas (``build`` above all) do not import that module and its ``subprocess``."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from ..lint.grafana_schemas import GRAFANA_VERSIONS
+
+        return GRAFANA_VERSIONS
+
+    @choices.setter
+    def choices(self, value) -> None:  # click.Choice.__init__ assigns them: they are read above instead
+        pass
 
 
 class LazyGroup(click.Group):
@@ -171,7 +190,7 @@ def build_command(catalog_ref, out_dir, check, git_sync_dir, git_sync_max_resour
               default=None, help="Also validate against Grafana's JSON schemas in DIR: the jsonschema/ folder "
                                  "of a grafana/grafana-foundation-sdk checkout (docs/dashboards.md says "
                                  "which branch matches your Grafana).")
-@click.option("--grafana", "grafana_version", type=click.Choice(GRAFANA_VERSIONS), default=None,
+@click.option("--grafana", "grafana_version", type=GrafanaVersion(), default=None,
               help="Also validate against this Grafana release's JSON schemas, generated once from its npm "
                    "packages (@grafana/schema) and cached (needs node and npm the first time).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -263,9 +282,9 @@ def lint_command(catalog_ref, from_dir, schemas_dir, grafana_version, fmt, exclu
 @cli.command("init")
 @click.option("--catalog", "-c", "catalog", metavar="FILE|PRESET", default=None,
               help="The project's stage catalog: a YAML file (relative to here) or a bundled preset "
-                   "(default, pipecat, livekit). Default: catalog.yaml with --from-preset, else the catalog the "
+                   f"({', '.join(PRESET_NAMES)}). Default: catalog.yaml with --from-preset, else the catalog the "
                    "output's manifest records.")
-@click.option("--from-preset", "from_preset", type=click.Choice(["default", "pipecat", "livekit"]), default=None,
+@click.option("--from-preset", "from_preset", type=click.Choice(PRESET_NAMES), default=None,
               help="Start the catalog file from this bundled preset (written to --catalog, which must not exist yet).")
 @click.option("--output", "output", metavar="DIR", default=".", show_default=True,
               help="Where dashgen build writes dashboards/, alerts/ and collector/.")
@@ -295,7 +314,7 @@ def init_command(catalog, from_preset, output, schema_version, definitions, graf
       dashgen init --catalog pipecat --schema-version 41 --grafana-url https://grafana.example.com
     """
     from .. import pipeline
-    from ..catalog import PRESETS, load_catalog, preset_path
+    from ..catalog import load_catalog, preset_path
     from ..project import PROJECT_FILE, render_project
 
     target = Path(PROJECT_FILE)
@@ -306,7 +325,7 @@ def init_command(catalog, from_preset, output, schema_version, definitions, graf
         if catalog is None:
             raise InputError("which catalog? pass --catalog FILE (or a preset name), or --from-preset NAME to start one")
     if from_preset:
-        if catalog in PRESETS:
+        if catalog in PRESET_NAMES:
             raise InputError(f"--from-preset copies a preset into a file of yours: --catalog names that file, "
                              f"not the preset {catalog}")
         if Path(catalog).exists():
@@ -316,7 +335,7 @@ def init_command(catalog, from_preset, output, schema_version, definitions, graf
     for d in definitions:
         if not Path(d).is_file():
             raise InputError(f"--definitions {d}: no such file")
-    text = render_project(catalog=Path(catalog).as_posix() if catalog not in PRESETS else catalog, output=output,
+    text = render_project(catalog=Path(catalog).as_posix() if catalog not in PRESET_NAMES else catalog, output=output,
                           schema_version=(schema_version if schema_version == "v2" else int(schema_version)) if schema_version else None,
                           definitions=tuple(Path(d).as_posix() for d in definitions),
                           grafana={"url": grafana_url} if grafana_url else {})
@@ -338,7 +357,7 @@ def catalog_group():
 
 
 @catalog_group.command("show")
-@click.argument("preset", type=click.Choice(["default", "pipecat", "livekit"]), default="default")
+@click.argument("preset", type=click.Choice(PRESET_NAMES), default="default")
 def catalog_show(preset):
     """Print a bundled catalog, to start your own from: dashgen catalog show > my.yaml"""
     from ..catalog import preset_path

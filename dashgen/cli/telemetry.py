@@ -28,7 +28,7 @@ def traffic_options(sessions: int, min_sessions: int, window: float, min_window:
                      help="RNG seed: the same seed gives the same sessions."),
         click.option("--incident", "incidents", multiple=True, metavar="NAME",
                      help="Inject an incident in the second half of the window (repeatable): slow-tts, "
-                          "deep-client-buffer, asr-late-revisions, llm-tail."),
+                          "deep-client-buffer, asr-late-revisions, llm-tail, interrupted-early."),
         click.option("--window", "window_minutes", type=click.FloatRange(min_window, 1440), default=window,
                      show_default=True, help="Minutes of history the sessions are spread over, ending now."),
     ]
@@ -158,7 +158,8 @@ def verify_traces_command(catalog_ref, trace_file):
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{trace_file}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     report = verify(read_spans(text, str(trace_file)), catalog)
-    click.echo(f"verify-traces: {trace_file} against catalog {catalog.source}")
+    pin = f" (pinned to {catalog.framework.name} {catalog.framework.version})" if catalog.framework else ""
+    click.echo(f"verify-traces: {trace_file} against catalog {catalog.source}{pin}")
     for line in report.lines():
         click.echo(line)
     if not report.ok:

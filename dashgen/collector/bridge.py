@@ -11,6 +11,8 @@ from spans inside the collector. Per catalog stage and series, one ``spans`` ent
   with ``default_value`` (spans need not carry it), and a ``>= 0`` guard keeps out spans without
   the attribute, with a non-number in it, or with the ``nothing_value`` (OTTL compares nil and
   strings with numbers as not equal, pkg/ottl/LANGUAGE.md);
+- the interrupted attribute (``voice.interrupted``) as a second dimension of each histogram the
+  rules read without interrupted turns, ``default_value`` false, so ``<label>!="true"`` leaves them out;
 - the runs, errors (``status.code == STATUS_CODE_ERROR``, or the catalog's error attribute) and
   produced-nothing (first byte == ``nothing_value``) counters the ratio alerts divide.
 
@@ -69,12 +71,12 @@ Three things the field needs beyond that (each checked in the Collector's source
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..canonical import canonical_yaml
 from ..catalog.conventions import UNITS, format_number, otlp_metric_name
 from ..catalog.model import Catalog, Measurement, Stage
 from ..voice.errors import counted, stage_error
+from ..voice.interrupted import Interruption, interruption
 from . import schema
 
 PATH = "collector/signaltometrics.yaml"
@@ -143,20 +145,28 @@ class Entry:
 
 
 def _entry(name: str, description: str, unit: str, label: str, stage: Stage, conditions: list[str],
-           metric: dict, kind: str) -> Entry:
+           metric: dict, kind: str, dimensions: tuple[dict, ...] = ()) -> Entry:
     config = {
         "name": name, "description": description, "unit": unit,
         "include_resource_attributes": [{"key": k} for k in RESOURCE_ATTRIBUTES],
-        "attributes": [{"key": label, "default_value": stage.id}],
+        "attributes": [{"key": label, "default_value": stage.id}, *dimensions],
         "conditions": conditions,
         **metric,
     }
     return Entry(config, name, kind, stage.id)
 
 
+def interrupted_dimension(intr: Interruption, stage: Stage, m: Measurement) -> tuple[dict, ...]:
+    """The interrupted attribute as a dimension of a histogram the rules read without interrupted turns
+    (``voice.interrupted``): its label is ``"true"`` on an interrupted turn, ``"false"`` on a span
+    without it (``default_value``; without one the connector would drop such a span)."""
+    return ({"key": intr.attribute, "default_value": False},) if intr.metric_excludes(stage, m) else ()
+
+
 def histogram_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
     out = []
     base = stage_condition(catalog, stage)
+    intr = interruption(catalog)
     for m in stage.measurements:
         if m.metric.source == "framework":  # the framework records it; the rules read the framework's
             continue
@@ -167,7 +177,8 @@ def histogram_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
         out.append(_entry(
             m.metric.name, f"dashgen {catalog.name}: {m.metric.name} per stage, from span attributes",
             histogram_unit(m), m.metric.label, stage, [cond],
-            {"histogram": {"buckets": [_number(b) for b in m.metric.buckets], "value": attr}}, "histogram"))
+            {"histogram": {"buckets": [_number(b) for b in m.metric.buckets], "value": attr}}, "histogram",
+            interrupted_dimension(intr, stage, m)))
     return out
 
 

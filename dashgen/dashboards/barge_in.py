@@ -64,7 +64,7 @@ def one_view_panel(ctx: Ctx, stage: Stage) -> TimeSeriesPanel | None:
     last = ms[-1]
     q = ONE_VIEW_QUANTILE
     window = ctx.catalog.alerting.rate_window
-    targets = [ctx.prom(promql.quantile(m.metric.name, m.metric.label, stage.id, q, window, ctx.prom_extra()),
+    targets = [ctx.prom(promql.quantile(m.metric.name, m.metric.label, stage.id, q, window, ctx.prom_measured(stage, m)),
                         ref, legend=f"{i + 1}. {m.title}")
                for i, (ref, m) in enumerate(zip("ABCDEFGH", ms))]
     steps = " -> ".join(m.title.lower() for m in ms)

@@ -68,7 +68,7 @@ def overview_panel(ctx: Ctx) -> TimeSeriesPanel | None:
     fb = chain[0].measurement("first_byte")
     key = str(ctx.by_stage())
     stages = chain + ([felt[0]] if felt else [])
-    conds = [AnyOf(tuple(Cond(ctx.by_stage(), "=", s.id) for s in stages)), *ctx.measured(fb), *ctx.service_conds()]
+    conds = [AnyOf(tuple(Cond(ctx.by_stage(), "=", s.id) for s in stages)), *ctx.measured(fb, *stages), *ctx.service_conds()]
     query = ctx.q.quantile(conds, ctx.q.span(fb.attribute), (QUANTILE,), (ctx.by_stage(),))
     q = quantile_label(QUANTILE)
     overrides = [rename({"p": QUANTILE, key: s.id}, f"{i + 1}. {short_title(s)} {s.measurement('first_byte').title.lower()}")

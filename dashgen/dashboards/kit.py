@@ -4,8 +4,8 @@ datasource references, links, uids and threshold steps taken from the catalog.""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..catalog.conventions import make_uid
 from ..catalog.model import Catalog, Measurement, Stage
 from .model import (
@@ -13,12 +13,13 @@ from .model import (
     ThresholdStep, datasource_ref, threshold_steps,
 )
 from .layout import lay_out
-from .model_views import TempoValuesVariable
+from .model_views import ConditionVariable, TempoValuesVariable
 from ..queries import promql
 from ..voice.paging import SEVERITY_RANK, threshold_severity
-from ..queries.traceql import Attr, ChosenOrAll, Cond, TraceQL
+from ..queries.traceql import AnyOf, Attr, ConditionVar, Cond, TraceQL
 
 OWNER_TAG = "dashgen"
+SERVICE_FILTER = "service_filter"  # the hidden variable holding the whole service condition
 SEVERITY_COLORS = {"ticket": "orange", "page": "red"}
 SEVERITY_BY_RANK = {rank: SEVERITY_COLORS[sev] for sev, rank in SEVERITY_RANK.items()}
 
@@ -65,9 +66,13 @@ class Ctx:
         ]
         out.extend(self.matcher_variables())
         if c.service_attribute:
+            self.q.scoped(c.service_attribute)  # a catalog attribute, or QueryError
             out.append(TempoValuesVariable("service", "Service", c.service_attribute, self.tempo,
-                                           f"One service by {c.service_attribute}, or All: no service is filtered out (queries "
-                                           f"compare {c.service_attribute} with =, never a regex)."))
+                                           f"One service by {c.service_attribute}, or All: no service condition at "
+                                           f"all (queries compare {c.service_attribute} with =, never a regex)."))
+            out.append(ConditionVariable(SERVICE_FILTER, c.service_attribute, "service",
+                                         f"Hidden: the service condition every Tempo query carries, "
+                                         f"{c.service_attribute} = the service chosen, or true with All."))
         out.extend(extra)
         return out
 
@@ -77,19 +82,18 @@ class Ctx:
                                 f"(a regular expression; alert rules match {m.label}=\"{m.value}\")")
                 for m in self.catalog.prom_matchers]
 
-    def service_conds(self) -> list[Cond]:
-        """``resource.service.name = ${service:doublequote}``: one service chosen, an equality Grafana
-        quotes; All, the variable's all value (the attribute itself, inserted unformatted), so the
-        condition compares the attribute with itself. Never a regex: Grafana's Tempo datasource
-        interpolates a query with ``templateSrv.replace(query, scopedVars, VariableFormatID.Pipe)``
-        (grafana/grafana ``public/app/plugins/datasource/tempo/datasource.ts``, ``applyVariables`` and
-        ``prepareTargets``), so a multi-value ``=~ "$service"`` becomes ``a|b|c|...`` with All, a regex
-        Tempo evaluates per span, and the datasource adds ad hoc filters to builder (``traceqlSearch``)
-        queries only, never to a TraceQL string. docs/dashboards.md, "The service filter"."""
-        svc = self.catalog.service_attribute
-        if not svc:
-            return []
-        return [Cond(self.q.scoped(svc), "=", ChosenOrAll("service"))]
+    def service_conds(self) -> list[ConditionVar]:
+        """``${service_filter:raw}``, a hidden variable holding the whole condition:
+        ``resource.service.name = "voice-agent"`` for one service, ``true`` with All, so no
+        service condition reaches Tempo then (``model_views.py``, ``ConditionVariable``). Never a
+        regex: Grafana's Tempo datasource interpolates a TraceQL string with
+        ``templateSrv.replace(query, scopedVars, VariableFormatID.Pipe)`` (grafana/grafana
+        ``public/app/plugins/datasource/tempo/datasource.ts``, ``applyVariables`` and
+        ``prepareTargets``), so a plain ``$service`` with several values becomes ``a|b|c``, a regex
+        Tempo evaluates per span, and the datasource adds ad hoc filters to builder
+        (``traceqlSearch``) queries only, never to a TraceQL string. docs/dashboards.md, "The
+        service filter"."""
+        return [ConditionVar(SERVICE_FILTER)] if self.catalog.service_attribute else []
 
     def stage_attr(self) -> Attr | None:
         sa = self.catalog.stage_attribute
@@ -97,10 +101,7 @@ class Ctx:
 
     def stage_conds(self, stage: Stage) -> list[Cond]:
         """Select the spans of one stage: by stage attribute when there is one, else by span name."""
-        sa = self.stage_attr()
-        if sa is not None:
-            return [Cond(sa, "=", stage.id)]
-        return [Cond(self.q.intrinsic("name"), "=", stage.span)]
+        return [self.q.stage_cond(stage)]
 
     def all_stages_conds(self) -> list[Cond]:
         sa = self.stage_attr()
@@ -116,12 +117,14 @@ class Ctx:
         """Span attributes for a ``select()``: in order, without repeats, skipping ``None``."""
         return tuple(self.q.span(n) for n in dict.fromkeys(n for n in names if n))
 
-    def measured(self, m: Measurement) -> list[Cond]:
-        """Keep only real measurements: drop the 'produced nothing' value (and below)."""
+    def measured(self, m: Measurement, *stages: Stage) -> list[Cond | AnyOf]:
+        """Keep only real measurements: drop the 'produced nothing' value (and below), and the
+        interrupted turns of the ``stages`` the query reads (``voice.interrupted``)."""
         attr = self.q.span(m.attribute)
-        if m.nothing_value is not None:
-            return [Cond(attr, ">=", 0)]
-        return []
+        nothing = [Cond(attr, ">=", 0)] if m.nothing_value is not None else []
+        # each stage with its own measurement of the attribute: a stage without one has no value here
+        read = [(s, x) for s in stages for x in s.measurements if x.attribute == m.attribute]
+        return nothing + self.q.not_interrupted(read)
 
     # targets, thresholds, links ----------------------------------------------------------------
     def tempo_metrics(self, query: str, ref: str = "A", instant: bool = False) -> TempoTarget:
@@ -135,6 +138,11 @@ class Ctx:
         """The catalog's ``prometheus.matchers`` for panels: each through its dashboard variable.
         Pass them as ``extra`` to every ``queries.promql`` builder a panel calls."""
         return tuple(promql.matcher(m.label, "=~", "${" + m.label + "}") for m in self.catalog.prom_matchers)
+
+    def prom_measured(self, stage: Stage, m: Measurement) -> tuple[str, ...]:
+        """``prom_extra`` for a query over a measurement's histogram, plus the matcher leaving
+        interrupted turns out (``voice.interrupted``)."""
+        return self.prom_extra() + promql.not_interrupted(self.catalog, stage, m)
 
     def prom(self, expr: str, ref: str = "A", legend: str | None = None) -> PrometheusTarget:
         return PrometheusTarget(expr=expr, datasource=self.prometheus, refId=ref, legendFormat=legend)
@@ -162,11 +170,16 @@ class Ctx:
 
     def link_vars(self) -> str:
         """The URL parameters a link carries so the target dashboard reads the same datasources
-        and service (Grafana substitutes ``${var}`` in links, percent-encoded)."""
-        names = [self.catalog.tempo.variable, self.catalog.prometheus.variable]
+        and service. Grafana substitutes ``${var}`` in a data link URL URI-encoded
+        (``packages/grafana-data/src/field/fieldOverrides.ts``, ``getLinksSupplier``:
+        ``VariableFormatID.UriEncode``), which would send All as the service's custom all value;
+        the service goes as ``${service:queryparam}`` instead, the variable's own URL state
+        (``var-service=<value>``, All as ``$__all``: grafana/scenes ``formatRegistry.ts``,
+        ``queryparam``; ``MultiValueVariable.ts``, ``MultiValueUrlSyncHandler``)."""
+        out = [f"var-{n}=${{{n}}}" for n in (self.catalog.tempo.variable, self.catalog.prometheus.variable)]
         if self.catalog.service_attribute:
-            names.append("service")
-        return "&".join(f"var-{n}=${{{n}}}" for n in names)
+            out.append("${service:queryparam}")
+        return "&".join(out)
 
     def links(self) -> list[DashLink]:
         return [DashLink(title="Voice agent dashboards", tags=[self.group_tag], asDropdown=True,

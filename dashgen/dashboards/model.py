@@ -39,6 +39,13 @@ def parse_schema_version(value) -> int | str:
 
 
 
+def _as_tuple(value):
+    """``tuple(value)`` as a Python function: attrs reads a converter's signature (inspect.signature)
+    for every class that inherits it, and a builtin's signature is parsed from its text signature
+    with the tokenizer, whose first use compiles its regular expressions: milliseconds of start-up."""
+    return tuple(value)
+
+
 def datasource_ref(ds_type: str, uid: str) -> dict:
     return {"type": ds_type, "uid": uid}
 
@@ -167,7 +174,7 @@ class ModernPanel(gl.Panel):
     colorMode = attr.ib(default="palette-classic")
     # What the panel shows, as tags like "tts.first_byte:p95" (not rendered); alert rules
     # use them to point __dashboardUid__/__panelId__ at the right panel.
-    shows = attr.ib(factory=tuple, converter=tuple)
+    shows = attr.ib(factory=tuple, converter=_as_tuple)
     # Keys of an imported panel the typed fields above do not carry, laid over the panel's JSON as
     # they were (``dashgen import`` writes them and says so): nothing is dropped.
     extra = attr.ib(factory=dict)

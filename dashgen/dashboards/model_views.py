@@ -88,15 +88,32 @@ class DashListPanel(_NoDataPanel):
                 "tags": list(self.tags)}
 
 
+# A value the service options can hold: no '"', ',', '\' or control character (the option is
+# `attribute = "value"`, unescaped: Grafana's join format quotes nothing), no " : " (a custom
+# variable reads "text : value" there: grafana/scenes CustomVariable.tsx transformCsvStringToOptions)
+SAFE_VALUE_REGEX = r'/^(?!.*\s:\s)[^",\\\x00-\x1f]+$/'
+ALL_CONDITION = "true"  # the service variable's All: a condition every span meets, no attribute read
+
+
+# A value the service variable offers: no ',' (a custom variable splits its query there), no
+# '\' or control character (doublequote escapes '"' only, TraceQL reads '\' as an escape), no
+# " : " (a custom variable reads "text : value" there: grafana/scenes CustomVariable.tsx,
+# transformCsvStringToOptions)
+SAFE_VALUE_REGEX = r'/^(?!.*\s:\s)[^,\\\x00-\x1f]+$/'
+ALL_CONDITION = "true"  # the condition with All: every span meets it, no attribute is read
+# The service variable's custom all value: its text before the last " : " is a label, what follows
+# (ALL_CONDITION) the condition variable's value (see ConditionVariable)
+ALL_VALUE = f"All : {ALL_CONDITION}"
+
+
 @attr.s(frozen=True, eq=False, repr=False)
 class TempoValuesVariable:
     """A single-value variable listing one attribute's values from Tempo (its tag-values API, not a
-    search), with All. One value, never several: Grafana would join several with ``|`` for the
-    Tempo datasource (pipe format) and only a regex can take that. All is a custom ``allValue``, the
-    attribute itself: Grafana inserts it unformatted (grafana/scenes ``MultiValueVariable.ts``,
-    ``CustomAllValue``), so the query's ``attribute = ${name:doublequote}`` reads ``attribute =
-    attribute`` (true on every span, no value, no regex). A link carrying ``var-name=<allValue>``
-    opens the target on All (``MultiValueUrlSyncHandler.updateFromUrl``: ``allValue === urlValue``)."""
+    search), with All, whose custom all value is ``ALL_VALUE``. One value, never several: several
+    would reach the condition variable as ``"a","b"``, which its query splits at the comma. Its
+    regex keeps only values the condition variable can hold (``SAFE_VALUE_REGEX``; a value it does
+    not match is left out: grafana/scenes ``variants/query/utils.ts``, ``metricNamesToVariableValues``).
+    A link carries it as ``${name:queryparam}`` (``Ctx.link_vars``)."""
 
     name = attr.ib()
     label = attr.ib()
@@ -109,5 +126,42 @@ class TempoValuesVariable:
                 "datasource": self.datasource,
                 "query": {"type": 1, "label": self.attribute, "refId": "TempoDatasourceVariableQueryEditor-VariableQuery"},
                 "current": {"text": "All", "value": "$__all"}, "options": [],
-                "hide": 0, "refresh": 2, "regex": "", "sort": 1, "multi": False, "includeAll": True,
-                "allValue": self.attribute, "skipUrlSync": False}
+                "hide": 0, "refresh": 2, "regex": SAFE_VALUE_REGEX, "sort": 1, "multi": False, "includeAll": True,
+                "allValue": ALL_VALUE, "skipUrlSync": False}
+
+
+@attr.s(frozen=True, eq=False, repr=False)
+class ConditionVariable:
+    """A hidden custom variable whose one value is the whole service condition a query writes
+    (``${name:raw}``, ``queries/traceql.py`` ``ConditionVar``).
+
+    Its query, ``${service:doublequote} : attribute = ${service:doublequote}``, is interpolated,
+    then read as ``text : value`` (grafana/scenes ``variants/CustomVariable.tsx``,
+    ``transformCsvStringToOptions``: ``sceneGraph.interpolate``, then ``^\\s*(.+)\\s:\\s(.+)$``, the
+    text taking everything before the last " : "):
+
+    - a service chosen: ``"voice-agent" : resource.service.name = "voice-agent"``, one option whose
+      value is the equality, the value quoted and ``"`` escaped by ``doublequote``
+      (``formatRegistry.ts``);
+    - All: the service variable's custom all value, inserted as written whatever the format
+      (``MultiValueVariable.ts``, ``CustomAllValue.formatter``), twice: ``All : true :
+      resource.service.name = All : true``, one option whose value is ``true``.
+
+    It re-reads its query whenever the service changes (its query names the service variable:
+    ``VariableDependencyConfig`` on ``query``); the old value is not among the new options, so it
+    takes the first, the only one (``MultiValueVariable.ts``, ``getStateUpdateGivenNewOptions``)."""
+
+    name = attr.ib()
+    attribute = attr.ib()  # scoped, e.g. resource.service.name
+    source = attr.ib()  # the service variable's name
+    description = attr.ib(default=None)
+
+    @property
+    def query(self) -> str:
+        chosen = "${" + self.source + ":doublequote}"
+        return f"{chosen} : {self.attribute} = {chosen}"
+
+    def to_json_data(self):
+        return {"type": "custom", "name": self.name, "label": self.name, "description": self.description,
+                "query": self.query, "current": {"text": "All", "value": ALL_CONDITION}, "options": [],
+                "hide": 2, "multi": False, "includeAll": False, "skipUrlSync": True}

@@ -7,6 +7,7 @@ from ..catalog.model import Measurement, Stage
 from ..queries import promql
 from ..queries.traceql import Cond
 from ..voice.errors import counted, stage_error
+from ..voice.interrupted import interruption
 from ..voice.roles import caller_felt
 from .breakdown import overview_panel as turn_breakdown
 from .budget import headline, metrics_queries
@@ -53,7 +54,7 @@ def first_byte_p95_by_stage(ctx: Ctx) -> list[TimeSeriesPanel]:
         return []
     m0 = pairs[0][1]
     attr = ctx.q.span(m0.attribute)
-    conds = ctx.all_stages_conds() + ctx.measured(m0) + ctx.service_conds()
+    conds = ctx.all_stages_conds() + ctx.measured(m0, *ctx.catalog.stages) + ctx.service_conds()
     limits = ", ".join(f"{s.id} {t.value:g} {m.unit}" for s, m in pairs for t in m.thresholds if t.quantile == 0.95)
     variants = []
     # One query over every stage's first byte: quantiles only when every stage records it as an
@@ -62,7 +63,8 @@ def first_byte_p95_by_stage(ctx: Ctx) -> list[TimeSeriesPanel]:
         variants.append(("first-byte-p95-by-stage", "First byte p95 by stage",
                          ctx.q.quantile(conds, attr, (0.95,), (ctx.by_stage(),)),
                          f"p95 of {attr} per stage: time until each stage produced its first useful output (ASR first "
-                         f"partial, LLM first token, TTS first audio). Spans that produced nothing (-1) are excluded. "
+                         f"partial, LLM first token, TTS first audio). Spans that produced nothing (-1) are excluded"
+                         + _interrupted_words(ctx, pairs) + ". "
                          f"Tempo buckets values in powers of two, so the p95 is coarse"
                          + ("" if all(m.unit == "ms" for _, m in pairs) else  # whole ms: 0 and 1 are no concern
                             ", and drops values below 2 (a stage recorded in seconds shows only its slow turns)")
@@ -87,6 +89,14 @@ def first_byte_p95_by_stage(ctx: Ctx) -> list[TimeSeriesPanel]:
         targets=[ctx.tempo_metrics(query)], unit=m0.grafana_unit, thresholdSteps=ctx.steps(*(m for _, m in pairs)),
         thresholdsStyle="dashed", overrides=names, shows=[f"{s.id}.first_byte:{tag}" for s, _ in pairs], w=w, h=9)
         for key, title, query, how, tag, names in variants]
+
+
+def _interrupted_words(ctx: Ctx, pairs) -> str:
+    """Which stages' interrupted turns the by-stage panel leaves out (``voice.interrupted``)."""
+    intr = interruption(ctx.catalog)
+    out = [s.id for s, m in pairs if intr.excludes(s, m)]
+    return (f", and so are interrupted turns ({intr.describe()}) of {', '.join(out)}: their first byte stops at the "
+            f"interruption" if out else "")
 
 
 def caller_felt_panel(ctx: Ctx) -> TimeSeriesPanel | None:

@@ -18,6 +18,7 @@ from ..voice.burn_rates import burn_rates, page_long_windows
 from .model import DataLink, HeatmapPanel, StatPanel, TablePanel, TimeSeriesPanel, threshold_steps
 from ..queries.traceql import Cond
 from .kit import SEVERITY_COLORS, Ctx
+from ..voice.interrupted import interruption
 from ..voice.paging import threshold_severity
 from .series import rename, rename_function, rename_quantiles
 
@@ -81,9 +82,10 @@ def quantiles_panel(ctx: Ctx, stage: Stage, m: Measurement, quantiles=QUANTILES,
     attr = ctx.q.span(m.attribute)
     labels = "/".join(quantile_label(q) for q in quantiles)
     limits = "; ".join(f"{t.quantile_label} limit {t.value:g} {m.unit} ({threshold_severity(t)})" for t in m.thresholds)
-    query = ctx.q.quantile(stage_filter(ctx, stage) + ctx.measured(m), attr, quantiles)
+    query = ctx.q.quantile(stage_filter(ctx, stage) + ctx.measured(m, stage), attr, quantiles)
     desc = (f"{labels} of {m.title.lower()}: {m.meaning}. "
             + ("Spans that produced nothing (-1) are left out. " if m.nothing_value is not None else "")
+            + interruption(ctx.catalog).panel_note(stage, m)
             + (f"Catalog: {limits}. " if limits else "")
             + "Tempo buckets values in powers of two, so quantiles are coarse, and it drops values below 2: "
               "dashgen's instrumentation records 0 and 1 as 2 (read 2 as 'at most 2'); spans that carry a 0 "
@@ -103,7 +105,7 @@ def over_time_panel(ctx: Ctx, stage: Stage, m: Measurement, how: str, w: int = 1
     renamed by an override to what it shows.
     """
     attr = ctx.q.span(m.attribute)
-    conds = stage_filter(ctx, stage) + ctx.measured(m)
+    conds = stage_filter(ctx, stage) + ctx.measured(m, stage)
     query = ctx.q.avg(conds, attr) if how == "avg" else ctx.q.max(conds, attr)
     word = {"avg": "Average", "max": "Maximum"}[how]
     limits = "; ".join(f"{t.quantile_label} limit {t.value:g} {m.unit} ({threshold_severity(t)})" for t in m.thresholds)
@@ -111,6 +113,7 @@ def over_time_panel(ctx: Ctx, stage: Stage, m: Measurement, how: str, w: int = 1
     return TimeSeriesPanel(
         key=panel_key(stage, m.id, "average" if how == "avg" else "max"), title=f"{m.title} {word.lower()}",
         description=(f"{word} of {m.title.lower()} over time: {m.meaning}. {note} "
+                     + interruption(ctx.catalog).panel_note(stage, m)
                      + (f"Catalog: {limits} (drawn for reference: an {how} above it means the quantile is too)." if limits and how == "max" else "")).strip(),
         targets=[ctx.tempo_metrics(query)], unit=m.grafana_unit, thresholdSteps=ctx.steps(m),
         thresholdsStyle="dashed" if m.thresholds else "off",
@@ -140,7 +143,7 @@ def duration_quantiles_panel(ctx: Ctx, stage: Stage, w: int = 12, h: int = 8) ->
 
 def heatmap_panel(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 8) -> HeatmapPanel:
     attr = ctx.q.span(m.attribute)
-    query = ctx.q.histogram(stage_filter(ctx, stage) + ctx.measured(m), attr)
+    query = ctx.q.histogram(stage_filter(ctx, stage) + ctx.measured(m, stage), attr)
     bad = f" Above {m.bad_above:g} {m.unit} counts as one of the {m.bad_name}." if m.bad_above is not None else ""
     return HeatmapPanel(
         key=panel_key(stage, m.id, "heatmap"),
@@ -148,7 +151,7 @@ def heatmap_panel(ctx: Ctx, stage: Stage, m: Measurement, w: int = 12, h: int = 
         description=(f"Distribution of {m.title.lower()} over time ({m.meaning}), in Tempo's power-of-two buckets "
                      f"(histogram_over_time, no by(): a heatmap must not split series). Tempo drops values below 2: "
                      f"dashgen's instrumentation records 0 and 1 as 2 (the lowest band reads 'at most 2').{bad} A band of hot cells high "
-                     f"up is a tail worth a look in the table below."),
+                     f"up is a tail worth a look in the table below. " + interruption(ctx.catalog).panel_note(stage, m)).strip(),
         targets=[ctx.tempo_metrics(query)], yUnit=m.grafana_unit, shows=[f"{stage.id}.{m.id}:heatmap"], w=w, h=h)
 
 
@@ -275,7 +278,7 @@ def slo_burn_panel(ctx: Ctx, stage: Stage, w: int = 24, h: int = 8) -> TimeSerie
     if m is None or m.metric is None:
         return None
     targets = [ctx.prom(promql.burn_rate(m.metric.name, m.metric.label, stage.id, slo.threshold, window, slo.objective,
-                                         ctx.prom_extra()),
+                                         ctx.prom_measured(stage, m)),
                         ref, legend=f"burn rate over {window}")
                for ref, window in zip("AB", page_long_windows(slo))]
     objective = f"{slo.objective * 100:g}%"
@@ -288,7 +291,8 @@ def slo_burn_panel(ctx: Ctx, stage: Stage, w: int = 24, h: int = 8) -> TimeSerie
         description=(f"How fast the {slo.window} error budget of the SLO '{objective} of {m.title.lower()} under "
                      f"{slo.threshold:g} {m.unit}' burns, from the Prometheus histogram {m.metric.name} (the same "
                      f"numbers the alerts use). 1 = the budget lasts exactly {slo.window}; the alerts fire: {said}. "
-                     f"Next: the slowest table."),
+                     + (interruption(ctx.catalog).rule_note(stage, m) + " " if interruption(ctx.catalog).rule_note(stage, m) else "")
+                     + "Next: the slowest table."),
         targets=targets, unit="none", decimals=1,
         thresholdSteps=threshold_steps(sorted(lines.items())), thresholdsStyle="dashed",
         shows=[f"{stage.id}.{m.id}:slo"], w=w, h=h)

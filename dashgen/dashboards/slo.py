@@ -106,7 +106,7 @@ def slo_panels(ctx: Ctx, stage: Stage) -> list:
         unit="none", decimals=1, thresholdSteps=threshold_steps(sorted(lines.items())), thresholdsStyle="dashed",
         shows=[f"{stage.id}.{m.id}:slo-burn-windows"], w=12, h=8)
     good, total = promql.event_rates(m.metric.name, m.metric.label, stage.id, slo.threshold,
-                                     ctx.catalog.alerting.rate_window, ctx.prom_extra())
+                                     ctx.catalog.alerting.rate_window, ctx.prom_measured(stage, m))
     events = TimeSeriesPanel(
         key=panel_key(stage, "slo", "events"), title=f"{_short(stage)}: good and bad events per second",
         description=(f"Measurements per second from {m.metric.name} ({m.metric.source}): good at or below "

@@ -20,11 +20,11 @@ This package sits above ``artifacts`` and below ``lint``/``review``: it imports 
 from .dashboard import DrawnDashboard, DrawnPanel, read_dashboard
 from .fields import (BASE, DEFAULT_STEPS, color_mode, defaults, drawn_thresholds, effective_steps, fixed_color, override_value, overrides,
                      palette_index, step_color, steps, thresholds_style, unit, uses_steps, value_colour)
-from .names import (Frame, display_names, js_regex, overrides_setting, prometheus_frame, tempo_frame,
+from .names import (Frame, display_names, field_name, js_regex, overrides_setting, prometheus_frame, tempo_frame,
                     tempo_series_name)
 from .tables import START_TIME, column_kind, column_unit, converted_columns
 
 __all__ = ["BASE", "DEFAULT_STEPS", "effective_steps", "DrawnDashboard", "DrawnPanel", "Frame", "START_TIME", "color_mode", "column_kind", "column_unit",
-           "converted_columns", "defaults", "display_names", "drawn_thresholds", "fixed_color", "js_regex",
+           "converted_columns", "defaults", "display_names", "field_name", "drawn_thresholds", "fixed_color", "js_regex",
            "override_value", "overrides", "overrides_setting", "palette_index", "prometheus_frame", "read_dashboard", "step_color", "steps",
            "tempo_frame", "tempo_series_name", "thresholds_style", "unit", "uses_steps", "value_colour"]

@@ -12,8 +12,8 @@ A walk over ``dashboard["panels"]`` alone misses them; :func:`read_dashboard` do
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 
 
 def _grid_key(panel: dict) -> tuple[int, int]:

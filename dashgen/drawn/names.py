@@ -15,8 +15,8 @@ tests/test_series_names.py checks :func:`display_names` against ``@grafana/data`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from .fields import defaults, overrides
 
 
@@ -73,6 +73,12 @@ def js_regex(pattern: str) -> re.Pattern:
         return re.compile(f"^{pattern}$")
     flags = (re.I if "i" in m.group(2) else 0) | (re.M if "m" in m.group(2) else 0) | (re.S if "s" in m.group(2) else 0)
     return re.compile(m.group(1), flags)
+
+
+def field_name(frame: Frame, frames: list[Frame]) -> str:
+    """The name a field has before overrides: what transformations (``reduceRow`` include lists,
+    ``organize``, ``byName`` in a ``joinByField``) see."""
+    return _base_name(frame, frames)
 
 
 def _base_name(frame: Frame, frames: list[Frame]) -> str:

@@ -19,8 +19,9 @@ from .emit import DASHBOARD_KEYS_DROPPED, MAX_FUNCTION_LINES, MAX_PANEL_LINES, E
 from .migrate import _l, _o, migrate
 
 MIGRATION_NOTES = {
-    "rows": "legacy rows became row panels with grid positions, as Grafana's DashboardMigrator "
-            "(upgradeToGridLayout, public/app/features/dashboard/state/DashboardMigrator.ts) places them",
+    "rows": "legacy rows became grid positions (and row panels when a row shows its title, is collapsed or "
+            "repeats), as Grafana's own migration lays them out (upgradeToGridLayout, "
+            "apps/dashboard/pkg/migration/schemaversion/v16.go)",
     "graph": "'graph' panels became 'timeseries' as Grafana's own migration does (graphToTimeseriesOptions, "
              "public/app/plugins/panel/timeseries/migrations.ts in grafana/grafana)",
     "singlestat": "'singlestat' panels became 'stat' (or 'gauge' when drawn as one) as Grafana's own migration "
@@ -49,6 +50,7 @@ def import_dashboard(data: dict, catalog: Catalog, origin: str) -> Imported:
     em.warnings += warnings
     module = _Module(em)
     sections = _sections(d.get("panels") or [])
+    module.has_rows = any(row is not None for _title, row, _panels in sections)
     calls = []
     for title, row, panels in sections:
         calls += module.section(title, row, panels)
@@ -86,6 +88,7 @@ class _Module:
         self.em = em
         self.functions: list[str] = []
         self.notes: list[str] = []
+        self.has_rows = False
 
     def section(self, title: str, row: dict | None, panels: list) -> list[str]:
         """The function(s) of one section; returns the calls that splice them into the dashboard."""
@@ -107,7 +110,8 @@ class _Module:
         else:
             inner_functions = []
         blocks += [self.block(p) for p in panels]
-        what = f"The row {title!r}." if row is not None else "The panels above the first row."
+        what = f"The row {title!r}." if row is not None else \
+            "The panels above the first row." if self.has_rows else "The dashboard's panels."
         titles = None if row is not None else [p.get("title") or "panels" for p in panels]
         names = self.parts(name, what, blocks, titles)
         self.functions += inner_functions  # a collapsed row's panels after the row

@@ -240,16 +240,24 @@ def _same(a, b) -> bool:
         return False
 
 
-def diff(src, made) -> dict:
+# Where a panel's plugin merges its defaults under what the panel says (Grafana's
+# getPanelOptionsWithDefaults, packages/grafana-data/src/panel/getPanelOptionsWithDefaults.ts:
+# lodash mergeWith, a list replacing the default whole): there an empty object sets nothing but an
+# empty list or string replaces the plugin's default, so it is kept (Ray's pie charts say
+# "displayLabels": []).
+MERGED = ("options", "fieldConfig")
+
+
+def diff(src, made, merged: bool = False) -> dict:
     """What ``src`` says that ``made`` does not (objects compared key by key; other values whole)."""
     out = {}
     for k, v in src.items():
         if k in made and isinstance(v, dict) and isinstance(made[k], dict):
-            sub = diff(v, made[k])
+            sub = diff(v, made[k], merged or k in MERGED)
             if sub:
                 out[k] = sub
         elif k not in made:
-            if v not in (None, [], {}, ""):
+            if v not in (None, [], {}, "") or (merged and v in ([], "")):
                 out[k] = v
         elif made[k] != v:
             out[k] = v

@@ -4,8 +4,10 @@ Pure functions on plain JSON data (a deep copy; the input is never changed). Wha
 follows in grafana/grafana:
 
 - legacy ``rows`` (before schemaVersion 16) -> row panels and ``gridPos``: ``upgradeToGridLayout``
-  in ``public/app/features/dashboard/state/DashboardMigrator.ts`` (``span`` -> 2 columns each,
-  ``height`` px -> ``ceil(px / 38)`` grid units, a row shown when it has a title or is collapsed);
+  in ``apps/dashboard/pkg/migration/schemaversion/v16.go`` (the port of ``DashboardMigrator.ts``):
+  ``span`` -> 2 columns each (4 when none), ``height`` px -> ``ceil(px / 38)`` grid units, each
+  panel in the first gap of its row that fits, row panels only when a row of the dashboard shows its
+  title, is collapsed or repeats;
 - datasource names -> ``{uid, type}`` references (schemaVersion 33), targets without a datasource
   take their panel's (schemaVersion 36): ``apps/dashboard/pkg/migration/schemaversion/v33.go``, ``v36.go``;
 - ``graph`` -> ``timeseries``: ``graphToTimeseriesOptions`` (``flotToGraphOptions`` in older
@@ -118,12 +120,19 @@ class _Migration:
 
     # --- legacy rows ---------------------------------------------------------------------------
     def rows_to_panels(self, rows: list) -> list:
+        """Grafana's ``upgradeToGridLayout`` (``apps/dashboard/pkg/migration/schemaversion/v16.go``,
+        the port of ``DashboardMigrator.ts``): row panels only when one row of the dashboard is
+        collapsed, repeated or shows its title; a panel ``floor(span * 2)`` columns wide (span 4 when
+        it has none), placed by ``rowArea`` in the first gap of its row that fits; a collapsed row
+        holds its panels and takes no height. A row is drawn one unit high whatever its
+        ``rowGridHeight`` (Grafana's grid forces ``h: 1`` on row panels)."""
+        rows = [r for r in rows if isinstance(r, dict) and r.get("repeatIteration") is None]
+        show = any(r.get("collapse") or r.get("showTitle") or r.get("repeat") for r in rows)
         out: list = []
         y = 0
         for row in rows:
-            show = bool(row.get("showTitle") or row.get("collapse") or len(rows) > 1)
             h_row = _grid_height(row.get("height"))
-            children: list = []
+            header = None
             if show:
                 header = {"type": "row", "title": row.get("title", ""), "collapsed": bool(row.get("collapse")),
                           "gridPos": {"x": 0, "y": y, "w": 24, "h": 1}, "panels": []}
@@ -131,20 +140,20 @@ class _Migration:
                     header["repeat"] = row["repeat"]
                 out.append(header)
                 y += 1
-            x, line_h = 0, 0
+            area = _RowArea(h_row, y)
             for p in row.get("panels") or []:
-                w = max(1, min(24, math.floor(2 * (p.pop("span", None) or 12))))
+                if not isinstance(p, dict):
+                    continue
+                span = _number(p.pop("span", None)) or 4
+                w = max(1, min(24, math.floor(span * 2)))
                 h = _grid_height(p.pop("height")) if p.get("height") else h_row
-                if x + w > 24:
-                    y, x, line_h = y + line_h, 0, 0
-                p["gridPos"] = {"x": x, "y": y, "w": w, "h": h}
-                x, line_h = x + w, max(line_h, h)
-                children.append(p)
-            y += line_h
-            if show and row.get("collapse"):
-                out[-1]["panels"] = children
-            else:
-                out += children
+                x, dy = area.place(w)
+                y = area.y
+                p["gridPos"] = {"x": x, "y": y + dy, "w": w, "h": h}
+                area.add(p["gridPos"])
+                (header["panels"] if header is not None and header["collapsed"] else out).append(p)
+            if not (header is not None and header["collapsed"]):
+                y += h_row
         return out
 
     # --- panels ----------------------------------------------------------------------------------
@@ -221,6 +230,39 @@ def _collision(placed: list[dict], g: dict) -> dict | None:
         if g["x"] < q["x"] + q["w"] and q["x"] < g["x"] + g["w"] and g["y"] < q["y"] + q["h"] and q["y"] < g["y"] + g["h"]:
             return q
     return None
+
+
+class _RowArea:
+    """``rowArea`` of Grafana's v16 migration: how high each of the 24 columns of a legacy row is
+    filled (relative to the row's top, ``y``), to place the next panel in the first gap that fits."""
+
+    def __init__(self, height: int, y: int):
+        self.height, self.y, self.area = height, y, [0] * 24
+
+    def add(self, gp: dict) -> None:
+        for i in range(gp["x"], min(gp["x"] + gp["w"], 24)):
+            self.area[i] = max(self.area[i], gp["y"] + gp["h"] - self.y)
+
+    def place(self, width: int, wrapped: bool = False) -> tuple[int, int]:
+        """(x, y within the row) of a panel ``width`` columns wide: the free columns at the right
+        end of the row, from the last one whose fill does not rise; else a new line of the row."""
+        start, end = 0, None
+        for i in range(23, -1, -1):
+            if self.height - self.area[i] <= 0:
+                break
+            if end is None:
+                end = i
+            elif self.area[i] <= self.area[i + 1]:
+                start = i
+            else:
+                break
+        if end is not None and end - start >= width - 1:
+            return start, max(self.area[start:end + 1])
+        if wrapped:  # wider than a whole line (Grafana would loop): the line's start
+            return 0, 0
+        self.y += self.height
+        self.area = [0] * 24
+        return self.place(width, True)
 
 
 def _grid_height(height) -> int:

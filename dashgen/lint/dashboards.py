@@ -5,10 +5,10 @@ reads it (``dashgen.drawn``: collapsed rows' panels included)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..artifacts import LEGACY_PANEL_KEYS
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
+from ..artifacts import legacy_panel_keys
 from ..catalog.conventions import UID_RE
 from ..catalog.model import Catalog
 from ..dashboards.budget import MAX_METRICS_QUERIES, MAX_PANELS_ON_LOAD
@@ -64,7 +64,7 @@ def lint_dashboard(raw: dict | DrawnDashboard, catalog: Catalog | None, where: s
             out.append(problem("panel-id", here, f"panels {ids[pid]!r} and {p.title!r} share id {pid}"))
         else:
             ids[pid] = p.title
-        legacy = sorted(LEGACY_PANEL_KEYS & set(p.raw))
+        legacy = legacy_panel_keys(p.raw)
         if legacy:
             out.append(problem("panel-legacy-keys", at(where, d, p), f"has legacy keys {legacy}"))
         gp = p.raw.get("gridPos")

@@ -21,11 +21,12 @@ malformed file is an input error naming the file and line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 import yaml
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..errors import InputError
 from .report import Problem
 from .rules import RULES

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..catalog.model import Catalog
 from ..drawn import DrawnDashboard, read_dashboard
 from .rules import ERROR, RULES, WARNING

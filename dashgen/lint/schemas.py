@@ -12,10 +12,10 @@ The schema files are data read at run time; dashgen ships none of them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..drawn import read_dashboard
 from .report import LintInput, LintReport, Location, problem
 

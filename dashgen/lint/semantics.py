@@ -168,8 +168,9 @@ def _service_regex(panel: dict) -> list[str]:
 
 def _variable_regex(panel: dict) -> list[str]:
     return [f"a variable in a regex: {t.get('query', '')} (with several values or All, Grafana's Tempo datasource "
-            f"joins them with \"|\" into a regex Tempo evaluates per span; compare with = and a single-value "
-            f"variable whose All is a custom allValue, see docs/dashboards.md, \"The service filter\")"
+            f"joins them with \"|\" into a regex Tempo evaluates per span; let a hidden variable hold the whole "
+            f"condition, ${{service_filter:raw}}: the equality for the service chosen, true with All, "
+            f"see docs/dashboards.md, \"The service filter\")"
             for t in _tempo_targets(panel) if variable_in_regex(t.get("query", ""))]
 
 

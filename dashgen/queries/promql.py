@@ -16,6 +16,8 @@ import re
 from decimal import Decimal
 
 from ..catalog.conventions import DURATION_RE, LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, format_number
+from ..catalog.model import Catalog, Measurement, Stage
+from ..voice.interrupted import interruption
 
 METRIC_NAME_RE = re.compile(METRIC_NAME_PATTERN)
 LABEL_NAME_RE = re.compile(LABEL_NAME_PATTERN)
@@ -97,6 +99,15 @@ def matcher(label: str, op: str, value: str) -> str:
         except re.error as exc:
             raise PromQLError(f"bad regular expression {value!r}: {exc}") from None
     return f"{_label(label)}{op}{string(value)}"
+
+
+def not_interrupted(catalog: Catalog, stage: Stage, m: Measurement) -> tuple[str, ...]:
+    """The matcher that leaves interrupted turns out of a measurement's histogram
+    (``voice.interrupted``): ``<label>!="true"``, which series without the label match too; none when
+    the histogram carries no such label (a framework's own, a stage whose spans lack the attribute)
+    or the measurement keeps them (a barge-in). Pass it in ``extra`` with the other matchers."""
+    intr = interruption(catalog)
+    return (matcher(intr.label, "!=", "true"),) if intr.metric_excludes(stage, m) else ()
 
 
 def selector(metric: str, *matchers: str) -> str:

@@ -19,11 +19,12 @@ needs for metrics queries on voice spans (grafana/tempo ``pkg/traceql``):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..catalog.conventions import format_number
-from ..catalog.model import Catalog
+from ..catalog.model import Catalog, Measurement, Stage
 from ..voice.errors import stage_error
+from ..voice.interrupted import interruption
 
 INTRINSICS = frozenset({"name", "duration", "status", "kind", "statusMessage", "rootName", "rootServiceName", "traceDuration"})
 QUANTILE_FUNCTIONS = frozenset({"quantile_over_time", "histogram_over_time"})
@@ -63,15 +64,14 @@ class Var:
 
 
 @dataclass(frozen=True)
-class ChosenOrAll:
-    """A single-value Grafana variable compared with ``=``: renders ``${name:doublequote}``, unquoted.
+class ConditionVar:
+    """A whole condition written by a Grafana variable: ``${name:raw}``.
 
-    Grafana quotes a chosen value itself (``"voice-agent"``, ``"`` escaped). "All" is the
-    variable's custom ``allValue``, which Grafana inserts as written, never formatted (grafana/scenes
-    ``packages/scenes/src/variables/variants/MultiValueVariable.ts``, ``CustomAllValue.formatter``:
-    only the text, percentencode and queryparam formats touch it). The service variable's all value
-    is the attribute itself, so with All the condition reads ``resource.service.name =
-    resource.service.name``: an equality with no value and no regex (see ``Ctx.service_conds``).
+    The variable (``dashboards/model_views.py``, ``ConditionVariable``) is hidden, and its one
+    value is the TraceQL equality for the service chosen (``attribute = "value"``, the value
+    quoted by Grafana), or ``true`` with All. So Tempo receives ``attribute = "x"`` for a service
+    and ``true`` for All: no condition on the attribute at all (grafana/tempo
+    ``pkg/traceql/ast_conditions.go``: a static adds no fetch condition). Never a regex.
     """
 
     name: str
@@ -79,6 +79,9 @@ class ChosenOrAll:
     def __post_init__(self):
         if not VARIABLE_RE.fullmatch(self.name) or ":" in self.name:
             raise QueryError(f"bad variable name {self.name!r}")
+
+    def render(self) -> str:
+        return "${" + self.name + ":raw}"
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,6 @@ def escape_string(value: str) -> str:
 def literal(value) -> str:
     if isinstance(value, Keyword):
         return value.word
-    if isinstance(value, ChosenOrAll):
-        return "${" + value.name + ":doublequote}"
     if isinstance(value, Var):
         return '"${' + value.name + '}"' if ":" in value.name else f'"${value.name}"'
     if isinstance(value, bool):
@@ -144,12 +145,10 @@ class Cond:
     def render(self) -> str:
         if self.op not in OPERATORS:
             raise QueryError(f"unknown operator {self.op!r}")
-        if self.op in REGEX_OPERATORS and isinstance(self.value, (Var, ChosenOrAll)):
+        if self.op in REGEX_OPERATORS and isinstance(self.value, Var):
             # Grafana expands a variable into a regex as every chosen value joined by "|" (the
             # Tempo datasource interpolates with the pipe format); Tempo matches it per span
             raise QueryError(f"a variable in a regex ({self.attr} {self.op} ${self.value.name}): compare with = instead")
-        if isinstance(self.value, ChosenOrAll) and self.op != "=":
-            raise QueryError(f"${self.value.name} (chosen or All) is compared with =, not {self.op}")
         # the value is already a TraceQL literal (escaped string, number, bool, "$var")
         return f"{self.attr} {self.op} {literal(self.value)}"
 
@@ -204,8 +203,28 @@ class TraceQL:
         status = Cond(self.intrinsic("status"), "=", Keyword("error"))
         return AnyOf((status, Cond(self.span(attribute), "=", True)) if attribute else (status,))
 
+    def stage_cond(self, stage: Stage) -> Cond:
+        """The condition selecting one stage's spans: its stage attribute, else its span name."""
+        sa = self.catalog.stage_attribute
+        if sa:
+            return Cond(self.span(sa), "=", stage.id)
+        return Cond(self.intrinsic("name"), "=", stage.span)
+
+    def not_interrupted(self, pairs: list[tuple[Stage, Measurement]] | tuple) -> list[Cond | AnyOf]:
+        """Leave interrupted turns out of a latency query over these ``(stage, measurement)`` pairs
+        (``voice.interrupted``): ``span.<attribute> != true`` when each of them leaves them out;
+        ``(span.<attribute> != true || <stage>...)`` when some stage's spans keep them (a barge-in,
+        whose every sample is an interruption, or a stage whose spans do not carry the attribute:
+        on those, Tempo would compare a missing attribute as false and drop every span)."""
+        intr = interruption(self.catalog)
+        if not any(intr.excludes(s, m) for s, m in pairs):
+            return []
+        cond = Cond(self.span(intr.attribute), "!=", True)
+        kept = tuple(self.stage_cond(s) for s, m in pairs if not intr.excludes(s, m))
+        return [AnyOf((cond, *kept))] if kept else [cond]
+
     # building blocks --------------------------------------------------------------------------
-    def spanset(self, *conds: Cond | AnyOf) -> str:
+    def spanset(self, *conds: Cond | AnyOf | ConditionVar) -> str:
         """One spanset filter: ``{ cond && cond }`` (``{ }`` matches every span)."""
         return "{ " + " && ".join(c.render() for c in conds) + " }" if conds else "{ }"
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..artifacts import OUTPUT_DIRS, from_blobs, read_output
-from ..catalog import PRESETS
+from ..catalog import PRESET_NAMES
 from ..errors import InputError
 
 
@@ -110,7 +110,7 @@ def build_at(commit: str, label: str, cwd: Path, catalog_ref: str | None, schema
             raise InputError(f"--base {label}: cannot check it out in a temporary worktree: {exc}") from None
         work = tree / sub
         ref = catalog_ref
-        if ref and ref not in PRESETS:
+        if ref and ref not in PRESET_NAMES:
             path = Path(ref)
             if path.is_absolute():
                 try:

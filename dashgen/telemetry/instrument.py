@@ -19,6 +19,8 @@ What a stage span carries (names from the catalog):
   the measurement's ``nothing_value`` (-1) when nothing was produced;
 - ``total``: the time the span was open;
 - on an exception: the exception event, an ERROR status and the error attribute (``true``);
+- the catalog's interrupted attribute (``audio.interrupted``), on the spans that carry it: true when
+  ``interrupted()`` was called (the user talked over the agent), else false (``voice.interrupted``);
 - whatever the stage helpers recorded: ``partial()``/``final()`` (ASR time to final, revision
   percent), ``chunk()`` (TTS largest inter-chunk gap), ``vad_fired()``/``confirmed()``/
   ``cancelled()``/``silent()`` (barge-in milestones, all measured from the moment VAD fires),
@@ -34,8 +36,9 @@ resolution. Non-integer measurements (Pipecat, LiveKit: float seconds) are emitt
 
 Every measurement is also recorded, unrounded, into an OpenTelemetry histogram for the
 Prometheus alerts, named and bucketed as the catalog's ``metric`` block says (default:
-``audio_first_byte_milliseconds``), with the stage label (``audio_stage``) as its only
-attribute; each stage run also counts into the runs / errors / nothing counters
+``audio_first_byte_milliseconds``), with the stage label (``audio_stage``) and, on the latencies
+that leave interrupted turns out, the interrupted label (``audio_interrupted``, "true" or "false")
+as its attributes; each stage run also counts into the runs / errors / nothing counters
 (``audio_stage_runs_total``...). A session id is never a metric attribute.
 """
 
@@ -49,6 +52,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from ..catalog import Catalog, Measurement, Stage
 from ..voice.checks import load_catalog
+from ..voice.interrupted import interruption
 from ..catalog.conventions import UNITS
 from .clocks import Clock, SystemClock, VirtualClock
 from .recorder import TEMPO_MIN_INT, StageRecorder, encode_value, revision_percent
@@ -99,12 +103,14 @@ class Instrumentation:
                 otel_name, description=f"stage {kind} by stage (dashgen {kind} counter)")
         return c
 
-    def _record_stage(self, stage: Stage, values: dict[str, float], failed: bool, nothing: bool) -> None:
+    def _record_stage(self, stage: Stage, values: dict[str, float], failed: bool, nothing: bool,
+                      interrupted: bool = False) -> None:
         """Record the metrics the catalog says the application's SDK records, and only those: the
         Collector bridge or the framework itself records the others (``alerting.source``,
         ``metric.source``), and recording them here too would count every event twice."""
         source = self.catalog.alerting.source
         label = {self.catalog.alerting.stage_label: stage.id}
+        intr = interruption(self.catalog)
         if source in self.records:
             self._counter("runs").add(1, label)
             if failed and (source == "sdk" or stage.records_errors):  # the bridge counts only spans saying ERROR
@@ -119,6 +125,8 @@ class Instrumentation:
             # a framework's histogram: no stage label, its own labels (placeholders here)
             attrs = ({m.metric.label: stage.id} if m.metric.label is not None
                      else dict.fromkeys(m.metric.labels, "simulated"))
+            if intr.metric_excludes(stage, m):  # the label the rules leave interrupted turns out by
+                attrs[intr.label] = "true" if interrupted else "false"
             self._histogram(m).record(v, attrs)
 
     def turn_stage(self) -> Stage | None:

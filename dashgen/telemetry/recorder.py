@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..catalog import Measurement, Stage
 from ..catalog.conventions import TIME_UNITS_PER_MS, convert
+from ..voice.interrupted import interruption
 from .clocks import Clock
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ class StageRecorder:
         self._last_partial: str | None = None
         self._vad_at: int = self._t0  # the zero of the barge-in milestones: VAD firing (see vad_fired)
         self._confirmed_at: int | None = None
+        # the user talked over the agent in this turn (voice.interrupted): a barge-in span is one
+        self._interrupted = stage.id in interruption(inst.catalog).barge_in
 
     # time --------------------------------------------------------------------------------------
     def elapsed_ms(self, since_ns: int | None = None) -> float:
@@ -113,6 +116,18 @@ class StageRecorder:
         if f is None:
             raise ValueError(f"stage {self.stage.id!r} has no flag {flag_id!r} in the catalog")
         self.span.set_attribute(f.attribute, bool(value))
+        if f.attribute == self._inst.catalog.interrupted_attribute:
+            self._interrupted = bool(value)
+
+    def interrupted(self, value: bool = True) -> None:
+        """The user interrupted this turn: the span carries the catalog's interrupted attribute (true;
+        false when never called), and its latencies are left out of the latency panels, quantile
+        alerts and SLOs (``voice.interrupted``), their histograms labelled so."""
+        self._interrupted = bool(value)
+
+    @property
+    def was_interrupted(self) -> bool:
+        return self._interrupted
 
     # ASR ---------------------------------------------------------------------------------------
     def partial(self, text: str) -> None:
@@ -206,5 +221,8 @@ class StageRecorder:
                 self.span.set_attribute(m.attribute, int(m.nothing_value))
             else:
                 self.span.set_attribute(m.attribute, encode_value(m, v))
+        intr = interruption(self._inst.catalog)
+        if intr.carried_by(self.stage):  # on every turn, false when not interrupted: Tempo drops a span without it
+            self.span.set_attribute(intr.attribute, self._interrupted)
         nothing = fb is not None and fb.nothing_value is not None and self._values.get("first_byte") == fb.nothing_value
-        self._inst._record_stage(self.stage, self._values, failed, nothing)
+        self._inst._record_stage(self.stage, self._values, failed, nothing, self._interrupted)

@@ -18,7 +18,12 @@ Incidents start half way through the window:
 - ``slow-tts``: TTS first audio median 480 ms, stalls in a third of the turns (the 350 ms p95 page fires);
 - ``deep-client-buffer``: clients settle on a 450 ms jitter buffer: barge-in silence goes past 200 ms p95;
 - ``asr-late-revisions``: 30% of final transcripts rewrite the last partial ("confirm" -> "cancel");
-- ``llm-tail``: 12% of requests take 1.2-3 s to the first token (p99 two seconds).
+- ``llm-tail``: 12% of requests take 1.2-3 s to the first token (p99 two seconds);
+- ``interrupted-early``: a quarter of the turns, the caller talks again before the agent's first audio,
+  and the TTS first byte is taken at the interruption (0.9-2.5 s), as frameworks report it (Pipecat
+  issue #1682). Every span of an interrupted turn carries the catalog's interrupted attribute, so the
+  latency panels, quantile rules and SLOs leave these turns out and nothing pages where the catalog's
+  spans and metrics carry it (``voice.interrupted``); without that exclusion the TTS p95 would page.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ INCIDENTS = {
     "deep-client-buffer": "clients buffer 450 ms of audio: barge-in silence goes past 200 ms",
     "asr-late-revisions": "30% of final transcripts rewrite the last partial",
     "llm-tail": "12% of LLM requests take 1.2-3 s to the first token",
+    "interrupted-early": "a quarter of the turns are interrupted before the agent's first audio, their TTS first "
+                         "byte taken at the interruption (0.9-2.5 s): no alert, interrupted turns are no latency sample",
 }
 
 PHRASES = [
@@ -162,6 +169,17 @@ def plan_turn(rng: random.Random, n: int, incidents: frozenset[str]) -> TurnPlan
     tts_error = tts_error and not asr_nothing and not llm_error
     if tts_error:
         barge = None
+    # drawn only in the incident, so a run without it draws the same numbers as before
+    if ("interrupted-early" in incidents and not (asr_nothing or llm_error or tts_error)
+            and rng.random() < 0.25):
+        # the caller talks again before the first audio: the TTS first byte stops at the interruption
+        cut = rng.uniform(900, 2500)
+        onset, confirm, cancel = _ln(rng, 35, 0.3), _ln(rng, 70, 0.25), rng.uniform(0.2, 2.0)
+        barge = {"start": tts_start + cut - onset - confirm - cancel, "onset": onset, "vad": confirm,
+                 "cancel": cancel, "silence": confirm + cancel + network}
+        chunks = [cut]
+        play_start = tts_start + cut + network
+        play_end = play_start + 1
     if asr_nothing:
         end = utterance + 600
     elif llm_error or tts_error:
@@ -247,6 +265,7 @@ class Simulator:
             self.result.stage_spans[sid_] = self.result.stage_spans.get(sid_, 0) + 1
         tclock = VirtualClock(epoch)
         with self.inst.turn_span(sid, tid, clock=tclock) as turn:
+            turn.interrupted(p.barge is not None)
             for st in c.stages:
                 if role(st, c) == "turn":
                     continue
@@ -271,6 +290,7 @@ class Simulator:
         (a custom one on any stage) gets a value drawn from its unit, so the spans carry everything the
         catalog declares, as ``verify-traces`` and ``verify-metrics`` require of a real application."""
         with self.inst.stage_span(st.id, sid, tid, clock=clock) as rec:
+            rec.interrupted(p.barge is not None)  # every span of the turn says whether it was interrupted
             yield rec
             if rec.produced:
                 for m in st.measurements:

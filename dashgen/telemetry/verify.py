@@ -20,6 +20,9 @@ Rules (each reported with a count and one example span id):
   warns that existing dashboards then "no longer match and don't raise an error") is a violation
   naming both, with an example span carrying the near-miss; a name the file lacks with nothing
   close is a note (the capture may not exercise that stage or that failure);
+- ``required`` also: the catalog's interrupted attribute (``voice.interrupted``) is a boolean on every span
+  it is read on (the latency queries keep spans where it ``!= true``, which Tempo evaluates as false on a
+  span without it);
 - ``milestones``: a barge-in's milestones (VAD confirmed, cancelled, silent) count from one zero, the moment
   VAD fires, so on a span they never decrease in milestone order (a later milestone smaller than an earlier
   one means they were timed from different starts).
@@ -30,9 +33,11 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from ..catalog.frameworks import recorded_rename
 from ..catalog.model import Catalog, Stage
 from ..voice.barge_in import applies, milestones
 from ..voice.errors import stage_error
+from ..voice.interrupted import interruption
 from .otlp_json import SpanRecord, Value
 
 RULES = (
@@ -160,6 +165,8 @@ def read_names(catalog: Catalog) -> tuple[dict[str, list[str]], dict[str, list[s
                        ("stage_attribute", catalog.stage_attribute), ("error_attribute", catalog.error_attribute)):
         if value:
             attrs.setdefault(value, []).append(f"convention.{key}")
+    for name in catalog.extra_attributes:
+        attrs.setdefault(name, []).append("convention.attributes")
     for name in sorted(catalog.span_attributes() - set(attrs)):
         attrs[name] = ["a stage's attributes"]
     svc = catalog.service_attribute
@@ -177,6 +184,7 @@ def _check_names(rep: Report, spans: list[SpanRecord], catalog: Catalog) -> None
         for k in (*s.attributes, *s.resource):
             attr_names.setdefault(k, s.span_id)
     wanted_spans, wanted_attrs = read_names(catalog)
+    pin = catalog.framework
     for kind, wanted, have in (("span", wanted_spans, span_names), ("attribute", wanted_attrs, attr_names)):
         for name, readers in sorted(wanted.items()):
             rep.checked["names"] += 1
@@ -185,15 +193,19 @@ def _check_names(rep: Report, spans: list[SpanRecord], catalog: Catalog) -> None
             near = difflib.get_close_matches(name, [h for h in have if h not in wanted], n=1, cutoff=NEAR_MISS_CUTOFF)
             who = ", ".join(readers)
             if near:
+                known = recorded_rename(pin.name, name, near[0]) if pin else None
+                why = (f"{known} (the capture is from another {pin.name} release than the catalog's {pin.version}: "
+                       f"use the catalog of the release it runs, docs/frameworks.md)" if known else
+                       "renamed? (map the catalog to it, or pin the framework version it describes)")
                 rep.add("names", f"{kind} {name!r} (read by {who}) is not in the file; it has {near[0]!r} instead: "
-                                 f"renamed? (map the catalog to it, or pin the framework version it describes)",
-                        have[near[0]])
+                                 f"{why}", have[near[0]])
             else:
                 rep.note(f"{kind} {name!r} (read by {who}) is not in the file, nor anything close", "-")
 
 
 def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
     rep = Report(spans=len(spans))
+    intr = interruption(catalog)
     for rule, _ in RULES:
         rep.checked[rule] = 0
     by_id = {s.span_id: s for s in spans}
@@ -286,6 +298,14 @@ def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
             elif m.integer and val < 2:
                 rep.add("range", f"{where}: {m.attribute} is {val}: Tempo's quantiles drop values below 2 "
                                  f"(emit 2, or declare a finer unit)", s.span_id)
+        if intr.carried_by(st) and any(intr.excludes(st, m) for m in st.measurements):
+            v = s.attributes.get(intr.attribute)
+            rep.checked["required"] += 1
+            if v is None or v.kind != "bool":
+                rep.add("required", f"{where}: {intr.attribute} {'missing' if v is None else 'is ' + _type_name(v)}: "
+                                    f"the latency panels keep spans where it != true, and Tempo compares a missing "
+                                    f"or non-boolean attribute as false, dropping the span (write false when the "
+                                    f"turn was not interrupted)", s.span_id)
         _check_milestones(rep, catalog, st, s, where)
     for (sid, attr), ids in missing.items():
         if present.get((sid, attr)):

@@ -44,6 +44,7 @@ from ..catalog.conventions import METRIC_SOURCES, SLOTH_CURRENT_BURN, seconds
 from ..catalog.model import Catalog
 from ..errors import DashgenError
 from ..queries import promql
+from ..voice.interrupted import interruption
 from .openmetrics import OpenMetricsRecorder
 from .promserver import PrometheusServer, create_blocks
 
@@ -100,13 +101,19 @@ def alert_expr(rule: Rule) -> str:
 
 
 def _values(catalog: Catalog, spans, stage_id: str, attribute: str, nothing, start: float, end: float) -> list[float]:
+    """The values the spans carry; without the interrupted turns the measurement's rules leave out
+    (``voice.interrupted``), so the truth is what the rule means to measure."""
     st = catalog.stage(stage_id)
+    intr = interruption(catalog)
+    m = next(x for x in st.measurements if x.attribute == attribute)
     out = []
     for s in spans:
         attrs = s.attributes or {}
         if s.name != st.span or (catalog.stage_attribute and attrs.get(catalog.stage_attribute) != stage_id):
             continue
         v = attrs.get(attribute)
+        if intr.metric_excludes(st, m) and attrs.get(intr.attribute) is True:
+            continue
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v != nothing and start < s.end_time / 1e9 <= end:
             out.append(float(v))
     return sorted(out)

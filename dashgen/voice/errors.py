@@ -27,8 +27,8 @@ and no error-rate alert (``counted``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..catalog.model import Catalog, Stage
 
 STATUS_CODE_ERROR = 2  # OTLP Status.StatusCode STATUS_CODE_ERROR (opentelemetry-proto trace.proto)

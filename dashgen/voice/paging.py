@@ -27,8 +27,8 @@ outbound silence 200 ms) and, beside it, on SLO error-budget burn. Both stay pag
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
 from ..catalog.conventions import seconds
 from ..catalog.model import Alerting, RateAlert, Threshold
 

@@ -18,7 +18,7 @@ def dashboards(kit: Kit) -> list:
     llm = kit.stage("llm")
     first_token = kit.measurement("llm", "first_byte")
     provider = kit.traceql.span("gen_ai.provider.name")
-    spans = kit.stage_filter(llm) + kit.measured(first_token)
+    spans = kit.stage_filter(llm) + kit.measured(first_token, llm)
     if kit.catalog.error_attribute:  # a failed request's first token says nothing about latency
         spans.append(Cond(kit.traceql.span(kit.catalog.error_attribute), "!=", True))
     limit = first_token.threshold(0.95)

@@ -15,8 +15,8 @@ from typing import Any
 
 from ...drawn import read_dashboard
 from . import world
-from .grafana import (Frame, START_TIME, cell_text, column_kind, column_unit, display_names, prometheus_frame,
-                      tempo_frame)
+from .grafana import (Frame, START_TIME, cell_text, column_kind, column_unit, display_names, field_name,
+                      prometheus_frame, tempo_frame)
 from .theme import threshold_steps, unit_of
 from .world import N_POINTS, Hints, attr_key, default_level, rng
 from ...catalog.conventions import seconds
@@ -40,8 +40,59 @@ def rng_for(panel: dict, salt: str = ""):
     return rng(panel.get("id"), panel.get("title"), salt)
 
 
+def _split_top(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` outside parentheses and quotes."""
+    parts, depth, quoted, start, i = [], 0, False, 0, 0
+    while i < len(text):
+        c = text[i]
+        if c == '"' and text[i - 1:i] != "\\":
+            quoted = not quoted
+        elif not quoted and c in "()":
+            depth += 1 if c == "(" else -1
+        elif not quoted and depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i = i + len(sep)
+            continue
+        i += 1
+    return [*parts, text[start:]]
+
+
+def _clauses(query: str) -> list[list[tuple[str, str, str]]]:
+    """The first spanset's top-level ``&&`` clauses, each as its ``||`` alternatives: what every span
+    the query reads must meet (``(a != true || stage = "x")`` is one clause of two alternatives)."""
+    spanset = re.split(r"(?<!\|)\|(?!\|)", query)[0]  # up to the pipeline's first "|", not an "||"
+    spanset = spanset.strip().removeprefix("{").removesuffix("}")
+    out = []
+    for clause in _split_top(spanset, "&&"):
+        clause = clause.strip()
+        while clause.startswith("(") and clause.endswith(")") and _balanced(clause[1:-1]):  # (x || y)
+            clause = clause[1:-1].strip()
+        out.append([(attr_key(a), op, v.strip('"')) for alt in _split_top(clause, "||")
+                    for a, op, v in _COND_RE.findall(alt)])
+    return out
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for c in text:
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _conds(query: str) -> list[tuple[str, str, str]]:
-    return [(attr_key(a), op, v.strip('"')) for a, op, v in _COND_RE.findall(query.split("|")[0])]
+    """The conditions every span the query reads must meet (clauses of one alternative)."""
+    return [alts[0] for alts in _clauses(query) if len(alts) == 1]
+
+
+def _chosen(query: str, attr: str) -> set[str]:
+    """The values of ``attr`` a clause made only of ``attr = "v"`` alternatives lets through (empty: any)."""
+    chosen: set[str] = set()
+    for alts in _clauses(query):
+        if alts and all(a == attr and op == "=" for a, op, _v in alts):
+            chosen |= {v for _a, _op, v in alts}
+    return chosen
 
 
 def stage_of(query: str, hints: Hints) -> str | None:
@@ -108,6 +159,9 @@ def _tempo_series(query: str, hints: Hints, unit: str | None) -> list[tuple[list
     key = by.split(",")[0].strip() if by else None
     groups = [(g if attr_key(key) != "name" else hints.stage_of_span(g) or g, g) for g in hints.groups(key)] \
         if key else [(stage, None)]
+    if key:  # Tempo returns only the groups the filter lets through: `(stage = "a" || stage = "b") ... by (stage)`
+        chosen = _chosen(query, attr_key(key))
+        groups = [(st, label) for st, label in groups if not chosen or label in chosen]
     qs = [float(q) for q in re.findall(r"[0-9.]+", qargs)]
     out = []
     for st, label in groups:
@@ -232,7 +286,9 @@ def _prometheus_series(expr: str, hints: Hints) -> list[tuple[list, Any]]:
 
 
 def synthetic_series(panel: dict, hints: Hints) -> list[Series]:
-    """The series Grafana gets for the panel's queries, named as Grafana shows them."""
+    """The series Grafana draws for the panel's queries: named as the datasource names them, the
+    panel's transformations applied (``apply_transformations``, the code tables run), then the
+    field overrides' names (Grafana applies overrides to what the transformations return)."""
     import numpy as np
 
     unit = unit_of(panel)
@@ -250,8 +306,30 @@ def synthetic_series(panel: dict, hints: Hints) -> list[Series]:
     if not frames:
         level = limits_of(panel)[0][0] if limits_of(panel) else default_level(unit, None)
         frames, values = [tempo_frame([("__name__", "value")])], [level * 0.6 * world.wave(str(panel.get("id")))]
+    values = [np.clip(v, 0, None) for v in values]
+    if panel.get("transformations"):
+        frames, values = _transformed(panel["transformations"], frames, values)
     names = display_names(panel, frames)
-    return [Series(n, np.clip(v, 0, None)) for n, v in zip(names, values)][:8]
+    return [Series(n, v) for n, v in zip(names, values)][:8]
+
+
+def _transformed(transformations: list[dict], frames: list[Frame], values: list) -> tuple[list[Frame], list]:
+    """Time series through the panel's transformations: one frame, a field per series under the
+    name Grafana gives it before overrides (``field_name``), a row per time."""
+    import numpy as np
+
+    names = [field_name(f, frames) for f in frames]
+    by_name = dict(zip(names, frames))
+    rows = [{n: float(v[i]) for n, v in zip(names, values)} for i in range(N_POINTS)]
+    cols, rows, _, renamed = apply_transformations(transformations, names, rows, {n: "number" for n in names})
+    out_frames, out_values = [], []
+    for c in cols:
+        source = by_name.get(renamed.get(c, c))
+        # a field renamed by organize carries its new name as its displayName; a calculated one is new
+        frame = source if source is not None and c in by_name else tempo_frame([("__name__", c)])
+        out_frames.append(frame)
+        out_values.append(np.array([np.nan if r.get(c, "") == "" else float(r[c]) for r in rows]))
+    return out_frames, out_values
 
 
 # -- tables ---------------------------------------------------------------------------------------
@@ -332,24 +410,7 @@ def table_model(panel: dict, hints: Hints, n_rows: int) -> tuple[list[str], list
     cols = table_columns(panel)
     rows = _span_rows(panel, hints, max(n_rows * 3, 30))
     kinds = {c: column_kind(panel, c) for c in cols}
-    for t in panel.get("transformations") or []:
-        if t.get("id") == "filterByValue":
-            rows = _filter(rows, t.get("options") or {})
-        elif t.get("id") == "groupingToMatrix":
-            o = t.get("options") or {}
-            col, row_f, val = o.get("columnField"), o.get("rowField"), o.get("valueField")
-            values = list(dict.fromkeys(str(r.get(col)) for r in rows))
-            grid: dict[str, dict[str, object]] = {}
-            for r in rows:
-                grid.setdefault(str(r.get(row_f)), {f"{row_f}\\{col}": r.get(row_f)})[str(r.get(col))] = r.get(val)
-            cols, rows = [f"{row_f}\\{col}", *values], list(grid.values())
-            kinds = {c: "string" if i == 0 else ("number" if val in kinds and kinds[val] == "number" else "string")
-                     for i, c in enumerate(cols)}
-        elif t.get("id") == "calculateField":
-            cols, rows, kinds = _calculate(t.get("options") or {}, cols, rows, kinds)
-        elif t.get("id") == "organize":
-            hidden = {k for k, v in ((t.get("options") or {}).get("excludeByName") or {}).items() if v}
-            cols = [c for c in cols if c not in hidden]
+    cols, rows, kinds, _ = apply_transformations(panel.get("transformations") or [], cols, rows, kinds)
     for sort in (panel.get("options") or {}).get("sortBy") or []:
         name = sort.get("displayName")
         if name in cols:  # a name the table does not display sorts nothing (Grafana drops it)
@@ -364,6 +425,62 @@ def table_model(panel: dict, hints: Hints, n_rows: int) -> tuple[list[str], list
     return cols, [kinds.get(c, "string") for c in cols], text
 
 
+# -- transformations (every panel kind) -----------------------------------------------------------
+
+def apply_transformations(transformations: list[dict], cols: list[str], rows: list[dict],
+                          kinds: dict[str, str]) -> tuple[list[str], list[dict], dict[str, str], dict[str, str]]:
+    """A panel's transformations, in order, on one frame: ``cols`` (field display names, in order),
+    ``rows`` (one dict per row) and Grafana's type of each field. Tables and time series run the
+    same code (a time series is a frame with one row per time and a field per series, as
+    ``joinByField`` on time leaves it). Returns the frame after the transformations and, for each
+    field ``organize`` renamed, its name before (``{new: old}``).
+
+    Grafana's transformers (``packages/grafana-data/src/transformations/transformers/``):
+    ``joinByField.ts`` (outer join on time: the synthetic series share their times, so joining
+    keeps every field in order), ``filterByValue.ts``, ``groupingToMatrix.ts``,
+    ``calculateField.ts`` (the new field appended at the end), ``organize.ts`` (exclude, then
+    order, then rename: ``filterFieldsByName``, ``orderFieldsTransformer``, ``renameFieldsTransformer``).
+    A transformation the preview does not know is left out, as a disabled one is (``disabled``)."""
+    renamed: dict[str, str] = {}
+    for t in transformations:
+        o = t.get("options") or {}
+        if t.get("disabled"):
+            continue
+        if t.get("id") == "filterByValue":
+            rows = _filter(rows, o)
+        elif t.get("id") == "groupingToMatrix":
+            col, row_f, val = o.get("columnField"), o.get("rowField"), o.get("valueField")
+            values = list(dict.fromkeys(str(r.get(col)) for r in rows))
+            grid: dict[str, dict[str, object]] = {}
+            for r in rows:
+                grid.setdefault(str(r.get(row_f)), {f"{row_f}\\{col}": r.get(row_f)})[str(r.get(col))] = r.get(val)
+            cols, rows = [f"{row_f}\\{col}", *values], list(grid.values())
+            kinds = {c: "string" if i == 0 else ("number" if val in kinds and kinds[val] == "number" else "string")
+                     for i, c in enumerate(cols)}
+        elif t.get("id") == "calculateField":
+            cols, rows, kinds = _calculate(o, cols, rows, kinds)
+        elif t.get("id") == "organize":
+            cols, rows, kinds, renamed = _organize(o, cols, rows, kinds, renamed)
+    return cols, rows, kinds, renamed
+
+
+def _organize(o: dict, cols: list, rows: list, kinds: dict, renamed: dict) -> tuple[list, list, dict, dict]:
+    """``organize.ts``: drop the excluded fields, order by ``indexByName`` (unlisted fields keep
+    their order after the listed ones), then rename (``renameByName``, the field's display name)."""
+    hidden = {k for k, v in (o.get("excludeByName") or {}).items() if v}
+    cols = [c for c in cols if c not in hidden]
+    index = o.get("indexByName") or {}
+    if index:
+        cols = sorted(cols, key=lambda c: (index.get(c, len(cols) + cols.index(c))))
+    names = {k: v for k, v in (o.get("renameByName") or {}).items() if v and k in cols}
+    if names:
+        cols = [names.get(c, c) for c in cols]
+        rows = [{names.get(k, k): v for k, v in r.items()} for r in rows]
+        kinds = {names.get(k, k): v for k, v in kinds.items()}
+        renamed = {**renamed, **{new: renamed.get(old, old) for old, new in names.items()}}
+    return cols, rows, kinds, renamed
+
+
 def _number(v) -> float | None:
     try:
         return float(v)
@@ -374,7 +491,8 @@ def _number(v) -> float | None:
 def _calculate(o: dict, cols: list, rows: list, kinds: dict) -> tuple[list, list, dict]:
     """Grafana's ``calculateField`` (``packages/grafana-data/src/transformations/transformers/
     calculateField.ts``) in the two modes dashgen writes: ``reduceRow`` (sum of the included fields;
-    a missing cell counts as nothing) and ``binary`` (left minus right, empty when either is)."""
+    a missing cell counts as nothing) and ``binary`` (left minus right, empty when either is).
+    With ``replaceFields`` only the new field stays."""
     alias = o.get("alias") or "calculated"
     out = []
     for r in rows:
@@ -388,6 +506,8 @@ def _calculate(o: dict, cols: list, rows: list, kinds: dict) -> tuple[list, list
             if left is not None and right is not None and b.get("operator") == "-":
                 value = left - right
         out.append({**r, alias: "" if value is None else value})
+    if o.get("replaceFields"):
+        return [alias], [{alias: r[alias]} for r in out], {alias: "number"}
     return ([*cols, alias] if alias not in cols else cols), out, {**kinds, alias: "number"}
 
 

@@ -7,13 +7,13 @@ this module only turns those decisions into the dark theme's colours and the cel
 
 from __future__ import annotations
 
-from ...drawn import (Frame, START_TIME, column_kind, column_unit, display_names, drawn_thresholds, fixed_color,
-                      js_regex, palette_index, prometheus_frame, step_color, tempo_frame, tempo_series_name,
-                      value_colour)
+from ...drawn import (Frame, START_TIME, column_kind, column_unit, display_names, drawn_thresholds, field_name,
+                      fixed_color, js_regex, palette_index, prometheus_frame, step_color, tempo_frame,
+                      tempo_series_name, value_colour)
 from .theme import PALETTE, color_of, fmt_value
 
 __all__ = ["Frame", "START_TIME", "cell_text", "column_kind", "column_unit", "display_names", "drawn_thresholds",
-           "fixed_color", "js_regex", "prometheus_frame", "series_color", "step_color", "tempo_frame",
+           "field_name", "fixed_color", "js_regex", "prometheus_frame", "series_color", "step_color", "tempo_frame",
            "tempo_series_name", "value_color"]
 
 

@@ -38,6 +38,29 @@ def _time_labels(ax, n: int, hints: Hints):
     ax.set_xlim(0, n - 1)
 
 
+def series_style(panel: dict, name: str) -> dict:
+    """A series' ``custom`` field config: the panel defaults, then every override whose matcher
+    takes the series' display name (``byName``, ``byRegexp``), the last one winning per property."""
+    from ...drawn import defaults, js_regex, overrides
+
+    custom = dict((defaults(panel).get("custom") or {}))
+    for o in overrides(panel):
+        m = o.get("matcher") or {}
+        hit = (m.get("id") == "byName" and m.get("options") == name) or \
+              (m.get("id") == "byRegexp" and isinstance(m.get("options"), str) and js_regex(m["options"]).search(name))
+        for prop in (o.get("properties") or []) if hit else []:
+            if str(prop.get("id", "")).startswith("custom."):
+                custom[prop["id"][len("custom."):]] = prop.get("value")
+    return custom
+
+
+def stack_key(style: dict) -> str | None:
+    """The stacking group a series joins (``custom.stacking``: mode normal, group "A" unless set),
+    None when it is drawn on its own."""
+    stacking = style.get("stacking") or {}
+    return None if stacking.get("mode") in (None, "none") else str(stacking.get("group") or "A")
+
+
 def draw_timeseries(fig, layout, box, panel, hints, inner):
     import numpy as np
 
@@ -47,25 +70,30 @@ def draw_timeseries(fig, layout, box, panel, hints, inner):
     legend_h = 18 if (panel.get("options") or {}).get("legend", {}).get("showLegend", True) else 0
     ax = fig.add_axes(px_rect(layout, left + 52, top, width - 56, height - legend_h - 16))
     _style_axes(ax, unit)
-    custom = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("custom") or {}
-    fill = float(custom.get("fillOpacity", 10) or 0) / 100
-    stacked = (custom.get("stacking") or {}).get("mode") not in (None, "none")
-    bars = custom.get("drawStyle") == "bars"
     x = np.arange(N_POINTS)
-    acc = np.zeros(N_POINTS)
+    stacks: dict[str, object] = {}  # group -> the top of the stack so far
+    tops = []
     colors = [series_color(panel, i, float(s.values[-1])) for i, s in enumerate(series)]
     for i, s in enumerate(series):
-        color = colors[i]
-        y = acc + s.values if stacked else s.values
-        if bars:
-            ax.bar(x, s.values, bottom=acc if stacked else None, color=color, width=0.8, alpha=0.8)
+        color, style = colors[i], series_style(panel, s.name)
+        fill = float(style.get("fillOpacity", 10) or 0) / 100
+        group = stack_key(style)
+        base = stacks.get(group, np.zeros(N_POINTS)) if group else np.zeros(N_POINTS)
+        values = np.nan_to_num(s.values)
+        y = base + values
+        if style.get("drawStyle") == "bars":
+            ax.bar(x, values, bottom=base if group else None, color=color, width=0.8, alpha=0.8)
         else:
-            ax.plot(x, y, color=color, linewidth=max(float(custom.get("lineWidth", 1) or 1), 1.0))
+            dash = (style.get("lineStyle") or {}).get("fill") == "dash"
+            ax.plot(x, y, color=color, linewidth=max(float(style.get("lineWidth", 1) or 1), 1.0),
+                    linestyle=(0, (4, 3)) if dash else "-")
             if fill:
-                ax.fill_between(x, acc if stacked else 0, y, color=color, alpha=fill, linewidth=0)
-        if stacked:
-            acc = y
-    ymax = max(float(np.max(acc if stacked else np.max([s.values for s in series], axis=0))), 1e-9)
+                ax.fill_between(x, base, y, color=color, alpha=fill, linewidth=0)
+        if group:
+            stacks[group] = y
+        tops.append(y)
+    custom = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("custom") or {}
+    ymax = max(float(np.max(tops)) if tops else 0.0, 1e-9)
     mode = (custom.get("thresholdsStyle") or {}).get("mode", "off")
     limits = drawn_thresholds(panel)  # none unless the panel's style draws them
     if limits:
@@ -75,7 +103,8 @@ def draw_timeseries(fig, layout, box, panel, hints, inner):
                 ax.axhspan(v, ymax * 1.2, color=color_of(c), alpha=0.08, linewidth=0)
             if "line" in mode or "dashed" in mode:
                 ax.axhline(v, color=color_of(c), linewidth=1.1, linestyle=(0, (4, 3)) if "dashed" in mode else "-")
-    ax.set_ylim(0, ymax * 1.15)
+    ymin = min(0.0, min((float(np.min(y)) for y in tops), default=0.0))  # a negative remainder goes below 0
+    ax.set_ylim(ymin * 1.15, ymax * 1.15)
     _time_labels(ax, N_POINTS, hints)
     if legend_h:
         x0 = left + 56

@@ -8,6 +8,10 @@ dashboard's p95, and the relations a real system cannot break hold everywhere:
   one incident per stage); quantiles are quantiles of that distribution, so p50 <= p95 <= p99;
 - a stage's ``total`` is its ``first_byte`` times a factor of at least 1, so every quantile of
   the total is at least the same quantile of the first byte;
+- the caller-felt latency (``voice.roles.caller_felt``) is the sum of the critical-path first
+  bytes (``voice.roles.response_chain``) plus what no stage measures (``WHOLE_OVER_PARTS``): every
+  spread is the same, so each quantile of the whole is that share above the sum of the parts' same
+  quantile, and the turn breakdown's remainder is positive, as in a healthy pipeline;
 - span rates nest: turns >= spans of a stage >= its produced-nothing, error and "above N" spans
   (the last from the same distribution), and every ratio is in [0, 1];
 - barge-in milestones all count from VAD firing, so each is the last one's distribution scaled
@@ -34,6 +38,7 @@ DEFAULT_RANGE_S = 6 * 3600.0  # Grafana's default time range, now-6h
 SIGMA = 0.3  # spread of log(value): p95 = 1.64 x median, p99 = 2 x median
 MEDIAN_OF_LEVEL = 0.5  # the median sits at half the limit: p95 at 0.82 of it, p99 at it
 TOTAL_OVER_FIRST_BYTE = 1.8
+WHOLE_OVER_PARTS = 1.2  # caller-felt = sum of the critical-path first bytes + 20% transport and playout
 TURNS_PER_SECOND = 3.0
 SLO_BUDGET_SPENT = 0.4  # the share of the error budget a healthy stage spends over the SLO period
 _NORMAL = NormalDist()
@@ -89,6 +94,8 @@ class Hints:
     # (stage, attribute) -> (position, count, the last milestone's attribute): barge-in milestones
     milestones: dict[tuple[str, str], tuple[int, int, str]] = field(default_factory=dict)
     slos: dict[str, "SloHint"] = field(default_factory=dict)  # sloth_id -> what the SLO measures
+    # (stage, attribute) of the caller-felt latency -> the (stage, attribute) parts it adds up
+    wholes: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @property
     def prometheus_stage_label(self) -> str | None:
@@ -115,6 +122,7 @@ class Hints:
         h.stage_values = [s.id for s in catalog.stages]
         h.span_names = [s.span for s in catalog.stages]
         h.turn_span = catalog.turn_span
+        h._add_whole(catalog)
         for s in catalog.stages:
             h._add_milestones(catalog, s)
             h._add_slo(catalog, s)
@@ -140,6 +148,15 @@ class Hints:
             ms = milestones(stage)
             for i, m in enumerate(ms):
                 self.milestones[(stage.id, m.attribute)] = (i, len(ms), ms[-1].attribute)
+
+    def _add_whole(self, catalog) -> None:
+        from ...voice.roles import caller_felt, response_chain
+
+        felt = caller_felt(catalog)
+        parts = tuple((s.id, s.measurement("first_byte").attribute) for s in response_chain(catalog)
+                      if felt is None or s is not felt[0])
+        if felt is not None and parts:
+            self.wholes[(felt[0].id, felt[1].attribute)] = parts
 
     def _add_slo(self, catalog, stage) -> None:
         if stage.slo is None:
@@ -237,6 +254,9 @@ def median(hints: Hints, stage: str | None, attr: str, unit: str | None = None):
     if milestone and milestone[0] < milestone[1] - 1:  # an earlier milestone: a fraction of the last
         position, count, last = milestone
         return median(hints, stage, last, unit) * (0.35 + 0.65 * position / (count - 1)) ** 1.5
+    parts = hints.wholes.get((stage, attr_key(attr))) if stage else None
+    if parts:  # the caller-felt latency: the parts it adds up, and what no stage measures
+        return sum(median(hints, s, a, unit) for s, a in parts) * WHOLE_OVER_PARTS
     kind = hints.kind(stage, attr)
     first = hints.attribute_of(stage, "first_byte")
     if kind == "total" and first and first != attr_key(attr):
