@@ -269,3 +269,20 @@ def test_the_16_preset_is_the_17_preset_with_the_names_17_renamed():
     expected = yaml.safe_load(text)
     expected["framework"]["version"] = "1.6"
     assert yaml.safe_load(preset_path("livekit-1.6").read_text(encoding="utf-8")) == expected
+
+
+@pytest.mark.parametrize("pinned", known())
+def test_a_framework_record_holds_what_the_pure_python_parser_reads(pinned):
+    """The records are read with libyaml's parser when pyyaml has it (start-up): the same data as
+    yaml.safe_load's, value for value."""
+    from dashgen.catalog.frameworks import FRAMEWORKS_DIR
+
+    d = yaml.safe_load((FRAMEWORKS_DIR / f"{pinned}.yaml").read_text(encoding="utf-8"))
+    fw = framework(*pinned.rsplit("-", 1))
+    assert (fw.name, fw.version, fw.releases, fw.repo, fw.tag, fw.commit, fw.constants) == (
+        d["framework"], d["version"], d["releases"], d["repo"], d["tag"], d["commit"], d["constants"])
+    assert {s: (f.started, dict(f.attributes), f.error_status) for s, f in fw.spans.items()} == {
+        s: (f["started"], dict(f.get("attributes") or {}), f.get("error_status")) for s, f in d["spans"].items()}
+    assert dict(fw.renamed) == dict(d.get("renamed") or {})
+    assert sorted((n, sorted(labels), src) for n, labels, src in fw.metrics.values()) == sorted(
+        (n, sorted(m["labels"]), m["source"]) for n, m in (d.get("metrics") or {}).items())

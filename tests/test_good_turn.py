@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from dashgen.alerts.generate import rule_set
 from dashgen.alerts.model import TurnBadRatio
+from dashgen.alerts import promtool
 from dashgen.alerts.promtool import promtool_tests
 from dashgen.build import build_artifacts
 from dashgen.catalog import preset_path
@@ -200,9 +201,14 @@ def _good_turn_dir(tmp_path):
             for g in doc["groups"]:
                 g["rules"] = [r for r in g["rules"] if r["labels"].get("sloth_id") == "voice-good-turn"]
             (tmp_path / rel.rsplit("/", 1)[1]).write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    doc = yaml.safe_load(promtool_tests(rule_set(load_catalog()))["voice-slo-burn.test.yaml"])
-    doc["tests"] = [t for t in doc["tests"] if t["name"].startswith("VoiceGoodTurn")]
-    return doc
+    rs = rule_set(load_catalog())
+    page, ticket = (next(r for r in rs.rules if r.name == f"VoiceGoodTurnSloBurn{s}") for s in ("Page", "Ticket"))
+    # the good-turn SLO's own cases (the generated file packs them beside the stage SLOs')
+    cases = promtool._burn_tests(page, ticket, [r for r in rs.rules if r.records is not None])
+    generated = " | ".join(c["name"] for c in yaml.safe_load(promtool_tests(rs)["voice-slo-burn.test.yaml"])["tests"])
+    assert all(c["name"] in generated for c in cases)  # the same cases the generated file runs
+    return {"rule_files": ["voice-slo-recording.yaml", "voice-slo-burn.yaml"], "evaluation_interval": "1m",
+            "tests": cases}
 
 
 def _promtool(tmp_path, doc) -> subprocess.CompletedProcess:

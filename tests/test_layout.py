@@ -104,3 +104,23 @@ def test_overlap_detector_detects():
     b = {"id": 2, "gridPos": {"x": 11, "y": 7, "w": 4, "h": 4}}
     c = {"id": 3, "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8}}
     assert overlaps([a, b, c]) == [(1, 2), (2, 3)]
+
+
+def test_placing_copies_a_panel_and_leaves_the_callers_untouched():
+    """Layout sets ids and positions on copies (what attr.evolve would give): the same class and
+    every other attribute, the panels it was given unchanged."""
+    import attr
+
+    inner = TextPanel(key="inner", title="Inner", content="x")
+    given_panels = [Row(key="row", title="Row", collapsed=True, panels=[inner]),
+                    TextPanel(key="t", title="T", content="y", w=6)]
+    placed = flow(assign_ids("uid", given_panels))
+    for before, after in zip(given_panels, placed):
+        assert type(after) is type(before) and after is not before
+        assert before.id is None and before.gridPos is None
+        assert isinstance(after.id, int) and after.gridPos
+        changed = {"id", "gridPos", "panels"}
+        assert {a.name: getattr(after, a.name) for a in attr.fields(type(before)) if a.name not in changed} == {
+            a.name: getattr(before, a.name) for a in attr.fields(type(before)) if a.name not in changed}
+    assert given_panels[0].panels == [inner] and inner.id is None
+    assert placed[0].panels[0].id not in (None, placed[0].id)

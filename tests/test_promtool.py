@@ -19,6 +19,7 @@ import yaml
 
 from dashgen.alerts.generate import rule_set
 from dashgen.alerts.promtool import PAGES_SUFFIX, count_assertions, promtool_tests
+from dashgen.alerts.promtool_series import SIDE_BY_SIDE
 from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
 
@@ -116,15 +117,17 @@ def test_scenarios_show_what_pages_for_tts_asr_and_barge_in(default_rule_dir):
     nobody at any time; 1 event a minute, half slow after 6 good hours, pages through the burn rate.
     (They pass in test_promtool_unit_tests_pass.)"""
     doc = yaml.safe_load(next(default_rule_dir.glob("*scenarios.test.yaml")).read_text())
-    names = [c["name"] for c in doc["tests"]]
+    names = [n for c in doc["tests"] for n in c["name"].split(SIDE_BY_SIDE)]  # stages side by side
     for stage, m in (("tts", "first_byte"), ("asr", "first_byte"), ("barge_in", "silence")):
         mine = [n for n in names if n.startswith(f"{stage} {m}:")]
         assert any("sustained p95 breach (12% just above" in n and "pages within 30m" in n for n in mine), mine
         assert any("healthy traffic (1% above" in n and "pages nobody at any time" in n for n in mine), mine
         assert any("one slow minute" in n for n in mine), mine
         assert any("1 event a minute, 50% slow after 6h good, pages through the burn rate" in n for n in mine), mine
-    low = next(c for c in doc["tests"] if c["name"].startswith("barge_in silence: 1 event a minute"))
+    low = next(c for c in doc["tests"] if "barge_in silence: 1 event a minute" in c["name"])
     firing = [a for a in low["alert_rule_test"] if a["exp_alerts"]]
+    assert firing and all(a["alertname"].endswith("SloBurnPage") for a in firing)  # no p95 page, only burns
+    firing = [a for a in firing if "BargeIn" in a["alertname"]]
     assert [a["alertname"] for a in firing] == ["VoiceBargeInSilenceSloBurnPage"]
     assert int(firing[0]["eval_time"].rstrip("m")) <= 10 * 60 + 30  # within 4h30 of the step, after 6h
 
@@ -171,6 +174,17 @@ def test_a_wrong_expectation_makes_promtool_fail(default_rule_dir, tmp_path):
     assert "FAILED" in out and silent["name"] in out
 
 
+def keep_cases(test: Path, words: str) -> str:
+    """Rewrites the promtool test file ``test`` to hold only its cases whose name holds ``words`` (the
+    case a mutation must fail: the whole file, unmutated, runs in test_promtool_unit_tests_pass);
+    returns its name."""
+    doc = yaml.safe_load(test.read_text())
+    doc["tests"] = [c for c in doc["tests"] if words in c["name"]]
+    assert doc["tests"], words
+    test.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return test.name
+
+
 def copy_edited(rule_dir: Path, out: Path, group: str, old: str, new: str, count: int) -> Path:
     """The rule files of ``rule_dir`` in ``out``, ``old`` replaced by ``new`` (``count`` times) in ``group``'s,
     with the group's generated test file beside them; returns the test file's name."""
@@ -198,13 +212,16 @@ def test_count_of_generated_promtool_tests():
     cases, assertions = sum(t[0] for t in totals), sum(t[1] for t in totals)
     # latency: 4 quantile alerts x 2 cases x 2 checks; errors: 10 ratio alerts x 2 cases x 2 checks and
     # x 2 no-data cases x 2 checks; absence: 5 missing-telemetry rules x (1 + 2 checks), turns stopped
-    # 2 + 2; slo-burn: 3 stage SLOs x (fast: 3 checks, slow: 4), the good-turn SLO the same plus a healthy
-    # case (page and ticket silent at 3 times); paging, per stage SLO over the 12 page alerts (3 p95,
-    # 5 error rates, 4 burn pages): tiny traffic at 4 times, a 2x burn (the burn page silent twice, the
-    # p95 page firing) and the 14.4x page; scenarios, per paging measurement (3): 4 cases, sustained
-    # breach 2 checks, low traffic 3 (the others are one query over the whole run)
-    assert (cases, assertions) == (8 + 20 + 20 + 12 + 3 * 2 + 3 + 3 * 3 + 3 * 4,
-                                   16 + 40 + 40 + 19 + 3 * 7 + 7 + 6 + 3 * (4 * 12 + 3 + 1) + 3 * (2 + 3))
+    # 2 + 2; slo-burn: 3 stage SLOs x (fast: 3 checks, slow: 4) and the good-turn SLO's the same plus a
+    # healthy case (page and ticket silent at 3 times), side by side in 3 cases (a fast and a slow burn;
+    # the healthy turns alone, on the same counters); paging, over the 12 page alerts (3 p95, 5 error
+    # rates, 4 burn pages): tiny traffic on the 3 SLO stages side by side at 4 times (the same checks,
+    # asked once), per stage SLO a 2x burn (the burn page silent twice, the p95 page firing) and the
+    # 14.4x page, side by side in 2 cases; scenarios, per paging measurement (3): sustained breach 2
+    # checks, low traffic 3 (healthy traffic and one slow minute are one query over the whole run), the
+    # measurements side by side
+    assert (cases, assertions) == (8 + 20 + 20 + 12 + 3 + 3 + 4,
+                                   16 + 40 + 40 + 19 + 3 * 7 + 7 + 6 + (4 * 12 + 3 * (3 + 1)) + 3 * (2 + 3))
 
 
 def _case_names(d: Path, suffix: str) -> list[str]:
@@ -229,7 +246,7 @@ def test_tiny_traffic_would_page_without_the_guard(tmp_path):
     text = preset_path("default").read_text(encoding="utf-8").replace("  tempo_rules: false\n",
                                                                      "  tempo_rules: false\n  min_events: 0\n")
     d = _rule_dir_of(parse_catalog(text, "noguard.yaml"), tmp_path)
-    proc = promtool("test", "rules", next(d.glob("*paging.test.yaml")).name, cwd=d)
+    proc = promtool("test", "rules", keep_cases(next(d.glob("*paging.test.yaml")), "two events in 12 minutes"), cwd=d)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "two events in 12 minutes" in out and "SloBurnPage" in out, out
 
@@ -245,7 +262,7 @@ def test_a_demoted_p95_would_fail_the_scenarios(tmp_path, monkeypatch):
     name, demoted = pages_file(build_artifacts(load_catalog()).rules)
     assert (d / name).read_text() != demoted
     (d / name).write_text(demoted, encoding="utf-8")
-    proc = promtool("test", "rules", next(d.glob("*scenarios.test.yaml")).name, cwd=d)
+    proc = promtool("test", "rules", keep_cases(next(d.glob("*scenarios.test.yaml")), "sustained p95 breach"), cwd=d)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "sustained p95 breach" in out, out
 
@@ -283,6 +300,6 @@ def test_a_wrong_sloth_recording_makes_promtool_fail(default_rule_dir, tmp_path)
     burn_now = [s for c in doc["tests"] for t in c.get("promql_expr_test", []) for s in t["exp_samples"]
                 if s["labels"].startswith("slo:current_burn_rate:ratio")]
     assert {s["value"] for s in burn_now} == {0, 20}  # 0 before the burn, 1 / 0.05 during it
-    proc = promtool("test", "rules", src.name, cwd=tmp_path)
+    proc = promtool("test", "rules", keep_cases(tmp_path / src.name, "fast burn"), cwd=tmp_path)  # they read them
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "slo:error_budget:ratio" in out and "slo:current_burn_rate:ratio" in out, out

@@ -36,6 +36,16 @@ def test_build_imports_only_what_it_runs(tmp_path):
     assert loaded == [], loaded
 
 
+def test_only_a_v2_build_loads_the_v2_conversions(tmp_path):
+    watch = ("dashgen.dashboards.v2",)
+    proc, loaded = loaded_after(tmp_path, "build", "-c", "default", "-o", "classic", watch=watch)
+    assert proc.returncode == 0, proc.stderr
+    assert loaded == [], loaded
+    proc, loaded = loaded_after(tmp_path, "build", "-c", "default", "--schema-version", "v2", "-o", "v2", watch=watch)
+    assert proc.returncode == 0, proc.stderr
+    assert loaded == ["dashgen.dashboards.v2"], loaded
+
+
 def test_help_imports_neither_lint_nor_its_schema_generator(tmp_path):
     proc, loaded = loaded_after(tmp_path, "--help", watch=("dashgen.lint", "dashgen.lint.grafana_schemas"))
     assert proc.returncode == 0 and "lint" in proc.stdout, proc.stderr

@@ -37,7 +37,8 @@ from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Ru
 from .prometheus import prometheus_rule
 from . import promtool_paging, promtool_scenarios
 from .promtool_series import (
-    HISTORY_MIN, PER_MIN, STEP, expected, fmt_labels, histogram_series, linear, minutes, piecewise, with_scope,
+    HISTORY_MIN, PER_MIN, STEP, expected, fmt_labels, histogram_series, linear, minutes, piecewise, side_by_side,
+    with_scope,
 )
 
 def quantile_mix(buckets, q: float, thr: float) -> tuple[float, float, int, int]:
@@ -242,9 +243,9 @@ def _group_tests(rs: RuleSet, key: str, alerts: list[Rule]) -> list[dict]:
             if isinstance(signal, CounterRatio):
                 tests += promtool_paging.no_data_tests(r)
     recordings = [r for r in rs.rules if r.records is not None]
-    for pair in by_slo.values():
-        tests += _burn_tests(pair["page"], pair["ticket"], recordings)
-    return tests
+    # the burns of every SLO side by side: hours of evaluations each, of one stage's series each
+    return tests + side_by_side([case for pair in by_slo.values()
+                                 for case in _burn_tests(pair["page"], pair["ticket"], recordings)])
 
 
 def _scoped(tests: list[dict], scope: dict) -> list[dict]:
@@ -279,7 +280,7 @@ def promtool_tests(rs: RuleSet) -> dict[str, str]:
         if cases:
             out[name] = text
             out[f"{rs.group_name(key)}.test.yaml"] = canonical_yaml(
-                {"rule_files": [name], "evaluation_interval": interval, "tests": _scoped(cases, scope)})
+                {"rule_files": [name], "evaluation_interval": interval, "tests": _scoped(side_by_side(cases), scope)})
     return out
 
 

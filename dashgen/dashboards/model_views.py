@@ -12,8 +12,11 @@ import attr
 
 from .model import ModernPanel, _legend
 
+# A panel class that adds no attrs field is a plain subclass: it inherits the attrs class's
+# generated __init__ and fields (attr.fields, attr.evolve read them through the class), where
+# @attr.s would collect the ~40 inherited fields again and compile another __init__ (start-up).
 
-@attr.s(eq=False, repr=False)
+
 class _NoDataPanel(ModernPanel):
     """A panel that queries nothing itself (Grafana lists alerts or dashboards for it)."""
 
@@ -24,7 +27,6 @@ class _NoDataPanel(ModernPanel):
         return data
 
 
-@attr.s(eq=False, repr=False)
 class TracesPanel(ModernPanel):
     """The trace view (waterfall) of one trace. Grafana's Tempo datasource sends a query that is
     only hex characters as a trace-id lookup, and sends no request for an empty query
@@ -86,13 +88,6 @@ class DashListPanel(_NoDataPanel):
         return {"keepTime": True, "includeVars": True, "showStarred": False, "showRecentlyViewed": False,
                 "showSearch": True, "showHeadings": False, "showFolderNames": False, "maxItems": 30, "query": "",
                 "tags": list(self.tags)}
-
-
-# A value the service options can hold: no '"', ',', '\' or control character (the option is
-# `attribute = "value"`, unescaped: Grafana's join format quotes nothing), no " : " (a custom
-# variable reads "text : value" there: grafana/scenes CustomVariable.tsx transformCsvStringToOptions)
-SAFE_VALUE_REGEX = r'/^(?!.*\s:\s)[^",\\\x00-\x1f]+$/'
-ALL_CONDITION = "true"  # the service variable's All: a condition every span meets, no attribute read
 
 
 # A value the service variable offers: no ',' (a custom variable splits its query there), no

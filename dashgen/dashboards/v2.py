@@ -26,7 +26,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-API_GROUP = "dashboard.grafana.app"
+from .v2_format import API_GROUP, is_v2
+
 V2 = f"{API_GROUP}/v2"  # Grafana 13
 V2BETA1 = f"{API_GROUP}/v2beta1"  # Grafana 12 (dashboardNewLayouts)
 API_VERSIONS = (V2, V2BETA1)
@@ -48,11 +49,6 @@ _QUERY_OPTIONS = ("timeFrom", "maxDataPoints", "timeShift", "queryCachingTTL", "
 LEGACY_STRING_VALUE_KEY = "__legacyStringValue"
 # The classic schemaVersion Grafana 12/13 convert a v2 dashboard to (the newest it migrates to).
 CLASSIC_SCHEMA_VERSION = 42
-
-
-def is_v2(doc: Any) -> bool:
-    """Whether a parsed dashboard file is a v2 object (rather than a classic dashboard)."""
-    return isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith(f"{API_GROUP}/v2")
 
 
 def classic_view(doc: Any) -> Any:

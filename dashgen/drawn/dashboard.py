@@ -103,9 +103,11 @@ def read_dashboard(dashboard: dict) -> DrawnDashboard:
     (``dashboard.grafana.app/v2``: ``elements`` and a ``layout``) is read as the classic dashboard it
     stands for, the way Grafana converts it (``dashboards/v2.py``), so every reader applies the same
     rules to both formats."""
-    from ..dashboards.v2 import is_v2, to_classic
+    from ..dashboards.v2_format import is_v2  # the conversions only for a v2 object
 
     if is_v2(dashboard):
+        from ..dashboards.v2 import to_classic
+
         dashboard = to_classic(dashboard)
     top = sorted((p for p in dashboard.get("panels") or [] if isinstance(p, dict)), key=_grid_key)
     out: list[DrawnPanel] = []

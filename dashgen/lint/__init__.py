@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..canonical import parse
 from ..catalog.model import Catalog
-from ..dashboards.v2 import classic_view, is_v2
+from ..dashboards.v2_format import is_v2  # the conversions only for a v2 file
 from . import alerts, dashboards, schemas, semantics, tempo
 from .exclusions import Exclusions
 from .report import LintInput, LintReport, Location, Problem, problem
@@ -43,8 +43,11 @@ def lint_artifacts(artifacts: dict[str, str], catalog: Catalog | None, schemas_d
                                                f"not valid JSON: {exc.msg}"))
                 continue
             if is_v2(doc):  # the same rules on the classic model it stands for; schemas see both
+                from ..dashboards.v2 import to_classic
+
                 v2_objects[rel] = doc
-            parsed[rel] = classic_view(doc)
+                doc = to_classic(doc)
+            parsed[rel] = doc
     if tolerate_null_threshold is None:
         tolerate_null_threshold = schemas_dir is not None and "11." in Path(schemas_dir).name
     inp = LintInput(artifacts, parsed, catalog, schemas_dir, tolerate_null_threshold, v2_objects=v2_objects)

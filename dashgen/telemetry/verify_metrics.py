@@ -198,7 +198,7 @@ def verify(catalog: Catalog, built, sessions: int = 240, seed: int = 1, incident
     return report
 
 
-RECORDING_INTERVAL = "5s"  # the local recording groups' interval: evaluated within seconds of the start
+RECORDING_INTERVAL = "1s"  # the local recording groups' interval: evaluated within a second of the start
 
 
 def _quick_recordings(text: str) -> str:
