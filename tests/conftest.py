@@ -57,6 +57,7 @@ SLOW_TESTS = frozenset({
     "test_check_reports_stale_missing_and_extra",                       # build x 3 in subprocesses
     "test_byte_identical_across_runs_directories_and_hash_seeds",       # build x 3 in subprocesses
     "test_cli_build_failure_midway_keeps_old_output",                   # build x 2 in subprocesses
+    "test_promtool_the_good_turn_slo_pages_tickets_and_stays_silent",   # promtool over 9 hours of series
 })
 
 

@@ -122,16 +122,17 @@ def test_rule_counts_per_form(built, built_tempo):
             n += sum(len(g["rules"]) for g in doc.get("groups", [doc]))
         return n
 
-    # 4 p95 + 5 error + 5 nothing + 6 absence (5 telemetry missing, turns stopped) + 3 SLOs x 2 burn = 26
-    # alerts; every form adds per SLO 7 SLI recordings and 8 Sloth meta recordings, its info series included
+    # 4 p95 + 5 error + 5 nothing + 6 absence (5 telemetry missing, turns stopped) + 4 SLOs (3 stages', the
+    # good-turn SLO) x 2 burn = 28 alerts; every form adds per SLO 7 SLI recordings and 8 Sloth meta
+    # recordings, its info series included
     # (the Grafana forms unless grafana_recording_rules: false; push sends them where the instance's toggle is on)
-    assert count(built.artifacts, "alerts/grafana/") == 26 + 3 * 15
-    assert count(built.artifacts, "alerts/provisioning/") == 26 + 3 * 15
-    assert count(built.artifacts, "alerts/prometheus/") == 26 + 3 * 15
+    assert count(built.artifacts, "alerts/grafana/") == 28 + 4 * 15
+    assert count(built.artifacts, "alerts/provisioning/") == 28 + 4 * 15
+    assert count(built.artifacts, "alerts/prometheus/") == 28 + 4 * 15
     # TraceQL opt-in: +4 Grafana-managed rules (every thresholded measurement is an integer), none for Prometheus
-    assert count(built_tempo.artifacts, "alerts/grafana/") == 30 + 3 * 15
-    assert count(built_tempo.artifacts, "alerts/provisioning/") == 30 + 3 * 15
-    assert count(built_tempo.artifacts, "alerts/prometheus/") == 26 + 3 * 15
+    assert count(built_tempo.artifacts, "alerts/grafana/") == 32 + 4 * 15
+    assert count(built_tempo.artifacts, "alerts/provisioning/") == 32 + 4 * 15
+    assert count(built_tempo.artifacts, "alerts/prometheus/") == 28 + 4 * 15
 
 
 def test_group_files_are_put_bodies(built):
@@ -232,7 +233,7 @@ def test_grafana_recording_rules(setting, required):
         text = text.replace("tempo_rules: false", f"tempo_rules: false\n  grafana_recording_rules: {setting}")
     built = build_artifacts(parse_catalog(text, "opted-in.yaml"))
     group = json.loads(built.artifacts["alerts/grafana/voice-agent/voice-slo-recording.json"])
-    assert len(group["rules"]) == 45  # 3 SLOs x 15
+    assert len(group["rules"]) == 60  # 4 SLOs (3 stages', the good-turn SLO) x 15
     for r in group["rules"]:
         assert r["record"]["from"] == r["condition"] == "A"
         assert r["record"]["metric"].startswith("slo:") or r["record"]["metric"] == "sloth_slo_info"

@@ -170,6 +170,12 @@ def test_stage_labels_and_error_counters_follow_the_catalog(parsed):
     catalog = parsed.built.rules.catalog
     spans = parsed.connector["spans"]
     stage_of = {s.id: s for s in catalog.stages}
+    # the good-turn counters are per turn, not per stage: no stage label, on the turn span only
+    per_turn = [e for e in spans if "attributes" not in e]
+    g = catalog.good_turn
+    assert sorted(e["name"] for e in per_turn) == (sorted([g.turns_metric, g.good_metric]) if g else [])
+    assert all(e["conditions"][0].startswith(f'name == "{catalog.turn_span}" and ') for e in per_turn)
+    spans = [e for e in spans if "attributes" in e]
     intr = interruption(catalog)
     for e in spans:
         attr, *dims = e["attributes"]

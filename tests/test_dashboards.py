@@ -96,6 +96,7 @@ def test_every_panel_has_a_description_unit_and_catalog_thresholds(dashboards):
     limits = {t.value for s in catalog.stages for m in s.measurements for t in m.thresholds}
     limits |= {rate for s in catalog.stages if s.slo for _, _, _, rate in burn_rates(s.slo)}
     limits |= {catalog.alerting.error_rate.above, catalog.alerting.nothing_rate.above}
+    limits |= {catalog.good_turn.objective}  # the good-turn tile and session score
     # the SLO dashboard: objectives, and the budget's own lines (0 = spent, the warning share, days left)
     from dashgen.dashboards.slo import BUDGET_WARN, EXHAUSTION_STEPS
     slo_limits = {s.slo.objective for s in catalog.stages if s.slo} | {0, BUDGET_WARN, 1} | {v for v, _ in EXHAUSTION_STEPS}
@@ -131,6 +132,9 @@ def test_overview(dashboards):
     assert "caller" in felt["title"] and "end of the user's speech" in felt["description"]
     # one stat per stage with a p95 limit, coloured by it, reusing that stage's panel
     stats = [p for p in d["panels"] if p["type"] == "stat"]
+    # first the turn as a whole: the good-turn tile (tests/test_good_turn.py), from Prometheus
+    good, stats = stats[0], stats[1:]
+    assert good["title"] == "Good turns (last 1h)" and good["targets"][0]["datasource"]["type"] == "prometheus"
     ids = {p["id"] for p in d["panels"]}
     assert [s["title"] for s in stats] == ["ASR time to first partial p95 now", "LLM time to first token p95 now",
                                            "TTS time to first audio p95 now", "Barge-in outbound audio silent p95 now"]
@@ -348,9 +352,10 @@ def test_every_promql_panel_query_passes_promtool(preset, tmp_path):
              if (t.get("datasource") or {}).get("type") == "prometheus"]
     if preset == "default":
         # SLO burn panels (4 dashboards x 2), the alert-rules dashboard's queries (each Prometheus alert's
-        # own expression and its signals: 6 burn x 5, 4 p95 x 2, 10 ratios x 2, 5 absent x 2, stopped 3),
-        # the SLO dashboard's 3 SLOs x 12, and the barge-in milestones' p95 in one view (3)
-        assert len(exprs) == 8 + 71 + 36 + 3
+        # own expression and its signals: 8 burn (the good-turn SLO's 2 too) x 5, 4 p95 x 2, 10 ratios x 2,
+        # 5 absent x 2, stopped 3), the SLO dashboard's 3 SLOs x 12, the barge-in milestones' p95 in one
+        # view (3) and the overview's good-turn tile (1)
+        assert len(exprs) == 8 + 81 + 36 + 3 + 1
     rules = {"groups": [{"name": "dashboard-queries",
                          "rules": [{"record": f"dashgen:panel_query_{i}", "expr": e} for i, e in enumerate(exprs)]}]}
     path = tmp_path / "queries.yaml"

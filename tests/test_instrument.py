@@ -80,7 +80,8 @@ def test_helpers_emit_exactly_the_catalog_attributes_as_integers():
     spans = rig.by_name()
     assert set(spans) == {"voice.turn", "audio.asr", "audio.llm", "audio.tts", "audio.client", "audio.barge_in"}
     ids = {"audio.session_id": "sess_8f21c0", "audio.turn_id": 3}
-    assert dict(spans["voice.turn"].attributes) == ids
+    # the good-turn verdict (voice.good_turn): client first byte 840 ms <= 1500, barge-in silent at 168 ms <= 200
+    assert dict(spans["voice.turn"].attributes) == {**ids, "voice.turn.good": 1}
     assert dict(spans["audio.asr"].attributes) == {
         **ids, "audio.stage": "asr", "audio.first_byte_ms": 95, "audio.time_to_final_ms": 1095,
         "audio.total_ms": 1105, "audio.interrupted": False,
@@ -119,6 +120,8 @@ def test_histograms_carry_only_the_stage_and_unrounded_values():
     rig = Rig()
     run_turn(rig)
     h = rig.histograms()
+    # the good-turn counters count turns, with no label at all (tests/test_good_turn.py)
+    assert h.pop(("audio_turns_judged", ()))[2] == h.pop(("audio_turns_good", ()))[2] == 1
     st = lambda s: (("audio_stage", s),)  # noqa: E731
     # the latencies the rules read without interrupted turns carry the interrupted label too
     fb = lambda s: (("audio_interrupted", "false"), ("audio_stage", s))  # noqa: E731
@@ -314,6 +317,7 @@ def test_livekit_turn_stage_is_the_turn_span():
     assert set(spans) == {"agent_session", "agent_turn", "llm_node"}
     assert dict(spans["agent_turn"].attributes) == {"lk.job_id": "job-1", "lk.speech_id": "speech_ab12",
                                                     "lk.e2e_latency": pytest.approx(0.91), "lk.interrupted": True}
+    # no voice.turn.good: an interrupted turn is no latency sample, and LiveKit has no silence to judge it by
     assert dict(spans["llm_node"].attributes) == {"lk.response.ttft": pytest.approx(0.3)}
     # LiveKit records its lk.agents.turn.* histograms itself, and the bridge counts the stage runs:
     # the application's SDK records nothing, or every turn would be counted twice.
@@ -328,5 +332,5 @@ def test_pipecat_turn_has_its_latency_and_interruption_and_no_sdk_metrics():
             turn.flag("interrupted", False)
     a = dict(rig.by_name()["turn"].attributes)
     assert a == {"conversation.id": "conv-1", "turn.number": 2, "turn.user_bot_latency_seconds": pytest.approx(1.24),
-                 "turn.was_interrupted": False}
+                 "turn.was_interrupted": False, "voice.turn.good": 1}
     assert rig.histograms() == {}  # Pipecat emits no metrics: the Collector bridge derives them

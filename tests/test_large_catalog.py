@@ -103,6 +103,8 @@ def test_the_overview_summarises(built):
     assert stats.traceql_metrics == MAX_METRICS_QUERIES  # the budget is used, not wasted
     # the first stages headline it; every stage is still named and one click away
     stats = [p["title"] for p in panels if p["type"] == "stat"]
+    assert stats[0] == "Good turns (last 1h)"  # the turn as a whole first (PromQL: no Tempo query)
+    stats = stats[1:]
     assert stats[0].startswith("ASR ") and len(stats) <= HEADLINE_STAGES, stats
     assert not any(title.startswith(("ASR 39 ", "TTS 39 ")) for title in stats), stats
     # each headline panel says which stage it is about (copies of one stage share measurement titles)

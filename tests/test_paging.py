@@ -58,7 +58,8 @@ def test_the_default_catalog_pages_on_each_layers_p95():
         assert r.for_ == "10m" and sig.window == "5m" and sig.events.min_events == 20
         assert "increase(audio_" in r.expr and ">= 20" in r.expr
     burn = {r.name for r in rs.rules if r.group == "slo-burn" and r.labels["severity"] == "page"}
-    assert burn == {"VoiceAsrFirstByteSloBurnPage", "VoiceTtsFirstByteSloBurnPage", "VoiceBargeInSilenceSloBurnPage"}
+    assert burn == {"VoiceAsrFirstByteSloBurnPage", "VoiceTtsFirstByteSloBurnPage", "VoiceBargeInSilenceSloBurnPage",
+                    "VoiceGoodTurnSloBurnPage"}
 
 
 def test_no_threshold_is_demoted(built):

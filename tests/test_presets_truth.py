@@ -29,6 +29,7 @@ from dashgen.build import build_artifacts
 from dashgen.catalog import load_catalog, parse_catalog, preset_path
 from dashgen.catalog.frameworks import framework, unemitted
 from dashgen.catalog.model import Catalog
+from dashgen.voice.good_turn import sli
 from dashgen.voice.interrupted import interruption
 
 # What the pinned framework version emits: the package's record of it, each name with its source file
@@ -120,6 +121,14 @@ def unproduced(catalog: Catalog, preset: str) -> list[str]:
                                  for s, m in picked if m.attribute not in spans.get(s.span, ())]
                 else:
                     problems.append(f"{where}: {name}: recorded by the application's SDK, which {preset} is not")
+            elif catalog.good_turn and name in (catalog.good_turn.turns_metric, catalog.good_turn.good_metric):
+                # the bridge counts turn spans: by the verdict on them, else (a framework that only traces)
+                # by the caller-felt latency the turn span itself carries (collector.bridge.good_turn_entries)
+                felt = sli(catalog).felt
+                if a.source != "bridge":
+                    problems.append(f"{where}: {name}: recorded by the application's SDK, which {preset} is not")
+                elif felt[0].span != catalog.turn_span or felt[1].attribute not in spans.get(catalog.turn_span, ()):
+                    problems.append(f"{where}: {name}: {preset} puts no {felt[1].attribute} on its turn span")
             elif name in counters and a.source == "bridge":
                 read = [s for s in catalog.stages if f'"{s.id}"' in expr] or list(catalog.stages)
                 for s in read:
@@ -226,3 +235,11 @@ def _mutated(preset: str, old: str, new: str) -> Catalog:
 def test_a_preset_reading_a_series_nobody_produces_fails(preset, old, new, complaint):
     problems = unproduced(_mutated(preset, old, new), preset)
     assert any(complaint in p for p in problems), problems
+
+
+def test_good_turn_counters_need_the_felt_latency_on_the_turn_span():
+    """LiveKit only traces: its good-turn counters come from the bridge, which can judge a turn span only by
+    the latency the turn span carries. Judged by a latency on another span, nobody would count them."""
+    moved = _mutated("livekit", "good_turn:\n", "good_turn:\n  latency: llm.first_byte\n")
+    problems = unproduced(moved, "livekit")
+    assert problems and all("livekit puts no lk.response.ttft on its turn span" in p for p in problems), problems

@@ -212,14 +212,16 @@ def test_count_of_generated_promtool_tests():
     cases, assertions = sum(t[0] for t in totals), sum(t[1] for t in totals)
     # latency: 4 quantile alerts x 2 cases x 2 checks; errors: 10 ratio alerts x 2 cases x 2 checks and
     # x 2 no-data cases x 2 checks; absence: 5 missing-telemetry rules x (1 + 2 checks), turns stopped
-    # 2 + 2; slo-burn: 3 SLOs x (fast: 3 checks, slow: 4), the SLOs side by side in 2 cases (a fast
-    # and a slow burn); paging, over the 11 page alerts (3 p95, 5 error rates, 3 burn pages): tiny
-    # traffic on the 3 SLO stages side by side at 4 times (the same checks, asked once), per SLO a 2x
-    # burn (the burn page silent twice, the p95 page firing) and the 14.4x page, side by side in 2
-    # cases; scenarios, per paging measurement (3): sustained breach 2 checks, low traffic 3 (healthy
-    # traffic and one slow minute are one query over the whole run), the measurements side by side
-    assert (cases, assertions) == (8 + 20 + 20 + 12 + 2 + 3 + 4,
-                                   16 + 40 + 40 + 19 + 3 * 7 + (4 * 11 + 3 * (3 + 1)) + 3 * (2 + 3))
+    # 2 + 2; slo-burn: 3 stage SLOs x (fast: 3 checks, slow: 4) and the good-turn SLO's the same plus a
+    # healthy case (page and ticket silent at 3 times), side by side in 3 cases (a fast and a slow burn;
+    # the healthy turns alone, on the same counters); paging, over the 12 page alerts (3 p95, 5 error
+    # rates, 4 burn pages): tiny traffic on the 3 SLO stages side by side at 4 times (the same checks,
+    # asked once), per stage SLO a 2x burn (the burn page silent twice, the p95 page firing) and the
+    # 14.4x page, side by side in 2 cases; scenarios, per paging measurement (3): sustained breach 2
+    # checks, low traffic 3 (healthy traffic and one slow minute are one query over the whole run), the
+    # measurements side by side
+    assert (cases, assertions) == (8 + 20 + 20 + 12 + 3 + 3 + 4,
+                                   16 + 40 + 40 + 19 + 3 * 7 + 7 + 6 + (4 * 12 + 3 * (3 + 1)) + 3 * (2 + 3))
 
 
 def _case_names(d: Path, suffix: str) -> list[str]:
@@ -292,7 +294,8 @@ def test_scoped_catalog_series_and_queries_carry_the_matchers(tmp_path):
 def test_a_wrong_sloth_recording_makes_promtool_fail(default_rule_dir, tmp_path):
     """The burn tests also read the Sloth meta recordings: a wrong error budget (0.5 for 0.05) fails them
     (the budget itself, and the current burn rate divided by it)."""
-    src = copy_edited(default_rule_dir, tmp_path, "slo-recording", "expr: vector(0.05)\n", "expr: vector(0.5)\n", 3)
+    # four SLOs with a 5% budget: the three stages' and the good-turn SLO
+    src = copy_edited(default_rule_dir, tmp_path, "slo-recording", "expr: vector(0.05)\n", "expr: vector(0.5)\n", 4)
     doc = yaml.safe_load(src.read_text())
     burn_now = [s for c in doc["tests"] for t in c.get("promql_expr_test", []) for s in t["exp_samples"]
                 if s["labels"].startswith("slo:current_burn_rate:ratio")]

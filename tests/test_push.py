@@ -632,7 +632,7 @@ def test_bundled_recording_rules_pushed_where_the_toggle_is_on(version, tmp_path
         assert res.code == 0, res.all
         assert json_out(res)["summary"] == {"created": 1 + n_dash + len(groups)} and "note:" not in res.err
         recorded = [r for r in emu.rules.values() if r.get("record")]
-        assert len(recorded) == len(groups["voice-slo-recording"]["rules"]) == 45
+        assert len(recorded) == len(groups["voice-slo-recording"]["rules"]) == 60
         emu.reset_records()
         assert run_cli(["push", "--from", str(out), *FAST], env).code == 0 and emu.writes() == []
 

@@ -80,7 +80,10 @@ def test_simulate_then_verify_passes(preset, tmp_path, capsys):
     ints = [a["value"]["intValue"] for s in spans for a in s["attributes"] if "intValue" in a["value"]]
     assert all(isinstance(v, str) for v in ints)  # int64 as strings in OTLP JSON
     has_int = any(m.integer for st in load_catalog(preset).stages for m in st.measurements)
-    assert bool(ints) == has_int
+    # the good-turn verdict (1 or 0) is an integer in every convention: measurements alone decide the rest
+    verdicts = [a["value"]["intValue"] for s in spans for a in s["attributes"] if a["key"] == "voice.turn.good"]
+    assert verdicts and set(verdicts) <= {"0", "1"}
+    assert (len(ints) > len(verdicts)) == has_int
     code, stdout, err = run(["verify-traces", "-c", preset, out], capsys)
     assert code == 0, stdout + err
     assert "FAIL" not in stdout

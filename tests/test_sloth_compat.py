@@ -27,18 +27,20 @@ SLOS = {  # sloth_id -> (stage, histogram, threshold)
     "voice-asr-first-byte": ("asr", "audio_first_byte_milliseconds", "150"),
     "voice-tts-first-byte": ("tts", "audio_first_byte_milliseconds", "350"),
     "voice-barge-in-silence": ("barge_in", "audio_silence_milliseconds", "200"),
+    "voice-good-turn": (None, None, None),  # the good-turn SLO: turn counters, no stage label
 }
 
 
 def info(sloth_id: str) -> dict[str, str]:
     stage = SLOS[sloth_id][0]
-    return {"audio_stage": stage, "sloth_id": sloth_id, "sloth_mode": "dashgen", "sloth_objective": "95",
+    return {**({"audio_stage": stage} if stage else {}), "sloth_id": sloth_id, "sloth_mode": "dashgen", "sloth_objective": "95",
             "sloth_service": "voice", "sloth_slo": sloth_id.removeprefix("voice-"), "sloth_spec": "dashgen/catalog/v1",
             "team": "voice"}
 
 
 def current_burn(sloth_id: str) -> dict[str, str]:
-    return {"audio_stage": SLOS[sloth_id][0], "sloth_id": sloth_id, "sloth_service": "voice",
+    stage = SLOS[sloth_id][0]
+    return {**({"audio_stage": stage} if stage else {}), "sloth_id": sloth_id, "sloth_service": "voice",
             "sloth_slo": sloth_id.removeprefix("voice-"), "sloth_window": "5m", "team": "voice"}
 
 
@@ -55,7 +57,9 @@ def test_sloths_backend_queries_find_every_slo_ungrouped(tmp_path):
             (tmp_path / rel.rsplit("/", 1)[1]).write_text(content, encoding="utf-8")
             rule_files.append(rel.rsplit("/", 1)[1])
     series = []
-    for stage, metric, le in SLOS.values():
+    series += [{"series": "audio_turns_judged_total", "values": "0+100x180"},
+               {"series": "audio_turns_good_total", "values": "0+60x180"}]
+    for stage, metric, le in [v for v in SLOS.values() if v[0]]:
         series += [{"series": f'{metric}_bucket{{audio_stage="{stage}", le="{le}"}}', "values": "0+60x180"},
                    {"series": f'{metric}_count{{audio_stage="{stage}"}}', "values": "0+100x180"}]
     ids = sorted(SLOS)

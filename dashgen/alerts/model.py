@@ -122,8 +122,18 @@ class CounterRatio(Signal):
         return {self.label: self.stage}
 
 
+class RecordedSli(Signal):
+    """An SLO's bad-event ratio over one window (``ids``, ``record``): the recording rule keeps it as
+    Sloth's ``slo:sli_error:ratio_rate<window>``, and ``recorded`` selects that series without
+    ``sloth_window``, so the windows of one alert compare and join as one series."""
+
+    @cached_property
+    def recorded(self) -> str:
+        return promql.without("max", (SLOTH_WINDOW_LABEL,), self.ids.select(self.record))
+
+
 @dataclass(frozen=True)
-class BadEventRatio(Signal):
+class BadEventRatio(RecordedSli):
     """Share of one stage's measurements above an SLO threshold (a bucket boundary).
 
     ``record`` names the recording rule that keeps this ratio (Sloth's
@@ -147,15 +157,34 @@ class BadEventRatio(Signal):
         return self.guard(promql.bad_ratio(self.metric.name, self.metric.label, self.stage, self.threshold,
                                            self.window, self.extra))
 
-    @cached_property
-    def recorded(self) -> str:
-        return promql.without("max", (SLOTH_WINDOW_LABEL,), self.ids.select(self.record))
-
     @property
     def series_labels(self) -> dict[str, str]:
         """The labels of the inline ratio (the alerts' form): the stage label only; the recorded
         series add the SLO's ``SloIds`` labels."""
         return stage_labels(self.metric, self.stage)
+
+
+@dataclass(frozen=True)
+class TurnBadRatio(RecordedSli):
+    """Share of judged turns that were not good (``voice.good_turn``): one minus good turns over judged
+    turns, from the two counters of ``good_turn.counters``. Recorded like ``BadEventRatio`` (Sloth's
+    ``slo:sli_error:ratio_rate<window>`` with the SLO's ``SloIds``), and guarded by judged turns."""
+
+    turns: str
+    good: str
+    window: str
+    ids: SloIds
+    record: str
+    extra: tuple[str, ...] = ()
+    events: Guard | None = None
+
+    @cached_property
+    def expr(self) -> str:
+        return self.guard(promql.turn_bad_ratio(self.turns, self.good, self.window, self.extra))
+
+    @property
+    def series_labels(self) -> dict[str, str]:
+        return {}
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from ..canonical import canonical_yaml
 from ..catalog.conventions import SLOTH_CURRENT_BURN, SLOTH_ERROR_BUDGET, SLOTH_OBJECTIVE
 from ..queries.promql import le_spellings
 from ..voice.burn_rates import burn_rates
-from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet, stage_labels
+from .model import BadEventRatio, Condition, CounterRatio, HistogramQuantile, Rule, RuleSet, TurnBadRatio, stage_labels
 from .prometheus import prometheus_rule
 from . import promtool_paging, promtool_scenarios
 from .promtool_series import (
@@ -138,6 +138,19 @@ def _burn_series(sig: BadEventRatio, bad_per_min: int, minutes: int, le_style: i
             {"series": fmt_labels(metric.count, labels), "values": piecewise([(PER_MIN, HISTORY_MIN + minutes)])}]
 
 
+def _turn_series(sig: TurnBadRatio, bad_per_min: int, minutes: int) -> list[dict]:
+    """The two counters the good-turn SLI divides: judged turns, and good turns (all good at first)."""
+    good = piecewise([(PER_MIN, HISTORY_MIN), (PER_MIN - bad_per_min, minutes)])
+    return [{"series": fmt_labels(sig.turns, {}), "values": piecewise([(PER_MIN, HISTORY_MIN + minutes)])},
+            {"series": fmt_labels(sig.good, {}), "values": good}]
+
+
+def _slo_series(sig, bad_per_min: int, minutes: int, le_style: int) -> list[dict]:
+    if isinstance(sig, TurnBadRatio):
+        return _turn_series(sig, bad_per_min, minutes)
+    return _burn_series(sig, bad_per_min, minutes, le_style)
+
+
 def slow_burn_rate(pairs) -> float:
     """A burn rate that must open a ticket but never page (between the slowest ticket and page rates)."""
     page = min(r for sev, _, _, r in pairs if sev == "page")
@@ -152,7 +165,7 @@ def _sloth_samples(sig: BadEventRatio, slo, recordings: list[Rule], at: str, rat
     """``promql_expr_test``s of the Sloth meta recordings when the 5m bad-event ratio is ``ratio``:
     the budget and objective as recorded, and the current burn rate = ratio / budget."""
     own = {r.records.metric: r for r in recordings if r.labels.get("sloth_id") == sig.ids.id}
-    base = stage_labels(sig.metric, sig.stage)
+    base = sig.series_labels
 
     def sample(record: str, value: float, **extra) -> dict:
         labels = {**base, **own[record].labels, **extra} if record == SLOTH_CURRENT_BURN else own[record].labels
@@ -166,7 +179,7 @@ def _sloth_samples(sig: BadEventRatio, slo, recordings: list[Rule], at: str, rat
 
 
 def _burn_tests(page: Rule, ticket: Rule, recordings: list[Rule]) -> list[dict]:
-    sig: BadEventRatio = page.when[0][0].signal  # every window reads the same buckets
+    sig: BadEventRatio | TurnBadRatio = page.when[0][0].signal  # every window reads the same series
     budget = page.slo.budget
     slow_rate = slow_burn_rate(burn_rates(page.slo))
     slow_bad = round(slow_rate * budget * PER_MIN)
@@ -175,7 +188,7 @@ def _burn_tests(page: Rule, ticket: Rule, recordings: list[Rule]) -> list[dict]:
     start = HISTORY_MIN
     return [
         {"name": f"{page.name}: a fast burn (every measurement bad) pages within 1h", "interval": STEP,
-         "input_series": _burn_series(sig, PER_MIN, fast_min, 0),
+         "input_series": _slo_series(sig, PER_MIN, fast_min, 0),
          "alert_rule_test": [
              {"eval_time": f"{start - 1}m", "alertname": page.name, "exp_alerts": []},
              {"eval_time": f"{start - 1}m", "alertname": ticket.name, "exp_alerts": []},
@@ -186,7 +199,7 @@ def _burn_tests(page: Rule, ticket: Rule, recordings: list[Rule]) -> list[dict]:
                              + _sloth_samples(sig, page.slo, recordings, f"{start + 30}m", 1.0)},
         {"name": f"{ticket.name}: a slow burn ({slow_rate:g}x) opens a ticket within 6h and never pages",
          "interval": STEP,
-         "input_series": _burn_series(sig, slow_bad, slow_min, 1),
+         "input_series": _slo_series(sig, slow_bad, slow_min, 1),
          "alert_rule_test": [
              {"eval_time": f"{start + 60}m", "alertname": page.name, "exp_alerts": []},
              {"eval_time": f"{start + 3 * 60}m", "alertname": page.name, "exp_alerts": []},
@@ -194,7 +207,19 @@ def _burn_tests(page: Rule, ticket: Rule, recordings: list[Rule]) -> list[dict]:
              {"eval_time": f"{start + 6 * 60 + ticket_for}m", "alertname": ticket.name,
               "exp_alerts": expected(ticket, sig.series_labels)},
          ]},
-    ]
+    ] + (_healthy_turns(page, ticket, sig) if isinstance(sig, TurnBadRatio) else [])
+
+
+def _healthy_turns(page: Rule, ticket: Rule, sig: TurnBadRatio) -> list[dict]:
+    """Good-turn SLO: turns failing at half the error budget's sustainable rate for 7 hours page and
+    ticket nobody (the budget lasts twice the SLO window)."""
+    bad = max(1, round(page.slo.budget * PER_MIN / 2))
+    horizon = 7 * 60
+    at = [f"{HISTORY_MIN + m}m" for m in (60, 6 * 60, horizon)]
+    return [{"name": f"{page.name}: {bad / PER_MIN:.2%} of turns not good (half the budget) stays silent",
+             "interval": STEP, "input_series": _turn_series(sig, bad, horizon),
+             "alert_rule_test": [{"eval_time": t, "alertname": rule.name, "exp_alerts": []}
+                                 for t in at for rule in (page, ticket)]}]
 
 
 _SINGLE_CONDITION_TESTS = {HistogramQuantile: _quantile_tests, CounterRatio: _ratio_tests}

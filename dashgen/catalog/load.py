@@ -25,8 +25,8 @@ from .conventions import (OTEL_DEFAULT_BUCKETS, counter_name, default_buckets, p
                           seconds, stage_label)
 from .frameworks import framework, known
 from .model import (
-    Absence, Alerting, Catalog, Datasource, Flag, FrameworkPin, Measurement, Metric, PromMatcher, RateAlert, Slo, Stage,
-    TempoServer, Threshold,
+    Absence, Alerting, Catalog, Datasource, Flag, FrameworkPin, GoodTurn, Measurement, Metric, PromMatcher, RateAlert,
+    Slo, Stage, TempoServer, Threshold,
 )
 from .spec import CATALOG_SPEC, DEFAULT_QUANTILES
 from .yamlspec import INVALID, Context, close_matches, dotted, load_document
@@ -314,7 +314,20 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
         prom_matchers=tuple(PromMatcher(m["label"], m["value"]) for m in prom["matchers"]),
         extra_attributes=tuple(conv["attributes"]),
         framework=FrameworkPin(raw["framework"]["name"], raw["framework"]["version"]) if raw["framework"] else None,
+        good_turn=_good_turn(raw["good_turn"], conv["stage_attribute"], raw["name"]),
     )
+
+
+def _good_turn(g: dict | None, stage_attribute: str | None, catalog_name: str) -> GoodTurn | None:
+    if not g:
+        return None
+    ns = counter_name(stage_attribute, catalog_name, "runs").split("_stage_")[0]  # the counters' namespace
+    counters = g["counters"]
+    return GoodTurn(latency_ms=float(g["latency_ms"]), latency=g["latency"],
+                    barge_in_silence_ms=float(g["barge_in_silence_ms"]), objective=float(g["objective"]),
+                    window=g["window"], attribute=g["attribute"],
+                    turns_metric=counters.get("turns") or f"{ns}_turns_judged_total",
+                    good_metric=counters.get("good") or f"{ns}_turns_good_total")
 
 
 def _alerting(a: dict, stage_attribute: str | None, catalog_name: str) -> Alerting:

@@ -96,6 +96,21 @@ class Slo:
 
 
 @dataclass(frozen=True)
+class GoodTurn:
+    """The catalog's good-turn SLI and SLO, as declared (limits in ms); what a good turn is, and which
+    measurements judge it, is in ``dashgen.voice.good_turn``."""
+
+    latency_ms: float
+    latency: str | None  # "<stage>.<measurement>" holding the caller-felt latency; None: the default
+    barge_in_silence_ms: float
+    objective: float
+    window: str
+    attribute: str
+    turns_metric: str
+    good_metric: str
+
+
+@dataclass(frozen=True)
 class Flag:
     """A boolean span attribute of a stage, read as the share of its spans where it is true."""
 
@@ -246,6 +261,8 @@ class Catalog:
     # convention.interrupted_attribute: true on a turn the user interrupted (dashgen.voice.interrupted)
     interrupted_attribute: str = "audio.interrupted"
     interrupted_on_stage_spans: bool = True
+    # good_turn: the good-turn SLI and SLO, when the catalog declares one (dashgen.voice.good_turn).
+    good_turn: GoodTurn | None = None
 
     def stage(self, sid: str) -> Stage:
         for s in self.stages:
@@ -262,6 +279,8 @@ class Catalog:
         names.update(a for a in (self.stage_attribute, self.error_attribute) if a)
         names.update(self.extra_attributes)
         names.add(self.interrupted_attribute)
+        if self.good_turn is not None:
+            names.add(self.good_turn.attribute)
         for s in self.stages:
             names.update(s.attributes())
         return frozenset(names)

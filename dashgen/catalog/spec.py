@@ -88,6 +88,39 @@ SLO_SPEC = Map(
     },
 )
 
+# The good-turn SLI (what it means: dashgen.voice.good_turn). Limits are in milliseconds whatever the
+# unit of the measurements they judge, so the defaults hold for every convention.
+GOOD_TURN_SPEC = Map(
+    doc="The good-turn SLI: the share of turns that felt natural, and its SLO (dashgen.voice.good_turn).",
+    fields={
+        "latency_ms": Field(Num(positive=True, example="1500"), required=True,
+                            doc="a turn whose caller-felt latency (end of the user's speech to the first agent audio) "
+                                "is above this many milliseconds is not good (the bundled presets: 1500)"),
+        "latency": Field(Str(pattern=ID_RE + r"\." + ID_RE, pattern_hint="<stage id>.<measurement id>",
+                             example="turn.user_bot_latency"), default=None,
+                         doc="the measurement that holds the caller-felt latency, as <stage>.<measurement> (default: "
+                             "a turn-level e2e measurement, else the playback stage's first byte)"),
+        "barge_in_silence_ms": Field(Num(positive=True, example="200"), default=200,
+                                     doc="a turn with a barge-in whose outbound audio went silent later than this many "
+                                         "milliseconds after VAD fired is not good (default 200; needs a barge-in "
+                                         "stage whose last milestone has a limit)"),
+        "objective": Field(Num(minimum=0, maximum=1, exclusive=True, example="0.95"), default=0.95,
+                           doc="share of good turns the SLO asks for (default 0.95)"),
+        "window": Field(_DUR, default="30d", doc="SLO window (default 30d); burn rates scale with it"),
+        "attribute": Field(Str(pattern=ATTRIBUTE_RE, pattern_hint=ATTR_HINT, example="voice.turn.good"),
+                           default="voice.turn.good",
+                           doc="integer attribute (1 good, 0 not) the instrumentation sets on the turn span when the "
+                               "turn ends (default voice.turn.good)"),
+        "counters": Field(Map(fields={
+            "turns": Field(_metric_name("voice_turns_judged_total"), default=None,
+                           doc="counter of judged turns (default <ns>_turns_judged_total)"),
+            "good": Field(_metric_name("voice_turns_good_total"), default=None,
+                          doc="counter of good turns (default <ns>_turns_good_total)"),
+        }, doc="The counters the good-turn SLO divides."), default=BLOCK_DEFAULTS,
+                          doc="counter names (defaults follow the stage attribute's first word, like alerting.counters)"),
+    },
+)
+
 def _rate_alert(what: str, for_: str, severity: str) -> Map:
     """A ratio alert per stage; its defaults are those of the whole block left out."""
     return Map(
@@ -401,5 +434,10 @@ CATALOG_SPEC = Map(
         "framework": Field(FRAMEWORK_SPEC, default=None,
                            doc="the framework version whose span and attribute names the catalog reads "
                                "(docs/frameworks.md): verify-traces names the renames recorded for it"),
+        "good_turn": Field(GOOD_TURN_SPEC, default=None,
+                           doc="optional good-turn SLI and SLO: the share of turns whose caller-felt latency is under a "
+                               "limit, whose barge-in (if any) went silent in time, and that neither failed nor "
+                               "produced nothing; dashgen adds its recording rules, burn-rate alerts, an overview tile "
+                               "and a per-session score"),
     },
 )

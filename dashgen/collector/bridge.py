@@ -76,6 +76,7 @@ from ..canonical import canonical_yaml
 from ..catalog.conventions import UNITS, format_number, otlp_metric_name
 from ..catalog.model import Catalog, Measurement, Stage
 from ..voice.errors import counted, stage_error
+from ..voice.good_turn import GOOD, sli as good_turn_sli
 from ..voice.interrupted import Interruption, interruption
 from . import schema
 
@@ -112,6 +113,13 @@ def error_conditions(catalog: Catalog) -> list[str]:
     ORs (connector/signaltometricsconnector/README.md, "Conditions": "ORed together")."""
     attribute = stage_error(catalog).attribute
     return ["status.code == STATUS_CODE_ERROR"] + ([f"{ottl_attribute(attribute)} == true"] if attribute else [])
+
+
+def no_error_conditions(catalog: Catalog) -> list[str]:
+    """Not a stage error (``voice.errors``), in OTTL: every alternative false (``!=`` holds for nil too,
+    pkg/ottl/LANGUAGE.md: comparisons of different types are not equal)."""
+    attribute = stage_error(catalog).attribute
+    return ["status.code != STATUS_CODE_ERROR"] + ([f"{ottl_attribute(attribute)} != true"] if attribute else [])
 
 
 def stage_condition(catalog: Catalog, stage: Stage) -> str:
@@ -197,9 +205,45 @@ def counter_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
             for kind, name, conds in kinds]
 
 
+def good_turn_entries(catalog: Catalog) -> list[Entry]:
+    """The good-turn SLI's two counters (``voice.good_turn``): judged turns and good turns, from the turn
+    spans. The connector cannot judge a whole turn: its conditions see one span at a time (the OTTL span
+    context: open-telemetry/opentelemetry-collector-contrib ``pkg/ottl/contexts/ottlspan``), and the
+    verdict needs every span of the turn. So it counts the verdict the instrumentation wrote on the turn
+    span (the attribute is there: judged; it is 1: good). A turn span without a verdict (a framework that
+    only traces) is judged from what the turn span itself carries, when it carries the caller-felt latency
+    (LiveKit's ``lk.e2e_latency``, Pipecat's user-to-bot latency) and the turn was not interrupted: that
+    latency within the limit and the turn span not failed. Failures, empty replies and barge-ins on the other spans are then invisible:
+    docs/metrics.md, "Good turns", says so."""
+    g = good_turn_sli(catalog)
+    if g is None:
+        return []
+    verdict = ottl_attribute(g.spec.attribute)
+    turn = f"name == {ottl_string(catalog.turn_span)}"
+    judged, good = [f"{turn} and {verdict} != nil"], [f"{turn} and {verdict} == {GOOD}"]
+    felt_stage, felt = g.felt
+    if felt_stage.span == catalog.turn_span:
+        value = ottl_attribute(felt.attribute)
+        # an interrupted turn is no latency sample (voice.interrupted): the bridge cannot judge it
+        own = (f"{turn} and {verdict} == nil and {value} != nil and "
+               f"{ottl_attribute(interruption(catalog).attribute)} != true")
+        judged.append(own)
+        good.append(" and ".join([own, f"{value} >= 0", f"{value} <= {format_number(g.latency_limit)}",
+                                  *no_error_conditions(catalog)]))
+    out = []
+    for name, conds, what in ((g.spec.turns_metric, judged, "judged turns"), (g.spec.good_metric, good, "good turns")):
+        config = {"name": name, "description": f"dashgen {catalog.name}: {what}, from the turn spans",
+                  "unit": COUNT_UNIT, "include_resource_attributes": [{"key": k} for k in RESOURCE_ATTRIBUTES],
+                  "conditions": conds, "sum": {"value": "1", "monotonic": True}}
+        out.append(Entry(config, name, "counter", ""))
+    return out
+
+
 def entries(catalog: Catalog) -> list[Entry]:
-    """Every ``spans`` entry: per stage its histograms, then its counters (catalog order)."""
-    return [e for s in catalog.stages for e in histogram_entries(catalog, s) + counter_entries(catalog, s)]
+    """Every ``spans`` entry: per stage its histograms, then its counters (catalog order), then the
+    good-turn counters."""
+    return ([e for s in catalog.stages for e in histogram_entries(catalog, s) + counter_entries(catalog, s)]
+            + good_turn_entries(catalog))
 
 
 def fragment(catalog: Catalog) -> dict:
@@ -273,8 +317,9 @@ How each series is derived, and the other metric sources: docs/metrics.md.
 def collector_artifacts(catalog: Catalog) -> dict[str, str]:
     """The fragment, and a README saying what it produces and how to use it."""
     es = entries(catalog)
-    kinds = {e.series: (e.kind, e.config["attributes"][0]["key"]) for e in es}
-    series = "\n".join(f"| `{name}` | {kind} | `{label}` |" for name, (kind, label) in sorted(kinds.items()))
+    kinds = {e.series: (e.kind, e.config["attributes"][0]["key"] if e.config.get("attributes") else None) for e in es}
+    series = "\n".join(f"| `{name}` | {kind} | " + (f"`{label}`" if label else "none (one per turn)") + " |"
+                       for name, (kind, label) in sorted(kinds.items()))
     own = sorted({m.metric.name for s in catalog.stages for m in s.measurements if m.metric.source == "framework"})
     framework = ("\nThe framework records the other histograms the rules read itself, so the bridge leaves them out: "
                  + ", ".join(f"`{n}`" for n in own) + ".\n") if own else ""

@@ -29,6 +29,7 @@ import dataclasses
 
 from ..alerts.model import (
     Absent, BadEventRatio, CounterRatio, HistogramQuantile, Rule, RuleSet, Signal, StageEvents, TraceQuantile,
+    TurnBadRatio,
 )
 from ..catalog.conventions import UNITS, format_number
 from .budget import page_key, page_title, paginate
@@ -49,6 +50,8 @@ def _legend(signal: Signal, label: str) -> str:
         return f"{stage} {signal.numerator} / {signal.denominator} over {signal.window}"
     if isinstance(signal, BadEventRatio):
         return f"{stage} share above {format_number(signal.threshold)} over {signal.window}"
+    if isinstance(signal, TurnBadRatio):
+        return f"share of judged turns not good over {signal.window}"
     if isinstance(signal, StageEvents):
         when = f" ending {signal.offset} ago" if signal.offset else ""
         return f"{stage} runs in {signal.window}{when}"
@@ -127,11 +130,17 @@ def build(ctx: Ctx, rules: RuleSet) -> list[BuiltDashboard]:
         if mine:
             row = Row(key=f"row-{s.id.replace('_', '-')}", title=f"{s.title}: alert rules")
             sections.append((row, [rule_panel(ctx, r) for r in mine]))
-            stage_of[row.key] = s
+            stage_of[row.key] = short_title(s)
+    stages = {s.id for s in c.stages}
+    rest = [r for r in alerts if r.stage not in stages]  # the good-turn SLO's: the turn as a whole
+    if rest:
+        row = Row(key="row-good-turn", title="Good turns: alert rules")
+        sections.append((row, [rule_panel(ctx, r) for r in rest]))
+        stage_of[row.key] = "Good turns"
     pages = paginate(sections, [_about(c, 2, 2, "")])
     out = []
     for n, panels in enumerate(pages, 1):
-        names = [short_title(stage_of[p.key]) for p in panels if isinstance(p, Row)]
+        names = [stage_of[p.key] for p in panels if isinstance(p, Row)]
         title = page_title("Alert rules", n, len(pages), names)
         out.append(ctx.dashboard(page_key(KEY, n), title,
                                  f"Every alert rule generated from the catalog ({c.title}), one panel each, plotting "

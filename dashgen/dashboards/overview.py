@@ -10,6 +10,7 @@ from ..voice.errors import counted, stage_error
 from ..voice.interrupted import interruption
 from ..voice.roles import caller_felt
 from .breakdown import overview_panel as turn_breakdown
+from .good_turn import overview_tile as good_turn_tile
 from .budget import headline, metrics_queries
 from ..voice.paging import rate_severity
 from .kit import SEVERITY_COLORS, BuiltDashboard, Ctx
@@ -265,8 +266,12 @@ def build(ctx: Ctx) -> BuiltDashboard:
             stats.append(stat_from_panel(ctx, s, m, source, uid, 0.95, w=max(4, 24 // max(1, len(shown)))))
     panels = [Row(key="row-alerts", title="Alerts"), alert_list(ctx),
               Row(key="row-latency", title="First byte by stage"), *by_stage]
+    good = good_turn_tile(ctx)  # the turn as a whole against the good-turn SLO's objective
+    stats = ([good] if good is not None else []) + stats
     if stats:
-        panels += [Row(key="row-now", title="Each stage now, against its limit")] + stats
+        now = ("The turn and each stage now, against their limits" if good is not None
+               else "Each stage now, against its limit")
+        panels += [Row(key="row-now", title=now)] + stats
     more = f" (the first {len(shown)} stages)" if left_out else ""
     panels += [Row(key="row-stages", title=f"Headline measurement per stage{more}")] + per_stage
     panels += [Row(key="row-health", title="Stage health")] + health

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..queries.traceql import Cond, Var
 from .breakdown import PARTS_FIELD, REMAINDER, parts_and_whole
+from .good_turn import session_score
 from .kit import BuiltDashboard, Ctx
 from .model import DataLink, Row, TablePanel, TempoTarget, TextboxVariable
 from .model_views import BarChartPanel, TracesPanel
@@ -60,8 +61,13 @@ def _select(ctx: Ctx):
     fb = [m.attribute for s in c.stages for m in s.measurements if m.id == "first_byte"]
     total = [m.attribute for s in c.stages for m in s.measurements if m.id == "total"]
     names += fb[:1] + total[:1] + [c.error_attribute]
-    names += _measured(ctx)
+    names += _measured(ctx) + _verdict(ctx)
     return ctx.select(*names)
+
+
+def _verdict(ctx: Ctx) -> list[str]:
+    """The good-turn verdict on the turn spans (``voice.good_turn``), when the catalog has the SLI."""
+    return [ctx.catalog.good_turn.attribute] if ctx.catalog.good_turn is not None else []
 
 
 def _session_conds(ctx: Ctx, extra=()):
@@ -94,7 +100,7 @@ def spans_table(ctx: Ctx) -> TablePanel:
                      f"session typed it still searches (for an empty id, which matches nothing) over the time "
                      f"range, one hour by default; a link from another dashboard brings its own range."),
         targets=[ctx.tempo_search(query, limit=100, spss=100)], sortBy=[(START_TIME, False)],
-        transformations=[numeric_columns(*_measured(ctx))],
+        transformations=[numeric_columns(*_measured(ctx), *_verdict(ctx))],
         fieldLinks=[_trace_link(ctx), DataLink(title="Open this trace in Explore", url=explore_trace_url(ctx))],
         shows=["session:spans"], w=24, h=12)
 
@@ -190,7 +196,8 @@ def build(ctx: Ctx) -> BuiltDashboard:
         TextboxVariable("turn", "Turn id (optional)", "", "Optional: one turn of the session."),
         TextboxVariable("trace", "Trace id", "", "The trace shown as a waterfall: click a row of the spans table."),
     )
-    panels = [Row(key="row-session", title="Session"), spans_table(ctx), waterfall(ctx)]
+    score = session_score(ctx, _from_spans_table(ctx), w=24, h=4)
+    panels = [Row(key="row-session", title="Session"), *([score] if score else []), spans_table(ctx), waterfall(ctx)]
     panels += [p for p in (response_bars(ctx), first_byte_per_turn(ctx)) if p is not None]
     if ctx.catalog.session_on_stage_spans:
         # With the session id on an ancestor only, session and turn sit on different spans

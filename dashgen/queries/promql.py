@@ -205,6 +205,20 @@ def bad_ratio(metric: str, label: str | None, stage: str, threshold: float, wind
     return f"1 - ({good} / {total})"  # one minus the share at or below the threshold bucket
 
 
+def turn_good_ratio(turns: str, good: str, window: str, extra: Extra = ()) -> str:
+    """Share of judged turns that were good (the good-turn SLI). The good counter only exists once a
+    first turn was good (an SDK creates a series on its first ``add``), so an absent one counts as 0
+    wherever judged turns exist: every turn bad. No judged turns: no series."""
+    den = sum_by((), rate(selector(turns, *extra), window))
+    num = sum_by((), rate(selector(good, *extra), window))
+    return f"({num} or 0 * {den}) / {den}"
+
+
+def turn_bad_ratio(turns: str, good: str, window: str, extra: Extra = ()) -> str:
+    """Share of judged turns that were not good: the good-turn SLO's bad-event ratio."""
+    return one_minus(turn_good_ratio(turns, good, window, extra))
+
+
 def burn_rate(metric: str, label: str | None, stage: str, threshold: float, window: str, objective: float,
               extra: Extra = ()) -> str:
     """Error-budget burn rate over ``window``: 1 means the budget lasts exactly the SLO window."""

@@ -45,6 +45,7 @@ as its attributes; each stage run also counts into the runs / errors / nothing c
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Iterator
 
 from opentelemetry import metrics, trace
@@ -52,6 +53,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from ..catalog import Catalog, Measurement, Stage
 from ..voice.checks import load_catalog
+from ..voice.good_turn import GOOD, NOT_GOOD, Outcome, sli as good_turn_sli
 from ..voice.interrupted import interruption
 from ..catalog.conventions import UNITS
 from .clocks import Clock, SystemClock, VirtualClock
@@ -61,6 +63,9 @@ __all__ = ["TEMPO_MIN_INT", "Clock", "Instrumentation", "StageRecorder", "System
            "encode_value", "revision_percent", "session_span", "stage_span", "turn_span"]
 
 INSTRUMENTATION_NAME = "dashgen.voice"
+# The outcomes of the stage spans of the turn being recorded (the good-turn verdict needs them all):
+# a list per open turn span, seen by every stage span opened inside it, in this thread or task.
+_TURN_OUTCOMES: ContextVar[list | None] = ContextVar("dashgen_turn_outcomes", default=None)
 
 
 class Instrumentation:
@@ -79,6 +84,7 @@ class Instrumentation:
                       else metrics.get_meter(INSTRUMENTATION_NAME))
         self.clock = clock or SystemClock()
         self._instruments: dict[str, object] = {}
+        self.good_turn = good_turn_sli(self.catalog)
 
     def _histogram(self, m: Measurement):
         name = m.metric.name
@@ -103,11 +109,37 @@ class Instrumentation:
                 otel_name, description=f"stage {kind} by stage (dashgen {kind} counter)")
         return c
 
+    def _turn_counter(self, name: str, what: str):
+        otel_name = name[: -len("_total")] if name.endswith("_total") else name
+        c = self._instruments.get(otel_name)
+        if c is None:
+            c = self._instruments[otel_name] = self.meter.create_counter(otel_name, description=what)
+        return c
+
+    def _judge_turn(self, span, outcomes: list[Outcome]) -> bool | None:
+        """The good-turn verdict (``voice.good_turn``) once every stage span of the turn has ended: on the
+        turn span as its attribute, and into the judged and good counters when the SDK records them."""
+        g = self.good_turn
+        if g is None:
+            return None
+        verdict = g.judge(outcomes)
+        if verdict is None:
+            return None
+        span.set_attribute(g.spec.attribute, GOOD if verdict else NOT_GOOD)
+        if self.catalog.alerting.source in self.records:  # the bridge counts the turn spans instead
+            self._turn_counter(g.spec.turns_metric, "turns judged by the good-turn SLI (dashgen)").add(1)
+            if verdict:
+                self._turn_counter(g.spec.good_metric, "good turns (dashgen good-turn SLI)").add(1)
+        return verdict
+
     def _record_stage(self, stage: Stage, values: dict[str, float], failed: bool, nothing: bool,
                       interrupted: bool = False) -> None:
         """Record the metrics the catalog says the application's SDK records, and only those: the
         Collector bridge or the framework itself records the others (``alerting.source``,
         ``metric.source``), and recording them here too would count every event twice."""
+        outcomes = _TURN_OUTCOMES.get()
+        if outcomes is not None and stage.id:
+            outcomes.append(Outcome(stage.id, failed, nothing, dict(values), interrupted))
         source = self.catalog.alerting.source
         label = {self.catalog.alerting.stage_label: stage.id}
         intr = interruption(self.catalog)
@@ -145,8 +177,10 @@ class Instrumentation:
             span.set_attribute(self.catalog.error_attribute, True)
 
     @contextmanager
-    def _span(self, name: str, attrs: dict, stage: Stage | None, clock: Clock) -> Iterator[StageRecorder]:
+    def _span(self, name: str, attrs: dict, stage: Stage | None, clock: Clock,
+              turn: bool = False) -> Iterator[StageRecorder]:
         span = self.tracer.start_span(name, start_time=clock.time_ns())
+        token = _TURN_OUTCOMES.set([]) if turn else None
         for k, v in attrs.items():
             span.set_attribute(k, v)
         rec = StageRecorder(self, stage or Stage("", name, "", "", "", ()), span, clock)
@@ -161,6 +195,12 @@ class Instrumentation:
         finally:
             if stage is not None:
                 rec._finish(failed)
+            if token is not None:
+                outcomes = _TURN_OUTCOMES.get()
+                _TURN_OUTCOMES.reset(token)
+                if failed and stage is None:  # the turn itself failed, and no stage outcome says so
+                    outcomes.append(Outcome(name, True, False, {}))
+                self._judge_turn(span, outcomes)
             span.end(end_time=clock.time_ns())
 
     def _stage_attrs(self, st: Stage | None) -> dict:
@@ -186,7 +226,7 @@ class Instrumentation:
         c = self.catalog
         st = self.turn_stage()
         attrs = {**self._stage_attrs(st), c.session_attribute: session_id, c.turn_attribute: turn_id}
-        with self._span(c.turn_span, attrs, st, clock or self.clock) as rec:
+        with self._span(c.turn_span, attrs, st, clock or self.clock, turn=True) as rec:
             yield rec
 
     @contextmanager

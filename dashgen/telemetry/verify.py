@@ -23,6 +23,9 @@ Rules (each reported with a count and one example span id):
 - ``required`` also: the catalog's interrupted attribute (``voice.interrupted``) is a boolean on every span
   it is read on (the latency queries keep spans where it ``!= true``, which Tempo evaluates as false on a
   span without it);
+- ``good-turn``: with a ``good_turn`` SLI in the catalog, the verdict on each turn span (1 good, 0 not) is
+  the one ``voice.good_turn`` gives from the turn's spans; a turn span without it is a note (the
+  application does not judge its turns, and the good-turn SLO has nothing to count);
 - ``milestones``: a barge-in's milestones (VAD confirmed, cancelled, silent) count from one zero, the moment
   VAD fires, so on a span they never decrease in milestone order (a later milestone smaller than an earlier
   one means they were timed from different starts).
@@ -37,6 +40,7 @@ from ..catalog.frameworks import recorded_rename
 from ..catalog.model import Catalog, Stage
 from ..voice.barge_in import applies, milestones
 from ..voice.errors import stage_error
+from ..voice.good_turn import GOOD, NOT_GOOD, sli as good_turn_sli
 from ..voice.interrupted import interruption
 from .otlp_json import SpanRecord, Value
 
@@ -50,6 +54,7 @@ RULES = (
     ("integer", "integer types where Tempo's quantiles need them"),
     ("range", "values of at least 2, or the nothing value"),
     ("milestones", "barge-in milestones from one zero (VAD firing)"),
+    ("good-turn", "the good-turn verdict on every turn span, as its spans give it"),
     ("names", "every span name and attribute the catalog reads is in the file"),
 )
 NEAR_MISS_CUTOFF = 0.6  # difflib ratio: lk.response.ttft vs lk.response.time_to_first_token is a miss
@@ -167,7 +172,9 @@ def read_names(catalog: Catalog) -> tuple[dict[str, list[str]], dict[str, list[s
             attrs.setdefault(value, []).append(f"convention.{key}")
     for name in catalog.extra_attributes:
         attrs.setdefault(name, []).append("convention.attributes")
-    for name in sorted(catalog.span_attributes() - set(attrs)):
+    # the good-turn verdict is the application's, never the framework's: the rule good-turn notes its absence
+    own = {catalog.good_turn.attribute} if catalog.good_turn is not None else set()
+    for name in sorted(catalog.span_attributes() - set(attrs) - own):
         attrs[name] = ["a stage's attributes"]
     svc = catalog.service_attribute
     if svc and svc.startswith("resource."):
@@ -201,6 +208,38 @@ def _check_names(rep: Report, spans: list[SpanRecord], catalog: Catalog) -> None
                                  f"{why}", have[near[0]])
             else:
                 rep.note(f"{kind} {name!r} (read by {who}) is not in the file, nor anything close", "-")
+
+
+def _check_good_turns(rep: Report, spans: list[SpanRecord], catalog: Catalog, by_span, ancestors) -> None:
+    """The ``good-turn`` rule: each turn span's verdict against the one its own spans give."""
+    g = good_turn_sli(catalog)
+    if g is None:
+        return
+    under: dict[str, list[SpanRecord]] = {}
+    for s in spans:
+        turn = s if s.name == catalog.turn_span else next((a for a in ancestors(s) if a.name == catalog.turn_span), None)
+        if turn is not None:
+            under.setdefault(turn.span_id, []).append(s)
+    for s in spans:
+        if s.name != catalog.turn_span:
+            continue
+        outcomes = []
+        for x in under.get(s.span_id, []):
+            st, _ = _stage_of(x, catalog, by_span)
+            if st is not None:
+                outcomes.append(g.outcome(st, x.status_code, {k: v.value for k, v in x.attributes.items()}))
+        want = g.judge(outcomes)
+        got = s.attributes.get(g.spec.attribute)
+        if got is None:
+            if want is not None:
+                rep.note(f"{s.name}: no {g.spec.attribute} (the turn is not judged, so the good-turn SLO cannot "
+                         f"count it)", s.span_id)
+            continue
+        rep.checked["good-turn"] += 1
+        expected = "none (not judged)" if want is None else GOOD if want else NOT_GOOD
+        if got.kind != "int" or got.value not in (GOOD, NOT_GOOD) or got.value != expected:
+            rep.add("good-turn", f"{s.name}: {g.spec.attribute} is {_shown(got)}, its spans give {expected} "
+                                 f"({g.describe()})", s.span_id)
 
 
 def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
@@ -315,6 +354,7 @@ def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
             for i in ids:
                 rep.add("required", f"{sid}: {attr} never emitted ({producing.get(sid, 0)} spans that produced "
                                     f"something lack it)", i)
+    _check_good_turns(rep, spans, catalog, by_span, ancestors)
     _check_names(rep, spans, catalog)
     rep.checked["stage-spans"] = len(spans)
     if not rep.stage_spans:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import yaml
 
-from ..alerts.model import BadEventRatio, HistogramQuantile, Rule
+from ..alerts.model import BadEventRatio, HistogramQuantile, Rule, TurnBadRatio
 from ..artifacts import to_plain
 from ..alerts.slo import CURRENT_WINDOW
 from ..catalog.conventions import METRIC_SOURCES, SLOTH_CURRENT_BURN, seconds
@@ -123,6 +123,9 @@ def _check_values(prom: PrometheusServer, sim: Simulation, catalog: Catalog, rul
     seen = set()
     for rule in rules:
         for sig in rule.signals:
+            if isinstance(sig, TurnBadRatio) and sig not in seen:
+                seen.add(sig)
+                _check_turn_ratio(prom, sim, catalog, sig, report)
             if sig in seen or not isinstance(sig, (HistogramQuantile, BadEventRatio)):
                 continue
             seen.add(sig)
@@ -148,6 +151,24 @@ def _check_values(prom: PrometheusServer, sim: Simulation, catalog: Catalog, rul
                 ok = got is not None and abs(got - want) <= 0.05
                 report.check(ok, f"{sig.stage} {m.id} share above {sig.threshold:g} over {sig.window}: "
                                  f"Prometheus {got} vs simulated {want:.3f} (within 0.05)")
+
+
+def _check_turn_ratio(prom, sim: Simulation, catalog: Catalog, sig: TurnBadRatio, report: MetricsReport) -> None:
+    """The good-turn SLI over 30m or more against the verdicts on the turn spans that ended in the window."""
+    if seconds(sig.window) < 1800 or catalog.good_turn is None:
+        return
+    attr, start = catalog.good_turn.attribute, sim.end - seconds(sig.window)
+    verdicts = [(s.attributes or {}).get(attr) for s in sim.spans
+                if s.name == catalog.turn_span and start < s.end_time / 1e9 <= sim.end]
+    verdicts = [v for v in verdicts if v is not None]
+    if not verdicts:
+        return
+    want = sum(v == 0 for v in verdicts) / len(verdicts)
+    result = prom.query(sig.expr, sim.end)
+    got = float(result[0]["value"][1]) if result else None
+    report.check(got is not None and abs(got - want) <= 0.05,
+                 f"good turns: share not good over {sig.window}: Prometheus {got} vs simulated {want:.3f} "
+                 f"({len(verdicts)} judged turns; within 0.05)")
 
 
 def verify(catalog: Catalog, built, sessions: int = 240, seed: int = 1, incidents=(), window_minutes: float = 30,
@@ -284,7 +305,7 @@ def _guarded_off(prom, built, expr: str, at: float) -> str | None:
             if short:
                 return f"{short}, fewer than the quantile's guard ({sig.events.min_events})"
             continue
-        if not isinstance(sig, BadEventRatio) or sig.events is None or f'"{sig.ids.id}"' not in expr:
+        if not isinstance(sig, (BadEventRatio, TurnBadRatio)) or sig.events is None or f'"{sig.ids.id}"' not in expr:
             continue
         # the series built on this window's ratio: itself, and Sloth's current burn rate on the 5m one
         reads = (sig.record,) + ((SLOTH_CURRENT_BURN,) if sig.window == CURRENT_WINDOW else ())
@@ -301,4 +322,4 @@ def _too_few(prom, sig, at: float) -> str | None:
     g = sig.events
     got = prom.query(promql.events(g.counter, g.label, g.stage, g.window, sig.extra), at)
     n = float(got[0]["value"][1]) if got else 0.0
-    return f"{n:g} {g.stage} events in {g.window}" if n < g.min_events else None
+    return f"{n:g} {g.stage or 'judged turn'} events in {g.window}" if n < g.min_events else None

@@ -8,7 +8,9 @@ meaning, so they live one layer up and run on the valid ``Catalog``:
 - every page the catalog asks for can fire: a burn-rate pair alerts when the bad-event ratio
   over its windows is above ``rate x (1 - objective)``, and the ratio is a share of events, at
   most 1, so a page pair whose limit is 1 or more never fires, whatever the traffic;
-- a ``turn`` role sits on the turn span (``roles``).
+- a ``turn`` role sits on the turn span (``roles``);
+- a ``good_turn`` block names a caller-felt latency the turns can be judged by (``good_turn``), and
+  its SLO passes the two checks above.
 
 Each problem is a ``CatalogError`` at the key's line, like the form checks' (exit 2), all of
 them in one run.
@@ -21,7 +23,7 @@ from ..catalog.model import Catalog
 from ..catalog.conventions import format_number
 from ..errors import CatalogError, CatalogErrors
 from . import burn_rates as br
-from . import roles
+from . import good_turn, roles
 
 
 def load_catalog(ref: str | None = None) -> Catalog:
@@ -49,6 +51,10 @@ def check(catalog: Catalog, path: str | None = None) -> Catalog:
         problem = roles.problem(stage, catalog)
         if problem:
             add(("stages", si, "role"), *problem)
+    for key, problem, fix in good_turn.problems(catalog):
+        add(key, problem, fix)
+    if catalog.good_turn is not None:
+        _burn_checks(add, ("good_turn",), "good_turn", good_turn.slo(catalog.good_turn))
     if len(errors) == 1:
         raise errors[0]
     if errors:
@@ -57,7 +63,13 @@ def check(catalog: Catalog, path: str | None = None) -> Catalog:
 
 
 def _slo_checks(add, spath: tuple, stage) -> None:
-    slo, where = stage.slo, f"stages[{spath[1]}].slo"
+    _burn_checks(add, spath, f"stages[{spath[1]}].slo", stage.slo)
+
+
+def _burn_checks(add, spath: tuple, where: str, slo) -> None:
+    """The SLO's period has a window set, and its pages can fire."""
+    if slo is None:
+        return
     if br.window_set(slo.window) is None:
         add(spath + ("window",),
             f"{where}.window {slo.window} has no burn-rate window set, so no page or ticket could be "

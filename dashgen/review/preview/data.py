@@ -266,6 +266,9 @@ def _prometheus_series(expr: str, hints: Hints) -> list[tuple[list, Any]]:
     sloth = _SLOTH_ID_RE.search(expr)
     if sloth and sloth.group(1) in hints.slos:
         return [([], _slo_series(expr, hints.slos[sloth.group(1)], hints))]
+    if hints.good_turns and hints.good_turns in expr:  # the good-turn SLI: good / judged, or 1 minus it
+        bad = world.bad_turn_share()
+        return [([], bad if expr.lstrip("( ").startswith("1 -") else 1 - bad)]
     by = re.search(r"(?:sum|max|min|avg|count) by \((\w+)\)", expr)
     label = by.group(1) if by else None
     stage_label = hints.prometheus_stage_label
@@ -367,6 +370,8 @@ def _span_rows(panel: dict, hints: Hints, n: int) -> list[dict[str, object]]:
                 row[c] = st or ""
             elif c.endswith("error"):
                 row[c] = "true" if r.uniform() < 0.05 else ""
+            elif c == hints.verdict:  # on the turn span only, which the first row of each turn stands in for
+                row[c] = ("1" if r.uniform() >= 0.04 else "0") if i % len(stages) == 0 else ""
             else:
                 measured[c] = world.sample(hints, st, c, r, floors.get(c))
         # a span's barge-in milestones count from one zero: VAD confirmed <= cancelled <= silent
@@ -423,6 +428,25 @@ def table_model(panel: dict, hints: Hints, n_rows: int) -> tuple[list[str], list
                                                      else column_unit(panel, c, kinds.get(c))))
              if r.get(c, "") != "" else "" for c in cols] for r in rows[:n_rows]]
     return cols, [kinds.get(c, "string") for c in cols], text
+
+
+def search_stat(panel: dict, hints: Hints, pick) -> tuple[float, str] | None:
+    """A stat on a Tempo span search (through the Dashboard datasource: the session's good-turn score):
+    Grafana reduces the field the ``fields`` regex ``pick`` finds, over the rows the transformations
+    leave, with the stat's calculation (``mean``, else the last value). None for any other stat."""
+    target = (panel.get("targets") or [{}])[0]
+    if target.get("tableType") != "spans":
+        return None
+    cols = table_columns(panel)
+    rows = _span_rows(panel, hints, 30)
+    kinds = {c: column_kind(panel, c) for c in cols}
+    cols, rows, kinds, _ = apply_transformations(panel.get("transformations") or [], cols, rows, kinds)
+    name = next((c for c in cols if pick(c)), None)
+    values = [v for v in (_number(r.get(name)) for r in rows) if v is not None] if name else []
+    if not values:
+        return None
+    calc = (((panel.get("options") or {}).get("reduceOptions") or {}).get("calcs") or ["lastNotNull"])[0]
+    return (sum(values) / len(values) if calc == "mean" else values[-1]), name
 
 
 # -- transformations (every panel kind) -----------------------------------------------------------

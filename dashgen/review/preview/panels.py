@@ -12,8 +12,8 @@ import math
 import re
 import textwrap
 
-from .data import (FUNC_RE, N_POINTS, Hints, attr_key, bar_segments, default_level, limits_of, rng_for, stage_of,
-                   synthetic_series, table_model, time_ticks)
+from .data import (FUNC_RE, N_POINTS, Hints, attr_key, bar_segments, default_level, limits_of, rng_for, search_stat,
+                   stage_of, synthetic_series, table_model, time_ticks)
 from .grafana import drawn_thresholds, js_regex, series_color, value_color
 from .layout import GAP_PX, fit, pt, px_rect, rect
 from .theme import DPI, GRID_LINE, PANEL_BG, TEXT, TEXT_DIM, color_of, fmt_value, unit_of
@@ -168,8 +168,11 @@ def draw_heatmap(fig, layout, box, panel, hints, inner):
 def stat_value(panel: dict, hints: Hints) -> tuple[float, str, int]:
     """(value, series name, series index) a stat shows: the last value of the series its
     ``reduceOptions.fields`` regex picks by display name (the first series without one)."""
-    series = synthetic_series(panel, hints)
     pick = ((panel.get("options") or {}).get("reduceOptions") or {}).get("fields") or ""
+    found = search_stat(panel, hints, lambda name: not pick or js_regex(pick).search(name))
+    if found is not None:
+        return found[0], found[1], 0
+    series = synthetic_series(panel, hints)
     index = next((i for i, s in enumerate(series) if not pick or js_regex(pick).search(s.name)), 0)
     return float(series[index].values[-1]), series[index].name, index
 

@@ -96,6 +96,8 @@ class Hints:
     slos: dict[str, "SloHint"] = field(default_factory=dict)  # sloth_id -> what the SLO measures
     # (stage, attribute) of the caller-felt latency -> the (stage, attribute) parts it adds up
     wholes: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    good_turns: str | None = None  # the good-turn SLI's good counter (voice.good_turn), when the catalog has one
+    verdict: str | None = None  # the good-turn verdict's span attribute (1 good, 0 not), on turn spans
 
     @property
     def prometheus_stage_label(self) -> str | None:
@@ -123,6 +125,8 @@ class Hints:
         h.span_names = [s.span for s in catalog.stages]
         h.turn_span = catalog.turn_span
         h._add_whole(catalog)
+        h.good_turns = catalog.good_turn.good_metric if getattr(catalog, "good_turn", None) else None
+        h.verdict = catalog.good_turn.attribute if getattr(catalog, "good_turn", None) else None
         for s in catalog.stages:
             h._add_milestones(catalog, s)
             h._add_slo(catalog, s)
@@ -315,6 +319,11 @@ def nothing_share(stage: str | None):
 
 def error_share(stage: str | None):
     return 0.004 * wave(f"errors/{stage}", 0.3) + 0.02 * incident(stage)
+
+
+def bad_turn_share():
+    """The share of judged turns that were not good (the good-turn SLI): a few in a hundred."""
+    return 0.03 * wave("good-turns", 0.3) + 0.1 * incident(None)
 
 
 # -- SLOs (Sloth's recorded series) ----------------------------------------------------------------
