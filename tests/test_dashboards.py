@@ -353,9 +353,9 @@ def test_every_promql_panel_query_passes_promtool(preset, tmp_path):
     if preset == "default":
         # SLO burn panels (4 dashboards x 2), the alert-rules dashboard's queries (each Prometheus alert's
         # own expression and its signals: 8 burn (the good-turn SLO's 2 too) x 5, 4 p95 x 2, 10 ratios x 2,
-        # 5 absent x 2, stopped 3), the SLO dashboard's 3 SLOs x 12, the barge-in milestones' p95 in one
-        # view (3) and the overview's good-turn tile (1)
-        assert len(exprs) == 8 + 81 + 36 + 3 + 1
+        # 5 absent x 2, stopped 3), the SLO dashboard's 3 stage SLOs and the good-turn SLO x 12, the
+        # barge-in milestones' p95 in one view (3) and the overview's good-turn tile (1)
+        assert len(exprs) == 8 + 81 + 48 + 3 + 1
     rules = {"groups": [{"name": "dashboard-queries",
                          "rules": [{"record": f"dashgen:panel_query_{i}", "expr": e} for i, e in enumerate(exprs)]}]}
     path = tmp_path / "queries.yaml"

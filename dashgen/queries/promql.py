@@ -209,9 +209,16 @@ def turn_good_ratio(turns: str, good: str, window: str, extra: Extra = ()) -> st
     """Share of judged turns that were good (the good-turn SLI). The good counter only exists once a
     first turn was good (an SDK creates a series on its first ``add``), so an absent one counts as 0
     wherever judged turns exist: every turn bad. No judged turns: no series."""
+    num, den = turn_event_rates(turns, good, window, extra)
+    return f"{num} / {den}"
+
+
+def turn_event_rates(turns: str, good: str, window: str, extra: Extra = ()) -> tuple[str, str]:
+    """``(good, total)`` judged turns per second: good ones (0 while judged turns exist but no good
+    counter does yet, see ``turn_good_ratio``), and all of them."""
     den = sum_by((), rate(selector(turns, *extra), window))
     num = sum_by((), rate(selector(good, *extra), window))
-    return f"({num} or 0 * {den}) / {den}"
+    return f"({num} or 0 * {den})", den
 
 
 def turn_bad_ratio(turns: str, good: str, window: str, extra: Extra = ()) -> str:

@@ -127,6 +127,7 @@ class Hints:
         h._add_whole(catalog)
         h.good_turns = catalog.good_turn.good_metric if getattr(catalog, "good_turn", None) else None
         h.verdict = catalog.good_turn.attribute if getattr(catalog, "good_turn", None) else None
+        h._add_good_turn_slo(catalog)
         for s in catalog.stages:
             h._add_milestones(catalog, s)
             h._add_slo(catalog, s)
@@ -173,6 +174,17 @@ class Hints:
             self.slos[slo_ids(catalog, stage).id] = SloHint(stage.id, m.attribute, float(stage.slo.threshold),
                                                             float(stage.slo.objective), seconds(stage.slo.window))
 
+    def _add_good_turn_slo(self, catalog) -> None:
+        """The good-turn SLO (``voice.good_turn``): its recorded series follow the bad-turn share."""
+        if getattr(catalog, "good_turn", None) is None:
+            return
+        from ...alerts.slo import GOOD_TURN_STAGE, good_turn_ids
+        from ...catalog.conventions import seconds
+
+        g = catalog.good_turn
+        self.slos[good_turn_ids(catalog).id] = SloHint(GOOD_TURN_STAGE, "", 0.0, float(g.objective),
+                                                       seconds(g.window), turns=True)
+
     def level(self, stage: str | None, attr: str | None) -> float | None:
         if not attr:
             return None
@@ -217,6 +229,7 @@ class SloHint:
     threshold: float
     objective: float
     period_s: float
+    turns: bool = False  # the good-turn SLO: bad judged turns, not a measurement above a limit
 
     @property
     def budget(self) -> float:
@@ -342,5 +355,8 @@ def over_window(hints: Hints, values, window_s: float):
 
 def slo_error_ratio(hints: Hints, slo: SloHint, window_s: float):
     """``slo:sli_error:ratio_rate<window>``: the share of bad events over the window, from the
-    measurement's own distribution (so the same as the histogram panels show)."""
+    measurement's own distribution (so the same as the histogram panels show); the good-turn SLO's
+    from the share of bad turns its overview tile shows."""
+    if slo.turns:
+        return over_window(hints, bad_turn_share(), window_s)
     return over_window(hints, share_above(hints, slo.stage, slo.attribute, slo.threshold), window_s)
