@@ -69,9 +69,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _is_slow(item):
             item.add_marker(pytest.mark.slow)
-    # slow files first (a stable sort: each file's own order is kept): the workers start on the long
-    # tests and fill in with the short ones, instead of one long test running alone at the end
-    items.sort(key=lambda item: not _is_slow(item))
+    # the longest tests first, then the slow files (a stable sort: each file's own order is kept): the
+    # workers start on the long tests and fill in with the short ones, instead of one long test
+    # running alone at the end
+    items.sort(key=lambda item: (_rank_in_longest(item), not _is_slow(item)))
+
+
+# The longest single tests (--durations, longest first): run before everything else, so xdist's two
+# workers each take one at the start rather than one of them finishing the run alone.
+LONGEST = (
+    "test_promtool.py::test_promtool_unit_tests_pass[variant]",
+    "test_promtool.py::test_promtool_unit_tests_pass[default]",
+    "test_detection_times.py::test_the_docs_table_is_the_measured_one",
+    "test_promtool.py::test_promtool_unit_tests_pass[pipecat]",
+    "test_readme_walkthrough.py::test_readme_walkthrough_runs_as_written",
+    "test_promtool.py::test_promtool_unit_tests_pass[livekit]",
+)
+
+
+def _rank_in_longest(item) -> int:
+    nodeid = item.nodeid.split("/")[-1]
+    return LONGEST.index(nodeid) if nodeid in LONGEST else len(LONGEST)
 
 
 @pytest.fixture(scope="session")
