@@ -42,7 +42,7 @@ from ..catalog.conventions import TIME_UNITS_PER_MS, convert
 from ..catalog.model import Catalog, GoodTurn, Measurement, Slo, Stage
 from . import barge_in
 from .errors import StageError, stage_error
-from .interrupted import interruption
+from .interrupted import Interruption, interruption
 from .roles import caller_felt, role
 
 GOOD, NOT_GOOD = 1, 0  # the attribute's values
@@ -68,9 +68,11 @@ class GoodTurnSli:
     felt: tuple[Stage, Measurement]
     barge: tuple[Stage, Measurement] | None
     error: StageError
-    turn_span: str
-    barge_stages: frozenset[str]
-    interrupted_attribute: str
+    interruption: Interruption  # which spans mark an interrupted turn, and which stages are barge-ins
+
+    @property
+    def turn_span(self) -> str:
+        return self.interruption.turn_span
 
     @property
     def slo(self) -> Slo:
@@ -93,7 +95,7 @@ class GoodTurnSli:
         bad = interrupted = silent_in_time = False
         for o in outcomes:
             interrupted = interrupted or o.interrupted
-            if o.failed or (o.nothing and o.stage not in self.barge_stages):
+            if o.failed or (o.nothing and o.stage not in self.interruption.barge_in):
                 bad = True
             if o.stage == felt_stage.id and felt_m.id in o.values and o.values[felt_m.id] != felt_m.nothing_value:
                 felt = o.values[felt_m.id]
@@ -118,7 +120,7 @@ class GoodTurnSli:
         fb = stage.measurement("first_byte")
         nothing = fb is not None and fb.nothing_value is not None and values.get("first_byte") == fb.nothing_value
         return Outcome(stage.id, self.error.failed(status_code, attributes), nothing, values,
-                       attributes.get(self.interrupted_attribute) is True)
+                       attributes.get(self.interruption.attribute) is True)
 
     def describe(self) -> str:
         """The definition in words, for panel descriptions, alert texts and docs."""
@@ -166,9 +168,7 @@ def sli(catalog: Catalog) -> GoodTurnSli | None:
     felt = felt_measurement(catalog) if g is not None else None
     if felt is None or felt[1].unit not in TIME_UNITS_PER_MS:
         return None
-    barges = frozenset(s.id for s in catalog.stages if role(s, catalog) == "barge_in")
-    return GoodTurnSli(g, felt, silence_measurement(catalog), stage_error(catalog), catalog.turn_span, barges,
-                       interruption(catalog).attribute)
+    return GoodTurnSli(g, felt, silence_measurement(catalog), stage_error(catalog), interruption(catalog))
 
 
 def problems(catalog: Catalog) -> list[tuple[tuple, str, str]]:
