@@ -125,8 +125,8 @@ class Hints:
         h.span_names = [s.span for s in catalog.stages]
         h.turn_span = catalog.turn_span
         h._add_whole(catalog)
-        h.good_turns = catalog.good_turn.good_metric if getattr(catalog, "good_turn", None) else None
-        h.verdict = catalog.good_turn.attribute if getattr(catalog, "good_turn", None) else None
+        if catalog.good_turn is not None:
+            h.good_turns, h.verdict = catalog.good_turn.good_metric, catalog.good_turn.attribute
         h._add_good_turn_slo(catalog)
         for s in catalog.stages:
             h._add_milestones(catalog, s)
@@ -176,7 +176,7 @@ class Hints:
 
     def _add_good_turn_slo(self, catalog) -> None:
         """The good-turn SLO (``voice.good_turn``): its recorded series follow the bad-turn share."""
-        if getattr(catalog, "good_turn", None) is None:
+        if catalog.good_turn is None:
             return
         from ...alerts.slo import GOOD_TURN_STAGE, good_turn_ids
         from ...catalog.conventions import seconds
