@@ -95,11 +95,6 @@ def simulate(catalog: Catalog, sessions: int, seed: int, incidents, window_minut
     return Simulation(recorder.text(), list(spans.get_finished_spans()), recorder.last_ts)
 
 
-def alert_expr(rule: Rule) -> str:
-    """The rule's one expression, as both forms evaluate it (``Rule.expr``: no recorded series)."""
-    return rule.expr
-
-
 def _values(catalog: Catalog, spans, stage_id: str, attribute: str, nothing, start: float, end: float) -> list[float]:
     """The values the spans carry; without the interrupted turns the measurement's rules leave out
     (``voice.interrupted``), so the truth is what the rule means to measure."""
@@ -233,7 +228,8 @@ def _check_alerts(prom, sim: Simulation, catalog: Catalog, rules, incident: bool
         if not (rule.is_alert and rule.prometheus):
             continue
         hold = seconds(rule.for_)
-        result = prom.query_range(alert_expr(rule), sim.end - hold, sim.end, step)
+        # the one expression both forms evaluate (Rule.expr: signals inline, no recorded series)
+        result = prom.query_range(rule.expr, sim.end - hold, sim.end, step)
         need = hold // step + 1
         if any(len(series["values"]) >= need for series in result):
             report.firing.append(rule)
