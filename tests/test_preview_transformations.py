@@ -131,3 +131,22 @@ def test_a_stage_named_inside_an_or_with_another_condition_does_not_narrow_the_s
     assert _chosen(q.replace('&& (span.audio.stage = "asr" || span.audio.stage = "tts") ', ""), "audio.stage") == set()
     assert ("audio.first_byte_ms", ">=", "0") in _conds(q)
     assert not [c for c in _conds(q) if c[0] == "audio.interrupted"]
+
+
+def test_the_good_turn_event_rates_are_turns_per_second_and_add_up_to_the_judged_turns(hints):
+    """The SLO dashboard's good and bad turns per second (promql.turn_event_rates): rates, not the
+    SLI's share; good + bad is every judged turn, and bad is the SLI's bad share of them."""
+    import numpy as np
+
+    from dashgen.queries import promql
+    from dashgen.review.preview import world
+    from dashgen.review.preview.data import _prometheus_series
+
+    turns, good = "audio_turns_judged_total", hints.good_turns
+    good_rate, judged = promql.turn_event_rates(turns, good, "5m")
+    (_, g), = _prometheus_series(good_rate, hints)
+    (_, b), = _prometheus_series(f"{judged} - {good_rate}", hints)
+    (_, ratio), = _prometheus_series(promql.turn_good_ratio(turns, good, "5m"), hints)
+    assert np.allclose(np.asarray(g) + np.asarray(b), np.asarray(world.turns()))
+    assert np.allclose(np.asarray(g) / (np.asarray(g) + np.asarray(b)), np.asarray(ratio))
+    assert np.all(np.asarray(b) < np.asarray(g))

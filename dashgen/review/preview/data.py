@@ -266,9 +266,12 @@ def _prometheus_series(expr: str, hints: Hints) -> list[tuple[list, Any]]:
     sloth = _SLOTH_ID_RE.search(expr)
     if sloth and sloth.group(1) in hints.slos:
         return [([], _slo_series(expr, hints.slos[sloth.group(1)], hints))]
-    if hints.good_turns and hints.good_turns in expr:  # the good-turn SLI: good / judged, or 1 minus it
+    if hints.good_turns and hints.good_turns in expr:  # the good-turn counters (promql.turn_event_rates)
         bad = world.bad_turn_share()
-        return [([], bad if expr.lstrip("( ").startswith("1 -") else 1 - bad)]
+        if " / " in expr:  # the SLI: good / judged, or 1 minus it
+            return [([], bad if expr.lstrip("( ").startswith("1 -") else 1 - bad)]
+        # turns per second: judged - good (the bad ones), or the good ones; every turn judged
+        return [([], world.turns() * (bad if " - " in expr else 1 - bad))]
     by = re.search(r"(?:sum|max|min|avg|count) by \((\w+)\)", expr)
     label = by.group(1) if by else None
     stage_label = hints.prometheus_stage_label
