@@ -58,6 +58,7 @@ SLOW_TESTS = frozenset({
     "test_byte_identical_across_runs_directories_and_hash_seeds",       # build x 3 in subprocesses
     "test_cli_build_failure_midway_keeps_old_output",                   # build x 2 in subprocesses
     "test_promtool_the_good_turn_slo_pages_tickets_and_stays_silent",   # promtool over 9 hours of series
+    "test_promtool_fails_when_the_healthy_case_expects_a_page",       # promtool, the good-turn SLO's cases
 })
 
 
