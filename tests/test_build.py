@@ -372,20 +372,6 @@ def test_check_result_in_process(tmp_path):
     assert check_output(arts, tmp_path).ok
 
 
-def test_build_path_does_not_import_network_or_schema_libraries(tmp_path):
-    """The build path stays lean (bench/build.py): no requests, no jsonschema."""
-    import subprocess
-    import sys
-    script = ("import atexit, sys\n"
-              "atexit.register(lambda: print('LOADED', sorted(m for m in ('requests', 'jsonschema', 'urllib3') "
-              "if m in sys.modules), file=sys.stderr))\n"
-              "from dashgen.cli import main; main()\n")
-    proc = subprocess.run([sys.executable, "-c", script, "build", "-c", "default", "-o", "out"], capture_output=True, text=True,
-                          cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "LOADED []" in proc.stderr, proc.stderr
-
-
 # 10. The first real dashboard ---------------------------------------------------------------------
 
 def _overview(artifacts: dict[str, str]) -> dict:

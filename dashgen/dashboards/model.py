@@ -1,10 +1,14 @@
-"""Small grafanalib extensions that emit Grafana 11/12 JSON.
+"""Small grafanalib-style classes that emit Grafana 11/12 JSON.
 
 grafanalib 0.7.1 writes schemaVersion 12 dashboards: legacy panel keys (``span``,
 ``height``, ``error``, ``minSpan``...), the pre-9.1 heatmap and no Tempo target. Grafana's
-current schema rejects those keys, so these classes subclass grafanalib's ``Panel`` and
-``Dashboard`` (keeping its attrs-based model and JSON encoder) and emit only the keys of
-the current schema. Nothing here knows about voice agents; that is ``definitions/``.
+current schema rejects those keys, so these classes follow grafanalib's model (attrs classes,
+its field names, ``to_json_data`` for its JSON encoder; a grafanalib object nests in them and
+encodes the same way) and emit only the keys of the current schema. They do not inherit
+grafanalib's ``Panel`` and ``Dashboard``: those carry legacy fields these classes never write, and
+importing ``grafanalib.core`` builds its ~120 attrs classes, about half of the stack's start-up.
+So a build imports grafanalib only to run a user's grafanalib file (``definitions/``), which
+dashgen translates into these classes. Nothing here knows about voice agents.
 
 Every panel carries a stable ``key``; ``layout`` turns keys into panel ids and
 positions. ``NULL`` marks the one place Grafana needs a JSON null (the base threshold
@@ -14,7 +18,6 @@ step, which Grafana writes for -Infinity); ``render`` drops every other None.
 from __future__ import annotations
 
 import attr
-import grafanalib.core as gl
 
 # eq=False, repr=False on every class below: nothing compares or prints these models, and
 # attrs generating those methods for each class is a measurable share of start-up.
@@ -152,13 +155,23 @@ class DataLink:
 
 
 @attr.s(eq=False, repr=False)
-class ModernPanel(gl.Panel):
-    """Base of our panels: grafanalib's Panel fields, today's JSON keys only.
+class ModernPanel:
+    """Base of our panels: the grafanalib ``Panel`` fields Grafana still reads, today's JSON keys only.
 
     ``key`` is the stable identity of the panel (ids derive from it), ``w``/``h`` its size
     on the 24-column grid; ``layout`` fills in ``id`` and ``gridPos``.
     """
 
+    # grafanalib's names (and order) for what a panel of today's schema still has
+    dataSource = attr.ib(default=None)
+    targets = attr.ib(factory=list, validator=instance_of(list))
+    title = attr.ib(default="")
+    description = attr.ib(default=None)
+    gridPos = attr.ib(default=None)
+    id = attr.ib(default=None)
+    interval = attr.ib(default=None)
+    links = attr.ib(factory=list)
+    transformations = attr.ib(factory=list, validator=instance_of(list))
     key = attr.ib(default="", validator=instance_of(str))
     w = attr.ib(default=12, validator=instance_of(int))
     h = attr.ib(default=8, validator=instance_of(int))
@@ -449,9 +462,16 @@ class DashLink:
 
 
 @attr.s(eq=False, repr=False)
-class ModernDashboard(gl.Dashboard):
-    """grafanalib's Dashboard, serialised with only today's keys (no ``id``, ``rows``...)."""
+class ModernDashboard:
+    """A dashboard with grafanalib's field names, serialised with only today's keys (no ``id``,
+    ``rows``...)."""
 
+    title = attr.ib(validator=instance_of(str))
+    description = attr.ib(default="", validator=instance_of(str))
+    links = attr.ib(factory=list)
+    panels = attr.ib(factory=list, validator=instance_of(list))
+    tags = attr.ib(factory=list)
+    uid = attr.ib(default=None)
     variables = attr.ib(factory=list)
     schemaVersion = attr.ib(default=DEFAULT_SCHEMA_VERSION)
     refresh = attr.ib(default="1m")

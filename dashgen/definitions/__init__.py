@@ -20,14 +20,19 @@ import sys
 import traceback
 from dataclasses import dataclass
 
-import grafanalib.core as gl
-
 from ..api import Kit
 from ..dashboards.kit import BuiltDashboard, Ctx
 from ..errors import DefinitionError
 from .from_grafanalib import translate
 
 DEBUG_HINT = "DASHGEN_DEBUG=1 shows the traceback"
+
+
+def _is_grafanalib_dashboard(item) -> bool:
+    """Whether ``item`` is a grafanalib ``Dashboard``. A file that made one imported grafanalib, so
+    when no module has, nothing is one, and dashgen does not pay grafanalib's import to find out."""
+    gl = sys.modules.get("grafanalib.core")
+    return gl is not None and isinstance(item, gl.Dashboard)
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def _from_function(path: str, fn, ctx: Ctx) -> list[UserDashboard]:
         result = fn(kit)
     except (Exception, SystemExit) as exc:
         raise _located(exc, path, line, "in dashboards(kit)") from None
-    if isinstance(result, (BuiltDashboard, gl.Dashboard)):
+    if isinstance(result, BuiltDashboard) or _is_grafanalib_dashboard(result):
         result = [result]
     if not isinstance(result, (list, tuple)):
         raise DefinitionError(path, line, f"dashboards(kit) returned {type(result).__name__}, not a list of "
@@ -108,7 +113,7 @@ def _one(path: str, item, line: int, ctx: Ctx, kit: Kit | None, what: str) -> Us
         if kit is None or kit._line_of(item) is None:
             raise DefinitionError(path, line, f"{what} was not made by this file's kit.dashboard(...)")
         return UserDashboard(item, path, line)
-    if isinstance(item, gl.Dashboard):
+    if _is_grafanalib_dashboard(item):
         try:
             built, problems = translate(item, ctx, path, line)
         except DefinitionError:
