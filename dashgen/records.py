@@ -178,3 +178,24 @@ def dataclass(cls=None, /, *, frozen: bool = False, eq: bool = True, repr: bool 
         return cls
 
     return wrap if cls is None else wrap(cls)
+
+
+def derived(fn):
+    """``fn(record)``, computed once per frozen record: a value derived from the record's fields
+    (which never change) is kept in the instance's ``__dict__``, as ``functools.cached_property``
+    keeps its value, so a reader in a higher layer can ask for it per panel or per rule without
+    walking the catalog again each time (at 500 stages those walks made the build quadratic:
+    bench/build.py). Fields, ``__eq__``, ``__hash__`` and ``__repr__`` never see the kept value."""
+    key = f"_derived_{fn.__module__}.{fn.__qualname__}"
+
+    def once(record):
+        kept = record.__dict__
+        try:
+            return kept[key]
+        except KeyError:
+            value = kept[key] = fn(record)
+            return value
+
+    once.__name__, once.__qualname__, once.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    once.__module__, once.__wrapped__ = fn.__module__, fn
+    return once

@@ -136,3 +136,32 @@ def test_the_catalog_classes_are_records_without_generated_code():
         assert dataclasses.is_dataclass(cls)
         assert cls.__init__.__code__.co_filename == records.__file__
         assert cls.__hash__.__code__.co_filename == records.__file__
+
+
+def test_a_derived_value_is_computed_once_per_record_and_stays_out_of_its_identity():
+    calls = []
+
+    @records.derived
+    def spread(point) -> int:
+        calls.append(point)
+        return point.x - point.y
+
+    a, b = RecPoint(5, 2, ()), RecPoint(5, 2, ())
+    assert spread(a) == 3 and spread(a) == 3
+    assert calls == [a]  # once per record
+    assert spread(b) == 3 and len(calls) == 2  # an equal record keeps its own
+    assert a == b and hash(a) == hash(b) == hash(RecPoint(5, 2, ())) and repr(a) == repr(RecPoint(5, 2, ()))
+    assert dataclasses.asdict(a) == dataclasses.asdict(RecPoint(5, 2, ()))
+    assert spread.__name__ == "spread" and spread.__wrapped__(a) == 3
+
+
+def test_what_the_catalog_derives_is_kept_once_per_catalog():
+    """Panels and rules ask per stage for what the catalog implies (interrupted turns, its
+    attributes); each is walked out of the catalog once, which keeps a build linear in stages."""
+    from dashgen.catalog.load import load_catalog
+    from dashgen.voice.interrupted import interruption
+
+    catalog = load_catalog("default")
+    assert interruption(catalog) is interruption(catalog)
+    assert catalog.span_attributes() is catalog.span_attributes()
+    assert interruption(load_catalog("default")) == interruption(catalog)

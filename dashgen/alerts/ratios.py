@@ -1,7 +1,7 @@
 """Ratio family: per stage, the share of runs that failed, and of runs that produced nothing.
 
 Each is a ratio of two counters labelled by stage (``alerting.counters``); the error-rate alert
-exists only for stages whose spans mark failures (``voice.errors.counted``; what a stage error is,
+exists only for stages whose spans mark failures (``voice.errors.is_counted``; what a stage error is,
 span status ERROR or the catalog's error attribute, is ``voice.errors``), the
 produced-nothing alert only for stages with a measurement that has a ``nothing_value``. An error
 counter that does not exist yet counts as 0 (``promql.counter_ratio``), a window with fewer than
@@ -11,7 +11,7 @@ telemetry has its own rules (``absence``).
 
 from __future__ import annotations
 
-from ..voice.errors import counted, stage_error
+from ..voice.errors import is_counted, stage_error
 from ..voice.paging import rate_severity
 from .family import FamilyContext, percent
 from .model import Condition, CounterRatio, Rule
@@ -19,9 +19,9 @@ from .model import Condition, CounterRatio, Rule
 
 def rules(ctx: FamilyContext) -> list[Rule]:
     a = ctx.alerting
-    out, errors, errors_counted = [], stage_error(ctx.catalog), counted(ctx.catalog)
+    out, errors = [], stage_error(ctx.catalog)
     for s in ctx.catalog.stages:
-        kinds = [("error", "error rate", errors.counter, a.error_rate)] if s in errors_counted else []
+        kinds = [("error", "error rate", errors.counter, a.error_rate)] if is_counted(s) else []
         if any(m.nothing_value is not None for m in s.measurements):
             kinds.append(("nothing", "produced-nothing rate", a.nothing_metric, a.nothing_rate))
         for word, what, metric, limit in kinds:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
+from ..records import dataclass, derived  # dataclasses' decorator without generated code (start-up)
 from .conventions import UNITS, quantile_label, seconds
 from .spec import DEFAULT_QUANTILES
 from .yamlspec import Loc
@@ -273,6 +273,7 @@ class Catalog:
     def has_stage(self, sid: str) -> bool:
         return any(s.id == sid for s in self.stages)
 
+    @derived
     def span_attributes(self) -> frozenset[str]:
         """Every span attribute (unscoped) the catalog declares."""
         names = {self.session_attribute, self.turn_attribute}

@@ -75,7 +75,7 @@ from ..records import dataclass  # dataclasses' decorator without generated code
 from ..canonical import canonical_yaml
 from ..catalog.conventions import UNITS, format_number, otlp_metric_name
 from ..catalog.model import Catalog, Measurement, Stage
-from ..voice.errors import counted, stage_error
+from ..voice.errors import is_counted, stage_error
 from ..voice.good_turn import GOOD, sli as good_turn_sli
 from ..voice.interrupted import Interruption, interruption
 from . import schema
@@ -194,7 +194,7 @@ def counter_entries(catalog: Catalog, stage: Stage) -> list[Entry]:
     a = catalog.alerting
     base = stage_condition(catalog, stage)
     kinds = [("runs", a.runs_metric, [base])]
-    if stage in counted(catalog):  # else the spans never mark a failure, and no rule divides this counter
+    if is_counted(stage):  # else the spans never mark a failure, and no rule divides this counter
         kinds.append(("errors", stage_error(catalog).counter, [f"{base} and {c}" for c in error_conditions(catalog)]))
     first = stage.measurement("first_byte")
     if first is not None and first.nothing_value is not None:

@@ -123,16 +123,18 @@ def build(ctx: Ctx, rules: RuleSet) -> list[BuiltDashboard]:
     """One row per stage, one panel per alert rule of the stage (catalog and group order), on as
     many pages as the budgets need (one for the bundled catalogs)."""
     c = ctx.catalog
-    alerts = [r for r in rules.rules if r.is_alert]
+    by_stage: dict[str, list] = {}
+    for r in rules.rules:
+        if r.is_alert:
+            by_stage.setdefault(r.stage, []).append(r)
     sections, stage_of = [], {}
     for s in c.stages:
-        mine = [r for r in alerts if r.stage == s.id]
+        mine = by_stage.pop(s.id, None)
         if mine:
             row = Row(key=f"row-{s.id.replace('_', '-')}", title=f"{s.title}: alert rules")
             sections.append((row, [rule_panel(ctx, r) for r in mine]))
             stage_of[row.key] = short_title(s)
-    stages = {s.id for s in c.stages}
-    rest = [r for r in alerts if r.stage not in stages]  # the good-turn SLO's: the turn as a whole
+    rest = [r for mine in by_stage.values() for r in mine]  # the good-turn SLO's: the turn as a whole
     if rest:
         row = Row(key="row-good-turn", title="Good turns: alert rules")
         sections.append((row, [rule_panel(ctx, r) for r in rest]))

@@ -75,8 +75,9 @@ def overview_panel(ctx: Ctx) -> TimeSeriesPanel | None:
                  for i, s in enumerate(chain)]
     # the whole's own series, should a Grafana without the transformations show it (and every other
     # stage, as the by-stage panels do): named, never {p=0.95, ...}
+    in_chain = {s.id for s in chain}
     overrides += [rename({"p": QUANTILE, key: s.id}, f"{short_title(s)} first byte {quantile_label(QUANTILE)}")
-                  for s in ctx.catalog.stages if s not in chain]
+                  for s in ctx.catalog.stages if s.id not in in_chain]
     transformations: list[dict] = []
     parts = " + ".join(short_title(s) for s in chain)
     said = f"{q} of each stage's {fb.title.lower()} ({fb.attribute}), stacked in pipeline order: {parts}."

@@ -55,7 +55,12 @@ def stage_error(catalog: Catalog) -> StageError:
     return StageError(catalog.error_attribute, catalog.alerting.errors_metric if catalog.alerting else None)
 
 
+def is_counted(stage: Stage) -> bool:
+    """Whether the stage's errors are counted (an errors counter, an error-rate alert): its spans
+    mark failures (``records_errors``)."""
+    return stage.records_errors
+
+
 def counted(catalog: Catalog) -> list[Stage]:
-    """The stages whose errors are counted (an errors counter, an error-rate alert): those whose
-    spans mark failures (``records_errors``)."""
-    return [s for s in catalog.stages if s.records_errors]
+    """The stages whose errors are counted (``is_counted``), in catalog order."""
+    return [s for s in catalog.stages if is_counted(s)]

@@ -40,7 +40,7 @@ Its readers, each in its own language:
 
 from __future__ import annotations
 
-from ..records import dataclass  # dataclasses' decorator without generated code (start-up)
+from ..records import dataclass, derived  # dataclasses' decorator without generated code (start-up)
 from ..catalog.conventions import TIME_UNITS_PER_MS, label_name
 from ..catalog.model import Catalog, Measurement, Stage
 from .roles import role
@@ -111,6 +111,7 @@ class Interruption:
         return ""
 
 
+@derived
 def interruption(catalog: Catalog) -> Interruption:
     return Interruption(catalog.interrupted_attribute, catalog.turn_span, catalog.interrupted_on_stage_spans,
                         frozenset(s.id for s in catalog.stages if role(s, catalog) == "barge_in"))
