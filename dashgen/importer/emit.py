@@ -368,6 +368,3 @@ def _heatmap(p: dict) -> dict:
 TYPED = {"TimeSeriesPanel": _timeseries, "StatPanel": _stat, "TablePanel": _table, "TextPanel": _text,
          "HeatmapPanel": _heatmap}
 
-
-def attr_names(cls) -> set[str]:
-    return {a.name for a in attr.fields(cls)}
