@@ -146,6 +146,38 @@ def test_the_turn_span_carries_the_verdict_and_the_counters_count_it():
     assert _counters(reader) == {"audio_turns_judged": 3, "audio_turns_good": 1}
 
 
+@pytest.mark.parametrize("mark", ["error attribute", "status"])
+def test_a_stage_marked_failed_without_raising_is_a_bad_turn_and_an_error(mark):
+    """An application that flags a failure itself (the catalog's error attribute, or the status set
+    to ERROR) without raising: the same bad turn and the same error as a raised exception."""
+    from opentelemetry.trace import Status, StatusCode
+
+    inst, spans, reader = _rig(load_catalog())
+    clock = inst.clock
+    for tid, fail in ((1, False), (2, True)):
+        with inst.turn_span("s1", tid):
+            with inst.stage_span("asr", "s1", tid) as asr:
+                clock.advance(90)
+                asr.partial("hello")
+            with inst.stage_span("llm", "s1", tid) as llm:
+                clock.advance(200)
+                llm.chunk()
+                if fail and mark == "status":
+                    llm.span.set_status(Status(StatusCode.ERROR, "provider answered 503"))
+                elif fail:
+                    llm.span.set_attribute("audio.error", True)
+            with inst.stage_span("client", "s1", tid) as client:
+                clock.advance(500)
+                client.played()
+    turns = [s for s in spans.get_finished_spans() if s.name == "voice.turn"]
+    assert [s.attributes.get("voice.turn.good") for s in turns] == [1, 0]
+    a = inst.catalog.alerting  # OpenTelemetry's name: Prometheus adds the counter's _total
+    errors = {p.attributes[a.stage_label]: p.value for rm in reader.get_metrics_data().resource_metrics
+              for sm in rm.scope_metrics for m in sm.metrics if m.name == a.errors_metric.removesuffix("_total")
+              for p in m.data.data_points}
+    assert errors == {"llm": 1}
+
+
 def test_verify_traces_checks_the_verdict_against_the_spans():
     c = load_catalog()
     inst, spans, _ = _rig(c)

@@ -53,6 +53,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from ..catalog import Catalog, Measurement, Stage
 from ..voice.checks import load_catalog
+from ..voice.errors import stage_error
 from ..voice.good_turn import GOOD, NOT_GOOD, Outcome, sli as good_turn_sli
 from ..voice.interrupted import interruption
 from ..catalog.conventions import UNITS
@@ -176,6 +177,15 @@ class Instrumentation:
         if self.catalog.error_attribute:
             span.set_attribute(self.catalog.error_attribute, True)
 
+    def _marked_failed(self, span) -> bool:
+        """Whether the application marked the span failed without raising: its status set to ERROR,
+        or the catalog's error attribute set true (``voice.errors``, the definition the dashboards,
+        the bridge and ``verify-traces`` read), so the errors counter and the good-turn verdict
+        count it as they count a raised exception. A span that records nothing (no SDK) says neither."""
+        status = getattr(span, "status", None)
+        code = status.status_code.value if status is not None else 0
+        return stage_error(self.catalog).failed(code, getattr(span, "attributes", None) or {})
+
     @contextmanager
     def _span(self, name: str, attrs: dict, stage: Stage | None, clock: Clock,
               turn: bool = False) -> Iterator[StageRecorder]:
@@ -193,6 +203,7 @@ class Instrumentation:
             self._fail(span, exc)
             raise
         finally:
+            failed = failed or self._marked_failed(span)
             if stage is not None:
                 rec._finish(failed)
             if token is not None:
