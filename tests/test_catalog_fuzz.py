@@ -120,9 +120,9 @@ def test_default_catalog_is_valid_yaml_and_catalog():
 #
 # A catalog is drawn from a preset (its convention), with 1 to a few stages copied from it (ids,
 # spans and titles made distinct), the convention's optional attributes left out or kept, SLOs on
-# or off, every severity page or ticket, and the documented options drawn: Tempo rules, recording
-# rules, the metric source, the guard, partial rate-alert and absence blocks, PromQL matchers,
-# the Tempo version and range, and per measurement its integer flag, quantiles and panels.
+# or off, every severity page or ticket, stages in a turn or of the session, and the documented
+# options drawn: Tempo rules, recording rules, the metric source, the guard, partial rate-alert and
+# absence blocks, PromQL matchers, the Tempo version and range, and per measurement its integer flag, quantiles and panels.
 # Large catalogs (up to 300 stages) are drawn in few examples: a build is linear in stages.
 
 import contextlib  # noqa: E402
@@ -156,6 +156,8 @@ def valid_catalogs(draw, stages=st.integers(1, 6)) -> dict:
     for s in doc["stages"]:
         if not slos:
             s.pop("slo", None)
+        if s["span"] != conv["turn_span"] and draw(st.integers(0, 3)) == 0:
+            s["in_turn"] = draw(st.booleans())  # a stage of the session, outside any turn, or said in one
         for m in s["measurements"]:
             for t in m.get("thresholds", []):
                 t["severity"] = draw(severity)

@@ -286,3 +286,42 @@ def test_a_framework_record_holds_what_the_pure_python_parser_reads(pinned):
     assert dict(fw.renamed) == dict(d.get("renamed") or {})
     assert sorted((n, sorted(labels), src) for n, labels, src in fw.metrics.values()) == sorted(
         (n, sorted(m["labels"]), m["source"]) for n, m in (d.get("metrics") or {}).items())
+
+
+@pytest.mark.parametrize("version, preset", [("1.7", "livekit"), ("1.6", "livekit-1.6")])
+def test_a_livekit_turn_as_livekit_lays_it_out_passes_every_rule(version, preset):
+    """user_turn and user_speaking are children of agent_session, beside the agent_turn, and carry no
+    lk.speech_id: the presets declare them ``in_turn: false``, so verify-traces looks for the session
+    span above them, and for no turn id."""
+    catalog = load_catalog(preset)
+    assert {s.id for s in catalog.stages if not s.in_turn} == {"user_turn", "user_speaking"}
+    report = verify(read_spans(json.dumps(livekit_turn(version)), "sample"), catalog)
+    assert report.ok, report.lines()
+    assert report.checked["under-turn"] == 4  # user_turn, user_speaking (session); llm_node, tts_node (turn)
+    assert report.checked["turn-id"] == 3  # llm_node, tts_node and the turn itself
+
+
+def test_a_stage_of_the_turn_outside_it_and_a_session_stage_outside_the_session_still_fail():
+    doc = livekit_turn()
+    spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    by_name = {s["name"]: s for s in spans}
+    by_name["llm_node"]["parentSpanId"] = by_name["agent_session"]["spanId"]  # not in the turn
+    by_name["user_turn"]["parentSpanId"] = ""  # a root span: in no session
+    report = verify(read_spans(json.dumps(doc), "sample"), load_catalog("livekit"))
+    under = report.violations["under-turn"]
+    assert any("llm" in m and "not under a 'agent_turn' span (parent is 'agent_session')" in m for m in under), under
+    assert any("user_turn" in m and "not under a 'agent_session' span (no parent)" in m for m in under), under
+    assert report.count("under-turn") == 2 and report.count("turn-id") == 1  # the llm node lost its turn id
+
+
+def test_the_turn_span_stage_cannot_be_outside_its_turn():
+    from dashgen.voice.checks import parse_catalog as parse_and_check
+
+    text = preset_path("livekit").read_text(encoding="utf-8")
+    text = text.replace("    span: agent_turn\n", "    span: agent_turn\n    in_turn: false\n", 1)
+    line = text.splitlines().index("    span: agent_turn") + 2
+    with pytest.raises(CatalogError) as err:
+        parse_and_check(text, "livekit.yaml")
+    assert str(err.value).startswith(f"livekit.yaml:{line}:"), str(err.value)
+    assert "in_turn: false but its span is the turn span 'agent_turn'" in str(err.value)
+    assert "leave in_turn out" in str(err.value)

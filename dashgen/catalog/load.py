@@ -294,7 +294,7 @@ def _build(raw: dict, ctx: Context, source: str, built: list[int]) -> Catalog:
         Stage(id=s["id"], span=s["span"], title=s["title"], first_byte=s["first_byte"], description=s["description"],
               measurements=tuple(measurement(m) for m in s["measurements"]), slo=slo(s["slo"]),
               flags=tuple(Flag(**f) for f in s["flags"]), records_errors=s["records_errors"],
-              role=s["role"], critical_path=s["critical_path"])
+              role=s["role"], critical_path=s["critical_path"], in_turn=s["in_turn"])
         for s in (raw["stages"][si] for si in built)
     )
     ds = g["datasources"]

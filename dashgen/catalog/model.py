@@ -134,6 +134,7 @@ class Stage:
     # As declared (None: not given); what they mean, defaults included: dashgen.voice.roles
     role: str | None = None
     critical_path: bool | None = None
+    in_turn: bool = True  # the span is inside the turn span (false: a stage of the session, outside any turn)
 
     def measurement(self, mid: str) -> Measurement | None:
         for m in self.measurements:

@@ -315,6 +315,12 @@ _STAGE = Map(
                                    "the end of the user's speech and the agent's first audio: such stages add up, in "
                                    "catalog order, in the session drilldown's per-turn bars (default: true for "
                                    "speech_to_text, generation and text_to_speech, false for the others)"),
+        "in_turn": Field(Bool(), default=True,
+                         doc="whether the stage's span is inside the turn span (a descendant of "
+                             "convention.turn_span, its turn id on the span or an ancestor); false for a stage of "
+                             "the session outside any turn, e.g. LiveKit's user_turn, which ends before the "
+                             "agent_turn it starts, and user_speaking, both children of agent_session: "
+                             "verify-traces then looks for the session span above it, and for no turn id"),
         "records_errors": Field(Bool(), default=True,
                                 doc="whether the stage span marks a failure (status ERROR or the error attribute); false (e.g. "
                                     "LiveKit's llm_node, Pipecat's stt/tts) drops its error-rate alert, which "

@@ -5,9 +5,12 @@ Rules (each reported with a count and one example span id):
 - ``stage-spans``: the file has stage spans at all (a wrong catalog finds none);
 - ``stage-attribute``: with a stage attribute in the convention, every stage span carries it, with a stage id;
 - ``session-id`` / ``turn-id``: every stage span carries them (or, with ``session_on_stage_spans: false``,
-  the span or one of its ancestors does);
+  the span or one of its ancestors does); a stage of the session outside any turn (``in_turn: false``) has
+  no turn id to carry;
 - ``under-turn``: every stage span has the turn span among its ancestors (the stage that *is* the turn span
-  is exempt);
+  is exempt); a stage with ``in_turn: false`` has the session span (``convention.session_span``) instead,
+  as LiveKit Agents starts ``user_turn`` and ``user_speaking`` under ``agent_session``, beside the
+  ``agent_turn`` they lead to;
 - ``required``: a measurement with a ``nothing_value`` (first byte) is on every span of its stage; any other
   measurement must be on the stage's spans that produced something, and is a violation when none of them
   carries it (the application never emits it). Spans that lack it while others have it are counted as a note;
@@ -48,8 +51,8 @@ RULES = (
     ("stage-spans", "stage spans found"),
     ("stage-attribute", "stage attribute on every stage span"),
     ("session-id", "session id on every stage span"),
-    ("turn-id", "turn id on every stage span"),
-    ("under-turn", "every stage span under a turn span"),
+    ("turn-id", "turn id on every stage span in a turn"),
+    ("under-turn", "every stage span under a turn span (a session stage, in_turn: false: under the session span)"),
     ("required", "required attributes per stage"),
     ("integer", "integer types where Tempo's quantiles need them"),
     ("range", "values of at least 2, or the nothing value"),
@@ -283,18 +286,22 @@ def verify(spans: list[SpanRecord], catalog: Catalog) -> Report:
             rep.checked["stage-attribute"] += 1
         rep.stage_spans[st.id] = rep.stage_spans.get(st.id, 0) + 1
         where = f"{st.id} ({s.name})"
-        for rule, attr in (("session-id", catalog.session_attribute), ("turn-id", catalog.turn_attribute)):
+        ids = [("session-id", catalog.session_attribute)] + ([("turn-id", catalog.turn_attribute)] if st.in_turn else [])
+        for rule, attr in ids:  # a stage of the session, outside any turn, has no turn id to carry
             rep.checked[rule] += 1
             if not has_id(s, attr, inherit):
                 rep.add(rule, f"{where}: {'missing session id' if rule == 'session-id' else 'missing turn id'} "
                               f"({attr}{' on the span or an ancestor' if inherit else ''})", s.span_id)
-        if st.span != catalog.turn_span:
+        # the span it sits under: the turn span, or for a stage of the session (in_turn: false) the
+        # session span when the convention has one
+        above = catalog.turn_span if st.in_turn else catalog.session_span
+        if st.span != catalog.turn_span and above:
             rep.checked["under-turn"] += 1
-            if not any(a.name == catalog.turn_span for a in ancestors(s)):
+            if not any(a.name == above for a in ancestors(s)):
                 parent = by_id.get(s.parent_span_id)
                 why = ("no parent" if not s.parent_span_id else
                        f"parent {s.parent_span_id} not in the file" if parent is None else f"parent is {parent.name!r}")
-                rep.add("under-turn", f"{where}: not under a {catalog.turn_span!r} span ({why})", s.span_id)
+                rep.add("under-turn", f"{where}: not under a {above!r} span ({why})", s.span_id)
 
         failed = stage_error(catalog).failed(s.status_code, {k: v.value for k, v in s.attributes.items()})
         fb = st.measurement("first_byte")

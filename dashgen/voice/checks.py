@@ -8,7 +8,7 @@ meaning, so they live one layer up and run on the valid ``Catalog``:
 - every page the catalog asks for can fire: a burn-rate pair alerts when the bad-event ratio
   over its windows is above ``rate x (1 - objective)``, and the ratio is a share of events, at
   most 1, so a page pair whose limit is 1 or more never fires, whatever the traffic;
-- a ``turn`` role sits on the turn span (``roles``);
+- a ``turn`` role sits on the turn span, and that stage is in its turn (``roles``);
 - a ``good_turn`` block names a caller-felt latency the turns can be judged by (``good_turn``), and
   its SLO passes the two checks above.
 
@@ -51,6 +51,9 @@ def check(catalog: Catalog, path: str | None = None) -> Catalog:
         problem = roles.problem(stage, catalog)
         if problem:
             add(("stages", si, "role"), *problem)
+        problem = roles.placement_problem(stage, catalog)
+        if problem:
+            add(("stages", si, "in_turn"), *problem)
     for key, problem, fix in good_turn.problems(catalog):
         add(key, problem, fix)
     if catalog.good_turn is not None:

@@ -72,3 +72,11 @@ def problem(stage: Stage, catalog: Catalog) -> tuple[str, str] | None:
         return (f"stage {stage.id} has role {stage.role} but its span is the turn span {catalog.turn_span!r}, "
                 f"whose stage is the turn", "use role: turn, or leave role out")
     return None
+
+
+def placement_problem(stage: Stage, catalog: Catalog) -> tuple[str, str] | None:
+    """``(problem, fix)`` when ``in_turn: false`` names the turn span's own stage, which is the turn."""
+    if not stage.in_turn and stage.span == catalog.turn_span:
+        return (f"stage {stage.id} has in_turn: false but its span is the turn span {catalog.turn_span!r}",
+                "leave in_turn out for the turn span's stage")
+    return None
