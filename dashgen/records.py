@@ -26,6 +26,7 @@ are refused: use ``dataclasses.dataclass`` for those.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import operator
 import threading
 from typing import dataclass_transform
@@ -188,6 +189,7 @@ def derived(fn):
     bench/build.py). Fields, ``__eq__``, ``__hash__`` and ``__repr__`` never see the kept value."""
     key = f"_derived_{fn.__module__}.{fn.__qualname__}"
 
+    @functools.wraps(fn)
     def once(record):
         kept = record.__dict__
         try:
@@ -196,6 +198,4 @@ def derived(fn):
             value = kept[key] = fn(record)
             return value
 
-    once.__name__, once.__qualname__, once.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
-    once.__module__, once.__wrapped__ = fn.__module__, fn
     return once
