@@ -147,6 +147,8 @@ def clone_stages(stages: list[dict], n: int) -> list[dict]:
         k = i // len(stages)
         if k:
             s["id"], s["span"] = f"{s['id']}_{k}", f"{s['span']}_{k}"
+            if s.get("role") == "turn":  # only the turn span's stage is the turn: a copy is a stage like any
+                s["role"] = "custom"
             short, paren, rest = s["title"].partition(" (")
             s["title"] = f"{short} {k}{paren}{rest}"
         out.append(s)

@@ -122,7 +122,10 @@ def test_default_catalog_is_valid_yaml_and_catalog():
 # spans and titles made distinct), the convention's optional attributes left out or kept, SLOs on
 # or off, every severity page or ticket, stages in a turn or of the session, and the documented
 # options drawn: Tempo rules, recording rules, the metric source, the guard, partial rate-alert and
-# absence blocks, PromQL matchers, the Tempo version and range, and per measurement its integer flag, quantiles and panels.
+# absence blocks, PromQL matchers, the Tempo version and range, the rule settings (team, receiver,
+# interval, rate window, runbooks), the good-turn SLO (dropped or tuned), per stage its SLO's period
+# and objective, flags and crowded measurements (past one dashboard's query budget), and per
+# measurement its integer flag, quantiles and panels.
 # Large catalogs (up to 300 stages) are drawn in few examples: a build is linear in stages.
 
 import contextlib  # noqa: E402
@@ -132,12 +135,25 @@ import json  # noqa: E402
 
 from dashgen.build import build_artifacts  # noqa: E402
 from dashgen.catalog import PRESETS, preset_path  # noqa: E402
+from dashgen.voice.checks import parse_catalog as load_checked  # noqa: E402  (what the CLI loads: meaning checks too)
 from dashgen.catalog.spec import PANEL_KINDS  # noqa: E402
 from dashgen.cli import main as dashgen_main  # noqa: E402
 from dashgen.lint import lint_artifacts  # noqa: E402
 from dashgen.lint.gate import refuse_lint_problems  # noqa: E402
 
 PRESET_DOCS = {p: yaml.safe_load(preset_path(p).read_text(encoding="utf-8")) for p in PRESETS}
+
+
+def _felt_stage(preset: str) -> str | None:
+    """The stage whose measurement is the preset's caller-felt latency (the good-turn SLO judges by it)."""
+    from dashgen.voice.good_turn import sli
+    from dashgen.voice.checks import load_catalog
+
+    good = sli(load_catalog(preset))
+    return good.felt[0].id if good else None
+
+
+FELT_STAGE = {p: _felt_stage(p) for p in PRESETS}
 NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)  # a failing build is shown as drawn: shrinking takes minutes
 QUANTILE_SETS = [None, [0.5, 0.95, 0.99], [0.95], [0.5, 0.9, 0.95, 0.99]]
 
@@ -168,7 +184,31 @@ def valid_catalogs(draw, stages=st.integers(1, 6)) -> dict:
                     m["quantiles"] = quantiles
                 kinds = [k for k in PANEL_KINDS if k != "bad_rate" or m.get("bad_above") is not None]
                 m["panels"] = draw(st.lists(st.sampled_from(kinds), min_size=1, max_size=2, unique=True))
+        if s.get("slo") and draw(st.integers(0, 3)) == 0:  # an SLO of its own period and objective
+            s["slo"].update(window=draw(st.sampled_from(["28d", "30d"])),
+                            objective=draw(st.sampled_from([0.95, 0.99, 0.999])))
+        if draw(st.integers(0, 5)) == 0:  # a boolean attribute of the stage's own
+            s["flags"] = [{"id": "cached", "attribute": f"app.{s['id']}.cached", "title": "Cached",
+                           "meaning": "served from a cache"}]
+        if draw(st.integers(0, 7)) == 0:  # a crowded stage: its measurements copied (past one dashboard's budget)
+            s["measurements"] += [{**copy.deepcopy(m), "id": f"{m['id']}_{i}", "attribute": f"{m['attribute']}_{i}",
+                                   "title": f"{m['title']} {i}"}
+                                  for i in range(1, draw(st.integers(2, 5))) for m in s["measurements"]]
+    if "good_turn" in doc and FELT_STAGE[preset] not in {s["id"] for s in doc["stages"]}:
+        del doc["good_turn"]  # its caller-felt latency is on a stage not drawn: the SLO cannot be judged
+    elif "good_turn" in doc and draw(st.integers(0, 3)) == 0:
+        if draw(st.booleans()):
+            del doc["good_turn"]
+        else:
+            doc["good_turn"].update(objective=draw(st.sampled_from([0.95, 0.99])),
+                                    window=draw(st.sampled_from(["28d", "30d"])),
+                                    barge_in_silence_ms=draw(st.sampled_from([100, 300])))
     alerting = doc.setdefault("alerting", {})
+    for key, values in (("team", ["voice", "sre-platform"]), ("receiver", ["oncall-voice"]),
+                        ("interval", ["30s", "1m", "2m"]), ("rate_window", ["2m", "5m", "10m"]),
+                        ("runbook_url", ["https://wiki.example.org/runbooks/voice"])):
+        if draw(st.integers(0, 3)) == 0:
+            alerting[key] = draw(st.sampled_from(values))
     alerting["tempo_rules"] = draw(st.booleans())
     alerting["grafana_recording_rules"] = draw(st.sampled_from(["auto", True, False]))
     alerting["source"] = draw(st.sampled_from(["sdk", "bridge"]))
@@ -195,7 +235,7 @@ def _dump(doc: dict) -> str:
 
 
 def _build_and_lint(text: str):
-    catalog = parse_catalog(text, "generated.yaml")
+    catalog = load_checked(text, "generated.yaml")
     built = build_artifacts(catalog)
     report = lint_artifacts(built.artifacts, catalog)
     assert report.ok, report.problems[:5]

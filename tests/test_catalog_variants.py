@@ -14,7 +14,8 @@ import yaml
 
 from conftest import clone_stages
 from dashgen.build import build_artifacts
-from dashgen.catalog import PRESETS, parse_catalog, preset_path
+from dashgen.catalog import PRESETS, preset_path
+from dashgen.voice.checks import parse_catalog  # what the CLI loads: the meaning checks too
 from dashgen.errors import CatalogError, InputError
 from dashgen.lint.gate import refuse_lint_problems
 
@@ -76,6 +77,9 @@ VARIANTS = {
     "matchers": _set(("prometheus", "matchers"), [{"label": "env", "value": "prod"}]),
     "first stage only": lambda d: d.update(stages=d["stages"][:1]),
     "last stage only": lambda d: d.update(stages=d["stages"][-1:]),
+    # one stage and no good-turn SLO, which reads the caller-felt latency of stages dropped here
+    "first stage only, no good turn": lambda d: (d.update(stages=d["stages"][:1]), d.pop("good_turn", None)),
+    "last stage only, no good turn": lambda d: (d.update(stages=d["stages"][-1:]), d.pop("good_turn", None)),
     "first byte float on one stage": lambda d: next(m for s in d["stages"][1:] for m in s["measurements"]
                                                     if m["id"] == "first_byte").update(integer=False)
     if any(m["id"] == "first_byte" for s in d["stages"][1:] for m in s["measurements"]) else None,
@@ -107,7 +111,8 @@ def test_every_variant_builds_or_fails_at_its_line(preset, name):
     outcome = _outcome(yaml.safe_dump(doc, sort_keys=False))
     # the variants that must build, whatever the preset: nothing in them is wrong
     if name in ("tempo rules", "tempo rules, stages x3", "stages x8", "no SLOs", "all tickets", "matchers",
-                "partial rate alerts", "first stage only", "last stage only", "first byte float on one stage"):
+                "partial rate alerts", "first stage only, no good turn", "last stage only, no good turn",
+                "first byte float on one stage"):
         assert outcome == "built", (preset, name)
 
 

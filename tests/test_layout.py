@@ -124,3 +124,21 @@ def test_placing_copies_a_panel_and_leaves_the_callers_untouched():
             a.name: getattr(before, a.name) for a in attr.fields(type(before)) if a.name not in changed}
     assert given_panels[0].panels == [inner] and inner.id is None
     assert placed[0].panels[0].id not in (None, placed[0].id)
+
+
+def test_a_collapsed_rows_panels_are_placed_below_it_and_the_grid_goes_on_after_it():
+    """Grafana's saved form of a collapsed row: the row takes one line, its panels keep the places
+    they take when it opens (directly below it), and the panels after the row follow its line."""
+    inner = [TextPanel(key=f"in-{i}", title=f"In {i}", content="x", w=12, h=4) for i in range(3)]
+    panels = [TextPanel(key="top", title="Top", content="x", w=24, h=5),
+              Row(key="folded", title="Folded", collapsed=True, panels=inner),
+              Row(key="open", title="Open"),
+              TextPanel(key="after", title="After", content="x", w=12, h=4)]
+    placed = flow(assign_ids("uid", panels))
+    top, folded, open_, after = placed
+    assert folded.gridPos == {"x": 0, "y": 5, "w": 24, "h": 1}
+    assert [p.gridPos for p in folded.panels] == [{"x": 0, "y": 6, "w": 12, "h": 4}, {"x": 12, "y": 6, "w": 12, "h": 4},
+                                                  {"x": 0, "y": 10, "w": 12, "h": 4}]
+    assert open_.gridPos["y"] == 6 and after.gridPos == {"x": 0, "y": 7, "w": 12, "h": 4}
+    # opened, the row's panels would sit on the grid without overlapping what is above it
+    check_grid([p.to_json_data() for p in (top, folded, *folded.panels)])

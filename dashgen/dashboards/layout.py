@@ -66,11 +66,13 @@ def assign_ids(dashboard_uid: str, panels: list[ModernPanel]) -> list[ModernPane
     return out
 
 
-def flow(panels: list[ModernPanel]) -> list[ModernPanel]:
-    """Place panels on the grid: left to right, wrapping at 24 columns; rows span the width.
-    A panel that already has a ``gridPos`` keeps it."""
+def flow(panels: list[ModernPanel], y: int = 0) -> list[ModernPanel]:
+    """Place panels on the grid from line ``y``: left to right, wrapping at 24 columns; rows span
+    the width. A panel that already has a ``gridPos`` keeps it. A collapsed row's own panels are
+    placed below it, where they go when it is opened (Grafana's saved form: the row takes one line
+    and the panels after it follow it directly)."""
     out = []
-    x = y = line_h = 0
+    x = line_h = 0
     for p in panels:
         if p.gridPos:  # placed by its author (an imported dashboard): kept where it is
             out.append(p)
@@ -78,7 +80,10 @@ def flow(panels: list[ModernPanel]) -> list[ModernPanel]:
         if isinstance(p, Row):
             y += line_h
             x, line_h = 0, 0
-            out.append(_with(p, gridPos={"x": 0, "y": y, "w": GRID_COLUMNS, "h": 1}))
+            changes = {"gridPos": {"x": 0, "y": y, "w": GRID_COLUMNS, "h": 1}}
+            if p.collapsed and p.panels:
+                changes["panels"] = flow(list(p.panels), y + 1)
+            out.append(_with(p, **changes))
             y += 1
             continue
         w = max(1, min(p.w, GRID_COLUMNS))

@@ -88,17 +88,21 @@ def lint_dashboard(raw: dict | DrawnDashboard, catalog: Catalog | None, where: s
     svc = catalog.service_attribute if catalog else None
     for panel, target in tempo_queries(d):
         query = target.get("query", "")
-        if is_metrics_query(query):
-            n_metrics += 1
-        else:
-            n_search += 1
+        # the budget is what runs when the dashboard opens: a panel in a collapsed row has no place
+        # on the grid until the row is opened, so it is not rendered and runs no query (grafana/scenes
+        # SceneGridLayout.buildGridLayout gives a collapsed SceneGridRow's children no grid cell;
+        # the classic DashboardModel keeps them in the row's own list, as for the panel budget below)
+        if not panel.folded:
+            n_metrics += is_metrics_query(query)
+            n_search += not is_metrics_query(query)
         for found in check_query(query, known, svc):
             out.append(problem("traceql", at(where, d, panel), f"{found}: {query}"))
     n_prom = sum(len(p.targets_of("prometheus")) for p in d.charts)
     if n_metrics > MAX_METRICS_QUERIES:
         out.append(problem("tempo-query-budget", here,
-                           f"{n_metrics} TraceQL metrics queries (at most {MAX_METRICS_QUERIES}: each one "
-                           f"costs the Tempo cluster on every refresh)"))
+                           f"{n_metrics} TraceQL metrics queries run when it opens (at most {MAX_METRICS_QUERIES}: "
+                           f"each one costs the Tempo cluster on every refresh; a collapsed row's wait until it "
+                           f"is opened)"))
     # Grafana builds every top-level panel when the dashboard opens; a collapsed row keeps its
     # children in its own "panels" list until it is opened (DashboardModel.toggleRow moves them
     # to the top level, grafana/grafana public/app/features/dashboard/state/DashboardModel.ts),

@@ -40,7 +40,7 @@ _TABLE = (
     ("panel-reuse", ERROR, "a panel reusing another's result (Dashboard datasource) names a panel of the dashboard"),
     ("panel-description", WARNING, "every panel has a description (house style)"),
     ("traceql", ERROR, "TraceQL that Tempo parses, with attributes the catalog records"),
-    ("tempo-query-budget", ERROR, "at most the budget of TraceQL metrics queries per dashboard"),
+    ("tempo-query-budget", ERROR, "at most the budget of TraceQL metrics queries run when a dashboard opens (collapsed rows' wait)"),
     ("panel-budget", ERROR, "at most the budget of panels drawn when a dashboard opens (collapsed rows' panels wait)"),
     # Tempo (lint/tempo.py)
     ("tempo-range", ERROR, "default range and timeFrom of metrics panels within Tempo's metrics_max_range"),
