@@ -27,15 +27,16 @@ from dashgen.lint.dashboards import MAX_METRICS_QUERIES, is_metrics_query
 from dashgen.lint.gate import _stage_dashboards, refuse_lint_problems
 
 
-def crowded_catalog() -> str:
-    """The default catalog with the llm stage given 8 copies of each of its measurements."""
+def crowded_catalog(stage: str = "llm") -> str:
+    """The default catalog with one stage given 8 copies of each of its measurements (a barge-in
+    stage's copies are milestones too: every one shares the unit of the last with a limit)."""
     doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    llm = next(s for s in doc["stages"] if s["id"] == "llm")
-    llm["measurements"] = [
+    crowded = next(s for s in doc["stages"] if s["id"] == stage)
+    crowded["measurements"] = [
         {**copy.deepcopy(m), "id": f"{m['id']}_{i}", "attribute": f"{m['attribute']}_{i}", "title": f"{m['title']} {i}"}
-        for i in range(8) for m in llm["measurements"]]
-    if llm.get("slo"):
-        llm["slo"]["measurement"] = f"{llm['slo']['measurement']}_0"
+        for i in range(8) for m in crowded["measurements"]]
+    if crowded.get("slo"):
+        crowded["slo"]["measurement"] = f"{crowded['slo']['measurement']}_0"
     return yaml.safe_dump(doc, sort_keys=False, width=120)
 
 
@@ -59,13 +60,15 @@ def _metrics_queries(panels) -> int:
     return sum(is_metrics_query(t.get("query", "")) for p in panels for t in p.targets_of("tempo"))
 
 
-def test_a_stage_over_the_query_budget_builds_with_its_last_parts_in_collapsed_rows(tmp_path):
-    text = crowded_catalog()
+@pytest.mark.parametrize("stage", ["llm", "barge_in"])
+def test_a_stage_over_the_query_budget_builds_with_its_last_parts_in_collapsed_rows(tmp_path, stage):
+    text = crowded_catalog(stage)
+    uid = f"voice-{stage.replace('_', '-')}"
     (tmp_path / "crowded.yaml").write_text(text, encoding="utf-8")
     proc = run_dashgen("build", "-c", "crowded.yaml", "-o", "out", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "warning" not in proc.stderr, proc.stderr
-    raw = json.loads((tmp_path / "out" / "dashboards" / "voice-agent" / "voice-llm.json").read_text(encoding="utf-8"))
+    raw = json.loads((tmp_path / "out" / "dashboards" / "voice-agent" / f"{uid}.json").read_text(encoding="utf-8"))
     d = read_dashboard(raw)
     opened = _metrics_queries([p for p in d.charts if not p.folded])
     folded = _metrics_queries([p for p in d.charts if p.folded])
@@ -82,13 +85,21 @@ def test_a_stage_over_the_query_budget_builds_with_its_last_parts_in_collapsed_r
     # every measurement of the stage still has its panels, open or in a row
     catalog = parse_catalog(text, "crowded.yaml")
     titles = " | ".join(p.title for p in d.charts)
-    assert all(m.title in titles for m in catalog.stage("llm").measurements), titles
+    measured = [m for m in catalog.stage(stage).measurements if m.id.rpartition("_")[0] not in ("first_byte", "total")
+                or stage != "barge_in"]  # the barge-in dashboard leaves first byte and total to span search
+    assert all(m.title in titles for m in measured), titles
     about = next(p for p in raw["panels"] if p["type"] == "text")
     assert "in collapsed rows at the bottom: open one to run its queries" in about["options"]["content"]
+    if stage == "barge_in":  # the one-view panel (PromQL, no Tempo cost) names every milestone
+        from dashgen.voice.barge_in import milestones
+
+        one_view = next(p for p in d.charts if p.title.endswith("milestone by milestone"))
+        legends = [t["legendFormat"] for t in one_view.raw["targets"]]
+        assert len(legends) == len(milestones(catalog.stage(stage))) > 8 and len(set(legends)) == len(legends)
     # lint (the gate's checks) agrees, with the count on load
     report = lint_artifacts(build_artifacts(catalog).artifacts, catalog)
     assert report.ok, report.problems[:3]
-    assert next(s for s in report.stats if s.uid == "voice-llm").traceql_metrics == opened
+    assert next(s for s in report.stats if s.uid == uid).traceql_metrics == opened
 
 
 def test_build_refuses_a_stage_dashboard_over_the_query_budget_at_the_stages_line():

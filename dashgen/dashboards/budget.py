@@ -83,6 +83,38 @@ def paginate(sections: Iterable[tuple[Row, list]], fixed: list, panel_budget: in
     return pages
 
 
+def fold_past_budget(parts: Iterable[tuple[str, str, list]], budget: int) -> tuple[list, list[Row]]:
+    """``(open panels, collapsed rows)`` of a dashboard's optional ``(key, title, panels)`` parts,
+    in order: the parts while their TraceQL metrics queries fit ``budget``, then, from the first
+    that does not, each part in a collapsed row of its own, titled with what opening it runs.
+
+    A collapsed row's panels are not on the grid until it is opened, so they run no query and are
+    not drawn on load (lint counts both budgets so): any number of measurements builds, and the
+    dashboard opens within the budget (``dashboards.stage``, ``dashboards.barge_in``).
+    """
+    shown: list = []
+    folded: list[Row] = []
+    for key, title, panels in parts:
+        cost = metrics_queries(panels)
+        if not folded and cost <= budget:
+            shown += panels
+            budget -= cost
+            continue
+        folded.append(Row(key=key, title=f"{title} (collapsed: {cost} TraceQL metrics "
+                                         f"quer{'y' if cost == 1 else 'ies'} when opened)",
+                          collapsed=True, panels=panels))
+    return shown, folded
+
+
+def folded_note(folded: list[Row]) -> str:
+    """A sentence for a dashboard's "About" text naming what went into collapsed rows ("" when nothing did)."""
+    if not folded:
+        return ""
+    names = ", ".join(r.title.partition(" (collapsed")[0] for r in folded)
+    return (f"\n\nPast the dashboard's budget of {MAX_METRICS_QUERIES} TraceQL metrics queries, {names} "
+            f"{'is' if len(folded) == 1 else 'are'} in collapsed rows at the bottom: open one to run its queries.")
+
+
 def page_key(key: str, n: int) -> str:
     """The dashboard key of page ``n`` (1-based) of a paginated dashboard; page 1 keeps ``key``
     (catalog/load.py refuses stage ids whose dashboards would take these keys)."""
