@@ -43,7 +43,8 @@ ATTR_HINT = ("use dot-separated words of letters, digits and _ (e.g. audio.first
              "starting with " + ", ".join(TRACEQL_RESERVED_PREFIXES) + " (TraceQL reads those as keywords)")
 
 _LABEL = Str(pattern=LABEL_NAME_RE, pattern_hint="a Prometheus label name: letters, digits, _", example="audio_stage")
-_DUR = Str(pattern=DURATION_PATTERN, pattern_hint="write a duration like 5m, 30s, 1h, 30d", example="5m")
+_DUR = Str(pattern=DURATION_PATTERN, example="5m",
+           pattern_hint="write a whole number above 0 and one unit of s, m, h or d, like 5m, 30s, 1h, 30d")
 
 
 def _metric_name(example: str) -> Str:
