@@ -9,6 +9,8 @@ swap) and ``artifacts.check_output``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import gc
 
 from .records import dataclass  # dataclasses' decorator without generated code (start-up)
@@ -72,7 +74,8 @@ def _build_artifacts(catalog: Catalog, schema_version: int | str, definitions: t
 
         users = user_dashboards(definitions, Ctx(catalog, schema_version))
         check_collisions(dashboards, users)
-        dashboards = dashboards + [u.built for u in users]
+        # each remembers where it was made, so lint and the gate name the file and line to fix
+        dashboards = dashboards + [dataclasses.replace(u.built, origin=f"{u.path}:{u.line}") for u in users]
         problems = tuple(p for u in users for p in u.problems)
     artifacts: dict[str, str] = {}
     for d in dashboards:

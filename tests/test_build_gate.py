@@ -140,7 +140,10 @@ def test_build_refuses_a_definition_over_the_query_budget_and_writes_nothing(tmp
         assert not (tmp_path / "out").exists()
         first, *lines = proc.stderr.splitlines()
         assert first == "dashgen: error: build refused: the output would fail dashgen lint (1 problem); nothing written"
-        assert lines == ["dashboards/voice-agent/voice-crowded.json: 13 TraceQL metrics queries run when it opens "
+        made = CROWDED_DEFINITION.splitlines().index(next(line for line in CROWDED_DEFINITION.splitlines()
+                                                          if "kit.dashboard(" in line)) + 1
+        assert lines == [f"crowded.py:{made}: dashboards/voice-agent/voice-crowded.json: 13 TraceQL metrics queries "
+                         "run when it opens "
                          f"(at most {MAX_METRICS_QUERIES}: each one costs the Tempo cluster on every refresh; "
                          "a collapsed row's wait until it is opened)"], lines
 

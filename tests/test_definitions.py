@@ -172,7 +172,8 @@ def test_a_plain_grafanalib_file_without_descriptions_builds_with_warnings(tmp_p
     written = json.loads((tmp_path / "out" / "dashboards" / "voice-agent" / "team-sessions.json").read_text())
     assert [p["title"] for p in written["panels"]] == ["Sessions now", "Sessions over time"]
     warnings = [line for line in res.err.splitlines() if line.startswith("dashgen: warning: ")]
-    assert warnings == [f"dashgen: warning: dashboards/voice-agent/team-sessions.json: panel {t!r}: has no "
+    # each names the file and line that made the dashboard (its Dashboard(...) assignment), then the panel
+    assert warnings == [f"dashgen: warning: {path}:3: dashboards/voice-agent/team-sessions.json: panel {t!r}: has no "
                         f"description [panel-description]" for t in ("Sessions now", "Sessions over time")]
     # lint agrees: warnings, exit 0; --format json says which rule, how severe, where
     lint = run_cli(["lint", "--definitions", str(path), "--format", "json"])
@@ -180,6 +181,7 @@ def test_a_plain_grafanalib_file_without_descriptions_builds_with_warnings(tmp_p
     found = [p for p in json.loads(lint.out)["problems"] if p["rule"] == "panel-description"]
     assert [(p["severity"], p["location"]["dashboard"], p["location"]["panel"]) for p in found] == [
         ("warning", "team-sessions", "Sessions now"), ("warning", "team-sessions", "Sessions over time")]
+    assert {p["location"]["catalog"] for p in found} == {f"{path}:3"}  # where the fix goes, as build says
 
 
 def test_an_unknown_datasource_name_is_a_located_error(tmp_path):

@@ -255,7 +255,11 @@ def lint_command(catalog_ref, from_dir, schemas_dir, grafana_version, fmt, exclu
         from ..lint.grafana_schemas import newer_dashboards
         for warning in newer_dashboards(artifacts, schemas_dir, grafana_version):
             click.echo(f"dashgen: warning: {warning}", err=True)
-    if built is not None:  # what a definition file's translation could not carry, at its line
+    if built is not None:  # each problem also where its fix goes, as build prints it (lint.gate.locate)
+        from ..lint.gate import locate
+
+        report.problems[:] = locate(report.problems, built.dashboards, catalog)
+        # what a definition file's translation could not carry, at its line
         report.problems[:0] = [problem("definition", Location(d.path, panel=d.panel, line=d.line), d.message)
                                for d in built.definition_problems]
     if fmt == "json":

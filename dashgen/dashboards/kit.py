@@ -31,6 +31,7 @@ class BuiltDashboard:
     title: str
     folder_uid: str
     dashboard: ModernDashboard  # laid out: ids and gridPos assigned
+    origin: str | None = None  # a definition file's dashboard: "path:line" where the file made it
 
 
 class Ctx:

@@ -13,7 +13,8 @@ found" for ``lint``, which CI branches on). Only errors refuse (lint/rules.py gi
 its severity): warnings, house style such as a panel without a description, are returned for the
 command to print, and nothing is refused for them. A rule silenced in ``.dashgen-lint.yaml``
 (lint/exclusions.py) is silenced here too. Each problem is one line; when it belongs to one
-stage's dashboard it starts with that stage's place in the catalog, ``file:line:col:``.
+stage's dashboard it starts with that stage's place in the catalog, ``file:line:col:``; when
+it belongs to a dashboard of a definition file, with the file and line that made it.
 """
 
 from __future__ import annotations
@@ -40,10 +41,9 @@ def refuse_lint_problems(artifacts: dict[str, str], dashboards: list, catalog: C
     ``.dashgen-lint.yaml`` when None.
     """
     report = lint_artifacts(artifacts, catalog, exclusions=load_exclusions() if exclusions is None else exclusions)
-    stage_of = _stage_dashboards(dashboards, catalog)
     if report.ok:
-        return [_at_stage(p, stage_of, catalog, dashboards) for p in report.warnings]
-    lines = [str(_at_stage(p, stage_of, catalog, dashboards)) for p in report.errors]
+        return locate(report.warnings, dashboards, catalog)
+    lines = [str(p) for p in locate(report.errors, dashboards, catalog)]
     limit = CatalogErrors.LIMIT
     shown = lines[:limit] + ([f"... and {len(lines) - limit} more (dashgen lint lists them all)"]
                              if len(lines) > limit else [])
@@ -51,10 +51,21 @@ def refuse_lint_problems(artifacts: dict[str, str], dashboards: list, catalog: C
                      f"{'s' if len(lines) != 1 else ''}); nothing written\n" + "\n".join(shown))
 
 
+def locate(problems: list[Problem], dashboards: list, catalog: Catalog) -> list[Problem]:
+    """``problems`` of a fresh build, each located also where its fix goes: the catalog line of the stage
+    (or measurement) its dashboard or panel shows, or the definition file and line that made its
+    dashboard (``BuiltDashboard.origin``). ``dashgen lint`` and the gate print them so."""
+    stage_of = _stage_dashboards(dashboards, catalog)
+    return [_at_stage(p, stage_of, catalog, dashboards) for p in problems]
+
+
 def _at_stage(p: Problem, stage_of: dict, catalog: Catalog, dashboards: list) -> Problem:
     """The problem located also at the catalog line it comes from: the stage whose dashboard it is on,
     else (a dashboard of several stages) what its panel shows (:func:`_locate_panel`)."""
     uid = PurePosixPath(p.location.file).stem if kind_of(p.location.file) == DASHBOARD else None
+    origin = next((d.origin for d in dashboards if d.uid == uid and d.origin), None) if uid else None
+    if origin is not None:  # a dashboard of a definition file: the file and line that made it
+        return replace(p, location=replace(p.location, catalog=origin))
     if uid not in stage_of:
         located = _locate_panel(p, uid, dashboards, catalog)
         return p if located is None else located
