@@ -209,6 +209,9 @@ def valid_catalogs(draw, stages=st.integers(1, 6)) -> dict:
                         ("runbook_url", ["https://wiki.example.org/runbooks/voice"])):
         if draw(st.integers(0, 3)) == 0:
             alerting[key] = draw(st.sampled_from(values))
+    if draw(st.integers(0, 3)) == 0:  # the team's own datasource variable names
+        doc["grafana"]["datasources"]["tempo"]["variable"] = "traces"
+        doc["grafana"]["datasources"]["prometheus"]["variable"] = "metrics"
     alerting["tempo_rules"] = draw(st.booleans())
     alerting["grafana_recording_rules"] = draw(st.sampled_from(["auto", True, False]))
     alerting["source"] = draw(st.sampled_from(["sdk", "bridge"]))

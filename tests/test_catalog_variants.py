@@ -80,6 +80,20 @@ VARIANTS = {
     # one stage and no good-turn SLO, which reads the caller-felt latency of stages dropped here
     "first stage only, no good turn": lambda d: (d.update(stages=d["stages"][:1]), d.pop("good_turn", None)),
     "last stage only, no good turn": lambda d: (d.update(stages=d["stages"][-1:]), d.pop("good_turn", None)),
+    "datasource variables renamed": lambda d: (
+        d["grafana"]["datasources"]["tempo"].update(variable="traces", uid="tempo-prod", name="Tempo prod"),
+        d["grafana"]["datasources"]["prometheus"].update(variable="metrics", uid="mimir", name="Mimir")),
+    "session id on a session span only": lambda d: d["convention"].update(session_on_stage_spans=False,
+                                                                          session_span=d["convention"].get(
+                                                                              "session_span", "voice.session")),
+    "interrupted on the turn span only": _set(("convention", "interrupted_on_stage_spans"), False),
+    "own stage label and counters": lambda d: d.setdefault("alerting", {}).update(
+        stage_label="stage", counters={"runs": "x_runs_total", "errors": "x_errors_total", "nothing": "x_nothing_total"}),
+    "stages reversed": lambda d: d["stages"].reverse(),
+    "every panel kind": lambda d: [m.update(panels=["quantiles", "average", "heatmap"] + (["bad_rate"] if "bad_above" in m
+                                                                                          else []))
+                                   for m in _measurements(d)],
+    "titles in other scripts": lambda d: [s.update(title=f"Étape {s['title']}") for s in d["stages"]],
     "first byte float on one stage": lambda d: next(m for s in d["stages"][1:] for m in s["measurements"]
                                                     if m["id"] == "first_byte").update(integer=False)
     if any(m["id"] == "first_byte" for s in d["stages"][1:] for m in s["measurements"]) else None,
@@ -112,7 +126,9 @@ def test_every_variant_builds_or_fails_at_its_line(preset, name):
     # the variants that must build, whatever the preset: nothing in them is wrong
     if name in ("tempo rules", "tempo rules, stages x3", "stages x8", "no SLOs", "all tickets", "matchers",
                 "partial rate alerts", "first stage only, no good turn", "last stage only, no good turn",
-                "first byte float on one stage"):
+                "first byte float on one stage", "datasource variables renamed", "session id on a session span only",
+                "interrupted on the turn span only", "own stage label and counters", "stages reversed",
+                "every panel kind", "titles in other scripts"):
         assert outcome == "built", (preset, name)
 
 

@@ -139,14 +139,17 @@ def _span_rate_unit(panel: dict) -> list[str]:
     return []
 
 
-def _links(panel: dict) -> list[str]:
+def _links(panel: dict, datasource_variables: list[str]) -> list[str]:
+    """Data links: relative, and a link to a dashboard carries the time range and the dashboard's
+    datasource variables (``var-<name>=${<name>}`` each, or ``${__all_variables}``), whatever the
+    catalog names them (``grafana.datasources.*.variable``)."""
     out = []
     for link in drawn.defaults(panel).get("links") or []:
         url = link.get("url", "")
         if url.startswith("http") or not url.startswith("/"):
             out.append(f"link {link.get('title')!r} does not start with '/': Grafana adds its sub-path only to those")
-        elif url.startswith("/d/") and ("__url_time_range" not in url or "var-tempo" not in url
-                                        and "__all_variables" not in url):
+        elif url.startswith("/d/") and ("__url_time_range" not in url or "__all_variables" not in url
+                                        and not all(f"var-{n}=" in url for n in datasource_variables)):
             out.append(f"link {link.get('title')!r} drops the time range or the datasource variables")
         elif url.startswith("/explore") and "now-" in url:
             out.append(f"link {link.get('title')!r} opens Explore on a fixed range, not the dashboard's")
@@ -236,7 +239,7 @@ def _empty_variable_searches(d: DrawnDashboard) -> list[str]:
 
 RULES = (("threshold-colour", _threshold_colour), ("threshold-order", _threshold_order),
          ("series-names", _series_names), ("table-types", _table_types), ("span-rate-unit", _span_rate_unit),
-         ("links", _links), ("exemplars", _exemplars), ("service-regex", _service_regex),
+         ("exemplars", _exemplars), ("service-regex", _service_regex),
          ("variable-regex", _variable_regex))
 CATALOG_RULES = (("below-two", _below_two),)  # rules that read the catalog when lint has it
 
@@ -246,9 +249,11 @@ def check(dashboards: dict[str, dict | DrawnDashboard], catalog=None) -> list[Pr
     problems = []
     for where, raw in sorted(dashboards.items()):
         d = raw if isinstance(raw, DrawnDashboard) else read_dashboard(raw)
+        datasources = [v.get("name") for v in d.variables if v.get("type") == "datasource" and v.get("name")]
         for panel in d.charts:
             here = at(where, d, panel)
             problems += [problem(rule, here, found) for rule, fn in RULES for found in fn(panel.raw)]
+            problems += [problem("links", here, found) for found in _links(panel.raw, datasources)]
             problems += [problem(rule, here, found) for rule, fn in CATALOG_RULES for found in fn(panel.raw, catalog)]
         problems += [problem("empty-variable-search", at(where, d), found) for found in _empty_variable_searches(d)]
         for v in d.variables:
