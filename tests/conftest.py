@@ -42,6 +42,7 @@ SLOW_FILES = frozenset({
     "test_v2.py",                 # builds, lint and diff in subprocesses, pushes to the emulator
     "test_catalog_variants.py",   # dozens of catalog variants built and gated
     "test_turn_breakdown.py",     # node runs Grafana's own transformations
+    "test_build_gate.py",         # build, plan, push, diff and preview refusals in subprocesses
 })
 # and single tests of fast files that run dashgen several times in subprocesses
 SLOW_TESTS = frozenset({
@@ -50,6 +51,7 @@ SLOW_TESTS = frozenset({
     "test_every_accepted_attribute_name_parses_in_grafanas_grammar",   # node, Grafana's grammar
     "test_bad_catalog_is_one_located_line_exit_2_and_writes_nothing",   # dashgen x 20 subprocesses
     "test_yaml_output_does_not_depend_on_libyaml",                      # every file through pure-Python YAML
+    "test_direct_writer_writes_libyaml_bytes",                          # hypothesis: documents through both writers
     "test_lint_format_json_gives_rule_severity_and_location_and_finds_a_stat_in_a_collapsed_row",  # lint x 2
     "test_schema_version_42_flag",                                      # build x 2 in subprocesses
     "test_an_exclusion_silences_one_rule_for_one_panel",                # lint x 3 in subprocesses
