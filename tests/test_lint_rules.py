@@ -8,6 +8,8 @@ without a case fails ``test_every_rule_has_a_case``.
 
 from __future__ import annotations
 
+import re
+
 import json
 
 import pytest
@@ -182,6 +184,14 @@ def _newer_tempo(d):
                          "query": "{ } | sum_over_time(span.audio.first_byte_ms)"})
 
 
+def _duration_in_ms(d):
+    """A quantile panel turned to the span duration, its unit left in ms: Tempo returns seconds."""
+    p = first(d, lambda p: "quantile_over_time(span." in tempo_q(p))
+    t = next(t for t in p["targets"] if "quantile_over_time(span." in t.get("query", ""))
+    t["query"] = re.sub(r"quantile_over_time\(span\.[\w.]+", "quantile_over_time(duration", t["query"])
+    assert p["fieldConfig"]["defaults"]["unit"] == "ms"
+
+
 def _relative_zero(g):
     q = next(q for q in _linked_rule(g)["data"] if q["datasourceUid"] != "__expr__")
     q["relativeTimeRange"] = {"from": 0, "to": 0}
@@ -216,6 +226,7 @@ CASES = {
     "table-types": dash(TTS)(_untyped_table),
     "span-rate-unit": dash(OVERVIEW)(lambda d: _set("fieldConfig.defaults.unit", "reqps")(
         first(d, lambda p: "| rate()" in tempo_q(p)))),
+    "duration-unit": dash(ASR)(_duration_in_ms),
     "links": dash(TTS)(lambda d: first(d, lambda p: p["type"] == "table")["fieldConfig"]["defaults"]["links"][0]
                        .update(url="https://example.com/d/x")),
     "exemplars": dash(OVERVIEW)(_no_exemplars),

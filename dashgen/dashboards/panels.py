@@ -137,7 +137,8 @@ def duration_quantiles_panel(ctx: Ctx, stage: Stage, w: int = 12, h: int = 8) ->
         description=(f"Quantiles of the {stage.span} span's duration. The first-byte attribute of this convention is a "
                      f"float in seconds, which Tempo's quantiles drop; span duration is an intrinsic Tempo can always "
                      f"take quantiles of, so this is the percentile view for this stage."),
-        targets=[ctx.tempo_metrics(query)], unit="ns", overrides=rename_quantiles(QUANTILES, "span duration {q}"),
+        # Tempo returns duration quantiles in seconds (pkg/traceql/ast_metrics.go bucketizeDuration)
+        targets=[ctx.tempo_metrics(query)], unit="s", overrides=rename_quantiles(QUANTILES, "span duration {q}"),
         shows=[f"{stage.id}:duration"], w=w, h=h)
 
 

@@ -139,6 +139,24 @@ def _span_rate_unit(panel: dict) -> list[str]:
     return []
 
 
+# A TraceQL metrics function over the span's duration intrinsic: Tempo returns it in seconds
+# (grafana/tempo pkg/traceql/ast_metrics.go bucketizeDuration, "Bucket is in seconds", for quantiles
+# and histograms; engine_metrics.go and engine_metrics_average.go divide DurationNanos by time.Second
+# for the other aggregates), whatever the span's own unit.
+_DURATION_METRICS_RE = re.compile(r"\|\s*\w+_over_time\(\s*duration\s*[,)]")
+
+
+def _duration_unit(panel: dict) -> list[str]:
+    if not any(_DURATION_METRICS_RE.search(q) for q in _metrics(panel)):
+        return []
+    heatmap = panel.get("type") == "heatmap"
+    unit = ((panel.get("options") or {}).get("yAxis") or {}).get("unit") if heatmap else drawn.unit(panel)
+    if unit == "s":
+        return []
+    return [f"plots the span duration, which TraceQL metrics return in seconds, in unit {unit!r}: "
+            f"Grafana would scale every value by that unit (use 's')"]
+
+
 def _links(panel: dict, datasource_variables: list[str]) -> list[str]:
     """Data links: relative, and a link to a dashboard carries the time range and the dashboard's
     datasource variables (``var-<name>=${<name>}`` each, or ``${__all_variables}``), whatever the
@@ -239,7 +257,7 @@ def _empty_variable_searches(d: DrawnDashboard) -> list[str]:
 
 RULES = (("threshold-colour", _threshold_colour), ("threshold-order", _threshold_order),
          ("series-names", _series_names), ("table-types", _table_types), ("span-rate-unit", _span_rate_unit),
-         ("exemplars", _exemplars), ("service-regex", _service_regex),
+         ("duration-unit", _duration_unit), ("exemplars", _exemplars), ("service-regex", _service_regex),
          ("variable-regex", _variable_regex))
 CATALOG_RULES = (("below-two", _below_two),)  # rules that read the catalog when lint has it
 

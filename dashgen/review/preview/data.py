@@ -24,6 +24,7 @@ from ...catalog.conventions import seconds
 __all__ = ["FUNC_RE", "N_POINTS", "Hints", "Series", "attr_key", "bar_segments", "default_level", "limits_of",
            "resolve_sources", "rng_for", "stage_of", "synthetic_series", "table_columns", "table_model", "time_ticks"]
 
+FLAG_TRUE_SHARE = 0.2  # the share of a stage's spans a boolean flag is true on, in the preview's world
 FUNC_RE = re.compile(r"\|\s*(\w+)\(\s*([\w.]*)((?:\s*,\s*[0-9.]+)*)\s*\)(?:\s*by\s*\(([^)]*)\))?")
 _SELECT_RE = re.compile(r"select\(([^)]*)\)")
 _COND_RE = re.compile(r'([\w.:]+)\s*(=~|!=|>=|<=|=|>|<)\s*("[^"]*"|[-\w.]+)')
@@ -183,6 +184,8 @@ def _tempo_series(query: str, hints: Hints, unit: str | None) -> list[tuple[list
                     values = values * world.error_share(st)
                 elif op == ">" and a not in (hints.stage_attr, "name"):
                     values = values * world.share_above(hints, st, a, float(v))
+            if key is not None and attr_key(key) in hints.booleans:  # a flag: true on a fifth of the spans
+                values = values * (FLAG_TRUE_SHARE if label == "true" else 1 - FLAG_TRUE_SHARE)
             values = values * (60 if func == "count_over_time" else 1)
         elif func == "avg_over_time":
             values = world.mean(hints, st, attr, unit)

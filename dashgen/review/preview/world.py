@@ -98,6 +98,7 @@ class Hints:
     wholes: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
     good_turns: str | None = None  # the good-turn SLI's good counter (voice.good_turn), when the catalog has one
     verdict: str | None = None  # the good-turn verdict's span attribute (1 good, 0 not), on turn spans
+    booleans: set[str] = field(default_factory=set)  # boolean span attributes (stage flags): grouped, true or false
 
     @property
     def prometheus_stage_label(self) -> str | None:
@@ -131,6 +132,7 @@ class Hints:
         for s in catalog.stages:
             h._add_milestones(catalog, s)
             h._add_slo(catalog, s)
+            h.booleans.update(f.attribute for f in s.flags)
             for m in s.measurements:
                 limit = next((t.value for t in m.thresholds), None) or m.bad_above
                 h.units.setdefault(m.attribute, m.unit)
@@ -206,13 +208,15 @@ class Hints:
 
     def groups(self, by: str) -> list[str]:
         """The values a ``by (label)`` query returns: the stages for the stage attribute or label,
-        the span names for ``name``, else three values named after the label (``model-1``...):
-        never stage names for a label that is not the stage."""
+        the span names for ``name``, true and false for a boolean flag, else three values named
+        after the label (``model-1``...): never stage names for a label that is not the stage."""
         key = attr_key(by.strip())
         if self.stage_values and key in (self.stage_attr, self.prometheus_stage_label):
             return self.stage_values
         if key == "name" and self.span_names:
             return self.span_names
+        if key in self.booleans:  # Tempo groups a boolean attribute by its two values
+            return ["false", "true"]
         return [f"{key.rsplit('.', 1)[-1]}-{i}" for i in (1, 2, 3)]
 
     def stage_of_span(self, name: str) -> str | None:
