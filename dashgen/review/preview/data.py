@@ -155,6 +155,8 @@ def _tempo_series(query: str, hints: Hints, unit: str | None) -> list[tuple[list
     if not m:
         return []
     func, attr, qargs, by = m.group(1), m.group(2), m.group(3), m.group(4)
+    if attr == "duration":  # Tempo returns the span duration in seconds, whatever the panel's unit says
+        unit = "s"
     conds = _conds(query)
     stage = stage_of(query, hints)
     key = by.split(",")[0].strip() if by else None
