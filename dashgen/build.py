@@ -10,7 +10,6 @@ swap) and ``artifacts.check_output``.
 from __future__ import annotations
 
 import dataclasses
-
 import gc
 
 from .records import dataclass  # dataclasses' decorator without generated code (start-up)

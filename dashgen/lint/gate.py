@@ -56,16 +56,17 @@ def locate(problems: list[Problem], dashboards: list, catalog: Catalog) -> list[
     (or measurement) its dashboard or panel shows, or the definition file and line that made its
     dashboard (``BuiltDashboard.origin``). ``dashgen lint`` and the gate print them so."""
     stage_of = _stage_dashboards(dashboards, catalog)
-    return [_at_stage(p, stage_of, catalog, dashboards) for p in problems]
+    origins = {d.uid: d.origin for d in dashboards if d.origin}
+    return [_at_stage(p, stage_of, origins, catalog, dashboards) for p in problems]
 
 
-def _at_stage(p: Problem, stage_of: dict, catalog: Catalog, dashboards: list) -> Problem:
-    """The problem located also at the catalog line it comes from: the stage whose dashboard it is on,
-    else (a dashboard of several stages) what its panel shows (:func:`_locate_panel`)."""
+def _at_stage(p: Problem, stage_of: dict, origins: dict[str, str], catalog: Catalog, dashboards: list) -> Problem:
+    """The problem located also where it comes from: the definition file and line that made its dashboard,
+    the stage whose dashboard it is on, else (a dashboard of several stages) what its panel shows
+    (:func:`_locate_panel`)."""
     uid = PurePosixPath(p.location.file).stem if kind_of(p.location.file) == DASHBOARD else None
-    origin = next((d.origin for d in dashboards if d.uid == uid and d.origin), None) if uid else None
-    if origin is not None:  # a dashboard of a definition file: the file and line that made it
-        return replace(p, location=replace(p.location, catalog=origin))
+    if uid in origins:  # a dashboard of a definition file: the file and line that made it
+        return replace(p, location=replace(p.location, catalog=origins[uid]))
     if uid not in stage_of:
         located = _locate_panel(p, uid, dashboards, catalog)
         return p if located is None else located
