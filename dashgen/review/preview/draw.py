@@ -51,7 +51,9 @@ def draw_dashboard(dashboard: dict, hints: Hints | None = None, width_px: int = 
         if box.type == "row":
             y = box.top + box.height / 2
             marker = "▸" if box.collapsed else "▾"
-            extra = f"  ({len(panel.get('panels') or [])} panels)" if box.collapsed else ""
+            # grafana/scenes SceneGridRow.tsx: "(1 panel)", "(2 panels)"
+            count = len(panel.get("panels") or [])
+            extra = f"  ({count} {'panel' if count == 1 else 'panels'})" if box.collapsed else ""
             fig.text(*pt(layout, box.left + 8, y), f"{marker}  {box.title}{extra}", color=TEXT, fontsize=10,
                      fontweight="bold", va="center")
             fig.add_artist(rect(layout, box.left + GAP_PX, box.top + box.height - 2, box.width - 2 * GAP_PX, 1,
