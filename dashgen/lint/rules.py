@@ -51,7 +51,7 @@ _TABLE = (
     ("series-names", ERROR, "TraceQL metrics series renamed by overrides; one quantile query per panel"),
     ("table-types", ERROR, "span tables convert attribute columns they sort or show as numbers"),
     ("span-rate-unit", ERROR, "a TraceQL rate() is spans per second, not 'reqps'"),
-    ("duration-unit", ERROR, "TraceQL metrics of the span duration are in seconds: unit 's'"),
+    ("duration-unit", ERROR, "TraceQL metrics of the span duration are in seconds: no other time unit ('s')"),
     ("links", ERROR, "links start with '/' and keep the time range and datasource variables"),
     ("exemplars", WARNING, "TraceQL metrics queries ask for exemplars"),
     ("service-regex", ERROR, "no match-everything regex (=~ \".*\") in a query"),

@@ -146,12 +146,19 @@ def _span_rate_unit(panel: dict) -> list[str]:
 _DURATION_METRICS_RE = re.compile(r"\|\s*\w+_over_time\(\s*duration\s*[,)]")
 
 
+# Grafana's time units that read a value as another unit than seconds (packages/grafana-data
+# src/valueFormats/categories.ts, "Time"; @grafana/data formats 0.35 in them as "0.350 ns", "0.350 ms",
+# "0.350 min", "3.50 ms" for timeticks, against "350 ms" in s): on a duration in seconds each is off
+# by its factor. s, clocks, dtdurations, dthms and dtdhms read seconds.
+_NOT_SECONDS = frozenset({"ns", "µs", "ms", "m", "h", "d", "clockms", "dtdurationms", "timeticks"})
+
+
 def _duration_unit(panel: dict) -> list[str]:
     if not any(_DURATION_METRICS_RE.search(q) for q in _metrics(panel)):
         return []
     heatmap = panel.get("type") == "heatmap"
     unit = ((panel.get("options") or {}).get("yAxis") or {}).get("unit") if heatmap else drawn.unit(panel)
-    if unit == "s":
+    if unit not in _NOT_SECONDS:  # seconds, or a number without a time unit: the values are right
         return []
     return [f"plots the span duration, which TraceQL metrics return in seconds, in unit {unit!r}: "
             f"Grafana would scale every value by that unit (use 's')"]
