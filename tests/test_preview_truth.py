@@ -222,3 +222,46 @@ def test_barge_in_table_rows_keep_their_milestones_in_order():
     for row in rows:
         values = [float(row[i].split()[0]) for i in order]
         assert values == sorted(values), row
+
+
+# ------------------------------------------------------------------ what Tempo and Prometheus return
+def _panel_of(built, preset: str, uid_end: str, title: str) -> dict:
+    d = next(d for d in built[preset] if d["uid"].endswith(uid_end))
+    return next(p for p in panels(d) if p["title"] == title)
+
+
+def test_errors_come_only_from_stages_whose_spans_fail(built):
+    """Pipecat's spans mark failures on the LLM stage only (records_errors): Prometheus' error ratio is
+    pinned to it (stage=~"llm") and Tempo's `status = error` rate finds no failed span elsewhere, so
+    Grafana draws one series in each. Errors are a small share of the spans, not all of them: the
+    regex `name =~ "stt|llm|..."` has pipes inside its quotes, which are not the query's pipeline."""
+    h = Hints.from_catalog(load_catalog("pipecat"))
+    ratio = synthetic_series(_panel_of(built, "pipecat", "overview", "Error ratio by stage"), h)
+    assert [s.name for s in ratio] == ["llm"], [s.name for s in ratio]
+    per_second = synthetic_series(_panel_of(built, "pipecat", "overview", "Errors per second by stage"), h)
+    assert [s.name for s in per_second] == ["LLM"], [s.name for s in per_second]
+    turns = synthetic_series(_panel_of(built, "pipecat", "overview", "Turns per second"), h)[0].values
+    assert float(np.max(per_second[0].values)) < 0.1 * float(np.min(turns))
+
+
+def test_a_flags_panel_draws_its_true_and_false_series_by_their_names(built):
+    """Tempo groups a boolean attribute by true and false; the overrides name them (LiveKit's
+    lk.interrupted on agent_turn): the legend is those two names, not made-up groups."""
+    h = Hints.from_catalog(load_catalog("livekit"))
+    p = _panel_of(built, "livekit", "-turn", "Interrupted turns per second")
+    series = {s.name: s.values for s in synthetic_series(p, h)}
+    assert set(series) == {"Interrupted turns", "other agent_turn spans"}, set(series)
+    assert np.all(series["Interrupted turns"] < series["other agent_turn spans"])
+
+
+def test_span_durations_are_seconds_whatever_the_panel_says(built):
+    """Tempo returns a duration metric in seconds (pkg/traceql/ast_metrics.go bucketizeDuration): the
+    preview draws seconds whatever the unit, so a panel labelled in ns shows its mistake (0.3 ns)."""
+    h = Hints.from_catalog(load_catalog("livekit"))
+    p = _panel_of(built, "livekit", "-turn", "Agent turn (end to end, interruptions) span duration p50/p95/p99")
+    assert unit_of(p) == "s"
+    seconds = [s.values for s in synthetic_series(p, h)]
+    wrong = json.loads(json.dumps(p))
+    wrong["fieldConfig"]["defaults"]["unit"] = "ns"
+    assert all(np.array_equal(a, b.values) for a, b in zip(seconds, synthetic_series(wrong, h)))
+    assert 0.05 < float(np.median(seconds[0])) < 30  # a turn's span lasts seconds

@@ -28,7 +28,7 @@ FLAG_TRUE_SHARE = 0.2  # the share of a stage's spans a boolean flag is true on,
 FUNC_RE = re.compile(r"\|\s*(\w+)\(\s*([\w.]*)((?:\s*,\s*[0-9.]+)*)\s*\)(?:\s*by\s*\(([^)]*)\))?")
 _SELECT_RE = re.compile(r"select\(([^)]*)\)")
 _COND_RE = re.compile(r'([\w.:]+)\s*(=~|!=|>=|<=|=|>|<)\s*("[^"]*"|[-\w.]+)')
-_PROM_STAGE_RE = re.compile(r'(\w+)="([\w.-]+)"')
+_PROM_STAGE_RE = re.compile(r'(\w+)=~?"([\w.|-]+)"')  # label="v", or label=~"a|b" (plain alternatives)
 DASHBOARD_DS = "-- Dashboard --"
 
 
@@ -61,8 +61,7 @@ def _split_top(text: str, sep: str) -> list[str]:
 def _clauses(query: str) -> list[list[tuple[str, str, str]]]:
     """The first spanset's top-level ``&&`` clauses, each as its ``||`` alternatives: what every span
     the query reads must meet (``(a != true || stage = "x")`` is one clause of two alternatives)."""
-    spanset = re.split(r"(?<!\|)\|(?!\|)", query)[0]  # up to the pipeline's first "|", not an "||"
-    spanset = spanset.strip().removeprefix("{").removesuffix("}")
+    spanset = _spanset(query).strip().removeprefix("{").removesuffix("}")
     out = []
     for clause in _split_top(spanset, "&&"):
         clause = clause.strip()
@@ -71,6 +70,18 @@ def _clauses(query: str) -> list[list[tuple[str, str, str]]]:
         out.append([(attr_key(a), op, v.strip('"')) for alt in _split_top(clause, "||")
                     for a, op, v in _COND_RE.findall(alt)])
     return out
+
+
+def _spanset(query: str) -> str:
+    """The query up to its pipeline's first ``|``: not an ``||``, nor a ``|`` inside a quoted value
+    (``name =~ "stt|llm"``)."""
+    quoted = False
+    for i, c in enumerate(query):
+        if c == '"' and query[i - 1:i] != "\\":
+            quoted = not quoted
+        elif c == "|" and not quoted and query[i - 1:i] != "|" and query[i + 1:i + 2] != "|":
+            return query[:i]
+    return query
 
 
 def _balanced(text: str) -> bool:
@@ -91,9 +102,16 @@ def _chosen(query: str, attr: str) -> set[str]:
     """The values of ``attr`` a clause made only of ``attr = "v"`` alternatives lets through (empty: any)."""
     chosen: set[str] = set()
     for alts in _clauses(query):
-        if alts and all(a == attr and op == "=" for a, op, _v in alts):
-            chosen |= {v for _a, _op, v in alts}
+        if alts and all(a == attr and op in ("=", "=~") for a, op, _v in alts):
+            # a regex of plain alternatives (name =~ "stt|llm") lets each of them through
+            chosen |= {w for _a, op, v in alts for w in (v.split("|") if op == "=~" else [v])}
     return chosen
+
+
+def _is_error(attr: str, op: str, value: str, hints: Hints) -> bool:
+    """A condition only failed spans meet: ``status = error``, or a boolean attribute (the catalog's
+    error attribute) ``= true`` that is not one of the stage flags."""
+    return op == "=" and ((attr == "status" and value == "error") or (value == "true" and attr not in hints.booleans))
 
 
 def stage_of(query: str, hints: Hints) -> str | None:
@@ -179,11 +197,13 @@ def _tempo_series(query: str, hints: Hints, unit: str | None) -> list[tuple[list
                 values = world.turns()
             else:
                 values = world.span_rate(hints, st)
+            if any(alts and all(_is_error(*c, hints) for c in alts) for alts in _clauses(query)):
+                if st in hints.never_fail:  # no failed span there: Tempo returns no series for the group
+                    continue
+                values = values * world.error_share(st)  # failed spans: (status = error || the error attribute)
             for a, op, v in conds:
                 if op == "=" and v == hints.nothing_value:
                     values = values * world.nothing_share(st)
-                elif op == "=" and v == "true":
-                    values = values * world.error_share(st)
                 elif op == ">" and a not in (hints.stage_attr, "name"):
                     values = values * world.share_above(hints, st, a, float(v))
             if key is not None and attr_key(key) in hints.booleans:  # a flag: true on a fifth of the spans
@@ -280,9 +300,9 @@ def _prometheus_series(expr: str, hints: Hints) -> list[tuple[list, Any]]:
     by = re.search(r"(?:sum|max|min|avg|count) by \((\w+)\)", expr)
     label = by.group(1) if by else None
     stage_label = hints.prometheus_stage_label
-    pinned = [v for k, v in _PROM_STAGE_RE.findall(expr) if label and k == label]
+    pinned = [w for k, v in _PROM_STAGE_RE.findall(expr) if label and k == label for w in v.split("|")]
     values = list(dict.fromkeys(pinned or (hints.groups(label) if label else [None])))
-    pinned_stage = next((v for k, v in _PROM_STAGE_RE.findall(expr) if k == stage_label), None)
+    pinned_stage = next((v for k, v in _PROM_STAGE_RE.findall(expr) if k == stage_label and "|" not in v), None)
     out = []
     for value in values:
         labels = [(label, value)] if label and value else []

@@ -99,10 +99,17 @@ class Hints:
     good_turns: str | None = None  # the good-turn SLI's good counter (voice.good_turn), when the catalog has one
     verdict: str | None = None  # the good-turn verdict's span attribute (1 good, 0 not), on turn spans
     booleans: set[str] = field(default_factory=set)  # boolean span attributes (stage flags): grouped, true or false
+    never_fail: set[str] = field(default_factory=set)  # stages whose spans never mark a failure (voice.errors)
+
+    metric_stage_label: str | None = None  # the catalog's alerting.stage_label: the metrics' stage label
 
     @property
     def prometheus_stage_label(self) -> str | None:
-        """The stage label of the metrics (``audio.stage`` -> ``audio_stage``, as the bridge names it)."""
+        """The stage label of the metrics: the catalog's (``alerting.stage_label``, e.g. Pipecat's ``stage``,
+        whose spans have no stage attribute), else the stage attribute as the bridge names it
+        (``audio.stage`` -> ``audio_stage``)."""
+        if self.metric_stage_label:
+            return self.metric_stage_label
         return self.stage_attr.replace(".", "_") if self.stage_attr else None
 
     def for_range(self, time_from: object) -> "Hints":
@@ -118,10 +125,13 @@ class Hints:
 
     @classmethod
     def from_catalog(cls, catalog) -> "Hints":
+        from ...voice.errors import is_counted
+
         h = cls()
         if catalog is None:
             return h
         h.stage_attr = catalog.stage_attribute
+        h.metric_stage_label = catalog.alerting.stage_label
         h.stage_values = [s.id for s in catalog.stages]
         h.span_names = [s.span for s in catalog.stages]
         h.turn_span = catalog.turn_span
@@ -133,6 +143,8 @@ class Hints:
             h._add_milestones(catalog, s)
             h._add_slo(catalog, s)
             h.booleans.update(f.attribute for f in s.flags)
+            if not is_counted(s):
+                h.never_fail.add(s.id)
             for m in s.measurements:
                 limit = next((t.value for t in m.thresholds), None) or m.bad_above
                 h.units.setdefault(m.attribute, m.unit)
