@@ -403,3 +403,27 @@ def test_barge_in_in_one_view_names_every_milestone(dashboards):
     # the page line of the last milestone, as on the per-milestone panels
     steps = view["fieldConfig"]["defaults"]["thresholds"]["steps"]
     assert any(s["value"] == ms[-1].thresholds[0].value for s in steps if s["value"] is not None)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_the_errors_panel_reads_only_stages_whose_spans_mark_a_failure(preset):
+    """voice.errors: a stage with records_errors false never marks a failure (LiveKit's spans never do,
+    Pipecat's only on the LLM). The overview's errors-per-second panel asks Tempo for the failed spans of
+    the other stages, as the error-ratio panel and the error alerts do; with none, no panel that could
+    only ever say "No data"."""
+    from dashgen.voice.errors import counted
+
+    catalog = load_catalog(preset)
+    overview = next(d for d in build(preset).values() if d["uid"].endswith("-overview"))
+    panels = [p for p in overview["panels"] if p.get("title") == "Errors per second by stage"]
+    stages = counted(catalog)
+    assert len(panels) == (1 if stages else 0), (preset, [s.id for s in catalog.stages])
+    if stages:
+        (query,) = tempo_queries(panels[0])
+        if catalog.stage_attribute and len(stages) < len(catalog.stages):
+            read = set(re.findall(rf'span\.{re.escape(catalog.stage_attribute)} = "([^"]+)"', query))
+            assert read == {s.id for s in stages}, query
+        elif not catalog.stage_attribute:
+            spans = re.findall(r'name = "([^"]+)"', query) or re.findall(r'name =~ "([^"]+)"', query)[0].split("|")
+            assert set(spans) == {s.span for s in stages}, query
+        assert_traceql_parses([query])

@@ -111,6 +111,16 @@ class Ctx:
         names = "|".join(re.escape(s.span) for s in self.catalog.stages)
         return [Cond(self.q.intrinsic("name"), "=~", names)]
 
+    def stages_conds(self, stages: list[Stage]) -> list[Cond | AnyOf]:
+        """The spans of ``stages`` only: every stage's filter when they are all the catalog's, else
+        their stage ids (or span names, in a convention without a stage attribute)."""
+        if len(stages) == len(self.catalog.stages):
+            return self.all_stages_conds()
+        sa = self.stage_attr()
+        if sa is not None:
+            return [AnyOf(tuple(Cond(sa, "=", s.id) for s in stages))]
+        return [AnyOf(tuple(Cond(self.q.intrinsic("name"), "=", s.span) for s in stages))]
+
     def by_stage(self) -> Attr:
         return self.stage_attr() or self.q.intrinsic("name")
 

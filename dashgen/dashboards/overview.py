@@ -114,8 +114,10 @@ def caller_felt_panel(ctx: Ctx) -> TimeSeriesPanel | None:
     return panel
 
 
-def _by_stage_rate(ctx: Ctx, key: str, title: str, what: str, extra: list[Cond], shows: list[str], why: str):
-    query = ctx.q.rate(ctx.all_stages_conds() + extra + ctx.service_conds(), (ctx.by_stage(),))
+def _by_stage_rate(ctx: Ctx, key: str, title: str, what: str, extra: list[Cond], shows: list[str], why: str,
+                   stages: list | None = None):
+    query = ctx.q.rate(ctx.stages_conds(stages or list(ctx.catalog.stages)) + extra + ctx.service_conds(),
+                       (ctx.by_stage(),))
     return TimeSeriesPanel(
         key=key, title=title, description=f"Stage spans per second with {what}: {why}",
         targets=[ctx.tempo_metrics(query)], unit=SPAN_RATE_UNIT, drawStyle="bars", fillOpacity=60, stacking="normal",
@@ -134,12 +136,17 @@ def nothing_rate(ctx: Ctx) -> TimeSeriesPanel | None:
         "turn where the user heard nothing. Next: the stage's table of recent slow spans, or the drilldown.")
 
 
-def error_rate(ctx: Ctx) -> TimeSeriesPanel:
+def error_rate(ctx: Ctx) -> TimeSeriesPanel | None:
+    """Failed spans per second of the stages whose spans mark a failure (``voice.errors.counted``); none
+    when no stage does (LiveKit's): a panel that can only say "No data" is left out."""
     c = ctx.catalog
+    stages = counted(c)
+    if not stages:
+        return None
     return _by_stage_rate(ctx, "error-rate", "Errors per second by stage", stage_error(c).describe(),
-                          [ctx.q.error_condition()], [f"{s.id}:errors" for s in c.stages],
+                          [ctx.q.error_condition()], [f"{s.id}:errors" for s in stages],
                           "the stage failed (the exception is recorded on the span). Next: find an errored span in "
-                          "the session drilldown and open its trace.")
+                          "the session drilldown and open its trace.", stages)
 
 
 def ratio_panels(ctx: Ctx) -> list[TimeSeriesPanel]:
