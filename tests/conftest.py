@@ -52,6 +52,8 @@ SLOW_TESTS = frozenset({
     "test_bad_catalog_is_one_located_line_exit_2_and_writes_nothing",   # dashgen x 20 subprocesses
     "test_yaml_output_does_not_depend_on_libyaml",                      # every file through pure-Python YAML
     "test_direct_writer_writes_libyaml_bytes",                          # hypothesis: documents through both writers
+    "test_user_dashboards_go_through_check_diff_plan_push_and_prune",   # build, diff, plan, push in turn
+    "test_tempo_rules_at_many_stages_keep_the_query_budget_on_every_page",  # catalogs of many stages built
     "test_lint_format_json_gives_rule_severity_and_location_and_finds_a_stat_in_a_collapsed_row",  # lint x 2
     "test_schema_version_42_flag",                                      # build x 2 in subprocesses
     "test_an_exclusion_silences_one_rule_for_one_panel",                # lint x 3 in subprocesses
