@@ -109,9 +109,13 @@ def _chosen(query: str, attr: str) -> set[str]:
 
 
 def _is_error(attr: str, op: str, value: str, hints: Hints) -> bool:
-    """A condition only failed spans meet: ``status = error``, or a boolean attribute (the catalog's
-    error attribute) ``= true`` that is not one of the stage flags."""
-    return op == "=" and ((attr == "status" and value == "error") or (value == "true" and attr not in hints.booleans))
+    """A condition only failed spans meet (``voice.errors``): ``status = error``, or the catalog's error
+    attribute ``= true`` (without a catalog, any boolean ``= true`` that is not a stage flag)."""
+    if op != "=":
+        return False
+    if attr == "status":
+        return value == "error"
+    return value == "true" and (attr == hints.error_attr if hints.error_attr else attr not in hints.booleans)
 
 
 def stage_of(query: str, hints: Hints) -> str | None:

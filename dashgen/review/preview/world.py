@@ -100,7 +100,7 @@ class Hints:
     verdict: str | None = None  # the good-turn verdict's span attribute (1 good, 0 not), on turn spans
     booleans: set[str] = field(default_factory=set)  # boolean span attributes (stage flags): grouped, true or false
     never_fail: set[str] = field(default_factory=set)  # stages whose spans never mark a failure (voice.errors)
-
+    error_attr: str | None = None  # the catalog's error attribute (voice.errors): true on a failed span
     metric_stage_label: str | None = None  # the catalog's alerting.stage_label: the metrics' stage label
 
     @property
@@ -125,13 +125,14 @@ class Hints:
 
     @classmethod
     def from_catalog(cls, catalog) -> "Hints":
-        from ...voice.errors import is_counted
+        from ...voice.errors import is_counted, stage_error
 
         h = cls()
         if catalog is None:
             return h
         h.stage_attr = catalog.stage_attribute
         h.metric_stage_label = catalog.alerting.stage_label
+        h.error_attr = stage_error(catalog).attribute
         h.stage_values = [s.id for s in catalog.stages]
         h.span_names = [s.span for s in catalog.stages]
         h.turn_span = catalog.turn_span
